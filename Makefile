@@ -1,0 +1,30 @@
+# wangge (网格): two commands do everything — `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PACKAGES := libs/common services/roster services/intake services/routing services/notify services/reporting
+
+.PHONY: run test test-unit test-integration bench lock clean
+
+$(STAMP): requirements.lock $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (or set PYTHON=python3)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $(foreach p,$(PACKAGES),-e $(p))
+	@touch $(STAMP)
+
+run: $(STAMP)  ## the whole suite on this machine: broker, five services, demo data
+	$(VENV)/bin/wangge run
+
+test: $(STAMP)  ## every test: unit tests beside each service, then tests/integration against the real stack
+	$(PY) -m pytest
+
+bench: $(STAMP)  ## intake throughput and latency against the floor (see bench/README.md)
+	$(PY) bench/intake_bench.py
+
+lock:  ## recompile requirements.lock from requirements.in (needs pip-tools)
+	$(PY) -m piptools compile --quiet --strip-extras --no-header --output-file requirements.lock requirements.in
+
+clean:
+	rm -rf var .pytest_cache

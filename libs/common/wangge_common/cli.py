@@ -1,0 +1,161 @@
+"""`wangge`: the one command for migrations, relays, consumers, topics, API keys and the one-machine stack."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import signal
+import sys
+import threading
+
+from .settings import SERVICES, Settings
+
+log = logging.getLogger("wangge")
+
+
+def load_spec(service: str):
+    """The ServiceSpec a service declares in <service>/service.py."""
+    return importlib.import_module(f"{service}.service").SPEC
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def _handler(signum, _frame):
+        log.info("signal %s received, stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)
+    return stop
+
+
+def _serve_metrics(settings: Settings) -> None:
+    if settings.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port, addr="127.0.0.1")
+
+
+def cmd_migrate(args) -> int:
+    from . import migrations, telemetry
+
+    telemetry.configure(args.service, "migrate")
+    spec, settings = load_spec(args.service), Settings.from_env(args.service)
+    migrations.upgrade(spec, settings)
+    log.info("database at head", extra={"service": args.service})
+    return 0
+
+
+def cmd_revision(args) -> int:
+    from . import migrations
+
+    migrations.revision(load_spec(args.service), Settings.from_env(args.service), args.message)
+    return 0
+
+
+def cmd_relay(args) -> int:
+    from . import telemetry
+    from .relay import OutboxRelay
+    from .runtime import Runtime
+
+    telemetry.configure(args.service, "relay")
+    settings = Settings.from_env(args.service)
+    stop = _stop_on_signals()
+    _serve_metrics(settings)
+    OutboxRelay(Runtime(load_spec(args.service), settings)).run(stop)
+    return 0
+
+
+def cmd_consume(args) -> int:
+    from . import telemetry
+    from .consumer import ConsumerRunner
+    from .runtime import Runtime
+
+    telemetry.configure(args.service, "consumer")
+    spec, settings = load_spec(args.service), Settings.from_env(args.service)
+    if not spec.consumes:
+        log.error("%s consumes no topic", args.service)
+        return 2
+    stop = _stop_on_signals()
+    _serve_metrics(settings)
+    ConsumerRunner(Runtime(spec, settings)).run(stop)
+    return 0
+
+
+def cmd_topics(args) -> int:
+    from .contracts import all_topic_specs
+    from .kafka import ensure_topics
+
+    bootstrap = args.bootstrap or Settings.from_env("intake").kafka_bootstrap
+    created = ensure_topics(bootstrap)
+    for name, partitions in sorted(all_topic_specs().items()):
+        print(f"{name}\t{partitions} partitions\t{'created' if name in created else 'exists'}")
+    return 0
+
+
+def cmd_apikey(args) -> int:
+    from .auth import new_key
+
+    raw, entry = new_key(args.name, [s for s in args.scopes.split(",") if s])
+    print(f"key:   {raw}")
+    print(f"entry: {json.dumps(entry)}")
+    print("Add the entry to the JSON list in WANGGE_API_KEYS or the file named by WANGGE_API_KEYS_FILE; "
+          "the key itself is shown only now.", file=sys.stderr)
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .stack import run_foreground
+
+    return run_foreground(load_demo=not args.no_demo)
+
+
+def cmd_demo(args) -> int:
+    from .demo import load_demo
+
+    summary = load_demo(args.roster_url, args.api_key, seed=args.seed)
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="wangge", description="wangge (网格) operations")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def service_cmd(name, func, help_):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("service", choices=SERVICES)
+        p.set_defaults(func=func)
+        return p
+
+    service_cmd("migrate", cmd_migrate, "apply the service's database migrations")
+    service_cmd("relay", cmd_relay, "publish the service's outbox to Kafka until stopped")
+    service_cmd("consume", cmd_consume, "run the service's Kafka consumer until stopped")
+    p = service_cmd("revision", cmd_revision, "autogenerate a migration for the service (developers)")
+    p.add_argument("-m", "--message", required=True)
+    p = sub.add_parser("topics", help="create the suite's topics with their partition counts")
+    p.add_argument("action", choices=["create"])
+    p.add_argument("--bootstrap", help="host:port (default WANGGE_KAFKA_BOOTSTRAP)")
+    p.set_defaults(func=cmd_topics)
+    p = sub.add_parser("apikey", help="create an API key; prints the key once and the hashed entry to store")
+    p.add_argument("action", choices=["new"])
+    p.add_argument("--name", required=True)
+    p.add_argument("--scopes", required=True, help="comma-separated, e.g. cases:write,cases:read")
+    p.set_defaults(func=cmd_apikey)
+    p = sub.add_parser("run", help="run the whole suite on this machine (broker, five services, demo data)")
+    p.add_argument("--no-demo", action="store_true", help="start without loading the demo county")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("demo", help="load the Shaoshan-sized demo county into a running roster")
+    p.add_argument("action", choices=["load"])
+    p.add_argument("--roster-url", default="http://127.0.0.1:8101")
+    p.add_argument("--api-key", required=True)
+    p.add_argument("--seed", type=int, default=2026)
+    p.set_defaults(func=cmd_demo)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

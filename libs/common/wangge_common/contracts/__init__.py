@@ -1,0 +1,165 @@
+"""Event contracts: topics, one JSON Schema per event type and version, and the AsyncAPI 3 document."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from ..envelope import Event, schema_uri
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    partitions: int
+    description: str
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.name}.dlt"
+
+
+TOPICS = {
+    t.name: t
+    for t in (
+        Topic("roster.v1", 3, "Roster changes: grids, deputies, stations, assignments, reception schedules."),
+        Topic("cases.v1", 6, "The life of every case, from registration to closure. Key: case id."),
+        Topic("notify.v1", 3, "Notifications that went out, failed or were given up."),
+    )
+}
+
+
+def all_topic_specs() -> dict[str, int]:
+    """Every topic the suite uses, dead-letter topics included, with its partition count."""
+    specs = {t.name: t.partitions for t in TOPICS.values()}
+    specs.update({t.dead_letter: 1 for t in TOPICS.values()})
+    return specs
+
+
+class ContractError(ValueError):
+    """An event's data does not match its schema; `errors` lists (path, reason)."""
+
+    def __init__(self, event_type: str, version: int, errors: list[tuple[str, str]]):
+        self.event_type, self.version, self.errors = event_type, version, errors
+        detail = "; ".join(f"{path or '(root)'}: {reason}" for path, reason in errors[:5])
+        super().__init__(f"{event_type} v{version} does not match its schema: {detail}")
+
+
+class UnknownEventType(KeyError):
+    """No schema exists for this event type and version."""
+
+
+@dataclass(frozen=True)
+class Contract:
+    type: str
+    version: int
+    topic: str
+    schema: dict
+    validator: Draft202012Validator
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[tuple[str, int], Contract]:
+    """All contracts shipped in this package, keyed by (type, version)."""
+    found = {}
+    for entry in resources.files(__package__).joinpath("schemas").iterdir():
+        if not entry.name.endswith(".json"):
+            continue
+        schema = json.loads(entry.read_text(encoding="utf-8"))
+        stem = entry.name[: -len(".json")]
+        event_type, _, version = stem.rpartition(".v")
+        Draft202012Validator.check_schema(schema)
+        if schema["$id"] != schema_uri(event_type, int(version)) or schema["x-topic"] not in TOPICS:
+            raise RuntimeError(f"schema file {entry.name} disagrees with its $id or topic")
+        found[(event_type, int(version))] = Contract(
+            event_type, int(version), schema["x-topic"], schema,
+            Draft202012Validator(schema, format_checker=FormatChecker()),
+        )
+    return found
+
+
+def contract(event_type: str, version: int) -> Contract:
+    try:
+        return registry()[(event_type, version)]
+    except KeyError:
+        raise UnknownEventType(f"{event_type} v{version}") from None
+
+
+def latest_version(event_type: str) -> int:
+    versions = [v for (t, v) in registry() if t == event_type]
+    if not versions:
+        raise UnknownEventType(event_type)
+    return max(versions)
+
+
+def validate(event: Event) -> Contract:
+    """Check the event's data against its schema; raise ContractError listing every problem."""
+    found = contract(event.type, event.version)
+    errors = sorted(found.validator.iter_errors(event.data), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ContractError(event.type, event.version,
+                            [("/".join(str(p) for p in e.absolute_path), e.message) for e in errors])
+    return found
+
+
+def asyncapi_document() -> dict:
+    """AsyncAPI 3.0 description of every topic and event type, generated from the schemas."""
+    channels, operations, messages = {}, {}, {}
+    for (event_type, version), found in sorted(registry().items()):
+        name = f"{event_type}.v{version}"
+        messages[name] = {
+            "name": event_type,
+            "title": found.schema.get("title", event_type),
+            "summary": found.schema.get("description", ""),
+            "contentType": "application/cloudevents+json",
+            "bindings": {"kafka": {"key": {"type": "string", "description": "the aggregate id (event subject)"}}},
+            "headers": {"type": "object", "properties": {
+                "traceparent": {"type": "string", "description": "W3C trace context"},
+                "tracestate": {"type": "string"}, "content-type": {"type": "string"}}},
+            "payload": {"allOf": [{"$ref": "#/components/schemas/envelope"},
+                                  {"type": "object", "properties": {
+                                      "type": {"const": event_type},
+                                      "dataschema": {"const": schema_uri(event_type, version)},
+                                      "data": {k: v for k, v in found.schema.items() if k not in ("$schema", "$id", "x-topic")}}}]},
+            "examples": [{"name": "example", "payload": {"type": event_type, "data": ex}} for ex in found.schema.get("examples", [])],
+        }
+        channel = channels.setdefault(found.topic.replace(".", "_"), {
+            "address": found.topic, "description": TOPICS[found.topic].description, "messages": {},
+            "bindings": {"kafka": {"topic": found.topic, "partitions": TOPICS[found.topic].partitions}}})
+        channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
+    for key, channel in channels.items():
+        operations[f"receive_{key}"] = {"action": "receive", "channel": {"$ref": f"#/channels/{key}"},
+                                         "messages": [{"$ref": f"#/channels/{key}/messages/{m}"} for m in channel["messages"]]}
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "wangge events", "version": "1.0.0",
+                 "description": "Events of the wangge (网格) suite. Every message is a CloudEvents 1.0 structured-mode "
+                                "JSON envelope with the extensions sequence (per source and subject, from 1), "
+                                "correlationid, causationid and actor. A change of an event's fields is a new "
+                                "schema version; schemas reject unknown properties so personal data cannot slip in."},
+        "defaultContentType": "application/cloudevents+json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": {"envelope": ENVELOPE_SCHEMA}},
+    }
+
+
+ENVELOPE_SCHEMA = {
+    "type": "object",
+    "required": ["specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema",
+                 "sequence", "correlationid", "data"],
+    "properties": {
+        "specversion": {"const": "1.0"}, "id": {"type": "string", "description": "unique event id (UUID)"},
+        "source": {"type": "string", "description": "producing service, e.g. /wangge/intake"},
+        "type": {"type": "string"}, "subject": {"type": "string", "description": "aggregate id; also the Kafka key"},
+        "time": {"type": "string", "format": "date-time"}, "datacontenttype": {"const": "application/json"},
+        "dataschema": {"type": "string"},
+        "sequence": {"type": "integer", "minimum": 1, "description": "position of the event among its source's events for this subject"},
+        "correlationid": {"type": "string"}, "causationid": {"type": "string"},
+        "actor": {"type": "string", "description": "who caused the change (API key name, service, user)"},
+        "traceparent": {"type": "string"}, "tracestate": {"type": "string"}, "data": {"type": "object"},
+    },
+}

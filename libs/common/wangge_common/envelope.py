@@ -1,0 +1,123 @@
+"""The event envelope: CloudEvents 1.0 attributes plus aggregate sequence, correlation and causation ids."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
+REQUIRED = ("specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema",
+            "sequence", "correlationid", "data")
+
+
+class EnvelopeError(ValueError):
+    """The bytes on the wire are not a wangge event envelope."""
+
+
+def schema_uri(event_type: str, version: int) -> str:
+    return f"urn:wangge:schema:{event_type}:v{version}"
+
+
+def parse_schema_uri(uri: str) -> tuple[str, int]:
+    prefix = "urn:wangge:schema:"
+    if not isinstance(uri, str) or not uri.startswith(prefix) or ":v" not in uri[len(prefix):]:
+        raise EnvelopeError(f"dataschema {uri!r} is not a wangge schema URI")
+    event_type, _, version = uri[len(prefix):].rpartition(":v")
+    if not version.isdigit():
+        raise EnvelopeError(f"dataschema {uri!r} has no numeric version")
+    return event_type, int(version)
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event as it travels: CloudEvents attributes, wangge extensions and the payload."""
+
+    type: str
+    source: str
+    subject: str
+    data: dict
+    sequence: int
+    version: int = 1
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    time: str = field(default_factory=utcnow)
+    correlationid: str = ""
+    causationid: str | None = None
+    actor: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
+
+    def __post_init__(self):
+        if not self.correlationid:
+            object.__setattr__(self, "correlationid", self.id)
+
+    @property
+    def dataschema(self) -> str:
+        return schema_uri(self.type, self.version)
+
+    def to_dict(self) -> dict:
+        out = {
+            "specversion": SPECVERSION,
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "subject": self.subject,
+            "time": self.time,
+            "datacontenttype": "application/json",
+            "dataschema": self.dataschema,
+            "sequence": self.sequence,
+            "correlationid": self.correlationid,
+        }
+        for optional in ("causationid", "actor", "traceparent", "tracestate"):
+            value = getattr(self, optional)
+            if value:
+                out[optional] = value
+        out["data"] = self.data
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "Event":
+        if not isinstance(raw, dict):
+            raise EnvelopeError("an event must be a JSON object")
+        missing = [name for name in REQUIRED if name not in raw]
+        if missing:
+            raise EnvelopeError(f"envelope misses {', '.join(missing)}")
+        if raw["specversion"] != SPECVERSION:
+            raise EnvelopeError(f"specversion {raw['specversion']!r} is not {SPECVERSION}")
+        event_type, version = parse_schema_uri(raw["dataschema"])
+        if event_type != raw["type"]:
+            raise EnvelopeError(f"dataschema names {event_type!r} but type is {raw['type']!r}")
+        if not isinstance(raw["data"], dict):
+            raise EnvelopeError("data must be a JSON object")
+        if not isinstance(raw["sequence"], int) or raw["sequence"] < 1:
+            raise EnvelopeError("sequence must be a positive integer")
+        for name in ("id", "source", "subject", "time", "correlationid"):
+            if not isinstance(raw[name], str) or not raw[name]:
+                raise EnvelopeError(f"{name} must be a non-empty string")
+        return cls(
+            type=raw["type"], source=raw["source"], subject=raw["subject"], data=raw["data"],
+            sequence=raw["sequence"], version=version, id=raw["id"], time=raw["time"],
+            correlationid=raw["correlationid"], causationid=raw.get("causationid"), actor=raw.get("actor"),
+            traceparent=raw.get("traceparent"), tracestate=raw.get("tracestate"),
+        )
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> "Event":
+        try:
+            decoded = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise EnvelopeError(f"not JSON: {exc}") from exc
+        return cls.from_dict(decoded)
+
+    def replace(self, **changes) -> "Event":
+        values = asdict(self)
+        values.update(changes)
+        return Event(**values)

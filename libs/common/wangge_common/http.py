@@ -1,0 +1,110 @@
+"""The Flask app every service starts from: OpenAPI, problem+json, auth, health, metrics, AsyncAPI."""
+from __future__ import annotations
+
+import socket
+
+import swagger_ui_bundle
+from flask import Blueprint, Flask, current_app, jsonify, send_from_directory
+from flask_smorest import Api
+from opentelemetry.instrumentation.flask import FlaskInstrumentor
+
+from . import auth, contracts, metrics, problems, telemetry
+from .runtime import Runtime, ServiceSpec
+from .settings import Settings
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def runtime() -> Runtime:
+    """The runtime of the app handling the current request."""
+    return current_app.extensions["wangge_runtime"]
+
+
+def broker_reachable(bootstrap: str, timeout: float = 0.5) -> bool:
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _infra_blueprint(spec: ServiceSpec) -> Blueprint:
+    bp = Blueprint("infra", __name__)
+
+    @bp.get("/healthz")
+    @auth.public
+    def healthz():
+        """Liveness: the process answers."""
+        return jsonify(status="ok", service=spec.name)
+
+    @bp.get("/readyz")
+    @auth.public
+    def readyz():
+        """Readiness: the database answers, and the broker where this service needs it to serve."""
+        rt = runtime()
+        checks = {}
+        try:
+            rt.db.ping()
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            checks["database"] = f"down: {type(exc).__name__}"
+        checks["broker"] = "ok" if broker_reachable(rt.settings.kafka_bootstrap) else "down"
+        ready = checks["database"] == "ok" and (checks["broker"] == "ok" or not spec.ready_requires_broker)
+        return jsonify(status="ready" if ready else "not ready", service=spec.name, checks=checks), (200 if ready else 503)
+
+    @bp.get("/asyncapi.json")
+    @auth.public
+    def asyncapi():
+        """The AsyncAPI 3 document of every event type, generated from the JSON Schemas."""
+        return jsonify(contracts.asyncapi_document())
+
+    @bp.get("/docs/assets/<path:filename>")
+    @auth.public
+    def docs_assets(filename):
+        """Swagger UI, served from the installed package so /docs works without the internet."""
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    return bp
+
+
+def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, title: str, description: str,
+                       blueprints=(), version: str = "1.0.0") -> Flask:
+    """Build a service's Flask app; connects to nothing until a request needs it."""
+    settings = settings or Settings.from_env(spec.name)
+    telemetry.configure(spec.name, "web")
+    rt = Runtime(spec, settings)
+    app = Flask(spec.name)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_AS_ASCII=False,
+        API_TITLE=title,
+        API_VERSION=version,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        API_SPEC_OPTIONS={
+            "info": {"description": description + "\n\nAuthentication: `Authorization: Bearer <API key>`; each "
+                     "operation names the scope it needs. Errors are `application/problem+json` (RFC 9457). "
+                     "Event contracts: `/asyncapi.json`."},
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+        },
+    )
+    app.json.ensure_ascii = False
+    app.extensions["wangge_runtime"] = rt
+    app.extensions["wangge_api_keys"] = auth.load_keys(settings.api_keys_json, settings.api_keys_file)
+    api = Api(app)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    app.register_blueprint(_infra_blueprint(spec))
+    metrics_view = metrics.install(app, rt)
+    app.add_url_rule("/metrics", "metrics", auth.public(metrics_view))
+    problems.register(app)  # after Api(): replaces flask-smorest's JSON error handler with problem+json
+    FlaskInstrumentor().instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    auth.check_every_view_is_guarded(app)
+    return app

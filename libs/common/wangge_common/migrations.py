@@ -1,0 +1,49 @@
+"""Alembic per service: each service keeps its own script directory; this module runs them."""
+from __future__ import annotations
+
+from alembic import command, context
+from alembic.config import Config
+
+from .db import make_engine
+from .runtime import ServiceSpec
+from .settings import Settings
+
+
+def alembic_config(spec: ServiceSpec, settings: Settings) -> Config:
+    config = Config()
+    config.set_main_option("script_location", spec.migrations)
+    config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
+    config.attributes["target_metadata"] = spec.metadata
+    return config
+
+
+def upgrade(spec: ServiceSpec, settings: Settings, revision: str = "head") -> None:
+    """Bring the service's database to `revision` (the newest by default)."""
+    command.upgrade(alembic_config(spec, settings), revision)
+
+
+def revision(spec: ServiceSpec, settings: Settings, message: str) -> None:
+    """Autogenerate a migration from the difference between the models and the database."""
+    command.revision(alembic_config(spec, settings), message=message, autogenerate=True)
+
+
+def run_env() -> None:
+    """Body of every service's migrations/env.py."""
+    config = context.config
+    metadata = config.attributes["target_metadata"]
+    url = config.get_main_option("sqlalchemy.url")
+    batch = url.startswith("sqlite")  # SQLite alters tables by copying them
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=metadata, literal_binds=True, render_as_batch=batch)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            context.configure(connection=connection, target_metadata=metadata, render_as_batch=batch,
+                              compare_type=True)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()

@@ -1,0 +1,133 @@
+"""Transactional outbox: events are rows written in the same transaction as the change they describe."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from opentelemetry import propagate
+from sqlalchemy import (BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint, func, insert, select, update)
+from sqlalchemy.orm import Session
+
+from . import contracts
+from .envelope import Event
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+@dataclass(frozen=True)
+class InfraTables:
+    """Tables every service carries beside its own: outbox, per-aggregate sequences, processed events."""
+
+    outbox: Table
+    sequences: Table
+    processed: Table
+
+
+def define_infra_tables(metadata: MetaData) -> InfraTables:
+    """Add the infrastructure tables to a service's metadata (so its Alembic migrations own them)."""
+    outbox = Table(
+        "outbox", metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("topic", String(100), nullable=False),
+        Column("message_key", String(200), nullable=False),
+        Column("event_type", String(100), nullable=False),
+        Column("sequence", Integer, nullable=False),
+        Column("payload", Text, nullable=False),
+        Column("headers", Text, nullable=False, default="{}"),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("last_error", Text, nullable=True),
+        UniqueConstraint("message_key", "sequence", name="uq_outbox_key_sequence"),
+        Index("ix_outbox_pending", "id", sqlite_where=Column("published_at").is_(None),
+              postgresql_where=Column("published_at").is_(None)),
+    )
+    sequences = Table(
+        "event_sequences", metadata,
+        Column("subject", String(200), primary_key=True),
+        Column("last_sequence", Integer, nullable=False),
+    )
+    processed = Table(
+        "processed_events", metadata,
+        Column("consumer", String(100), primary_key=True),
+        Column("event_id", String(100), primary_key=True),
+        Column("event_type", String(100), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    return InfraTables(outbox, sequences, processed)
+
+
+def next_sequence(session: Session, tables: InfraTables, subject: str) -> int:
+    """Next sequence number of `subject`'s events from this service (1, 2, 3 …)."""
+    table = tables.sequences
+    current = session.execute(
+        update(table).where(table.c.subject == subject)
+        .values(last_sequence=table.c.last_sequence + 1).returning(table.c.last_sequence)
+    ).scalar_one_or_none()
+    if current is not None:
+        return current
+    session.execute(insert(table).values(subject=subject, last_sequence=1))
+    return 1
+
+
+def trace_headers() -> dict[str, str]:
+    """The current W3C trace context, to carry across the broker."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+class UnitOfWork:
+    """One database transaction of one service, able to emit events into its outbox."""
+
+    def __init__(self, runtime, *, actor: str, correlation_id: str | None = None, causation: Event | None = None,
+                 delivery=None):
+        self.runtime = runtime
+        self.actor = actor
+        self.correlation_id = correlation_id or (causation.correlationid if causation else None)
+        self.causation = causation
+        self.delivery = delivery
+        self.session: Session | None = None
+        self.emitted: list[Event] = []
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self.runtime.db.sessions()
+        self.session.begin()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self.session.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()
+        return False
+
+    def emit(self, event_type: str, subject: str, data: dict, *, version: int | None = None) -> Event:
+        """Validate the event against its contract and write it to the outbox in this transaction."""
+        version = version or contracts.latest_version(event_type)
+        headers = trace_headers()
+        event = Event(
+            type=event_type, version=version, source=f"/wangge/{self.runtime.service}", subject=subject, data=data,
+            sequence=next_sequence(self.session, self.runtime.tables, subject),
+            correlationid=self.correlation_id or "", causationid=self.causation.id if self.causation else None,
+            actor=self.actor, traceparent=headers.get("traceparent"), tracestate=headers.get("tracestate"),
+        )
+        if not self.correlation_id:
+            self.correlation_id = event.correlationid
+        found = contracts.validate(event)
+        self.session.execute(insert(self.runtime.tables.outbox).values(
+            event_id=event.id, topic=found.topic, message_key=subject, event_type=event_type,
+            sequence=event.sequence, payload=event.to_json(), headers=json.dumps(headers), attempts=0,
+        ))
+        self.emitted.append(event)
+        return event
+
+
+def pending_count(session: Session, tables: InfraTables) -> int:
+    outbox = tables.outbox
+    return session.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))).scalar_one()

@@ -1,0 +1,39 @@
+"""What a service process holds at run time: its settings, database and infrastructure tables."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy import MetaData
+
+from .db import Database
+from .outbox import InfraTables, UnitOfWork
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How a service plugs into the shared infrastructure; each service declares one in service.py."""
+
+    name: str
+    metadata: MetaData
+    tables: InfraTables
+    migrations: str  # path of the service's Alembic script directory
+    consumes: tuple[str, ...] = ()
+    handlers: dict[str, Callable] = field(default_factory=dict)  # event type, or "*", -> handler(uow, event)
+    publishes: tuple[str, ...] = ()  # topics its outbox relay publishes to
+    ready_requires_broker: bool = True  # False where the outbox lets the service serve with the broker down
+
+
+class Runtime:
+    """A service's live resources, created from settings when a process starts, never at import."""
+
+    def __init__(self, spec: ServiceSpec, settings: Settings):
+        self.spec = spec
+        self.settings = settings
+        self.service = spec.name
+        self.tables = spec.tables
+        self.db = Database(settings.database_url)
+
+    def unit_of_work(self, **kwargs) -> UnitOfWork:
+        return UnitOfWork(self, **kwargs)

@@ -1,0 +1,80 @@
+"""Settings read from the environment once and passed down; nothing here connects anywhere."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = ("roster", "intake", "routing", "notify", "reporting")
+DEFAULT_PORTS = {"roster": 8101, "intake": 8102, "routing": 8103, "notify": 8104, "reporting": 8105}
+DEFAULT_BROKER_PORT = 9092
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a service process needs to know about its surroundings."""
+
+    service: str
+    database_url: str
+    kafka_bootstrap: str
+    var_dir: Path
+    kafka_session_timeout_ms: int = 10000
+    kafka_heartbeat_interval_ms: int = 3000
+    kafka_request_timeout_ms: int = 30000
+    relay_poll_interval_s: float = 0.2
+    relay_batch_size: int = 500
+    consumer_max_retries: int = 3
+    consumer_retry_backoff_s: float = 0.2
+    api_keys_json: str | None = None
+    api_keys_file: str | None = None
+    pii_key: str | None = None
+    metrics_port: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, service: str, env: dict | None = None) -> "Settings":
+        """Build settings for `service`; per-service variables win over the shared ones."""
+        if service not in SERVICES:
+            raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
+        env = dict(os.environ if env is None else env)
+        upper = service.upper()
+        var_dir = Path(env.get("WANGGE_VAR_DIR", "var")).resolve()
+        database_url = (
+            env.get(f"WANGGE_{upper}_DATABASE_URL")
+            or env.get("DATABASE_URL")
+            or f"sqlite:///{var_dir / (service + '.db')}"
+        )
+        session_timeout = _int(env, "WANGGE_KAFKA_SESSION_TIMEOUT_MS", 10000)
+        return cls(
+            service=service,
+            database_url=database_url,
+            kafka_bootstrap=env.get("WANGGE_KAFKA_BOOTSTRAP", f"127.0.0.1:{DEFAULT_BROKER_PORT}"),
+            var_dir=var_dir,
+            kafka_session_timeout_ms=session_timeout,
+            # Kafka wants heartbeats at most a third of the session timeout.
+            kafka_heartbeat_interval_ms=_int(env, "WANGGE_KAFKA_HEARTBEAT_INTERVAL_MS", max(300, session_timeout // 3)),
+            kafka_request_timeout_ms=_int(env, "WANGGE_KAFKA_REQUEST_TIMEOUT_MS", 30000),
+            relay_poll_interval_s=_int(env, "WANGGE_RELAY_POLL_MS", 200) / 1000,
+            relay_batch_size=_int(env, "WANGGE_RELAY_BATCH_SIZE", 500),
+            consumer_max_retries=_int(env, "WANGGE_CONSUMER_MAX_RETRIES", 3),
+            consumer_retry_backoff_s=_int(env, "WANGGE_CONSUMER_RETRY_BACKOFF_MS", 200) / 1000,
+            api_keys_json=env.get("WANGGE_API_KEYS"),
+            api_keys_file=env.get("WANGGE_API_KEYS_FILE"),
+            pii_key=env.get("WANGGE_PII_KEY"),
+            metrics_port=_int(env, f"WANGGE_{upper}_METRICS_PORT", 0),
+            extra={k: v for k, v in env.items() if k.startswith(f"WANGGE_{upper}_")},
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

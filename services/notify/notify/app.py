@@ -1,0 +1,13 @@
+"""Notify app factory."""
+from wangge_common.http import create_service_app
+from wangge_common.settings import Settings
+
+from .api import notifications
+from .service import SPEC
+
+
+def create_app(settings: Settings | None = None):
+    return create_service_app(
+        SPEC, settings, title="wangge notify", blueprints=(notifications,),
+        description="Notify (通知): messages to residents, deputies and departments, in Chinese.",
+    )

@@ -1,0 +1,51 @@
+"""Roster rules from the seeds (DOMAIN.md); pure Python."""
+from __future__ import annotations
+
+import re
+
+LEVELS = ("national", "provincial", "city", "county", "township")
+LEVEL_NAMES_ZH = {"national": "全国人大代表", "provincial": "省人大代表", "city": "市人大代表",
+                  "county": "县人大代表", "township": "乡镇人大代表"}
+GRID_LEVELS = {1: "township", 2: "village_or_community", 3: "group_or_estate"}
+GRID_KINDS = ("urban_community", "rural_village", "old_estate", "migrant_cluster", "industrial_park")
+SPECIAL_ZONES = ("old_estate", "migrant_cluster", "industrial_park")
+DEPUTY_KINDS = ("npc_deputy", "party_delegate")
+STATUSES = ("serving", "suspended", "ended")
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+OFFICE_PHONE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+# Household ranges the seeds give for a typical grid (000): urban 300–500, rural 200–300.
+HOUSEHOLD_RANGES = {"urban_community": (300, 500), "rural_village": (200, 300)}
+
+
+def check_grid_placement(level: int, parent_level: int | None) -> str | None:
+    """Why a grid of `level` cannot sit under a parent of `parent_level`, or None when it can."""
+    if level == 1:
+        return None if parent_level is None else "a township grid (level 1) has no parent"
+    if parent_level is None:
+        return f"a level-{level} grid needs a parent of level {level - 1}"
+    if parent_level != level - 1:
+        return f"a level-{level} grid must sit under a level-{level - 1} grid, not level {parent_level}"
+    return None
+
+
+def household_flags(kind: str, level: int, households: int) -> list[str]:
+    """Flags for a bottom-level grid whose size is outside the seeds' range; allowed, but shown."""
+    low_high = HOUSEHOLD_RANGES.get(kind)
+    if level != 3 or low_high is None or households == 0:
+        return []
+    low, high = low_high
+    if households < low or households > high:
+        return [f"households_outside_range:{low}-{high}"]
+    return []
+
+
+def mask_mobile(mobile: str) -> str:
+    """138****1234: the form in which a mobile number is shown."""
+    return mobile[:3] + "****" + mobile[-4:] if len(mobile) >= 7 else "****"
+
+
+def public_phone(mobile: str, office_phone: str | None, display: str) -> str:
+    """The number printed on a public notice, as the deputy chose: office number or masked mobile."""
+    if display == "office" and office_phone:
+        return office_phone
+    return mask_mobile(mobile)

@@ -71,7 +71,7 @@ def _infra_blueprint(spec: ServiceSpec) -> Blueprint:
 
 
 def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, title: str, description: str,
-                       blueprints=(), version: str = "1.0.0") -> Flask:
+                       blueprints=(), extra_blueprints=(), version: str = "1.0.0") -> Flask:
     """Build a service's Flask app; connects to nothing until a request needs it."""
     settings = settings or Settings.from_env(spec.name)
     telemetry.configure(spec.name, "web")
@@ -102,6 +102,8 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, t
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     app.register_blueprint(_infra_blueprint(spec))
+    for blueprint in extra_blueprints:  # plain Flask blueprints, e.g. HTML pages outside the OpenAPI document
+        app.register_blueprint(blueprint)
     metrics_view = metrics.install(app, rt)
     app.add_url_rule("/metrics", "metrics", auth.public(metrics_view))
     problems.register(app)  # after Api(): replaces flask-smorest's JSON error handler with problem+json

@@ -5,11 +5,12 @@ import json
 from dataclasses import dataclass
 
 from opentelemetry import propagate
-from sqlalchemy import (BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text,
+from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, Text,
                         UniqueConstraint, func, insert, select, update)
 from sqlalchemy.orm import Session
 
 from . import contracts
+from .db import UtcDateTime, utcnow
 from .envelope import Event
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -36,8 +37,8 @@ def define_infra_tables(metadata: MetaData) -> InfraTables:
         Column("sequence", Integer, nullable=False),
         Column("payload", Text, nullable=False),
         Column("headers", Text, nullable=False, default="{}"),
-        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UtcDateTime, nullable=False, default=utcnow),
+        Column("published_at", UtcDateTime, nullable=True),
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text, nullable=True),
         UniqueConstraint("message_key", "sequence", name="uq_outbox_key_sequence"),
@@ -54,7 +55,7 @@ def define_infra_tables(metadata: MetaData) -> InfraTables:
         Column("consumer", String(100), primary_key=True),
         Column("event_id", String(100), primary_key=True),
         Column("event_type", String(100), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("processed_at", UtcDateTime, nullable=False, default=utcnow),
     )
     return InfraTables(outbox, sequences, processed)
 

@@ -31,6 +31,7 @@ class RelayLock:
 
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
+        self._key = zlib.crc32(f"wangge-relay-{runtime.service}".encode())
         self._file = None
         self._conn = None
 
@@ -45,9 +46,8 @@ class RelayLock:
                 return False
             self._file = handle
             return True
-        key = zlib.crc32(f"wangge-relay-{self.runtime.service}".encode())
         conn = self.runtime.db.engine.connect()
-        if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+        if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key}).scalar():
             conn.commit()
             self._conn = conn
             return True
@@ -70,6 +70,10 @@ class RelayLock:
             self._file.close()
             self._file = None
         if self._conn is not None:
+            # The lock belongs to the database session, which a pooled connection outlives: unlock explicitly.
+            with contextlib.suppress(SQLAlchemyError):
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+                self._conn.commit()
             with contextlib.suppress(SQLAlchemyError):
                 self._conn.close()
             self._conn = None

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, MetaData, String, Text, UniqueConstraint, func
+from sqlalchemy import MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from wangge_common.db import UtcDateTime, utcnow
 from wangge_common.outbox import define_infra_tables
 
 
@@ -29,7 +30,7 @@ class Notification(Base):
     template: Mapped[str] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(20), default="sent")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("cause_event_id", "recipient_ref", "channel", name="uq_notification_once"),)
 

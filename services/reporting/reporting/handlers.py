@@ -62,7 +62,10 @@ def audit_events(session, *, subject=None, event_type=None, after_seq=0, limit=1
 
 def verify(session) -> dict:
     entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=5000))
-    broken = domain.first_broken(entries)
+    try:
+        broken = domain.first_broken(entries)
+    finally:
+        entries.close()  # the walk may stop early; release the server-side cursor
     size = session.scalar(select(func.count()).select_from(AuditEntry))
     return {"valid": broken is None, "entries": size, "first_bad": broken}
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, MetaData, String, Text, func
+from sqlalchemy import JSON, Date, ForeignKey, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from wangge_common.db import UtcDateTime, utcnow
 from wangge_common.outbox import define_infra_tables
 
 
@@ -31,8 +32,8 @@ class Grid(Base):
     difficulty: Mapped[int] = mapped_column(Integer, default=1)
     leader: Mapped[str | None] = mapped_column(String(50))
     workers: Mapped[list] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Deputy(Base):
@@ -57,5 +58,5 @@ class Deputy(Base):
     term_start: Mapped[date | None] = mapped_column(Date)
     term_end: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="serving", index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, MetaData, String, Text, func
+from sqlalchemy import Boolean, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from wangge_common.db import UtcDateTime, utcnow
 from wangge_common.outbox import define_infra_tables
 
 
@@ -41,8 +42,8 @@ class RoutedCase(Base):
     urgency: Mapped[str] = mapped_column(String(10))
     state: Mapped[str] = mapped_column(String(20), index=True)
     path: Mapped[str | None] = mapped_column(String(20))
-    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
 class WorkOrder(Base):
@@ -56,4 +57,4 @@ class WorkOrder(Base):
     state: Mapped[str] = mapped_column(String(20), index=True)
     rule_id: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

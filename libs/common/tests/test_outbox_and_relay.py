@@ -1,0 +1,164 @@
+"""The outbox keeps every event written with its change; the relay publishes in order and loses nothing."""
+import copy
+import json
+import threading
+
+import pytest
+from kafka.errors import KafkaError, KafkaTimeoutError
+from sqlalchemy import insert, select
+
+from wangge_common import contracts
+from wangge_common.relay import OutboxRelay
+
+CASE = copy.deepcopy(contracts.contract("case.registered", 1).schema["examples"][0])
+
+
+class FakeFuture:
+    def __init__(self, error=None):
+        self.is_done, self.exception = True, error
+
+    def failed(self):
+        return self.exception is not None
+
+    def get(self, timeout=None):
+        if self.exception:
+            raise self.exception
+
+
+class FakeProducer:
+    """Records what was sent; fails from the `fail_from`-th send on."""
+
+    def __init__(self, fail_from=None):
+        self.sent, self.fail_from = [], fail_from
+
+    def send(self, topic, key=None, value=None, headers=None):
+        index = len(self.sent)
+        self.sent.append((topic, key, value, headers))
+        if self.fail_from is not None and index >= self.fail_from:
+            return FakeFuture(KafkaError("broker went away"))
+        return FakeFuture()
+
+    def flush(self, timeout=None):
+        pass
+
+    def close(self, timeout=None):
+        pass
+
+
+def emit_cases(runtime, n, subject=None):
+    for i in range(n):
+        with runtime.unit_of_work(actor="test") as uow:
+            uow.emit("case.registered", subject or f"case-{i}", {**CASE, "case_id": CASE["case_id"]})
+
+
+def pending(runtime):
+    outbox = runtime.tables.outbox
+    with runtime.db.sessions() as session:
+        return session.scalars(select(outbox.c.sequence).where(outbox.c.published_at.is_(None))).all()
+
+
+def test_an_event_and_the_change_commit_or_roll_back_together(runtime_factory):
+    runtime = runtime_factory()
+    notes = runtime.spec.metadata.tables["notes"]
+    with pytest.raises(RuntimeError):
+        with runtime.unit_of_work(actor="test") as uow:
+            uow.session.execute(insert(notes).values(text="kept?"))
+            uow.emit("case.registered", "c1", CASE)
+            raise RuntimeError("the handler failed after emitting")
+    with runtime.db.sessions() as session:
+        assert session.execute(select(notes)).all() == []
+    assert pending(runtime) == []
+
+
+def test_events_of_one_subject_are_numbered_in_order_and_carry_their_cause(runtime_factory):
+    runtime = runtime_factory()
+    emit_cases(runtime, 3, subject="case-a")
+    with runtime.unit_of_work(actor="test") as uow:
+        first = uow.emit("case.registered", "case-b", CASE)
+    assert pending(runtime) == [1, 2, 3, 1]
+    assert first.actor == "test" and first.correlationid == first.id and first.causationid is None
+
+
+def test_an_invalid_event_never_reaches_the_outbox(runtime_factory):
+    runtime = runtime_factory()
+    with pytest.raises(contracts.ContractError):
+        with runtime.unit_of_work(actor="test") as uow:
+            uow.emit("case.registered", "c1", {**CASE, "channel": "fax"})
+    assert pending(runtime) == []
+
+
+def test_relay_publishes_in_order_keyed_by_subject_and_marks_rows(runtime_factory):
+    runtime = runtime_factory()
+    emit_cases(runtime, 2, subject="case-a")
+    producer = FakeProducer()
+    relay = OutboxRelay(runtime, producer_factory=lambda: producer)
+    assert relay.publish_batch() == 2
+    assert [(t, k) for t, k, _, _ in producer.sent] == [("cases.v1", b"case-a")] * 2
+    assert [json.loads(v)["sequence"] for _, _, v, _ in producer.sent] == [1, 2]
+    assert ("content-type", b"application/cloudevents+json") in producer.sent[0][3]
+    assert pending(runtime) == [] and relay.publish_batch() == 0
+
+
+def test_broker_down_keeps_every_row_and_records_the_attempt(runtime_factory):
+    runtime = runtime_factory()
+    emit_cases(runtime, 3)
+
+    def unreachable():
+        raise KafkaTimeoutError("bootstrap timed out")
+
+    relay = OutboxRelay(runtime, producer_factory=unreachable)
+    with pytest.raises(KafkaTimeoutError):
+        relay.publish_batch()
+    assert len(pending(runtime)) == 3
+
+
+def test_a_failure_mid_batch_stops_there_so_later_rows_cannot_overtake(runtime_factory):
+    runtime = runtime_factory()
+    emit_cases(runtime, 4)
+    relay = OutboxRelay(runtime, producer_factory=lambda: FakeProducer(fail_from=2))
+    with pytest.raises(KafkaError):
+        relay.publish_batch()
+    assert len(pending(runtime)) == 2
+    outbox = runtime.tables.outbox
+    with runtime.db.sessions() as session:
+        attempts = session.execute(select(outbox.c.attempts, outbox.c.last_error).where(
+            outbox.c.published_at.is_(None)).order_by(outbox.c.id)).all()
+    assert attempts[0].attempts == 1 and "broker went away" in attempts[0].last_error
+    relay._producer = FakeProducer()
+    assert relay.publish_batch() == 2 and pending(runtime) == []
+
+
+def test_relay_run_retries_with_backoff_until_the_broker_returns(runtime_factory):
+    runtime = runtime_factory()
+    emit_cases(runtime, 2)
+    calls, stop = {"n": 0}, threading.Event()
+    producer = FakeProducer()
+
+    def flaky():
+        calls["n"] += 1
+        if calls["n"] < 3:
+            raise KafkaTimeoutError("down")
+        return producer
+
+    relay = OutboxRelay(runtime, producer_factory=flaky)
+    relay.backoff = lambda: 0.01
+    thread = threading.Thread(target=relay.run, args=(stop,))
+    thread.start()
+    for _ in range(200):
+        if not pending(runtime):
+            break
+        stop.wait(0.02)
+    stop.set()
+    thread.join(5)
+    assert calls["n"] == 3 and len(producer.sent) == 2 and pending(runtime) == []
+
+
+def test_only_one_relay_leads_at_a_time(runtime_factory):
+    from wangge_common.relay import RelayLock
+
+    runtime = runtime_factory()
+    first, second = RelayLock(runtime), RelayLock(runtime)
+    assert first.acquire() and not second.acquire()
+    first.release()
+    assert second.acquire()
+    second.release()

@@ -1,0 +1,13 @@
+"""A migrated intake service for each test (SQLite, or PostgreSQL with TEST_DATABASE_URL)."""
+import pytest
+
+from wangge_common.testing import ServiceHarness
+from intake.app import create_app
+from intake.service import SPEC
+
+
+@pytest.fixture
+def svc(tmp_path):
+    harness = ServiceHarness(SPEC, create_app, tmp_path)
+    yield harness
+    harness.close()

@@ -5,6 +5,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -35,7 +36,7 @@ def _serve_metrics(settings: Settings) -> None:
     if settings.metrics_port:
         from prometheus_client import start_http_server
 
-        start_http_server(settings.metrics_port, addr="127.0.0.1")
+        start_http_server(settings.metrics_port, addr=os.environ.get("WANGGE_METRICS_HOST", "127.0.0.1"))
 
 
 def cmd_migrate(args) -> int:

@@ -192,9 +192,9 @@ class Stack:
         prom.mkdir(parents=True)
         web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(prom)}
         found = [Process(f"{service}-web", [
-            sys.executable, "-m", "gunicorn", "--no-control-socket", "--bind", f"127.0.0.1:{self.ports[service]}",
-            "--workers", str(self.web_workers), "--worker-class", "gthread", "--threads", "4",
-            "--graceful-timeout", "10", "--access-logfile", "-", f"{service}.wsgi:app"],
+            sys.executable, "-m", "gunicorn", "-c", "python:wangge_common.gunicorn_conf",
+            "--bind", f"127.0.0.1:{self.ports[service]}", "--workers", str(self.web_workers),
+            "--graceful-timeout", "10", f"{service}.wsgi:app"],
             web_env, self.log_dir / f"{service}-web.log")]
         if spec.publishes:
             found.append(Process(f"{service}-relay", [sys.executable, "-m", "wangge_common.cli", "relay", service],

@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
@@ -42,7 +43,11 @@ def create_grid(uow: UnitOfWork, data: dict) -> Grid:
         raise Conflict(f"a grid with code {data['code']!r} exists")
     grid = Grid(id=str(uuid.uuid4()), **{**data, "parent_id": parent_id})
     session.add(grid)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # a concurrent request took the code between the check and the insert
+        raise Conflict(f"a grid with code {data['code']!r} exists") from None
     uow.emit("grid.created", grid.id, grid_event(grid))
     return grid
 
@@ -92,6 +97,9 @@ def update_deputy(uow: UnitOfWork, deputy_id: str, changes: dict) -> Deputy:
     office = changes.get("office_phone", deputy.office_phone)
     if display == "office" and not office:
         raise Invalid([("office_phone", "is required when phone_display is 'office'")])
+    start, end = changes.get("term_start", deputy.term_start), changes.get("term_end", deputy.term_end)
+    if start and end and end < start:
+        raise Invalid([("term_end", f"must not be before term_start ({start.isoformat()})")])
     for name, value in changes.items():
         setattr(deputy, name, value)
     uow.session.flush()

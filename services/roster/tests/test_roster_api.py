@@ -98,3 +98,9 @@ def test_keys_and_scopes_are_enforced(svc):
 def test_unknown_ids_are_404_problems(svc):
     response = svc.client.get(f"/v1/deputies/{uuid.uuid4()}", headers=svc.headers())
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
+
+
+def test_a_term_cannot_end_before_it_started_even_when_patched_alone(svc):
+    deputy = svc.client.post("/v1/deputies", json={**DEPUTY, "term_start": "2021-12-01"}, headers=svc.headers()).json
+    response = svc.client.patch(f"/v1/deputies/{deputy['id']}", json={"term_end": "2020-01-01"}, headers=svc.headers())
+    assert response.status_code == 422 and response.json["errors"][0]["field"] == "term_end"

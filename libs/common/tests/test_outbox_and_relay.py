@@ -28,6 +28,8 @@ class FakeFuture:
 class FakeProducer:
     """Records what was sent; fails from the `fail_from`-th send on."""
 
+    config = {"delivery_timeout_ms": 1000}
+
     def __init__(self, fail_from=None):
         self.sent, self.fail_from = [], fail_from
 

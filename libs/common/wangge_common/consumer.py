@@ -163,6 +163,8 @@ class ConsumerRunner:
             self._dlt_producer.send(f"{record.topic}.dlt", key=record.key, value=record.value,
                                     headers=headers).get(timeout=30)
         except KafkaError as exc:
+            wk.close_producer(self._dlt_producer)
+            self._dlt_producer = None
             raise TransientError(f"dead-letter publish failed: {exc}") from exc
         log.error("record dead-lettered: %s", error, extra={"topic": record.topic, "partition": record.partition,
                                                             "offset": record.offset})
@@ -229,5 +231,5 @@ class ConsumerRunner:
                 log.exception("consumer close failed")
             self.consumer = None
         if self._dlt_producer is not None:
-            self._dlt_producer.close(timeout=5)
+            wk.close_producer(self._dlt_producer)
             self._dlt_producer = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 from opentelemetry import propagate
 from opentelemetry.propagators.textmap import Getter
 
@@ -16,10 +16,13 @@ log = logging.getLogger(__name__)
 
 def producer(settings: Settings, **overrides) -> KafkaProducer:
     """An idempotent producer (acks=all): retries cannot duplicate or reorder a partition's records."""
+    request_timeout_ms = min(settings.kafka_request_timeout_ms, 10000)
     config = dict(
         bootstrap_servers=settings.kafka_bootstrap, client_id=f"wangge-{settings.service}",
         acks="all", enable_idempotence=True, linger_ms=5, compression_type=None,
-        request_timeout_ms=settings.kafka_request_timeout_ms, max_block_ms=10000,
+        request_timeout_ms=request_timeout_ms, max_block_ms=10000,
+        # Bound the retries: a send that cannot complete fails, and the caller keeps the record to try again.
+        delivery_timeout_ms=request_timeout_ms + 5000,
     )
     config.update(overrides)
     return KafkaProducer(**config)
@@ -38,6 +41,26 @@ def consumer(settings: Settings, topics: list[str], *, group_id: str, **override
     found = KafkaConsumer(**config)
     found.subscribe(topics)
     return found
+
+
+def delivery_timeout_s(producer) -> float:
+    return producer.config["delivery_timeout_ms"] / 1000
+
+
+def close_producer(producer, timeout: float = 5) -> None:
+    """Close a producer for certain, even one with records it could not deliver.
+
+    kafka-python 3.0's close() flushes first and raises when the flush times out, before it stops the sender
+    thread, which then spins on forever. Force the sender down in that case.
+    """
+    try:
+        producer.close(timeout=timeout)
+    except KafkaError:
+        sender = getattr(producer, "_sender", None)
+        if sender is not None and sender.is_alive():
+            sender.force_close()
+            sender.join(timeout)
+        log.warning("producer closed with undelivered records; they stay pending and are sent again")
 
 
 def ensure_topics(bootstrap: str, specs: dict[str, int] | None = None, *, timeout_ms: int = 30000) -> list[str]:

@@ -108,7 +108,7 @@ class OutboxRelay:
             for row in rows
         ]
         try:
-            self._producer.flush(timeout=self.settings.kafka_request_timeout_ms / 1000)
+            self._producer.flush(timeout=wk.delivery_timeout_s(self._producer) + 1)
         except KafkaError:
             pass  # rows not acknowledged stay pending below and are sent again; consumers dedupe by event id
         done, error = [], None
@@ -134,8 +134,7 @@ class OutboxRelay:
 
     def close(self) -> None:
         if self._producer is not None:
-            with contextlib.suppress(Exception):
-                self._producer.close(timeout=5)
+            wk.close_producer(self._producer)
             self._producer = None
 
     def backoff(self) -> float:

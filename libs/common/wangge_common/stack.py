@@ -19,6 +19,7 @@ from pathlib import Path
 import requests
 
 from . import auth, crypto
+from .gate import TcpGate
 from .settings import DEFAULT_BROKER_PORT, DEFAULT_PORTS, SERVICES
 
 PROCESS_ROLES = ("web", "relay", "consumer")
@@ -51,6 +52,16 @@ def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = 
     raise TimeoutError(f"nothing listens on port {port} after {timeout:.0f}s")
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the process that started us dies (Linux), so nothing is orphaned."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 @dataclass
 class Process:
     name: str
@@ -64,7 +75,7 @@ class Process:
         log = open(self.log_path, "ab")
         # A process group of its own: gunicorn's workers and the broker stop with their parent.
         self.popen = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, start_new_session=True)
+                                      stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
         log.close()
 
     @property
@@ -100,6 +111,7 @@ class Stack:
     database_urls: dict = field(default_factory=dict)  # service -> URL; SQLite files under var_dir otherwise
     session_timeout_ms: int = 6000
     web_workers: int = 2
+    gated: bool = False  # tests: clients reach the broker through a TcpGate they can cut (see gate.py)
     extra_env: dict = field(default_factory=dict)
     processes: dict = field(default_factory=dict)
 
@@ -155,13 +167,17 @@ class Stack:
     def start_broker(self, timeout: float = 30) -> None:
         from .kafka import ensure_topics
 
-        listener = f"tcp://127.0.0.1:{self.broker_port}"
-        broker = Process("broker", [str(tansu_binary()), "broker", "--listener-url", listener,
-                                    "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"],
+        advertised = f"tcp://127.0.0.1:{self.broker_port}"
+        listen_port = free_port() if self.gated else self.broker_port
+        broker = Process("broker", [str(tansu_binary()), "broker", "--listener-url", f"tcp://127.0.0.1:{listen_port}",
+                                    "--advertised-listener-url", advertised, "--storage-engine", "memory://tansu/"],
                          {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}, self.log_dir / "broker.log")
         broker.start()
         self.processes["broker"] = broker
-        wait_for_port(self.broker_port, timeout, broker.popen)
+        wait_for_port(listen_port, timeout, broker.popen)
+        if self.gated:
+            self.gate = TcpGate(self.broker_port, listen_port)
+            self.gate.open()
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -173,15 +189,28 @@ class Stack:
                 time.sleep(0.3)
 
     def stop_broker(self) -> None:
+        """Stop the broker process; with Tansu's memory storage its topics and offsets are gone after."""
+        if self.gated:
+            self.gate.cut()
         broker = self.processes.pop("broker", None)
         if broker:
             broker.stop()
 
+    def cut_broker(self) -> None:
+        """Make the broker unreachable (connection refused) while it keeps its data: a broker outage."""
+        self.gate.cut()
+
+    def restore_broker(self) -> None:
+        """The broker answers again, with every record and committed offset it had."""
+        self.gate.open()
+
     # --- the services -----------------------------------------------------------------------------------
     def migrate(self) -> None:
         for service in SERVICES:
-            subprocess.run([sys.executable, "-m", "wangge_common.cli", "migrate", service], env=self.env_for(service),
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            done = subprocess.run([sys.executable, "-m", "wangge_common.cli", "migrate", service],
+                                  env=self.env_for(service), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"migrating {service} failed:\n{done.stderr[-3000:]}")
 
     def service_processes(self, service: str) -> list[Process]:
         from .cli import load_spec

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from wangge_common.db import UtcDateTime, utcnow
@@ -38,7 +38,8 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_subject_seq", "subject", "seq"),
         Index("ix_audit_type_seq", "event_type", "seq"),
-        UniqueConstraint("topic", "partition", "offset", name="uq_audit_position"),
+        # Not unique: a recreated topic starts its offsets again. The event id is what makes an entry unique.
+        Index("ix_audit_position", "topic", "partition", "offset"),
     )
 
 

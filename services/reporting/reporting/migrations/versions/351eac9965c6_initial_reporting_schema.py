@@ -1,8 +1,8 @@
 """initial reporting schema
 
-Revision ID: c13419489e5b
+Revision ID: 351eac9965c6
 Revises: 
-Create Date: 2026-11-22 00:09:51.139730
+Create Date: 2026-11-22 00:24:56.307048
 
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision: str = 'c13419489e5b'
+revision: str = '351eac9965c6'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -40,12 +40,12 @@ def upgrade() -> None:
     sa.Column('payload', sa.Text(), nullable=False),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
-    sa.Column('recorded_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('seq'),
-    sa.UniqueConstraint('event_id'),
-    sa.UniqueConstraint('topic', 'partition', 'offset', name='uq_audit_position')
+    sa.UniqueConstraint('event_id')
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_position', ['topic', 'partition', 'offset'], unique=False)
         batch_op.create_index('ix_audit_subject_seq', ['subject', 'seq'], unique=False)
         batch_op.create_index('ix_audit_type_seq', ['event_type', 'seq'], unique=False)
 
@@ -77,7 +77,7 @@ def upgrade() -> None:
     sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('payload', sa.Text(), nullable=False),
     sa.Column('headers', sa.Text(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
@@ -92,7 +92,7 @@ def upgrade() -> None:
     sa.Column('consumer', sa.String(length=100), nullable=False),
     sa.Column('event_id', sa.String(length=100), nullable=False),
     sa.Column('event_type', sa.String(length=100), nullable=False),
-    sa.Column('processed_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('consumer', 'event_id')
     )
     # ### end Alembic commands ###
@@ -115,6 +115,7 @@ def downgrade() -> None:
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_type_seq')
         batch_op.drop_index('ix_audit_subject_seq')
+        batch_op.drop_index('ix_audit_position')
 
     op.drop_table('audit_log')
     op.drop_table('audit_chain_head')

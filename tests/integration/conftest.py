@@ -1,0 +1,86 @@
+"""The real stack for integration tests: Tansu, five services under gunicorn, relays and consumers.
+
+Free ports, a temporary directory, SQLite files — or one new PostgreSQL database per service when
+TEST_DATABASE_URL is set. The pytest-docker path runs only where a Docker engine answers.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+
+import pytest
+import requests
+
+from wangge_common.settings import SERVICES
+from wangge_common.stack import Stack, free_port
+from wangge_common.testing import create_test_database
+
+from stackhelpers import case_body, eventually
+
+
+def _docker_unavailable() -> str | None:
+    if shutil.which("docker") is None:
+        return "no docker client"
+    for argv, what in ((["docker", "compose", "version"], "docker compose v2"), (["docker", "info"], "a Docker engine")):
+        try:
+            subprocess.run(argv, check=True, capture_output=True, timeout=20)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):
+            return f"{what} is not available here (`{' '.join(argv)}` failed)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    docker_items = [item for item in items if "docker" in item.keywords]
+    if not docker_items:
+        return
+    reason = _docker_unavailable()
+    if reason:
+        for item in docker_items:
+            item.add_marker(pytest.mark.skip(reason=f"needs Docker: {reason}"))
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    base = tmp_path_factory.mktemp("stack")
+    databases, drops = {}, []
+    for service in SERVICES:
+        url, drop = create_test_database(service, base)
+        drops.append(drop)
+        if not url.startswith("sqlite"):
+            databases[service] = url
+    running = Stack(var_dir=base, ports={s: free_port() for s in SERVICES}, broker_port=free_port(),
+                    database_urls=databases, session_timeout_ms=2000, web_workers=2, gated=True)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+        for drop in drops:
+            drop()
+
+
+@pytest.fixture(scope="session")
+def api(stack):
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {stack.demo_key}"
+    return session
+
+
+@pytest.fixture(scope="session")
+def grid(stack, api):
+    """A grid created in roster and known to intake (which learns it from roster.v1)."""
+    code = f"IT-{uuid.uuid4().hex[:6]}"
+    response = api.post(stack.url("roster") + "/v1/grids",
+                        json={"code": code, "name": "集成测试乡", "level": 1, "kind": "rural_village"})
+    assert response.status_code == 201, response.text
+    grid_id = response.json()["id"]
+
+    def intake_knows():
+        probe = api.post(stack.url("intake") + "/v1/cases", json=case_body(grid_id, content="探测网格是否已同步。"))
+        return probe.status_code == 201
+
+    eventually(intake_knows, 60, "intake learns the new grid from roster.v1")
+    return grid_id
+
+

@@ -38,3 +38,30 @@ def test_a_view_without_a_scope_or_public_mark_stops_the_app_from_starting(svc):
     careless.add_url_rule("/oops", "oops", lambda: "open to all")
     with pytest.raises(RuntimeError, match="neither @public nor @requires"):
         create_service_app(SPEC, svc.settings, title="t", description="d", blueprints=(), extra_blueprints=(careless,))
+
+
+def test_an_event_carries_the_trace_of_the_request_that_caused_it(svc):
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    response = svc.client.post("/v1/grids", json={"code": "TR", "name": "t", "level": 1, "kind": "rural_village"},
+                               headers=svc.headers(traceparent=traceparent))
+    assert response.status_code == 201
+    event = svc.outbox()[-1]
+    assert event.traceparent.split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
+
+
+def test_log_lines_are_json_with_the_trace_id(svc, capsys):
+    import json
+    import logging
+
+    from opentelemetry import trace
+
+    from wangge_common.telemetry import TraceContextFilter, configure
+
+    configure("roster", "test")
+    with trace.get_tracer("t").start_as_current_span("work") as span:
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
+        TraceContextFilter().filter(record)
+    assert record.trace_id == format(span.get_span_context().trace_id, "032x")
+    handler = logging.getLogger().handlers[0]
+    line = json.loads(handler.format(record))
+    assert line["message"] == "hello" and line["trace_id"] == record.trace_id and line["service"] == "roster"

@@ -1,6 +1,8 @@
 """Response shapes of the notify API."""
 from marshmallow import Schema, fields, validate
 
+from wangge_common.schemas import PageArgs
+
 
 class NotificationOut(Schema):
     id = fields.String()
@@ -14,8 +16,6 @@ class NotificationOut(Schema):
     created_at = fields.DateTime()
 
 
-class NotificationQuery(Schema):
+class NotificationQuery(PageArgs):
     recipient = fields.String(validate=validate.Length(1, 64))
     case_id = fields.UUID()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=100, validate=validate.Range(1, 1000))

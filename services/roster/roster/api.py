@@ -8,7 +8,9 @@ from wangge_common.auth import actor, requires
 from wangge_common.http import runtime
 
 from . import handlers
-from .schemas import DeputyIn, DeputyOut, DeputyPatch, DeputyQuery, GridIn, GridOut, GridQuery, page_of
+from wangge_common.schemas import page_of
+
+from .schemas import DeputyIn, DeputyOut, DeputyPatch, DeputyQuery, GridIn, GridOut, GridQuery
 
 grids = Blueprint("grids", __name__, url_prefix="/v1/grids", description="Grids (网格): the three-level tree")
 deputies = Blueprint("deputies", __name__, url_prefix="/v1/deputies",

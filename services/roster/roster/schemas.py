@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from wangge_common.schemas import PageArgs
+
 from . import domain
 
 
@@ -51,11 +53,9 @@ class GridOut(Schema):
         return domain.household_flags(grid.kind, grid.level, grid.households)
 
 
-class GridQuery(Schema):
+class GridQuery(PageArgs):
     level = fields.Integer(validate=validate.Range(1, 3))
     parent_id = fields.UUID()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
 
 
 class DeputyFields(Schema):
@@ -128,17 +128,7 @@ class DeputyOut(Schema):
         return domain.mask_mobile(deputy.mobile)
 
 
-class DeputyQuery(Schema):
+class DeputyQuery(PageArgs):
     level = fields.String(validate=validate.OneOf(domain.LEVELS))
     status = fields.String(validate=validate.OneOf(domain.STATUSES))
     grid_id = fields.UUID(metadata={"description": "deputies who live or work in this grid"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
-
-
-def page_of(item_schema):
-    """A page of items with its total."""
-    return Schema.from_dict({
-        "items": fields.List(fields.Nested(item_schema)), "total": fields.Integer(),
-        "page": fields.Integer(), "page_size": fields.Integer(),
-    }, name=f"{item_schema.__name__.removesuffix('Out')}Page")

@@ -1,6 +1,8 @@
 """Request and response shapes of the routing API."""
 from marshmallow import Schema, fields, validate
 
+from wangge_common.schemas import PageArgs
+
 
 class WorkOrderOut(Schema):
     id = fields.String()
@@ -12,9 +14,7 @@ class WorkOrderOut(Schema):
     created_at = fields.DateTime()
 
 
-class WorkOrderQuery(Schema):
+class WorkOrderQuery(PageArgs):
     case_id = fields.UUID()
     department = fields.String(validate=validate.Length(1, 40))
     state = fields.String(validate=validate.OneOf(("dispatched", "signed", "in_progress", "answered", "returned")))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=100, validate=validate.Range(1, 1000))

@@ -170,3 +170,24 @@ def test_a_transient_failure_rewinds_to_the_failed_record_and_commits_what_was_d
     with pytest.raises(TransientError):
         runner.poll_once()
     assert runner.consumer.seeks == [(tp, 6)] and runner.consumer.commits == [{tp: 6}]
+
+
+def test_a_tombstone_is_dead_lettered_not_a_crash(world):
+    runtime, runner, dlt, _ = world
+    tombstone = Record("cases.v1", 0, 3, b"k", None, [], 0)
+    assert runner.handle_record(tombstone) == "dead_lettered"
+    assert b"tombstone" in headers_of(dlt)["wangge.dlt.error"]
+
+
+def test_a_failure_rewinds_the_partitions_the_batch_had_not_reached(runtime_factory):
+    def db_down(uow, event):
+        raise OperationalError("x", {}, Exception("db down"))
+
+    runtime = runtime_factory(handlers={"case.registered": db_down})
+    runner = ConsumerRunner(runtime, producer_factory=DltProducer)
+    first, second = TopicPartition("cases.v1", 0), TopicPartition("cases.v1", 1)
+    runner.consumer = FakeConsumer([{first: [record(good_event().to_json(), 7)],
+                                     second: [record(good_event(sequence=2).to_json(), 40)]}])
+    with pytest.raises(TransientError):
+        runner.poll_once()
+    assert runner.consumer.seeks == [(first, 7), (second, 40)] and runner.consumer.commits == []

@@ -111,7 +111,7 @@ class ConsumerRunner:
                 log.warning("unknown event type %s v%s skipped", event.type, event.version,
                             extra={"event_id": event.id, "topic": record.topic})
                 return "unknown_type"
-            EVENTS.labels(self.runtime.service, record.topic, "unknown_type").inc()
+            # a catch-all handler (reporting's audit log) keeps events of types it has no schema for
         except contracts.ContractError as exc:
             return self.dead_letter(record, exc, attempts=1)
 
@@ -172,10 +172,14 @@ class ConsumerRunner:
 
     # --- the loop ---------------------------------------------------------------------------------
     def poll_once(self, timeout_ms: int = 500) -> int:
-        """Poll one batch, handle it partition by partition, commit after each partition. Returns records handled."""
-        batches = self.consumer.poll(timeout_ms=timeout_ms)
+        """Poll one batch, handle it partition by partition, commit after each partition. Returns records handled.
+
+        On a transient failure every partition not finished is rewound to its first unhandled record: the poll
+        has already moved their positions past records that are not processed yet.
+        """
+        batches = list(self.consumer.poll(timeout_ms=timeout_ms).items())
         handled = 0
-        for tp, records in batches.items():
+        for index, (tp, records) in enumerate(batches):
             last_done = None
             try:
                 for record in records:
@@ -183,10 +187,12 @@ class ConsumerRunner:
                     EVENTS.labels(self.runtime.service, record.topic, outcome).inc()
                     last_done = record.offset
                     handled += 1
-            except TransientError as exc:
+            except Exception as exc:
                 failed_at = records[0].offset if last_done is None else last_done + 1
-                log.warning("transient failure at %s[%d]@%d, will retry: %s", tp.topic, tp.partition, failed_at, exc)
+                log.warning("failure at %s[%d]@%d, rewinding to retry: %s", tp.topic, tp.partition, failed_at, exc)
                 self.consumer.seek(tp, failed_at)
+                for later_tp, later_records in batches[index + 1:]:
+                    self.consumer.seek(later_tp, later_records[0].offset)
                 if last_done is not None:
                     self._commit(tp, last_done + 1)
                 raise
@@ -220,6 +226,11 @@ class ConsumerRunner:
                 failures += 1
                 delay = min(30.0, 0.5 * 2 ** min(failures, 6))
                 log.warning("consumer paused %.1fs after failure: %s", delay, exc)
+                stop.wait(delay)
+            except Exception:  # noqa: BLE001 - a bug must not stop the service consuming; the record is retried
+                failures += 1
+                delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+                log.exception("unexpected consumer failure, retrying in %.1fs", delay)
                 stop.wait(delay)
         self.close()
 

@@ -111,6 +111,8 @@ class Event:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> "Event":
+        if raw is None:
+            raise EnvelopeError("the record has no value (a tombstone is not an event)")
         try:
             decoded = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:

@@ -164,3 +164,16 @@ def test_only_one_relay_leads_at_a_time(runtime_factory):
     first.release()
     assert second.acquire()
     second.release()
+
+
+def test_a_new_subject_starts_at_one_and_cannot_be_claimed_new_twice(runtime_factory):
+    from sqlalchemy.exc import IntegrityError
+
+    runtime = runtime_factory()
+    with runtime.unit_of_work(actor="test") as uow:
+        assert uow.emit("case.registered", "case-n", CASE, new_subject=True).sequence == 1
+    with pytest.raises(IntegrityError):
+        with runtime.unit_of_work(actor="test") as uow:
+            uow.emit("case.registered", "case-n", CASE, new_subject=True)
+    with runtime.unit_of_work(actor="test") as uow:
+        assert uow.emit("case.registered", "case-n", CASE).sequence == 2

@@ -60,9 +60,16 @@ def define_infra_tables(metadata: MetaData) -> InfraTables:
     return InfraTables(outbox, sequences, processed)
 
 
-def next_sequence(session: Session, tables: InfraTables, subject: str) -> int:
-    """Next sequence number of `subject`'s events from this service (1, 2, 3 …)."""
+def next_sequence(session: Session, tables: InfraTables, subject: str, *, new_subject: bool = False) -> int:
+    """Next sequence number of `subject`'s events from this service (1, 2, 3 …).
+
+    `new_subject` (an aggregate created in this transaction) skips the update that cannot match; if the subject
+    did exist after all, the primary key refuses the insert and the transaction fails rather than reuse a number.
+    """
     table = tables.sequences
+    if new_subject:
+        session.execute(insert(table).values(subject=subject, last_sequence=1))
+        return 1
     current = session.execute(
         update(table).where(table.c.subject == subject)
         .values(last_sequence=table.c.last_sequence + 1).returning(table.c.last_sequence)
@@ -108,13 +115,17 @@ class UnitOfWork:
             self.session.close()
         return False
 
-    def emit(self, event_type: str, subject: str, data: dict, *, version: int | None = None) -> Event:
-        """Validate the event against its contract and write it to the outbox in this transaction."""
+    def emit(self, event_type: str, subject: str, data: dict, *, version: int | None = None,
+             new_subject: bool = False) -> Event:
+        """Validate the event against its contract and write it to the outbox in this transaction.
+
+        Pass new_subject=True for the first event of an aggregate created in this transaction.
+        """
         version = version or contracts.latest_version(event_type)
         headers = trace_headers()
         event = Event(
             type=event_type, version=version, source=f"/wangge/{self.runtime.service}", subject=subject, data=data,
-            sequence=next_sequence(self.session, self.runtime.tables, subject),
+            sequence=next_sequence(self.session, self.runtime.tables, subject, new_subject=new_subject),
             correlationid=self.correlation_id or "", causationid=self.causation.id if self.causation else None,
             actor=self.actor, traceparent=headers.get("traceparent"), tracestate=headers.get("tracestate"),
         )

@@ -17,12 +17,24 @@ from . import domain
 from .models import Case, IdempotencyRecord, KnownGrid
 
 
+_KNOWN_GRIDS: set[str] = set()  # grids are never deleted, so a grid once found stays valid for this process
+
+
+def grid_is_known(session, grid_id: str) -> bool:
+    if grid_id in _KNOWN_GRIDS:
+        return True
+    if session.get(KnownGrid, grid_id) is None:
+        return False
+    _KNOWN_GRIDS.add(grid_id)
+    return True
+
+
 def register_case(uow: UnitOfWork, data: dict, cipher: FieldCipher) -> Case:
     """Register one matter (一事一登记) and emit case.registered, without any personal data in the event."""
     session = uow.session
     grid_id = str(data["grid_id"])
     problems = domain.channel_problems(data["channel"], data["received_by"]["kind"], data.get("external_ref"))
-    if session.get(KnownGrid, grid_id) is None:
+    if not grid_is_known(session, grid_id):
         problems.append(("grid_id", f"no grid {grid_id} is known to intake (grids arrive from the roster)"))
     if problems:
         raise Invalid(problems)
@@ -46,7 +58,7 @@ def register_case(uow: UnitOfWork, data: dict, cipher: FieldCipher) -> Case:
     )
     session.add(case)
     session.flush()
-    uow.emit("case.registered", case.id, {
+    uow.emit("case.registered", case.id, new_subject=True, data={
         "case_id": case.id, "tracking_code": case.tracking_code, "channel": case.channel, "grid_id": grid_id,
         "category": case.category, "topic": case.topic, "content": case.content, "urgency": case.urgency,
         "special_groups": case.special_groups, "reporter_ref": case.reporter_ref,

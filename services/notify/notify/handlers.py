@@ -22,7 +22,7 @@ def _send_inbox(uow: UnitOfWork, event: Event, *, case_id: str, recipient: str, 
                         audience="reporter", channel="inbox", template=template, body=body, state="sent")
     uow.session.add(note)
     uow.session.flush()
-    uow.emit("notification.sent", note.id, {
+    uow.emit("notification.sent", note.id, new_subject=True, data={
         "notification_id": note.id, "case_id": case_id, "recipient_ref": recipient, "audience": "reporter",
         "channel": "inbox", "template": template, "cause_event_id": event.id})
 

@@ -48,7 +48,7 @@ def create_grid(uow: UnitOfWork, data: dict) -> Grid:
             session.flush()
     except IntegrityError:  # a concurrent request took the code between the check and the insert
         raise Conflict(f"a grid with code {data['code']!r} exists") from None
-    uow.emit("grid.created", grid.id, grid_event(grid))
+    uow.emit("grid.created", grid.id, grid_event(grid), new_subject=True)
     return grid
 
 
@@ -85,7 +85,7 @@ def register_deputy(uow: UnitOfWork, data: dict) -> Deputy:
     deputy = Deputy(id=str(uuid.uuid4()), **data)
     uow.session.add(deputy)
     uow.session.flush()
-    uow.emit("deputy.registered", deputy.id, deputy_event(deputy))
+    uow.emit("deputy.registered", deputy.id, deputy_event(deputy), new_subject=True)
     return deputy
 
 

@@ -35,7 +35,7 @@ def on_case_registered(uow: UnitOfWork, event: Event) -> None:
                           department_name=decision.rule.department_name, state="dispatched", rule_id=decision.rule.id)
         session.add(order)
     session.flush()
-    uow.emit("case.triaged", case.case_id, {
+    uow.emit("case.triaged", case.case_id, new_subject=True, data={
         "case_id": case.case_id, "path": decision.path,
         "department": {"code": order.department_code, "name": order.department_name} if order else None,
         "work_order_id": order.id if order else None, "rule_id": decision.rule.id if decision.rule else None,

@@ -125,13 +125,18 @@ class UnitOfWork:
         headers = trace_headers()
         event = Event(
             type=event_type, version=version, source=f"/wangge/{self.runtime.service}", subject=subject, data=data,
-            sequence=next_sequence(self.session, self.runtime.tables, subject, new_subject=new_subject),
-            correlationid=self.correlation_id or "", causationid=self.causation.id if self.causation else None,
-            actor=self.actor, traceparent=headers.get("traceparent"), tracestate=headers.get("tracestate"),
+            sequence=1, correlationid=self.correlation_id or "",
+            causationid=self.causation.id if self.causation else None, actor=self.actor,
+            traceparent=headers.get("traceparent"), tracestate=headers.get("tracestate"),
         )
+        # Validate before the first statement: on SQLite the write lock is taken there, and CPU work done while
+        # holding it is work every other writer waits for.
+        found = contracts.validate(event)
+        sequence = next_sequence(self.session, self.runtime.tables, subject, new_subject=new_subject)
+        if sequence != 1:
+            event = event.replace(sequence=sequence)
         if not self.correlation_id:
             self.correlation_id = event.correlationid
-        found = contracts.validate(event)
         self.session.execute(insert(self.runtime.tables.outbox).values(
             event_id=event.id, topic=found.topic, message_key=subject, event_type=event_type,
             sequence=event.sequence, payload=event.to_json(), headers=json.dumps(headers), attempts=0,

@@ -56,8 +56,7 @@ def register_case(uow: UnitOfWork, data: dict, cipher: FieldCipher) -> Case:
         received_at=data.get("received_at") or datetime.now(timezone.utc),
         external_system=external.get("system"), external_id=external.get("id"), status="registered",
     )
-    session.add(case)
-    session.flush()
+    session.add(case)  # inserted by the autoflush of emit's first statement, after the event is validated
     uow.emit("case.registered", case.id, new_subject=True, data={
         "case_id": case.id, "tracking_code": case.tracking_code, "channel": case.channel, "grid_id": grid_id,
         "category": case.category, "topic": case.topic, "content": case.content, "urgency": case.urgency,

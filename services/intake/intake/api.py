@@ -39,7 +39,7 @@ def _answer(status: int, body: dict, *, replayed: bool = False):
 @cases.route("")
 class Cases(MethodView):
     @requires("cases:write")
-    @cases.arguments(CaseIn)
+    @cases.arguments(CaseIn())  # an instance: webargs would build the schema (and its nested ones) per request
     @cases.response(201, CaseOut)
     @cases.doc(parameters=[IDEMPOTENCY_DOC])
     def post(self, data):

@@ -15,8 +15,10 @@ import uuid
 from datetime import datetime, timezone
 
 from flask import Flask, jsonify, request
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_engine, event, insert
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, insert
 from sqlalchemy.schema import CreateTable
+
+from wangge_common.db import make_engine as wangge_make_engine
 
 metadata = MetaData()
 floor_cases = Table(
@@ -28,24 +30,8 @@ floor_cases = Table(
 
 
 def make_engine(path: str):
-    """SQLite engine configured like intake's: WAL, synchronous=NORMAL, busy timeout, BEGIN IMMEDIATE."""
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30, "check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None  # SQLAlchemy, not pysqlite, issues BEGIN
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
+    """Exactly intake's SQLite engine (WAL, synchronous=NORMAL, busy timeout, BEGIN IMMEDIATE): one code path."""
+    return wangge_make_engine(f"sqlite:///{path}")
 
 
 def init_db(path: str) -> None:

@@ -6,7 +6,10 @@ import time
 import uuid
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.partitioner.default import murmur2
 from kafka.structs import TopicPartition
+
+from wangge_common.contracts import TOPICS
 
 from stackhelpers import case_body, case_everywhere, eventually
 
@@ -79,9 +82,11 @@ def test_a_malformed_message_goes_to_the_dead_letter_topic_and_the_next_event_is
                  "external_ref": {"system": "zongzhi", "id": "ZZ-DLT-1"}},
     }
     producer = KafkaProducer(bootstrap_servers=stack.bootstrap)
-    partition = 0
+    # Events are ordered per key only: the good event goes where its key puts it (where routing's later
+    # case.triaged for the same case will go too), and the poison goes just before it on that partition.
+    partition = (murmur2(good_id.encode()) & 0x7FFFFFFF) % TOPICS["cases.v1"].partitions
     producer.send("cases.v1", key=b"poison", value=poison, partition=partition).get(10)
-    producer.send("cases.v1", key=good_id.encode(), value=json.dumps(good).encode(), partition=partition).get(10)
+    producer.send("cases.v1", key=good_id.encode(), value=json.dumps(good).encode()).get(10)
     producer.close()
 
     eventually(lambda: case_everywhere(stack, api, good_id), 20, "the good event after the poison is processed")

@@ -222,15 +222,13 @@ class ConsumerRunner:
                                                         "topics": list(self.runtime.spec.consumes)})
                 self.poll_once()
                 failures = 0
-            except (TransientError, KafkaError, OperationalError) as exc:
+            except Exception as exc:  # noqa: BLE001 - nothing stops the service consuming; the record is retried
                 failures += 1
                 delay = min(30.0, 0.5 * 2 ** min(failures, 6))
-                log.warning("consumer paused %.1fs after failure: %s", delay, exc)
-                stop.wait(delay)
-            except Exception:  # noqa: BLE001 - a bug must not stop the service consuming; the record is retried
-                failures += 1
-                delay = min(30.0, 0.5 * 2 ** min(failures, 6))
-                log.exception("unexpected consumer failure, retrying in %.1fs", delay)
+                if _is_transient(exc):
+                    log.warning("consumer paused %.1fs after failure: %s", delay, exc)
+                else:
+                    log.exception("unexpected consumer failure, retrying in %.1fs", delay)
                 stop.wait(delay)
         self.close()
 

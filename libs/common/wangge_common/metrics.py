@@ -68,7 +68,6 @@ def install(app, runtime) -> None:
             LATENCY.labels(service, request.method, endpoint).observe(time.perf_counter() - g._started)
         return response
 
-    app.extensions["wangge_metrics_registry"] = registry
 
     def metrics_view():
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -34,6 +34,7 @@ class Runtime:
         self.service = spec.name
         self.tables = spec.tables
         self.db = Database(settings.database_url)
+        self.memo: dict = {}  # facts about this service's database that never change once true (per process)
 
     def unit_of_work(self, **kwargs) -> UnitOfWork:
         return UnitOfWork(self, **kwargs)

@@ -17,15 +17,14 @@ from . import domain
 from .models import Case, IdempotencyRecord, KnownGrid
 
 
-_KNOWN_GRIDS: set[str] = set()  # grids are never deleted, so a grid once found stays valid for this process
-
-
-def grid_is_known(session, grid_id: str) -> bool:
-    if grid_id in _KNOWN_GRIDS:
+def grid_is_known(uow: UnitOfWork, grid_id: str) -> bool:
+    """Whether roster has announced this grid; grids are never deleted, so a grid once found is remembered."""
+    known = uow.runtime.memo.setdefault("known_grids", set())
+    if grid_id in known:
         return True
-    if session.get(KnownGrid, grid_id) is None:
+    if uow.session.get(KnownGrid, grid_id) is None:
         return False
-    _KNOWN_GRIDS.add(grid_id)
+    known.add(grid_id)
     return True
 
 
@@ -34,7 +33,7 @@ def register_case(uow: UnitOfWork, data: dict, cipher: FieldCipher) -> Case:
     session = uow.session
     grid_id = str(data["grid_id"])
     problems = domain.channel_problems(data["channel"], data["received_by"]["kind"], data.get("external_ref"))
-    if not grid_is_known(session, grid_id):
+    if not grid_is_known(uow, grid_id):
         problems.append(("grid_id", f"no grid {grid_id} is known to intake (grids arrive from the roster)"))
     if problems:
         raise Invalid(problems)

@@ -123,3 +123,18 @@ def test_a_registered_case_can_be_read_back_without_personal_data(svc):
 
 def test_writing_needs_the_cases_write_scope(svc):
     assert svc.client.post("/v1/cases", json=case_body(), headers=svc.headers("reader")).status_code == 403
+
+
+def test_a_grid_known_to_one_intake_database_is_not_assumed_by_another(svc, tmp_path):
+    from wangge_common.testing import ServiceHarness
+    from intake.app import create_app
+    from intake.service import SPEC
+
+    assert post(svc, case_body()).status_code == 201  # this database knows GRID, and remembers it
+    (tmp_path / "other").mkdir()
+    other = ServiceHarness(SPEC, create_app, tmp_path / "other")
+    try:
+        response = other.client.post("/v1/cases", json=case_body(), headers=other.headers())
+        assert response.status_code == 422 and response.json["errors"][0]["field"] == "grid_id"
+    finally:
+        other.close()

@@ -1,7 +1,7 @@
 """Request and response shapes of the roster API."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from wangge_common.schemas import PageArgs
 

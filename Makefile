@@ -18,6 +18,7 @@ run: $(STAMP)  ## the whole suite on this machine: broker, five services, demo d
 	$(VENV)/bin/wangge run
 
 test: $(STAMP)  ## every test: unit tests beside each service, then tests/integration against the real stack
+	@scripts/ensure-chromium || echo "(no Chromium: the browser tests will be skipped)"
 	$(PY) -m pytest
 
 bench: $(STAMP)  ## intake throughput and latency against the floor (see bench/README.md)

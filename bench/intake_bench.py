@@ -7,7 +7,10 @@ Phases (each server alone on the machine while it is measured):
   1. floor   - bench/floor_app.py (bare Flask, one INSERT per request), closed loop
   2. intake  - the real service (intake.wsgi:app), closed loop: its maximum throughput
   3. intake  - open loop, paced at 50% of the throughput of phase 2; latency from the scheduled send time
-  4. durability - rows in intake's cases and outbox tables against the number of 201 answers
+  4. durability - rows in intake's cases and case.registered outbox events against the number of 201 answers
+
+Each request carries distinct content (--same-content sends one body: every case is then linked to the last as
+a possible duplicate, which adds a case.related_linked event each).
 
 See bench/README.md for how to read the output.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import http.client
 import json
 import multiprocessing as mp
@@ -41,7 +45,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 CASE = {
     "channel": "hotline", "category": "request", "topic": "road",
-    "content": "村口路灯坏了三天，晚上出行不便。",
+    "content": "村口路灯坏了三天，晚上出行不便。（__N__）",  # __N__: a per-request hash, so cases differ
     "reporter": {"name": "王秀英", "phone": "13812345678"},
     "received_by": {"kind": "call_taker", "id": "ct-1"},
 }
@@ -148,6 +152,9 @@ def _client_thread(spec: dict, index: int, rng: random.Random, sync: dict, out: 
         interval, stride, n = 1.0 / spec["rate"], spec["total_threads"], index
     lat, status, errors = out["lat"], out["status"], out["errors"]
     samples = out["samples"] if spec.get("samples") else None
+    # Distinct content per request unless --same-content: identical reports are linked as related cases
+    # (intake's duplicate check), which is a different workload from the daily one.
+    vary, seq = b"__N__" in body and not spec.get("same_content"), 0
     monotonic = time.monotonic
     counter, last = 0, monotonic()
     while True:
@@ -171,9 +178,15 @@ def _client_thread(spec: dict, index: int, rng: random.Random, sync: dict, out: 
         if idem:
             counter += 1
             headers = dict(base_headers, **{"Idempotency-Key": f"{idem_prefix}{counter}"})
+        payload = body
+        if vary:
+            seq += 1
+            # a hash, not a counter: reports differing by a counter are near-identical, hence linked as related
+            payload = body.replace(b"__N__", hashlib.sha1(f"{spec['run_id']}-{index}-{seq}".encode()).hexdigest().encode())
+            headers = dict(headers, **{"Content-Length": str(len(payload))})
         out["sent_total"] += 1
         try:
-            conn.request("POST", path, body, headers)
+            conn.request("POST", path, payload, headers)
             response = conn.getresponse()
             response.read()
             code = response.status
@@ -203,7 +216,8 @@ def _client_thread(spec: dict, index: int, rng: random.Random, sync: dict, out: 
 
 def run_load(*, host: str, port: int, path: str, token: str | None, body: bytes, mode: str, concurrency: int,
              procs: int, duration: float, warmup: float, rate: float = 0.0, idem_share: float = 0.0,
-             timeout: float = 30.0, server=None, seed: int = 1, samples: bool = False) -> dict:
+             timeout: float = 30.0, server=None, seed: int = 1, samples: bool = False,
+             same_content: bool = False) -> dict:
     """One load phase: `concurrency` connections spread over `procs` processes; returns the figures."""
     ctx = mp.get_context("spawn")
     procs = max(1, min(procs, concurrency))
@@ -211,6 +225,7 @@ def run_load(*, host: str, port: int, path: str, token: str | None, body: bytes,
     spec = {"host": host, "port": port, "path": path, "token": token, "body": body, "mode": mode,
             "duration": duration, "warmup": warmup, "rate": rate, "idem_share": idem_share, "timeout": timeout,
             "total_threads": concurrency, "run_id": uuid.uuid4().hex[:12], "seed": seed, "samples": samples,
+            "same_content": same_content,
             "worker_pids": worker_pids, "worker_share": -(-concurrency // max(1, len(worker_pids))),
             "stagger": min(0.02, 0.5 * warmup / concurrency)}
     sync = {"ready": ctx.Queue(), "results": ctx.Queue(), "go": ctx.Event(), "start_at": ctx.Value("d", 0.0),
@@ -453,9 +468,9 @@ def prepare_intake(var_dir: Path) -> tuple[dict, str, str]:
     return env, raw, grid
 
 
-def count_rows(db_path: Path, table: str) -> int:
+def count_rows(db_path: Path, table: str, where: str = "") -> int:
     with contextlib.closing(sqlite3.connect(db_path)) as db:
-        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return db.execute(f"SELECT count(*) FROM {table} {where}").fetchone()[0]
 
 
 # --- reporting ---------------------------------------------------------------------------------------
@@ -510,6 +525,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--intake-app", default="intake.wsgi:app", metavar="MODULE:APP",
                         help="WSGI app to measure as intake, e.g. a patched variant (default intake.wsgi:app)")
     parser.add_argument("--intake-pythonpath", metavar="DIR", help="directory to put on intake's sys.path")
+    parser.add_argument("--same-content", action="store_true",
+                        help="send the very same case every time: each is linked to the last as a possible duplicate")
     parser.add_argument("--skip-floor", action="store_true", help="measure intake only (no ratio)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (databases, logs)")
     return parser.parse_args(argv)
@@ -535,7 +552,7 @@ def main(argv=None) -> int:
                      "half_load": args.half_load},
     }
     load = {"concurrency": args.concurrency, "procs": args.client_procs, "duration": args.duration,
-            "warmup": args.warmup}
+            "warmup": args.warmup, "same_content": args.same_content}
     ok = True
     try:
         print(f"wangge intake bench (git {results['git']}): gunicorn gthread {args.workers} workers × {args.threads} threads"
@@ -607,7 +624,8 @@ def main(argv=None) -> int:
 
         # 4. durability: every 201 is a case row and an outbox event
         db_path = var_dir / "intake.db"
-        cases, outbox = count_rows(db_path, "cases"), count_rows(db_path, "outbox")
+        cases = count_rows(db_path, "cases")
+        outbox = count_rows(db_path, "outbox", "WHERE event_type = 'case.registered'")
         idem = count_rows(db_path, "idempotency_keys")
         idem_sent = intake["idempotent_accepted_total"] + half["idempotent_accepted_total"]
         durable_ok = cases == outbox == accepted and idem == idem_sent

@@ -40,8 +40,43 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"needs Docker: {reason}"))
 
 
+class _Mailbox:
+    """aiosmtpd handler: the local SMTP server notify's e-mails reach in integration tests."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):
+def notify_outside():
+    """What notify talks to outside the suite: the fake SMS gateway and a local SMTP server, and the settings."""
+    from aiosmtpd.controller import Controller
+    from notify.fakegateway import create_gateway
+    from wangge_common.testing import live_server
+
+    gateway, mailbox = create_gateway(token="it-sms-token"), _Mailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    try:
+        with live_server(gateway) as gateway_url:
+            yield {"sms": gateway.config["gateway_state"], "mailbox": mailbox, "env": {
+                "WANGGE_NOTIFY_SMS_URL": gateway_url + "/sms", "WANGGE_NOTIFY_SMS_TOKEN": "it-sms-token",
+                "WANGGE_NOTIFY_SMTP_HOST": "127.0.0.1", "WANGGE_NOTIFY_SMTP_PORT": str(smtp.port),
+                "WANGGE_NOTIFY_QUIET_HOURS": "off", "WANGGE_NOTIFY_RETRY_BASE_S": "1",
+                "WANGGE_NOTIFY_MAX_ATTEMPTS": "3", "WANGGE_NOTIFY_LEASE_S": "5"}}
+    finally:
+        smtp.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, notify_outside):
     base = tmp_path_factory.mktemp("stack")
     databases, drops = {}, []
     for service in SERVICES:
@@ -50,7 +85,8 @@ def stack(tmp_path_factory):
         if not url.startswith("sqlite"):
             databases[service] = url
     running = Stack(var_dir=base, ports={s: free_port() for s in SERVICES}, broker_port=free_port(),
-                    database_urls=databases, session_timeout_ms=2000, web_workers=2, gated=True)
+                    database_urls=databases, session_timeout_ms=2000, web_workers=2, gated=True,
+                    extra_env=notify_outside["env"])
     try:
         running.start()
         yield running

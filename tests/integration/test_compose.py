@@ -11,6 +11,7 @@ import requests
 from ruamel.yaml import YAML
 
 from wangge_common.auth import new_key
+from wangge_common.cli import load_spec
 from wangge_common.crypto import new_key as new_pii_key
 from wangge_common.settings import SERVICES
 
@@ -36,6 +37,7 @@ def test_compose_runs_kafka_in_kraft_mode_postgres_and_every_process():
         assert services[f"{service}-migrate"]["command"] == f"wangge migrate {service}"
         assert (f"{service}-relay" in services) == (service in publishers)
         assert (f"{service}-consumer" in services) == (service != "roster")
+        assert (f"{service}-scheduler" in services) == bool(load_spec(service).periodic)
     assert services["topics"]["command"] == "wangge topics create"
 
 
@@ -50,9 +52,12 @@ def docker_setup(tmp_path_factory):
     import os
 
     raw, entry = new_key("compose-test", ["cases:write", "cases:read", "roster:admin", "roster:read"])
+    service_raw, service_entry = new_key("services", ["cases:read", "roster:read", "contacts:read"])
     keys = ROOT / "deploy" / "api_keys.json"
-    keys.write_text(json.dumps([entry]))
+    keys.write_text(json.dumps([entry, service_entry]))
     os.environ.setdefault("WANGGE_PII_KEY", new_pii_key())
+    os.environ.setdefault("WANGGE_SERVICE_KEY", service_raw)
+    os.environ.setdefault("WANGGE_REPORTING_SIGNING_KEY", os.urandom(32).hex())
     os.environ["WANGGE_COMPOSE_TEST_KEY"] = raw
     return ["up --build -d"]
 

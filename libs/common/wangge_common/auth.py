@@ -18,6 +18,12 @@ SCOPES = {
     "orders:handle": "sign, answer and return work orders",
     "notify:read": "read notifications and deliveries",
     "audit:read": "read the audit log and KPIs",
+    "roster:approve": "approve and publish assignment plans",
+    "routing:admin": "edit the dispatch catalogue, deadline rules and the holiday calendar",
+    "cases:supervise": "township congress staff: approve extensions, supervise and escalate cases",
+    "cases:evaluate": "record a resident's rating at a station or on a return visit",
+    "contacts:read": "service-to-service: read a reporter's or deputy's contact details (phone, email) in clear",
+    "notify:admin": "edit message templates and webhook subscriptions",
 }
 KEY_PREFIX = "wg_"
 

@@ -85,6 +85,19 @@ def cmd_consume(args) -> int:
     return 0
 
 
+def cmd_schedule(args) -> int:
+    from . import telemetry
+    from .runtime import Runtime
+    from .scheduler import Scheduler
+
+    telemetry.configure(args.service, "scheduler")
+    settings = Settings.from_env(args.service)
+    stop = _stop_on_signals()
+    _serve_metrics(settings)
+    Scheduler(Runtime(load_spec(args.service), settings)).run(stop)
+    return 0
+
+
 def cmd_topics(args) -> int:
     from .contracts import all_topic_specs
     from .kafka import ensure_topics
@@ -121,6 +134,47 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    """Delegates to the reporting package: the audit log as JSON Lines."""
+    from reporting import replay
+
+    url = args.database_url or Settings.from_env("reporting").database_url
+    out = open(args.output, "w", encoding="utf-8") if args.output != "-" else sys.stdout
+    try:
+        count = replay.export(url, out)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    print(f"{count} lines written", file=sys.stderr)
+    return 0
+
+
+def cmd_replay(args) -> int:
+    """Delegates to the reporting package: rebuild, verify and diff against the live service."""
+    from reporting import replay
+
+    settings = Settings.from_env("reporting")
+    source = open(args.file, encoding="utf-8") if args.file else None
+    try:
+        report = replay.replay(
+            into=args.into, source_file=source, kafka_bootstrap=None if args.file else settings.kafka_bootstrap,
+            trusted_key=args.public_key, live_database_url=args.live_database_url, live_url=args.live_url,
+            api_key=args.api_key or os.environ.get("WANGGE_API_KEY"), idle_s=args.idle_s)
+    finally:
+        if source is not None:
+            source.close()
+    text = replay.render(report)
+    if args.report:
+        with open(args.report, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    ok = (report["chain"]["valid"] is not False and report["rebuilt_log_verifies"]
+          and all(c["valid"] for c in report["checkpoints"])
+          and report.get("kpis_vs_live", {"identical": True})["identical"])
+    return 0 if ok else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="wangge", description="wangge (网格) operations")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -134,6 +188,7 @@ def main(argv=None) -> int:
     service_cmd("migrate", cmd_migrate, "apply the service's database migrations")
     service_cmd("relay", cmd_relay, "publish the service's outbox to Kafka until stopped")
     service_cmd("consume", cmd_consume, "run the service's Kafka consumer until stopped")
+    service_cmd("schedule", cmd_schedule, "run the service's periodic jobs (one leader per service) until stopped")
     p = service_cmd("revision", cmd_revision, "autogenerate a migration for the service (developers)")
     p.add_argument("-m", "--message", required=True)
     p = sub.add_parser("topics", help="create the suite's topics with their partition counts")
@@ -154,6 +209,20 @@ def main(argv=None) -> int:
     p.add_argument("--api-key", required=True)
     p.add_argument("--seed", type=int, default=2026)
     p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("export", help="write reporting's audit log (and its signed checkpoints) as JSON Lines")
+    p.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
+    p.add_argument("--database-url", help="reporting database (default WANGGE_REPORTING_DATABASE_URL)")
+    p.set_defaults(func=cmd_export)
+    p = sub.add_parser("replay", help="rebuild reporting's projections into a fresh database, verify, diff KPIs")
+    p.add_argument("--file", help="an export file (default: read the Kafka topics from the beginning)")
+    p.add_argument("--into", required=True, help="URL of a fresh, empty database for the rebuilt projections")
+    p.add_argument("--public-key", help="hex Ed25519 key the checkpoints must be signed with")
+    p.add_argument("--live-database-url", help="diff KPIs against this reporting database")
+    p.add_argument("--live-url", help="diff KPIs against this reporting service (needs --api-key, audit:read)")
+    p.add_argument("--api-key", help="API key with audit:read (default WANGGE_API_KEY)")
+    p.add_argument("--idle-s", type=float, default=5.0, help="Kafka: stop after this long without records")
+    p.add_argument("--report", help="write the report here (default: stdout)")
+    p.set_defaults(func=cmd_replay)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -27,17 +27,19 @@ RELAY_LEADER = Gauge("outbox_relay_leader", "1 while this relay holds the outbox
 
 
 class RelayLock:
-    """Only one relay of a service publishes at a time, so per-aggregate order holds across replicas."""
+    """Only one relay of a service publishes at a time, so per-aggregate order holds across replicas.
+    With another `purpose` ("scheduler") the same lock elects one leader for other singleton work."""
 
-    def __init__(self, runtime: Runtime):
+    def __init__(self, runtime: Runtime, purpose: str = "relay"):
         self.runtime = runtime
-        self._key = zlib.crc32(f"wangge-relay-{runtime.service}".encode())
+        self.purpose = purpose
+        self._key = zlib.crc32(f"wangge-{purpose}-{runtime.service}".encode())
         self._file = None
         self._conn = None
 
     def acquire(self) -> bool:
         if self.runtime.db.dialect == "sqlite":
-            path = Path(self.runtime.settings.database_url.split("sqlite:///", 1)[-1] + ".relay.lock")
+            path = Path(self.runtime.settings.database_url.split("sqlite:///", 1)[-1] + f".{self.purpose}.lock")
             handle = open(path, "a+")
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -12,6 +12,17 @@ from .settings import Settings
 
 
 @dataclass(frozen=True)
+class Periodic:
+    """A job the service's scheduler process runs every `every_s` seconds: `run(runtime, now)` returns how many
+    things it did (for the log and metrics). Jobs must be idempotent: one scheduler per service holds the leader
+    lock, but a job can still run again after a crash."""
+
+    name: str
+    every_s: float
+    run: Callable
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     """How a service plugs into the shared infrastructure; each service declares one in service.py."""
 
@@ -23,6 +34,7 @@ class ServiceSpec:
     handlers: dict[str, Callable] = field(default_factory=dict)  # event type, or "*", -> handler(uow, event)
     publishes: tuple[str, ...] = ()  # topics its outbox relay publishes to
     ready_requires_broker: bool = True  # False where the outbox lets the service serve with the broker down
+    periodic: tuple[Periodic, ...] = ()  # run by `wangge schedule <service>` (deadlines, retries, checkpoints)
 
 
 class Runtime:

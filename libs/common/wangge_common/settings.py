@@ -39,6 +39,10 @@ class Settings:
     api_keys_file: str | None = None
     pii_key: str | None = None
     metrics_port: int = 0
+    # Service-to-service calls (notify asking intake or roster for contact details, ...): where each service
+    # answers (WANGGE_<SERVICE>_URL) and the API key this service presents (WANGGE_SERVICE_KEY).
+    service_urls: dict = field(default_factory=dict)
+    service_key: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -72,6 +76,11 @@ class Settings:
             api_keys_file=env.get("WANGGE_API_KEYS_FILE"),
             pii_key=env.get("WANGGE_PII_KEY"),
             metrics_port=_int(env, f"WANGGE_{upper}_METRICS_PORT", 0),
+            service_urls={
+                name: env.get(f"WANGGE_{name.upper()}_URL", f"http://127.0.0.1:{port}")
+                for name, port in DEFAULT_PORTS.items()
+            },
+            service_key=env.get("WANGGE_SERVICE_KEY"),
             extra={k: v for k, v in env.items() if k.startswith(f"WANGGE_{upper}_")},
         )
 

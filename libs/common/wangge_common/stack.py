@@ -22,7 +22,7 @@ from . import auth, crypto
 from .gate import TcpGate
 from .settings import DEFAULT_BROKER_PORT, DEFAULT_PORTS, SERVICES
 
-PROCESS_ROLES = ("web", "relay", "consumer")
+PROCESS_ROLES = ("web", "relay", "consumer", "scheduler")
 
 
 def tansu_binary() -> Path:
@@ -121,6 +121,8 @@ class Stack:
         self.log_dir = self.var_dir / "logs"
         self.demo_key, self.key_entries = self._keys()
         self.pii_key = self._persistent_secret("pii.key", crypto.new_key)
+        # Ed25519 seed reporting signs its audit checkpoints with; kept so checkpoints verify across restarts.
+        self.signing_key = self._persistent_secret("reporting-signing.key", lambda: os.urandom(32).hex())
 
     # --- configuration --------------------------------------------------------------------------------
     def _persistent_secret(self, name: str, make) -> str:
@@ -130,16 +132,21 @@ class Stack:
             path.chmod(0o600)
         return path.read_text().strip()
 
-    def _keys(self) -> tuple[str, str]:
-        """A demo key with every scope, kept in var/ so it survives restarts; only hashes reach the services."""
+    SERVICE_SCOPES = ("cases:read", "roster:read", "contacts:read")
+
+    def _keys(self) -> tuple[str, list]:
+        """A demo key with every scope and the services' own key (contacts, reads), kept in var/ so they survive
+        restarts; only hashes reach the services."""
         path = self.var_dir / "api-keys.json"
-        if path.exists():
-            stored = json.loads(path.read_text())
-            return stored["demo"], stored["entries"]
-        demo_raw, demo_entry = auth.new_key("demo", sorted(auth.SCOPES))
-        path.write_text(json.dumps({"demo": demo_raw, "entries": [demo_entry]}))
-        path.chmod(0o600)
-        return demo_raw, [demo_entry]
+        stored = json.loads(path.read_text()) if path.exists() else {}
+        if "demo" not in stored or "service" not in stored:
+            demo_raw, demo_entry = auth.new_key("demo", sorted(auth.SCOPES))
+            service_raw, service_entry = auth.new_key("services", self.SERVICE_SCOPES)
+            stored = {"demo": demo_raw, "service": service_raw, "entries": [demo_entry, service_entry]}
+            path.write_text(json.dumps(stored))
+            path.chmod(0o600)
+        self.service_key = stored["service"]
+        return stored["demo"], stored["entries"]
 
     @property
     def bootstrap(self) -> str:
@@ -156,10 +163,14 @@ class Stack:
             "WANGGE_KAFKA_SESSION_TIMEOUT_MS": str(self.session_timeout_ms),
             "WANGGE_API_KEYS": json.dumps(self.key_entries),
             "WANGGE_PII_KEY": self.pii_key,
+            "WANGGE_SERVICE_KEY": self.service_key,
             "PYTHONUNBUFFERED": "1",
         })
+        env.update({f"WANGGE_{name.upper()}_URL": self.url(name) for name in self.ports})
         if service in self.database_urls:
             env[f"WANGGE_{service.upper()}_DATABASE_URL"] = self.database_urls[service]
+        if service == "reporting":
+            env["WANGGE_REPORTING_SIGNING_KEY"] = self.signing_key
         env.update(self.extra_env)
         return env
 
@@ -231,6 +242,10 @@ class Stack:
         if spec.consumes:
             found.append(Process(f"{service}-consumer", [sys.executable, "-m", "wangge_common.cli", "consume", service],
                                  env, self.log_dir / f"{service}-consumer.log"))
+        if spec.periodic:
+            found.append(Process(f"{service}-scheduler",
+                                 [sys.executable, "-m", "wangge_common.cli", "schedule", service],
+                                 env, self.log_dir / f"{service}-scheduler.log"))
         return found
 
     def start_services(self, timeout: float = 60) -> None:
@@ -305,6 +320,12 @@ def run_foreground(load_demo: bool = True) -> int:
             base = stack.url(service)
             print(f"  {service:<10} {base:<24} docs {base}/docs   openapi {base}/openapi.json")
         print(f"  event contracts (AsyncAPI 3)  {stack.url('reporting')}/asyncapi.json")
+        print("\n  pages (Chinese):")
+        print(f"    dashboard 数据看板          {stack.url('reporting')}/dashboard")
+        print(f"    work-order board 办理公示   {stack.url('routing')}/board")
+        print(f"    grid notice 网格公示        {stack.url('roster')}/v1/grids/<grid id>/notice")
+        print(f"    case tracking 办理进度      {stack.url('intake')}/track/<tracking code>")
+        print(f"    reception board 接待公示    {stack.url('notify')}/board/grids/<grid id>")
         print(f"\n  demo API key (every scope): {stack.demo_key}")
         print(f"  try: curl -H 'Authorization: Bearer {stack.demo_key}' {stack.url('roster')}/v1/grids?level=1")
         print("\nCtrl-C stops everything.", flush=True)

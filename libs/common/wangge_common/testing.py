@@ -86,3 +86,41 @@ class ServiceHarness:
 
 def event(event_type: str, subject: str, data: dict, *, source: str = "/wangge/test", sequence: int = 1, **kw) -> Event:
     return Event(type=event_type, source=source, subject=subject, data=data, sequence=sequence, **kw)
+
+
+def browser_page(viewport: dict | None = None):
+    """Headless Chromium for a page test: skipped when the machine has no Chromium, unless WANGGE_REQUIRE_BROWSER
+    is set (CI sets it), where a missing browser fails the test instead of hiding it."""
+    import pytest
+
+    from .browser import chromium_page, chromium_path
+
+    if chromium_path() is None:
+        reason = "no Chromium on this machine (scripts/ensure-chromium installs it)"
+        if os.environ.get("WANGGE_REQUIRE_BROWSER"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return chromium_page(viewport)
+
+
+class live_server:
+    """Serve a Flask app on a free local port in a thread, for tests a real browser (or a second service) calls:
+    `with live_server(app) as base_url: ...`."""
+
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+
+    def __enter__(self) -> str:
+        import threading
+
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self.url
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._thread.join(5)
+        self._server.server_close()

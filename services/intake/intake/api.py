@@ -1,70 +1,182 @@
 """Intake HTTP API, version 1."""
 from __future__ import annotations
 
+import logging
+from typing import Callable
+
 from flask import current_app, g, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from wangge_common.auth import actor, requires
-from wangge_common.errors import Invalid
+from wangge_common.auth import actor, public, requires
+from wangge_common.errors import Conflict, DomainError, Invalid
 from wangge_common.http import runtime
+from wangge_common.problems import Problem, field_errors
+from wangge_common.schemas import page_of
 
 from . import domain, handlers
-from .schemas import CaseIn, CaseOut
+from .schemas import (BulkIn, BulkOut, CaseIn, CaseOut, CaseQuery, ContactOut, EntryOut, HouseholdFileOut, HouseholdIn,
+                      HouseholdOut, HouseholdQuery, LinkDecisionIn, LinkOut, ReceptionQuery, ReceptionSessionIn,
+                      ReceptionSessionOut, SupplementIn, TrackOut, VisitIn, VisitOut, VisitQuery, WithdrawIn)
 
 cases = Blueprint("cases", __name__, url_prefix="/v1/cases",
                   description="Cases (一事一登记): one registered matter per request, complaint or suggestion")
+links = Blueprint("case-links", __name__, url_prefix="/v1/case-links",
+                  description="Related cases (相关件): possible duplicates linked, never merged; staff confirm or undo")
+internal = Blueprint("internal", __name__, url_prefix="/v1/internal",
+                     description="Service-to-service reads of personal data (scope contacts:read)")
+households = Blueprint("households", __name__, url_prefix="/v1/households",
+                       description="Household files (一户一档): address, grid, special groups, cases and visits")
+visits = Blueprint("visits", __name__, url_prefix="/v1/visits", description="Deputies' visit log (走访记录)")
+receptions = Blueprint("reception-sessions", __name__, url_prefix="/v1/reception-sessions",
+                       description="Reception-day records (接待活动记录): who was on duty, how long, whom they received")
+tracking = Blueprint("tracking", __name__, url_prefix="/v1/track",
+                     description="Status for residents (进度查询), public and rate-limited; no personal data")
 
+log = logging.getLogger(__name__)
 IDEMPOTENCY_DOC = {
     "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 200},
-    "description": "Send the same key with the same body to retry safely: the first answer comes back. "
-                   "The same key with a different body is refused with 422.",
+    "description": "Send the same key with the same body to retry safely: the first answer comes back (with "
+                   "`Idempotent-Replayed: true`). The same key with a different body is refused with 422.",
 }
+CASE_IN, CASE_OUT = CaseIn(), CaseOut()  # built once: a schema's construction costs more than a load or dump
+CASE_PAGE = page_of(CaseOut)
 
 
-CASE_OUT = CaseOut()  # built once: a schema's construction costs more than the dump
+def _cipher():
+    return current_app.extensions["wangge_pii"]
 
 
-def _answer(status: int, body: dict, *, replayed: bool = False):
+def reads():
+    """A session for reads that takes no write lock (SQLite: deferred), so readers never queue behind writers."""
+    return current_app.extensions["intake_reads"]()
+
+
+def _request_fingerprint() -> str:
+    body = request.get_json(silent=True) if request.is_json else sorted(request.form.items(multi=True))
+    return domain.request_fingerprint({"path": request.path, "body": body})
+
+
+def _answer(status: int, body, *, replayed: bool = False, location: str | None = None):
     response = jsonify(body)
     response.status_code = status
-    if status == 201:
-        response.headers["Location"] = f"/v1/cases/{body['id']}"
+    if location:
+        response.headers["Location"] = location
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
 
 
+def idempotent(work: Callable, *, location: Callable | None = None):
+    """Run `work(uow) -> (status, body)` once per Idempotency-Key: a retry gets the stored answer back."""
+    rt, key = runtime(), request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= 200):
+        raise Invalid([("Idempotency-Key", "must be 1 to 200 characters")])
+    client = g.api_key.name
+    fingerprint = _request_fingerprint() if key else None
+    if key:  # looked up before the write transaction: a replay never waits for the write lock
+        with reads() as session:
+            earlier = handlers.replay_idempotent(session, client, key, fingerprint)
+        if earlier:
+            return _answer(*earlier, replayed=True, location=location(earlier[1]) if location else None)
+    for attempt in range(3):
+        try:
+            with rt.unit_of_work(actor=actor(), correlation_id=request.headers.get("X-Correlation-Id")) as uow:
+                status, body = work(uow)
+                if key:
+                    handlers.remember_idempotent(uow.session, client, key, fingerprint, status, body)
+            # field values are never logged: they may hold a phone or ID number
+            log.debug("accepted", extra={"path": request.path, "status": status, "client": client,
+                                        "events": [f"{e.type} {e.subject}" for e in uow.emitted]})
+            return _answer(status, body, location=location(body) if location and status == 201 else None)
+        except DomainError as exc:
+            log.info("refused", extra={"path": request.path, "status": exc.status, "client": client,
+                                       "fields": [e["field"] for e in exc.errors or []]})
+            raise
+        except IntegrityError as exc:
+            if key and handlers.is_idempotency_race(exc):
+                with reads() as session:  # a concurrent retry with the same key committed first
+                    status, body = handlers.replay_idempotent(session, client, key, fingerprint)
+                return _answer(status, body, replayed=True, location=location(body) if location else None)
+            if handlers.is_external_clash(exc):
+                raise Conflict("the external system's case is already registered") from None
+            if not (handlers.is_tracking_code_clash(exc) and attempt < 2):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _case_location(body) -> str:
+    return f"/v1/cases/{body['id']}"
+
+
+def _page(items, total, query) -> dict:
+    return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+
+
+# --- cases --------------------------------------------------------------------------------------------
 @cases.route("")
 class Cases(MethodView):
     @requires("cases:write")
-    @cases.arguments(CaseIn())  # an instance: webargs would build the schema (and its nested ones) per request
+    @cases.arguments(CASE_IN)  # an instance: webargs would build the schema (and its nested ones) per request
     @cases.response(201, CaseOut)
+    @cases.alt_response(409, description="the external system's case is already registered")
+    @cases.alt_response(413, description="the body is over 1 MiB")
     @cases.doc(parameters=[IDEMPOTENCY_DOC])
     def post(self, data):
         """Register a case from any channel; emits case.registered. Honours Idempotency-Key."""
-        rt, key = runtime(), request.headers.get("Idempotency-Key")
-        if key is not None and not (0 < len(key) <= 200):
-            raise Invalid([("Idempotency-Key", "must be 1 to 200 characters")])
-        fingerprint = domain.request_fingerprint(request.get_json())
-        client = g.api_key.name
-        try:
-            with rt.unit_of_work(actor=actor(), correlation_id=request.headers.get("X-Correlation-Id")) as uow:
-                if key:
-                    earlier = handlers.replay_idempotent(uow.session, client, key, fingerprint)
-                    if earlier:
-                        return _answer(*earlier, replayed=True)
-                case = handlers.register_case(uow, data, current_app.extensions["wangge_pii"])
-                body = CASE_OUT.dump(case)
-                if key:
-                    handlers.remember_idempotent(uow.session, client, key, fingerprint, 201, body)
-        except IntegrityError as exc:
-            if not (key and handlers.is_idempotency_race(exc)):
-                raise
-            with rt.db.sessions() as session:  # a concurrent retry with the same key committed first
-                return _answer(*handlers.replay_idempotent(session, client, key, fingerprint), replayed=True)
-        return _answer(201, body)
+        cipher = _cipher()
+        return idempotent(lambda uow: (201, CASE_OUT.dump(handlers.register_case(uow, data, cipher))),
+                          location=_case_location)
+
+    @requires("cases:read")
+    @cases.arguments(CaseQuery, location="query")
+    @cases.response(200, CASE_PAGE)
+    def get(self, query):
+        """Find cases: by tracking code, by the external system's id, by grid, household or status."""
+        with reads() as session:
+            items, total = handlers.find_cases(session, query)
+        return _page(items, total, query)
+
+
+@cases.route("/bulk")
+class BulkCases(MethodView):
+    @requires("cases:write")
+    @cases.arguments(BulkIn)
+    @cases.response(200, BulkOut, description="one result per case, in the order sent")
+    @cases.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, data):
+        """Register up to 100 cases in one call (integrators); each gets its own result, none blocks another."""
+        cipher = _cipher()
+
+        def work(uow):
+            results = []
+            for index, raw in enumerate(data["cases"]):
+                results.append({"index": index, **_bulk_item(uow, raw, cipher)})
+            registered = sum(1 for r in results if r["status"] == 201)
+            return 200, {"registered": registered, "refused": len(results) - registered, "results": results}
+
+        return idempotent(work)
+
+
+def _bulk_item(uow, raw: dict, cipher) -> dict:
+    try:
+        data = CASE_IN.load(raw)
+    except ValidationError as exc:
+        return {"status": 422, "errors": field_errors(exc.messages), "detail": "the case has invalid fields"}
+    savepoint = uow.session.begin_nested()  # a refused case leaves no trace; the others stay
+    try:
+        case = handlers.register_case(uow, data, cipher)
+        uow.session.flush()
+    except DomainError as exc:
+        savepoint.rollback()
+        return {"status": exc.status, "errors": exc.errors, "detail": exc.detail}
+    except IntegrityError:
+        savepoint.rollback()
+        return {"status": 409, "detail": "the external system's case is already registered"}
+    savepoint.commit()
+    return {"status": 201, "case": CASE_OUT.dump(case)}
 
 
 @cases.route("/<uuid:case_id>")
@@ -72,6 +184,185 @@ class CaseById(MethodView):
     @requires("cases:read")
     @cases.response(200, CaseOut)
     def get(self, case_id):
-        """One case as registered; the reporter's phone is shown masked."""
-        with runtime().db.sessions() as session:
+        """One case as registered; the reporter's name, phone and ID number are shown masked."""
+        with reads() as session:
             return handlers.get_case(session, str(case_id))
+
+
+@cases.route("/<uuid:case_id>/history")
+class CaseHistory(MethodView):
+    @requires("cases:read")
+    @cases.response(200, EntryOut(many=True))
+    def get(self, case_id):
+        """The case's history as intake knows it: registration, supplements, withdrawal, lifecycle from cases.v1."""
+        with reads() as session:
+            handlers.get_case(session, str(case_id))
+            return handlers.case_history(session, str(case_id))
+
+
+@cases.route("/<uuid:case_id>/supplements")
+class Supplements(MethodView):
+    @requires("cases:write")
+    @cases.arguments(SupplementIn)
+    @cases.response(201, EntryOut)
+    @cases.alt_response(409, description="the case is closed or withdrawn")
+    @cases.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, data, case_id):
+        """Add information or attachments' metadata (补充材料); emits case.supplemented."""
+        cipher = _cipher()
+        return idempotent(lambda uow: (201, EntryOut().dump(handlers.supplement_case(uow, str(case_id), data, cipher))))
+
+
+@cases.route("/<uuid:case_id>/withdrawal")
+class Withdrawal(MethodView):
+    @requires("cases:write")
+    @cases.arguments(WithdrawIn)
+    @cases.response(200, CaseOut)
+    @cases.alt_response(409, description="the case is already answered-and-closed, evaluated or withdrawn")
+    @cases.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, data, case_id):
+        """Withdraw a case (撤回) at the reporter's request; emits case.withdrawn. Routing stops its work orders."""
+        return idempotent(lambda uow: (200, CASE_OUT.dump(handlers.withdraw_case(uow, str(case_id), data))))
+
+
+@cases.route("/<uuid:case_id>/links")
+class CaseLinks(MethodView):
+    @requires("cases:read")
+    @cases.response(200, LinkOut(many=True))
+    def get(self, case_id):
+        """Cases linked to this one as possibly the same matter, with the staff's decisions."""
+        with reads() as session:
+            handlers.get_case(session, str(case_id))
+            return handlers.links_of(session, str(case_id))
+
+
+def _decide(decision: str):
+    @requires("cases:write")
+    @links.arguments(LinkDecisionIn)
+    @links.response(200, LinkOut)
+    @links.alt_response(409, description="the link was already decided")
+    @links.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, data, link_id):
+        return idempotent(lambda uow: (200, LinkOut().dump(handlers.decide_link(uow, str(link_id), decision,
+                                                                                  data["reason"]))))
+    return post
+
+
+@links.route("/<uuid:link_id>/confirm")
+class ConfirmLink(MethodView):
+    post = _decide("confirm")
+    post.__doc__ = "Confirm the two cases are the same matter (handled together, both kept); emits case.related_confirmed."
+
+
+@links.route("/<uuid:link_id>/undo")
+class UndoLink(MethodView):
+    post = _decide("undo")
+    post.__doc__ = "Undo a link: the cases are different matters; emits case.related_undone."
+
+
+@internal.route("/reporters/<string:reporter_ref>/contact")
+class ReporterContact(MethodView):
+    @requires("contacts:read")
+    @internal.response(200, ContactOut)
+    def get(self, reporter_ref):
+        """A reporter's contact details in clear, for notify's messages to the resident (contacts:read only)."""
+        with reads() as session:
+            return handlers.reporter_contact(session, reporter_ref, _cipher())
+
+
+# --- households, visits, reception sessions --------------------------------------------------------------
+@households.route("")
+class Households(MethodView):
+    @requires("cases:write")
+    @households.arguments(HouseholdIn)
+    @households.response(201, HouseholdOut)
+    @households.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, data):
+        """Open a household file; the contact is stored encrypted and shown masked."""
+        cipher = _cipher()
+        return idempotent(lambda uow: (201, HouseholdOut().dump(handlers.create_household(uow, data, cipher))),
+                          location=lambda body: f"/v1/households/{body['id']}")
+
+    @requires("cases:read")
+    @households.arguments(HouseholdQuery, location="query")
+    @households.response(200, page_of(HouseholdOut))
+    def get(self, query):
+        """Find household files by grid or address."""
+        with reads() as session:
+            items, total = handlers.find_households(session, query)
+        return _page(items, total, query)
+
+
+@households.route("/<uuid:household_id>")
+class HouseholdById(MethodView):
+    @requires("cases:read")
+    @households.response(200, HouseholdFileOut)
+    def get(self, household_id):
+        """The household file with every case and visit on it."""
+        with reads() as session:
+            found = handlers.household_file(session, str(household_id))
+        household = found["household"]
+        household.cases, household.visits = found["cases"], found["visits"]
+        return household
+
+
+@visits.route("")
+class Visits(MethodView):
+    @requires("cases:write")
+    @visits.arguments(VisitIn)
+    @visits.response(201, VisitOut)
+    @visits.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, data):
+        """Log a deputy's visit; emits visit.recorded (reporting counts visits and households per deputy)."""
+        return idempotent(lambda uow: (201, VisitOut().dump(handlers.record_visit(uow, data))))
+
+    @requires("cases:read")
+    @visits.arguments(VisitQuery, location="query")
+    @visits.response(200, page_of(VisitOut))
+    def get(self, query):
+        """A deputy's or a grid's visit log, newest first; ?from=&to= dates."""
+        with reads() as session:
+            items, total = handlers.find_visits(session, query)
+        return _page(items, total, query)
+
+
+@receptions.route("")
+class ReceptionSessions(MethodView):
+    @requires("cases:write")
+    @receptions.arguments(ReceptionSessionIn)
+    @receptions.response(201, ReceptionSessionOut)
+    @receptions.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, data):
+        """Record a reception day; emits reception_session.recorded. The answer says whether it met 2 hours."""
+        return idempotent(lambda uow: (201, ReceptionSessionOut().dump(handlers.record_reception_session(uow, data))))
+
+    @requires("cases:read")
+    @receptions.arguments(ReceptionQuery, location="query")
+    @receptions.response(200, page_of(ReceptionSessionOut))
+    def get(self, query):
+        """Reception-day records of a grid or station, newest first."""
+        with reads() as session:
+            items, total = handlers.find_reception_sessions(session, query)
+        return _page(items, total, query)
+
+
+# --- tracking -----------------------------------------------------------------------------------------------
+def rate_limited() -> None:
+    """Refuse a client IP over its allowance of tracking look-ups (429 problem+json with Retry-After)."""
+    wait = current_app.extensions["intake_track_limiter"].hit(request.remote_addr or "?")
+    if wait:
+        raise Problem(429, "Too Many Requests", f"too many look-ups from this address; try again in {wait} s",
+                      headers={"Retry-After": str(wait)})
+
+
+@tracking.route("/<string:tracking_code>")
+class Track(MethodView):
+    @public
+    @tracking.response(200, TrackOut)
+    @tracking.alt_response(429, description="too many look-ups from this client address")
+    @tracking.doc(security=[])
+    def get(self, tracking_code):
+        """A case's progress for the resident: received, assigned, answered, evaluated, closed. No personal data."""
+        rate_limited()
+        with reads() as session:
+            return handlers.track(session, tracking_code)

@@ -1,19 +1,59 @@
 """Intake app factory."""
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import sessionmaker
+
 from wangge_common.crypto import FieldCipher
 from wangge_common.http import create_service_app
 from wangge_common.settings import Settings
 
-from .api import cases
+from .api import cases, households, internal, links, receptions, tracking, visits
+from .limits import SlidingWindowLimiter
+from .open311 import open311
+from .pages import pages
 from .service import SPEC
+
+TRACK_LOOKUPS_PER_MINUTE = 30
+
+
+def _read_sessions(runtime):
+    """Sessions for reads. SQLite: deferred transactions (the shared engine begins IMMEDIATE, taking the write
+    lock) on their own pooled, read-only connections; WAL lets them read while a writer writes. PostgreSQL: the
+    shared engine."""
+    if not runtime.settings.is_sqlite:
+        return runtime.db.sessions
+    engine = create_engine(runtime.settings.database_url, pool_size=10, max_overflow=10,
+                           connect_args={"timeout": 30, "check_same_thread": False})
+    dispose_writes = runtime.db.dispose
+
+    def dispose() -> None:  # whoever disposes the runtime's database closes these connections too
+        engine.dispose()
+        dispose_writes()
+
+    runtime.db.dispose = dispose
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):  # pragma: no cover - exercised by every SQLite test
+        dbapi_connection.execute("PRAGMA busy_timeout=30000")
+        dbapi_connection.execute("PRAGMA query_only=ON")
+
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 def create_app(settings: Settings | None = None):
     settings = settings or Settings.from_env(SPEC.name)
     app = create_service_app(
-        SPEC, settings, title="wangge intake", blueprints=(cases,),
+        SPEC, settings, title="wangge intake",
+        blueprints=(cases, links, households, visits, receptions, tracking, internal, open311),
+        extra_blueprints=(pages,),
         description="Intake (受理): cases from the hotline, stations, online, visits, meetings and 综治中心 "
                     "systems. Accepted cases are never lost: they are written with their event in one "
-                    "transaction and published by the outbox relay.",
+                    "transaction and published by the outbox relay. Every POST honours `Idempotency-Key`.",
     )
     app.extensions["wangge_pii"] = FieldCipher(settings.pii_key)
+    app.extensions["intake_reads"] = _read_sessions(app.extensions["wangge_runtime"])
+    per_minute = int(settings.extra.get("WANGGE_INTAKE_TRACK_PER_MINUTE") or TRACK_LOOKUPS_PER_MINUTE)
+    app.extensions["intake_track_limiter"] = SlidingWindowLimiter(per_minute, 60.0)
+    app.jinja_env.globals["tz"] = ZoneInfo("Asia/Shanghai")  # residents read China time
     return app

@@ -1,8 +1,10 @@
 """Intake rules (DOMAIN.md, "Intake"); pure Python."""
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import re
 import secrets
 
 CHANNELS = ("hotline", "station", "online", "visit", "meeting", "integration")
@@ -39,3 +41,117 @@ def channel_problems(channel: str, receiver_kind: str, external_ref: dict | None
 def request_fingerprint(body: dict) -> str:
     """A stable hash of a request body, to tell a retry from a different request under the same key."""
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+ATTACHMENT_LIMIT = 20
+BULK_LIMIT = 100  # cases per bulk call: one call stays well under the 1 MiB body limit
+DUPLICATE_WINDOW_DAYS = 30
+OPEN_STATES = ("registered", "triaged", "assigned", "signed", "in_progress", "returned", "reopened", "escalated")
+WITHDRAWABLE_STATES = OPEN_STATES + ("answered",)
+VISIT_KINDS = ("door_to_door", "contact_household", "meeting")
+DEPUTY_KINDS = ("npc_deputy", "party_delegate")
+RECEPTION_MINUTES = 120  # a reception day lasts at least 2 hours (DOMAIN.md, "Intake")
+WITHDRAW_REQUESTERS = ("reporter", "staff", "integration")
+LINK_BASES = ("same_household", "similar_content")
+
+# The resident's view of a case (received, assigned, answered, evaluated, closed) from the lifecycle state.
+STEPS = ("received", "assigned", "answered", "evaluated", "closed")
+STEP_OF_STATE = {
+    "registered": "received", "triaged": "received", "returned": "received",
+    "assigned": "assigned", "signed": "assigned", "in_progress": "assigned", "reopened": "assigned",
+    "escalated": "assigned", "answered": "answered", "resolved": "answered", "evaluated": "evaluated",
+    "closed": "closed", "withdrawn": "withdrawn",
+}
+STEP_LABELS = {"received": "已受理", "assigned": "已交办", "answered": "已答复", "evaluated": "已评价",
+               "closed": "已办结", "withdrawn": "已撤回"}
+CATEGORY_LABELS = {"request": "求决", "enquiry": "咨询", "complaint": "投诉", "suggestion": "建议"}
+CHANNEL_LABELS = {"hotline": "热线电话", "station": "联络站接待", "online": "网上联络站", "visit": "入户走访",
+                  "meeting": "网格会议", "integration": "综治中心推送"}
+
+_PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def priority(urgency: str, special_groups) -> str:
+    """Urgent matters first; a special group (低保, 残疾, 孤寡老人, 留守儿童) raises a normal matter to high."""
+    if urgency == "urgent":
+        return "urgent"
+    return "high" if special_groups else "normal"
+
+
+def first_receiver(received_by: dict) -> str | None:
+    """The receiving deputy answers for the matter (首问责任制, 谁接待、谁答复); other receivers name none."""
+    return received_by["id"] if received_by["kind"] == "deputy" else None
+
+
+def content_key(content: str) -> str:
+    """Hash of the content without spaces, punctuation or case: near-identical reports share it."""
+    return hashlib.sha256(_PUNCTUATION.sub("", content).lower().encode()).hexdigest()
+
+
+SIMILAR_RATIO = 0.9  # near-identical: at least 90 % of the characters match in order (difflib ratio)
+SIMILAR_SCAN = 20  # the newest open cases of the grid compared character by character
+
+
+def _plain(text: str) -> str:
+    return _PUNCTUATION.sub("", text).lower()
+
+
+def near_identical_to(text: str):
+    """A test of whether another report says nearly the same as `text` (spaces, punctuation, case ignored).
+
+    One matcher indexes `text` once; each candidate is then checked by length, by character counts, and only
+    then by the full ratio.
+    """
+    matcher = difflib.SequenceMatcher(None, "", _plain(text), autojunk=False)
+
+    def check(other: str) -> bool:
+        matcher.set_seq1(_plain(other))
+        return (matcher.real_quick_ratio() >= SIMILAR_RATIO and matcher.quick_ratio() >= SIMILAR_RATIO
+                and matcher.ratio() >= SIMILAR_RATIO)
+
+    return check
+
+
+def near_identical(a: str, b: str) -> bool:
+    """Whether two reports say nearly the same thing (spaces, punctuation and case ignored)."""
+    return near_identical_to(b)(a)
+
+
+def address_key(address: str) -> str:
+    return _PUNCTUATION.sub("", address).lower()[:200]
+
+
+def step_of(state: str) -> str:
+    return STEP_OF_STATE.get(state, "received")
+
+
+def reception_problems(started_at, ended_at, deputies: list[dict]) -> list[tuple[str, str]]:
+    problems = []
+    if ended_at <= started_at:
+        problems.append(("ended_at", "must be after started_at"))
+    ids = [d["deputy_id"] for d in deputies]
+    if len(set(ids)) != len(ids):
+        problems.append(("deputies", "lists a deputy twice"))
+    return problems
+
+
+def reception_minutes(started_at, ended_at) -> int:
+    return int((ended_at - started_at).total_seconds() // 60)
+
+
+# A phone or resident ID number written into free text (content, notes) must not reach an event or an answer.
+_PHONE_OR_ID = re.compile(r"(?<![\dA-Za-z])(?:\d{17}[\dXx]|1[3-9]\d{9}|0\d{2,3}-\d{7,8})(?![\dA-Za-z])")
+
+
+def _mask(number: str) -> str:
+    if len(number) == 18:  # resident ID number
+        return number[:6] + "*" * 8 + number[-4:]
+    return number[:3] + "****" + number[-4:]
+
+
+def has_phone_or_id(text: str | None) -> bool:
+    return bool(text) and _PHONE_OR_ID.search(text) is not None
+
+
+def redact(text: str) -> str:
+    """The text with every phone and ID number masked (138****1234, 430382********1234)."""
+    return _PHONE_OR_ID.sub(lambda m: _mask(m.group()), text)

@@ -1,9 +1,9 @@
 """Intake tables."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from wangge_common.db import UtcDateTime, utcnow
@@ -40,10 +40,30 @@ class Case(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     external_system: Mapped[str | None] = mapped_column(String(40))
     external_id: Mapped[str | None] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20), default="registered")
+    status: Mapped[str] = mapped_column(String(20), default="registered")  # the lifecycle state last known here
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # added by revision c1d5e2a7f001
+    household_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
+    reporter_email_enc: Mapped[str | None] = mapped_column(Text)
+    reporter_name_masked: Mapped[str | None] = mapped_column(String(60))
+    reporter_id_number_masked: Mapped[str | None] = mapped_column(String(20))
+    first_receiver_id: Mapped[str | None] = mapped_column(String(64))  # the receiving deputy (首问责任)
+    content_key: Mapped[str] = mapped_column(String(64), default="")  # normalised-content hash, for duplicates
+    step: Mapped[str] = mapped_column(String(12), default="received")  # resident's view of the progress
+    content_original_enc: Mapped[str | None] = mapped_column(Text)  # when content held a phone or ID number
+    state_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
-    __table_args__ = (UniqueConstraint("external_system", "external_id", name="uq_cases_external"),)
+    __table_args__ = (
+        UniqueConstraint("external_system", "external_id", name="uq_cases_external"),
+        Index("ix_cases_grid_content", "grid_id", "content_key"),
+        Index("ix_cases_grid_created", "grid_id", "created_at"),  # the grid's newest cases, for duplicates
+        Index("ix_cases_external_id", "external_id"),
+    )
 
 
 class IdempotencyRecord(Base):
@@ -67,3 +87,96 @@ class KnownGrid(Base):
     name: Mapped[str] = mapped_column(String(100))
     level: Mapped[int] = mapped_column(Integer)
     parent_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class Household(Base):
+    """A household file (一户一档): address, grid, members' special-group flags, encrypted contact."""
+
+    __tablename__ = "households"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(String(36), index=True)
+    address: Mapped[str] = mapped_column(String(200))
+    address_key: Mapped[str] = mapped_column(String(200), index=True)  # normalised, to resolve a case's grid
+    members: Mapped[list] = mapped_column(JSON, default=list)  # [{relation, special_groups}]: no names
+    special_groups: Mapped[list] = mapped_column(JSON, default=list)  # union of the members' flags
+    contact_name_enc: Mapped[str | None] = mapped_column(Text)
+    contact_phone_enc: Mapped[str | None] = mapped_column(Text)
+    contact_name_masked: Mapped[str | None] = mapped_column(String(60))
+    contact_phone_masked: Mapped[str | None] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Visit(Base):
+    """A deputy's visit (走访) as logged: which households, residents reached, notes."""
+
+    __tablename__ = "visits"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deputy_id: Mapped[str] = mapped_column(String(36), index=True)
+    grid_id: Mapped[str] = mapped_column(String(36), index=True)
+    visited_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))
+    household_ids: Mapped[list] = mapped_column(JSON, default=list)
+    residents_reached: Mapped[int] = mapped_column(Integer)
+    case_ids: Mapped[list] = mapped_column(JSON, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class VisitHousehold(Base):
+    """Which visits reached a household, so a household file lists its visits with one indexed query."""
+
+    __tablename__ = "visit_households"
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), primary_key=True)
+    household_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+
+
+class ReceptionSession(Base):
+    """A reception day's record (接待活动记录): deputies on duty, from when to when, residents, cases."""
+
+    __tablename__ = "reception_sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reception_id: Mapped[str | None] = mapped_column(String(36))
+    grid_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    station_id: Mapped[str | None] = mapped_column(String(36))
+    deputies: Mapped[list] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    residents_received: Mapped[int] = mapped_column(Integer)
+    case_ids: Mapped[list] = mapped_column(JSON, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CaseEntry(Base):
+    """A case's history as intake knows it: supplements, withdrawal, and the lifecycle seen on cases.v1."""
+
+    __tablename__ = "case_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    event_type: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str | None] = mapped_column(String(20))
+    step: Mapped[str | None] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    content_added: Mapped[str | None] = mapped_column(Text)
+    content_original_enc: Mapped[str | None] = mapped_column(Text)  # when the text held a phone or ID number
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CaseLink(Base):
+    """A possible duplicate (相关件): a new case linked to an open one; staff confirm or undo, never merge."""
+
+    __tablename__ = "case_links"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)  # the newer case
+    related_case_id: Mapped[str] = mapped_column(String(36), index=True)
+    basis: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12), default="suggested")
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -3,17 +3,39 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from wangge_common.schemas import PageArgs
+
 from . import domain
 
 MOBILE_OR_LANDLINE = validate.Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
                                      error="must be a mobile number (13812345678) or a landline (0731-55681234)")
 ID_NUMBER = validate.Regexp(r"^\d{17}[\dX]$", error="must be an 18-character resident ID number")
+SPECIAL_GROUPS_DOC = ("special groups (特殊群体) that raise priority: subsistence_allowance 低保, disabled 残疾, "
+                      "elderly_alone 孤寡老人, left_behind_child 留守儿童")
+
+
+def _no_repeats(values) -> None:
+    if len(set(values)) != len(values):
+        raise ValidationError("lists the same value twice")
+
+
+SpecialGroups = lambda: fields.List(  # noqa: E731 - a field factory
+    fields.String(validate=validate.OneOf(domain.SPECIAL_GROUPS)), load_default=list, validate=_no_repeats,
+    metadata={"description": SPECIAL_GROUPS_DOC, "example": ["elderly_alone"]})
 
 
 class Reporter(Schema):
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 50))
-    phone = fields.String(required=True, validate=MOBILE_OR_LANDLINE, metadata={"example": "13812345678"})
+    phone = fields.String(load_default=None, allow_none=True, validate=MOBILE_OR_LANDLINE,
+                          metadata={"example": "13812345678"})
     id_number = fields.String(load_default=None, allow_none=True, validate=ID_NUMBER)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+    @validates_schema
+    def _reachable(self, data, **_):
+        if not data.get("phone") and not data.get("email"):
+            raise ValidationError("give a phone number or an email address, or report anonymously (reporter: null)",
+                                  field_name="phone")
 
 
 class ReceivedBy(Schema):
@@ -27,52 +49,355 @@ class ExternalRef(Schema):
     id = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "ZZ-2026-000123"})
 
 
-class CaseIn(Schema):
-    channel = fields.String(required=True, validate=validate.OneOf(domain.CHANNELS))
-    grid_id = fields.UUID(required=True)
-    category = fields.String(required=True, validate=validate.OneOf(domain.CATEGORIES),
-                             metadata={"description": "request 求决, enquiry 咨询, complaint 投诉, suggestion 建议"})
-    topic = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 60))
-    content = fields.String(required=True, validate=validate.Length(5, 5000),
-                            metadata={"example": "村口路灯坏了三天，晚上出行不便。"})
-    urgency = fields.String(load_default="normal", validate=validate.OneOf(domain.URGENCIES))
-    special_groups = fields.List(fields.String(validate=validate.OneOf(domain.SPECIAL_GROUPS)), load_default=list)
-    reporter = fields.Nested(Reporter, load_default=None, allow_none=True,
-                             metadata={"description": "null for an anonymous report"})
-    received_by = fields.Nested(ReceivedBy, required=True)
-    received_at = fields.AwareDateTime(load_default=None, allow_none=True,
-                                       metadata={"description": "when the matter was taken in; default now"})
-    external_ref = fields.Nested(ExternalRef, load_default=None, allow_none=True)
+class Location(Schema):
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200),
+                            metadata={"example": "韶山村第一村民小组12号"})
+    latitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
+    longitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
 
     @validates_schema
-    def _groups_unique(self, data, **_):
-        groups = data.get("special_groups") or []
-        if len(set(groups)) != len(groups):
-            raise ValidationError("lists a group twice", field_name="special_groups")
+    def _both_coordinates(self, data, **_):
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            raise ValidationError("give both latitude and longitude, or neither", field_name="latitude")
+
+
+class Attachment(Schema):
+    """Metadata of a file kept elsewhere (photo, letter); intake stores no file bodies."""
+
+    name = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "lamp.jpg"})
+    media_type = fields.String(required=True, validate=validate.Regexp(r"^[\w.+-]+/[\w.+-]+$",
+                               error="must be a media type such as image/jpeg"), metadata={"example": "image/jpeg"})
+    size = fields.Integer(required=True, validate=validate.Range(0, 100 * 1024 * 1024))
+    sha256 = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9a-f]{64}$",
+                           error="must be 64 lower-case hex digits"))
+    url = fields.Url(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class CaseIn(Schema):
+    channel = fields.String(required=True, validate=validate.OneOf(domain.CHANNELS),
+                            metadata={"description": "hotline 热线, station 联络站接待, online 网上联络站, visit 入户走访, "
+                                                     "meeting 网格会议/民主恳谈, integration 综治中心/网格平台推送"})
+    grid_id = fields.UUID(load_default=None, allow_none=True,
+                          metadata={"description": "the grid (网格); omit to resolve it from household_id or the address"})
+    household_id = fields.UUID(load_default=None, allow_none=True, metadata={"description": "household file (一户一档)"})
+    category = fields.String(required=True, validate=validate.OneOf(domain.CATEGORIES),
+                             metadata={"description": "request 求决, enquiry 咨询, complaint 投诉, suggestion 建议"})
+    topic = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 60),
+                          metadata={"example": "road"})
+    content = fields.String(required=True, validate=validate.Length(5, 5000),
+                            metadata={"example": "村口路灯坏了三天，晚上出行不便。"})
+    location = fields.Nested(Location, load_default=None, allow_none=True)
+    urgency = fields.String(load_default="normal", validate=validate.OneOf(domain.URGENCIES))
+    special_groups = SpecialGroups()
+    attachments = fields.List(fields.Nested(Attachment), load_default=list,
+                              validate=validate.Length(max=domain.ATTACHMENT_LIMIT))
+    reporter = fields.Nested(Reporter, load_default=None, allow_none=True,
+                             metadata={"description": "null for an anonymous report"})
+    received_by = fields.Nested(ReceivedBy, required=True,
+                                metadata={"description": "who took the matter in; a deputy is its first receiver (首问责任)"})
+    received_at = fields.AwareDateTime(load_default=None, allow_none=True,
+                                       metadata={"description": "when the matter was taken in; default now"})
+    external_ref = fields.Nested(ExternalRef, load_default=None, allow_none=True,
+                                 metadata={"description": "the pushing system's own id; kept and searchable"})
+
+
+class MaskedReporter(Schema):
+    name = fields.String(allow_none=True, attribute="reporter_name_masked", metadata={"example": "王*英"})
+    phone = fields.String(allow_none=True, attribute="reporter_phone_masked", metadata={"example": "139****5678"})
+    id_number = fields.String(allow_none=True, attribute="reporter_id_number_masked",
+                              metadata={"example": "430382********1234"})
+    reporter_ref = fields.String()
 
 
 class CaseOut(Schema):
     id = fields.String()
-    tracking_code = fields.String()
-    status = fields.String()
+    tracking_code = fields.String(metadata={"example": "WG7K3M9Q2P"})
+    status = fields.String(metadata={"description": "the lifecycle state intake last saw on cases.v1"})
+    step = fields.String(metadata={"description": "the resident's view: received, assigned, answered, evaluated, closed"})
     channel = fields.String()
     grid_id = fields.String()
+    household_id = fields.String(allow_none=True)
     category = fields.String()
     topic = fields.String(allow_none=True)
     content = fields.String()
+    location = fields.Method("_location")
     urgency = fields.String()
+    priority = fields.String(metadata={"description": "urgent, high (a special group) or normal"})
     special_groups = fields.List(fields.String())
+    attachments = fields.List(fields.Dict())
     anonymous = fields.Method("_anonymous")
+    reporter = fields.Method("_reporter")
     reporter_phone_masked = fields.String(allow_none=True)
     received_by = fields.Method("_received_by")
+    first_receiver_id = fields.String(allow_none=True, metadata={"description": "the receiving deputy (首问责任人)"})
     received_at = fields.DateTime()
     external_ref = fields.Method("_external_ref")
 
+    _REPORTER = MaskedReporter()
+
+    def _location(self, case):
+        if case.address is None and case.latitude is None:
+            return None
+        return {"address": case.address, "latitude": case.latitude, "longitude": case.longitude}
+
     def _anonymous(self, case) -> bool:
         return case.reporter_ref is None
+
+    def _reporter(self, case):
+        return None if case.reporter_ref is None else self._REPORTER.dump(case)
 
     def _received_by(self, case) -> dict:
         return {"kind": case.received_by_kind, "id": case.received_by_id}
 
     def _external_ref(self, case):
         return {"system": case.external_system, "id": case.external_id} if case.external_system else None
+
+
+class CaseQuery(PageArgs):
+    tracking_code = fields.String(load_default=None)
+    external_system = fields.String(load_default=None)
+    external_id = fields.String(load_default=None, metadata={"description": "the pushing system's own id"})
+    grid_id = fields.UUID(load_default=None)
+    household_id = fields.UUID(load_default=None)
+    status = fields.String(load_default=None)
+
+
+class BulkIn(Schema):
+    cases = fields.List(fields.Dict(), required=True, validate=validate.Length(1, domain.BULK_LIMIT),
+                        metadata={"description": f"up to {domain.BULK_LIMIT} case bodies, each as for POST /v1/cases"})
+
+
+class BulkItem(Schema):
+    index = fields.Integer()
+    status = fields.Integer(metadata={"description": "201 registered, 409 already registered, 422 invalid"})
+    case = fields.Nested(CaseOut, allow_none=True)
+    errors = fields.List(fields.Dict(), allow_none=True)
+    detail = fields.String(allow_none=True)
+
+
+class BulkOut(Schema):
+    registered = fields.Integer()
+    refused = fields.Integer()
+    results = fields.List(fields.Nested(BulkItem))
+
+
+class SupplementIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 500), metadata={"example": "reporter added a photo"})
+    content_added = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 4000))
+    attachments = fields.List(fields.Nested(Attachment), load_default=list,
+                              validate=validate.Length(max=domain.ATTACHMENT_LIMIT))
+
+    @validates_schema
+    def _something_added(self, data, **_):
+        if not data.get("content_added") and not data.get("attachments"):
+            raise ValidationError("add content or at least one attachment", field_name="content_added")
+
+
+class WithdrawIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 500), metadata={"example": "邻里已协商解决"})
+    requested_by = fields.String(required=True, validate=validate.OneOf(domain.WITHDRAW_REQUESTERS))
+
+
+class EntryOut(Schema):
+    event_type = fields.String()
+    state = fields.String(allow_none=True)
+    step = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    content_added = fields.String(allow_none=True)
+    attachments = fields.List(fields.Dict())
+    actor = fields.String()
+    at = fields.DateTime()
+
+
+class ContactOut(Schema):
+    name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True, metadata={"description": "in clear: for service-to-service use only"})
+    email = fields.String(allow_none=True)
+
+
+# --- households, visits, reception sessions --------------------------------------------------------
+class Member(Schema):
+    relation = fields.String(required=True, validate=validate.Length(1, 20), metadata={"example": "户主"})
+    special_groups = SpecialGroups()
+
+
+class Contact(Schema):
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 50))
+    phone = fields.String(required=True, validate=MOBILE_OR_LANDLINE)
+
+
+def _no_phone_or_id(text) -> None:
+    if domain.has_phone_or_id(text):
+        raise ValidationError("must not hold a phone or ID number: keep contact details in the household file's "
+                              "contact (stored encrypted)")
+
+
+class HouseholdIn(Schema):
+    grid_id = fields.UUID(required=True)
+    address = fields.String(required=True, validate=validate.Length(2, 200), metadata={"example": "韶山村第一村民小组12号"})
+    members = fields.List(fields.Nested(Member), load_default=list, validate=validate.Length(max=30))
+    contact = fields.Nested(Contact, load_default=None, allow_none=True)
+    notes = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=2000), _no_phone_or_id])
+
+
+class HouseholdOut(Schema):
+    id = fields.String()
+    grid_id = fields.String()
+    address = fields.String()
+    members = fields.List(fields.Dict())
+    special_groups = fields.List(fields.String())
+    contact = fields.Method("_contact")
+    notes = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+    def _contact(self, household):
+        if household.contact_phone_masked is None:
+            return None
+        return {"name": household.contact_name_masked, "phone": household.contact_phone_masked}
+
+
+class CaseSummary(Schema):
+    id = fields.String()
+    tracking_code = fields.String()
+    category = fields.String()
+    topic = fields.String(allow_none=True)
+    status = fields.String()
+    received_at = fields.DateTime()
+
+
+class VisitSummary(Schema):
+    id = fields.String()
+    deputy_id = fields.String()
+    visited_on = fields.Date()
+    kind = fields.String()
+
+
+class HouseholdFileOut(HouseholdOut):
+    """The household file (一户一档) with every case and visit on it."""
+
+    cases = fields.List(fields.Nested(CaseSummary))
+    visits = fields.List(fields.Nested(VisitSummary))
+
+
+class HouseholdQuery(PageArgs):
+    grid_id = fields.UUID(load_default=None)
+    address = fields.String(load_default=None, metadata={"description": "matches the address ignoring spaces and punctuation"})
+
+
+class VisitIn(Schema):
+    deputy_id = fields.UUID(required=True)
+    grid_id = fields.UUID(required=True)
+    visited_on = fields.Date(required=True, metadata={"example": "2026-11-20"})
+    kind = fields.String(load_default="door_to_door", validate=validate.OneOf(domain.VISIT_KINDS))
+    household_ids = fields.List(fields.UUID(), load_default=list, validate=[validate.Length(max=500), _no_repeats])
+    residents_reached = fields.Integer(required=True, validate=validate.Range(0, 10000))
+    case_ids = fields.List(fields.UUID(), load_default=list, validate=[validate.Length(max=200), _no_repeats],
+                           metadata={"description": "cases registered during the visit"})
+    notes = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=4000), _no_phone_or_id],
+                          metadata={"description": "the visit log (民情工作日志); no phone or ID numbers here"})
+
+
+class VisitOut(Schema):
+    id = fields.String()
+    deputy_id = fields.String()
+    grid_id = fields.String()
+    visited_on = fields.Date()
+    kind = fields.String()
+    household_ids = fields.List(fields.String())
+    residents_reached = fields.Integer()
+    case_ids = fields.List(fields.String())
+    notes = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class VisitQuery(PageArgs):
+    deputy_id = fields.UUID(load_default=None)
+    grid_id = fields.UUID(load_default=None)
+    visited_from = fields.Date(load_default=None, data_key="from")
+    visited_to = fields.Date(load_default=None, data_key="to")
+
+
+class OnDuty(Schema):
+    deputy_id = fields.UUID(required=True)
+    kind = fields.String(load_default="npc_deputy", validate=validate.OneOf(domain.DEPUTY_KINDS),
+                         metadata={"description": "npc_deputy 人大代表 or party_delegate 党代表"})
+
+
+class ReceptionSessionIn(Schema):
+    reception_id = fields.UUID(load_default=None, allow_none=True,
+                               metadata={"description": "the scheduled reception (roster's reception.scheduled), if any"})
+    grid_id = fields.UUID(load_default=None, allow_none=True)
+    station_id = fields.UUID(load_default=None, allow_none=True)
+    deputies = fields.List(fields.Nested(OnDuty), required=True, validate=validate.Length(1, 50))
+    started_at = fields.AwareDateTime(required=True)
+    ended_at = fields.AwareDateTime(required=True)
+    residents_received = fields.Integer(required=True, validate=validate.Range(0, 10000))
+    case_ids = fields.List(fields.UUID(), load_default=list, validate=[validate.Length(max=500), _no_repeats])
+    notes = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=4000), _no_phone_or_id])
+
+    @validates_schema
+    def _where(self, data, **_):
+        if data.get("grid_id") is None and data.get("station_id") is None:
+            raise ValidationError("give the grid, the liaison station, or both", field_name="grid_id")
+
+
+class ReceptionSessionOut(Schema):
+    id = fields.String()
+    reception_id = fields.String(allow_none=True)
+    grid_id = fields.String(allow_none=True)
+    station_id = fields.String(allow_none=True)
+    deputies = fields.List(fields.Dict())
+    started_at = fields.DateTime()
+    ended_at = fields.DateTime()
+    minutes = fields.Method("_minutes")
+    meets_two_hours = fields.Method("_meets", metadata={"description": "the ≥ 2 hours rule of a reception day"})
+    residents_received = fields.Integer()
+    case_ids = fields.List(fields.String())
+    notes = fields.String(allow_none=True)
+
+    def _minutes(self, s):
+        return domain.reception_minutes(s.started_at, s.ended_at)
+
+    def _meets(self, s):
+        return domain.reception_minutes(s.started_at, s.ended_at) >= domain.RECEPTION_MINUTES
+
+
+class ReceptionQuery(PageArgs):
+    grid_id = fields.UUID(load_default=None)
+    station_id = fields.UUID(load_default=None)
+
+
+# --- duplicates and tracking -------------------------------------------------------------------------
+class LinkOut(Schema):
+    id = fields.String()
+    case_id = fields.String()
+    related_case_id = fields.String()
+    basis = fields.String(metadata={"description": "same_household or similar_content"})
+    status = fields.String(metadata={"description": "suggested, confirmed or undone"})
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class LinkDecisionIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class TrackStep(Schema):
+    step = fields.String()
+    label = fields.String(metadata={"example": "已受理"})
+    reached_at = fields.DateTime(allow_none=True)
+
+
+class TrackOut(Schema):
+    tracking_code = fields.String()
+    category = fields.String()
+    topic = fields.String(allow_none=True)
+    channel = fields.String()
+    received_at = fields.DateTime()
+    step = fields.String()
+    step_label = fields.String()
+    updated_at = fields.DateTime()
+    steps = fields.List(fields.Nested(TrackStep))

@@ -1,9 +1,14 @@
 """A migrated intake service for each test (SQLite, or PostgreSQL with TEST_DATABASE_URL)."""
+import sys
+from pathlib import Path
+
 import pytest
 
 from wangge_common.testing import ServiceHarness
 from intake.app import create_app
 from intake.service import SPEC
+sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib: make intake_testkit importable
+from intake_testkit import GRID, OTHER_GRID, announce_grid  # noqa: E402
 
 
 @pytest.fixture
@@ -11,3 +16,12 @@ def svc(tmp_path):
     harness = ServiceHarness(SPEC, create_app, tmp_path)
     yield harness
     harness.close()
+
+
+@pytest.fixture
+def gsvc(svc):
+    """The service once roster has announced two grids."""
+    announce_grid(svc, GRID)
+    announce_grid(svc, OTHER_GRID, "SS-01-01-02")
+    return svc
+

@@ -2,14 +2,28 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from wangge_common.auth import requires
+from wangge_common.auth import actor, public, requires
 from wangge_common.http import runtime
+from wangge_common.schemas import page_of
 
-from . import handlers
-from .schemas import NotificationOut, NotificationQuery
+from . import manage
+from .schemas import (BoardOut, DeliveryOut, DeliveryQuery, NotificationOut, NotificationQuery, RecipientIn,
+                      RecipientOut, RecipientPatch, RecipientQuery, TemplateIn, TemplateOut, WebhookCreatedOut, WebhookIn, WebhookOut,
+                      WebhookPatch)
 
 notifications = Blueprint("notifications", __name__, url_prefix="/v1/notifications",
-                          description="Notifications: what was said to whom, on which channel")
+                          description="In-app inbox (站内信): what was said to whom")
+deliveries = Blueprint("deliveries", __name__, url_prefix="/v1/deliveries",
+                       description="Deliveries (投递): one message, one recipient, one channel, with its state")
+templates = Blueprint("templates", __name__, url_prefix="/v1/templates",
+                      description="Message templates (模板) in Chinese, per event and audience, versioned")
+recipients = Blueprint("recipients", __name__, url_prefix="/v1/recipients",
+                       description="Mailboxes of departments (职能部门) and township congress staff (乡镇人大)")
+webhooks = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks",
+                     description="Webhook subscriptions for integrators, signed with HMAC-SHA256")
+board = Blueprint("board", __name__, url_prefix="/v1/board",
+                  description="Public board (公示栏): reception schedules and publicised results; no key needed")
+BLUEPRINTS = (notifications, deliveries, templates, recipients, webhooks, board)
 
 
 @notifications.route("")
@@ -18,6 +32,143 @@ class Notifications(MethodView):
     @notifications.arguments(NotificationQuery, location="query")
     @notifications.response(200, NotificationOut(many=True))
     def get(self, query):
-        """List notifications by recipient or case."""
+        """List inbox messages by recipient or case."""
         with runtime().db.sessions() as session:
-            return handlers.list_notifications(session, **query)
+            return manage.list_notifications(session, **query)
+
+
+@deliveries.route("")
+class Deliveries(MethodView):
+    @requires("notify:read")
+    @deliveries.arguments(DeliveryQuery, location="query")
+    @deliveries.response(200, page_of(DeliveryOut))
+    def get(self, query):
+        """List deliveries, newest first, filtered by state, channel, audience, recipient, case or event."""
+        with runtime().db.sessions() as session:
+            return manage.list_deliveries(session, **query)
+
+
+@deliveries.route("/<uuid:delivery_id>")
+class DeliveryById(MethodView):
+    @requires("notify:read")
+    @deliveries.response(200, DeliveryOut)
+    def get(self, delivery_id):
+        """One delivery with its attempts and last error."""
+        with runtime().db.sessions() as session:
+            return manage.get_delivery(session, str(delivery_id))
+
+
+@templates.route("")
+class Templates(MethodView):
+    @requires("notify:read")
+    @templates.response(200, TemplateOut(many=True))
+    def get(self):
+        """Every template key with the version in use, its variables and its history."""
+        with runtime().db.sessions() as session:
+            return manage.list_templates(session)
+
+
+@templates.route("/<path:key>")
+class TemplateByKey(MethodView):
+    @requires("notify:read")
+    @templates.response(200, TemplateOut)
+    def get(self, key):
+        """One template, e.g. `case.registered/reporter`."""
+        with runtime().db.sessions() as session:
+            return manage.describe_template(session, key)
+
+    @requires("notify:admin")
+    @templates.arguments(TemplateIn)
+    @templates.response(201, TemplateOut)
+    def put(self, data, key):
+        """Save a new version (Jinja2, sandboxed); a variable the event does not provide is refused with 422."""
+        with runtime().db.transaction() as session:
+            return manage.save_template(session, key, actor=actor(), **data)
+
+
+@recipients.route("")
+class Recipients(MethodView):
+    @requires("notify:read")
+    @recipients.arguments(RecipientQuery, location="query")
+    @recipients.response(200, page_of(RecipientOut))
+    def get(self, query):
+        """List the mailboxes notify writes to."""
+        with runtime().db.sessions() as session:
+            return manage.list_recipients(session, **query)
+
+    @requires("notify:admin")
+    @recipients.arguments(RecipientIn)
+    @recipients.response(201, RecipientOut)
+    def post(self, data):
+        """Add a department's (by department code) or the congress staff's mailbox."""
+        with runtime().db.transaction() as session:
+            return manage.add_recipient(session, data)
+
+
+@recipients.route("/<uuid:recipient_id>")
+class RecipientById(MethodView):
+    @requires("notify:admin")
+    @recipients.arguments(RecipientPatch)
+    @recipients.response(200, RecipientOut)
+    def patch(self, changes, recipient_id):
+        """Change a mailbox's name or address, or deactivate it (`active: false`)."""
+        with runtime().db.transaction() as session:
+            return manage.change_recipient(session, str(recipient_id), changes)
+
+
+@webhooks.route("")
+class Webhooks(MethodView):
+    @requires("notify:admin")
+    @webhooks.response(200, WebhookOut(many=True))
+    def get(self):
+        """List subscriptions with their status and failure count."""
+        with runtime().db.sessions() as session:
+            return manage.list_webhooks(session)
+
+    @requires("notify:admin")
+    @webhooks.arguments(WebhookIn)
+    @webhooks.response(201, WebhookCreatedOut)
+    def post(self, data):
+        """Subscribe an endpoint to event types (`case.*` and `*` allowed); the secret is shown only here."""
+        with runtime().db.transaction() as session:
+            return manage.add_webhook(session, runtime().settings.pii_key, data)
+
+
+@webhooks.route("/<uuid:webhook_id>")
+class WebhookById(MethodView):
+    @requires("notify:admin")
+    @webhooks.response(200, WebhookOut)
+    def get(self, webhook_id):
+        """One subscription; `disabled_reason` says why it stopped."""
+        with runtime().db.sessions() as session:
+            return manage.webhook_view(manage.get_webhook(session, str(webhook_id)))
+
+    @requires("notify:admin")
+    @webhooks.arguments(WebhookPatch)
+    @webhooks.response(200, WebhookOut)
+    def patch(self, changes, webhook_id):
+        """Change the URL or types, or re-enable (`status: active`) a disabled subscription."""
+        with runtime().db.transaction() as session:
+            return manage.change_webhook(session, str(webhook_id), changes)
+
+
+@board.route("/grids/<grid_id>")
+class GridBoard(MethodView):
+    @public
+    @board.doc(security=[])
+    @board.response(200, BoardOut)
+    def get(self, grid_id):
+        """A grid's upcoming reception days and publicised results (HTML: /board/grids/{id}, RSS: .rss)."""
+        with runtime().db.sessions() as session:
+            return manage.board(session, scope="grid", board_id=grid_id)
+
+
+@board.route("/stations/<station_id>")
+class StationBoard(MethodView):
+    @public
+    @board.doc(security=[])
+    @board.response(200, BoardOut)
+    def get(self, station_id):
+        """A liaison station's upcoming reception days and its grids' publicised results."""
+        with runtime().db.sessions() as session:
+            return manage.board(session, scope="station", board_id=station_id)

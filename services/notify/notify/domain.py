@@ -1,12 +1,191 @@
-"""What to tell whom (Chinese texts for residents); pure Python."""
+"""What to tell whom, when, and how to sign it; pure Python (no Flask, SQLAlchemy or Kafka)."""
 from __future__ import annotations
 
-TEMPLATES = {
-    "case.registered/reporter": "您反映的问题已受理，受理编号{tracking_code}。我们将尽快交办处理，件件有答复，事事有回音。",
-    "case.triaged/reporter": "您反映的问题（受理编号{tracking_code}）已转交{department}办理，办理结果将及时告知您。",
-    "case.triaged.manual/reporter": "您反映的问题（受理编号{tracking_code}）正在由工作人员梳理分办，结果将及时告知您。",
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from functools import lru_cache
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+CHINA = timezone(timedelta(hours=8), "CST")  # China keeps one zone, without daylight saving
+AUDIENCES = ("reporter", "deputy", "department", "congress_staff", "public")
+CHANNELS = ("inbox", "sms", "email", "webhook")
+STATES = ("pending", "sent", "failed", "gave_up")
+
+
+@dataclass(frozen=True)
+class DefaultTemplate:
+    """A built-in template: its Chinese title (e-mail subject), body, and the variables it may use, with samples."""
+
+    title: str
+    body: str
+    variables: dict
+
+
+_CASE = {"tracking_code": "WG7K3M9Q2P"}
+DEFAULTS: dict[str, DefaultTemplate] = {
+    "case.registered/reporter": DefaultTemplate(
+        "问题已受理", "您反映的问题已受理，受理编号{{ tracking_code }}。我们将尽快交办处理，件件有答复，事事有回音。", _CASE),
+    "case.registered/deputy": DefaultTemplate(
+        "网格新收民情", "{{ grid_name }}新收{% if urgent %}【紧急】{% endif %}民情一件（受理编号{{ tracking_code }}）："
+        "{{ content_excerpt }}。请按首问责任制跟进答复。",
+        {**_CASE, "grid_name": "韶山村网格", "urgent": False, "content_excerpt": "村口路灯损坏"}),
+    "case.triaged/reporter": DefaultTemplate(
+        "问题已转办", "您反映的问题（受理编号{{ tracking_code }}）已转交{{ department }}办理，办理结果将及时告知您。",
+        {**_CASE, "department": "镇村镇建设办"}),
+    "case.triaged.manual/reporter": DefaultTemplate(
+        "问题梳理中", "您反映的问题（受理编号{{ tracking_code }}）正在由工作人员梳理分办，结果将及时告知您。", _CASE),
+    "case.assigned/reporter": DefaultTemplate(
+        "问题已交办", "您反映的问题（受理编号{{ tracking_code }}）已交{{ departments }}办理。",
+        {**_CASE, "departments": "镇村镇建设办"}),
+    "case.answered/reporter": DefaultTemplate(
+        "办理结果答复", "您反映的问题（受理编号{{ tracking_code }}）已办理答复：{{ summary }}",
+        {**_CASE, "summary": "路灯已于今日修复。", "department": "镇村镇建设办"}),
+    "case.answered/deputy": DefaultTemplate(
+        "请向群众反馈", "民情（受理编号{{ tracking_code }}）已由{{ department }}答复：{{ summary }} 请及时向群众反馈并回访。",
+        {**_CASE, "summary": "路灯已于今日修复。", "department": "镇村镇建设办"}),
+    "case.evaluation_requested/reporter": DefaultTemplate(
+        "请评价办理结果", "您反映的问题（受理编号{{ tracking_code }}）已办结，请对办理结果作出评价："
+        "{{ rating_link }}（{{ expires_on }}前有效）",
+        {**_CASE, "rating_link": "https://example.org/rate/abc", "expires_on": "2026年12月1日"}),
+    "case.reopened/reporter": DefaultTemplate(
+        "问题重新办理", "您反映的问题（受理编号{{ tracking_code }}）已重新交办，我们会继续跟进。",
+        {**_CASE, "reopen_count": 1}),
+    "case.reply_overdue/deputy": DefaultTemplate(
+        "答复已逾期", "民情（受理编号{{ tracking_code }}）应于{{ due_at }}前答复群众，现已逾期，请尽快答复。",
+        {**_CASE, "due_at": "2026年11月22日 17:00"}),
+    "work_order.overdue/deputy": DefaultTemplate(
+        "办理已逾期", "民情（受理编号{{ tracking_code }}）由{{ department }}办理，已超过办理期限（{{ due_at }}），请督促。",
+        {**_CASE, "department": "镇村镇建设办", "due_at": "2026年11月22日 17:00"}),
+    "work_order.dispatched/department": DefaultTemplate(
+        "新工单", "{{ department }}：新工单（受理编号{{ tracking_code }}），{{ content_excerpt }}。请及时签收办理。",
+        {**_CASE, "department": "镇村镇建设办", "content_excerpt": "村口路灯损坏"}),
+    "work_order.due_soon/department": DefaultTemplate(
+        "工单即将到期", "{{ department }}：工单（受理编号{{ tracking_code }}）将于{{ due_at }}到期，请抓紧办理。",
+        {**_CASE, "department": "镇村镇建设办", "due_at": "2026年11月22日 17:00"}),
+    "case.escalated/department": DefaultTemplate(
+        "督办通知", "{{ department }}：民情（受理编号{{ tracking_code }}）已{{ step }}，原因：{{ reason }}。",
+        {**_CASE, "department": "镇村镇建设办", "step": "提醒", "reason": "逾期未办结"}),
+    "case.escalated/congress_staff": DefaultTemplate(
+        "民情升级", "民情（受理编号{{ tracking_code }}）已{{ step }}（{{ trigger }}），承办：{{ target }}。原因：{{ reason }}。",
+        {**_CASE, "step": "督办", "trigger": "逾期", "target": "镇村镇建设办", "reason": "逾期未办结"}),
+    "case.closed.not_rated/congress_staff": DefaultTemplate(
+        "未评价办结", "民情（受理编号{{ tracking_code }}）已办结但群众未评价，请安排回访。", _CASE),
+    "reception.reminder/deputy": DefaultTemplate(
+        "明日接待提醒", "代表您好：明天{{ starts_at }}至{{ ends_at }}在{{ place }}举行接待日活动，请按时到岗。",
+        {"place": "韶山村代表联络站", "starts_at": "9:00", "ends_at": "11:00", "grid_name": "韶山村网格"}),
 }
 
+STEP_LABELS = {"reminder": "提醒", "supervision": "督办", "escalation": "升级交办", "major_issue": "转入重大问题处理流程"}
+TRIGGER_LABELS = {"overdue": "逾期", "returned_repeatedly": "多次退回", "reopened_repeatedly": "多次重办",
+                  "unsatisfied": "群众不满意", "manual": "人工督办", "cannot_settle_in_grid": "网格内无法解决"}
+RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 
-def render(template: str, **values) -> str:
-    return TEMPLATES[template].format(**values)
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+_compiled = lru_cache(maxsize=256)(_ENV.from_string)  # a handful of bodies, rendered for every message
+
+
+class TemplateError(ValueError):
+    """A template does not parse, or uses something its event does not provide."""
+
+
+def check_template(key: str, body: str) -> None:
+    """Reject a template that does not parse or that uses a variable the event does not provide."""
+    if key not in DEFAULTS:
+        raise TemplateError(f"no template key {key!r}; known keys: {', '.join(sorted(DEFAULTS))}")
+    if not body.strip():
+        raise TemplateError("a template cannot be empty")
+    render(body, DEFAULTS[key].variables)
+
+
+def render(body: str, variables: dict) -> str:
+    try:
+        return _compiled(body).render(**variables).strip()
+    except TemplateSyntaxError as exc:
+        raise TemplateError(f"syntax error on line {exc.lineno}: {exc.message}") from exc
+    except UndefinedError as exc:
+        raise TemplateError(f"{exc.message}; this template may use: {', '.join(sorted(variables))}") from exc
+    except SecurityError as exc:
+        raise TemplateError(f"not allowed in a template: {exc}") from exc
+
+
+def excerpt(text: str | None, limit: int = 40) -> str:
+    text = (text or "").strip().replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def local_time(moment: datetime) -> str:
+    """2026年11月22日 17:00, Beijing time."""
+    local = moment.astimezone(CHINA)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+# --- quiet hours and the SMS cap -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QuietHours:
+    """No SMS to residents between `start` and `end`, Beijing time (wraps midnight when start > end)."""
+
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, text: str) -> "QuietHours | None":
+        """'21:00-08:00' → QuietHours; '' or 'off' → None."""
+        if not text or text.strip().lower() == "off":
+            return None
+        start, _, end = text.partition("-")
+        try:
+            return cls(time.fromisoformat(start.strip()), time.fromisoformat(end.strip()))
+        except ValueError as exc:
+            raise ValueError(f"quiet hours must read like 21:00-08:00, got {text!r}") from exc
+
+    def contains(self, moment: datetime) -> bool:
+        now = moment.astimezone(CHINA).time()
+        if self.start <= self.end:
+            return self.start <= now < self.end
+        return now >= self.start or now < self.end
+
+    def next_end(self, moment: datetime) -> datetime:
+        """The first end of quiet hours after `moment`."""
+        local = moment.astimezone(CHINA)
+        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end.astimezone(timezone.utc)
+
+
+def local_day_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    """Start and end (UTC) of the Beijing calendar day holding `moment`."""
+    local = moment.astimezone(CHINA)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)
+
+
+def next_day_morning(moment: datetime, quiet: QuietHours | None) -> datetime:
+    """When a capped message may go: the next Beijing day, at the end of quiet hours (or 08:00)."""
+    _, day_end = local_day_bounds(moment)
+    morning = quiet.end if quiet else time(8, 0)
+    return (day_end.astimezone(CHINA).replace(hour=morning.hour, minute=morning.minute)).astimezone(timezone.utc)
+
+
+def backoff(attempts: int, base_s: float, cap_s: float = 3600.0) -> timedelta:
+    """Delay before attempt `attempts + 1`: base, 2·base, 4·base … capped."""
+    return timedelta(seconds=min(cap_s, base_s * 2 ** max(0, attempts - 1)))
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The webhook signature header value: sha256=<hex HMAC-SHA256 of the raw body>."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, body: bytes, header: str | None) -> bool:
+    return bool(header) and hmac.compare_digest(sign(secret, body), header)
+
+
+def matches(patterns: list[str], event_type: str) -> bool:
+    """Subscription filter: exact types, 'case.*' prefixes, or '*'."""
+    return any(p == "*" or p == event_type or (p.endswith(".*") and event_type.startswith(p[:-1]))
+               for p in patterns)

@@ -1,65 +1,315 @@
-"""Notify: handlers of the events it consumes, and its queries."""
+"""Notify: handlers of the events it consumes. Each creates deliveries (state pending) in the consumer's
+transaction; the sender job sends them. Inbox messages are delivered by being written, so they start as sent."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from wangge_common import contracts
+from wangge_common.crypto import FieldCipher
+from wangge_common.db import utcnow
 from wangge_common.envelope import Event
 from wangge_common.outbox import UnitOfWork
 
 from . import domain
-from .models import CaseContact, Notification
+from .config import NotifyConfig
+from .models import (BoardResult, CaseContact, Delivery, Grid, GridDeputy, HeldEvent, Reception, Recipient,
+                     Template, WebhookSubscription)
+
+PERSONAL_CHANNELS = ("inbox", "sms")
+OFFICE_CHANNELS = ("inbox", "email")
 
 
-def _send_inbox(uow: UnitOfWork, event: Event, *, case_id: str, recipient: str, template: str, body: str) -> None:
-    """Store one inbox message for the recipient and announce it; at most once per event, recipient, channel."""
-    exists = uow.session.scalar(select(Notification.id).where(
-        Notification.cause_event_id == event.id, Notification.recipient_ref == recipient, Notification.channel == "inbox"))
-    if exists:
-        return
-    note = Notification(id=str(uuid.uuid4()), cause_event_id=event.id, case_id=case_id, recipient_ref=recipient,
-                        audience="reporter", channel="inbox", template=template, body=body, state="sent")
-    uow.session.add(note)
-    uow.session.flush()
-    uow.emit("notification.sent", note.id, new_subject=True, data={
-        "notification_id": note.id, "case_id": case_id, "recipient_ref": recipient, "audience": "reporter",
-        "channel": "inbox", "template": template, "cause_event_id": event.id})
+def current_template(session, key: str) -> tuple[str, int]:
+    """The body and version in use for `key`: the latest saved version, else the built-in one (version 0)."""
+    saved = session.scalars(select(Template).where(Template.key == key)
+                            .order_by(Template.version.desc()).limit(1)).first()
+    return (saved.body, saved.version) if saved else (domain.DEFAULTS[key].body, 0)
+
+
+def sent_event_data(delivery: Delivery) -> dict:
+    return {"notification_id": delivery.id, "case_id": delivery.case_id, "recipient_ref": delivery.recipient_ref,
+            "audience": delivery.audience, "channel": delivery.channel, "template": delivery.template,
+            "cause_event_id": delivery.cause_event_id}
+
+
+def deliver(uow: UnitOfWork, event: Event, *, audience: str, recipients: list[str], channels: tuple[str, ...],
+            key: str, variables: dict, case_id: str | None, urgent: bool = False) -> int:
+    """Create one delivery per (event, recipient, channel) unless it exists; returns how many were created."""
+    body, version = current_template(uow.session, key)
+    text = domain.render(body, variables)
+    created = 0
+    for recipient in dict.fromkeys(r for r in recipients if r):
+        for channel in channels:
+            if uow.session.scalar(select(Delivery.id).where(
+                    Delivery.cause_event_id == event.id, Delivery.recipient_ref == recipient,
+                    Delivery.channel == channel)):
+                continue
+            delivery = Delivery(id=str(uuid.uuid4()), cause_event_id=event.id, event_type=event.type,
+                                case_id=case_id, audience=audience, recipient_ref=recipient, channel=channel,
+                                template=key, template_version=version, subject="【网格通知】" + domain.DEFAULTS[key].title,
+                                body=text, urgent=urgent, state="pending", attempts=0, next_attempt_at=utcnow())
+            if channel == "inbox":
+                delivery.state, delivery.attempts, delivery.sent_at = "sent", 1, utcnow()
+            uow.session.add(delivery)
+            uow.session.flush()
+            if channel == "inbox":
+                uow.emit("notification.sent", delivery.id, new_subject=True, data=sent_event_data(delivery))
+            created += 1
+    return created
+
+
+def _to_offices(uow, event, *, audience: str, department: dict | None, key: str, variables: dict, case_id: str):
+    """A department (by code) or the township congress staff: their inbox and every active mailbox kept here."""
+    query = select(Recipient).where(Recipient.audience == audience, Recipient.active.is_(True))
+    if department is not None:
+        query = query.where(Recipient.department_code == department["code"])
+        inbox_ref = f"dept:{department['code']}"[:64]
+    else:
+        inbox_ref = "staff"
+    deliver(uow, event, audience=audience, recipients=[inbox_ref], channels=("inbox",), key=key,
+            variables=variables, case_id=case_id)
+    mailboxes = [f"recipient:{r.id}" for r in uow.session.scalars(query)]
+    deliver(uow, event, audience=audience, recipients=mailboxes, channels=("email",), key=key,
+            variables=variables, case_id=case_id)
+
+
+def _webhooks(uow: UnitOfWork, event: Event) -> None:
+    """One signed delivery of the event to every active subscription that wants its type."""
+    for subscription in uow.session.scalars(select(WebhookSubscription)
+                                            .where(WebhookSubscription.status == "active")):
+        if not domain.matches(subscription.event_types, event.type):
+            continue
+        ref = f"webhook:{subscription.id}"
+        if uow.session.scalar(select(Delivery.id).where(Delivery.cause_event_id == event.id,
+                                                        Delivery.recipient_ref == ref, Delivery.channel == "webhook")):
+            continue
+        uow.session.add(Delivery(
+            id=str(uuid.uuid4()), cause_event_id=event.id, event_type=event.type,
+            case_id=event.data.get("case_id"), audience="integrator", recipient_ref=ref, channel="webhook",
+            template=event.type[:80], template_version=0, subject=None, body="", payload=event.to_json(),
+            subscription_id=subscription.id, state="pending", attempts=0, next_attempt_at=utcnow()))
+        uow.session.flush()
+
+
+# --- cases.v1 ---------------------------------------------------------------------------------------------------
+def _case_vars(contact: CaseContact, **extra) -> dict:
+    return {"tracking_code": contact.tracking_code, **extra}
+
+
+def _reporter(uow, event, contact, key, variables, channels=PERSONAL_CHANNELS):
+    if contact.reporter_ref:  # anonymous reports have nobody to tell
+        deliver(uow, event, audience="reporter", recipients=[contact.reporter_ref], channels=channels, key=key,
+                variables=variables, case_id=contact.case_id, urgent=contact.urgent)
+
+
+def _deputies(uow, event, contact, key, variables, deputy_ids=None):
+    deliver(uow, event, audience="deputy", recipients=list(deputy_ids or contact.deputy_ids or []),
+            channels=PERSONAL_CHANNELS, key=key, variables=variables, case_id=contact.case_id)
 
 
 def on_case_registered(uow: UnitOfWork, event: Event) -> None:
     data = event.data
-    contact = uow.session.get(CaseContact, data["case_id"]) or CaseContact(case_id=data["case_id"])
-    contact.reporter_ref, contact.tracking_code = data["reporter_ref"], data["tracking_code"]
-    uow.session.add(contact)
-    if data["reporter_ref"]:
-        template = "case.registered/reporter"
-        _send_inbox(uow, event, case_id=data["case_id"], recipient=data["reporter_ref"], template=template,
-                    body=domain.render(template, tracking_code=data["tracking_code"]))
-
-
-def on_case_triaged(uow: UnitOfWork, event: Event) -> None:
-    data = event.data
-    contact = uow.session.get(CaseContact, data["case_id"])
-    if contact is None or not contact.reporter_ref:
-        return  # anonymous, or registered before notify kept contacts: nobody to tell
-    if data["department"]:
-        template = "case.triaged/reporter"
-        body = domain.render(template, tracking_code=contact.tracking_code, department=data["department"]["name"])
+    received_by = data["received_by"]
+    if received_by["kind"] == "deputy":
+        deputies = [received_by["id"]]
     else:
-        template = "case.triaged.manual/reporter"
-        body = domain.render(template, tracking_code=contact.tracking_code)
-    _send_inbox(uow, event, case_id=data["case_id"], recipient=contact.reporter_ref, template=template, body=body)
+        deputies = list(uow.session.scalars(select(GridDeputy.deputy_id).where(GridDeputy.grid_id == data["grid_id"])
+                                            .order_by(GridDeputy.deputy_id)))
+    contact = uow.session.get(CaseContact, data["case_id"]) or CaseContact(case_id=data["case_id"])
+    contact.reporter_ref, contact.tracking_code, contact.grid_id = data["reporter_ref"], data["tracking_code"], data["grid_id"]
+    contact.category, contact.topic, contact.urgent = data["category"], data["topic"], data["urgency"] == "urgent"
+    contact.excerpt, contact.deputy_ids = domain.excerpt(data["content"]), deputies
+    uow.session.add(contact)
+    uow.session.flush()
+    _reporter(uow, event, contact, "case.registered/reporter", _case_vars(contact))
+    grid = uow.session.get(Grid, data["grid_id"])
+    _deputies(uow, event, contact, "case.registered/deputy", _case_vars(
+        contact, grid_name=grid.name if grid else "本网格", urgent=contact.urgent, content_excerpt=contact.excerpt))
+    # Events of this case that overtook its registration (different partitions or producers) apply now, in order.
+    held = uow.session.scalars(select(HeldEvent).where(HeldEvent.case_id == contact.case_id)
+                               .order_by(HeldEvent.received_at, HeldEvent.event_id)).all()
+    for row in held:
+        earlier = Event.from_json(row.payload)
+        CASE_HANDLERS[earlier.type](uow, earlier, contact)
+    uow.session.execute(delete(HeldEvent).where(HeldEvent.case_id == contact.case_id))
 
 
-def list_notifications(session, *, recipient=None, case_id=None, page=1, page_size=100) -> list[Notification]:
-    query = select(Notification)
-    if recipient:
-        query = query.where(Notification.recipient_ref == recipient)
-    if case_id:
-        query = query.where(Notification.case_id == str(case_id))
-    return session.scalars(query.order_by(Notification.created_at, Notification.id)
-                           .limit(page_size).offset((page - 1) * page_size)).all()
+def on_case_triaged(uow, event, contact):
+    department = event.data["department"]
+    if department:
+        _reporter(uow, event, contact, "case.triaged/reporter", _case_vars(contact, department=department["name"]),
+                  channels=("inbox",))
+    else:
+        _reporter(uow, event, contact, "case.triaged.manual/reporter", _case_vars(contact), channels=("inbox",))
 
 
-HANDLERS = {"case.registered": on_case_registered, "case.triaged": on_case_triaged}
+def on_case_assigned(uow, event, contact):
+    names = "、".join(dict.fromkeys(o["department"]["name"] for o in event.data["work_orders"])) or "有关部门"
+    _reporter(uow, event, contact, "case.assigned/reporter", _case_vars(contact, departments=names))
+
+
+def on_case_answered(uow, event, contact):
+    data = event.data
+    department = (data["department"] or {}).get("name") or "承办单位"
+    contact.answer_summary, contact.department_name = data["summary"], department
+    variables = _case_vars(contact, summary=data["summary"], department=department)
+    _reporter(uow, event, contact, "case.answered/reporter", variables)
+    _deputies(uow, event, contact, "case.answered/deputy", variables)
+
+
+def on_case_evaluation_requested(uow, event, contact):
+    token = FieldCipher(uow.runtime.settings.pii_key).decrypt(event.data["token_encrypted"])
+    config = NotifyConfig.from_settings(uow.runtime.settings)
+    expires = datetime.fromisoformat(event.data["expires_at"].replace("Z", "+00:00"))
+    _reporter(uow, event, contact, "case.evaluation_requested/reporter", _case_vars(
+        contact, rating_link=f"{config.public_url}/rate/{token}", expires_on=domain.local_time(expires)))
+
+
+def on_case_reopened(uow, event, contact):
+    _reporter(uow, event, contact, "case.reopened/reporter",
+              _case_vars(contact, reopen_count=event.data["reopen_count"]))
+
+
+def on_case_reply_overdue(uow, event, contact):
+    due = datetime.fromisoformat(event.data["due_at"].replace("Z", "+00:00"))
+    deputy = event.data["deputy_id"]
+    _deputies(uow, event, contact, "case.reply_overdue/deputy", _case_vars(contact, due_at=domain.local_time(due)),
+              deputy_ids=[deputy] if deputy else None)
+
+
+def on_work_order_overdue(uow, event, contact):
+    due = datetime.fromisoformat(event.data["due_at"].replace("Z", "+00:00"))
+    _deputies(uow, event, contact, "work_order.overdue/deputy", _case_vars(
+        contact, department=event.data["department"]["name"], due_at=domain.local_time(due)))
+
+
+def on_work_order_dispatched(uow, event, contact):
+    department = event.data["department"]
+    _to_offices(uow, event, audience="department", department=department, key="work_order.dispatched/department",
+                variables=_case_vars(contact, department=department["name"], content_excerpt=contact.excerpt or ""),
+                case_id=contact.case_id)
+
+
+def on_work_order_due_soon(uow, event, contact):
+    department = event.data["department"]
+    due = datetime.fromisoformat(event.data["due_at"].replace("Z", "+00:00"))
+    _to_offices(uow, event, audience="department", department=department, key="work_order.due_soon/department",
+                variables=_case_vars(contact, department=department["name"], due_at=domain.local_time(due)),
+                case_id=contact.case_id)
+
+
+def on_case_escalated(uow, event, contact):
+    data = event.data
+    step = domain.STEP_LABELS[data["step"]]
+    if data["department"]:
+        _to_offices(uow, event, audience="department", department=data["department"], key="case.escalated/department",
+                    variables=_case_vars(contact, department=data["department"]["name"], step=step,
+                                         reason=data["reason"]), case_id=contact.case_id)
+    _to_offices(uow, event, audience="congress_staff", department=None, key="case.escalated/congress_staff",
+                variables=_case_vars(contact, step=step, trigger=domain.TRIGGER_LABELS[data["trigger"]],
+                                     target=data["target"], reason=data["reason"]), case_id=contact.case_id)
+
+
+def on_case_closed(uow, event, contact):
+    outcome = event.data["outcome"]
+    if outcome == "not_rated":
+        _to_offices(uow, event, audience="congress_staff", department=None, key="case.closed.not_rated/congress_staff",
+                    variables=_case_vars(contact), case_id=contact.case_id)
+    if outcome != "withdrawn":  # results are publicised on the grid's board (结果公开), without personal data
+        result = uow.session.get(BoardResult, contact.case_id) or BoardResult(case_id=contact.case_id)
+        result.grid_id, result.tracking_code, result.category = contact.grid_id, contact.tracking_code, contact.category
+        result.topic, result.department, result.summary = contact.topic, contact.department_name, contact.answer_summary
+        result.outcome = outcome
+        result.closed_at = datetime.fromisoformat(event.time.replace("Z", "+00:00"))
+        uow.session.add(result)
+
+
+def _nothing(uow, event, contact):
+    """Integrators may subscribe to it; no person needs a message."""
+
+
+CASE_HANDLERS = {
+    "case.triaged": on_case_triaged, "case.assigned": on_case_assigned, "case.answered": on_case_answered,
+    "case.evaluation_requested": on_case_evaluation_requested, "case.reopened": on_case_reopened,
+    "case.reply_overdue": on_case_reply_overdue, "case.escalated": on_case_escalated, "case.closed": on_case_closed,
+    "work_order.overdue": on_work_order_overdue, "work_order.dispatched": on_work_order_dispatched,
+    "work_order.due_soon": on_work_order_due_soon,
+}
+
+
+def on_case_event(uow: UnitOfWork, event: Event) -> None:
+    """Any case or work-order event after registration; held when it overtook the registration."""
+    contact = uow.session.get(CaseContact, event.data["case_id"])
+    if contact is None:
+        if uow.session.get(HeldEvent, event.id) is None:
+            uow.session.add(HeldEvent(event_id=event.id, case_id=event.data["case_id"], payload=event.to_json()))
+        return
+    CASE_HANDLERS.get(event.type, _nothing)(uow, event, contact)
+
+
+# --- roster.v1 --------------------------------------------------------------------------------------------------
+def on_grid(uow, event):
+    data = event.data
+    grid = uow.session.get(Grid, data["grid_id"]) or Grid(id=data["grid_id"])
+    grid.code, grid.name = data["code"], data["name"]
+    uow.session.add(grid)
+
+
+def on_assignment_published(uow, event):
+    data = event.data
+    uow.session.execute(delete(GridDeputy).where(GridDeputy.grid_id == data["grid_id"]))
+    for deputy in {d["deputy_id"]: d for d in data["deputies"]}.values():
+        uow.session.add(GridDeputy(grid_id=data["grid_id"], deputy_id=deputy["deputy_id"], level=deputy["level"]))
+
+
+def on_assignment_ended(uow, event):
+    uow.session.execute(delete(GridDeputy).where(GridDeputy.grid_id == event.data["grid_id"],
+                                                 GridDeputy.deputy_id == event.data["deputy_id"]))
+
+
+def on_reception(uow, event):
+    data = event.data
+    published_at = datetime.fromisoformat(event.time.replace("Z", "+00:00"))
+    reception = uow.session.get(Reception, data["reception_id"])
+    if reception is not None and reception.published_at > published_at:
+        return  # an older version arriving late changes nothing
+    reception = reception or Reception(id=data["reception_id"])
+    reception.grid_id, reception.station_id, reception.place = data["grid_id"], data["station_id"], data["place"]
+    reception.starts_at = datetime.fromisoformat(data["starts_at"].replace("Z", "+00:00"))
+    reception.ends_at = datetime.fromisoformat(data["ends_at"].replace("Z", "+00:00"))
+    reception.deputy_ids = [d["deputy_id"] for d in data["deputies"]]
+    reception.status, reception.reason, reception.published_at = data["status"], data["reason"], published_at
+    uow.session.add(reception)
+
+
+ROSTER_HANDLERS = {
+    "grid.created": on_grid, "grid.updated": on_grid, "assignment.published": on_assignment_published,
+    "assignment.ended": on_assignment_ended, "reception.scheduled": on_reception, "reception.changed": on_reception,
+}
+
+
+def _with_webhooks(handler):
+    def handle(uow: UnitOfWork, event: Event) -> None:
+        _webhooks(uow, event)
+        if handler is not None:
+            handler(uow, event)
+    handle.__name__ = getattr(handler, "__name__", "webhooks_only")
+    return handle
+
+
+def _all_handlers() -> dict:
+    handlers = {}
+    for (event_type, _version), found in contracts.registry().items():
+        if found.topic == "cases.v1":
+            handlers[event_type] = _with_webhooks(
+                on_case_registered if event_type == "case.registered"
+                else on_case_event if "case_id" in found.schema.get("required", []) else None)
+        elif found.topic == "roster.v1":
+            handlers[event_type] = _with_webhooks(ROSTER_HANDLERS.get(event_type))
+    return handlers
+
+
+HANDLERS = _all_handlers()

@@ -1,13 +1,9 @@
-"""A migrated notify service for each test (SQLite, or PostgreSQL with TEST_DATABASE_URL)."""
-import pytest
+"""Fixtures for notify's tests; the fakes and event builders live in notifyfakes.py beside this file."""
+import sys
+from pathlib import Path
 
-from wangge_common.testing import ServiceHarness
-from notify.app import create_app
-from notify.service import SPEC
+# The suite imports tests with --import-mode=importlib (no test directory on sys.path), and the name `conftest` is
+# taken by tests/integration: make this directory's helper module importable under its own name.
+sys.path.insert(0, str(Path(__file__).parent))
 
-
-@pytest.fixture
-def svc(tmp_path):
-    harness = ServiceHarness(SPEC, create_app, tmp_path)
-    yield harness
-    harness.close()
+from notifyfakes import smtp, svc, world  # noqa: E402,F401 - pytest finds fixtures by name

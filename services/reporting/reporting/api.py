@@ -1,15 +1,36 @@
 """Reporting HTTP API, version 1."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy import select
 
 from wangge_common.auth import requires
 from wangge_common.http import runtime
 
-from . import handlers
-from .schemas import AuditEntryOut, AuditQuery, KpiOut, VerifyOut
+from . import audit as audit_log, handlers, kpis as kpi_queries, performance
+from .models import PendingEvent
+from .schemas import (AuditEntryOut, AuditQuery, CaseFactOut, CheckpointOut, ConsistencyOut, ConsistencyQuery,
+                      InclusionOut, InclusionQuery, KpiOut, MissQuery, PendingOut, PerformanceOut, PeriodQuery,
+                      RankingOut, RankingQuery, SliceOut, SliceQuery, VerifyOut, YearQuery)
+from .tables import download
 
-audit = Blueprint("audit", __name__, url_prefix="/v1/audit", description="The audit log: every event, hash-chained")
-kpis = Blueprint("kpis", __name__, url_prefix="/v1/kpis", description="Key figures")
+audit = Blueprint("audit", __name__, url_prefix="/v1/audit",
+                  description="The audit log (审计日志): every event, hash-chained, in an RFC 9162 Merkle tree")
+kpis = Blueprint("kpis", __name__, url_prefix="/v1/kpis", description="Key figures (办结率, 满意率 ...) and their slices")
+deputies = Blueprint("deputies", __name__, url_prefix="/v1/deputies", description="Deputy performance (履职)")
+grids = Blueprint("grids", __name__, url_prefix="/v1/grids", description="Excellent grids (优秀代表网格)")
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _table(rows, query, name):
+    return rows if query.get("format", "json") == "json" else download(rows, query["format"], name)
 
 
 @audit.route("/events")
@@ -18,9 +39,10 @@ class AuditEvents(MethodView):
     @audit.arguments(AuditQuery, location="query")
     @audit.response(200, AuditEntryOut(many=True))
     def get(self, query):
-        """Events in log order, by subject (e.g. a case id) or type; page with after_seq."""
+        """Events in log order by subject (e.g. a case id), type and event time; page with after_seq."""
         with runtime().db.sessions() as session:
             return handlers.audit_events(session, subject=query.get("subject"), event_type=query.get("type"),
+                                         since=_iso(query.get("since")), until=_iso(query.get("until")),
                                          after_seq=query["after_seq"], limit=query["limit"])
 
 
@@ -29,16 +51,130 @@ class AuditVerify(MethodView):
     @requires("audit:read")
     @audit.response(200, VerifyOut)
     def get(self):
-        """Recompute the hash chain: valid, or the first bad position and why."""
+        """Recompute the hash chain, the Merkle tree and every signed checkpoint: valid, or the first bad position."""
         with runtime().db.sessions() as session:
-            return handlers.verify(session)
+            return audit_log.verify(session)
+
+
+@audit.route("/proofs/inclusion")
+class InclusionProof(MethodView):
+    @requires("audit:read")
+    @audit.arguments(InclusionQuery, location="query")
+    @audit.response(200, InclusionOut)
+    def get(self, query):
+        """RFC 9162 inclusion proof of one entry (by event id or position) in the tree of a given size."""
+        with runtime().db.sessions() as session:
+            return audit_log.inclusion_proof(session, event_id=query.get("event_id"), seq=query.get("seq"),
+                                             tree_size_=query.get("tree_size"))
+
+
+@audit.route("/proofs/consistency")
+class ConsistencyProof(MethodView):
+    @requires("audit:read")
+    @audit.arguments(ConsistencyQuery, location="query")
+    @audit.response(200, ConsistencyOut)
+    def get(self, query):
+        """RFC 9162 consistency proof: the tree at `second` entries extends the tree at `first`."""
+        with runtime().db.sessions() as session:
+            return audit_log.consistency_proof(session, first=query["first"], second=query.get("second"))
+
+
+@audit.route("/checkpoints")
+class Checkpoints(MethodView):
+    @requires("audit:read")
+    @audit.response(200, CheckpointOut(many=True))
+    def get(self):
+        """Signed checkpoints (tree size, root, Ed25519 signature), oldest first."""
+        with runtime().db.sessions() as session:
+            return audit_log.checkpoints(session)
 
 
 @kpis.route("")
 class Kpis(MethodView):
     @requires("audit:read")
+    @kpis.arguments(PeriodQuery, location="query")
     @kpis.response(200, KpiOut)
-    def get(self):
-        """Cases by state."""
+    def get(self, query):
+        """The KPIs of all cases (or one period), each against its target, and cases by state."""
         with runtime().db.sessions() as session:
-            return handlers.kpis(session)
+            return kpi_queries.summary(session, period=query.get("period"))
+
+
+@kpis.route("/slices")
+class KpiSlices(MethodView):
+    @requires("audit:read")
+    @kpis.arguments(SliceQuery, location="query")
+    @kpis.response(200, SliceOut(many=True))
+    def get(self, query):
+        """KPIs by grid, township, department, deputy, channel, category or month; CSV/XLSX with format=."""
+        with runtime().db.sessions() as session:
+            rows = kpi_queries.slices(session, dimension=query["dimension"], period=query.get("period"))
+        if query["format"] == "json":
+            # rows already have SliceOut's shape (the replay diff dumps them through it): skip a second pass
+            # over a few hundred rows, which was most of this endpoint's time
+            return jsonify(rows)
+        return download(rows, query["format"], f"kpis-by-{query['dimension']}")
+
+
+@kpis.route("/misses")
+class KpiMisses(MethodView):
+    @requires("audit:read")
+    @kpis.arguments(MissQuery, location="query")
+    @kpis.response(200, CaseFactOut(many=True))
+    def get(self, query):
+        """The cases that count against a KPI in one slice (not closed, late, unsatisfied, unrated ...)."""
+        with runtime().db.sessions() as session:
+            rows = kpi_queries.misses(session, kpi=query["kpi"], dimension=query["dimension"], key=query.get("key"),
+                                      period=query.get("period"), limit=query["limit"], after=query.get("after"))
+        return _table([CaseFactOut().dump(r) for r in rows], query, f"misses-{query['kpi']}")
+
+
+@kpis.route("/pending")
+class PendingEvents(MethodView):
+    @requires("audit:read")
+    @kpis.response(200, PendingOut(many=True))
+    def get(self):
+        """Events about cases not registered here yet: kept, and applied when the registration arrives."""
+        with runtime().db.sessions() as session:
+            return session.scalars(select(PendingEvent).order_by(PendingEvent.seq).limit(1000)).all()
+
+
+@deputies.route("/performance")
+class DeputiesPerformance(MethodView):
+    @requires("audit:read")
+    @deputies.arguments(YearQuery, location="query")
+    @deputies.response(200, PerformanceOut(many=True))
+    def get(self, query):
+        """Every deputy's year against the duties' numbers (visits, households, reach, receptions, 五个一)."""
+        year = query.get("year") or date.today().year
+        with runtime().db.sessions() as session:
+            rows = performance.deputies_performance(session, year=year, as_of=date.today())
+        return _table(rows, query, f"deputies-{year}")
+
+
+@deputies.route("/<deputy_id>/performance")
+class DeputyPerformance(MethodView):
+    @requires("audit:read")
+    @deputies.arguments(YearQuery, location="query")
+    @deputies.response(200, PerformanceOut)
+    def get(self, query, deputy_id):
+        """One deputy's year (the figures of the annual report, 述职评议)."""
+        year = query.get("year") or date.today().year
+        with runtime().db.sessions() as session:
+            return performance.deputies_performance(session, year=year, as_of=date.today(), deputy_id=deputy_id)[0]
+
+
+@grids.route("/excellent")
+class ExcellentGrids(MethodView):
+    @requires("audit:read")
+    @grids.arguments(RankingQuery, location="query")
+    @grids.response(200, RankingOut)
+    def get(self, query):
+        """The year's excellent-grid ranking: formula, inputs, score and rank of every grid, the top 10 % named."""
+        year = query.get("year") or date.today().year
+        with runtime().db.sessions() as session:
+            result = performance.excellent_grids(session, year=year, min_cases=query["min_cases"])
+        if query["format"] != "json":
+            return download([{k: v for k, v in g.items()} for g in result["grids"]], query["format"],
+                            f"excellent-grids-{year}")
+        return result

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, MetaData, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from wangge_common.db import UtcDateTime, utcnow
@@ -52,14 +52,150 @@ class ChainHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class CaseFigure(Base):
-    """Projection: where each case stands, for the KPIs."""
+class MerkleNode(Base):
+    """A complete subtree of the RFC 9162 Merkle tree over the log: 2^level leaves from leaf idx * 2^level."""
 
-    __tablename__ = "case_figures"
+    __tablename__ = "audit_merkle_nodes"
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Checkpoint(Base):
+    """A signed statement of the tree at one size: tree size, root hash, time, Ed25519 signature."""
+
+    __tablename__ = "audit_checkpoints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger, unique=True)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[str] = mapped_column(String(40))
+    public_key: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+
+
+class CaseFact(Base):
+    """Projection: one case's figures (件), kept current by the consumer; every KPI is computed from these rows."""
+
+    __tablename__ = "case_facts"
     case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    state: Mapped[str] = mapped_column(String(20), index=True)
-    grid_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    channel: Mapped[str | None] = mapped_column(String(20))
-    category: Mapped[str | None] = mapped_column(String(20))
-    department_code: Mapped[str | None] = mapped_column(String(40))
-    registered_at: Mapped[str | None] = mapped_column(String(40))
+    grid_id: Mapped[str] = mapped_column(String(36), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(20))
+    registered_at: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    special: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(20))
+    department: Mapped[str | None] = mapped_column(String(40), index=True)
+    deputy_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    answered: Mapped[bool] = mapped_column(Boolean)
+    answered_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    replied: Mapped[bool] = mapped_column(Boolean)
+    replied_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    rating: Mapped[str | None] = mapped_column(String(20))
+    reopen_count: Mapped[int] = mapped_column(Integer)
+    mediated: Mapped[bool] = mapped_column(Boolean)
+    closed: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    closed_at: Mapped[str | None] = mapped_column(String(40))
+    handling_s: Mapped[int | None] = mapped_column(BigInteger)
+    withdrawn: Mapped[bool] = mapped_column(Boolean)
+
+
+class PendingEvent(Base):
+    """An event about a case not registered here yet: kept, listed, and applied when the case arrives."""
+
+    __tablename__ = "pending_case_events"
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    event_type: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class GridFact(Base):
+    """Projection of the roster's grids (网格); the township (乡镇) of a grid is read through parent_id."""
+
+    __tablename__ = "grid_facts"
+    grid_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[str | None] = mapped_column(String(36))
+    households: Mapped[int] = mapped_column(Integer)
+    population: Mapped[int] = mapped_column(Integer)
+
+
+class DeputyFact(Base):
+    """Projection of the roster's deputies (人大代表)."""
+
+    __tablename__ = "deputy_facts"
+    deputy_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    position: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+
+
+class GridDeputy(Base):
+    """Which deputies serve in which grid (派驻), as the last assignment.published said."""
+
+    __tablename__ = "grid_deputies"
+    grid_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deputy_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+
+
+class VisitFact(Base):
+    """A deputy's visit (走访) as recorded."""
+
+    __tablename__ = "visit_facts"
+    visit_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deputy_id: Mapped[str] = mapped_column(String(36), index=True)
+    grid_id: Mapped[str] = mapped_column(String(36))
+    visited_on: Mapped[str] = mapped_column(String(10))
+    household_ids: Mapped[str] = mapped_column(Text)  # JSON list
+    residents_reached: Mapped[int] = mapped_column(Integer)
+    cases_registered: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+
+
+class ReceptionAttendance(Base):
+    """One deputy's part in a reception session (接待日) as recorded."""
+
+    __tablename__ = "reception_attendance"
+    session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deputy_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grid_id: Mapped[str | None] = mapped_column(String(36))
+    started_at: Mapped[str] = mapped_column(String(40))
+    ended_at: Mapped[str] = mapped_column(String(40))
+    residents_received: Mapped[int] = mapped_column(Integer)
+    case_ids: Mapped[str] = mapped_column(Text)  # JSON list
+
+    __table_args__ = (Index("ix_reception_attendance_deputy", "deputy_id", "started_at"),)
+
+
+class KpiCell(Base):
+    """Projection: one slice's counters (dimension, key, period), kept current case by case, so a KPI request
+    reads a few rows instead of every case. `handling_hours` is the histogram {hour: cases} for the p90."""
+
+    __tablename__ = "kpi_cells"
+    dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer)
+    closed: Mapped[int] = mapped_column(Integer)
+    on_time_closed: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
+    replied: Mapped[int] = mapped_column(Integer)
+    reopened: Mapped[int] = mapped_column(Integer)
+    satisfied: Mapped[int] = mapped_column(Integer)
+    basically_satisfied: Mapped[int] = mapped_column(Integer)
+    unsatisfied: Mapped[int] = mapped_column(Integer)
+    handling_sum: Mapped[int] = mapped_column(BigInteger)
+    handling_count: Mapped[int] = mapped_column(Integer)
+    handling_hours: Mapped[str] = mapped_column(Text)  # JSON {hour: cases}
+    p90_hours: Mapped[int | None] = mapped_column(Integer)  # kept with the histogram, so reads need not parse it
+
+
+PROJECTIONS = (KpiCell, CaseFact, PendingEvent, GridFact, DeputyFact, GridDeputy, VisitFact, ReceptionAttendance)

@@ -1,40 +1,247 @@
 """Request and response shapes of the reporting API."""
 import json
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from . import domain
+
+PERIOD = validate.Regexp(r"^\d{4}(-(0[1-9]|1[0-2]))?$", error="must be YYYY or YYYY-MM")
+HEX = validate.Regexp(r"^[0-9a-f]*$")
+FORMAT = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]),
+                       metadata={"description": "json (default), csv or xlsx: every table can be downloaded"})
 
 
 class AuditEntryOut(Schema):
-    seq = fields.Integer()
+    seq = fields.Integer(metadata={"example": 42})
     event_id = fields.String()
-    topic = fields.String()
+    topic = fields.String(metadata={"example": "cases.v1"})
     partition = fields.Integer()
     offset = fields.Integer()
-    event_type = fields.String()
+    event_type = fields.String(metadata={"example": "case.closed"})
     source = fields.String()
     subject = fields.String()
     event_time = fields.String()
     prev_hash = fields.String()
     hash = fields.String()
-    event = fields.Method("_event")
+    event = fields.Method("_event", metadata={"description": "the CloudEvents envelope as received"})
 
     def _event(self, entry) -> dict:
         return json.loads(entry.payload)
 
 
 class AuditQuery(Schema):
-    subject = fields.String(validate=validate.Length(1, 200))
-    type = fields.String(data_key="type", validate=validate.Length(1, 100))
+    subject = fields.String(validate=validate.Length(1, 200), metadata={"description": "e.g. a case id"})
+    type = fields.String(data_key="type", validate=validate.Length(1, 100), metadata={"example": "case.closed"})
+    since = fields.DateTime(metadata={"description": "event time from (inclusive), ISO 8601"})
+    until = fields.DateTime(metadata={"description": "event time until (exclusive), ISO 8601"})
     after_seq = fields.Integer(load_default=0, validate=validate.Range(min=0))
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+class BadPosition(Schema):
+    seq = fields.Integer(allow_none=True, metadata={"description": "first log position that fails"})
+    reason = fields.String()
 
 
 class VerifyOut(Schema):
     valid = fields.Boolean()
     entries = fields.Integer()
-    first_bad = fields.Dict(allow_none=True)
+    first_bad = fields.Nested(BadPosition, allow_none=True)
+    root_hash = fields.String(allow_none=True, metadata={"description": "recomputed Merkle root (hex) when valid"})
+
+
+class InclusionQuery(Schema):
+    event_id = fields.String(validate=validate.Length(1, 100))
+    seq = fields.Integer(validate=validate.Range(min=1))
+    tree_size = fields.Integer(validate=validate.Range(min=1), metadata={"description": "default: the log now"})
+
+    @validates_schema
+    def _one_of(self, data, **_):
+        if ("event_id" in data) == ("seq" in data):
+            raise ValidationError("give exactly one of event_id and seq", "event_id")
+
+
+class InclusionOut(Schema):
+    seq = fields.Integer()
+    leaf_index = fields.Integer()
+    tree_size = fields.Integer()
+    event_id = fields.String()
+    entry = fields.String(metadata={"description": "base64 of the canonical entry bytes the leaf hashes"})
+    leaf_hash = fields.String()
+    root_hash = fields.String()
+    audit_path = fields.List(fields.String(), metadata={"description": "RFC 9162 inclusion path, hex"})
+
+
+class ConsistencyQuery(Schema):
+    first = fields.Integer(required=True, validate=validate.Range(min=1))
+    second = fields.Integer(validate=validate.Range(min=1), metadata={"description": "default: the log now"})
+
+
+class ConsistencyOut(Schema):
+    first = fields.Integer()
+    second = fields.Integer()
+    first_root = fields.String()
+    second_root = fields.String()
+    proof = fields.List(fields.String(), metadata={"description": "RFC 9162 consistency path, hex"})
+
+
+class CheckpointOut(Schema):
+    tree_size = fields.Integer()
+    root_hash = fields.String()
+    signed_at = fields.String()
+    public_key = fields.String(metadata={"description": "Ed25519 public key, hex"})
+    signature = fields.String(metadata={"description": "Ed25519 signature over "
+                                        "'wangge-audit-checkpoint/v1\\n{tree_size}\\n{root_hash}\\n{signed_at}\\n'"})
+
+
+class PeriodQuery(Schema):
+    period = fields.String(validate=PERIOD, metadata={"example": "2026-11"})
+
+
+class KpiItem(Schema):
+    name = fields.String(metadata={"example": "closure_rate"})
+    title = fields.String(metadata={"example": "办结率"})
+    value = fields.Float(allow_none=True)
+    target = fields.Float(allow_none=True)
+    higher_is_better = fields.Boolean()
+    meets = fields.Boolean(allow_none=True)
 
 
 class KpiOut(Schema):
+    period = fields.String(allow_none=True)
     cases_total = fields.Integer()
     cases_by_state = fields.Dict(keys=fields.String(), values=fields.Integer())
+    figures = fields.Dict(metadata={"description": "the counts and rates behind the KPIs"})
+    kpis = fields.List(fields.Nested(KpiItem))
+
+
+class SliceQuery(PeriodQuery):
+    dimension = fields.String(load_default="all", validate=validate.OneOf(list(domain.DIMENSIONS)))
+    format = FORMAT
+
+
+class SliceOut(Schema):
+    key = fields.String(allow_none=True)
+    label = fields.String()
+    cases = fields.Integer()
+    closed = fields.Integer()
+    on_time_closed = fields.Integer()
+    answered = fields.Integer()
+    replied = fields.Integer()
+    reopened = fields.Integer()
+    rated = fields.Integer()
+    satisfied = fields.Integer()
+    basically_satisfied = fields.Integer()
+    unsatisfied = fields.Integer()
+    unrated = fields.Integer(metadata={"description": "never counted as satisfied"})
+    closure_rate = fields.Float(allow_none=True)
+    on_time_closure_rate = fields.Float(allow_none=True)
+    satisfaction_rate = fields.Float(allow_none=True)
+    reopen_rate = fields.Float(allow_none=True)
+    answer_rate = fields.Float(allow_none=True)
+    avg_handling_hours = fields.Float(allow_none=True)
+    p90_handling_hours = fields.Float(allow_none=True)
+    meets = fields.Dict(keys=fields.String(), values=fields.Boolean(allow_none=True))
+
+
+class MissQuery(PeriodQuery):
+    kpi = fields.String(required=True, validate=validate.OneOf(["closure_rate", "on_time_closure_rate",
+                                                                 "satisfaction_rate", "unrated", "reopen_rate",
+                                                                 "answer_rate"]))
+    dimension = fields.String(load_default="all", validate=validate.OneOf(list(domain.DIMENSIONS)))
+    key = fields.String(validate=validate.Length(1, 100))
+    after = fields.String(validate=validate.Length(1, 36), metadata={"description": "page after this case id"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    format = FORMAT
+
+
+class CaseFactOut(Schema):
+    case_id = fields.String()
+    grid_id = fields.String()
+    channel = fields.String()
+    category = fields.String()
+    registered_at = fields.String()
+    state = fields.String()
+    department = fields.String(allow_none=True)
+    deputy_id = fields.String(allow_none=True)
+    answered = fields.Boolean()
+    replied = fields.Boolean()
+    rating = fields.String(allow_none=True)
+    reopen_count = fields.Integer()
+    closed = fields.Boolean()
+    outcome = fields.String(allow_none=True)
+    on_time = fields.Boolean(allow_none=True)
+    closed_at = fields.String(allow_none=True)
+    handling_s = fields.Integer(allow_none=True)
+
+
+class PendingOut(Schema):
+    event_id = fields.String()
+    case_id = fields.String()
+    seq = fields.Integer(metadata={"description": "its audit log position"})
+    event_type = fields.String()
+
+
+class YearQuery(Schema):
+    year = fields.Integer(validate=validate.Range(2000, 2100), metadata={"example": 2026,
+                                                                         "description": "default: this year"})
+    format = FORMAT
+
+
+class RankingQuery(YearQuery):
+    min_cases = fields.Integer(load_default=10, validate=validate.Range(min=1),
+                               metadata={"description": "fewer cases than this: listed, not ranked"})
+
+
+class PerformanceOut(Schema):
+    deputy_id = fields.String()
+    name = fields.String()
+    level = fields.String()
+    kind = fields.String()
+    position = fields.String(allow_none=True)
+    status = fields.String()
+    grids = fields.List(fields.Dict())
+    year = fields.Integer()
+    as_of = fields.String()
+    visits = fields.Integer()
+    weeks = fields.Integer()
+    weeks_with_visit = fields.Integer()
+    visits_per_week = fields.Float(allow_none=True)
+    visits_meet = fields.Boolean()
+    households_by_month = fields.List(fields.Dict())
+    households_meet = fields.Boolean()
+    reach_by_quarter = fields.List(fields.Dict())
+    grid_population = fields.Integer(allow_none=True)
+    reach_meet = fields.Boolean()
+    reception_days = fields.Integer()
+    reception_hours = fields.Float()
+    residents_received = fields.Integer()
+    cases_received = fields.Integer()
+    cases_answered = fields.Integer()
+    disputes_mediated = fields.Integer()
+    contact_households = fields.Integer()
+    contact_meetings_min = fields.Integer()
+    contact_meet = fields.Boolean()
+    meetings = fields.Integer()
+    five_ones = fields.Dict(metadata={"description": "五个一: null where no event reports it yet"})
+    five_ones_done = fields.Integer()
+
+
+class RankedGrid(Schema):
+    grid_id = fields.String()
+    code = fields.String(allow_none=True)
+    name = fields.String()
+    kpis = fields.Dict()
+    score = fields.Float()
+    rank = fields.Integer(allow_none=True)
+    excellent = fields.Boolean()
+
+
+class RankingOut(Schema):
+    year = fields.Integer()
+    min_cases = fields.Integer()
+    formula = fields.String()
+    weights = fields.Dict(keys=fields.String(), values=fields.Float())
+    grids_ranked = fields.Integer()
+    excellent = fields.List(fields.String())
+    grids = fields.List(fields.Nested(RankedGrid))

@@ -34,7 +34,8 @@ def test_a_cases_events_come_back_in_order_and_the_chain_is_valid(svc):
     events = svc.client.get(f"/v1/audit/events?subject={ids[1]}", headers=svc.headers()).json
     assert [e["event_type"] for e in events] == ["case.registered", "case.triaged"]
     assert events[1]["prev_hash"] != events[0]["prev_hash"] and events[0]["event"]["data"]["case_id"] == ids[1]
-    assert verify(svc) == {"valid": True, "entries": 6, "first_bad": None}
+    result = verify(svc)
+    assert (result["valid"], result["entries"], result["first_bad"]) == (True, 6, None)
 
 
 def test_a_redelivered_event_is_stored_once(svc):
@@ -78,7 +79,7 @@ def test_kpis_count_cases_by_state(svc):
     data["case_id"] = str(uuid.uuid4())
     svc.deliver(event("case.registered", data["case_id"], data, source="/wangge/intake"), "cases.v1")
     kpis = svc.client.get("/v1/kpis", headers=svc.headers()).json
-    assert kpis == {"cases_total": 3, "cases_by_state": {"triaged": 2, "registered": 1}}
+    assert (kpis["cases_total"], kpis["cases_by_state"]) == (3, {"triaged": 2, "registered": 1})
 
 
 def test_the_audit_log_needs_the_audit_scope(svc):

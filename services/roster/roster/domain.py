@@ -11,6 +11,9 @@ GRID_KINDS = ("urban_community", "rural_village", "old_estate", "migrant_cluster
 SPECIAL_ZONES = ("old_estate", "migrant_cluster", "industrial_park")
 DEPUTY_KINDS = ("npc_deputy", "party_delegate")
 STATUSES = ("serving", "suspended", "ended")
+STATION_TIERS = ("main", "township", "area")
+CONTACT_KINDS = ("wealth_leader", "household_in_difficulty", "respected_figure")
+CONTACT_KIND_NAMES_ZH = {"wealth_leader": "致富带头人", "household_in_difficulty": "困难群众", "respected_figure": "乡贤"}
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 OFFICE_PHONE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 # Household ranges the seeds give for a typical grid (000): urban 300–500, rural 200–300.
@@ -44,8 +47,8 @@ def mask_mobile(mobile: str) -> str:
     return mobile[:3] + "****" + mobile[-4:] if len(mobile) >= 7 else "****"
 
 
-def public_phone(mobile: str, office_phone: str | None, display: str) -> str:
+def public_phone(mobile_masked: str, office_phone: str | None, display: str) -> str:
     """The number printed on a public notice, as the deputy chose: office number or masked mobile."""
     if display == "office" and office_phone:
         return office_phone
-    return mask_mobile(mobile)
+    return mobile_masked

@@ -6,17 +6,24 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from wangge_common.crypto import FieldCipher
+from wangge_common.db import utcnow
 from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
 
 from . import domain
-from .models import Deputy, Grid
+from .models import Assignment, ContactHousehold, Deputy, Grid, PlanEntry, Station, StationGrid
 
 
 def grid_event(grid: Grid) -> dict:
     return {"grid_id": grid.id, "code": grid.code, "name": grid.name, "level": grid.level,
             "parent_id": grid.parent_id, "kind": grid.kind, "households": grid.households,
             "population": grid.population, "difficulty": grid.difficulty, "leader": grid.leader}
+
+
+def cipher(runtime) -> FieldCipher:
+    """The suite's field cipher for personal data at rest (WANGGE_PII_KEY)."""
+    return FieldCipher(runtime.settings.pii_key)
 
 
 def deputy_event(deputy: Deputy) -> dict:
@@ -52,6 +59,43 @@ def create_grid(uow: UnitOfWork, data: dict) -> Grid:
     return grid
 
 
+def update_grid(uow: UnitOfWork, grid_id: str, changes: dict) -> Grid:
+    """Change a grid; a new parent is checked against the tree (no cycles, one level down); emits grid.updated."""
+    session = uow.session
+    grid = get_grid(session, grid_id)
+    if "code" in changes and changes["code"] != grid.code and session.scalar(
+            select(Grid.id).where(Grid.code == changes["code"])):
+        raise Conflict(f"a grid with code {changes['code']!r} exists")
+    if "parent_id" in changes or "level" in changes:
+        raw_parent = changes.get("parent_id", grid.parent_id)
+        parent_id = str(raw_parent) if raw_parent else None
+        level = changes.get("level", grid.level)
+        parent = session.get(Grid, parent_id) if parent_id else None
+        if parent_id and parent is None:
+            raise Invalid([("parent_id", f"no grid {parent_id}")])
+        ancestor = parent
+        while ancestor is not None:  # walking up from the new parent must never reach the grid itself
+            if ancestor.id == grid.id:
+                raise Invalid([("parent_id", "would make the grid its own ancestor (a cycle in the tree)")])
+            ancestor = session.get(Grid, ancestor.parent_id) if ancestor.parent_id else None
+        problem = domain.check_grid_placement(level, parent.level if parent else None)
+        if problem:
+            raise Invalid([("parent_id", problem)])
+        child = session.scalar(select(Grid).where(Grid.parent_id == grid.id).limit(1))
+        if child is not None and child.level != level + 1:
+            raise Invalid([("level", f"the grid has children of level {child.level}; "
+                                     f"it must stay level {child.level - 1}")])
+        changes["parent_id"] = parent_id
+    changes = {name: value for name, value in changes.items() if getattr(grid, name) != value}
+    if not changes:
+        return grid  # nothing changed: no event (a re-imported export, say)
+    for name, value in changes.items():
+        setattr(grid, name, value)
+    session.flush()
+    uow.emit("grid.updated", grid.id, grid_event(grid))
+    return grid
+
+
 def get_grid(session, grid_id: str) -> Grid:
     grid = session.get(Grid, grid_id)
     if grid is None:
@@ -79,9 +123,18 @@ def _check_grid_refs(session, data: dict) -> None:
         raise Invalid(errors)
 
 
+def _seal_mobile(uow: UnitOfWork, data: dict) -> None:
+    """The mobile is stored encrypted, with its masked form beside it for every response."""
+    if "mobile" in data:
+        mobile = data.pop("mobile")
+        data["mobile_encrypted"] = cipher(uow.runtime).encrypt(mobile)
+        data["mobile_masked"] = domain.mask_mobile(mobile)
+
+
 def register_deputy(uow: UnitOfWork, data: dict) -> Deputy:
     """Add a deputy or party delegate to the roster and emit deputy.registered."""
     _check_grid_refs(uow.session, data)
+    _seal_mobile(uow, data)
     deputy = Deputy(id=str(uuid.uuid4()), **data)
     uow.session.add(deputy)
     uow.session.flush()
@@ -92,7 +145,12 @@ def register_deputy(uow: UnitOfWork, data: dict) -> Deputy:
 def update_deputy(uow: UnitOfWork, deputy_id: str, changes: dict) -> Deputy:
     """Change a deputy's fields; the event carries the whole new state."""
     deputy = get_deputy(uow.session, deputy_id)
+    if deputy.status == "ended":
+        raise Conflict("the deputy's term has ended; the record is kept as history and no longer changes")
+    if changes.get("status") == "ended":
+        raise Invalid([("status", "end a term with POST /v1/deputies/{id}/end, which also ends the assignments")])
     _check_grid_refs(uow.session, changes)
+    _seal_mobile(uow, changes)
     display = changes.get("phone_display", deputy.phone_display)
     office = changes.get("office_phone", deputy.office_phone)
     if display == "office" and not office:
@@ -100,11 +158,116 @@ def update_deputy(uow: UnitOfWork, deputy_id: str, changes: dict) -> Deputy:
     start, end = changes.get("term_start", deputy.term_start), changes.get("term_end", deputy.term_end)
     if start and end and end < start:
         raise Invalid([("term_end", f"must not be before term_start ({start.isoformat()})")])
+    changes = {name: value for name, value in changes.items() if getattr(deputy, name) != value}
+    if not changes:
+        return deputy  # nothing changed: no event
     for name, value in changes.items():
         setattr(deputy, name, value)
     uow.session.flush()
     uow.emit("deputy.updated", deputy.id, deputy_event(deputy))
     return deputy
+
+
+def end_deputy(uow: UnitOfWork, deputy_id: str, *, reason: str, ended_on) -> Deputy:
+    """End a deputy's term (届满、辞职、罢免): the record stays, every live assignment ends with an event."""
+    session = uow.session
+    deputy = get_deputy(session, deputy_id)
+    if deputy.status == "ended":
+        raise Conflict("the deputy's term has already ended")
+    if deputy.term_start and ended_on < deputy.term_start:
+        raise Invalid([("ended_on", f"must not be before term_start ({deputy.term_start.isoformat()})")])
+    now = utcnow()
+    for assignment in session.scalars(select(Assignment).where(Assignment.deputy_id == deputy.id,
+                                                               Assignment.ended_at.is_(None))):
+        assignment.ended_at, assignment.end_reason = now, f"term ended: {reason}"[:500]
+        uow.emit("assignment.ended", assignment.grid_id,
+                 {"grid_id": assignment.grid_id, "deputy_id": deputy.id, "reason": assignment.end_reason})
+    deputy.status, deputy.term_end, deputy.end_reason = "ended", ended_on, reason
+    session.flush()
+    from .receptions import withdraw_deputy  # receptions builds on this module
+
+    withdraw_deputy(uow, deputy, "代表资格终止")
+    uow.emit("deputy.ended", deputy.id, {"deputy_id": deputy.id, "ended_on": ended_on.isoformat(), "reason": reason})
+    return deputy
+
+
+def delete_deputy(uow: UnitOfWork, deputy_id: str) -> None:
+    """Remove a deputy entered by mistake; one with any assignment, plan or contact history cannot be deleted."""
+    session = uow.session
+    deputy = get_deputy(session, deputy_id)
+    if session.scalar(select(Assignment.id).where(Assignment.deputy_id == deputy.id, Assignment.ended_at.is_(None))
+                      .limit(1)):
+        raise Conflict("the deputy serves a grid and cannot be deleted: end the term instead "
+                       f"(POST /v1/deputies/{deputy.id}/end); the history is kept")
+    if (session.scalar(select(Assignment.id).where(Assignment.deputy_id == deputy.id).limit(1))
+            or session.scalar(select(PlanEntry.plan_id).where(PlanEntry.deputy_id == deputy.id).limit(1))
+            or session.scalar(select(ContactHousehold.id).where(ContactHousehold.deputy_id == deputy.id).limit(1))):
+        raise Conflict("the deputy has assignment, plan or contact history and cannot be deleted: "
+                       f"end the term instead (POST /v1/deputies/{deputy.id}/end)")
+    session.delete(deputy)
+    session.flush()
+    uow.emit("deputy.removed", deputy.id, {"deputy_id": deputy.id, "reason": "entered by mistake"})
+
+
+def deputy_contact(session, runtime, deputy_id: str) -> dict:
+    """Clear-text contact for server-to-server use (notify); never in events or public responses."""
+    deputy = get_deputy(session, deputy_id)
+    return {"name": deputy.name, "phone": cipher(runtime).decrypt(deputy.mobile_encrypted), "email": deputy.email}
+
+
+def create_station(uow: UnitOfWork, data: dict) -> Station:
+    """Open a liaison station (代表联络站) and emit station.created."""
+    data["grid_ids"] = _check_station_grids(uow.session, data.get("grid_ids", []))
+    station = Station(id=str(uuid.uuid4()), **data)
+    uow.session.add(station)
+    uow.session.add_all(StationGrid(station_id=station.id, grid_id=g) for g in station.grid_ids)
+    uow.session.flush()
+    uow.emit("station.created", station.id, station_event(station), new_subject=True)
+    return station
+
+
+def update_station(uow: UnitOfWork, station_id: str, changes: dict) -> Station:
+    """Change a station (address, hours, the grids it serves) and emit station.updated."""
+    station = get_station(uow.session, station_id)
+    if "grid_ids" in changes:
+        changes["grid_ids"] = _check_station_grids(uow.session, changes["grid_ids"])
+        uow.session.execute(StationGrid.__table__.delete().where(StationGrid.station_id == station.id))
+        uow.session.add_all(StationGrid(station_id=station.id, grid_id=g) for g in changes["grid_ids"])
+    for name, value in changes.items():
+        setattr(station, name, value)
+    uow.session.flush()
+    uow.emit("station.updated", station.id, station_event(station))
+    return station
+
+
+def _check_station_grids(session, grid_ids) -> list[str]:
+    ids = list(dict.fromkeys(str(g) for g in grid_ids))
+    found = set(session.scalars(select(Grid.id).where(Grid.id.in_(ids)))) if ids else set()
+    missing = [g for g in ids if g not in found]
+    if missing:
+        raise Invalid([("grid_ids", f"no grid {g}") for g in missing])
+    return ids
+
+
+def station_event(station: Station) -> dict:
+    return {"station_id": station.id, "name": station.name, "tier": station.tier, "address": station.address,
+            "opening_hours": station.opening_hours, "grid_ids": list(station.grid_ids)}
+
+
+def get_station(session, station_id: str) -> Station:
+    station = session.get(Station, station_id)
+    if station is None:
+        raise NotFound(f"no station {station_id}")
+    return station
+
+
+def list_stations(session, *, grid_id=None, tier=None, page=1, page_size=100) -> dict:
+    query = select(Station)
+    if grid_id:
+        query = query.where(Station.id.in_(select(StationGrid.station_id).where(StationGrid.grid_id == str(grid_id))))
+    if tier:
+        query = query.where(Station.tier == tier)
+    return _page(session, query.order_by(Station.name, Station.id), page, page_size)
 
 
 def get_deputy(session, deputy_id: str) -> Deputy:
@@ -114,8 +277,10 @@ def get_deputy(session, deputy_id: str) -> Deputy:
     return deputy
 
 
-def list_deputies(session, *, level=None, status=None, grid_id=None, page=1, page_size=100) -> dict:
+def list_deputies(session, *, level=None, kind=None, status=None, grid_id=None, page=1, page_size=100) -> dict:
     query = select(Deputy)
+    if kind:
+        query = query.where(Deputy.kind == kind)
     if level:
         query = query.where(Deputy.level == level)
     if status:

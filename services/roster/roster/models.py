@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from wangge_common.db import UtcDateTime, utcnow
@@ -31,6 +31,7 @@ class Grid(Base):
     population: Mapped[int] = mapped_column(Integer, default=0)
     difficulty: Mapped[int] = mapped_column(Integer, default=1)
     leader: Mapped[str | None] = mapped_column(String(50))
+    constituency: Mapped[str | None] = mapped_column(String(100))
     workers: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
@@ -46,7 +47,9 @@ class Deputy(Base):
     gender: Mapped[str] = mapped_column(String(10))
     level: Mapped[str] = mapped_column(String(20), index=True)
     position: Mapped[str | None] = mapped_column(String(100))
-    mobile: Mapped[str] = mapped_column(String(20))
+    mobile_encrypted: Mapped[str] = mapped_column(Text)  # FieldCipher token; clear only via the contact endpoint
+    mobile_masked: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(120))
     office_phone: Mapped[str | None] = mapped_column(String(30))
     phone_display: Mapped[str] = mapped_column(String(20), default="masked_mobile")
     constituency: Mapped[str | None] = mapped_column(String(100))
@@ -58,5 +61,129 @@ class Deputy(Base):
     term_start: Mapped[date | None] = mapped_column(Date)
     term_end: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="serving", index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Station(Base):
+    """A liaison station (代表联络站): "1+4+N" is one main, one per township, N area stations."""
+
+    __tablename__ = "stations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    tier: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(200))
+    opening_hours: Mapped[str | None] = mapped_column(String(200))
+    grid_ids: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class StationGrid(Base):
+    """Which grids a station serves (kept beside Station.grid_ids so a grid finds its station by index)."""
+
+    __tablename__ = "station_grids"
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"), primary_key=True, index=True)
+
+
+class AssignmentPlan(Base):
+    """An assignment plan (派驻方案): draft → approved → published; its rows are PlanEntry."""
+
+    __tablename__ = "assignment_plans"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    scope_grid_id: Mapped[str | None] = mapped_column(ForeignKey("grids.id"))
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    rules: Mapped[dict] = mapped_column(JSON)
+    violations: Mapped[list] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(120))
+    approved_by: Mapped[str | None] = mapped_column(String(120))
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    published_by: Mapped[str | None] = mapped_column(String(120))
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PlanEntry(Base):
+    """One deputy in one grid of a plan."""
+
+    __tablename__ = "plan_entries"
+    plan_id: Mapped[str] = mapped_column(ForeignKey("assignment_plans.id"), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"), primary_key=True)
+    deputy_id: Mapped[str] = mapped_column(ForeignKey("deputies.id"), primary_key=True)
+    basis: Mapped[str] = mapped_column(String(30), default="manual")
+
+
+class Assignment(Base):
+    """A deputy serving a grid (派驻) since a published plan; ended rows stay as history."""
+
+    __tablename__ = "assignments"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"), index=True)
+    deputy_id: Mapped[str] = mapped_column(ForeignKey("deputies.id"), index=True)
+    plan_id: Mapped[str | None] = mapped_column(ForeignKey("assignment_plans.id"))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class ReceptionRule(Base):
+    """A reception schedule (接待日制度): monthly fixed days or a weekly rota, at a grid or a station."""
+
+    __tablename__ = "reception_rules"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grid_id: Mapped[str | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    station_id: Mapped[str | None] = mapped_column(ForeignKey("stations.id"), index=True)
+    place: Mapped[str] = mapped_column(String(200))
+    pattern: Mapped[str] = mapped_column(String(10))  # monthly | weekly
+    month_days: Mapped[list] = mapped_column(JSON, default=list)
+    weekday: Mapped[int | None] = mapped_column(Integer)  # 0 Monday … 6 Sunday
+    start_time: Mapped[str] = mapped_column(String(5))
+    end_time: Mapped[str] = mapped_column(String(5))
+    rota: Mapped[list] = mapped_column(JSON)  # list of duty teams, each a list of deputy ids; used in turn
+    two_representatives: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ReceptionDay(Base):
+    """One reception day generated from a rule; changes are events, the row holds the latest state."""
+
+    __tablename__ = "reception_days"
+    __table_args__ = (UniqueConstraint("rule_id", "day", name="uq_reception_rule_day"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    rule_id: Mapped[str] = mapped_column(ForeignKey("reception_rules.id"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    grid_id: Mapped[str | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    station_id: Mapped[str | None] = mapped_column(ForeignKey("stations.id"), index=True)
+    place: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deputy_ids: Mapped[list] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class ContactHousehold(Base):
+    """A household a deputy keeps in direct contact with (双联系)."""
+
+    __tablename__ = "contact_households"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deputy_id: Mapped[str] = mapped_column(ForeignKey("deputies.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    household: Mapped[str] = mapped_column(String(100))
+    grid_id: Mapped[str | None] = mapped_column(ForeignKey("grids.id"))
+    linked_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ContactMeeting(Base):
+    """A meeting between a deputy and a contact household."""
+
+    __tablename__ = "contact_meetings"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    link_id: Mapped[str] = mapped_column(ForeignKey("contact_households.id"), index=True)
+    deputy_id: Mapped[str] = mapped_column(ForeignKey("deputies.id"), index=True)
+    met_on: Mapped[date] = mapped_column(Date)
+    summary: Mapped[str | None] = mapped_column(Text)

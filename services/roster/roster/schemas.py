@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from flask_smorest.fields import Upload
+
 from wangge_common.schemas import PageArgs
 
 from . import domain
@@ -33,6 +35,25 @@ class GridIn(Schema):
                            metadata={"description": "grid leader (网格长)"})
     workers = fields.List(fields.String(validate=validate.Length(1, 50)), load_default=list,
                           validate=validate.Length(max=50), metadata={"description": "grid workers (网格员)"})
+    constituency = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 100),
+                                 metadata={"description": "original constituency (原选区) the grid lies in; the "
+                                                          "planner prefers deputies elected there"})
+
+
+class GridPatch(Schema):
+    """Any subset of a grid's fields; a new parent or level is checked against the tree."""
+
+    code = fields.String(validate=validate.Length(1, 40))
+    name = fields.String(validate=validate.Length(1, 100))
+    level = fields.Integer(validate=validate.Range(1, 3))
+    parent_id = fields.UUID(allow_none=True)
+    kind = fields.String(validate=validate.OneOf(domain.GRID_KINDS))
+    households = fields.Integer(validate=validate.Range(0, 1_000_000))
+    population = fields.Integer(validate=validate.Range(0, 10_000_000))
+    difficulty = fields.Integer(validate=validate.Range(1, 5))
+    leader = fields.String(allow_none=True, validate=validate.Length(1, 50))
+    workers = fields.List(fields.String(validate=validate.Length(1, 50)), validate=validate.Length(max=50))
+    constituency = fields.String(allow_none=True, validate=validate.Length(1, 100))
 
 
 class GridOut(Schema):
@@ -47,7 +68,8 @@ class GridOut(Schema):
     difficulty = fields.Integer()
     leader = fields.String(allow_none=True)
     workers = fields.List(fields.String())
-    flags = fields.Method("_flags")
+    constituency = fields.String(allow_none=True)
+    flags = fields.Method("_flags", metadata={"description": "e.g. households_outside_range:300-500 (allowed, shown)"})
 
     def _flags(self, grid) -> list[str]:
         return domain.household_flags(grid.kind, grid.level, grid.households)
@@ -67,13 +89,15 @@ class DeputyFields(Schema):
     position = fields.String(allow_none=True, validate=validate.Length(1, 100), metadata={"description": "职务"})
     mobile = fields.String(validate=_mobile)
     office_phone = fields.String(allow_none=True, validate=_office)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=120))
     phone_display = fields.String(validate=validate.OneOf(("masked_mobile", "office")),
                                   metadata={"description": "which number the public notice shows"})
     constituency = fields.String(allow_none=True, validate=validate.Length(1, 100), metadata={"description": "原选区"})
     home_grid_id = fields.UUID(allow_none=True)
     work_grid_id = fields.UUID(allow_none=True)
     specialities = fields.List(fields.String(validate=validate.Length(1, 40)), validate=validate.Length(max=20))
-    capability = fields.Integer(validate=validate.Range(1, 5), metadata={"description": "1 … 5, how capable and well regarded"})
+    capability = fields.Integer(validate=validate.Range(1, 5),
+                                metadata={"description": "1 … 5, how capable and well regarded"})
     pledge = fields.String(allow_none=True, validate=validate.Length(1, 2000), metadata={"description": "履职承诺"})
     term_start = fields.Date(allow_none=True)
     term_end = fields.Date(allow_none=True)
@@ -111,8 +135,9 @@ class DeputyOut(Schema):
     gender = fields.String()
     level = fields.String()
     position = fields.String(allow_none=True)
-    mobile_masked = fields.Method("_masked")
+    mobile_masked = fields.String(metadata={"example": "138****5678"})
     office_phone = fields.String(allow_none=True)
+    public_phone = fields.Method("_public_phone", metadata={"description": "the number the public notice shows"})
     phone_display = fields.String()
     constituency = fields.String(allow_none=True)
     home_grid_id = fields.String(allow_none=True)
@@ -123,12 +148,340 @@ class DeputyOut(Schema):
     term_start = fields.Date(allow_none=True)
     term_end = fields.Date(allow_none=True)
     status = fields.String()
+    end_reason = fields.String(allow_none=True)
 
-    def _masked(self, deputy) -> str:
-        return domain.mask_mobile(deputy.mobile)
+    def _public_phone(self, deputy) -> str:
+        return domain.public_phone(deputy.mobile_masked, deputy.office_phone, deputy.phone_display)
 
 
 class DeputyQuery(PageArgs):
     level = fields.String(validate=validate.OneOf(domain.LEVELS))
+    kind = fields.String(validate=validate.OneOf(domain.DEPUTY_KINDS), metadata={"description": "e.g. party_delegate"})
     status = fields.String(validate=validate.OneOf(domain.STATUSES))
     grid_id = fields.UUID(metadata={"description": "deputies who live or work in this grid"})
+
+
+class DeputyEnd(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 500), metadata={"example": "任期届满"})
+    ended_on = fields.Date(required=True, metadata={"example": "2026-11-30"})
+
+
+class ContactOut(Schema):
+    name = fields.String(metadata={"example": "李红梅"})
+    phone = fields.String(allow_none=True, metadata={"example": "13812345678"})
+    email = fields.String(allow_none=True)
+
+
+class StationIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "清溪镇人大代表联络站"})
+    tier = fields.String(required=True, validate=validate.OneOf(domain.STATION_TIERS),
+                         metadata={"description": "1+4+N: main 总站, township 镇站, area 片区站"})
+    address = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "清溪镇政府一楼"})
+    opening_hours = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200),
+                                  metadata={"example": "周一至周五 8:30-17:30"})
+    grid_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=5000))
+
+
+class StationPatch(Schema):
+    name = fields.String(validate=validate.Length(1, 100))
+    tier = fields.String(validate=validate.OneOf(domain.STATION_TIERS))
+    address = fields.String(validate=validate.Length(1, 200))
+    opening_hours = fields.String(allow_none=True, validate=validate.Length(1, 200))
+    grid_ids = fields.List(fields.UUID(), validate=validate.Length(max=5000))
+
+
+class StationOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    tier = fields.String()
+    address = fields.String()
+    opening_hours = fields.String(allow_none=True)
+    grid_ids = fields.List(fields.String())
+
+
+class StationQuery(PageArgs):
+    grid_id = fields.UUID(metadata={"description": "stations serving this grid"})
+    tier = fields.String(validate=validate.OneOf(domain.STATION_TIERS))
+
+
+class RulesIn(Schema):
+    """Hard-rule parameters of the planner (defaults from the seeds: 1–3 deputies a grid, a township deputy)."""
+
+    min_per_grid = fields.Integer(load_default=1, validate=validate.Range(1, 10))
+    max_per_grid = fields.Integer(load_default=3, validate=validate.Range(1, 10))
+    max_load = fields.Integer(load_default=1, validate=validate.Range(1, 10),
+                              metadata={"description": "the most grids one deputy may serve"})
+    township_deputy_required = fields.Boolean(load_default=True)
+    pair_party_delegates = fields.Boolean(load_default=False,
+                                          metadata={"description": "两代表: also place party delegates, one a grid"})
+
+    @validates_schema
+    def _min_not_above_max(self, data, **_):
+        if data["min_per_grid"] > data["max_per_grid"]:
+            raise ValidationError("must not exceed max_per_grid", field_name="min_per_grid")
+
+
+class PlanIn(Schema):
+    scope_grid_id = fields.UUID(load_default=None, allow_none=True,
+                                metadata={"description": "a township (or any grid's subtree); null: the county"})
+    rules = fields.Nested(RulesIn, load_default=lambda: RulesIn().load({}))
+
+
+class PlanDeputyOut(Schema):
+    deputy_id = fields.String()
+    name = fields.String()
+    level = fields.String()
+    kind = fields.String()
+    basis = fields.String(metadata={"description": "home_or_work, constituency, nearby, township, county, "
+                                                   "party_delegate or manual"})
+
+
+class PlanGridOut(Schema):
+    grid_id = fields.String()
+    code = fields.String()
+    name = fields.String()
+    deputies = fields.List(fields.Nested(PlanDeputyOut))
+
+
+class ViolationOut(Schema):
+    rule = fields.String(metadata={"example": "no_township_deputy"})
+    reason = fields.String()
+    grid_id = fields.String()
+    grid_code = fields.String()
+    deputy_id = fields.String()
+
+
+class PlanOut(Schema):
+    id = fields.String()
+    scope_grid_id = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "draft, approved or published"})
+    feasible = fields.Boolean(metadata={"description": "false when a hard rule fails; see violations"})
+    rules = fields.Dict()
+    violations = fields.List(fields.Nested(ViolationOut))
+    created_by = fields.String()
+    approved_by = fields.String(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    published_by = fields.String(allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    summary = fields.Dict(metadata={"example": {"grids": 54, "deputies": 98, "by_basis": {"home_or_work": 80}}})
+    grids = fields.List(fields.Nested(PlanGridOut))
+
+
+class PlanQuery(PageArgs):
+    status = fields.String(validate=validate.OneOf(("draft", "approved", "published")))
+
+
+class PlanGridEdit(Schema):
+    deputy_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(max=10))
+
+
+class CoverageQuery(Schema):
+    township_id = fields.UUID(metadata={"description": "one township; the whole county when absent"})
+    max_load = fields.Integer(load_default=1, validate=validate.Range(1, 10))
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
+_HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="must be a time of day as HH:MM, e.g. 14:30")
+
+
+class ReceptionRuleIn(Schema):
+    grid_id = fields.UUID(load_default=None, allow_none=True)
+    station_id = fields.UUID(load_default=None, allow_none=True)
+    place = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200),
+                          metadata={"description": "defaults to the station's or grid's name"})
+    pattern = fields.String(required=True, validate=validate.OneOf(("monthly", "weekly")))
+    month_days = fields.List(fields.Integer(validate=validate.Range(1, 31)), load_default=list,
+                             validate=validate.Length(max=4), metadata={"example": [10, 25]})
+    weekday = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 6),
+                             metadata={"description": "0 Monday … 6 Sunday (weekly rota)"})
+    start_time = fields.String(required=True, validate=_HHMM, metadata={"example": "09:00"})
+    end_time = fields.String(required=True, validate=_HHMM, metadata={"example": "11:00"})
+    rota = fields.List(fields.List(fields.UUID(), validate=validate.Length(1, 10)), required=True,
+                       validate=validate.Length(1, 52),
+                       metadata={"description": "duty teams taking turns, each a list of deputy ids"})
+    two_representatives = fields.Boolean(load_default=False,
+                                         metadata={"description": "两代表: a party delegate on duty with the deputies"})
+    weeks = fields.Integer(load_default=8, validate=validate.Range(1, 53), metadata={"description": "publish ahead"})
+
+
+class GenerateIn(Schema):
+    weeks = fields.Integer(load_default=8, validate=validate.Range(1, 53))
+
+
+class ReceptionDayOut(Schema):
+    id = fields.String()
+    rule_id = fields.String()
+    day = fields.Date()
+    grid_id = fields.String(allow_none=True)
+    station_id = fields.String(allow_none=True)
+    place = fields.String()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    deputy_ids = fields.List(fields.String())
+    status = fields.String(metadata={"description": "scheduled, changed or cancelled"})
+    reason = fields.String(allow_none=True)
+
+
+class SkippedDay(Schema):
+    day = fields.Date()
+    reason = fields.String()
+
+
+class ReceptionRuleOut(Schema):
+    id = fields.String()
+    grid_id = fields.String(allow_none=True)
+    station_id = fields.String(allow_none=True)
+    place = fields.String()
+    pattern = fields.String()
+    month_days = fields.List(fields.Integer())
+    weekday = fields.Integer(allow_none=True)
+    start_time = fields.String()
+    end_time = fields.String()
+    rota = fields.List(fields.List(fields.String()))
+    two_representatives = fields.Boolean()
+    description = fields.String(metadata={"example": "每月10日、25日 09:00-11:00"})
+    published = fields.List(fields.Nested(ReceptionDayOut))
+    skipped = fields.List(fields.Nested(SkippedDay))
+
+
+class ReceptionDayPatch(Schema):
+    day = fields.Date()
+    start_time = fields.String(validate=_HHMM)
+    end_time = fields.String(validate=_HHMM)
+    place = fields.String(validate=validate.Length(1, 200))
+    deputy_ids = fields.List(fields.UUID(), validate=validate.Length(1, 10))
+    cancel = fields.Boolean(load_default=False)
+    reason = fields.String(required=True, validate=validate.Length(1, 500), metadata={"example": "代表参加县人代会"})
+
+
+class ReceptionDayQuery(PageArgs):
+    grid_id = fields.UUID()
+    station_id = fields.UUID()
+    start = fields.Date(data_key="from")
+    end = fields.Date(data_key="to")
+
+
+class NoticeQuery(Schema):
+    format = fields.String(validate=validate.OneOf(("html", "json")),
+                           metadata={"description": "html (printable page) or json; by Accept header when absent"})
+
+
+class NoticeOut(Schema):
+    grid = fields.Dict(metadata={"example": {"code": "SS-01-02-03", "full_name": "韶山乡韶山村第三村民小组",
+                                             "leader": "毛建国", "workers": ["李小芳"]}})
+    deputies = fields.List(fields.Dict(), metadata={"example": [{"name": "李红梅", "level_zh": "乡镇人大代表",
+                                                                 "position": "村党支部书记", "phone": "138****5678",
+                                                                 "pledge": "认真倾听群众呼声。"}]})
+    station = fields.Dict(allow_none=True)
+    reception_rules = fields.List(fields.Dict())
+    upcoming_receptions = fields.List(fields.Dict())
+    issuer = fields.String()
+    date = fields.String(metadata={"example": "2026-11-22"})
+
+
+class ContactLinkIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(domain.CONTACT_KINDS),
+                         metadata={"description": "wealth_leader 致富带头人, household_in_difficulty 困难群众, "
+                                                  "respected_figure 乡贤"})
+    household = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "王秀英户"})
+    grid_id = fields.UUID(load_default=None, allow_none=True)
+    linked_on = fields.Date(load_default=None, allow_none=True)
+
+
+class ContactLinkOut(Schema):
+    id = fields.String()
+    deputy_id = fields.String()
+    kind = fields.String()
+    kind_zh = fields.String()
+    household = fields.String()
+    grid_id = fields.String(allow_none=True)
+    linked_on = fields.Date()
+    ended_on = fields.Date(allow_none=True)
+    meetings_this_year = fields.Integer()
+
+
+class ContactUnlinkIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 500), metadata={"example": "户主迁出本村"})
+    ended_on = fields.Date(required=True)
+
+
+class MeetingIn(Schema):
+    met_on = fields.Date(required=True, metadata={"example": "2026-06-15"})
+    summary = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 2000))
+
+
+class MeetingOut(Schema):
+    id = fields.String()
+    link_id = fields.String()
+    deputy_id = fields.String()
+    met_on = fields.Date()
+    summary = fields.String(allow_none=True)
+
+
+class ContactReportQuery(Schema):
+    year = fields.Integer(validate=validate.Range(2000, 2100))
+    township_id = fields.UUID()
+
+
+class ContactListQuery(Schema):
+    year = fields.Integer(validate=validate.Range(2000, 2100))
+
+
+class ContactReportOut(Schema):
+    year = fields.Integer()
+    deputies_checked = fields.Integer()
+    deputies_short = fields.Integer()
+    deputies = fields.List(fields.Dict(), metadata={"example": [
+        {"name": "李红梅", "links": 2, "kinds_missing": ["respected_figure"], "meetings": 1}]})
+
+
+class ImportFile(Schema):
+    file = Upload(required=True, metadata={"description": ".csv (UTF-8 or GB18030) or .xlsx; first row: headings"})
+
+
+class ImportQuery(Schema):
+    import_valid_rows = fields.Boolean(load_default=False, metadata={
+        "description": "import the good rows even when some are bad (default: a bad row changes nothing)"})
+
+
+class ImportRowError(Schema):
+    row = fields.Integer(metadata={"description": "spreadsheet row number (headings are row 1)"})
+    field = fields.String()
+    reason = fields.String()
+
+
+class ImportOut(Schema):
+    rows = fields.Integer()
+    created = fields.Integer()
+    updated = fields.Integer()
+    invalid_rows = fields.Integer()
+    errors = fields.List(fields.Nested(ImportRowError))
+
+
+class ExportQuery(Schema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))
+
+
+class AssignmentOut(Schema):
+    id = fields.String()
+    grid_id = fields.String()
+    grid_code = fields.String()
+    grid_name = fields.String()
+    deputy_id = fields.String()
+    deputy_name = fields.String()
+    plan_id = fields.String(allow_none=True)
+    started_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+    end_reason = fields.String(allow_none=True)
+
+
+class AssignmentQuery(PageArgs):
+    grid_id = fields.UUID()
+    deputy_id = fields.UUID()
+    current = fields.Boolean(metadata={"description": "true: only live assignments; false: only ended ones"})
+
+
+class ScheduleQuery(PageArgs):
+    grid_id = fields.UUID()
+    station_id = fields.UUID()

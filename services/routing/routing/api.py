@@ -1,16 +1,146 @@
 """Routing HTTP API, version 1."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from wangge_common.auth import requires
+from wangge_common.auth import actor, public, requires
+from wangge_common.db import utcnow
+from wangge_common.errors import Invalid
 from wangge_common.http import runtime
 
-from . import handlers
-from .schemas import WorkOrderOut, WorkOrderQuery
+from . import catalogue, commands, evaluation, queries
+from .handlers import forget_catalogue, get_case
+from .schemas import (AnswerIn, CaseDetailOut, CaseOut, CaseQuery, CatalogueQuery, CloseIn, DeadlineRuleIn,
+                      DeadlineRuleOut, DispatchRuleIn, DispatchRuleOut, EvaluationIn, EvaluationOut,
+                      ExtensionDecisionIn, ExtensionIn, HolidayIn, HolidayOut, HolidayQuery, MediationOutcomeIn,
+                      OnTheSpotIn, ReplyIn, RetireQuery, ReturnIn, SignIn, StaffRatingIn, StartIn, TriageIn,
+                      WorkOrderOut, WorkOrderQuery)
 
 work_orders = Blueprint("work_orders", __name__, url_prefix="/v1/work-orders",
-                        description="Work orders (工单) dispatched to departments")
+                        description="Work orders (工单) dispatched to departments: sign (签收), start, answer, "
+                                    "return (退单), extensions")
+cases = Blueprint("routed_cases", __name__, url_prefix="/v1/cases",
+                  description="Cases as routing runs them: state, history, triage, reply (首问责任), ratings")
+evaluations = Blueprint("evaluations", __name__, url_prefix="/v1/evaluations",
+                        description="Residents' evaluation (群众评议) through the one-time link; public, the token "
+                                    "is the credential")
+rules = Blueprint("dispatch_rules", __name__, url_prefix="/v1/dispatch-rules",
+                  description="The dispatch catalogue (派单目录): department × category/topic × level, versioned")
+deadlines = Blueprint("deadline_rules", __name__, url_prefix="/v1/deadline-rules",
+                      description="Deadlines (办理时限) by category, topic and urgency, versioned")
+holidays = Blueprint("holidays", __name__, url_prefix="/v1/holidays",
+                     description="The holiday calendar working-day deadlines count with")
+BLUEPRINTS = (cases, work_orders, evaluations, rules, deadlines, holidays)
 
+CONFLICT = {"description": "the action is not allowed in the current state (problem+json names both)"}
+
+
+def _uow():
+    return runtime().unit_of_work(actor=actor(), correlation_id=request.headers.get("X-Correlation-Id"))
+
+
+def _secret() -> str:
+    rt = runtime()
+    return rt.memo.setdefault("token_secret", evaluation.token_secret(rt.settings))
+
+
+def _case(case_id) -> dict:
+    with runtime().db.sessions() as session:
+        return queries.case_detail(session, str(case_id))
+
+
+# ---- cases -------------------------------------------------------------------------------------------------------
+
+@cases.route("")
+class Cases(MethodView):
+    @requires("cases:read")
+    @cases.arguments(CaseQuery, location="query")
+    @cases.response(200, CaseOut(many=True))
+    def get(self, query):
+        """List cases by state or grid; queue=manual lists the manual triage queue."""
+        with runtime().db.sessions() as session:
+            return queries.list_cases(session, **query)
+
+
+@cases.route("/<uuid:case_id>")
+class CaseById(MethodView):
+    @requires("cases:read")
+    @cases.response(200, CaseDetailOut)
+    def get(self, case_id):
+        """One case: current state, its work orders and its full history from routing's transition log."""
+        return _case(case_id)
+
+
+@cases.route("/<uuid:case_id>/triage")
+class Triage(MethodView):
+    @requires("cases:supervise")
+    @cases.arguments(TriageIn, example=TriageIn.Meta.example)
+    @cases.response(200, CaseDetailOut)
+    @cases.alt_response(409, description=CONFLICT["description"])
+    def post(self, data, case_id):
+        """Triage by hand: town, county (through the township congress), joint mediation, or major issue."""
+        with _uow() as uow:
+            commands.triage_manually(uow, str(case_id), data)
+        return _case(case_id)
+
+
+@cases.route("/<uuid:case_id>/on-the-spot-answer")
+class OnTheSpot(MethodView):
+    @requires("cases:write")
+    @cases.arguments(OnTheSpotIn)
+    @cases.response(200, CaseDetailOut)
+    @cases.alt_response(409, description=CONFLICT["description"])
+    def post(self, data, case_id):
+        """The receiving deputy answered on the spot (现场解答); that is also the reply, so a rating is requested."""
+        with _uow() as uow:
+            commands.answer_on_the_spot(uow, str(case_id), data, _secret())
+        return _case(case_id)
+
+
+@cases.route("/<uuid:case_id>/replies")
+class Replies(MethodView):
+    @requires("cases:write")
+    @cases.arguments(ReplyIn)
+    @cases.response(200, CaseDetailOut)
+    @cases.alt_response(409, description=CONFLICT["description"])
+    def post(self, data, case_id):
+        """The first receiver's reply to the reporter (谁接待、谁答复); after the answer it resolves the case."""
+        with _uow() as uow:
+            commands.reply(uow, str(case_id), data, _secret())
+        return _case(case_id)
+
+
+@cases.route("/<uuid:case_id>/ratings")
+class Ratings(MethodView):
+    @requires("cases:evaluate")
+    @cases.arguments(StaffRatingIn)
+    @cases.response(200, CaseDetailOut)
+    @cases.alt_response(409, description=CONFLICT["description"])
+    def post(self, data, case_id):
+        """Record the reporter's rating taken at the station, by a call-taker or on a return visit (回访)."""
+        with _uow() as uow:
+            evaluation.rate_by_staff(uow, str(case_id), data)
+        return _case(case_id)
+
+
+@cases.route("/<uuid:case_id>/close")
+class Close(MethodView):
+    @requires("cases:supervise")
+    @cases.arguments(CloseIn)
+    @cases.response(200, CaseDetailOut)
+    @cases.alt_response(409, description=CONFLICT["description"])
+    def post(self, data, case_id):
+        """The supervising body closes an escalated case (outcome unsatisfied or not_rated, never satisfied)."""
+        with _uow() as uow:
+            commands.close_escalated(uow, str(case_id), data)
+        return _case(case_id)
+
+
+# ---- work orders ---------------------------------------------------------------------------------------------------
 
 @work_orders.route("")
 class WorkOrders(MethodView):
@@ -18,6 +148,191 @@ class WorkOrders(MethodView):
     @work_orders.arguments(WorkOrderQuery, location="query")
     @work_orders.response(200, WorkOrderOut(many=True))
     def get(self, query):
-        """List work orders by case, department or state."""
+        """List work orders by department, state, due date or case (a department's own list: department=code)."""
         with runtime().db.sessions() as session:
-            return handlers.list_work_orders(session, **query)
+            return queries.list_work_orders(session, **query)
+
+
+@work_orders.route("/<uuid:order_id>")
+class WorkOrderById(MethodView):
+    @requires("cases:read")
+    @work_orders.response(200, WorkOrderOut)
+    def get(self, order_id):
+        """One work order."""
+        with runtime().db.sessions() as session:
+            return queries.get_work_order(session, str(order_id))
+
+
+def _order_action(name: str, schema, command, doc: str, *, scope: str = "orders:handle", secret: bool = False):
+    def post(self, data, order_id):
+        with _uow() as uow:
+            args = (uow, str(order_id), data) + ((_secret(),) if secret else ())
+            order = command(*args)
+        return order
+
+    post.__doc__ = doc
+    post = work_orders.alt_response(409, description=CONFLICT["description"])(post)
+    post = work_orders.response(200, WorkOrderOut)(post)
+    post = work_orders.arguments(schema)(post)
+    post = requires(scope)(post)
+    view = type(f"WorkOrder{name.title().replace('-', '')}", (MethodView,), {"post": post})
+    work_orders.route(f"/<uuid:order_id>/{name}")(view)
+
+
+_order_action("sign", SignIn, commands.sign, "Sign for the order (签收); the deadline starts now.")
+_order_action("start", StartIn, commands.start, "Start handling.")
+_order_action("answer", AnswerIn, commands.answer, "Answer the order; a joint mediation's lead records the "
+              "mediated outcome, which resolves the case.", secret=True)
+_order_action("mediation-outcome", MediationOutcomeIn, commands.record_mediation,
+              "The lead department of a joint mediation records the mediated outcome (agreement, partial, "
+              "no_agreement) and the mediators; this answers its order and resolves the case.", secret=True)
+_order_action("return", ReturnIn, commands.return_order, "Return the order (退单) with a reason; the case is "
+              "re-routed, or escalated after repeated returns.")
+_order_action("extension-request", ExtensionIn, commands.request_extension,
+              "Ask for a later deadline; township congress staff decide.")
+_order_action("extension-decision", ExtensionDecisionIn, commands.decide_extension,
+              "Approve or refuse a pending extension request.", scope="cases:supervise")
+
+
+# ---- residents' evaluation -----------------------------------------------------------------------------------------
+
+@evaluations.route("/<string:token>")
+class EvaluationByToken(MethodView):
+    @public
+    @evaluations.response(200, EvaluationOut)
+    @evaluations.alt_response(404, description="the link is not valid")
+    def get(self, token):
+        """What the link is about (no personal data) and whether a rating can still be given."""
+        return _evaluation(token)
+
+    @public
+    @evaluations.arguments(EvaluationIn, example=EvaluationIn.Meta.example)
+    @evaluations.response(200, EvaluationOut)
+    @evaluations.alt_response(404, description="the link is not valid")
+    @evaluations.alt_response(409, description="the link was already used")
+    @evaluations.alt_response(410, description="the link has expired")
+    def post(self, data, token):
+        """Rate the answer once: satisfied, basically_satisfied or unsatisfied (unsatisfied reopens the case)."""
+        with runtime().unit_of_work(actor="resident:evaluation-link") as uow:
+            evaluation.rate_by_link(uow, token, data, _secret())
+        return _evaluation(token)
+
+
+def _evaluation(token: str) -> dict:
+    with runtime().db.sessions() as session:
+        found = evaluation.evaluation_by_token(session, token, _secret())
+        case = get_case(session, found.case_id)
+    waiting = case.state == "resolved" and case.evaluation_round == found.round
+    status = ("used" if found.used_at else "expired" if utcnow() >= found.expires_at
+              else "open" if waiting else "closed")
+    return {"tracking_code": case.tracking_code, "category": case.category, "topic": case.topic,
+            "answered_by": case.answered_by, "answer_summary": case.answer_summary, "round": found.round,
+            "expires_at": found.expires_at, "open": status == "open", "status": status,
+            "rating": found.rating}
+
+
+# ---- catalogue, deadlines, holidays --------------------------------------------------------------------------------
+
+def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
+    """List / add / revise / retire / history endpoints of a versioned rule table."""
+
+    class Lines(MethodView):
+        @requires("cases:read")
+        @blp.arguments(CatalogueQuery, location="query")
+        @blp.response(200, schema_out(many=True))
+        def get(self, query):
+            with runtime().db.sessions() as session:
+                return catalogue.list_lines(session, kind, **query)
+
+        @requires("routing:admin")
+        @blp.arguments(schema_in, example=schema_in.Meta.example)
+        @blp.response(201, schema_out)
+        def post(self, data):
+            with runtime().db.transaction() as session:
+                line = catalogue.create_line(session, kind, data, actor())
+            forget_catalogue(runtime().memo)
+            return line
+
+    class Line(MethodView):
+        @requires("cases:read")
+        @blp.response(200, schema_out)
+        def get(self, line_id):
+            with runtime().db.sessions() as session:
+                return catalogue.get_line(session, kind, line_id)
+
+        @requires("routing:admin")
+        @blp.arguments(schema_in, example=schema_in.Meta.example)
+        @blp.response(200, schema_out)
+        @blp.alt_response(409, description="the line is a retired version")
+        def put(self, data, line_id):
+            with runtime().db.transaction() as session:
+                line = catalogue.revise_line(session, kind, line_id, data, actor())
+            forget_catalogue(runtime().memo)
+            return line
+
+        @requires("routing:admin")
+        @blp.arguments(RetireQuery, location="query")
+        @blp.response(200, schema_out)
+        @blp.alt_response(409, description="the line is already retired")
+        def delete(self, query, line_id):
+            with runtime().db.transaction() as session:
+                line = catalogue.retire_line(session, kind, line_id, query["reason"], actor())
+            forget_catalogue(runtime().memo)
+            return line
+
+    class History(MethodView):
+        @requires("cases:read")
+        @blp.response(200, schema_out(many=True))
+        def get(self, line_id):
+            with runtime().db.sessions() as session:
+                return catalogue.history(session, kind, line_id)
+
+    Lines.get.__doc__ = f"The active {what} (include_retired=true: every version)."
+    Lines.post.__doc__ = f"Add a {what} line."
+    Line.get.__doc__ = f"One {what} line (any version)."
+    Line.put.__doc__ = f"Revise a {what} line: the old version is retired and kept; answers the new version."
+    Line.delete.__doc__ = f"Retire a {what} line (kept in the history) with a reason."
+    History.get.__doc__ = f"Every version of a {what} line, oldest first."
+    blp.route("")(Lines)
+    blp.route("/<int:line_id>")(Line)
+    blp.route("/<int:line_id>/history")(History)
+
+
+_versioned(rules, "dispatch", DispatchRuleIn, DispatchRuleOut, "dispatch catalogue (派单目录)")
+_versioned(deadlines, "deadline", DeadlineRuleIn, DeadlineRuleOut, "deadline rules (办理时限)")
+
+
+@holidays.route("")
+class Holidays(MethodView):
+    @requires("cases:read")
+    @holidays.arguments(HolidayQuery, location="query")
+    @holidays.response(200, HolidayOut(many=True))
+    def get(self, query):
+        """The calendar's holidays and weekend working days, by year."""
+        with runtime().db.sessions() as session:
+            return catalogue.list_holidays(session, query.get("year"))
+
+
+def _day(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Invalid([("day", "must be a date like 2026-10-01")]) from None
+
+
+@holidays.route("/<string:day>")
+class HolidayByDay(MethodView):
+    @requires("routing:admin")
+    @holidays.arguments(HolidayIn)
+    @holidays.response(200, HolidayOut)
+    def put(self, data, day):
+        """Set a day as a holiday, or a weekend day as a working day (调休)."""
+        with runtime().db.transaction() as session:
+            return catalogue.put_holiday(session, _day(day), data, actor())
+
+    @requires("routing:admin")
+    @holidays.response(204)
+    def delete(self, day):
+        """Remove a day from the calendar (it counts by its weekday again)."""
+        with runtime().db.transaction() as session:
+            catalogue.delete_holiday(session, _day(day))

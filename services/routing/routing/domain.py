@@ -1,7 +1,102 @@
-"""Triage rules (DOMAIN.md, "The closed loop"); pure Python."""
+"""Routing rules (DOMAIN.md, "The closed loop"): the case state machine, triage, deadlines, the escalation
+ladder and the policy numbers; pure Python."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from wangge_common.errors import Conflict
+
+# ---- the case state machine (问题梳理 → 交办办理 → 结果反馈 → 群众评议) ----------------------------------------
+
+OPEN_FOR_ROUTING = ("triaged", "returned", "reopened", "escalated")
+TERMINAL = ("closed", "withdrawn")
+
+# (state, action) -> state after. The one table every case change goes through.
+TRANSITIONS: dict[tuple[str, str], str] = {}
+for _state in OPEN_FOR_ROUTING:
+    TRANSITIONS[(_state, "assign")] = "assigned"           # dispatch work orders (catalogue or manual triage)
+    TRANSITIONS[(_state, "answer_on_the_spot")] = "answered"  # 能现场解答的现场解答
+    TRANSITIONS[(_state, "escalate")] = "escalated"        # major issue, repeated returns or reopenings
+TRANSITIONS.update({
+    ("registered", "triage"): "triaged",
+    ("assigned", "answer_on_the_spot"): "answered",        # before any department signed
+    ("assigned", "assign"): "assigned",                    # re-triaged by hand before any department signed
+    ("assigned", "sign"): "signed",
+    ("reopened", "sign"): "signed",
+    ("signed", "start"): "in_progress",
+    ("signed", "answer"): "answered",
+    ("in_progress", "answer"): "answered",
+    ("assigned", "return"): "returned",
+    ("signed", "return"): "returned",
+    ("in_progress", "return"): "returned",
+    ("reopened", "return"): "returned",
+    ("assigned", "escalate"): "escalated",
+    ("answered", "reply"): "resolved",                     # 谁接待、谁答复: the reporter has the answer
+    ("resolved", "rate"): "evaluated",
+    ("evaluated", "reopen"): "reopened",                   # 发回重办
+    ("evaluated", "escalate"): "escalated",
+    ("evaluated", "close"): "closed",
+    ("resolved", "close"): "closed",                       # no rating after the return visit: not_rated
+    ("escalated", "close"): "closed",                      # the supervising body closes what it took over
+})
+for _state in ("registered", "triaged", "assigned", "signed", "in_progress", "answered", "resolved", "evaluated",
+               "returned", "reopened", "escalated"):
+    TRANSITIONS[(_state, "withdraw")] = "withdrawn"
+
+ACTIONS = sorted({action for _, action in TRANSITIONS})
+
+
+class IllegalTransition(Conflict):
+    """The action is not allowed in the case's current state (409)."""
+
+    def __init__(self, state: str, action: str):
+        allowed = sorted(a for (s, a) in TRANSITIONS if s == state)
+        super().__init__(f"cannot {action.replace('_', ' ')} a case that is {state}; allowed now: "
+                         f"{', '.join(allowed) or 'nothing (the case is finished)'}",
+                         errors=[{"field": "state", "reason": f"{state} does not allow {action}"}])
+        self.state, self.action = state, action
+
+
+def next_state(state: str, action: str) -> str:
+    """The state after `action`, or IllegalTransition."""
+    try:
+        return TRANSITIONS[(state, action)]
+    except KeyError:
+        raise IllegalTransition(state, action) from None
+
+
+# ---- work orders (工单) ------------------------------------------------------------------------------------------
+
+ORDER_TRANSITIONS = {
+    ("dispatched", "sign"): "signed",
+    ("signed", "start"): "in_progress",
+    ("signed", "answer"): "answered",
+    ("in_progress", "answer"): "answered",
+    ("dispatched", "return"): "returned",
+    ("signed", "return"): "returned",
+    ("in_progress", "return"): "returned",
+    ("dispatched", "cancel"): "cancelled",
+    ("signed", "cancel"): "cancelled",
+    ("in_progress", "cancel"): "cancelled",
+}
+OPEN_ORDER_STATES = ("dispatched", "signed", "in_progress")
+
+
+def next_order_state(state: str, action: str) -> str:
+    try:
+        return ORDER_TRANSITIONS[(state, action)]
+    except KeyError:
+        allowed = sorted(a for (s, a) in ORDER_TRANSITIONS if s == state)
+        raise Conflict(f"cannot {action} a work order that is {state}; allowed now: "
+                       f"{', '.join(allowed) or 'nothing (the order is finished)'}",
+                       errors=[{"field": "state", "reason": f"{state} does not allow {action}"}]) from None
+
+
+# ---- triage against the dispatch catalogue (派单目录) --------------------------------------------------------------
+
+LEVELS = ("town", "county", "major_issue")
+PATHS = ("on_the_spot", "town", "county", "joint_mediation", "major_issue", "manual")
 
 
 @dataclass(frozen=True)
@@ -17,15 +112,148 @@ class Rule:
 
 @dataclass(frozen=True)
 class Triage:
-    path: str  # town | county | manual
+    path: str  # town | county | major_issue | manual
     rule: Rule | None
     reason: str
 
 
-def triage(category: str, topic: str | None, rules: list[Rule]) -> Triage:
-    """Pick the catalogue line for a case: an exact topic match beats a category-wide line; none → manual queue."""
-    candidates = [r for r in rules if r.category == category and (r.topic is None or r.topic == topic)]
+def triage(category: str, topic: str | None, rules: list[Rule], exclude_departments=()) -> Triage:
+    """Pick the catalogue line for a case: an exact topic match beats a category-wide line; none → manual queue.
+
+    `exclude_departments` are those that returned the case (退单): re-routing never sends it back to them."""
+    candidates = [r for r in rules if r.category == category and (r.topic is None or r.topic == topic)
+                  and r.department_code not in exclude_departments]
     if not candidates:
-        return Triage("manual", None, f"no dispatch rule for {category}/{topic or '-'}: manual triage queue")
+        why = " (every matching department returned it)" if exclude_departments else ""
+        return Triage("manual", None, f"no dispatch rule for {category}/{topic or '-'}{why}: manual triage queue")
     best = min(candidates, key=lambda r: (r.topic is None, r.priority, r.id))
-    return Triage(best.level, best, f"dispatch rule {best.id}: {category}/{best.topic or '*'} at {best.level} level")
+    via = " through the township people's congress (镇人大)" if best.level == "county" else ""
+    return Triage(best.level, best,
+                  f"dispatch rule {best.id}: {category}/{best.topic or '*'} at {best.level} level{via}")
+
+
+# ---- deadlines ---------------------------------------------------------------------------------------------------
+
+CHINA = timezone(timedelta(hours=8))  # working days are counted on the local calendar (no DST in China)
+UNITS = ("hours", "days", "working_days")
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    id: int | None
+    category: str | None
+    topic: str | None
+    urgency: str | None
+    amount: int
+    unit: str
+
+    @property
+    def name(self) -> str:
+        scope = f"{self.category or '*'}/{self.topic or '*'}/{self.urgency or '*'}"
+        unit = {"hours": "hours", "days": "days", "working_days": "working days"}[self.unit]
+        return f"{scope}: {self.amount} {unit}"
+
+
+DEFAULT_DEADLINE = DeadlineRule(None, None, None, None, 15, "working_days")
+
+
+def pick_deadline(category: str, topic: str | None, urgency: str, rules: list[DeadlineRule]) -> DeadlineRule:
+    """The most specific matching rule: topic beats category beats urgency-only; no rule → 15 working days."""
+    matching = [r for r in rules if (r.category in (None, category)) and (r.topic in (None, topic))
+                and (r.urgency in (None, urgency))]
+    if not matching:
+        return DEFAULT_DEADLINE
+    return max(matching, key=lambda r: (r.topic is not None, r.category is not None, r.urgency is not None,
+                                        -(r.id or 0)))
+
+
+def is_working_day(day: date, calendar: dict[date, str]) -> bool:
+    """Monday to Friday unless a holiday; a weekend day listed as a workday (调休) counts."""
+    kind = calendar.get(day)
+    if kind == "workday":
+        return True
+    if kind == "holiday":
+        return False
+    return day.weekday() < 5
+
+
+def due_at(start: datetime, rule: DeadlineRule, calendar: dict[date, str]) -> datetime:
+    """When an order signed at `start` is due under `rule`."""
+    if rule.unit == "hours":
+        return start + timedelta(hours=rule.amount)
+    if rule.unit == "days":
+        return start + timedelta(days=rule.amount)
+    local = start.astimezone(CHINA)
+    day, left = local.date(), rule.amount
+    while left > 0:
+        day += timedelta(days=1)
+        if is_working_day(day, calendar):
+            left -= 1
+    return datetime.combine(day, local.timetz()).astimezone(timezone.utc)
+
+
+def due_soon_at(signed_at: datetime, due: datetime, lead: timedelta) -> datetime:
+    """When to warn: `lead` before the deadline, but never earlier than three quarters of the time allowed."""
+    return due - min(lead, (due - signed_at) / 4)
+
+
+# ---- policy numbers and the escalation ladder ----------------------------------------------------------------------
+
+LADDER = ("reminder", "supervision", "escalation")  # 催办 → 督办 → 提级督办
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Configurable numbers (WANGGE_ROUTING_* variables); defaults follow the seeds where they give one."""
+
+    due_soon_lead: timedelta = timedelta(hours=24)
+    reminder_after: timedelta = timedelta(hours=24)      # after the deadline: 催办 to the department
+    supervision_after: timedelta = timedelta(hours=72)   # after the deadline: 督办 by the township congress
+    escalation_after: timedelta = timedelta(hours=168)   # after the deadline: 提级督办 to the level above
+    reply_within: timedelta = timedelta(days=3)          # 首问责任: the first receiver answers the reporter
+    rating_window: timedelta = timedelta(days=7)         # the link works this long
+    return_visit_window: timedelta = timedelta(days=3)   # then a return visit; after it, closed not_rated
+    reopen_limit: int = 2                                # 发回重办 at most this often, then escalate
+    return_limit: int = 3                                # 退单 this often → escalate
+
+    @classmethod
+    def from_settings(cls, extra: dict) -> "Policy":
+        def hours(name, default):
+            raw = extra.get(f"WANGGE_ROUTING_{name}_HOURS")
+            return timedelta(hours=float(raw)) if raw else default
+
+        def count(name, default):
+            raw = extra.get(f"WANGGE_ROUTING_{name}")
+            return int(raw) if raw else default
+
+        base = cls()
+        return cls(hours("DUE_SOON_LEAD", base.due_soon_lead), hours("REMINDER_AFTER", base.reminder_after),
+                   hours("SUPERVISION_AFTER", base.supervision_after),
+                   hours("ESCALATION_AFTER", base.escalation_after), hours("REPLY_WITHIN", base.reply_within),
+                   hours("RATING_WINDOW", base.rating_window), hours("RETURN_VISIT_WINDOW", base.return_visit_window),
+                   count("REOPEN_LIMIT", base.reopen_limit), count("RETURN_LIMIT", base.return_limit))
+
+    def ladder_at(self, due: datetime, step: int) -> datetime:
+        """When ladder step `step` (1 reminder, 2 supervision, 3 escalation) falls due."""
+        return due + (self.reminder_after, self.supervision_after, self.escalation_after)[step - 1]
+
+
+def ladder_target(step: str, department_name: str, level: str | None) -> str:
+    """Who acts on a ladder step, for notify to tell the right people."""
+    if step == "reminder":
+        return department_name
+    if step == "supervision":
+        return "镇人大主席团"
+    return "县人大常委会" if level == "county" else "县人民政府"
+
+
+def next_check(order_due: datetime, due_soon: datetime, *, due_soon_marked: bool, overdue_marked: bool,
+               step: int, policy: Policy) -> datetime | None:
+    """The next moment the scheduler has something to do for an open order."""
+    if not due_soon_marked:
+        return due_soon
+    if not overdue_marked:
+        return order_due
+    if step < len(LADDER):
+        return policy.ladder_at(order_due, step + 1)
+    return None

@@ -1,58 +1,302 @@
-"""Routing: handlers of the events it consumes, and its queries."""
+"""Routing: handlers of the events it consumes, and the emit helpers every change goes through."""
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from wangge_common.db import utcnow
+from wangge_common.errors import NotFound
 from wangge_common.envelope import Event
 from wangge_common.outbox import UnitOfWork
 
 from . import domain
-from .models import DispatchRule, RoutedCase, WorkOrder
+from .models import CaseTransition, DeadlineRule, Deputy, DispatchRule, Grid, GridDeputy, Holiday, RoutedCase, WorkOrder
+
+PRESIDIUM = {"code": "town-congress-presidium", "name": "镇人大主席团"}
 
 
-def _rules(session) -> list[domain.Rule]:
+# ---- emitting: one place where state changes become events and history rows -------------------------------------
+
+def _log(uow: UnitOfWork, case_id: str, event: Event, data: dict, *, work_order_id=None) -> None:
+    uow.session.add(CaseTransition(
+        case_id=case_id, event_id=event.id, event_type=event.type, state=data.get("state"),
+        previous_state=data.get("previous_state"), work_order_id=work_order_id or data.get("work_order_id"),
+        actor=event.actor or "unknown", reason=data.get("reason", ""), at=datetime.fromisoformat(event.time),
+        details=json.dumps(data, ensure_ascii=False)))
+
+
+def case_event(uow: UnitOfWork, case: RoutedCase, event_type: str, action: str | None, reason: str,
+               **fields) -> Event:
+    """Move the case by `action` through the transition table (None: state unchanged) and emit `event_type`."""
+    previous = case.state
+    if action:  # events that leave the state alone leave the row alone (no lock taken on it by the scheduler)
+        case.state = domain.next_state(previous, action)
+        case.updated_at = utcnow()
+    data = {"case_id": case.case_id, "state": case.state, "previous_state": previous, "reason": reason[:500],
+            **fields}
+    event = uow.emit(event_type, case.case_id, data)
+    _log(uow, case.case_id, event, data)
+    return event
+
+
+def order_event(uow: UnitOfWork, order: WorkOrder, event_type: str, action: str | None, reason: str,
+                **fields) -> Event:
+    """Move the work order by `action` and emit `event_type` (keyed by the case id)."""
+    previous = None if event_type == "work_order.dispatched" else order.state
+    if action:
+        order.state = domain.next_order_state(order.state, action)
+    if order.state not in domain.OPEN_ORDER_STATES:
+        order.next_check_at = None  # a finished order needs no more watching
+    data = {"case_id": order.case_id, "work_order_id": order.id, "department": department(order),
+            "state": order.state, "previous_state": previous, "reason": reason[:500], **fields}
+    event = uow.emit(event_type, order.case_id, data)
+    _log(uow, order.case_id, event, data)
+    return event
+
+
+def department(order: WorkOrder) -> dict:
+    return {"code": order.department_code, "name": order.department_name}
+
+
+# ---- lookups ---------------------------------------------------------------------------------------------------------
+
+def policy(runtime) -> domain.Policy:
+    return runtime.memo.setdefault("policy", domain.Policy.from_settings(runtime.settings.extra))
+
+
+def get_case(session, case_id: str, *, lock: bool = False) -> RoutedCase:
+    query = select(RoutedCase).where(RoutedCase.case_id == case_id)
+    case = session.scalars(query.with_for_update() if lock else query).first()
+    if case is None:
+        raise NotFound(f"no case {case_id} in routing")
+    return case
+
+
+def lock_order(session, order_id: str) -> tuple[WorkOrder, RoutedCase]:
+    """The work order and its case, locked case first: every writer takes the locks in that order."""
+    case_id = session.scalar(select(WorkOrder.case_id).where(WorkOrder.id == order_id))
+    if case_id is None:
+        raise NotFound(f"no work order {order_id}")
+    case = get_case(session, case_id, lock=True)
+    return session.scalars(select(WorkOrder).where(WorkOrder.id == order_id).with_for_update()).one(), case
+
+
+# ---- catalogue reads ---------------------------------------------------------------------------------------------
+
+CATALOGUE_TTL_S = 5.0  # an edit made through another process's API reaches this one within this time
+
+
+def _cached(uow: UnitOfWork, key: str, load):
+    """The active catalogue lines, read at most every CATALOGUE_TTL_S per process: triage runs for every case,
+    the catalogue changes a few times a year. An edit in this process clears the cache at once."""
+    memo = uow.runtime.memo
+    found = memo.get(key)
+    if found is None or found[0] < time.monotonic():
+        found = memo[key] = (time.monotonic() + CATALOGUE_TTL_S, load(uow.session))
+    return found[1]
+
+
+def _load_rules(session) -> list[domain.Rule]:
     rows = session.scalars(select(DispatchRule).where(DispatchRule.active.is_(True))).all()
     return [domain.Rule(r.id, r.category, r.topic, r.level, r.department_code, r.department_name, r.priority)
             for r in rows]
 
 
+def _load_deadlines(session) -> list[domain.DeadlineRule]:
+    rows = session.scalars(select(DeadlineRule).where(DeadlineRule.active.is_(True))).all()
+    return [domain.DeadlineRule(r.id, r.category, r.topic, r.urgency, r.amount, r.unit) for r in rows]
+
+
+def active_rules(uow: UnitOfWork) -> list[domain.Rule]:
+    return _cached(uow, "dispatch_rules", _load_rules)
+
+
+def active_deadlines(uow: UnitOfWork) -> list[domain.DeadlineRule]:
+    return _cached(uow, "deadline_rules", _load_deadlines)
+
+
+def forget_catalogue(memo: dict) -> None:
+    memo.pop("dispatch_rules", None)
+    memo.pop("deadline_rules", None)
+
+
+def calendar(session, start: datetime) -> dict:
+    rows = session.execute(select(Holiday.day, Holiday.kind).where(Holiday.day >= start.date())).all()
+    return {day: kind for day, kind in rows}
+
+
+# ---- dispatch -------------------------------------------------------------------------------------------------------
+
+def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[dict], reason: str,
+             rule_id: int | None = None, action: str = "assign") -> list[WorkOrder]:
+    """Open one work order per department (roles sole, or lead + members) and move the case to assigned."""
+    rule = domain.pick_deadline(case.category, case.topic, case.urgency, active_deadlines(uow))
+    orders = []
+    for entry in departments:
+        order = WorkOrder(id=entry.get("id") or str(uuid.uuid4()), case_id=case.case_id, department_code=entry["code"],
+                          department_name=entry["name"], state="dispatched", role=entry.get("role", "sole"),
+                          rule_id=rule_id, deadline_rule=rule.name, deadline_amount=rule.amount,
+                          deadline_unit=rule.unit, created_at=utcnow(), due_soon_marked=False,
+                          overdue_marked=False, escalation_step=0)
+        uow.session.add(order)
+        orders.append(order)
+    for order in orders:
+        order_event(uow, order, "work_order.dispatched", None, reason, role=order.role, deadline_rule=rule.name)
+    case.path = path
+    if action == "assign":
+        case_event(uow, case, "case.assigned", "assign", reason, path=path, work_orders=[
+            {"work_order_id": o.id, "department": department(o), "role": o.role} for o in orders])
+    return orders
+
+
+def route(uow: UnitOfWork, case: RoutedCase, decision: domain.Triage, order_id: str | None = None) -> None:
+    """Act on a triage decision: dispatch, the major-issue procedure, or (manual) wait in the queue."""
+    if decision.path in ("town", "county"):
+        rule = decision.rule
+        dispatch(uow, case, path=decision.path, rule_id=rule.id, reason=decision.reason,
+                 departments=[{"id": order_id, "code": rule.department_code, "name": rule.department_name,
+                               "role": "sole"}])
+    elif decision.path == "major_issue":
+        major_issue(uow, case, decision.reason, trigger="cannot_settle_in_grid", rule=decision.rule)
+    return decision
+
+
+def major_issue(uow: UnitOfWork, case: RoutedCase, reason: str, *, trigger: str, rule=None) -> None:
+    """The grid's major-issue procedure (网格重大问题处理流程): escalate to the township congress presidium, which
+    receives the work order."""
+    target = {"code": rule.department_code, "name": rule.department_name} if rule else PRESIDIUM
+    grid = uow.session.get(Grid, case.grid_id)
+    where = f"{grid.name} " if grid else ""
+    case_event(uow, case, "case.escalated", "escalate", reason, step="major_issue", trigger=trigger,
+               work_order_id=None, department=None, target=f"{where}{target['name']}"[:200])
+    dispatch(uow, case, path="major_issue", rule_id=rule.id if rule else None, reason=f"major issue: {reason}",
+             departments=[{**target, "role": "sole"}])
+
+
+def first_receiver(session, grid_id: str, received_by: dict) -> str | None:
+    """首问责任人: the deputy who received the matter, else the grid's township deputy from the read copy."""
+    if received_by.get("kind") == "deputy":
+        try:
+            return str(uuid.UUID(received_by["id"]))
+        except ValueError:
+            return None
+    rows = session.execute(select(GridDeputy.deputy_id, GridDeputy.level).where(GridDeputy.grid_id == grid_id)
+                           .order_by(GridDeputy.deputy_id)).all()
+    township = [d for d, level in rows if level == "township"]
+    return (township or [d for d, _ in rows] or [None])[0]
+
+
+# ---- consumed events ------------------------------------------------------------------------------------------------
+
 def on_case_registered(uow: UnitOfWork, event: Event) -> None:
-    """Triage a new case against the dispatch catalogue; open a work order; emit case.triaged."""
+    """Triage a new case against the dispatch catalogue and open its work order(s)."""
+    # Nothing here reads back what it wrote: one flush at commit instead of one per emitted event.
+    with uow.session.no_autoflush:
+        _register(uow, event)
+
+
+def _register(uow: UnitOfWork, event: Event) -> None:
     data, session = event.data, uow.session
     if session.get(RoutedCase, data["case_id"]) is not None:
         return
-    decision = domain.triage(data["category"], data.get("topic"), _rules(session))
-    case = RoutedCase(case_id=data["case_id"], grid_id=data["grid_id"], category=data["category"],
-                      topic=data.get("topic"), urgency=data["urgency"], path=decision.path,
-                      state="triaged", registered_at=datetime.fromisoformat(data["received_at"]))
+    registered_at = datetime.fromisoformat(data["received_at"])
+    rules = policy(uow.runtime)
+    case = RoutedCase(case_id=data["case_id"], tracking_code=data.get("tracking_code"), grid_id=data["grid_id"],
+                      category=data["category"], topic=data.get("topic"), urgency=data["urgency"],
+                      state="triaged", registered_at=registered_at, received_by_kind=data["received_by"]["kind"],
+                      received_by_id=data["received_by"]["id"], return_count=0, reopen_count=0,
+                      evaluation_round=0, reply_due_at=registered_at + rules.reply_within,
+                      reply_check_at=registered_at + rules.reply_within,
+                      first_receiver_deputy_id=first_receiver(session, data["grid_id"], data["received_by"]))
     session.add(case)
-    order = None
-    if decision.rule is not None:
-        order = WorkOrder(id=str(uuid.uuid4()), case_id=case.case_id, department_code=decision.rule.department_code,
-                          department_name=decision.rule.department_name, state="dispatched", rule_id=decision.rule.id)
-        session.add(order)
-    session.flush()
-    uow.emit("case.triaged", case.case_id, new_subject=True, data={
+    decision = domain.triage(case.category, case.topic, active_rules(uow))
+    case.path = decision.path
+    order_id = str(uuid.uuid4()) if decision.path in ("town", "county") else None
+    triaged = uow.emit("case.triaged", case.case_id, new_subject=True, data={
         "case_id": case.case_id, "path": decision.path,
-        "department": {"code": order.department_code, "name": order.department_name} if order else None,
-        "work_order_id": order.id if order else None, "rule_id": decision.rule.id if decision.rule else None,
-        "reason": decision.reason,
+        "department": ({"code": decision.rule.department_code, "name": decision.rule.department_name}
+                       if decision.rule else None),
+        "work_order_id": order_id, "rule_id": decision.rule.id if decision.rule else None, "reason": decision.reason,
     })
+    _log(uow, case.case_id, triaged, {**triaged.data, "state": "triaged", "previous_state": "registered"})
+    route(uow, case, decision, order_id)
 
 
-def list_work_orders(session, *, case_id=None, department=None, state=None, page=1, page_size=100) -> list[WorkOrder]:
-    query = select(WorkOrder)
-    if case_id:
-        query = query.where(WorkOrder.case_id == str(case_id))
-    if department:
-        query = query.where(WorkOrder.department_code == department)
-    if state:
-        query = query.where(WorkOrder.state == state)
-    return session.scalars(query.order_by(WorkOrder.created_at, WorkOrder.id)
-                           .limit(page_size).offset((page - 1) * page_size)).all()
+def on_case_withdrawn(uow: UnitOfWork, event: Event) -> None:
+    """The reporter withdrew: stop every open work order and close the case as withdrawn."""
+    case = uow.session.get(RoutedCase, event.data["case_id"])
+    if case is None or case.state in domain.TERMINAL:
+        return
+    reason = f"withdrawn ({event.data['requested_by']}): {event.data['reason']}"
+    for order in open_orders(uow.session, case.case_id):
+        order_event(uow, order, "work_order.cancelled", "cancel", reason)
+    finish(uow, case, "withdraw", outcome="withdrawn", reason=reason)
 
 
-HANDLERS = {"case.registered": on_case_registered}
+def on_case_supplemented(uow: UnitOfWork, event: Event) -> None:
+    """More information arrived: keep it in the case history so the handling department sees it."""
+    case = uow.session.get(RoutedCase, event.data["case_id"])
+    if case is None:
+        return
+    data = {**event.data, "state": case.state, "previous_state": case.state}
+    _log(uow, case.case_id, event, data)
+
+
+def finish(uow: UnitOfWork, case: RoutedCase, action: str, *, outcome: str, reason: str) -> None:
+    """Close the case (or record its withdrawal) with the figures reporting needs."""
+    case.outcome, case.closed_at = outcome, utcnow()
+    case.reply_check_at = case.evaluation_check_at = None
+    case_event(uow, case, "case.closed", action, reason, outcome=outcome, on_time=case.on_time,
+               reopen_count=case.reopen_count, registered_at=case.registered_at.isoformat())
+
+
+def open_orders(session, case_id: str) -> list[WorkOrder]:
+    return session.scalars(select(WorkOrder).where(WorkOrder.case_id == case_id,
+                                                   WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
+                           .order_by(WorkOrder.created_at, WorkOrder.id)).all()
+
+
+# ---- roster read copies (roster.v1) ---------------------------------------------------------------------------------
+
+def on_grid(uow: UnitOfWork, event: Event) -> None:
+    data = event.data
+    grid = uow.session.get(Grid, data["grid_id"]) or Grid(grid_id=data["grid_id"])
+    grid.code, grid.name, grid.level, grid.parent_id = data["code"], data["name"], data["level"], data["parent_id"]
+    uow.session.add(grid)
+
+
+def on_deputy(uow: UnitOfWork, event: Event) -> None:
+    data = event.data
+    deputy = uow.session.get(Deputy, data["deputy_id"]) or Deputy(deputy_id=data["deputy_id"])
+    deputy.name, deputy.level, deputy.status = data["name"], data["level"], data["status"]
+    uow.session.add(deputy)
+
+
+def on_assignment_published(uow: UnitOfWork, event: Event) -> None:
+    """One event per grid with the full deputy list: replace the grid's list."""
+    data = event.data
+    uow.session.execute(delete(GridDeputy).where(GridDeputy.grid_id == data["grid_id"]))
+    uow.session.add_all([GridDeputy(grid_id=data["grid_id"], deputy_id=d["deputy_id"], kind=d["kind"],
+                                    level=d["level"]) for d in data["deputies"]])
+
+
+def on_assignment_ended(uow: UnitOfWork, event: Event) -> None:
+    uow.session.execute(delete(GridDeputy).where(GridDeputy.grid_id == event.data["grid_id"],
+                                                 GridDeputy.deputy_id == event.data["deputy_id"]))
+
+
+HANDLERS = {
+    "case.registered": on_case_registered,
+    "case.withdrawn": on_case_withdrawn,
+    "case.supplemented": on_case_supplemented,
+    "grid.created": on_grid,
+    "grid.updated": on_grid,
+    "deputy.registered": on_deputy,
+    "deputy.updated": on_deputy,
+    "assignment.published": on_assignment_published,
+    "assignment.ended": on_assignment_ended,
+}

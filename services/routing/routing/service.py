@@ -1,11 +1,15 @@
 """How routing plugs into the shared infrastructure."""
 from pathlib import Path
 
-from wangge_common.runtime import ServiceSpec
+from wangge_common.runtime import Periodic, ServiceSpec
 
+from . import jobs
 from .handlers import HANDLERS
 from .models import INFRA, Base
 
 SPEC = ServiceSpec(name="routing", metadata=Base.metadata, tables=INFRA,
-                   migrations=str(Path(__file__).parent / "migrations"), consumes=("cases.v1",),
-                   handlers=HANDLERS, publishes=("cases.v1",))
+                   migrations=str(Path(__file__).parent / "migrations"), consumes=("cases.v1", "roster.v1"),
+                   handlers=HANDLERS, publishes=("cases.v1",),
+                   periodic=(Periodic("work-order-deadlines", 30, jobs.scan_work_orders),
+                             Periodic("reply-deadlines", 60, jobs.scan_replies),
+                             Periodic("evaluations", 60, jobs.scan_evaluations)))

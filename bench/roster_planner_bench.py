@@ -1,0 +1,119 @@
+"""Assignment planner timing: Shaoshan (the demo county, 414 deputies / 260 grids) and a synthetic Quanzhou-scale
+county (13,000 deputies / 10,000 grids, fixed seed). Prints seconds and whether every hard rule was met.
+
+Targets (issue 3): Shaoshan ≤ 0.2 s, Quanzhou ≤ 5 s, for the planner itself (`planner.propose`). The script also
+times the whole HTTP request on SQLite (reading the roster, planning, storing the draft, answering), for context.
+Run: .venv/bin/python bench/roster_planner_bench.py (figures on a shared machine are noisy: compare best values)
+"""
+from __future__ import annotations
+
+import random
+from collections import Counter
+import time
+import uuid
+
+from roster.planner import PlanDeputy, PlanGrid, Rules, propose
+from wangge_common.demo import build_demo_county
+
+
+def shaoshan() -> tuple[list[PlanGrid], list[PlanDeputy]]:
+    county = build_demo_county()
+    ids = {g["code"]: str(uuid.uuid5(uuid.NAMESPACE_URL, g["code"])) for g in county["grids"]}
+    grids = [PlanGrid(ids[g["code"]], g["code"], g["level"], ids.get(g["parent_code"]), g["difficulty"])
+             for g in county["grids"]]
+    deputies = [PlanDeputy(str(uuid.uuid4()), d["level"], d["kind"], ids.get(d["home_grid_code"]),
+                           ids.get(d["work_grid_code"]), d["constituency"], d["capability"])
+                for d in county["deputies"]]
+    return grids, deputies
+
+
+def quanzhou(seed: int = 13000) -> tuple[list[PlanGrid], list[PlanDeputy]]:
+    rng = random.Random(seed)
+    grids, leaves, villages = [], [], []
+    for t in range(160):
+        town = PlanGrid(f"t{t}", f"QZ-{t:03d}", 1, None, rng.randint(1, 5))
+        grids.append(town)
+        for v in range(9):
+            village = PlanGrid(f"t{t}v{v}", f"QZ-{t:03d}-{v:02d}", 2, town.id, rng.randint(1, 5))
+            grids.append(village)
+            villages.append(village)
+    while len(grids) < 10_000:
+        village = rng.choice(villages)
+        leaf = PlanGrid(f"{village.id}g{len(grids)}", f"{village.code}-{len(grids):05d}", 3, village.id,
+                        rng.choices((1, 2, 3, 4, 5), weights=(25, 37, 25, 9, 4))[0])
+        grids.append(leaf)
+        leaves.append(leaf)
+    levels = ["township"] * 9_400 + ["county"] * 2_700 + ["city"] * 650 + ["provincial"] * 220 + ["national"] * 30
+    deputies = []
+    for i, level in enumerate(levels):
+        home = rng.choice(leaves) if rng.random() < 0.85 else rng.choice(villages)
+        village_id = home.parent_id if home.level == 3 else home.id
+        work = rng.choice(leaves).id if rng.random() < 0.3 else None
+        kind = "party_delegate" if rng.random() < 0.05 else "npc_deputy"
+        deputies.append(PlanDeputy(f"d{i}", level, kind, home.id, work, f"{village_id}选区", rng.randint(1, 5)))
+    return grids, deputies
+
+
+def run(name: str, target: float, grids, deputies, rules: Rules) -> None:
+    propose(grids, deputies, rules)  # warm-up: imports and first allocations
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        proposal = propose(grids, deputies, rules)
+        times.append(time.perf_counter() - started)
+    rules_broken = sorted({v["rule"] for v in proposal.violations})
+    bases = Counter(basis for _, _, basis in proposal.entries)
+    print(f"{name}: {len(deputies)} deputies, {len(grids)} grids, {len(proposal.entries)} assignments; "
+          f"best {min(times):.3f} s, median {sorted(times)[1]:.3f} s (target ≤ {target} s); "
+          f"hard rules met: {'yes' if not proposal.violations else 'no: ' + ', '.join(rules_broken)} "
+          f"({len(proposal.violations)} violations); by basis: {dict(bases.most_common())}")
+
+
+def endpoint(name: str, grids, deputies, rules: Rules) -> None:
+    """The whole POST /v1/assignment-plans on SQLite: reading the roster, planning, storing the draft, answering."""
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy import insert
+
+    from roster.app import create_app
+    from roster.models import Deputy, Grid
+    from roster.service import SPEC
+    from wangge_common.testing import ServiceHarness
+
+    with tempfile.TemporaryDirectory() as tmp:
+        harness = ServiceHarness(SPEC, create_app, Path(tmp))
+        try:
+            ids = {g.id: str(uuid.uuid5(uuid.NAMESPACE_URL, g.id)) for g in grids}
+            with harness.runtime.db.sessions() as session, session.begin():
+                session.execute(insert(Grid), [
+                    {"id": ids[g.id], "code": g.code, "name": g.code, "level": g.level,
+                     "parent_id": ids.get(g.parent_id), "kind": "rural_village", "households": 250,
+                     "population": 800, "difficulty": g.difficulty, "workers": []} for g in grids])
+                session.execute(insert(Deputy), [
+                    {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, "d" + d.id)), "kind": d.kind, "name": "代表",
+                     "gender": "female", "level": d.level, "mobile_encrypted": "x", "mobile_masked": "138****0000",
+                     "phone_display": "masked_mobile", "constituency": d.constituency,
+                     "home_grid_id": ids.get(d.home_grid_id), "work_grid_id": ids.get(d.work_grid_id),
+                     "specialities": [], "capability": d.capability, "status": "serving"} for d in deputies])
+            harness.client.get("/v1/grids?page_size=1", headers=harness.headers())  # a running server is warm
+            times = []
+            for _ in range(2):
+                started = time.perf_counter()
+                response = harness.client.post("/v1/assignment-plans", json={"rules": rules.__dict__},
+                                               headers=harness.headers())
+                times.append(time.perf_counter() - started)
+                assert response.status_code == 201, response.json
+            print(f"{name}: POST /v1/assignment-plans end to end on SQLite (read roster, plan, store draft, answer "
+                  f"{len(response.data) // 1024} KiB): best of 2 {min(times):.3f} s, first {times[0]:.3f} s; "
+                  f"feasible: {response.json['feasible']}")
+        finally:
+            harness.close()
+
+
+if __name__ == "__main__":
+    rules = Rules(min_per_grid=1, max_per_grid=3, max_load=1, pair_party_delegates=True)
+    run("Shaoshan", 0.2, *shaoshan(), rules)
+    run("Quanzhou (synthetic, seed 13000)", 5.0, *quanzhou(), rules)
+    endpoint("Shaoshan", *shaoshan(), rules)
+    endpoint("Quanzhou (synthetic)", *quanzhou(), rules)

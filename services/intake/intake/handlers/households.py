@@ -1,0 +1,146 @@
+"""Household files (一户一档), the visit log and reception-day records."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+
+from wangge_common.crypto import FieldCipher, mask_name, mask_phone
+from wangge_common.errors import Invalid, NotFound
+from wangge_common.outbox import UnitOfWork
+
+from .. import domain
+from ..models import Case, Household, ReceptionSession, Visit, VisitHousehold
+from .cases import grid_is_known, utc_iso
+
+
+# --- households, visits, reception sessions ---------------------------------------------------------------
+def _require_grid(uow: UnitOfWork, grid_id: str | None, field: str = "grid_id") -> list[tuple[str, str]]:
+    if grid_id is not None and not grid_is_known(uow, grid_id):
+        return [(field, f"no grid {grid_id} is known to intake (grids arrive from the roster)")]
+    return []
+
+
+def create_household(uow: UnitOfWork, data: dict, cipher: FieldCipher) -> Household:
+    """Open a household file (一户一档)."""
+    grid_id = str(data["grid_id"])
+    problems = _require_grid(uow, grid_id)
+    if problems:
+        raise Invalid(problems)
+    contact, now = data.get("contact"), datetime.now(timezone.utc)
+    members = [{"relation": m["relation"], "special_groups": list(m["special_groups"])} for m in data["members"]]
+    groups = sorted({g for m in members for g in m["special_groups"]})
+    household = Household(
+        id=str(uuid.uuid4()), grid_id=grid_id, address=data["address"], address_key=domain.address_key(data["address"]),
+        members=members, special_groups=groups, notes=data.get("notes"), created_at=now, updated_at=now,
+        contact_name_enc=cipher.encrypt(contact.get("name")) if contact else None,
+        contact_phone_enc=cipher.encrypt(contact["phone"]) if contact else None,
+        contact_name_masked=mask_name(contact.get("name")) if contact else None,
+        contact_phone_masked=mask_phone(contact["phone"]) if contact else None,
+    )
+    uow.session.add(household)
+    return household
+
+
+def household_file(session, household_id: str) -> dict:
+    household = session.get(Household, household_id)
+    if household is None:
+        raise NotFound(f"no household file {household_id}")
+    cases = session.scalars(select(Case).where(Case.household_id == household_id).order_by(Case.received_at)).all()
+    visits = session.scalars(select(Visit).join(VisitHousehold, VisitHousehold.visit_id == Visit.id)
+                             .where(VisitHousehold.household_id == household_id).order_by(Visit.visited_on)).all()
+    return {"household": household, "cases": cases, "visits": visits}
+
+
+def find_households(session, query: dict) -> tuple[list[Household], int]:
+    conditions = []
+    if query.get("grid_id"):
+        conditions.append(Household.grid_id == str(query["grid_id"]))
+    if query.get("address"):
+        conditions.append(Household.address_key.contains(domain.address_key(query["address"]), autoescape=True))
+    total = session.scalar(select(func.count()).select_from(Household).where(*conditions))
+    page, size = query["page"], query["page_size"]
+    items = session.scalars(select(Household).where(*conditions).order_by(Household.address, Household.id)
+                            .offset((page - 1) * size).limit(size)).all()
+    return list(items), total
+
+
+def _unknown(session, model, ids: list[str], field: str) -> list[tuple[str, str]]:
+    if not ids:
+        return []
+    found = set(session.scalars(select(model.id).where(model.id.in_(ids))))
+    return [(field, f"no {model.__tablename__[:-1].replace('_', ' ')} {i}") for i in ids if i not in found]
+
+
+def record_visit(uow: UnitOfWork, data: dict) -> Visit:
+    """Log a deputy's visit (走访); emits visit.recorded for reporting's performance figures."""
+    household_ids = [str(h) for h in data["household_ids"]]
+    case_ids = [str(c) for c in data["case_ids"]]
+    grid_id = str(data["grid_id"])
+    problems = _require_grid(uow, grid_id) + _unknown(uow.session, Household, household_ids, "household_ids")
+    problems += _unknown(uow.session, Case, case_ids, "case_ids")
+    if problems:
+        raise Invalid(problems)
+    visit = Visit(id=str(uuid.uuid4()), deputy_id=str(data["deputy_id"]), grid_id=grid_id,
+                  visited_on=data["visited_on"], kind=data["kind"], household_ids=household_ids,
+                  residents_reached=data["residents_reached"], case_ids=case_ids, notes=data.get("notes"),
+                  created_at=datetime.now(timezone.utc))
+    uow.session.add(visit)
+    uow.session.add_all([VisitHousehold(visit_id=visit.id, household_id=h) for h in household_ids])
+    uow.emit("visit.recorded", visit.id, new_subject=True, data={
+        "visit_id": visit.id, "deputy_id": visit.deputy_id, "grid_id": grid_id,
+        "visited_on": visit.visited_on.isoformat(), "household_ids": household_ids,
+        "residents_reached": visit.residents_reached, "cases_registered": len(case_ids), "kind": visit.kind})
+    return visit
+
+
+def find_visits(session, query: dict) -> tuple[list[Visit], int]:
+    conditions = []
+    for name in ("deputy_id", "grid_id"):
+        if query.get(name):
+            conditions.append(getattr(Visit, name) == str(query[name]))
+    if query.get("visited_from"):
+        conditions.append(Visit.visited_on >= query["visited_from"])
+    if query.get("visited_to"):
+        conditions.append(Visit.visited_on <= query["visited_to"])
+    total = session.scalar(select(func.count()).select_from(Visit).where(*conditions))
+    page, size = query["page"], query["page_size"]
+    items = session.scalars(select(Visit).where(*conditions).order_by(Visit.visited_on.desc(), Visit.id)
+                            .offset((page - 1) * size).limit(size)).all()
+    return list(items), total
+
+
+def record_reception_session(uow: UnitOfWork, data: dict) -> ReceptionSession:
+    """Keep a reception day's record (接待活动记录); emits reception_session.recorded."""
+    grid_id = str(data["grid_id"]) if data.get("grid_id") else None
+    case_ids = [str(c) for c in data["case_ids"]]
+    deputies = [{"deputy_id": str(d["deputy_id"]), "kind": d["kind"]} for d in data["deputies"]]
+    problems = domain.reception_problems(data["started_at"], data["ended_at"], deputies)
+    problems += _require_grid(uow, grid_id) + _unknown(uow.session, Case, case_ids, "case_ids")
+    if problems:
+        raise Invalid(problems)
+    record = ReceptionSession(
+        id=str(uuid.uuid4()), reception_id=str(data["reception_id"]) if data.get("reception_id") else None,
+        grid_id=grid_id, station_id=str(data["station_id"]) if data.get("station_id") else None, deputies=deputies,
+        started_at=data["started_at"], ended_at=data["ended_at"], residents_received=data["residents_received"],
+        case_ids=case_ids, notes=data.get("notes"), created_at=datetime.now(timezone.utc))
+    uow.session.add(record)
+    uow.emit("reception_session.recorded", record.id, new_subject=True, data={
+        "session_id": record.id, "reception_id": record.reception_id, "grid_id": grid_id,
+        "station_id": record.station_id, "deputies": deputies, "started_at": utc_iso(record.started_at),
+        "ended_at": utc_iso(record.ended_at), "residents_received": record.residents_received, "case_ids": case_ids})
+    return record
+
+
+def find_reception_sessions(session, query: dict) -> tuple[list[ReceptionSession], int]:
+    conditions = []
+    for name in ("grid_id", "station_id"):
+        if query.get(name):
+            conditions.append(getattr(ReceptionSession, name) == str(query[name]))
+    total = session.scalar(select(func.count()).select_from(ReceptionSession).where(*conditions))
+    page, size = query["page"], query["page_size"]
+    items = session.scalars(select(ReceptionSession).where(*conditions)
+                            .order_by(ReceptionSession.started_at.desc(), ReceptionSession.id)
+                            .offset((page - 1) * size).limit(size)).all()
+    return list(items), total

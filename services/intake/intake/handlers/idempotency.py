@@ -1,0 +1,42 @@
+"""The first answer to a client's Idempotency-Key, and the database races an instance can lose."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy.exc import IntegrityError
+
+from wangge_common.errors import Invalid
+
+from ..models import IdempotencyRecord
+
+
+# --- idempotency ------------------------------------------------------------------------------------
+def replay_idempotent(session, client: str, key: str, fingerprint: str) -> tuple[int, dict] | None:
+    """The stored answer for this key, or None; a different body under the same key is refused."""
+    record = session.get(IdempotencyRecord, (client, key))
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise Invalid([("Idempotency-Key", "was already used with a different request body (or endpoint); use a "
+                                            "new key for a new request")],
+                      detail="Idempotency-Key reused with a different body")
+    return record.status_code, json.loads(record.response_body)
+
+
+def remember_idempotent(session, client: str, key: str, fingerprint: str, status: int, body) -> None:
+    session.add(IdempotencyRecord(client=client, key=key, request_hash=fingerprint, status_code=status,
+                                  response_body=json.dumps(body, ensure_ascii=False, default=str)))
+    session.flush()
+
+
+def is_idempotency_race(exc: IntegrityError) -> bool:
+    return "idempotency_keys" in str(exc.orig) or "idempotency_keys_pkey" in str(exc.orig)
+
+
+def is_tracking_code_clash(exc: IntegrityError) -> bool:
+    return "tracking_code" in str(exc.orig)
+
+
+def is_external_clash(exc: IntegrityError) -> bool:
+    """Two pushes of one external case raced; the loser is told it is already registered."""
+    return "uq_cases_external" in str(exc.orig) or "external_system" in str(exc.orig)

@@ -1,0 +1,123 @@
+"""Status for residents: the read model from cases.v1, the public rate-limited API and the Chinese page."""
+import pytest
+
+from wangge_common.browser import missing_glyphs
+from wangge_common.testing import browser_page, live_server
+
+from intake_testkit import ID_NUMBER, PHONE, case_body, lifecycle
+
+
+def register(svc, **changes):
+    response = svc.client.post("/v1/cases", json=case_body(**changes), headers=svc.headers())
+    assert response.status_code == 201
+    return response.json
+
+
+def steps(body):
+    return {s["step"]: s["reached_at"] for s in body["steps"]}
+
+
+def test_the_resident_sees_each_step_as_routing_reports_it(gsvc):
+    case = register(gsvc)
+    code = case["tracking_code"]
+    first = gsvc.client.get(f"/v1/track/{code}")
+    assert first.status_code == 200 and first.json["step"] == "received" and first.json["step_label"] == "已受理"
+    for event_type, at in (("case.assigned", "2026-11-21T01:00:00Z"), ("case.answered", "2026-11-22T01:00:00Z"),
+                           ("case.evaluated", "2026-11-23T01:00:00Z")):
+        assert gsvc.deliver(lifecycle(case["id"], event_type, time=at), "cases.v1") == "processed"
+    body = gsvc.client.get(f"/v1/track/{code.lower()}").json
+    assert body["step"] == "evaluated"
+    reached = steps(body)
+    assert reached["assigned"].startswith("2026-11-21") and reached["answered"].startswith("2026-11-22")
+    assert reached["evaluated"].startswith("2026-11-23") and reached["closed"] is None
+    text = gsvc.client.get(f"/v1/track/{code}").get_data(as_text=True)
+    for secret in (PHONE, ID_NUMBER, "王秀英", case["content"], case["id"]):
+        assert secret not in text
+
+
+def test_a_reopened_case_goes_back_to_assigned_and_redelivery_changes_nothing(gsvc):
+    case = register(gsvc)
+    answered = lifecycle(case["id"], "case.answered", time="2026-11-22T01:00:00Z")
+    gsvc.deliver(lifecycle(case["id"], "case.assigned", time="2026-11-21T01:00:00Z"), "cases.v1")
+    gsvc.deliver(answered, "cases.v1")
+    gsvc.deliver(lifecycle(case["id"], "case.reopened", time="2026-11-24T01:00:00Z"), "cases.v1")
+    assert gsvc.deliver(answered, "cases.v1") == "duplicate"
+    body = gsvc.client.get(f"/v1/track/{case['tracking_code']}").json
+    assert body["step"] == "assigned" and steps(body)["answered"] is None
+    assert steps(body)["assigned"].startswith("2026-11-24")
+    history = gsvc.client.get(f"/v1/cases/{case['id']}/history", headers=gsvc.headers("reader")).json
+    assert [h["state"] for h in history] == ["registered", "assigned", "answered", "reopened"]
+    assert history[-1]["actor"] == "user:routing-clerk"
+
+
+def test_a_late_event_does_not_move_the_state_back(gsvc):
+    case = register(gsvc)
+    gsvc.deliver(lifecycle(case["id"], "case.closed", time="2026-11-25T01:00:00Z"), "cases.v1")
+    gsvc.deliver(lifecycle(case["id"], "case.answered", time="2026-11-22T01:00:00Z"), "cases.v1")
+    assert gsvc.client.get(f"/v1/track/{case['tracking_code']}").json["step"] == "closed"
+
+
+def test_events_of_other_cases_and_of_intake_itself_are_ignored(gsvc):
+    assert gsvc.deliver(lifecycle("5a1e0000-0000-4000-8000-0000000000aa", "case.assigned"), "cases.v1") == "processed"
+    case = register(gsvc)
+    registered = gsvc.outbox()[-1]
+    assert gsvc.deliver(registered, "cases.v1") == "processed"
+    assert len(gsvc.client.get(f"/v1/cases/{case['id']}/history", headers=gsvc.headers("reader")).json) == 1
+
+
+def test_an_unknown_code_is_a_404_problem(gsvc):
+    response = gsvc.client.get("/v1/track/WGNOSUCH00")
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+
+
+def test_lookups_are_rate_limited_per_client_address(gsvc):
+    code = register(gsvc)["tracking_code"]
+    limit = gsvc.app.extensions["intake_track_limiter"].limit
+    answers = [gsvc.client.get(f"/v1/track/{code}", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code
+               for _ in range(limit + 1)]
+    assert answers[:limit] == [200] * limit and answers[-1] == 429
+    refused = gsvc.client.get(f"/v1/track/{code}", environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert refused.mimetype == "application/problem+json" and int(refused.headers["Retry-After"]) >= 1
+    assert gsvc.client.get(f"/v1/track/{code}", environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 200
+    page = gsvc.client.get(f"/track/{code}", environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert page.status_code == 429 and "查询过于频繁" in page.get_data(as_text=True)
+
+
+def test_the_limiter_forgets_hits_older_than_its_window():
+    from intake.limits import SlidingWindowLimiter
+
+    now = [0.0]
+    limiter = SlidingWindowLimiter(2, 60.0, clock=lambda: now[0])
+    assert limiter.hit("a") == 0 and limiter.hit("a") == 0 and limiter.hit("a") == 60
+    now[0] = 30.0
+    assert limiter.hit("a") == 30
+    now[0] = 60.5
+    assert limiter.hit("a") == 0
+
+
+def test_the_page_shows_the_steps_in_chinese_without_personal_data(gsvc):
+    case = register(gsvc)
+    gsvc.deliver(lifecycle(case["id"], "case.assigned"), "cases.v1")
+    page = gsvc.client.get(f"/track/{case['tracking_code']}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'lang="zh-CN"' in html and "已交办" in html and "求决" in html
+    for secret in (PHONE, "王秀英", case["content"]):
+        assert secret not in html
+    missing = gsvc.client.get("/track/WGNOSUCH00")
+    assert missing.status_code == 404 and "未找到" in missing.get_data(as_text=True)
+    assert gsvc.client.get("/track?code=abc").status_code == 302
+
+
+def test_the_tracking_page_renders_in_a_real_browser(gsvc):
+    case = register(gsvc)
+    gsvc.deliver(lifecycle(case["id"], "case.assigned"), "cases.v1")
+    with live_server(gsvc.app) as url, browser_page() as page:
+        page.goto(url + "/track")
+        page.fill("input[name=code]", case["tracking_code"])
+        page.click("button[type=submit]")
+        page.wait_for_selector("ol.steps")
+        assert page.title().startswith("办理进度")
+        assert page.inner_text("li.current").startswith("已交办") or "已交办" in page.inner_text("li.current")
+        assert missing_glyphs(page) == []
+        assert "http" not in (page.evaluate("Array.from(document.querySelectorAll('link,script,img'))"
+                                            ".map(e => e.src || e.href).join(' ')") or "")

@@ -1,0 +1,54 @@
+"""Notify's own settings, read from WANGGE_NOTIFY_* in the service's Settings.extra."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .domain import QuietHours
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    sms_url: str | None
+    sms_token: str | None
+    smtp_host: str | None
+    smtp_port: int
+    smtp_from: str
+    public_url: str  # where residents reach notify's pages (the rating link)
+    routing_url: str
+    quiet_hours: QuietHours | None
+    sms_daily_cap: int
+    max_attempts: int
+    retry_base_s: float
+    webhook_disable_after: int
+    http_timeout_s: float
+    lease_s: float  # how long a claimed batch is the sender's alone: keep above batch_size × http_timeout_s
+    batch_size: int
+
+    @classmethod
+    def from_settings(cls, settings) -> "NotifyConfig":
+        env = settings.extra
+
+        def number(name, default, kind=int):
+            raw = env.get(f"WANGGE_NOTIFY_{name}")
+            try:
+                return kind(raw) if raw not in (None, "") else default
+            except ValueError as exc:
+                raise ValueError(f"WANGGE_NOTIFY_{name} must be a number, got {raw!r}") from exc
+
+        return cls(
+            sms_url=env.get("WANGGE_NOTIFY_SMS_URL") or None,
+            sms_token=env.get("WANGGE_NOTIFY_SMS_TOKEN") or None,
+            smtp_host=env.get("WANGGE_NOTIFY_SMTP_HOST") or None,
+            smtp_port=number("SMTP_PORT", 25),
+            smtp_from=env.get("WANGGE_NOTIFY_SMTP_FROM", "wangge-notify@localhost"),
+            public_url=(env.get("WANGGE_NOTIFY_PUBLIC_URL") or settings.service_urls.get("notify", "")).rstrip("/"),
+            routing_url=settings.service_urls.get("routing", "").rstrip("/"),
+            quiet_hours=QuietHours.parse(env.get("WANGGE_NOTIFY_QUIET_HOURS", "21:00-08:00")),
+            sms_daily_cap=number("SMS_DAILY_CAP", 5),
+            max_attempts=number("MAX_ATTEMPTS", 6),
+            retry_base_s=number("RETRY_BASE_S", 30.0, float),
+            webhook_disable_after=number("WEBHOOK_DISABLE_AFTER", 10),
+            http_timeout_s=number("HTTP_TIMEOUT_S", 5.0, float),
+            lease_s=number("LEASE_S", 120.0, float),
+            batch_size=number("BATCH_SIZE", 20),
+        )

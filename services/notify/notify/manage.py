@@ -1,0 +1,185 @@
+"""Notify's commands and queries behind the API: deliveries, templates, recipients, webhooks, the public board."""
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from wangge_common.crypto import FieldCipher
+from wangge_common.db import utcnow
+from wangge_common.errors import Invalid, NotFound
+
+from . import domain
+from .handlers import current_template
+from .models import BoardResult, Delivery, Grid, Reception, Recipient, Template, WebhookSubscription
+
+BOARD_NOTICE_DAYS = 3  # reception schedules are posted at least three days ahead (003)
+
+
+def _page(session, query, order, page: int, page_size: int) -> dict:
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    items = session.scalars(query.order_by(*order).limit(page_size).offset((page - 1) * page_size)).all()
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+# --- deliveries ---------------------------------------------------------------------------------------------------
+def list_notifications(session, *, recipient=None, case_id=None, page=1, page_size=100) -> list[Delivery]:
+    """The in-app inbox (站内信): inbox deliveries, oldest first."""
+    query = select(Delivery).where(Delivery.channel == "inbox")
+    if recipient:
+        query = query.where(Delivery.recipient_ref == recipient)
+    if case_id:
+        query = query.where(Delivery.case_id == str(case_id))
+    return session.scalars(query.order_by(Delivery.created_at, Delivery.id)
+                           .limit(page_size).offset((page - 1) * page_size)).all()
+
+
+def list_deliveries(session, *, page=1, page_size=100, **filters) -> dict:
+    query = select(Delivery)
+    columns = {"state": Delivery.state, "channel": Delivery.channel, "audience": Delivery.audience,
+               "recipient": Delivery.recipient_ref, "case_id": Delivery.case_id,
+               "cause_event_id": Delivery.cause_event_id, "event_type": Delivery.event_type}
+    for name, value in filters.items():
+        if value is not None:
+            query = query.where(columns[name] == str(value))
+    return _page(session, query, (Delivery.created_at.desc(), Delivery.id), page, page_size)
+
+
+def get_delivery(session, delivery_id: str) -> Delivery:
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise NotFound(f"no delivery {delivery_id}")
+    return delivery
+
+
+# --- templates ----------------------------------------------------------------------------------------------------
+def describe_template(session, key: str) -> dict:
+    if key not in domain.DEFAULTS:
+        raise NotFound(f"no template {key!r}; known: {', '.join(sorted(domain.DEFAULTS))}")
+    body, version = current_template(session, key)
+    default = domain.DEFAULTS[key]
+    saved = session.scalars(select(Template).where(Template.key == key).order_by(Template.version)).all()
+    builtin = {"version": 0, "body": default.body, "reason": "built-in", "created_by": "notify", "created_at": None}
+    return {"key": key, "title": default.title, "variables": default.variables, "version": version, "body": body,
+            "versions": [builtin] + list(saved)}
+
+
+def list_templates(session) -> list[dict]:
+    return [describe_template(session, key) for key in sorted(domain.DEFAULTS)]
+
+
+def save_template(session, key: str, *, body: str, reason: str | None, actor: str) -> dict:
+    """A new version of a template, checked by rendering it against the event's variables first."""
+    if key not in domain.DEFAULTS:
+        raise NotFound(f"no template {key!r}; known: {', '.join(sorted(domain.DEFAULTS))}")
+    try:
+        domain.check_template(key, body)
+    except domain.TemplateError as exc:
+        raise Invalid([("body", str(exc))]) from exc
+    latest = session.scalar(select(func.max(Template.version)).where(Template.key == key)) or 0
+    session.add(Template(key=key, version=latest + 1, body=body, reason=reason, created_by=actor))
+    session.flush()
+    return describe_template(session, key)
+
+
+# --- recipients ---------------------------------------------------------------------------------------------------
+def add_recipient(session, data: dict) -> Recipient:
+    if data["audience"] == "department" and not data.get("department_code"):
+        raise Invalid([("department_code", "required for a department's mailbox")])
+    if data["audience"] == "congress_staff" and data.get("department_code"):
+        raise Invalid([("department_code", "only a department's mailbox has one")])
+    recipient = Recipient(id=str(uuid.uuid4()), active=True, **data)
+    session.add(recipient)
+    session.flush()
+    return recipient
+
+
+def list_recipients(session, *, page=1, page_size=100, audience=None, department_code=None) -> dict:
+    query = select(Recipient)
+    if audience:
+        query = query.where(Recipient.audience == audience)
+    if department_code:
+        query = query.where(Recipient.department_code == department_code)
+    return _page(session, query, (Recipient.audience, Recipient.name, Recipient.id), page, page_size)
+
+
+def change_recipient(session, recipient_id: str, changes: dict) -> Recipient:
+    recipient = session.get(Recipient, recipient_id)
+    if recipient is None:
+        raise NotFound(f"no recipient {recipient_id}")
+    for name, value in changes.items():
+        setattr(recipient, name, value)
+    return recipient
+
+
+# --- webhooks -----------------------------------------------------------------------------------------------------
+def add_webhook(session, pii_key: str, data: dict) -> dict:
+    secret = data.pop("secret", None) or secrets.token_urlsafe(32)
+    subscription = WebhookSubscription(id=str(uuid.uuid4()), secret_encrypted=FieldCipher(pii_key).encrypt(secret),
+                                       status="active", consecutive_failures=0, created_at=utcnow(), **data)
+    session.add(subscription)
+    session.flush()
+    return {**webhook_view(subscription), "secret": secret}
+
+
+def webhook_view(subscription: WebhookSubscription) -> dict:
+    return {c: getattr(subscription, c) for c in ("id", "name", "url", "event_types", "status", "consecutive_failures",
+                                                  "disabled_reason", "disabled_at", "created_at")}
+
+
+def list_webhooks(session) -> list[dict]:
+    return [webhook_view(s) for s in session.scalars(
+        select(WebhookSubscription).order_by(WebhookSubscription.created_at, WebhookSubscription.id))]
+
+
+def get_webhook(session, webhook_id: str) -> WebhookSubscription:
+    subscription = session.get(WebhookSubscription, webhook_id)
+    if subscription is None:
+        raise NotFound(f"no webhook subscription {webhook_id}")
+    return subscription
+
+
+def change_webhook(session, webhook_id: str, changes: dict) -> dict:
+    subscription = get_webhook(session, webhook_id)
+    status = changes.pop("status", None)
+    for name, value in changes.items():
+        setattr(subscription, name, value)
+    if status == "active" and subscription.status != "active":
+        subscription.status, subscription.consecutive_failures = "active", 0
+        subscription.disabled_reason = subscription.disabled_at = None
+    elif status == "disabled" and subscription.status != "disabled":
+        subscription.status, subscription.disabled_at, subscription.disabled_reason = (
+            "disabled", utcnow(), "disabled by an operator")
+    return webhook_view(subscription)
+
+
+# --- the public board ---------------------------------------------------------------------------------------------
+def _reception_view(reception: Reception) -> dict:
+    return {"id": reception.id, "grid_id": reception.grid_id, "station_id": reception.station_id,
+            "place": reception.place, "starts_at": reception.starts_at, "ends_at": reception.ends_at,
+            "status": reception.status, "reason": reception.reason, "deputy_count": len(reception.deputy_ids or []),
+            "short_notice": reception.starts_at - reception.published_at < timedelta(days=BOARD_NOTICE_DAYS)}
+
+
+def board(session, *, scope: str, board_id: str, now: datetime | None = None, results: int = 20) -> dict:
+    """Upcoming reception days and recent publicised results of one grid (网格) or liaison station (联络站)."""
+    now = now or utcnow()
+    column = Reception.grid_id if scope == "grid" else Reception.station_id
+    receptions = session.scalars(select(Reception).where(column == board_id, Reception.ends_at >= now)
+                                 .order_by(Reception.starts_at, Reception.id)).all()
+    grid = session.get(Grid, board_id) if scope == "grid" else None
+    if scope == "grid":
+        found = session.scalars(select(BoardResult).where(BoardResult.grid_id == board_id)
+                                .order_by(BoardResult.closed_at.desc()).limit(results)).all()
+        name = grid.name if grid else None
+    else:
+        grid_ids = {r.grid_id for r in receptions if r.grid_id}
+        found = session.scalars(select(BoardResult).where(BoardResult.grid_id.in_(grid_ids))
+                                .order_by(BoardResult.closed_at.desc()).limit(results)).all() if grid_ids else []
+        name = receptions[0].place if receptions else None
+    if grid is None and not receptions and not found:
+        raise NotFound(f"nothing is published for {scope} {board_id}")
+    return {"scope": scope, "id": board_id, "name": name or ("网格" if scope == "grid" else "代表联络站"),
+            "receptions": [_reception_view(r) for r in receptions], "results": found, "generated_at": now}

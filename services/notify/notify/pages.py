@@ -1,0 +1,122 @@
+"""Public Chinese pages: the printable board (公示栏) with its RSS feed, and the resident's rating page (评价)."""
+from __future__ import annotations
+
+import re
+from email.utils import format_datetime
+
+import requests
+from flask import Blueprint, Response, render_template, request
+
+from wangge_common.auth import public
+from wangge_common.errors import NotFound
+from wangge_common.http import runtime
+
+from . import domain, manage
+from .config import NotifyConfig
+
+pages = Blueprint("pages", __name__, template_folder="templates")
+
+STATUSES = {"scheduled": "如期举行", "changed": "时间地点有调整", "cancelled": "已取消"}
+CATEGORIES = {"request": "求决", "enquiry": "咨询", "complaint": "投诉", "suggestion": "建议"}
+OUTCOMES = {**domain.RATINGS, "not_rated": "未评价", "withdrawn": "已撤回"}
+TOKEN = re.compile(r"^[A-Za-z0-9_\-\.]{8,300}$")
+
+
+def _hm(moment):
+    return f"{moment.astimezone(domain.CHINA):%H:%M}"
+
+
+def _board(scope: str, board_id: str):
+    with runtime().db.sessions() as session:
+        try:
+            return manage.board(session, scope=scope, board_id=board_id)
+        except NotFound:
+            return None
+
+
+def _render_board(scope: str, board_id: str, rss: bool):
+    found = _board(scope, board_id)
+    if found is None:
+        return render_template("notice.html", heading="公示栏", message="未找到该公示栏，请核对网址。"), 404
+    plural = "grids" if scope == "grid" else "stations"
+    context = dict(board=found, local=domain.local_time, hm=_hm, statuses=STATUSES, categories=CATEGORIES,
+                   outcomes=OUTCOMES, rfc822=format_datetime,
+                   page_url=request.host_url.rstrip("/") + f"/board/{plural}/{board_id}",
+                   rss_url=f"/board/{plural}/{board_id}.rss", json_url=f"/v1/board/{plural}/{board_id}")
+    if rss:
+        return Response(render_template("board.rss.xml", **context), mimetype="application/rss+xml")
+    return render_template("board.html", **context)
+
+
+@pages.get("/board/grids/<grid_id>")
+@public
+def grid_board(grid_id):
+    """A grid's board as a printable page."""
+    return _render_board("grid", grid_id.removesuffix(".rss"), rss=grid_id.endswith(".rss"))
+
+
+@pages.get("/board/stations/<station_id>")
+@public
+def station_board(station_id):
+    """A liaison station's board as a printable page."""
+    return _render_board("station", station_id.removesuffix(".rss"), rss=station_id.endswith(".rss"))
+
+
+# --- rating -------------------------------------------------------------------------------------------------------
+def _routing(method: str, token: str, **kwargs) -> requests.Response | None:
+    config = NotifyConfig.from_settings(runtime().settings)
+    try:
+        return requests.request(method, f"{config.routing_url}/v1/evaluations/{token}",
+                                timeout=config.http_timeout_s, **kwargs)
+    except requests.RequestException:
+        return None
+
+
+GONE = {404: "该评价链接无效，请核对短信中的链接。", 409: "该事项已经评价过，感谢您的参与。",
+        410: "该评价链接已过期或已使用。如需评价，请联系您所在网格的人大代表。"}
+
+
+def _page(status: int, **context):
+    return render_template("rate.html", ratings=domain.RATINGS, **context), status
+
+
+@pages.get("/rate/<token>")
+@public
+def rate(token):
+    """The page the 'please rate' message links to: 满意 / 基本满意 / 不满意 and a comment."""
+    if not TOKEN.match(token):
+        return _page(404, message=GONE[404], failed=True)
+    answer = _routing("GET", token)
+    if answer is None or answer.status_code >= 500:
+        return _page(503, message="系统繁忙，请稍后再打开此链接。", failed=True)
+    if answer.status_code in GONE:
+        return _page(answer.status_code, message=GONE[answer.status_code], failed=True)
+    evaluation = answer.json() if answer.status_code == 200 else {}
+    if evaluation.get("open") is False:
+        return _page(410, evaluation=evaluation, message=GONE[410], failed=True)
+    return _page(200, evaluation=evaluation, show_form=True)
+
+
+@pages.post("/rate/<token>")
+@public
+def submit_rating(token):
+    """Forwards the resident's choice to routing, server to server; the token is the credential."""
+    if not TOKEN.match(token):
+        return _page(404, message=GONE[404], failed=True)
+    rating, comment = request.form.get("rating", ""), request.form.get("comment", "").strip()
+    if rating not in domain.RATINGS:
+        return _page(422, show_form=True, comment=comment, message="请选择“满意”、“基本满意”或“不满意”。", failed=True)
+    if len(comment) > 500:
+        return _page(422, show_form=True, chosen=rating, comment=comment, message="意见建议请控制在500字以内。",
+                     failed=True)
+    body = {"rating": rating} | ({"comment": comment} if comment else {})
+    answer = _routing("POST", token, json=body)
+    if answer is None or answer.status_code >= 500:
+        return _page(503, show_form=True, chosen=rating, comment=comment,
+                     message="提交未成功，请稍后再试。您的选择已保留在页面上。", failed=True)
+    if answer.status_code in GONE:
+        return _page(answer.status_code, message=GONE[answer.status_code], failed=True)
+    if answer.status_code >= 400:
+        return _page(422, show_form=True, chosen=rating, comment=comment, message="提交内容有误，请检查后重试。",
+                     failed=True)
+    return _page(200, message=f"评价已提交：{domain.RATINGS[rating]}。感谢您的评价！件件有答复，事事有回音。")

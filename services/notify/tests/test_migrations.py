@@ -1,0 +1,39 @@
+"""The deliveries migration keeps every inbox message written before it, and the models match the migrations."""
+import uuid
+
+from alembic import command
+from sqlalchemy import create_engine, text
+
+from wangge_common import migrations
+from wangge_common.settings import Settings
+from wangge_common.testing import create_test_database
+from notify.service import SPEC
+
+INITIAL = "3690aee0fb34"
+
+
+def test_inbox_messages_survive_the_move_to_deliveries_and_back(tmp_path):
+    url, drop = create_test_database("notify", tmp_path)
+    settings = Settings.from_env("notify", {"WANGGE_VAR_DIR": str(tmp_path), "WANGGE_NOTIFY_DATABASE_URL": url})
+    engine = create_engine(url)
+    try:
+        migrations.upgrade(SPEC, settings, INITIAL)
+        note_id = str(uuid.uuid4())
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO notifications (id, cause_event_id, case_id, recipient_ref, audience, channel, template,"
+                " body, state) VALUES (:id, :cause, NULL, 'rp_abc', 'reporter', 'inbox', 'case.triaged.manual/reporter',"
+                " '正在由工作人员梳理分办', 'sent')"), {"id": note_id, "cause": str(uuid.uuid4())})
+        migrations.upgrade(SPEC, settings)
+        command.check(migrations.alembic_config(SPEC, settings))  # raises when the models drift from migrations
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT event_type, state, attempts, body FROM deliveries WHERE id = :id"),
+                               {"id": note_id}).one()
+        assert tuple(row) == ("case.triaged", "sent", 1, "正在由工作人员梳理分办")
+        command.downgrade(migrations.alembic_config(SPEC, settings), INITIAL)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT body FROM notifications WHERE id = :id"),
+                                {"id": note_id}).scalar_one() == "正在由工作人员梳理分办"
+    finally:
+        engine.dispose()
+        drop()

@@ -1,0 +1,247 @@
+"""The audit log (审计日志): append with hash chain and Merkle nodes, verify, proofs, signed checkpoints."""
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime, timezone
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import and_, func, or_, select
+
+from wangge_common.errors import Invalid, NotFound
+
+from . import domain, merkle
+from .models import AuditEntry, ChainHead, Checkpoint, MerkleNode
+
+SIGNING_KEY_ENV = "WANGGE_REPORTING_SIGNING_KEY"
+
+
+class SigningKeyMissing(RuntimeError):
+    """Checkpoints cannot be signed: no key configured."""
+
+
+# --- append ----------------------------------------------------------------------------------------------------
+def append(session, *, event_id, topic, partition, offset, event_type, source, subject, event_time,
+           payload) -> AuditEntry:
+    """Append one entry: chain it to the head and store the Merkle nodes it completes; the head row lock
+    serialises concurrent appenders so sequence, chain and tree stay one line."""
+    head = session.scalars(select(ChainHead).where(ChainHead.id == 1).with_for_update()).one_or_none()
+    if head is None:
+        head = ChainHead(id=1, seq=0, hash=domain.GENESIS)
+        session.add(head)
+    seq = head.seq + 1
+    fields = dict(seq=seq, topic=topic, partition=partition, offset=offset, event_id=event_id, payload=payload)
+    entry = AuditEntry(event_type=event_type, source=source, subject=subject, event_time=event_time,
+                       prev_hash=head.hash, hash=domain.entry_hash(head.hash, **fields), **fields)
+    session.add(entry)
+    leaf = merkle.leaf_hash(domain.entry_bytes(**fields))
+
+    def lookup(level, idx):
+        return bytes.fromhex(session.get(MerkleNode, (level, idx)).hash)
+
+    for level, idx, value in merkle.new_nodes(seq - 1, leaf, lookup):
+        session.add(MerkleNode(level=level, idx=idx, hash=value.hex()))
+    head.seq, head.hash = seq, entry.hash
+    session.flush()
+    return entry
+
+
+# --- read side -----------------------------------------------------------------------------------------------------
+def tree_size(session) -> int:
+    head = session.get(ChainHead, 1)
+    return head.seq if head else 0
+
+
+def stored_tree(session, plan) -> merkle.Tree:
+    """A tree over the stored nodes `plan(tree)` needs, fetched in one query: a dry run of `plan` records which
+    complete subtrees it reads, then those rows are loaded together (a proof over 1 M entries reads ~40)."""
+    wanted: set[tuple[int, int]] = set()
+
+    def record(level, idx):
+        wanted.add((level, idx))
+        return b""
+
+    plan(merkle.Tree(record))
+    found = {}
+    keys = sorted(wanted)
+    for start in range(0, len(keys), 200):
+        part = keys[start:start + 200]
+        rows = session.execute(select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(
+            or_(*(and_(MerkleNode.level == level, MerkleNode.idx == idx) for level, idx in part))))
+        found.update({(level, idx): bytes.fromhex(value) for level, idx, value in rows})
+
+    def lookup(level, idx):
+        if (level, idx) not in found:
+            raise LookupError(f"Merkle node ({level}, {idx}) is missing")
+        return found[(level, idx)]
+
+    return merkle.Tree(lookup)
+
+
+def _size_arg(session, size: int | None, field: str) -> int:
+    current = tree_size(session)
+    if size is None:
+        return current
+    if not 0 < size <= current:
+        raise Invalid([(field, f"must be between 1 and the log's size {current}")])
+    return size
+
+
+def inclusion_proof(session, *, event_id: str | None = None, seq: int | None = None, tree_size_: int | None = None) -> dict:
+    """Proof that an entry is in the tree of a given size (default: now), with what an auditor needs to check it."""
+    query = select(AuditEntry)
+    entry = session.scalars(query.where(AuditEntry.event_id == event_id) if event_id
+                            else query.where(AuditEntry.seq == seq)).one_or_none()
+    if entry is None:
+        raise NotFound(f"no audit entry for {'event ' + event_id if event_id else 'position ' + str(seq)}")
+    size = _size_arg(session, tree_size_, "tree_size")
+    if entry.seq > size:
+        raise Invalid([("tree_size", f"entry {entry.seq} is not in a tree of {size} entries")])
+    tree = stored_tree(session, lambda t: (t.root(size), t.inclusion_proof(entry.seq - 1, size)))
+    canonical = domain.entry_bytes(seq=entry.seq, topic=entry.topic, partition=entry.partition, offset=entry.offset,
+                                   event_id=entry.event_id, payload=entry.payload)
+    return {"seq": entry.seq, "leaf_index": entry.seq - 1, "tree_size": size, "event_id": entry.event_id,
+            "entry": base64.b64encode(canonical).decode(),
+            "leaf_hash": merkle.leaf_hash(canonical).hex(), "root_hash": tree.root(size).hex(),
+            "audit_path": [h.hex() for h in tree.inclusion_proof(entry.seq - 1, size)]}
+
+
+def consistency_proof(session, *, first: int, second: int | None) -> dict:
+    """Proof that the tree at `second` entries extends the tree at `first` entries (RFC 9162 section 2.1.4)."""
+    second = _size_arg(session, second, "second")
+    if not 0 < first <= second:
+        raise Invalid([("first", f"must be between 1 and second ({second})")])
+    tree = stored_tree(session, lambda t: (t.root(first), t.root(second), t.consistency_proof(first, second)))
+    return {"first": first, "second": second, "first_root": tree.root(first).hex(),
+            "second_root": tree.root(second).hex(),
+            "proof": [h.hex() for h in tree.consistency_proof(first, second)]}
+
+
+# --- verify ----------------------------------------------------------------------------------------------------------
+def verify(session) -> dict:
+    """Recompute the chain, the Merkle tree and every checkpoint: valid, or the first bad position and why."""
+    tree = merkle.MemoryTree()
+    columns = [AuditEntry.seq, AuditEntry.topic, AuditEntry.partition, AuditEntry.offset, AuditEntry.event_id,
+               AuditEntry.payload, AuditEntry.prev_hash, AuditEntry.hash]
+    entries = session.execute(select(*columns).order_by(AuditEntry.seq).execution_options(yield_per=5000))
+    try:
+        broken = domain.first_broken(entries, lambda e, canonical: tree.append(merkle.leaf_hash(canonical)))
+    finally:
+        entries.close()  # the walk may stop early; release the server-side cursor
+    size = session.scalar(select(func.count()).select_from(AuditEntry))
+    if broken is None:
+        broken = _check_nodes(session, tree) or _check_head(session, tree) or _check_checkpoints(session, tree)
+    return {"valid": broken is None, "entries": size, "first_bad": broken,
+            "root_hash": tree.root(tree.size).hex() if broken is None else None}
+
+
+def _check_nodes(session, tree: merkle.MemoryTree) -> dict | None:
+    """Every stored complete subtree must equal the recomputed one; report the first leaf it covers."""
+    bad = None
+    stored = session.execute(select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash)
+                             .execution_options(yield_per=20000))
+    seen = 0
+    for level, idx, value in stored:
+        seen += 1
+        ok = level < len(tree.levels) and idx < len(tree.levels[level]) and tree.levels[level][idx].hex() == value
+        if not ok:
+            position = idx * (1 << level) + 1
+            if bad is None or position < bad["seq"]:
+                bad = {"seq": position, "reason": f"stored Merkle node (level {level}, index {idx}) does not match "
+                                                  "the entries it covers"}
+    expected = sum(len(level) for level in tree.levels)
+    if bad is None and seen != expected:
+        bad = {"seq": None, "reason": f"{expected - seen} stored Merkle nodes are missing"}
+    return bad
+
+
+def _check_head(session, tree: merkle.MemoryTree) -> dict | None:
+    head = session.get(ChainHead, 1)
+    if (head.seq if head else 0) != tree.size:
+        return {"seq": tree.size + 1, "reason": f"the chain head says {head.seq} entries, the log holds {tree.size}"}
+    return None
+
+
+def _check_checkpoints(session, tree: merkle.MemoryTree) -> dict | None:
+    for cp in session.scalars(select(Checkpoint).order_by(Checkpoint.tree_size)):
+        problem = checkpoint_problem(_cp_dict(cp))
+        if problem is None and cp.tree_size > tree.size:
+            problem = f"the log is shorter ({tree.size}) than this checkpoint"
+        if problem is None and tree.root(cp.tree_size).hex() != cp.root_hash:
+            problem = "the log's root at this size differs from the signed root"
+        if problem:
+            return {"seq": min(cp.tree_size, tree.size + 1), "reason": f"checkpoint at size {cp.tree_size}: {problem}"}
+    return None
+
+
+# --- signed checkpoints ----------------------------------------------------------------------------------------------
+def load_signing_key(raw: str | None) -> Ed25519PrivateKey:
+    """The Ed25519 key from WANGGE_REPORTING_SIGNING_KEY: 32 bytes, hex or base64, or a PEM private key."""
+    if not raw:
+        raise SigningKeyMissing(f"{SIGNING_KEY_ENV} is not set; create one with "
+                                "python -c 'import os; print(os.urandom(32).hex())'")
+    raw = raw.strip()
+    if raw.startswith("-----BEGIN"):
+        return serialization.load_pem_private_key(raw.encode(), password=None)
+    try:
+        seed = bytes.fromhex(raw)
+    except ValueError:
+        try:
+            seed = base64.b64decode(raw, validate=True)
+        except binascii.Error as exc:
+            raise SigningKeyMissing(f"{SIGNING_KEY_ENV} is neither hex, base64 nor PEM") from exc
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def public_key_hex(key: Ed25519PrivateKey) -> str:
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+
+
+def new_signing_key() -> str:
+    return Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                                      serialization.NoEncryption()).hex()
+
+
+def _cp_dict(cp: Checkpoint) -> dict:
+    return {"tree_size": cp.tree_size, "root_hash": cp.root_hash, "signed_at": cp.signed_at,
+            "public_key": cp.public_key, "signature": cp.signature}
+
+
+def checkpoint_problem(cp: dict, trusted_key: str | None = None) -> str | None:
+    """Why a checkpoint's signature does not hold (or its key is not the trusted one), else None."""
+    if trusted_key and cp["public_key"] != trusted_key:
+        return "signed by a key other than the trusted one"
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(cp["public_key"])).verify(
+            bytes.fromhex(cp["signature"]), domain.checkpoint_message(cp["tree_size"], cp["root_hash"], cp["signed_at"]))
+    except (InvalidSignature, ValueError):
+        return "the signature does not verify"
+    return None
+
+
+def sign_checkpoint(session, key: Ed25519PrivateKey, now: datetime | None = None) -> Checkpoint | None:
+    """Sign the tree as it stands, unless it has not grown since the last checkpoint."""
+    size = tree_size(session)
+    last = session.scalar(select(func.max(Checkpoint.tree_size)))
+    if size == 0 or (last or 0) >= size:
+        return None
+    root = stored_tree(session, lambda t: t.root(size)).root(size).hex()
+    signed_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    cp = Checkpoint(tree_size=size, root_hash=root, signed_at=signed_at, public_key=public_key_hex(key),
+                    signature=key.sign(domain.checkpoint_message(size, root, signed_at)).hex())
+    session.add(cp)
+    session.flush()
+    return cp
+
+
+def checkpoint_job(runtime, now) -> int:
+    """Periodic job: sign a checkpoint when the log has grown."""
+    key = load_signing_key(runtime.settings.extra.get(SIGNING_KEY_ENV))
+    with runtime.db.transaction() as session:
+        return 1 if sign_checkpoint(session, key, now) else 0
+
+
+def checkpoints(session) -> list[dict]:
+    return [_cp_dict(cp) for cp in session.scalars(select(Checkpoint).order_by(Checkpoint.tree_size))]

@@ -1,0 +1,155 @@
+"""KPI queries over the projections (never over the log): slices from the KPI cells, targets, and the cases
+that miss them from the case projection."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import and_, case, literal, not_, or_, select
+from sqlalchemy.orm import aliased
+
+from wangge_common.errors import Invalid
+
+from . import domain
+from .models import CaseFact, DeputyFact, GridFact, KpiCell
+
+CHANNELS = {"hotline": "热线", "station": "联络站", "online": "网上联络站", "visit": "走访", "meeting": "会议",
+            "integration": "综治中心"}
+CATEGORIES = {"request": "诉求", "enquiry": "咨询", "complaint": "投诉", "suggestion": "建议"}
+
+
+PARENT = aliased(GridFact)
+# The township (乡镇) a case's grid belongs to, read through the tree at query time so the answer does not depend
+# on whether a grid's parent arrived before it: level 1 is a township, level 2 hangs under one, level 3 under a
+# level-2 grid.
+TOWNSHIP = case((GridFact.level <= 1, GridFact.grid_id), (GridFact.level == 2, GridFact.parent_id),
+                else_=PARENT.parent_id)
+
+
+def _joined(query):
+    return query.outerjoin(GridFact, GridFact.grid_id == CaseFact.grid_id) \
+        .outerjoin(PARENT, PARENT.grid_id == GridFact.parent_id)
+
+
+def _dimension_column(dimension: str):
+    return {
+        "all": literal("all"), "grid": CaseFact.grid_id, "township": TOWNSHIP,
+        "department": CaseFact.department, "deputy": CaseFact.deputy_id, "channel": CaseFact.channel,
+        "category": CaseFact.category, "period": CaseFact.period,
+    }[dimension]
+
+
+def _filters(period: str | None) -> list:
+    where = [not_(CaseFact.withdrawn)]
+    if period:
+        where.append(CaseFact.period.startswith(period, autoescape=True))
+    return where
+
+
+def _township_of(session) -> dict:
+    """grid id -> township id, through the grid tree (level 1 is a township)."""
+    grids = {g.grid_id: (g.level, g.parent_id) for g in session.execute(
+        select(GridFact.grid_id, GridFact.level, GridFact.parent_id))}
+    found = {}
+    for grid_id, (level, parent) in grids.items():
+        if level <= 1 or parent is None:
+            found[grid_id] = grid_id
+        elif level == 2 or parent not in grids:
+            found[grid_id] = parent
+        else:
+            found[grid_id] = grids[parent][1] or parent
+    return found
+
+
+def _cells(session, dimension: str, period: str | None) -> dict:
+    """key -> (counters, p90 handling hours) of one dimension's slices, read from the KPI cells."""
+    source = "grid" if dimension == "township" else dimension
+    township = _township_of(session) if dimension == "township" else None
+    # Only township slices merge histograms; every other slice reads the p90 its cell keeps.
+    detail = KpiCell.handling_hours if township is not None else KpiCell.p90_hours
+    rows = session.execute(select(KpiCell.key, detail, *(getattr(KpiCell, n) for n in domain.COUNTERS))
+                           .where(KpiCell.dimension == source, KpiCell.period == (period or "")))
+    merged: dict = {}
+    for cell in rows:
+        counts = dict(zip(domain.COUNTERS, cell[2:]))
+        if township is None:
+            merged[cell.key] = (counts, cell[1])
+            continue
+        key = township.get(cell.key, domain.NO_KEY)
+        total_counts, total_hours = merged.setdefault(key, ({}, {}))
+        domain.add_counts(total_counts, counts)
+        for hour, n in json.loads(cell[1]).items():
+            domain.add_hour(total_hours, int(hour), n)
+    if township is not None:
+        merged = {key: (counts, domain.p90_of(hours)) for key, (counts, hours) in merged.items()}
+    return merged
+
+
+def slices(session, *, dimension: str = "all", period: str | None = None) -> list[dict]:
+    """KPIs per value of one dimension (grid, township, department, deputy, channel, category, month), read from
+    the pre-summed KPI cells: a few hundred rows whatever the number of cases."""
+    if dimension not in domain.DIMENSIONS:
+        raise Invalid([("dimension", f"must be one of {', '.join(domain.DIMENSIONS)}")])
+    rows = []
+    for key, (counts, p90) in _cells(session, dimension, period).items():
+        rows.append({"key": None if key == domain.NO_KEY else key, **domain.kpi_row(counts, p90)})
+    labels = _labels(session, dimension, [r["key"] for r in rows])
+    for row in rows:
+        row["label"] = labels.get(row["key"], row["key"] if row["key"] is not None else "（未定）")
+    rows.sort(key=lambda r: (r["key"] is None, str(r["key"])))
+    return rows
+
+
+def _labels(session, dimension: str, keys: list) -> dict:
+    if dimension in ("grid", "township"):
+        return dict(session.execute(select(GridFact.grid_id, GridFact.name).where(GridFact.grid_id.in_(keys))).all())
+    if dimension == "deputy":
+        return dict(session.execute(select(DeputyFact.deputy_id, DeputyFact.name)
+                                    .where(DeputyFact.deputy_id.in_(keys))).all())
+    if dimension == "channel":
+        return CHANNELS
+    if dimension == "category":
+        return CATEGORIES
+    return {"all": "全部"} if dimension == "all" else {}
+
+
+def summary(session, *, period: str | None = None) -> dict:
+    """The whole county's KPIs, each with its Chinese name and target, and cases by state."""
+    rows = slices(session, period=period)
+    row = rows[0] if rows else domain.kpi_row({name: 0 for name in domain.COUNTERS}, None)
+    by_state = {key: counts["cases"] for key, (counts, _) in _cells(session, "state", period).items()}
+    return {
+        "period": period, "cases_total": sum(by_state.values()), "cases_by_state": by_state,
+        "figures": {k: v for k, v in row.items() if k not in ("key", "label")},
+        "kpis": [{"name": name, "title": title, "value": row[name], "target": target,
+                  "higher_is_better": higher, "meets": row["meets"][name]}
+                 for name, (title, target, higher) in domain.KPIS.items()],
+    }
+
+
+MISS_CONDITIONS = {
+    "closure_rate": not_(CaseFact.closed),
+    "on_time_closure_rate": and_(CaseFact.closed, or_(CaseFact.on_time.is_(None), not_(CaseFact.on_time))),
+    "satisfaction_rate": CaseFact.rating == "unsatisfied",
+    "unrated": CaseFact.rating.is_(None),
+    "reopen_rate": CaseFact.reopen_count > 0,
+    "answer_rate": and_(CaseFact.answered, not_(CaseFact.replied)),
+}
+
+
+def misses(session, *, kpi: str, dimension: str = "all", key: str | None = None, period: str | None = None,
+           limit: int = 100, after: str | None = None) -> list[dict]:
+    """The cases that count against a KPI in one slice (e.g. not closed, for 办结率), by case id."""
+    if kpi not in MISS_CONDITIONS:
+        raise Invalid([("kpi", f"must be one of {', '.join(MISS_CONDITIONS)}")])
+    if dimension not in domain.DIMENSIONS:
+        raise Invalid([("dimension", f"must be one of {', '.join(domain.DIMENSIONS)}")])
+    query = select(CaseFact).where(*_filters(period), MISS_CONDITIONS[kpi])
+    if dimension == "township":
+        query = _joined(query)
+    if dimension != "all":
+        column = _dimension_column(dimension)
+        query = query.where(column.is_(None) if key is None else column == key)
+    if after:
+        query = query.where(CaseFact.case_id > after)
+    return [{c.name: getattr(f, c.name) for c in CaseFact.__table__.columns}
+            for f in session.scalars(query.order_by(CaseFact.case_id).limit(limit))]

@@ -1,0 +1,136 @@
+"""Chinese pages for congress staff: the dashboard (统计看板) and a deputy's annual report (述职评议).
+
+Public on purpose: they show aggregates and the names deputies are already publicly posted with (公示), never a
+resident's personal data; the case lists show case ids only."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import render_template, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+
+from wangge_common.auth import public
+from wangge_common.errors import Invalid, NotFound
+from wangge_common.http import runtime
+
+from . import charts, domain, kpis as kpi_queries, performance
+from .schemas import PERIOD
+from .tables import download
+
+pages = Blueprint("pages", __name__, description="Pages (Chinese, printable, readable on a phone)",
+                  template_folder="templates")
+HTML = {"responses": {"200": {"description": "an HTML page", "content": {"text/html": {}}}}}
+HEAT_COLUMNS = [("closure_rate", "办结率"), ("on_time_closure_rate", "按时办结率"), ("satisfaction_rate", "满意率"),
+                ("reopen_rate", "发回重办率"), ("answer_rate", "答复群众率")]
+TABLES = {f"kpis-{d}": f"按{title}" for d, title in domain.DIMENSIONS.items()}
+TABLES.update({"excellent-grids": "优秀网格", "deputies": "代表履职"})
+LEVELS = {"national": "全国", "provincial": "省", "city": "市", "county": "县", "township": "乡镇"}
+FIVE_TITLES = [("good_suggestion", "提出一条好建议"), ("inspection", "参加一次视察"),
+               ("dispute_mediated", "调解一起纠纷"), ("household_in_difficulty_helped", "帮扶一户困难群众"),
+               ("livelihood_matter_settled", "推动解决一件民生实事")]
+
+
+def _period() -> str | None:
+    period = request.args.get("period") or None
+    if period:
+        try:
+            PERIOD(period)
+        except ValidationError as exc:
+            raise Invalid([("period", "must be YYYY or YYYY-MM")]) from exc
+    return period
+
+
+def _year(period: str | None) -> int:
+    raw = request.args.get("year") or (period[:4] if period else None)
+    if raw is None:
+        return date.today().year
+    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+        raise Invalid([("year", "must be a year between 2000 and 2100")])
+    return int(raw)
+
+
+def _table_rows(session, name: str, period: str | None, year: int) -> list[dict]:
+    if name.startswith("kpis-") and name[5:] in domain.DIMENSIONS:
+        return kpi_queries.slices(session, dimension=name[5:], period=period)
+    if name == "excellent-grids":
+        return performance.excellent_grids(session, year=year, min_cases=10)["grids"]
+    if name == "deputies":
+        return performance.deputies_performance(session, year=year, as_of=date.today())
+    raise NotFound(f"no table {name}; tables: {', '.join(TABLES)}")
+
+
+@pages.route("/dashboard")
+class Dashboard(MethodView):
+    @public
+    @pages.doc(**HTML)
+    def get(self):
+        """The dashboard: KPIs against targets, monthly trend, townships, the grid heat table, ranking, deputies."""
+        period = _period()
+        year = _year(period)
+        with runtime().db.sessions() as session:
+            summary = kpi_queries.summary(session, period=period)
+            months = kpi_queries.slices(session, dimension="period")
+            townships = kpi_queries.slices(session, dimension="township", period=period)
+            grids = kpi_queries.slices(session, dimension="grid", period=period)
+            ranking = performance.excellent_grids(session, year=year, min_cases=10)
+            deputies = performance.deputies_performance(session, year=year, as_of=date.today())
+        trend = charts.trend([m["key"] for m in months],
+                             {"办结率": [m["closure_rate"] for m in months],
+                              "满意率": [m["satisfaction_rate"] for m in months]},
+                             [m["cases"] for m in months])
+        return render_template(
+            "dashboard.html", period=period, year=year, summary=summary, months=[m["key"] for m in months],
+            kpi_chart=charts.kpi_bars(summary["kpis"]), trend_chart=trend,
+            township_chart=charts.column_bars([(t["label"], t["closure_rate"]) for t in townships],
+                                              domain.KPIS["closure_rate"][1], "各乡镇办结率"),
+            grids=grids, heat_columns=HEAT_COLUMNS, targets={k: v[1] for k, v in domain.KPIS.items()},
+            ranking=ranking, deputies=deputies, tables=TABLES, pct=charts.pct, heat=charts.heat)
+
+
+@pages.route("/dashboard/misses")
+class DashboardMisses(MethodView):
+    @public
+    @pages.doc(**HTML)
+    def get(self):
+        """The cases that miss one KPI (one click from the dashboard)."""
+        kpi = request.args.get("kpi", "")
+        if kpi not in kpi_queries.MISS_CONDITIONS:
+            raise Invalid([("kpi", f"must be one of {', '.join(kpi_queries.MISS_CONDITIONS)}")])
+        with runtime().db.sessions() as session:
+            cases = kpi_queries.misses(session, kpi=kpi, period=_period(), limit=1000)
+        title = domain.KPIS.get(kpi, ("未评价",))[0]
+        return render_template("misses.html", title=title, cases=cases, channels=kpi_queries.CHANNELS,
+                               categories=kpi_queries.CATEGORIES)
+
+
+@pages.route("/dashboard/export/<name>.<fmt>")
+class DashboardExport(MethodView):
+    @public
+    @pages.doc(responses={"200": {"description": "the table as CSV or XLSX", "content": {
+        "text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+    def get(self, name, fmt):
+        """Any dashboard table as CSV or XLSX."""
+        if fmt not in ("csv", "xlsx"):
+            raise NotFound("tables download as .csv or .xlsx")
+        period = _period()
+        with runtime().db.sessions() as session:
+            rows = _table_rows(session, name, period, _year(period))
+        return download(rows, fmt, name)
+
+
+@pages.route("/deputies/<deputy_id>/annual-report")
+class AnnualReport(MethodView):
+    @public
+    @pages.doc(**HTML)
+    def get(self, deputy_id):
+        """A deputy's annual report (述职评议), printable."""
+        year = _year(None)
+        with runtime().db.sessions() as session:
+            p = performance.deputies_performance(session, year=year, as_of=date.today(), deputy_id=deputy_id)[0]
+        months = p["households_by_month"]
+        chart = charts.trend([m["month"] for m in months], {}, [m["households"] for m in months])
+        return render_template("annual_report.html", p=p, households_chart=chart, five_titles=FIVE_TITLES,
+                               levels=LEVELS, pct=charts.pct,
+                               yes=lambda v: "—" if v is None else ("达标" if v else "未达标"))

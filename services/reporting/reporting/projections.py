@@ -1,0 +1,217 @@
+"""Projections: how each event changes the read tables. One `Projector` serves both the live consumer (rows read
+and written through a database session, one event at a time) and replay (rows kept in memory, written in bulk),
+so a replay applies exactly the rules the live service applied."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import delete, select
+
+from . import domain
+from .models import (CaseFact, DeputyFact, GridDeputy, GridFact, KpiCell, PendingEvent, PROJECTIONS,
+                     ReceptionAttendance, VisitFact)
+
+
+_PRIMARY_KEYS = {model: tuple(c.name for c in model.__table__.primary_key.columns) for model in PROJECTIONS}
+
+
+def _key(model, row: dict) -> tuple:
+    return tuple(row[name] for name in _PRIMARY_KEYS[model])
+
+
+def _as_dict(obj) -> dict:
+    return {c.name: getattr(obj, c.name) for c in obj.__table__.columns}
+
+
+class DbStore:
+    """Rows through a session (the live consumer)."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def get(self, model, *key) -> dict | None:
+        obj = self.session.get(model, key)
+        return None if obj is None else _as_dict(obj)
+
+    def put(self, model, row: dict) -> None:
+        obj = self.session.get(model, _key(model, row))
+        if obj is None:
+            self.session.add(model(**row))
+        else:
+            for name, value in row.items():
+                setattr(obj, name, value)
+
+    def delete(self, model, *key) -> None:
+        obj = self.session.get(model, key)
+        if obj is not None:
+            self.session.delete(obj)
+
+    def pending_for(self, case_id: str) -> list[dict]:
+        rows = self.session.scalars(select(PendingEvent).where(PendingEvent.case_id == case_id)
+                                    .order_by(PendingEvent.seq)).all()
+        return [_as_dict(r) for r in rows]
+
+    def grid_deputies(self, grid_id: str) -> list[str]:
+        return list(self.session.scalars(select(GridDeputy.deputy_id).where(GridDeputy.grid_id == grid_id)))
+
+
+class MemoryStore:
+    """Rows in dictionaries (replay); `flush(session)` writes every table with bulk inserts."""
+
+    def __init__(self):
+        self.tables = {model: {} for model in PROJECTIONS}
+        self.pending_by_case: dict[str, dict[str, dict]] = {}
+        self.deputies_by_grid: dict[str, set[str]] = {}
+
+    def get(self, model, *key) -> dict | None:
+        return self.tables[model].get(key)
+
+    def put(self, model, row: dict) -> None:
+        self.tables[model][_key(model, row)] = row
+        if model is PendingEvent:
+            self.pending_by_case.setdefault(row["case_id"], {})[row["event_id"]] = row
+        elif model is GridDeputy:
+            self.deputies_by_grid.setdefault(row["grid_id"], set()).add(row["deputy_id"])
+
+    def delete(self, model, *key) -> None:
+        row = self.tables[model].pop(key, None)
+        if row is None:
+            return
+        if model is PendingEvent:
+            self.pending_by_case.get(row["case_id"], {}).pop(row["event_id"], None)
+        elif model is GridDeputy:
+            self.deputies_by_grid.get(row["grid_id"], set()).discard(row["deputy_id"])
+
+    def pending_for(self, case_id: str) -> list[dict]:
+        return sorted(self.pending_by_case.get(case_id, {}).values(), key=lambda r: r["seq"])
+
+    def grid_deputies(self, grid_id: str) -> list[str]:
+        return sorted(self.deputies_by_grid.get(grid_id, ()))
+
+    def sorted_tables(self):
+        """(model, rows in primary-key order) for every projection: what replay writes."""
+        for model in PROJECTIONS:
+            yield model, sorted(self.tables[model].values(), key=lambda r: _key(model, r))
+
+
+class Projector:
+    """Applies events to a store; idempotence comes from the consumer's processed-event table (live) or the
+    audit log's one-entry-per-event-id rule (replay)."""
+
+    def __init__(self, store, *, incremental_cells: bool = True):
+        self.store = store
+        # Live: every case change moves the case's contribution between KPI cells. Replay: cells are summed once
+        # from the final cases (`build_cells`), which gives the same rows because contributions telescope.
+        self.incremental_cells = incremental_cells
+
+    def apply(self, *, event_id: str, event_type: str, subject: str, data: dict, time: str, seq: int) -> None:
+        if event_type == "case.registered":
+            self._register(data)
+        elif event_type.startswith(domain.CASE_EVENT_PREFIXES):
+            self._case_event(event_id, event_type, subject, data, time, seq)
+        elif event_type in ("grid.created", "grid.updated"):
+            self._grid(data)
+        elif event_type in ("deputy.registered", "deputy.updated"):
+            self.store.put(DeputyFact, {k: data.get(k) for k in ("deputy_id", "name", "level", "kind", "position",
+                                                                  "status")})
+        elif event_type == "assignment.published":
+            for deputy_id in self.store.grid_deputies(data["grid_id"]):
+                self.store.delete(GridDeputy, data["grid_id"], deputy_id)
+            for deputy in data["deputies"]:
+                self.store.put(GridDeputy, {"grid_id": data["grid_id"], "deputy_id": deputy["deputy_id"]})
+        elif event_type == "assignment.ended":
+            self.store.delete(GridDeputy, data["grid_id"], data["deputy_id"])
+        elif event_type == "visit.recorded":
+            self.store.put(VisitFact, {
+                "visit_id": data["visit_id"], "deputy_id": data["deputy_id"], "grid_id": data["grid_id"],
+                "visited_on": data["visited_on"], "household_ids": json.dumps(data["household_ids"]),
+                "residents_reached": data["residents_reached"], "cases_registered": data["cases_registered"],
+                "kind": data["kind"]})
+        elif event_type == "reception_session.recorded":
+            for deputy in data["deputies"]:
+                self.store.put(ReceptionAttendance, {
+                    "session_id": data["session_id"], "deputy_id": deputy["deputy_id"], "grid_id": data.get("grid_id"),
+                    "started_at": data["started_at"], "ended_at": data["ended_at"],
+                    "residents_received": data["residents_received"], "case_ids": json.dumps(data["case_ids"])})
+
+    def _register(self, data: dict) -> None:
+        if self.store.get(CaseFact, data["case_id"]) is not None:
+            return  # the same case registered twice under two event ids: the first registration stands
+        case = domain.new_case(data)
+        for pending in self.store.pending_for(data["case_id"]):  # events that arrived before their case
+            event = json.loads(pending["payload"])
+            case = domain.apply_case_event(case, pending["event_type"], event["data"], event["time"])
+            self.store.delete(PendingEvent, pending["event_id"])
+        self._put_case(None, case)
+
+    def _case_event(self, event_id, event_type, subject, data, time, seq) -> None:
+        case_id = data.get("case_id") or subject
+        case = self.store.get(CaseFact, case_id)
+        if case is None:
+            self.store.put(PendingEvent, {"event_id": event_id, "case_id": case_id, "seq": seq,
+                                          "event_type": event_type,
+                                          "payload": json.dumps({"data": data, "time": time}, ensure_ascii=False)})
+            return
+        self._put_case(case, domain.apply_case_event(case, event_type, data, time))
+
+    def _put_case(self, old: dict | None, new: dict) -> None:
+        # Cells are read and written back whole: safe because every live event first takes the audit chain
+        # head's row lock, so handlers of this service never run these updates concurrently.
+        self.store.put(CaseFact, new)
+        if not self.incremental_cells:
+            return
+        changes: dict = {}
+        for case, sign in ((old, -1), (new, 1)):
+            if case is None:
+                continue
+            counts, hour = domain.case_contribution(case)
+            for cell in domain.case_cells(case):
+                delta_counts, delta_hours = changes.setdefault(cell, ({}, {}))
+                domain.add_counts(delta_counts, counts, sign)
+                domain.add_hour(delta_hours, hour, sign)
+        for (dimension, key, period), (counts, hours) in changes.items():
+            if not hours and not any(counts.values()):
+                continue  # the case's change leaves this slice as it was
+            row = self.store.get(KpiCell, dimension, key, period) or _empty_cell(dimension, key, period)
+            histogram = json.loads(row["handling_hours"])
+            for hour, n in hours.items():
+                domain.add_hour(histogram, int(hour), n)
+            row = dict(row)
+            domain.add_counts(row, counts)
+            row["handling_hours"] = json.dumps(histogram, sort_keys=True)
+            row["p90_hours"] = domain.p90_of(histogram)
+            if row["cases"] == 0:
+                self.store.delete(KpiCell, dimension, key, period)
+            else:
+                self.store.put(KpiCell, row)
+
+    def build_cells(self) -> None:
+        """Every KPI cell summed from the cases in the store (replay)."""
+        cells: dict = {}
+        for case in self.store.tables[CaseFact].values():
+            counts, hour = domain.case_contribution(case)
+            for dimension, key, period in domain.case_cells(case):
+                row, histogram = cells.setdefault((dimension, key, period),
+                                                  (_empty_cell(dimension, key, period), {}))
+                domain.add_counts(row, counts)
+                domain.add_hour(histogram, hour)
+        for row, histogram in cells.values():
+            row["handling_hours"] = json.dumps(histogram, sort_keys=True)
+            row["p90_hours"] = domain.p90_of(histogram)
+            self.store.put(KpiCell, row)
+
+    def _grid(self, data: dict) -> None:
+        self.store.put(GridFact, {"grid_id": data["grid_id"], "code": data["code"], "name": data["name"],
+                                  "level": data["level"], "parent_id": data.get("parent_id"),
+                                  "households": data["households"], "population": data["population"]})
+
+
+def _empty_cell(dimension: str, key: str, period: str) -> dict:
+    return {"dimension": dimension, "key": key, "period": period, **{name: 0 for name in domain.COUNTERS},
+            "handling_hours": "{}", "p90_hours": None}
+
+
+def clear(session) -> None:
+    """Empty every projection (replay into an existing database)."""
+    for model in PROJECTIONS:
+        session.execute(delete(model))

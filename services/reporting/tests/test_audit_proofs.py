@@ -1,0 +1,150 @@
+"""Proofs an auditor checks with the package's verifier: inclusion, consistency between checkpoints, signatures."""
+import base64
+import json
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import update
+
+from wangge_common.testing import event
+from reporting import audit, merkle
+from reporting.models import AuditEntry, Checkpoint, MerkleNode
+
+KEY = audit.load_signing_key(audit.new_signing_key())
+
+
+def fill(svc, n):
+    ids = []
+    for i in range(n):
+        e = event("case.teleported", f"c-{i}", {"i": i})
+        svc.deliver(e, "cases.v1")
+        ids.append(e.id)
+    return ids
+
+
+def get(svc, url):
+    return svc.client.get(url, headers=svc.headers())
+
+
+def sign(svc):
+    with svc.runtime.db.transaction() as session:
+        cp = audit.sign_checkpoint(session, KEY, datetime(2026, 11, 22, tzinfo=timezone.utc))
+        return None if cp is None else cp.tree_size
+
+
+def test_an_inclusion_proof_verifies_against_the_signed_root(svc):
+    ids = fill(svc, 11)
+    assert sign(svc) == 11
+    cp = get(svc, "/v1/audit/checkpoints").json[0]
+    assert audit.checkpoint_problem(cp, trusted_key=audit.public_key_hex(KEY)) is None
+    for event_id in (ids[0], ids[6], ids[10]):
+        proof = get(svc, f"/v1/audit/proofs/inclusion?event_id={event_id}&tree_size=11").json
+        leaf = merkle.leaf_hash(base64.b64decode(proof["entry"]))
+        assert proof["root_hash"] == cp["root_hash"]
+        assert merkle.verify_inclusion(proof["leaf_index"], 11, leaf, [bytes.fromhex(h) for h in proof["audit_path"]],
+                                       bytes.fromhex(cp["root_hash"]))
+        assert not merkle.verify_inclusion(proof["leaf_index"], 11, merkle.leaf_hash(b"{}"),
+                                           [bytes.fromhex(h) for h in proof["audit_path"]],
+                                           bytes.fromhex(cp["root_hash"]))
+
+
+def test_the_log_only_grew_between_two_checkpoints(svc):
+    fill(svc, 6)
+    sign(svc)
+    fill(svc, 9)
+    sign(svc)
+    assert sign(svc) is None  # nothing new: no new checkpoint
+    first, second = get(svc, "/v1/audit/checkpoints").json
+    proof = get(svc, f"/v1/audit/proofs/consistency?first={first['tree_size']}&second={second['tree_size']}").json
+    path = [bytes.fromhex(h) for h in proof["proof"]]
+    assert merkle.verify_consistency(6, 15, bytes.fromhex(first["root_hash"]), bytes.fromhex(second["root_hash"]), path)
+    assert not merkle.verify_consistency(6, 15, bytes.fromhex(first["root_hash"]), bytes(32), path)
+    assert get(svc, "/v1/audit/verify").json["valid"] is True
+
+
+def test_a_forged_log_fails_the_old_checkpoint(svc):
+    fill(svc, 8)
+    sign(svc)
+    with svc.runtime.db.transaction() as session:  # rewrite entry 3 and recompute everything after it, chain too
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(payload='{"forged":true}'))
+    result = get(svc, "/v1/audit/verify").json
+    assert result["valid"] is False and result["first_bad"]["seq"] == 3
+
+
+def test_a_tampered_merkle_node_is_found_at_the_first_leaf_it_covers(svc):
+    fill(svc, 8)
+    with svc.runtime.db.transaction() as session:
+        session.execute(update(MerkleNode).where(MerkleNode.level == 1, MerkleNode.idx == 2).values(hash="00" * 32))
+    result = get(svc, "/v1/audit/verify").json
+    assert result["valid"] is False and result["first_bad"]["seq"] == 5 and "Merkle" in result["first_bad"]["reason"]
+
+
+def test_a_checkpoint_with_a_forged_signature_is_reported(svc):
+    fill(svc, 4)
+    sign(svc)
+    with svc.runtime.db.transaction() as session:
+        session.execute(update(Checkpoint).values(root_hash="ab" * 32))
+    result = get(svc, "/v1/audit/verify").json
+    assert result["valid"] is False and "signature" in result["first_bad"]["reason"]
+
+
+def test_proof_requests_are_checked(svc):
+    fill(svc, 3)
+    r = get(svc, "/v1/audit/proofs/inclusion?seq=1&tree_size=9")
+    assert r.status_code == 422 and r.mimetype == "application/problem+json"
+    assert get(svc, f"/v1/audit/proofs/inclusion?event_id={uuid.uuid4()}").status_code == 404
+    assert get(svc, "/v1/audit/proofs/inclusion").status_code == 422
+    assert get(svc, "/v1/audit/proofs/consistency?first=4").status_code == 422
+
+
+def test_the_checkpoint_job_needs_a_key(svc):
+    import pytest
+
+    fill(svc, 2)
+    with pytest.raises(audit.SigningKeyMissing):
+        audit.checkpoint_job(svc.runtime, datetime.now(timezone.utc))
+
+
+def test_events_by_type_and_time(svc):
+    fill(svc, 3)
+    svc.deliver(event("case.other", "x", {}, time="2026-01-01T00:00:00Z"), "cases.v1")
+    assert len(get(svc, "/v1/audit/events?type=case.other").json) == 1
+    assert len(get(svc, "/v1/audit/events?until=2026-06-01T00:00:00Z").json) == 1
+    assert len(get(svc, "/v1/audit/events?since=2026-06-01T00:00:00Z").json) == 3
+
+
+def test_a_consistently_rewritten_log_is_caught_only_by_the_signed_checkpoint(svc):
+    """The forger rewrites entry 3 and recomputes every later hash and every tree node: the chain and the tree
+    hold again, but the signed root does not, and no consistency proof links the signed tree to the new one."""
+    from sqlalchemy import delete, select
+
+    from reporting import domain
+    from reporting.models import ChainHead
+
+    fill(svc, 8)
+    sign(svc)
+    signed = get(svc, "/v1/audit/checkpoints").json[0]
+    with svc.runtime.db.transaction() as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+        forged = json.loads(entries[2].payload)
+        forged["data"]["i"] = 200
+        entries[2].payload = json.dumps(forged)
+        prev, tree = domain.GENESIS, merkle.MemoryTree()
+        for e in entries:
+            fields = dict(seq=e.seq, topic=e.topic, partition=e.partition, offset=e.offset, event_id=e.event_id,
+                          payload=e.payload)
+            e.prev_hash, e.hash = prev, domain.entry_hash(prev, **fields)
+            tree.append(merkle.leaf_hash(domain.entry_bytes(**fields)))
+            prev = e.hash
+        session.execute(delete(MerkleNode))
+        session.add_all(MerkleNode(level=level, idx=idx, hash=value.hex())
+                        for level, row in enumerate(tree.levels) for idx, value in enumerate(row))
+        session.get(ChainHead, 1).hash = prev
+    result = get(svc, "/v1/audit/verify").json
+    assert result["valid"] is False and result["first_bad"]["seq"] == 8
+    assert "differs from the signed root" in result["first_bad"]["reason"]
+    fill(svc, 3)
+    proof = get(svc, "/v1/audit/proofs/consistency?first=8&second=11").json
+    assert not merkle.verify_consistency(8, 11, bytes.fromhex(signed["root_hash"]),
+                                         bytes.fromhex(proof["second_root"]),
+                                         [bytes.fromhex(h) for h in proof["proof"]])

@@ -1,0 +1,53 @@
+"""The dashboard and the annual report in a real browser: Chinese glyphs render, charts are there; downloads work."""
+import io
+
+from openpyxl import load_workbook
+
+from wangge_common.browser import missing_glyphs
+from wangge_common.testing import browser_page, event, live_server
+from reporting.samples import G1, P1, deliver_all, fixture_events, uid
+
+
+def load(svc):
+    roster, cases = fixture_events()
+    deliver_all(svc, roster)
+    for case in cases.values():
+        deliver_all(svc, case.events)
+    deliver_all(svc, [event("visit.recorded", uid("v1"), {
+        "visit_id": uid("v1"), "deputy_id": P1, "grid_id": G1, "visited_on": "2026-11-03",
+        "household_ids": [uid("h1")], "residents_reached": 2, "cases_registered": 0, "kind": "door_to_door"})])
+
+
+def test_the_dashboard_renders_in_chinese_with_charts(svc):
+    load(svc)
+    with live_server(svc.app) as url, browser_page({"width": 390, "height": 844}) as page:
+        page.goto(url + "/dashboard?year=2026")
+        assert missing_glyphs(page) == []
+        assert page.locator("svg.chart").count() >= 3
+        assert page.locator("svg.chart rect.bar").count() >= 5 and page.locator("polyline.line").count() == 2
+        assert "办结率" in page.content() and "韶山村" in page.content() and "优秀代表网格" in page.content()
+        # nothing wider than a phone's screen except inside the scrollable tables
+        assert page.evaluate("document.documentElement.scrollWidth") <= 400
+        page.click("text=查看 >> nth=0")
+        assert "未达标案件" in page.content() and missing_glyphs(page) == []
+
+
+def test_the_annual_report_renders_and_prints(svc):
+    load(svc)
+    with live_server(svc.app) as url, browser_page() as page:
+        page.goto(url + f"/deputies/{P1}/annual-report?year=2026")
+        assert missing_glyphs(page) == []
+        assert "李红梅" in page.content() and "五个一" in page.content() and "暂无数据来源" in page.content()
+        assert page.locator("svg.chart rect.bar").count() == 11
+        assert len(page.pdf()) > 1000
+
+
+def test_dashboard_tables_download_and_bad_requests_are_problems(svc):
+    load(svc)
+    csv_text = svc.client.get("/dashboard/export/kpis-township.csv").data.decode("utf-8-sig")
+    assert "韶山乡" in csv_text and "清溪镇" in csv_text
+    book = load_workbook(io.BytesIO(svc.client.get("/dashboard/export/deputies.xlsx?year=2026").data))
+    assert book.active.max_row == 3
+    assert svc.client.get("/dashboard/export/nothing.csv").status_code == 404
+    assert svc.client.get("/dashboard?period=26").status_code == 422
+    assert svc.client.get(f"/deputies/{uid('x')}/annual-report").status_code == 404

@@ -1,0 +1,81 @@
+"""Deputy performance against the duties' numbers, and the excellent-grid ranking with its formula shown."""
+from datetime import date
+
+from wangge_common.testing import event
+from reporting import domain
+from reporting.samples import G1, P1, deliver_all, fixture_events, uid
+
+JAN = ["2026-01-01", "2026-01-08", "2026-01-15", "2026-01-22", "2026-01-29"]
+
+
+def visits(days=JAN):
+    rows = [{"visited_on": d, "household_ids": [f"h{i}-{j}" for j in range(3)], "residents_reached": 10,
+             "cases_registered": 1, "kind": "door_to_door"} for i, d in enumerate(days)]
+    rows += [{"visited_on": d, "household_ids": ["c1", "c2", "c3"], "residents_reached": 0, "cases_registered": 0,
+              "kind": "contact_household"} for d in ("2026-01-08", "2026-01-22")]
+    return rows
+
+
+SESSIONS = [
+    {"started_at": "2026-01-10T01:00:00Z", "ended_at": "2026-01-10T03:10:00Z", "residents_received": 6,
+     "case_ids": ["x1", "x2"]},
+    {"started_at": "2026-01-25T01:00:00Z", "ended_at": "2026-01-25T03:00:00Z", "residents_received": 4,
+     "case_ids": ["x3"]},
+]
+CASES = [{"replied": True, "mediated": True, "category": "request", "special": True, "closed": True},
+         {"replied": False, "mediated": False, "category": "suggestion", "special": False, "closed": False}]
+
+
+def test_a_january_that_meets_every_number():
+    p = domain.deputy_performance(year=2026, as_of=date(2026, 1, 31), visits=visits(), sessions=SESSIONS,
+                                  cases=CASES, grid_population=1000)
+    assert (p["visits"], p["weeks"], p["weeks_with_visit"], p["visits_per_week"]) == (7, 5, 5, 1.4)
+    assert p["visits_meet"] and p["households_meet"] and p["reach_meet"] and p["contact_meet"]
+    assert p["households_by_month"] == [{"month": "2026-01", "households": 18, "meets": True}]
+    assert p["reach_by_quarter"] == [{"quarter": 1, "residents_reached": 50, "share": 0.05, "meets": True}]
+    assert (p["reception_days"], p["reception_hours"], p["residents_received"]) == (2, 4.17, 10)
+    assert (p["cases_received"], p["cases_answered"], p["disputes_mediated"]) == (8, 1, 1)
+    assert p["five_ones"] == {"good_suggestion": 1, "inspection": None, "dispute_mediated": 1,
+                              "household_in_difficulty_helped": 1, "livelihood_matter_settled": 1}
+    assert p["five_ones_done"] == 4
+
+
+def test_a_missed_week_and_too_few_households_are_shown():
+    p = domain.deputy_performance(year=2026, as_of=date(2026, 1, 31), visits=visits(JAN[:2] + JAN[3:]),
+                                  sessions=[], cases=[], grid_population=2000)
+    assert not p["visits_meet"] and p["weeks_with_visit"] == 4
+    assert p["reach_by_quarter"][0]["share"] == 0.02 and not p["reach_meet"]
+    assert p["reception_days"] == 0 and p["five_ones"]["inspection"] is None
+
+
+def test_the_performance_api_and_the_ranking(svc):
+    roster, cases = fixture_events()
+    deliver_all(svc, roster)
+    for case in cases.values():
+        deliver_all(svc, case.events)
+    deliver_all(svc, [
+        event("assignment.published", G1, {"grid_id": G1, "plan_id": uid("plan"), "deputies": [
+            {"deputy_id": P1, "kind": "npc_deputy", "level": "township"}]}, source="/wangge/roster"),
+        event("visit.recorded", uid("v1"), {"visit_id": uid("v1"), "deputy_id": P1, "grid_id": G1,
+                                           "visited_on": "2026-11-03", "household_ids": [uid("h1"), uid("h2")],
+                                           "residents_reached": 5, "cases_registered": 1, "kind": "door_to_door"}),
+        event("reception_session.recorded", uid("s1"), {
+            "session_id": uid("s1"), "reception_id": None, "grid_id": G1, "station_id": None,
+            "deputies": [{"deputy_id": P1, "kind": "npc_deputy"}], "started_at": "2026-11-10T01:00:00Z",
+            "ended_at": "2026-11-10T03:00:00Z", "residents_received": 6, "case_ids": [cases["a"].id]}),
+    ])
+    p = svc.client.get(f"/v1/deputies/{P1}/performance?year=2026", headers=svc.headers()).json
+    assert (p["name"], p["visits"], p["reception_days"], p["reception_hours"]) == ("李红梅", 1, 1, 2.0)
+    assert (p["cases_received"], p["cases_answered"], p["grid_population"]) == (2, 2, 1000)
+    assert [g["name"] for g in p["grids"]] == ["韶山村"]
+    assert svc.client.get(f"/v1/deputies/{uid('nobody')}/performance", headers=svc.headers()).status_code == 404
+    everyone = svc.client.get("/v1/deputies/performance?year=2026", headers=svc.headers()).json
+    assert {d["name"] for d in everyone} == {"李红梅", "王建国"}
+
+    ranking = svc.client.get("/v1/grids/excellent?year=2026&min_cases=1", headers=svc.headers()).json
+    scores = {g["name"]: (g["score"], g["rank"], g["excellent"]) for g in ranking["grids"]}
+    # 韶山村: .35×1 + .35×1 + .2×.5 − .1×.5 = .75; 永义村: .35×.5 + .2×1 = .375; 清溪村: 0
+    assert scores == {"韶山村": (0.75, 1, True), "永义村": (0.375, 2, False), "清溪村": (0.0, 3, False)}
+    assert ranking["excellent"] == [G1] and "满意率" in ranking["formula"]
+    strict = svc.client.get("/v1/grids/excellent?year=2026&min_cases=2", headers=svc.headers()).json
+    assert strict["grids_ranked"] == 2 and strict["grids"][-1]["rank"] is None

@@ -1,0 +1,110 @@
+"""Assignment plans (派驻方案) and the coverage report, version 1."""
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from wangge_common.auth import actor, requires
+from wangge_common.http import runtime
+from wangge_common.schemas import page_of
+
+from . import plans
+from .schemas import AssignmentOut, AssignmentQuery, CoverageQuery, PlanGridEdit, PlanIn, PlanOut, PlanQuery
+
+blp = Blueprint("assignment-plans", __name__, url_prefix="/v1",
+                description="Assignment plans (派驻方案): draft → approved → published; coverage report")
+
+
+@blp.route("/assignment-plans")
+class Plans(MethodView):
+    @requires("roster:read")
+    @blp.arguments(PlanQuery, location="query")
+    @blp.response(200, page_of(PlanOut))
+    def get(self, query):
+        """List plans, newest first (without their grids)."""
+        with runtime().db.sessions() as session:
+            return plans.list_plans(session, **query)
+
+    @requires("roster:admin")
+    @blp.arguments(PlanIn, example={"scope_grid_id": "6f1c2d4e-0000-4000-8000-000000000000",
+                                     "rules": {"min_per_grid": 1, "max_per_grid": 3, "max_load": 1}})
+    @blp.response(201, PlanOut)
+    def post(self, data):
+        """Compute a draft plan for a township or the county; when a hard rule cannot be met, `feasible` is
+        false and `violations` names each failing grid or deputy and why."""
+        with runtime().unit_of_work(actor=actor()) as uow:
+            plan = plans.create_plan(uow, data)
+            return plans.plan_view(uow.session, plan)
+
+
+@blp.route("/assignment-plans/<uuid:plan_id>")
+class PlanById(MethodView):
+    @requires("roster:read")
+    @blp.response(200, PlanOut)
+    def get(self, plan_id):
+        """One plan with every grid and its deputies."""
+        with runtime().db.sessions() as session:
+            return plans.plan_view(session, plans.get_plan(session, str(plan_id)))
+
+
+@blp.route("/assignment-plans/<uuid:plan_id>/grids/<uuid:grid_id>")
+class PlanGrid(MethodView):
+    @requires("roster:admin")
+    @blp.arguments(PlanGridEdit, example={"deputy_ids": ["d0000000-0000-4000-8000-000000000007"]})
+    @blp.response(200, PlanOut)
+    def put(self, data, plan_id, grid_id):
+        """Set the deputies of one grid in a draft by hand; the whole plan is re-validated."""
+        with runtime().unit_of_work(actor=actor()) as uow:
+            plan = plans.edit_plan_grid(uow, str(plan_id), str(grid_id), data["deputy_ids"])
+            return plans.plan_view(uow.session, plan)
+
+
+@blp.route("/assignment-plans/<uuid:plan_id>/approve")
+class PlanApproval(MethodView):
+    @requires("roster:approve")
+    @blp.response(200, PlanOut)
+    def post(self, plan_id):
+        """Approve a draft that meets every hard rule; the approver is recorded (emits assignment_plan.approved)."""
+        with runtime().unit_of_work(actor=actor()) as uow:
+            return plans.plan_view(uow.session, plans.approve_plan(uow, str(plan_id)), with_grids=False)
+
+
+@blp.route("/assignment-plans/<uuid:plan_id>/publish")
+class PlanPublication(MethodView):
+    @requires("roster:approve")
+    @blp.response(200, PlanOut)
+    def post(self, plan_id):
+        """Publish an approved plan: assignment.published for every grid, assignment.ended for each leaver."""
+        with runtime().unit_of_work(actor=actor()) as uow:
+            return plans.plan_view(uow.session, plans.publish_plan(uow, str(plan_id)), with_grids=False)
+
+
+@blp.route("/coverage")
+class Coverage(MethodView):
+    @requires("roster:read")
+    @blp.arguments(CoverageQuery, location="query")
+    @blp.response(200, description="JSON by township; `format=csv` gives one line per finding")
+    @blp.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    def get(self, query):
+        """Coverage of the published assignments: grids without a deputy or a township-level deputy, deputies
+        without a grid or over load, per township."""
+        fmt = query.pop("format")
+        with runtime().db.sessions() as session:
+            report = plans.coverage(session, township_id=str(query["township_id"]) if query.get("township_id")
+                                    else None, max_load=query["max_load"])
+        if fmt == "csv":
+            return Response(plans.coverage_csv(report), mimetype="text/csv",
+                            headers={"Content-Disposition": 'attachment; filename="coverage.csv"'})
+        return report
+
+
+@blp.route("/assignments")
+class Assignments(MethodView):
+    @requires("roster:read")
+    @blp.arguments(AssignmentQuery, location="query")
+    @blp.response(200, page_of(AssignmentOut))
+    def get(self, query):
+        """Who serves (and served) where: live and ended assignments, by grid or deputy, newest first."""
+        with runtime().db.sessions() as session:
+            return plans.list_assignments(session, **query)

@@ -1,0 +1,101 @@
+"""Reception schedules (接待日) and their days, version 1."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from wangge_common.auth import actor, requires
+from wangge_common.http import runtime
+from wangge_common.schemas import page_of
+
+from . import receptions
+from .schemas import (GenerateIn, ReceptionDayOut, ReceptionDayPatch, ReceptionDayQuery, ReceptionRuleIn,
+                      ReceptionRuleOut, ScheduleQuery)
+
+blp = Blueprint("receptions", __name__, url_prefix="/v1",
+                description="Reception schedules (接待日): monthly fixed days or a weekly rota, published ≥ 3 days ahead")
+
+
+def _rule_view(rule, published, skipped) -> dict:
+    return {**{c: getattr(rule, c) for c in ("id", "grid_id", "station_id", "place", "pattern", "month_days", "weekday",
+                                             "start_time", "end_time", "rota", "two_representatives")},
+            "description": receptions.describe(rule), "published": published, "skipped": skipped}
+
+
+@blp.route("/reception-schedules")
+class Schedules(MethodView):
+    @requires("roster:read")
+    @blp.arguments(ScheduleQuery, location="query")
+    @blp.response(200, page_of(ReceptionRuleOut))
+    def get(self, query):
+        """Reception schedules, by grid or station (without their days)."""
+        with runtime().db.sessions() as session:
+            found = receptions.list_rules(session, **query)
+            return {**found, "items": [_rule_view(r, [], []) for r in found["items"]]}
+
+    @requires("roster:admin")
+    @blp.arguments(ReceptionRuleIn, example={"grid_id": "9a000000-0000-4000-8000-000000000003", "pattern": "monthly",
+                                             "month_days": [10, 25], "start_time": "09:00", "end_time": "11:00",
+                                             "rota": [["d0000000-0000-4000-8000-000000000007"]], "weeks": 8})
+    @blp.response(201, ReceptionRuleOut)
+    def post(self, data):
+        """Set up a schedule at a grid or station and publish its days for the next N weeks (reception.scheduled
+        for each); each reception lasts ≥ 2 hours with an NPC deputy (and, for 两代表, a party delegate) on duty."""
+        with runtime().unit_of_work(actor=actor()) as uow:
+            rule, created, skipped = receptions.create_rule(uow, data)
+            return _rule_view(rule, created, skipped)
+
+
+@blp.route("/reception-schedules/<uuid:rule_id>")
+class ScheduleById(MethodView):
+    @requires("roster:read")
+    @blp.response(200, ReceptionRuleOut)
+    def get(self, rule_id):
+        """A schedule with every day published from it."""
+        with runtime().db.sessions() as session:
+            rule = receptions.get_rule(session, str(rule_id))
+            return _rule_view(rule, receptions.list_days(session, rule_id=rule.id, page_size=1000)["items"], [])
+
+
+@blp.route("/reception-schedules/<uuid:rule_id>/generate")
+class ScheduleGeneration(MethodView):
+    @requires("roster:admin")
+    @blp.arguments(GenerateIn, example={"weeks": 8})
+    @blp.response(200, ReceptionRuleOut)
+    def post(self, data, rule_id):
+        """Publish the next N weeks of a schedule; days already published are left alone."""
+        with runtime().unit_of_work(actor=actor()) as uow:
+            rule = receptions.get_rule(uow.session, str(rule_id))
+            created, skipped = receptions.generate(uow, rule, data["weeks"])
+            return _rule_view(rule, created, skipped)
+
+
+@blp.route("/reception-days")
+class Days(MethodView):
+    @requires("roster:read")
+    @blp.arguments(ReceptionDayQuery, location="query")
+    @blp.response(200, page_of(ReceptionDayOut))
+    def get(self, query):
+        """Published reception days, by grid, station and date range."""
+        with runtime().db.sessions() as session:
+            return receptions.list_days(session, **query)
+
+
+@blp.route("/reception-days/<uuid:reception_id>")
+class DayById(MethodView):
+    @requires("roster:read")
+    @blp.response(200, ReceptionDayOut)
+    def get(self, reception_id):
+        """One reception day."""
+        with runtime().db.sessions() as session:
+            return receptions.get_day(session, str(reception_id))
+
+    @requires("roster:admin")
+    @blp.arguments(ReceptionDayPatch, example={"start_time": "14:30", "end_time": "16:30",
+                                               "reason": "上午召开村民代表大会，接待改到下午"})
+    @blp.response(200, ReceptionDayOut)
+    def patch(self, changes, reception_id):
+        """Change or cancel a day (with a reason); refused with 409 when the day is less than 3 days away
+        (emits reception.changed)."""
+        with runtime().unit_of_work(actor=actor()) as uow:
+            return receptions.change_day(uow, str(reception_id), changes)

@@ -1,0 +1,60 @@
+"""The public notice (公示) of a grid: who serves it, how to reach them, where and when they receive residents."""
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from . import domain
+from .handlers import get_grid
+from .models import Assignment, Deputy, Grid, ReceptionDay, ReceptionRule, Station, StationGrid
+from .receptions import CHINA, WEEKDAYS_ZH, describe, today_in_china
+
+LEVEL_ORDER = {level: i for i, level in enumerate(domain.LEVELS)}
+KIND_NAMES_ZH = {"npc_deputy": "人大代表", "party_delegate": "党代表"}
+STATION_TIER_ZH = {"main": "代表联络总站", "township": "乡镇代表联络站", "area": "片区代表联络站"}
+
+
+def notice(session, grid_id: str) -> dict:
+    """Everything the notice prints; phones as each deputy chose (office number or masked mobile), nothing more."""
+    grid = get_grid(session, grid_id)
+    lineage = [grid]
+    while lineage[-1].parent_id:
+        lineage.append(session.get(Grid, lineage[-1].parent_id))
+    rows = session.execute(select(Deputy, Assignment.started_at).join(Assignment, Assignment.deputy_id == Deputy.id)
+                           .where(Assignment.grid_id == grid.id, Assignment.ended_at.is_(None))).all()
+    rows.sort(key=lambda r: (r.Deputy.kind != "npc_deputy", LEVEL_ORDER[r.Deputy.level], r.Deputy.name))
+    deputies = [{"deputy_id": d.id, "name": d.name, "kind": d.kind, "kind_zh": KIND_NAMES_ZH[d.kind],
+                 "level": d.level, "level_zh": domain.LEVEL_NAMES_ZH[d.level] if d.kind == "npc_deputy"
+                 else KIND_NAMES_ZH[d.kind], "position": d.position,
+                 "phone": domain.public_phone(d.mobile_masked, d.office_phone, d.phone_display),
+                 "pledge": d.pledge, "since": started.astimezone(CHINA).date().isoformat()}
+                for d, started in rows]
+    ids = [g.id for g in lineage]
+    links = {link.grid_id: link.station_id for link in session.scalars(
+        select(StationGrid).where(StationGrid.grid_id.in_(ids)))}
+    station = next((session.get(Station, links[g]) for g in ids if g in links), None)
+    where = [ReceptionRule.grid_id == grid.id] + ([ReceptionRule.station_id == station.id] if station else [])
+    rules = session.scalars(select(ReceptionRule).where(or_(*where)).order_by(ReceptionRule.created_at)).all()
+    day_where = [ReceptionDay.grid_id == grid.id] + ([ReceptionDay.station_id == station.id] if station else [])
+    days = session.scalars(select(ReceptionDay).where(or_(*day_where), ReceptionDay.day >= today_in_china(),
+                                                      ReceptionDay.status != "cancelled")
+                           .order_by(ReceptionDay.starts_at).limit(6)).all()
+    names = {d.id: d.name for d in session.scalars(select(Deputy).where(
+        Deputy.id.in_({i for day in days for i in day.deputy_ids})))} if days else {}
+    return {
+        "grid": {"grid_id": grid.id, "code": grid.code, "name": grid.name,
+                 "full_name": "".join(g.name for g in reversed(lineage)), "leader": grid.leader,
+                 "workers": list(grid.workers or []), "households": grid.households, "population": grid.population},
+        "deputies": deputies,
+        "station": {"station_id": station.id, "name": station.name, "tier": station.tier,
+                    "tier_zh": STATION_TIER_ZH[station.tier], "address": station.address,
+                    "opening_hours": station.opening_hours} if station else None,
+        "reception_rules": [{"place": r.place, "description": describe(r)} for r in rules],
+        "upcoming_receptions": [{"day": day.day.isoformat(), "weekday_zh": WEEKDAYS_ZH[day.day.weekday()],
+                                 "place": day.place,
+                                 "starts_at": day.starts_at.astimezone(CHINA).strftime("%H:%M"),
+                                 "ends_at": day.ends_at.astimezone(CHINA).strftime("%H:%M"),
+                                 "deputies": [names.get(i, "") for i in day.deputy_ids],
+                                 "changed": day.status == "changed"} for day in days],
+        "issuer": f"{lineage[-1].name}人大主席团",
+        "date": today_in_china().isoformat(),
+    }

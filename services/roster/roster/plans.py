@@ -1,0 +1,324 @@
+"""Assignment plans (派驻方案): propose, edit, approve, publish; and the coverage report of what is published."""
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import asdict
+
+from sqlalchemy import delete, false, func, insert, select
+
+from wangge_common.db import utcnow
+from wangge_common.errors import Conflict, Invalid, NotFound
+from wangge_common.outbox import UnitOfWork
+
+from . import planner
+from .models import Assignment, AssignmentPlan, Deputy, Grid, PlanEntry
+
+
+class _Scope:
+    """The grids of a plan's scope (a grid's subtree, or the whole county) and the roster around them."""
+
+    def __init__(self, session, scope_grid_id: str | None, field: str = "scope_grid_id"):
+        rows = session.execute(select(Grid.id, Grid.code, Grid.name, Grid.level, Grid.parent_id, Grid.difficulty,
+                                      Grid.constituency)).all()
+        self.all = {r.id: r for r in rows}
+        if scope_grid_id and scope_grid_id not in self.all:
+            raise Invalid([(field, f"no grid {scope_grid_id}")])
+        children = defaultdict(list)
+        for r in rows:
+            children[r.parent_id].append(r.id)
+        self.children = children
+        roots = [scope_grid_id] if scope_grid_id else children[None]
+        ids, stack = [], list(roots)
+        while stack:
+            grid_id = stack.pop()
+            ids.append(grid_id)
+            stack += children.get(grid_id, [])
+        if scope_grid_id:  # ancestors too, so tree distance and constituencies see the whole line
+            parent = self.all[scope_grid_id].parent_id
+            while parent:
+                ids.append(parent)
+                parent = self.all[parent].parent_id
+        self.ids = set(ids)
+        self.grids = [planner.PlanGrid(r.id, r.code, r.level, r.parent_id if r.parent_id in self.ids else None,
+                                       r.difficulty, r.constituency) for r in (self.all[i] for i in ids)]
+        scope_ids = set(ids) - (set() if not scope_grid_id else self._ancestors(scope_grid_id))
+        self.leaves = {i for i in scope_ids if not children.get(i)}
+        self.scope_ids = scope_ids
+
+    def _ancestors(self, grid_id: str) -> set[str]:
+        out, parent = set(), self.all[grid_id].parent_id
+        while parent:
+            out.add(parent)
+            parent = self.all[parent].parent_id
+        return out
+
+    def deputies(self, session, *, only: set[str] | None = None) -> list[planner.PlanDeputy]:
+        """Serving deputies anchored in the scope (home or work grid), or exactly `only`, with their load outside."""
+        query = select(Deputy.id, Deputy.level, Deputy.kind, Deputy.home_grid_id, Deputy.work_grid_id,
+                       Deputy.constituency, Deputy.capability, Deputy.status)
+        if only is not None:
+            query = query.where(Deputy.id.in_(only)) if only else query.where(false())
+        else:
+            query = query.where(Deputy.status == "serving")
+        outside = Counter(session.scalars(select(Assignment.deputy_id).where(Assignment.ended_at.is_(None),
+                                                                             Assignment.grid_id.not_in(self.leaves)))
+                          .all()) if self.leaves else Counter()
+        found = []
+        for d in session.execute(query):
+            if only is None and len(self.scope_ids) < len(self.all) and not (
+                    {d.home_grid_id, d.work_grid_id} & self.scope_ids):
+                continue
+            found.append(planner.PlanDeputy(d.id, d.level, d.kind, d.home_grid_id, d.work_grid_id, d.constituency,
+                                            d.capability, outside[d.id], d.status))
+        return found
+
+
+def _rules(plan: AssignmentPlan) -> planner.Rules:
+    return planner.Rules(**plan.rules)
+
+
+def create_plan(uow: UnitOfWork, data: dict) -> AssignmentPlan:
+    """Compute a draft plan for a township (or the whole county); an infeasible plan lists its violations."""
+    session = uow.session
+    scope_grid_id = str(data["scope_grid_id"]) if data.get("scope_grid_id") else None
+    rules = planner.Rules(**data.get("rules", {}))
+    if rules.min_per_grid > rules.max_per_grid:
+        raise Invalid([("rules.min_per_grid", f"must not exceed max_per_grid ({rules.max_per_grid})")])
+    scope = _Scope(session, scope_grid_id)
+    if not scope.leaves:
+        raise Invalid([("scope_grid_id", "the scope holds no grids to assign")])
+    proposal = planner.propose(scope.grids, scope.deputies(session), rules)
+    plan = AssignmentPlan(id=str(uuid.uuid4()), scope_grid_id=scope_grid_id, status="draft", rules=asdict(rules),
+                          violations=_with_codes(proposal.violations, scope), created_by=uow.actor)
+    session.add(plan)
+    session.flush()
+    if proposal.entries:  # one executemany: a county plan has tens of thousands of rows
+        session.execute(insert(PlanEntry), [{"plan_id": plan.id, "grid_id": g, "deputy_id": d, "basis": b}
+                                            for g, d, b in proposal.entries])
+    return plan
+
+
+def _with_codes(violations: list[dict], scope: _Scope) -> list[dict]:
+    for v in violations:
+        if "grid_id" in v and v["grid_id"] in scope.all:
+            v.setdefault("grid_code", scope.all[v["grid_id"]].code)
+    return violations
+
+
+def get_plan(session, plan_id: str) -> AssignmentPlan:
+    plan = session.get(AssignmentPlan, plan_id)
+    if plan is None:
+        raise NotFound(f"no assignment plan {plan_id}")
+    return plan
+
+
+def list_plans(session, *, status=None, page=1, page_size=100) -> dict:
+    query = select(AssignmentPlan)
+    if status:
+        query = query.where(AssignmentPlan.status == status)
+    query = query.order_by(AssignmentPlan.created_at.desc(), AssignmentPlan.id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    items = session.scalars(query.limit(page_size).offset((page - 1) * page_size)).all()
+    return {"items": [plan_view(session, p, with_grids=False) for p in items], "total": total, "page": page,
+            "page_size": page_size}
+
+
+def plan_view(session, plan: AssignmentPlan, *, with_grids: bool = True) -> dict:
+    """The plan with its grids and who serves each, by name and level."""
+    view = {c: getattr(plan, c) for c in ("id", "scope_grid_id", "status", "rules", "violations", "created_by",
+                                          "approved_by", "approved_at", "published_by", "published_at", "created_at")}
+    view["feasible"] = not plan.violations
+    rows = session.execute(
+        select(PlanEntry.grid_id, PlanEntry.deputy_id, PlanEntry.basis, Deputy.name, Deputy.level, Deputy.kind)
+        .join(Deputy, Deputy.id == PlanEntry.deputy_id).where(PlanEntry.plan_id == plan.id)).all()
+    view["summary"] = {"grids": len({r.grid_id for r in rows}), "deputies": len({r.deputy_id for r in rows}),
+                       "by_basis": dict(Counter(r.basis for r in rows))}
+    if with_grids:
+        grids = {g.id: g for g in session.execute(select(Grid.id, Grid.code, Grid.name)
+                                                  .where(Grid.id.in_({r.grid_id for r in rows})))} if rows else {}
+        by_grid = defaultdict(list)
+        for r in rows:
+            by_grid[r.grid_id].append({"deputy_id": r.deputy_id, "name": r.name, "level": r.level, "kind": r.kind,
+                                       "basis": r.basis})
+        view["grids"] = [{"grid_id": g, "code": grids[g].code, "name": grids[g].name, "deputies": by_grid[g]}
+                         for g in sorted(by_grid, key=lambda g: grids[g].code)]
+    return view
+
+
+def edit_plan_grid(uow: UnitOfWork, plan_id: str, grid_id: str, deputy_ids: list[str]) -> AssignmentPlan:
+    """Replace the deputies of one grid in a draft, then re-validate the whole plan against the hard rules."""
+    session = uow.session
+    plan = get_plan(session, plan_id)
+    if plan.status != "draft":
+        raise Conflict(f"the plan is {plan.status}; only a draft can be edited (create a new plan instead)")
+    scope = _Scope(session, plan.scope_grid_id)
+    if grid_id not in scope.leaves:
+        raise Invalid([("grid_id", "not a bottom-level grid of this plan's scope")])
+    deputy_ids = list(dict.fromkeys(str(d) for d in deputy_ids))
+    known = set(session.scalars(select(Deputy.id).where(Deputy.id.in_(deputy_ids)))) if deputy_ids else set()
+    unknown = [d for d in deputy_ids if d not in known]
+    if unknown:
+        raise Invalid([("deputy_ids", f"no deputy {d}") for d in unknown])
+    session.execute(delete(PlanEntry).where(PlanEntry.plan_id == plan.id, PlanEntry.grid_id == grid_id))
+    session.add_all(PlanEntry(plan_id=plan.id, grid_id=grid_id, deputy_id=d, basis="manual") for d in deputy_ids)
+    session.flush()
+    plan.violations = _revalidate(session, plan, scope)
+    session.flush()
+    return plan
+
+
+def _revalidate(session, plan: AssignmentPlan, scope: _Scope) -> list[dict]:
+    entries = [tuple(r) for r in session.execute(select(PlanEntry.grid_id, PlanEntry.deputy_id, PlanEntry.basis)
+                                                 .where(PlanEntry.plan_id == plan.id))]
+    deputies = scope.deputies(session, only={d for _, d, _ in entries})
+    return _with_codes(planner.validate(scope.grids, deputies, entries, _rules(plan)), scope)
+
+
+def approve_plan(uow: UnitOfWork, plan_id: str) -> AssignmentPlan:
+    """Approve a draft that meets every hard rule (审定); the approver is the acting user."""
+    session = uow.session
+    plan = get_plan(session, plan_id)
+    if plan.status != "draft":
+        raise Conflict(f"the plan is {plan.status}; only a draft can be approved")
+    plan.violations = _revalidate(session, plan, _Scope(session, plan.scope_grid_id))
+    if plan.violations:
+        raise Invalid([{"field": v.get("grid_code") or v.get("grid_id") or v.get("deputy_id"), "rule": v["rule"],
+                        "reason": v["reason"]} for v in plan.violations],
+                      "the plan breaks hard rules and cannot be approved; edit the draft or create a new plan")
+    plan.status, plan.approved_by, plan.approved_at = "approved", uow.actor, utcnow()
+    summary = plan_view(session, plan, with_grids=False)["summary"]
+    session.flush()
+    uow.emit("assignment_plan.approved", plan.id, {"plan_id": plan.id, "scope_grid_id": plan.scope_grid_id,
+                                                   "grids": summary["grids"], "deputies": summary["deputies"]},
+             new_subject=True)
+    return plan
+
+
+def publish_plan(uow: UnitOfWork, plan_id: str) -> AssignmentPlan:
+    """Publish an approved plan: each grid's full list goes out (assignment.published); leavers get assignment.ended."""
+    session = uow.session
+    plan = get_plan(session, plan_id)
+    if plan.status != "approved":
+        raise Conflict(f"the plan is {plan.status}; only an approved plan can be published")
+    scope = _Scope(session, plan.scope_grid_id)
+    plan.violations = _revalidate(session, plan, scope)
+    if plan.violations:  # the roster changed since approval (a term ended, say)
+        raise Conflict("the roster changed since approval and the plan now breaks hard rules: "
+                       + "; ".join(f"{v.get('grid_code') or v.get('deputy_id')}: {v['reason']}"
+                                   for v in plan.violations[:10]))
+    now = utcnow()
+    wanted = defaultdict(set)
+    for grid_id, deputy_id in session.execute(select(PlanEntry.grid_id, PlanEntry.deputy_id)
+                                              .where(PlanEntry.plan_id == plan.id)):
+        wanted[grid_id].add(deputy_id)
+    live = defaultdict(dict)
+    for assignment in session.scalars(select(Assignment).where(Assignment.ended_at.is_(None),
+                                                               Assignment.grid_id.in_(scope.leaves))):
+        live[assignment.grid_id][assignment.deputy_id] = assignment
+    deputies = {d.id: d for d in session.execute(select(Deputy.id, Deputy.kind, Deputy.level)
+                                                 .where(Deputy.id.in_({d for s in wanted.values() for d in s})))}
+    for grid_id in sorted(scope.leaves, key=lambda g: scope.all[g].code):
+        for deputy_id, assignment in sorted(live[grid_id].items()):
+            if deputy_id not in wanted[grid_id]:
+                assignment.ended_at, assignment.end_reason = now, f"replaced by plan {plan.id}"
+                uow.emit("assignment.ended", grid_id, {"grid_id": grid_id, "deputy_id": deputy_id,
+                                                       "reason": assignment.end_reason})
+        for deputy_id in sorted(wanted[grid_id] - set(live[grid_id])):
+            session.add(Assignment(id=str(uuid.uuid4()), grid_id=grid_id, deputy_id=deputy_id, plan_id=plan.id,
+                                   started_at=now))
+        uow.emit("assignment.published", grid_id, {"grid_id": grid_id, "plan_id": plan.id, "deputies": [
+            {"deputy_id": d, "kind": deputies[d].kind, "level": deputies[d].level} for d in sorted(wanted[grid_id])]})
+    plan.status, plan.published_by, plan.published_at = "published", uow.actor, now
+    session.flush()
+    return plan
+
+
+def coverage(session, *, township_id: str | None = None, max_load: int = 1) -> dict:
+    """What is published: grids with no deputy or no township-level deputy, deputies with no grid or over load."""
+    scope = _Scope(session, township_id, "township_id")
+    township_of = {}
+    for grid_id in scope.all:
+        line, g = [], grid_id
+        while g:
+            line.append(g)
+            g = scope.all[g].parent_id
+        township_of[grid_id] = line[-1]
+    live = session.execute(select(Assignment.grid_id, Assignment.deputy_id, Deputy.level, Deputy.kind)
+                           .join(Deputy, Deputy.id == Assignment.deputy_id)
+                           .where(Assignment.ended_at.is_(None))).all()
+    by_grid, load = defaultdict(list), Counter()
+    for row in live:
+        by_grid[row.grid_id].append(row)
+        if row.kind == "npc_deputy":
+            load[row.deputy_id] += 1
+    report = {}
+
+    def township(grid_id):
+        t = township_of.get(grid_id)
+        if t not in report:
+            info = scope.all.get(t)
+            report[t] = {"township_id": t, "code": info.code if info else None, "name": info.name if info else None,
+                         "grids": 0, "grids_without_deputy": [], "grids_without_township_deputy": [],
+                         "deputies_without_grid": [], "deputies_over_load": []}
+        return report[t]
+
+    for grid_id in sorted(scope.leaves, key=lambda g: scope.all[g].code):
+        entry, info = township(grid_id), scope.all[grid_id]
+        entry["grids"] += 1
+        npc = [r for r in by_grid[grid_id] if r.kind == "npc_deputy"]
+        item = {"grid_id": grid_id, "code": info.code, "name": info.name}
+        if not npc:
+            entry["grids_without_deputy"].append(item)
+        elif not any(r.level == "township" for r in npc):
+            entry["grids_without_township_deputy"].append(item)
+    for d in session.execute(select(Deputy.id, Deputy.name, Deputy.level, Deputy.kind, Deputy.home_grid_id,
+                                    Deputy.work_grid_id).where(Deputy.status == "serving")):
+        anchor = d.home_grid_id or d.work_grid_id
+        if township_id and anchor not in scope.scope_ids:
+            continue
+        item = {"deputy_id": d.id, "name": d.name, "level": d.level}
+        if d.kind == "npc_deputy" and load[d.id] == 0:
+            township(anchor)["deputies_without_grid"].append(item)
+        elif load[d.id] > max_load:
+            township(anchor)["deputies_over_load"].append({**item, "grids": load[d.id]})
+    townships = sorted(report.values(), key=lambda t: t["code"] or "~")
+    keys = ("grids_without_deputy", "grids_without_township_deputy", "deputies_without_grid", "deputies_over_load")
+    totals = {"grids": sum(t["grids"] for t in townships), **{k: sum(len(t[k]) for t in townships) for k in keys}}
+    return {"max_load": max_load, "totals": totals, "townships": townships}
+
+
+def coverage_csv(report: dict) -> str:
+    """The coverage report as CSV: one line per finding, township first (UTF-8 with BOM for spreadsheet apps)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["township_code", "township_name", "finding", "grid_code", "grid_name", "deputy_name",
+                     "deputy_level", "grids_served"])
+    for t in report["townships"]:
+        for finding in ("grids_without_deputy", "grids_without_township_deputy"):
+            for g in t[finding]:
+                writer.writerow([t["code"], t["name"], finding, g["code"], g["name"], "", "", ""])
+        for finding in ("deputies_without_grid", "deputies_over_load"):
+            for d in t[finding]:
+                writer.writerow([t["code"], t["name"], finding, "", "", d["name"], d["level"], d.get("grids", 0)])
+    return "\ufeff" + out.getvalue()
+
+
+def list_assignments(session, *, grid_id=None, deputy_id=None, current=None, page=1, page_size=100) -> dict:
+    """Assignments, live and ended: the history of who served where, and from which plan."""
+    query = (select(Assignment.id, Assignment.grid_id, Grid.code.label("grid_code"), Grid.name.label("grid_name"),
+                    Assignment.deputy_id, Deputy.name.label("deputy_name"), Assignment.plan_id,
+                    Assignment.started_at, Assignment.ended_at, Assignment.end_reason)
+             .join(Grid, Grid.id == Assignment.grid_id).join(Deputy, Deputy.id == Assignment.deputy_id))
+    if grid_id:
+        query = query.where(Assignment.grid_id == str(grid_id))
+    if deputy_id:
+        query = query.where(Assignment.deputy_id == str(deputy_id))
+    if current is not None:
+        query = query.where(Assignment.ended_at.is_(None) if current else Assignment.ended_at.is_not(None))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.execute(query.order_by(Assignment.started_at.desc(), Grid.code, Assignment.id)
+                           .limit(page_size).offset((page - 1) * page_size)).all()
+    return {"items": [row._asdict() for row in rows], "total": total, "page": page, "page_size": page_size}

@@ -1,0 +1,243 @@
+"""Reception schedules (接待日): monthly fixed days or a weekly rota, generated ahead and published ≥ 3 days before."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select
+
+from wangge_common.errors import Conflict, Invalid, NotFound
+from wangge_common.outbox import UnitOfWork
+
+from .models import Deputy, Grid, ReceptionDay, ReceptionRule, Station
+
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving: a fixed offset is exact
+LEAD_DAYS = 3  # schedules are posted at least three days ahead (003)
+MIN_HOURS = 2  # each reception lasts at least two hours (000)
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def today_in_china(now: datetime | None = None) -> date:
+    return (now or datetime.now(timezone.utc)).astimezone(CHINA).date()
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def check_hours(start: str, end: str, field: str = "end_time") -> None:
+    if _minutes(end) - _minutes(start) < MIN_HOURS * 60:
+        raise Invalid([(field, f"a reception lasts at least {MIN_HOURS} hours ({start}–{end} is shorter)")])
+
+
+def check_team(session, deputy_ids: list[str], *, two_representatives: bool, field: str) -> list[dict]:
+    """A duty team: serving deputies, at least one NPC deputy and, in the 两代表 scheme, one party delegate."""
+    ids = list(dict.fromkeys(str(d) for d in deputy_ids))
+    found = {d.id: d for d in session.scalars(select(Deputy).where(Deputy.id.in_(ids)))} if ids else {}
+    errors = [(field, f"no deputy {d}") for d in ids if d not in found]
+    errors += [(field, f"{found[d].name} is {found[d].status}, not serving") for d in ids
+               if d in found and found[d].status != "serving"]
+    kinds = {found[d].kind for d in ids if d in found}
+    if "npc_deputy" not in kinds:
+        errors.append((field, "at least one people's-congress deputy (人大代表) must be on duty"))
+    if two_representatives and "party_delegate" not in kinds:
+        errors.append((field, "the 两代表 scheme needs a party-congress delegate (党代表) on duty too"))
+    if errors:
+        raise Invalid(errors)
+    return [{"deputy_id": d, "kind": found[d].kind} for d in ids]
+
+
+def rule_days(rule: ReceptionRule, first: date, last: date) -> list[date]:
+    """The days from `first` to `last` (inclusive) on which the rule holds a reception."""
+    days, day = [], first
+    while day <= last:
+        if (rule.pattern == "weekly" and day.weekday() == rule.weekday) or (
+                rule.pattern == "monthly" and day.day in rule.month_days):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def describe(rule: ReceptionRule) -> str:
+    """The rule in Chinese, as the notice prints it: 每月10日、25日 9:00-11:00."""
+    hours = f"{rule.start_time}-{rule.end_time}"
+    if rule.pattern == "weekly":
+        return f"每{WEEKDAYS_ZH[rule.weekday]} {hours}"
+    return "每月" + "、".join(f"{d}日" for d in rule.month_days) + f" {hours}"
+
+
+def create_rule(uow: UnitOfWork, data: dict, *, today: date | None = None) -> tuple[ReceptionRule, list, list]:
+    """Set up a schedule and publish its days for the next `weeks` weeks (reception.scheduled for each)."""
+    session = uow.session
+    weeks = data.pop("weeks")
+    grid_id = str(data["grid_id"]) if data.get("grid_id") else None
+    station_id = str(data["station_id"]) if data.get("station_id") else None
+    if bool(grid_id) == bool(station_id):
+        raise Invalid([("grid_id", "give exactly one of grid_id and station_id")])
+    if grid_id and session.get(Grid, grid_id) is None:
+        raise Invalid([("grid_id", f"no grid {grid_id}")])
+    station = session.get(Station, station_id) if station_id else None
+    if station_id and station is None:
+        raise Invalid([("station_id", f"no station {station_id}")])
+    if data["pattern"] == "weekly" and data.get("weekday") is None:
+        raise Invalid([("weekday", "a weekly rota needs a weekday (0 Monday … 6 Sunday)")])
+    if data["pattern"] == "monthly" and not data.get("month_days"):
+        raise Invalid([("month_days", "monthly receptions need their days of the month, e.g. [10, 25]")])
+    check_hours(data["start_time"], data["end_time"])
+    for i, team in enumerate(data["rota"]):
+        check_team(session, team, two_representatives=data["two_representatives"], field=f"rota.{i}")
+    place = data.get("place") or (station.name if station else session.get(Grid, grid_id).name)
+    rule = ReceptionRule(id=str(uuid.uuid4()), grid_id=grid_id, station_id=station_id, place=place,
+                         pattern=data["pattern"], month_days=sorted(set(data.get("month_days") or [])),
+                         weekday=data.get("weekday") if data["pattern"] == "weekly" else None,
+                         start_time=data["start_time"], end_time=data["end_time"],
+                         rota=[[str(d) for d in team] for team in data["rota"]],
+                         two_representatives=data["two_representatives"])
+    session.add(rule)
+    session.flush()
+    created, skipped = generate(uow, rule, weeks, today=today)
+    return rule, created, skipped
+
+
+def generate(uow: UnitOfWork, rule: ReceptionRule, weeks: int, *, today: date | None = None):
+    """Publish the rule's days for the next `weeks` weeks; days already published stay as they are, days less
+    than three days away are skipped (too late to post), and said so."""
+    session = uow.session
+    today = today or today_in_china()
+    existing = set(session.scalars(select(ReceptionDay.day).where(ReceptionDay.rule_id == rule.id)))
+    taken = len(existing)
+    created, skipped = [], []
+    for day in rule_days(rule, today, today + timedelta(weeks=weeks)):
+        if day in existing:
+            continue
+        if (day - today).days < LEAD_DAYS:
+            skipped.append({"day": day, "reason": f"less than {LEAD_DAYS} days away: too late to publish"})
+            continue
+        team = rule.rota[taken % len(rule.rota)]
+        taken += 1
+        deputies = check_team(session, team, two_representatives=rule.two_representatives, field="rota")
+        reception = ReceptionDay(
+            id=str(uuid.uuid4()), rule_id=rule.id, day=day, grid_id=rule.grid_id, station_id=rule.station_id,
+            place=rule.place, starts_at=_at(day, rule.start_time), ends_at=_at(day, rule.end_time),
+            deputy_ids=[d["deputy_id"] for d in deputies], status="scheduled")
+        session.add(reception)
+        session.flush()
+        uow.emit("reception.scheduled", reception.id, reception_event(reception, deputies), new_subject=True)
+        created.append(reception)
+    return created, skipped
+
+
+def _at(day: date, hhmm: str) -> datetime:
+    return datetime.combine(day, time.fromisoformat(hhmm), CHINA).astimezone(timezone.utc)
+
+
+def reception_event(reception: ReceptionDay, deputies: list[dict]) -> dict:
+    return {"reception_id": reception.id, "grid_id": reception.grid_id, "station_id": reception.station_id,
+            "place": reception.place, "starts_at": reception.starts_at.isoformat().replace("+00:00", "Z"),
+            "ends_at": reception.ends_at.isoformat().replace("+00:00", "Z"), "deputies": deputies,
+            "status": reception.status, "reason": reception.reason}
+
+
+def change_day(uow: UnitOfWork, reception_id: str, changes: dict, *, today: date | None = None) -> ReceptionDay:
+    """Change or cancel a published day; refused when the day (old or new) is less than three days away."""
+    session = uow.session
+    today = today or today_in_china()
+    reception = get_day(session, reception_id)
+    if reception.status == "cancelled":
+        raise Conflict("the reception day was cancelled; publish a new schedule instead")
+    _check_lead(reception.day, today, "the reception day")
+    rule = session.get(ReceptionRule, reception.rule_id)
+    day = changes.get("day", reception.day)
+    if day != reception.day:
+        _check_lead(day, today, "the new day")
+        if session.scalar(select(ReceptionDay.id).where(ReceptionDay.rule_id == rule.id, ReceptionDay.day == day)):
+            raise Conflict(f"the schedule already has a reception on {day.isoformat()}; change that day instead")
+    local_start = reception.starts_at.astimezone(CHINA).strftime("%H:%M")
+    local_end = reception.ends_at.astimezone(CHINA).strftime("%H:%M")
+    start, end = changes.get("start_time", local_start), changes.get("end_time", local_end)
+    check_hours(start, end)
+    deputies = check_team(session, changes.get("deputy_ids", reception.deputy_ids),
+                          two_representatives=rule.two_representatives, field="deputy_ids")
+    reception.day, reception.starts_at, reception.ends_at = day, _at(day, start), _at(day, end)
+    reception.place = changes.get("place", reception.place)
+    reception.deputy_ids = [d["deputy_id"] for d in deputies]
+    reception.status = "cancelled" if changes.get("cancel") else "changed"
+    reception.reason = changes["reason"]
+    session.flush()
+    uow.emit("reception.changed", reception.id, reception_event(reception, deputies))
+    return reception
+
+
+def _check_lead(day: date, today: date, what: str) -> None:
+    away = (day - today).days
+    if away < LEAD_DAYS:
+        raise Conflict(f"{what} ({day.isoformat()}) is {max(away, 0)} days away; schedules are published at least "
+                       f"{LEAD_DAYS} days before the day (公示提前三天), so it can no longer be changed")
+
+
+def get_day(session, reception_id: str) -> ReceptionDay:
+    reception = session.get(ReceptionDay, reception_id)
+    if reception is None:
+        raise NotFound(f"no reception day {reception_id}")
+    return reception
+
+
+def get_rule(session, rule_id: str) -> ReceptionRule:
+    rule = session.get(ReceptionRule, rule_id)
+    if rule is None:
+        raise NotFound(f"no reception schedule {rule_id}")
+    return rule
+
+
+def list_days(session, *, rule_id=None, grid_id=None, station_id=None, start=None, end=None, page=1,
+              page_size=100) -> dict:
+    from .handlers import _page
+
+    query = select(ReceptionDay)
+    if rule_id:
+        query = query.where(ReceptionDay.rule_id == rule_id)
+    if grid_id:
+        query = query.where(ReceptionDay.grid_id == str(grid_id))
+    if station_id:
+        query = query.where(ReceptionDay.station_id == str(station_id))
+    if start:
+        query = query.where(ReceptionDay.day >= start)
+    if end:
+        query = query.where(ReceptionDay.day <= end)
+    return _page(session, query.order_by(ReceptionDay.day, ReceptionDay.id), page, page_size)
+
+
+def list_rules(session, *, grid_id=None, station_id=None, page=1, page_size=100) -> dict:
+    from .handlers import _page
+
+    query = select(ReceptionRule)
+    if grid_id:
+        query = query.where(ReceptionRule.grid_id == str(grid_id))
+    if station_id:
+        query = query.where(ReceptionRule.station_id == str(station_id))
+    return _page(session, query.order_by(ReceptionRule.created_at, ReceptionRule.id), page, page_size)
+
+
+def withdraw_deputy(uow: UnitOfWork, deputy, why: str) -> int:
+    """Take a deputy whose term ended off every coming reception day (reception.changed for each); a day left
+    without an NPC deputy on duty is cancelled, saying so, so that the board and reminders follow."""
+    session = uow.session
+    changed = 0
+    for reception in session.scalars(select(ReceptionDay).where(ReceptionDay.day >= today_in_china(),
+                                                                ReceptionDay.status != "cancelled")):
+        if deputy.id not in reception.deputy_ids:
+            continue
+        remaining = [d for d in reception.deputy_ids if d != deputy.id]
+        kinds = {d.id: d.kind for d in session.scalars(select(Deputy).where(Deputy.id.in_(remaining)))}
+        reception.deputy_ids = remaining
+        if "npc_deputy" in kinds.values():
+            reception.status, reception.reason = "changed", f"{deputy.name}{why}"[:500]
+        else:
+            reception.status = "cancelled"
+            reception.reason = f"{deputy.name}{why}，无人大代表值班，接待日取消，待重新安排"[:500]
+        session.flush()
+        uow.emit("reception.changed", reception.id, reception_event(
+            reception, [{"deputy_id": d, "kind": kinds[d]} for d in remaining]))
+        changed += 1
+    return changed

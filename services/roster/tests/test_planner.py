@@ -1,0 +1,106 @@
+"""The planner as pure Python: soft rules as preferences, hard rules met or each failure explained."""
+from collections import Counter
+
+from roster.planner import PlanDeputy, PlanGrid, Rules, propose, validate
+
+
+def county(villages=2, groups=3, difficulty=lambda v, g: 2):
+    grids = [PlanGrid("T", "T", 1, None)]
+    for v in range(villages):
+        grids.append(PlanGrid(f"V{v}", f"T-{v}", 2, "T"))
+        grids += [PlanGrid(f"G{v}{g}", f"T-{v}-{g}", 3, f"V{v}", difficulty(v, g)) for g in range(groups)]
+    return grids
+
+
+def served(proposal):
+    out = {}
+    for grid, deputy, basis in proposal.entries:
+        out.setdefault(grid, []).append((deputy, basis))
+    return out
+
+
+def test_deputies_who_live_in_a_grid_serve_it():
+    grids = county()
+    deputies = [PlanDeputy(f"d{g.id}", "township", home_grid_id=g.id) for g in grids if g.level == 3]
+    proposal = propose(grids, deputies)
+    assert proposal.violations == []
+    assert all(served(proposal)[f"{d.home_grid_id}"] == [(d.id, "home_or_work")] for d in deputies)
+
+
+def test_the_constituency_comes_before_the_rest_of_the_township():
+    grids = county(villages=2, groups=1)
+    grids[2].constituency = "一选区"  # G00
+    grids[4].constituency = "二选区"  # G10
+    near = PlanDeputy("near", "township", home_grid_id="V1", constituency="一选区")  # lives in the other village
+    other = PlanDeputy("other", "township", home_grid_id="V0", constituency="二选区")
+    proposal = propose(grids, [near, other])
+    assert served(proposal)["G00"] == [("near", "constituency")]
+    assert served(proposal)["G10"] == [("other", "constituency")]
+
+
+def test_strong_deputies_go_to_difficult_grids():
+    grids = county(villages=1, groups=2, difficulty=lambda v, g: 5 if g == 0 else 1)
+    strong = PlanDeputy("strong", "township", home_grid_id="V0", capability=5)
+    weak = PlanDeputy("weak", "township", home_grid_id="V0", capability=1)
+    proposal = propose(grids, [weak, strong])
+    assert served(proposal) == {"G00": [("strong", "nearby")], "G01": [("weak", "nearby")]}
+
+
+def test_every_deputy_gets_a_grid_and_levels_are_mixed():
+    grids = county(villages=1, groups=2)
+    deputies = [PlanDeputy("t1", "township", home_grid_id="G00"), PlanDeputy("t2", "township", home_grid_id="G01"),
+                PlanDeputy("c1", "county", home_grid_id="V0"), PlanDeputy("c2", "county", home_grid_id="V0"),
+                PlanDeputy("p1", "provincial", home_grid_id="V0")]
+    proposal = propose(grids, deputies, Rules(max_per_grid=3))
+    assert proposal.violations == []
+    levels = {g: Counter(next(d.level for d in deputies if d.id == i) for i, _ in members)
+              for g, members in served(proposal).items()}
+    assert sum(sum(c.values()) for c in levels.values()) == 5
+    assert all(c["county"] <= 1 for c in levels.values())  # the two county deputies are spread, not stacked
+
+
+def test_infeasible_plans_list_each_grid_and_the_reason():
+    grids = county(villages=1, groups=3)
+    proposal = propose(grids, [PlanDeputy("t1", "township", home_grid_id="G00")], Rules(max_load=1))
+    failing = sorted((v.get("grid_id"), v["rule"]) for v in proposal.violations)
+    assert failing == [("G01", "no_township_deputy"), ("G01", "too_few_deputies"),
+                       ("G02", "no_township_deputy"), ("G02", "too_few_deputies")]
+    assert all("can serve 1 grids in all" in v["reason"] or "can fill 1 places" in v["reason"]
+               for v in proposal.violations)
+
+
+def test_load_held_outside_the_scope_counts():
+    grids = county(villages=1, groups=1)
+    busy = PlanDeputy("busy", "township", home_grid_id="G00", outside_load=1)
+    proposal = propose(grids, [busy], Rules(max_load=1))
+    assert [v["rule"] for v in proposal.violations] == ["too_few_deputies", "no_township_deputy"]
+    assert validate(grids, [busy], [("G00", "busy", "manual")], Rules(max_load=1))[0]["rule"] == "over_load"
+
+
+def test_party_delegates_are_paired_one_a_grid_when_asked():
+    grids = county(villages=1, groups=2)
+    deputies = [PlanDeputy("t1", "township", home_grid_id="G00"), PlanDeputy("t2", "township", home_grid_id="G01"),
+                PlanDeputy("p1", "county", kind="party_delegate", home_grid_id="G00"),
+                PlanDeputy("p2", "county", kind="party_delegate", home_grid_id="G00")]
+    assert not any(b == "party_delegate" for _, _, b in propose(grids, deputies).entries)
+    paired = served(propose(grids, deputies, Rules(pair_party_delegates=True)))
+    assert ("p1", "party_delegate") in paired["G00"] or ("p2", "party_delegate") in paired["G00"]
+    assert sum(b == "party_delegate" for m in paired.values() for _, b in m) == 2
+
+
+def test_suspended_deputies_are_not_planned_and_flagged_when_placed_by_hand():
+    grids = county(villages=1, groups=1)
+    away = PlanDeputy("away", "township", home_grid_id="G00", status="suspended")
+    assert propose(grids, [away]).entries == []
+    assert {v["rule"] for v in validate(grids, [away], [("G00", "away", "manual")], Rules())} >= {"not_serving"}
+
+
+def test_the_repair_pass_moves_a_surplus_deputy_to_a_grid_below_the_minimum():
+    grids = county(villages=1, groups=2)
+    # Three deputies live in G00, one in G01; everyone may serve one grid; each grid needs two.
+    deputies = [PlanDeputy("t1", "township", home_grid_id="G00"), PlanDeputy("t2", "township", home_grid_id="G01"),
+                PlanDeputy("c1", "county", home_grid_id="G00"), PlanDeputy("c2", "county", home_grid_id="G00")]
+    proposal = propose(grids, deputies, Rules(min_per_grid=2, max_per_grid=3, max_load=1))
+    assert proposal.violations == []
+    assert sorted(len(m) for m in served(proposal).values()) == [2, 2]
+    assert any(basis == "repair" for _, _, basis in proposal.entries)

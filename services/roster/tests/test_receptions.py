@@ -1,0 +1,127 @@
+"""Reception schedules: rules, generation ahead, the three-day lead for changes, and the events."""
+from datetime import date, timedelta
+
+import pytest
+
+from .helpers import make_deputy, small_township
+
+
+@pytest.fixture
+def grid_and_team(svc):
+    town, village, leaves = small_township(svc, groups=1)
+    deputy = make_deputy(svc, "李红梅", home=leaves[0])
+    delegate = make_deputy(svc, "张党代表", home=leaves[0], kind="party_delegate")
+    return leaves[0], deputy, delegate
+
+
+def schedule(svc, **body):
+    return svc.client.post("/v1/reception-schedules", json=body, headers=svc.headers())
+
+
+def test_a_weekly_rota_publishes_the_next_weeks_and_skips_what_is_too_close(svc, grid_and_team):
+    grid, deputy, delegate = grid_and_team
+    other = make_deputy(svc, "王代表", mobile="13900001111")
+    response = schedule(svc, grid_id=grid, pattern="weekly", weekday=3, start_time="14:30", end_time="17:30",
+                        rota=[[deputy, delegate], [other, delegate]], two_representatives=True, weeks=4)
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["description"] == "每周四 14:30-17:30"
+    days = [date.fromisoformat(d["day"]) for d in body["published"]]
+    skipped = [date.fromisoformat(d["day"]) for d in body["skipped"]]
+    today = date.today()
+    assert all(d.weekday() == 3 for d in days + skipped)
+    assert all((d - today).days >= 3 for d in days) and all((d - today).days < 4 for d in skipped)
+    assert len(days) + len(skipped) in (4, 5)
+    assert body["published"][0]["deputy_ids"] == [deputy, delegate]
+    assert body["published"][1]["deputy_ids"] == [other, delegate]  # the rota takes turns
+    events = [e for e in svc.outbox() if e.type == "reception.scheduled"]
+    assert len(events) == len(days)
+    assert events[0].data["deputies"][1] == {"deputy_id": delegate, "kind": "party_delegate"}
+    assert events[0].data["starts_at"].endswith("T06:30:00Z")  # 14:30 in China
+    again = svc.client.post(f"/v1/reception-schedules/{body['id']}/generate", json={"weeks": 4}, headers=svc.headers())
+    assert again.json["published"] == []  # nothing published twice
+    more = svc.client.post(f"/v1/reception-schedules/{body['id']}/generate", json={"weeks": 6}, headers=svc.headers())
+    assert len(more.json["published"]) >= 1
+    schedules = svc.client.get(f"/v1/reception-schedules?grid_id={grid}", headers=svc.headers("reader")).json
+    assert [s["description"] for s in schedules["items"]] == ["每周四 14:30-17:30"]
+    listed = svc.client.get(f"/v1/reception-days?grid_id={grid}", headers=svc.headers("reader")).json
+    assert listed["total"] == len(days) + len(more.json["published"])
+
+
+def test_monthly_days(svc, grid_and_team):
+    grid, deputy, _ = grid_and_team
+    body = schedule(svc, grid_id=grid, pattern="monthly", month_days=[25, 10], start_time="09:00",
+                    end_time="11:00", rota=[[deputy]], weeks=9).json
+    assert body["description"] == "每月10日、25日 09:00-11:00"
+    assert {date.fromisoformat(d["day"]).day for d in body["published"]} <= {10, 25}
+    assert len(body["published"]) + len(body["skipped"]) >= 3
+
+
+@pytest.mark.parametrize("change, field, reason", [
+    ({"end_time": "15:30"}, "end_time", "at least 2 hours"),
+    ({"rota": [["DELEGATE"]]}, "rota.0", "at least one people's-congress deputy"),
+    ({"rota": [["DEPUTY"]], "two_representatives": True}, "rota.0", "party-congress delegate"),
+    ({"pattern": "weekly", "weekday": None}, "weekday", "needs a weekday"),
+    ({"grid_id": None}, "grid_id", "exactly one"),
+    ({"start_time": "25:00"}, "start_time", "HH:MM"),
+])
+def test_bad_schedules_are_refused_with_the_field_and_reason(svc, grid_and_team, change, field, reason):
+    grid, deputy, delegate = grid_and_team
+    body = {"grid_id": grid, "pattern": "weekly", "weekday": 3, "start_time": "14:30", "end_time": "17:30",
+            "rota": [[deputy, delegate]], **change}
+    body["rota"] = [[{"DEPUTY": deputy, "DELEGATE": delegate}.get(d, d) for d in team] for team in body["rota"]]
+    response = schedule(svc, **body)
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert any(e["field"] == field and reason in e["reason"] for e in response.json["errors"]), response.json
+    assert not [e for e in svc.outbox() if e.type == "reception.scheduled"]
+
+
+def test_changes_less_than_three_days_ahead_are_refused_and_others_emit_reception_changed(svc, grid_and_team):
+    from roster import receptions
+
+    grid, deputy, delegate = grid_and_team
+    body = schedule(svc, grid_id=grid, pattern="weekly", weekday=date.today().weekday(), start_time="09:00",
+                    end_time="11:00", rota=[[deputy]], weeks=3).json
+    first = body["published"][0]
+    day = date.fromisoformat(first["day"])
+    moved = svc.client.patch(f"/v1/reception-days/{first['id']}",
+                             json={"start_time": "14:00", "end_time": "16:30", "reason": "上午召开村民大会"},
+                             headers=svc.headers())
+    assert moved.status_code == 200 and moved.json["status"] == "changed"
+    changed = svc.outbox()[-1]
+    assert changed.type == "reception.changed" and changed.data["reason"] == "上午召开村民大会"
+    assert changed.data["starts_at"].endswith("T06:00:00Z") and changed.sequence == 2
+    too_near = svc.client.patch(f"/v1/reception-days/{first['id']}", json={"day": str(date.today() + timedelta(days=1)),
+                                                                          "reason": "提前"}, headers=svc.headers())
+    assert too_near.status_code == 409 and "at least 3 days before" in too_near.json["detail"]
+    second = body["published"][1]["day"]
+    clash = svc.client.patch(f"/v1/reception-days/{first['id']}", json={"day": second, "reason": "合并"},
+                             headers=svc.headers())
+    assert clash.status_code == 409 and "already has a reception" in clash.json["detail"]
+    # Seen from two days before the day, the same change is too late.
+    with svc.runtime.unit_of_work(actor="test") as uow:
+        with pytest.raises(Exception) as late:
+            receptions.change_day(uow, first["id"], {"reason": "x"}, today=day - timedelta(days=2))
+    assert "2 days away" in str(late.value)
+    cancelled = svc.client.patch(f"/v1/reception-days/{first['id']}", json={"cancel": True, "reason": "暴雨预警"},
+                                 headers=svc.headers())
+    assert cancelled.json["status"] == "cancelled" and svc.outbox()[-1].data["status"] == "cancelled"
+    assert svc.client.patch(f"/v1/reception-days/{first['id']}", json={"reason": "恢复"},
+                            headers=svc.headers()).status_code == 409
+
+
+def test_a_deputy_whose_term_ends_leaves_the_coming_reception_days(svc, grid_and_team):
+    grid, deputy, delegate = grid_and_team
+    other = make_deputy(svc, "王代表", mobile="13900001111")
+    body = schedule(svc, grid_id=grid, pattern="weekly", weekday=3, start_time="14:30", end_time="17:30",
+                    rota=[[deputy, other], [deputy]], weeks=4).json
+    svc.client.post(f"/v1/deputies/{deputy}/end", json={"reason": "辞职", "ended_on": str(date.today())},
+                    headers=svc.headers())
+    changes = [e for e in svc.outbox() if e.type == "reception.changed"]
+    assert len(changes) == len(body["published"])
+    by_day = {e.subject: e.data for e in changes}
+    first, second = body["published"][0]["id"], body["published"][1]["id"]
+    assert by_day[first]["status"] == "changed" and by_day[first]["deputies"] == [{"deputy_id": other,
+                                                                                    "kind": "npc_deputy"}]
+    assert by_day[second]["status"] == "cancelled" and "接待日取消" in by_day[second]["reason"]
+    assert svc.outbox()[-1].type == "deputy.ended"

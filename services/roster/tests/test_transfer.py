@@ -1,0 +1,128 @@
+"""Import and export of grids and deputies: CSV and XLSX, row-by-row validation, all or nothing by default."""
+import csv
+import io
+
+from openpyxl import Workbook, load_workbook
+from werkzeug.test import EnvironBuilder
+
+GRIDS_CSV = """编码,名称,层级,上级编码,类型,户数,人口,难度,网格长,网格员
+QX,清溪镇,1,,urban_community,0,0,2,毛建国,
+QX-01,韶山村,2,QX,rural_village,0,0,2,,
+QX-01-01,韶山村第一村民小组,3,QX-01,rural_village,260,830,3,李四,张三、王五
+"""
+
+
+def upload(svc, what, content: bytes, filename, **query):
+    # The builder spools a large body to a temporary file: close it, or the test leaks the file.
+    builder = EnvironBuilder(path=f"/v1/imports/{what}", method="POST", query_string=query, headers=svc.headers(),
+                             data={"file": (io.BytesIO(content), filename)}, content_type="multipart/form-data")
+    environ = builder.get_environ()
+    try:
+        return svc.client.open(environ)
+    finally:
+        environ["wsgi.input"].close()
+        builder.close()
+
+
+def test_a_good_csv_of_grids_is_imported_with_parents_first_and_announced(svc):
+    # Children before parents in the file: the importer orders by level.
+    lines = GRIDS_CSV.strip().split("\n")
+    content = "\n".join([lines[0], lines[3], lines[2], lines[1]]).encode("utf-8")
+    response = upload(svc, "grids", content, "grids.csv")
+    assert response.status_code == 200, response.json
+    assert response.json == {"rows": 3, "created": 3, "updated": 0, "invalid_rows": 0, "errors": []}
+    assert [e.type for e in svc.outbox()] == ["grid.created"] * 3
+    group = svc.client.get("/v1/grids?level=3", headers=svc.headers()).json["items"][0]
+    assert group["workers"] == ["张三", "王五"] and group["households"] == 260
+
+
+def test_a_file_with_bad_rows_changes_nothing_and_lists_every_bad_row(svc):
+    content = (GRIDS_CSV + "QX-01-02,第二组,3,NOPE,rural_village,250,800,2,,\n"
+               "QX-01-03,第三组,7,QX-01,village,250,800,2,,\n"
+               "QX-01-01,重复,3,QX-01,rural_village,250,800,2,,\n").encode("gb18030")
+    response = upload(svc, "grids", content, "grids.csv")
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert "3 of 6 rows are invalid" in response.json["detail"]
+    by_row = {(e["row"], e["field"]) for e in response.json["errors"]}
+    assert {(5, "parent_code"), (6, "level"), (6, "kind"), (7, "code")} <= by_row
+    assert svc.outbox() == [] and svc.client.get("/v1/grids", headers=svc.headers()).json["total"] == 0
+    partial = upload(svc, "grids", content, "grids.csv", import_valid_rows="true")
+    assert partial.status_code == 200 and partial.json["created"] == 3 and partial.json["invalid_rows"] == 3
+
+
+def test_deputies_from_xlsx_resolve_grid_codes_and_keep_mobiles_encrypted(svc):
+    upload(svc, "grids", GRIDS_CSV.encode(), "grids.csv")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "性别", "代表层级", "职务", "手机", "居住网格", "专长", "任期开始", "任期结束"])
+    sheet.append(["李红梅", "female", "township", "村党支部书记", "13812345678", "QX-01-01", "agriculture、law",
+                  "2021-12-01", "2026-11-30"])
+    sheet.append(["王建国", "male", "county", None, "12345", "QX-99", None, None, None])
+    out = io.BytesIO()
+    book.save(out)
+    response = upload(svc, "deputies", out.getvalue(), "deputies.xlsx")
+    assert response.status_code == 422
+    assert {(e["row"], e["field"]) for e in response.json["errors"]} == {(3, "home_grid_code")}
+    response = upload(svc, "deputies", out.getvalue(), "deputies.xlsx", import_valid_rows="true")
+    assert response.json["created"] == 1
+    deputy = svc.client.get("/v1/deputies", headers=svc.headers()).json["items"][0]
+    assert deputy["specialities"] == ["agriculture", "law"] and deputy["mobile_masked"] == "138****5678"
+
+
+def test_an_export_has_the_import_shape_and_re_imports_as_updates(svc):
+    upload(svc, "grids", GRIDS_CSV.encode(), "grids.csv")
+    exported = svc.client.get("/v1/exports/grids?format=csv", headers=svc.headers("reader"))
+    assert exported.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    assert [r["code"] for r in rows] == ["QX", "QX-01", "QX-01-01"] and rows[2]["parent_code"] == "QX-01"
+    before = len(svc.outbox())
+    again = upload(svc, "grids", exported.data, "grids.csv")
+    assert again.json["updated"] == 3 and len(svc.outbox()) == before  # unchanged rows emit nothing
+    rows[2]["households"] = "280"
+    edited = io.StringIO()
+    writer = csv.DictWriter(edited, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    upload(svc, "grids", edited.getvalue().encode(), "grids.csv")
+    assert svc.outbox()[-1].type == "grid.updated" and svc.outbox()[-1].data["households"] == 280
+    xlsx = svc.client.get("/v1/exports/deputies?format=xlsx", headers=svc.headers())
+    sheet = load_workbook(io.BytesIO(xlsx.data)).worksheets[0]
+    assert [c.value for c in sheet[1]][:4] == ["id", "name", "gender", "level"]
+
+
+def test_unreadable_files_are_refused(svc):
+    assert upload(svc, "grids", b"x", "grids.txt").json["errors"][0]["field"] == "file"
+    assert upload(svc, "grids", b"not a zip", "grids.xlsx").json["errors"][0]["field"] == "file"
+    missing = svc.client.post("/v1/imports/grids", data={}, headers=svc.headers(), content_type="multipart/form-data")
+    assert missing.status_code == 422
+
+
+def test_a_county_sized_file_above_the_api_body_limit_is_accepted(svc):
+    header = "code,name,level,parent_code,kind,households,population,difficulty,leader,workers\n"
+    workers = "、".join(f"网格员{'甲乙丙丁戊己庚辛壬癸'[j]}某某某某" for j in range(10))
+    rows = "".join(f"Z{i:05d},{'很长的网格名称' * 5}{i},1,,rural_village,0,0,1,,{workers}\n" for i in range(2800))
+    content = (header + rows).encode()
+    assert len(content) > 1024 * 1024
+    response = upload(svc, "grids", content, "grids.csv")
+    assert response.status_code == 200 and response.json["created"] == 2800
+
+
+def test_exported_deputies_come_back_as_updates_by_id_without_touching_the_mobile(svc):
+    upload(svc, "grids", GRIDS_CSV.encode(), "grids.csv")
+    svc.client.post("/v1/deputies", json={"name": "李红梅", "gender": "female", "level": "township",
+                                          "mobile": "13812345678"}, headers=svc.headers())
+    exported = svc.client.get("/v1/exports/deputies", headers=svc.headers()).data.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert rows[0]["mobile"] == "" and rows[0]["mobile_masked"] == "138****5678"
+    rows[0]["position"] = "韶山村党支部书记"
+    rows[0]["home_grid_code"] = "QX-01-01"
+    edited = io.StringIO()
+    writer = csv.DictWriter(edited, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    response = upload(svc, "deputies", edited.getvalue().encode(), "deputies.csv")
+    assert response.json["updated"] == 1 and response.json["created"] == 0
+    event = svc.outbox()[-1]
+    assert event.type == "deputy.updated" and event.data["position"] == "韶山村党支部书记"
+    contact = svc.client.get(f"/v1/internal/deputies/{rows[0]['id']}/contact", headers=svc.headers()).json
+    assert contact["phone"] == "13812345678"

@@ -1,0 +1,97 @@
+"""The dispatch catalogue (派单目录), deadline rules and the holiday calendar: edited through the API, never
+overwritten (an edit retires a line and adds its next version)."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import extract, select
+
+from wangge_common.db import utcnow
+from wangge_common.errors import Conflict, NotFound
+
+from .models import DeadlineRule, DispatchRule, Holiday
+
+MODELS = {"dispatch": DispatchRule, "deadline": DeadlineRule}
+
+
+def list_lines(session, kind: str, *, include_retired: bool = False):
+    model = MODELS[kind]
+    query = select(model).order_by(model.lineage_id, model.version)
+    if not include_retired:
+        query = query.where(model.active.is_(True))
+    return session.scalars(query).all()
+
+
+def get_line(session, kind: str, line_id: int):
+    line = session.get(MODELS[kind], line_id)
+    if line is None:
+        raise NotFound(f"no {kind} rule {line_id}")
+    return line
+
+
+def history(session, kind: str, line_id: int):
+    model = MODELS[kind]
+    line = get_line(session, kind, line_id)
+    return session.scalars(select(model).where(model.lineage_id == line.lineage_id).order_by(model.version)).all()
+
+
+def create_line(session, kind: str, data: dict, actor: str):
+    fields = {k: v for k, v in data.items() if k != "reason"}
+    line = MODELS[kind](**fields, active=True, version=1, changed_by=actor, change_reason=data["reason"],
+                        created_at=utcnow())
+    session.add(line)
+    session.flush()
+    line.lineage_id = line.id
+    return line
+
+
+def revise_line(session, kind: str, line_id: int, data: dict, actor: str):
+    """A new version of an active line; the old one stays, retired, for the record."""
+    old = _active(session, kind, line_id)
+    old.active, old.retired_at = False, utcnow()
+    session.flush()
+    fields = {k: v for k, v in data.items() if k != "reason"}
+    line = MODELS[kind](**fields, active=True, lineage_id=old.lineage_id, version=old.version + 1,
+                        changed_by=actor, change_reason=data["reason"], created_at=utcnow())
+    session.add(line)
+    session.flush()
+    return line
+
+
+def retire_line(session, kind: str, line_id: int, reason: str, actor: str):
+    line = _active(session, kind, line_id)
+    line.active, line.retired_at = False, utcnow()
+    line.change_reason = f"{line.change_reason or ''} | retired by {actor}: {reason}"[-500:]
+    return line
+
+
+def _active(session, kind: str, line_id: int):
+    line = session.scalars(select(MODELS[kind]).where(MODELS[kind].id == line_id).with_for_update()).first()
+    if line is None:
+        raise NotFound(f"no {kind} rule {line_id}")
+    if not line.active:
+        raise Conflict(f"{kind} rule {line_id} is a retired version; edit the active one of its lineage",
+                       errors=[{"field": "id", "reason": "retired"}])
+    return line
+
+
+def list_holidays(session, year: int | None):
+    query = select(Holiday).order_by(Holiday.day)
+    if year:
+        query = query.where(extract("year", Holiday.day) == year)
+    return session.scalars(query).all()
+
+
+def put_holiday(session, day: date, data: dict, actor: str) -> Holiday:
+    holiday = session.get(Holiday, day) or Holiday(day=day)
+    holiday.kind, holiday.name, holiday.changed_by, holiday.updated_at = data["kind"], data["name"], actor, utcnow()
+    session.add(holiday)
+    session.flush()
+    return holiday
+
+
+def delete_holiday(session, day: date) -> None:
+    holiday = session.get(Holiday, day)
+    if holiday is None:
+        raise NotFound(f"{day.isoformat()} is not in the holiday calendar")
+    session.delete(holiday)

@@ -1,0 +1,280 @@
+"""Routing commands from people (departments, deputies, congress staff, residents): one function each."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from wangge_common.db import utcnow
+from wangge_common.errors import Conflict, Invalid
+from wangge_common.outbox import UnitOfWork
+
+from . import domain
+from .evaluation import request_evaluation
+from .handlers import (PRESIDIUM, active_rules, calendar, case_event, department, dispatch, finish, get_case,
+                       lock_order, major_issue, open_orders, order_event, policy, route)
+from .models import GridDeputy, RoutedCase, WorkOrder
+
+
+def _leads(order: WorkOrder) -> bool:
+    """Sole and lead orders carry the case; members of a joint mediation only their own share."""
+    return order.role in ("sole", "lead")
+
+
+# ---- triage -------------------------------------------------------------------------------------------------------
+
+def triage_manually(uow: UnitOfWork, case_id: str, data: dict) -> RoutedCase:
+    """Route a case from the manual queue (or re-route a returned, reopened or escalated one) by hand."""
+    session = uow.session
+    case = get_case(session, case_id, lock=True)
+    path, reason = data["path"], data["reason"]
+    domain.next_state(case.state, "escalate" if path == "major_issue" else "assign")
+    departments = data.get("departments") or []
+    if path in ("town", "county"):
+        if len(departments) != 1:
+            raise Invalid([("departments", f"a {path} path takes exactly one department")])
+        departments = [{**departments[0], "role": "sole"}]
+    elif path == "joint_mediation":
+        _check_mediation(session, case, data, departments)
+    elif departments:
+        raise Invalid([("departments", "the major-issue procedure goes to the township congress presidium")])
+    _cancel_unsigned(uow, case, f"re-triaged by hand: {reason}")
+    if path == "major_issue":
+        major_issue(uow, case, reason, trigger="cannot_settle_in_grid")
+        return case
+    if path == "joint_mediation":
+        case.convenor_deputy_id = str(data["convenor_deputy_id"])
+        case.mediators = json.dumps(data["mediators"], ensure_ascii=False)
+        reason = f"joint mediation (联合调解) convened by deputy {case.convenor_deputy_id}: {reason}"
+    dispatch(uow, case, path=path, departments=departments, reason=reason)
+    return case
+
+
+def _cancel_unsigned(uow, case: RoutedCase, reason: str) -> None:
+    """Withdraw dispatched orders when a person routes the case otherwise; a signed order is the department's."""
+    orders = open_orders(uow.session, case.case_id)
+    signed = [o for o in orders if o.state != "dispatched"]
+    if signed and case.state == "assigned":
+        raise Conflict(f"department {signed[0].department_name} already signed work order {signed[0].id}",
+                       errors=[{"field": "state", "reason": "a signed order cannot be replaced; return it first"}])
+    for order in orders:
+        order_event(uow, order, "work_order.cancelled", "cancel", reason)
+
+
+def _check_mediation(session, case: RoutedCase, data: dict, departments: list[dict]) -> None:
+    errors = []
+    if len(departments) < 2:
+        errors.append(("departments", "joint mediation needs at least two departments"))
+    if [d.get("role") for d in departments].count("lead") != 1:
+        errors.append(("departments", "exactly one department must have role lead; the others are members"))
+    if len({d["code"] for d in departments}) != len(departments):
+        errors.append(("departments", "lists a department twice"))
+    if not data.get("mediators"):
+        errors.append(("mediators", "name the mediators and legal-service workers taking part"))
+    convenor = data.get("convenor_deputy_id")
+    if convenor is None:
+        errors.append(("convenor_deputy_id", "the deputy who convenes the mediation is required"))
+    else:
+        known = session.scalars(select(GridDeputy.deputy_id).where(GridDeputy.grid_id == case.grid_id)).all()
+        if known and str(convenor) not in known:
+            errors.append(("convenor_deputy_id", "is not a deputy assigned to the case's grid"))
+    if errors:
+        raise Invalid(errors)
+    for d in departments:
+        d.setdefault("role", "member")
+
+
+def answer_on_the_spot(uow: UnitOfWork, case_id: str, data: dict, secret: str) -> RoutedCase:
+    """能现场解答的现场解答: the receiving deputy answered; the deputy's answer is also the reply to the reporter."""
+    case = get_case(uow.session, case_id, lock=True)
+    domain.next_state(case.state, "answer_on_the_spot")
+    _cancel_unsigned(uow, case, "answered on the spot by the receiving deputy")
+    case.path, case.on_time = "on_the_spot", True
+    case.answer_summary, case.answered_by = data["summary"], "人大代表现场解答"
+    case_event(uow, case, "case.answered", "answer_on_the_spot", data["reason"], on_the_spot=True,
+               department=None, summary=data["summary"], on_time=True)
+    deputy = str(data["deputy_id"])
+    case.first_receiver_deputy_id = case.first_receiver_deputy_id or deputy
+    _replied(uow, case, deputy, "on_the_spot", "answered on the spot (现场解答)", secret)
+    return case
+
+
+# ---- work orders -------------------------------------------------------------------------------------------------
+
+def sign(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
+    """签收: the deadline starts now."""
+    session, now = uow.session, utcnow()
+    order, case = lock_order(session, order_id)
+    domain.next_order_state(order.state, "sign")
+    if _leads(order):
+        domain.next_state(case.state, "sign")
+    rule = domain.DeadlineRule(None, None, None, None, order.deadline_amount or 15,
+                               order.deadline_unit or "working_days")
+    order.signed_at = now
+    order.due_at = domain.due_at(now, rule, calendar(session, now))
+    order.due_soon_at = domain.due_soon_at(now, order.due_at, policy(uow.runtime).due_soon_lead)
+    order_event(uow, order, "work_order.signed", "sign", data["reason"], due_at=order.due_at.isoformat(),
+                working_days=rule.unit == "working_days")
+    order.next_check_at = order.due_soon_at
+    if _leads(order):
+        case_event(uow, case, "case.signed", "sign", data["reason"], work_order_id=order.id,
+                   department=department(order), due_at=order.due_at.isoformat())
+    return order
+
+
+def start(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
+    order, case = lock_order(uow.session, order_id)
+    domain.next_order_state(order.state, "start")
+    if _leads(order):
+        domain.next_state(case.state, "start")
+    order_event(uow, order, "work_order.started", "start", data["reason"])
+    if _leads(order):
+        case_event(uow, case, "case.started", "start", data["reason"], work_order_id=order.id)
+    return order
+
+
+def answer(uow: UnitOfWork, order_id: str, data: dict, secret: str) -> WorkOrder:
+    """The department's answer; for the lead of a joint mediation, the mediated outcome resolves the case."""
+    session, now = uow.session, utcnow()
+    order, case = lock_order(session, order_id)
+    mediation = data.get("mediation")
+    if case.path == "joint_mediation" and order.role == "lead" and mediation is None:
+        raise Invalid([("mediation", "the lead department of a joint mediation records the mediated outcome")])
+    if mediation is not None and case.path != "joint_mediation":
+        raise Invalid([("mediation", "only a joint mediation records a mediated outcome")])
+    domain.next_order_state(order.state, "answer")
+    if _leads(order):
+        domain.next_state(case.state, "answer")
+    on_time = order.due_at is None or now <= order.due_at
+    order.answered_at, order.summary, order.on_time = now, data["summary"], on_time
+    order.mediation_outcome = mediation["outcome"] if mediation else None
+    order_event(uow, order, "work_order.answered", "answer", data["reason"], summary=data["summary"],
+                on_time=on_time, mediation=mediation)
+    if not _leads(order):
+        return order
+    case.on_time = on_time if case.on_time is None else (case.on_time and on_time)
+    case.answer_summary, case.answered_by = data["summary"], order.department_name
+    case_event(uow, case, "case.answered", "answer", data["reason"], on_the_spot=False,
+               department=department(order), summary=data["summary"], on_time=on_time)
+    if mediation is not None:
+        for member in open_orders(session, case.case_id):
+            order_event(uow, member, "work_order.cancelled", "cancel",
+                        "the lead department recorded the mediated outcome")
+        # The parties heard the outcome at the mediation the deputy convened: that is the reply to the reporter.
+        _replied(uow, case, case.convenor_deputy_id, "on_the_spot",
+                 f"mediated outcome ({mediation['outcome']}) given to the parties at the mediation", secret)
+    return order
+
+
+def record_mediation(uow: UnitOfWork, order_id: str, data: dict, secret: str) -> WorkOrder:
+    """The lead department of a joint mediation records the mediated outcome: its answer, which resolves the case."""
+    order, _ = lock_order(uow.session, order_id)
+    if order.role != "lead":
+        raise Conflict("only the lead department of a joint mediation records the mediated outcome",
+                       errors=[{"field": "role", "reason": f"this order's role is {order.role}"}])
+    return answer(uow, order_id, {"summary": data["summary"], "reason": data["reason"],
+                                  "mediation": {"outcome": data["outcome"], "mediators": data["mediators"]}}, secret)
+
+
+def return_order(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
+    """退单: the department gives the order back with a reason; the case is re-routed (or escalated)."""
+    session = uow.session
+    order, case = lock_order(session, order_id)
+    reason = data["reason"]
+    domain.next_order_state(order.state, "return")
+    if _leads(order):
+        domain.next_state(case.state, "return")
+    order_event(uow, order, "work_order.returned", "return", reason)
+    if not _leads(order):
+        return order
+    for member in open_orders(session, case.case_id):
+        order_event(uow, member, "work_order.cancelled", "cancel", f"lead department returned the case: {reason}")
+    case.return_count += 1
+    case_event(uow, case, "case.returned", "return", reason, work_order_id=order.id, department=department(order),
+               return_count=case.return_count)
+    limit = policy(uow.runtime).return_limit
+    if case.return_count >= limit:
+        case_event(uow, case, "case.escalated", "escalate", f"returned {case.return_count} times (limit {limit})",
+                   step="supervision", trigger="returned_repeatedly", work_order_id=order.id,
+                   department=department(order), target=PRESIDIUM["name"])
+        return order
+    refused = set(session.scalars(select(WorkOrder.department_code).where(WorkOrder.case_id == case.case_id,
+                                                                          WorkOrder.state == "returned")).all())
+    decision = domain.triage(case.category, case.topic, active_rules(uow), refused)
+    if decision.path == "manual":
+        case.path = "manual"
+    route(uow, case, decision)
+    return order
+
+
+def request_extension(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
+    order, _ = lock_order(uow.session, order_id)
+    if order.state not in ("signed", "in_progress"):
+        raise Conflict(f"cannot request an extension for a work order that is {order.state}",
+                       errors=[{"field": "state", "reason": "only a signed or started order has a deadline"}])
+    if order.extension_requested_due_at is not None:
+        raise Conflict("an extension request for this order awaits a decision",
+                       errors=[{"field": "requested_due_at", "reason": "one request at a time"}])
+    wanted = data["requested_due_at"]
+    if wanted <= order.due_at:
+        raise Invalid([("requested_due_at", f"must be later than the current deadline {order.due_at.isoformat()}")])
+    order.extension_requested_due_at, order.extension_reason = wanted, data["reason"]
+    order_event(uow, order, "work_order.extension_requested", None, data["reason"],
+                requested_due_at=wanted.isoformat())
+    return order
+
+
+def decide_extension(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
+    """Township congress staff approve or refuse; an approved deadline restarts the due-soon/overdue ladder."""
+    order, _ = lock_order(uow.session, order_id)
+    if order.extension_requested_due_at is None:
+        raise Conflict("no extension request awaits a decision for this order",
+                       errors=[{"field": "approved", "reason": "nothing to decide"}])
+    if order.state not in domain.OPEN_ORDER_STATES:
+        raise Conflict(f"the work order is {order.state}; its extension request lapsed")
+    if data["approved"]:
+        order.due_at = order.extension_requested_due_at
+        order.due_soon_at = domain.due_soon_at(order.signed_at, order.due_at, policy(uow.runtime).due_soon_lead)
+        order.due_soon_marked = order.overdue_marked = False
+        order.escalation_step = 0
+        order.next_check_at = order.due_soon_at
+    order.extension_requested_due_at = order.extension_reason = None
+    order_event(uow, order, "work_order.extension_decided", None, data["reason"], approved=data["approved"],
+                due_at=order.due_at.isoformat())
+    return order
+
+
+# ---- first-receiver reply (首问责任) and closing ---------------------------------------------------------
+
+def reply(uow: UnitOfWork, case_id: str, data: dict, secret: str) -> RoutedCase:
+    """The first receiver told the reporter; once the matter is answered this resolves the case."""
+    case = get_case(uow.session, case_id, lock=True)
+    if case.state in domain.TERMINAL:
+        raise domain.IllegalTransition(case.state, "reply")
+    deputy = str(data["deputy_id"]) if data.get("deputy_id") else case.first_receiver_deputy_id
+    _replied(uow, case, deputy, data["channel"], data["reason"], secret)
+    return case
+
+
+def _replied(uow, case: RoutedCase, deputy_id, channel: str, reason: str, secret: str) -> None:
+    now = utcnow()
+    on_time = case.reply_due_at is None or now <= case.reply_due_at or (
+        case.replied_at is not None and case.replied_at <= case.reply_due_at)
+    if case.replied_at is None:
+        case.replied_at = now
+    case.reply_check_at = None
+    action = "reply" if case.state == "answered" else None  # before the answer it is an interim reply
+    case_event(uow, case, "case.replied", action, reason, deputy_id=deputy_id, channel=channel, on_time=on_time)
+    if action == "reply":  # the reporter has the answer: ask for the rating (once per answer)
+        request_evaluation(uow, case, secret)
+
+def close_escalated(uow: UnitOfWork, case_id: str, data: dict) -> RoutedCase:
+    """The supervising body closes a case it took over; staff never record satisfaction for the resident."""
+    case = get_case(uow.session, case_id, lock=True)
+    domain.next_state(case.state, "close")
+    if case.state != "escalated":
+        raise domain.IllegalTransition(case.state, "close by supervision")
+    for order in open_orders(uow.session, case.case_id):
+        order_event(uow, order, "work_order.cancelled", "cancel", f"closed by supervision: {data['reason']}")
+    finish(uow, case, "close", outcome=data["outcome"], reason=data["reason"])
+    return case

@@ -1,0 +1,94 @@
+"""Routing's periodic jobs (run by `wangge schedule routing`): deadlines, the escalation ladder, reply and rating
+deadlines. Each scans only rows whose next check is due, through a partial index."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from . import domain
+from .handlers import case_event, department, finish, order_event, policy
+from .models import RoutedCase, WorkOrder
+
+ACTOR = "service:routing-scheduler"
+BATCH = 500
+
+
+def _batches(runtime, model, column, now: datetime, apply) -> int:
+    """Apply `apply(uow, row, now)` to every row whose `column` is due, a batch per transaction."""
+    done = 0
+    while True:
+        with runtime.unit_of_work(actor=ACTOR) as uow:
+            rows = uow.session.scalars(select(model).where(column.is_not(None), column <= now)
+                                       .order_by(column).limit(BATCH).with_for_update(skip_locked=True)).all()
+            with uow.session.no_autoflush:  # nothing reads back what it wrote: one flush at commit
+                for row in rows:
+                    apply(uow, row, now)
+        done += len(rows)
+        if len(rows) < BATCH:
+            return done
+
+
+def _check_order(uow, order: WorkOrder, now: datetime) -> None:
+    rules = policy(uow.runtime)
+    if order.state not in domain.OPEN_ORDER_STATES or order.due_at is None:
+        order.next_check_at = None
+        return
+    if not order.due_soon_marked:
+        order.due_soon_marked = True
+        if now < order.due_at:  # past the deadline already (the scheduler was down): overdue says it all
+            order_event(uow, order, "work_order.due_soon", None, "deadline approaching",
+                        due_at=order.due_at.isoformat())
+    if not order.overdue_marked and now >= order.due_at:
+        order.overdue_marked = True
+        order_event(uow, order, "work_order.overdue", None, f"deadline {order.due_at.isoformat()} passed",
+                    due_at=order.due_at.isoformat())
+    case = None
+    while order.overdue_marked and order.escalation_step < len(domain.LADDER) \
+            and now >= rules.ladder_at(order.due_at, order.escalation_step + 1):
+        order.escalation_step += 1
+        step = domain.LADDER[order.escalation_step - 1]
+        case = case or uow.session.get(RoutedCase, order.case_id)
+        overdue_by = now - order.due_at
+        case_event(uow, case, "case.escalated", None,
+                   f"work order overdue by {overdue_by.days} d {overdue_by.seconds // 3600} h: {step}",
+                   step=step, trigger="overdue", work_order_id=order.id, department=department(order),
+                   target=domain.ladder_target(step, order.department_name, case.path))
+    order.next_check_at = domain.next_check(order.due_at, order.due_soon_at, due_soon_marked=order.due_soon_marked,
+                                            overdue_marked=order.overdue_marked, step=order.escalation_step,
+                                            policy=rules)
+
+
+def scan_work_orders(runtime, now: datetime) -> int:
+    """Mark orders due soon and overdue (once each) and climb the ladder 催办 → 督办 → 提级督办."""
+    return _batches(runtime, WorkOrder, WorkOrder.next_check_at, now, _check_order)
+
+
+def _check_reply(uow, case: RoutedCase, now: datetime) -> None:
+    case.reply_check_at = None
+    if case.replied_at is None and case.state not in domain.TERMINAL:
+        case_event(uow, case, "case.reply_overdue", None, "no reply to the reporter within the set time",
+                   deputy_id=case.first_receiver_deputy_id, due_at=case.reply_due_at.isoformat())
+
+
+def scan_replies(runtime, now: datetime) -> int:
+    """首问责任: flag cases whose reporter had no reply in time."""
+    return _batches(runtime, RoutedCase, RoutedCase.reply_check_at, now, _check_reply)
+
+
+def _check_evaluation(uow, case: RoutedCase, now: datetime) -> None:
+    if case.state != "resolved":
+        case.evaluation_check_at = case.evaluation_stage = None
+        return
+    if case.evaluation_stage == "rating":
+        due = now + policy(uow.runtime).return_visit_window
+        case.evaluation_stage, case.evaluation_check_at = "return_visit", due
+        case_event(uow, case, "case.return_visit_due", None, "no rating through the link in time: return visit (回访)",
+                   round=case.evaluation_round, due_at=due.isoformat())
+    else:
+        finish(uow, case, "close", outcome="not_rated", reason="no rating after the return visit: closed not rated")
+
+
+def scan_evaluations(runtime, now: datetime) -> int:
+    """No rating in time → a return visit task; none after it → closed with outcome not_rated."""
+    return _batches(runtime, RoutedCase, RoutedCase.evaluation_check_at, now, _check_evaluation)

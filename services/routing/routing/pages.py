@@ -1,0 +1,46 @@
+"""Public progress board (办理进度公示): open work orders by department, without personal data."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from sqlalchemy import case, func, select
+
+from wangge_common.auth import public
+from wangge_common.db import utcnow
+from wangge_common.http import runtime
+
+from . import domain
+from .models import RoutedCase, WorkOrder
+
+pages = Blueprint("routing_pages", __name__, template_folder="templates")
+
+STATE_NAMES = {"dispatched": "待签收", "signed": "已签收", "in_progress": "办理中"}
+CATEGORY_NAMES = {"request": "求决", "enquiry": "咨询", "complaint": "投诉", "suggestion": "建议"}
+LIMIT = 200
+
+
+@pages.get("/board")
+@public
+def board():
+    """The public board: what each department has open, what is overdue, the oldest first."""
+    now = utcnow()
+    with runtime().db.sessions() as session:
+        per_department = session.execute(
+            select(WorkOrder.department_name, func.count(),
+                   func.sum(case((WorkOrder.overdue_marked.is_(True), 1), else_=0)))
+            .where(WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
+            .group_by(WorkOrder.department_name).order_by(func.count().desc())).all()
+        orders = session.execute(
+            select(WorkOrder, RoutedCase.tracking_code, RoutedCase.category)
+            .join(RoutedCase, RoutedCase.case_id == WorkOrder.case_id)
+            .where(WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
+            .order_by(WorkOrder.due_at.is_(None), WorkOrder.due_at, WorkOrder.created_at).limit(LIMIT)).all()
+    widest = max([total for _, total, _ in per_department] or [1])
+    bars = [{"name": name, "total": total, "overdue": int(overdue or 0), "width": 360 * total / widest,
+             "overdue_width": 360 * int(overdue or 0) / widest, "y": 8 + i * 30}
+            for i, (name, total, overdue) in enumerate(per_department)]
+    rows = [{"tracking_code": code or "—", "category": CATEGORY_NAMES.get(category, category),
+             "department": order.department_name, "state": STATE_NAMES[order.state],
+             "due": order.due_at.astimezone(domain.CHINA).strftime("%Y-%m-%d %H:%M") if order.due_at else "签收后起算",
+             "overdue": bool(order.due_at and order.due_at < now)} for order, code, category in orders]
+    return render_template("board.html", bars=bars, rows=rows, height=16 + 30 * len(bars),
+                           updated=now.astimezone(domain.CHINA).strftime("%Y-%m-%d %H:%M"))

@@ -1,0 +1,59 @@
+"""Routing's read side: cases with their history, work orders, the manual triage queue."""
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+
+from wangge_common.errors import NotFound
+
+from . import domain
+from .handlers import get_case
+from .models import CaseTransition, RoutedCase, WorkOrder
+
+
+def case_detail(session, case_id: str) -> dict:
+    case = get_case(session, case_id)
+    orders = session.scalars(select(WorkOrder).where(WorkOrder.case_id == case_id)
+                             .order_by(WorkOrder.created_at, WorkOrder.id)).all()
+    history = session.scalars(select(CaseTransition).where(CaseTransition.case_id == case_id)
+                              .order_by(CaseTransition.id)).all()
+    return {**{c.key: getattr(case, c.key) for c in RoutedCase.__table__.columns}, "work_orders": orders,
+            "history": history}
+
+
+def list_cases(session, *, state=None, grid_id=None, queue=None, page=1, page_size=100):
+    query = select(RoutedCase)
+    if state:
+        query = query.where(RoutedCase.state == state)
+    if grid_id:
+        query = query.where(RoutedCase.grid_id == str(grid_id))
+    if queue == "manual":  # waiting for a person to route it: no open work order
+        open_order = exists().where(WorkOrder.case_id == RoutedCase.case_id,
+                                    WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
+        query = query.where(RoutedCase.state.in_(domain.OPEN_FOR_ROUTING), ~open_order)
+    return session.scalars(query.order_by(RoutedCase.registered_at, RoutedCase.case_id)
+                           .limit(page_size).offset((page - 1) * page_size)).all()
+
+
+def list_work_orders(session, *, case_id=None, department=None, state=None, due_before=None, overdue=None,
+                     sort="created", page=1, page_size=100) -> list[WorkOrder]:
+    query = select(WorkOrder)
+    if case_id:
+        query = query.where(WorkOrder.case_id == str(case_id))
+    if department:
+        query = query.where(WorkOrder.department_code == department)
+    if state:
+        query = query.where(WorkOrder.state == state)
+    if due_before:
+        query = query.where(WorkOrder.due_at < due_before)
+    if overdue is not None:
+        query = query.where(WorkOrder.overdue_marked.is_(overdue))
+    order = (WorkOrder.due_at.is_(None), WorkOrder.due_at) if sort == "due" else ()
+    return session.scalars(query.order_by(*order, WorkOrder.created_at, WorkOrder.id)
+                           .limit(page_size).offset((page - 1) * page_size)).all()
+
+
+def get_work_order(session, order_id: str) -> WorkOrder:
+    order = session.get(WorkOrder, order_id)
+    if order is None:
+        raise NotFound(f"no work order {order_id}")
+    return order

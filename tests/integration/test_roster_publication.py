@@ -1,0 +1,38 @@
+"""Roster end to end: a plan published over HTTP reaches the audit log through Kafka, one event per grid."""
+from __future__ import annotations
+
+import uuid
+
+from stackhelpers import eventually
+
+
+def test_a_published_plan_reaches_reporting_as_assignment_events(stack, api):
+    roster = stack.url("roster")
+    suffix = uuid.uuid4().hex[:6]
+
+    def create(path, body):
+        response = api.post(roster + path, json=body)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    town = create("/v1/grids", {"code": f"RT-{suffix}", "name": "名册集成乡", "level": 1, "kind": "rural_village"})
+    village = create("/v1/grids", {"code": f"RT-{suffix}-01", "name": "名册村", "level": 2, "kind": "rural_village",
+                                   "parent_id": town["id"]})
+    group = create("/v1/grids", {"code": f"RT-{suffix}-01-01", "name": "名册村第一组", "level": 3,
+                                 "kind": "rural_village", "parent_id": village["id"], "households": 240})
+    deputy = create("/v1/deputies", {"name": "李红梅", "gender": "female", "level": "township",
+                                     "mobile": "13812345678", "home_grid_id": group["id"]})
+    plan = create("/v1/assignment-plans", {"scope_grid_id": town["id"]})
+    assert plan["feasible"], plan["violations"]
+    create(f"/v1/assignment-plans/{plan['id']}/approve", {})
+    create(f"/v1/assignment-plans/{plan['id']}/publish", {})
+
+    def audited():
+        entries = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": group["id"]}).json()
+        published = [e for e in entries if e["event_type"] == "assignment.published"]
+        return published or None
+
+    published = eventually(audited, 30, "reporting records assignment.published for the grid")
+    assert published[0]["event"]["data"]["deputies"][0]["deputy_id"] == deputy["id"]
+    notice = api.get(f"{roster}/v1/grids/{group['id']}/notice", headers={"Accept": "text/html"})
+    assert notice.status_code == 200 and "李红梅" in notice.text and "138****5678" in notice.text

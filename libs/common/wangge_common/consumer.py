@@ -136,7 +136,7 @@ class ConsumerRunner:
                     error = exc
             if attempts > self.settings.consumer_max_retries:
                 return self.dead_letter(record, error, attempts=attempts)
-            log.warning("handler failed (attempt %d), retrying: %s", attempts, error,
+            log.warning("handler failed (attempt %d), retrying: %r", attempts, error, exc_info=error,
                         extra={"event_id": event.id, "event_type": event.type})
             time.sleep(self.settings.consumer_retry_backoff_s * 2 ** (attempts - 1))
 
@@ -166,8 +166,8 @@ class ConsumerRunner:
             wk.close_producer(self._dlt_producer)
             self._dlt_producer = None
             raise TransientError(f"dead-letter publish failed: {exc}") from exc
-        log.error("record dead-lettered: %s", error, extra={"topic": record.topic, "partition": record.partition,
-                                                            "offset": record.offset})
+        log.error("record dead-lettered: %r", error, exc_info=error,
+                  extra={"topic": record.topic, "partition": record.partition, "offset": record.offset})
         return "dead_lettered"
 
     # --- the loop ---------------------------------------------------------------------------------

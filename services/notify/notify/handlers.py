@@ -133,7 +133,7 @@ def on_case_registered(uow: UnitOfWork, event: Event) -> None:
                                .order_by(HeldEvent.received_at, HeldEvent.event_id)).all()
     for row in held:
         earlier = Event.from_json(row.payload)
-        CASE_HANDLERS[earlier.type](uow, earlier, contact)
+        CASE_HANDLERS.get(earlier.type, _nothing)(uow, earlier, contact)
     uow.session.execute(delete(HeldEvent).where(HeldEvent.case_id == contact.case_id))
 
 

@@ -245,3 +245,20 @@ def test_a_surprising_answer_from_a_contact_source_is_a_failed_attempt(world, mo
     assert world.send() == 0
     (sms,) = world.deliveries(channel="sms")
     assert sms["state"] == "failed" and sms["last_error"].startswith("ValueError: Expecting value")
+
+
+def test_events_that_overtake_the_registration_wait_for_it(world):
+    # intake keys case.related_linked by the link's id, so it can arrive on another partition before the case
+    svc, case = world.svc, registered()
+    link_id = str(uuid.uuid4())
+    linked = event("case.related_linked", link_id, {
+        "case_id": case.subject, "state": "registered", "previous_state": None, "link_id": link_id,
+        "related_case_id": str(uuid.uuid4()), "basis": "similar_content",
+        "reason": "an open case of the same grid has near-identical content"}, source="/wangge/intake")
+    for early in (linked, triaged(case)):
+        assert svc.deliver(early, "cases.v1") == "processed"
+    assert world.deliveries() == []
+    assert svc.deliver(case, "cases.v1") == "processed"
+    made = {(d["event_type"], d["audience"], d["channel"]) for d in world.deliveries()}
+    assert {("case.registered", "reporter", "sms"), ("case.triaged", "reporter", "inbox")} <= made
+    assert not any(d["event_type"] == "case.related_linked" for d in world.deliveries())

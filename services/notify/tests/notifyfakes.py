@@ -6,7 +6,7 @@ import email
 import email.policy
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -21,8 +21,10 @@ from notify.fakegateway import create_gateway
 from notify.sender import send_due
 from notify.service import SPEC
 
-# 10:00 in Beijing: outside quiet hours.
-DAYTIME = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+# 10:00 in Beijing tomorrow: outside quiet hours, and after every delivery a test creates (they are due at once,
+# by the wall clock), so the sender run at DAYTIME finds them due whatever day the tests run.
+_TOMORROW = datetime.now(domain.CHINA).date() + timedelta(days=1)
+DAYTIME = datetime(_TOMORROW.year, _TOMORROW.month, _TOMORROW.day, 10, 0, tzinfo=domain.CHINA).astimezone(timezone.utc)
 PHONES = {"rp_abc": "13812345678", "rp_nophone": None}
 D1, D2 = "d0000000-0000-4000-8000-000000000001", "d0000000-0000-4000-8000-000000000002"
 G1 = "a0000000-0000-4000-8000-000000000001"

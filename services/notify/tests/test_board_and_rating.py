@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import Flask, jsonify, request
 
-from notifyfakes import D1, D2, G1, case_event, registered
+from notifyfakes import D1, D2, DAYTIME, G1, case_event, registered
 from notify.sender import remind_receptions
 from wangge_common import contracts
 from wangge_common.browser import missing_glyphs
@@ -99,11 +99,11 @@ def test_the_board_renders_in_chinese_in_a_real_browser(svc):
 
 def test_deputies_on_duty_hear_the_day_before(world):
     svc = world.svc
-    tomorrow_morning = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)  # 09:00 Beijing, 24 November
+    tomorrow_morning = DAYTIME + timedelta(hours=23)  # 09:00 in Beijing, the day after DAYTIME
     svc.deliver(reception(tomorrow_morning), "roster.v1")
     svc.deliver(reception(tomorrow_morning + timedelta(days=1)), "roster.v1")  # the day after: not yet
     svc.deliver(reception(tomorrow_morning, status="cancelled", deputies=(D2,)), "roster.v1")
-    today = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+    today = DAYTIME + timedelta(hours=4)  # 14:00 in Beijing
     assert remind_receptions(svc.runtime, today) == 4  # D1 and D2, inbox and SMS
     assert remind_receptions(svc.runtime, today + timedelta(hours=1)) == 0  # a rerun makes nothing twice
     inbox = world.deliveries(audience="deputy", channel="inbox")

@@ -2,6 +2,7 @@
 drive a case through it the way intake, departments, deputies and the scheduler do."""
 import copy
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 
@@ -20,7 +21,9 @@ class Routing(ServiceHarness):
 
     def register(self, **changes):
         data = copy.deepcopy(EXAMPLE)
-        data.update(case_id=str(uuid.uuid4()), **changes)
+        # received now: the reply and evaluation deadlines run from here, and the tests' clock is the wall clock
+        data.update(case_id=str(uuid.uuid4()), received_at=datetime.now(timezone.utc).isoformat())
+        data.update(changes)
         assert self.deliver(event("case.registered", data["case_id"], data, source="/wangge/intake"),
                             "cases.v1") == "processed"
         return data["case_id"]

@@ -107,6 +107,9 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, t
     metrics_view = metrics.install(app, rt)
     app.add_url_rule("/metrics", "metrics", auth.public(metrics_view))
     problems.register(app)  # after Api(): replaces flask-smorest's JSON error handler with problem+json
-    FlaskInstrumentor().instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    if telemetry.exporting():
+        FlaskInstrumentor().instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    else:  # no span would be exported: carry the trace context only (a fraction of the instrumentation's cost)
+        telemetry.propagate_requests(app, excluded=("healthz", "readyz", "metrics"))
     auth.check_every_view_is_guarded(app)
     return app

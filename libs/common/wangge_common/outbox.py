@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from opentelemetry import propagate
+from opentelemetry import baggage, propagate, trace
 from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, Text,
                         UniqueConstraint, func, insert, select, update)
 from sqlalchemy.orm import Session
@@ -60,6 +60,17 @@ def define_infra_tables(metadata: MetaData) -> InfraTables:
     return InfraTables(outbox, sequences, processed)
 
 
+def _statements(tables: InfraTables) -> tuple:
+    """The outbox's INSERT statements, built once per set of tables (building costs more than running them)."""
+    cached = _STATEMENTS.get(id(tables))
+    if cached is None or cached[0] is not tables:
+        cached = _STATEMENTS[id(tables)] = (tables, insert(tables.sequences), insert(tables.outbox))
+    return cached[1], cached[2]
+
+
+_STATEMENTS: dict[int, tuple] = {}
+
+
 def next_sequence(session: Session, tables: InfraTables, subject: str, *, new_subject: bool = False) -> int:
     """Next sequence number of `subject`'s events from this service (1, 2, 3 …).
 
@@ -67,8 +78,9 @@ def next_sequence(session: Session, tables: InfraTables, subject: str, *, new_su
     did exist after all, the primary key refuses the insert and the transaction fails rather than reuse a number.
     """
     table = tables.sequences
+    insert_sequence = _statements(tables)[0]
     if new_subject:
-        session.execute(insert(table).values(subject=subject, last_sequence=1))
+        session.execute(insert_sequence, {"subject": subject, "last_sequence": 1})
         return 1
     current = session.execute(
         update(table).where(table.c.subject == subject)
@@ -76,15 +88,27 @@ def next_sequence(session: Session, tables: InfraTables, subject: str, *, new_su
     ).scalar_one_or_none()
     if current is not None:
         return current
-    session.execute(insert(table).values(subject=subject, last_sequence=1))
+    session.execute(insert_sequence, {"subject": subject, "last_sequence": 1})
     return 1
 
 
 def trace_headers() -> dict[str, str]:
     """The current W3C trace context, to carry across the broker."""
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    # Outside a trace (tracing off, or a request nobody traces) there is nothing to carry: skip the propagators.
+    if trace.get_current_span().get_span_context().is_valid or baggage.get_all():
+        propagate.inject(carrier)
     return carrier
+
+
+@dataclass(frozen=True)
+class PreparedEvent:
+    """An event built and validated outside any transaction, with its outbox row ready (as sequence 1)."""
+
+    event: Event
+    topic: str
+    payload: str
+    headers: str
 
 
 class UnitOfWork:
@@ -115,11 +139,11 @@ class UnitOfWork:
             self.session.close()
         return False
 
-    def emit(self, event_type: str, subject: str, data: dict, *, version: int | None = None,
-             new_subject: bool = False) -> Event:
-        """Validate the event against its contract and write it to the outbox in this transaction.
+    def prepare(self, event_type: str, subject: str, data: dict, *, version: int | None = None) -> PreparedEvent:
+        """Build the event, validate it against its contract and serialise it: no database work.
 
-        Pass new_subject=True for the first event of an aggregate created in this transaction.
+        On SQLite the write lock is taken at the transaction's first statement, and CPU work done while holding
+        it is work every other writer waits for: prepare events first, then write them with emit_prepared.
         """
         version = version or contracts.latest_version(event_type)
         headers = trace_headers()
@@ -129,20 +153,37 @@ class UnitOfWork:
             causationid=self.causation.id if self.causation else None, actor=self.actor,
             traceparent=headers.get("traceparent"), tracestate=headers.get("tracestate"),
         )
-        # Validate before the first statement: on SQLite the write lock is taken there, and CPU work done while
-        # holding it is work every other writer waits for.
         found = contracts.validate(event)
-        sequence = next_sequence(self.session, self.runtime.tables, subject, new_subject=new_subject)
-        if sequence != 1:
-            event = event.replace(sequence=sequence)
         if not self.correlation_id:
             self.correlation_id = event.correlationid
-        self.session.execute(insert(self.runtime.tables.outbox).values(
-            event_id=event.id, topic=found.topic, message_key=subject, event_type=event_type,
-            sequence=event.sequence, payload=event.to_json(), headers=json.dumps(headers), attempts=0,
-        ))
+        return PreparedEvent(event, found.topic, event.to_json(), json.dumps(headers) if headers else "{}")
+
+    def emit_prepared(self, prepared: PreparedEvent, *, new_subject: bool = False) -> Event:
+        """Write a prepared event to the outbox in this transaction, with the subject's next sequence number.
+
+        Pass new_subject=True for the first event of an aggregate created in this transaction.
+        """
+        event, payload = prepared.event, prepared.payload
+        tables = self.runtime.tables
+        sequence = next_sequence(self.session, tables, event.subject, new_subject=new_subject)
+        if sequence != event.sequence:
+            event = event.replace(sequence=sequence)
+            payload = event.to_json()
+        self.session.execute(_statements(tables)[1], {
+            "event_id": event.id, "topic": prepared.topic, "message_key": event.subject, "event_type": event.type,
+            "sequence": sequence, "payload": payload, "headers": prepared.headers, "attempts": 0,
+            "created_at": utcnow(), "published_at": None, "last_error": None,
+        })
         self.emitted.append(event)
         return event
+
+    def emit(self, event_type: str, subject: str, data: dict, *, version: int | None = None,
+             new_subject: bool = False) -> Event:
+        """Validate the event against its contract and write it to the outbox in this transaction.
+
+        Pass new_subject=True for the first event of an aggregate created in this transaction.
+        """
+        return self.emit_prepared(self.prepare(event_type, subject, data, version=version), new_subject=new_subject)
 
 
 def pending_count(session: Session, tables: InfraTables) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import sys
 
 from opentelemetry import trace
@@ -12,6 +13,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from pythonjsonlogger.json import JsonFormatter
 
 _configured = False
+_exporting = False
+_random = random.SystemRandom()
 
 
 class TraceContextFilter(logging.Filter):
@@ -26,7 +29,7 @@ class TraceContextFilter(logging.Filter):
 
 def configure(service: str, process: str) -> None:
     """Set up logging and tracing once per process."""
-    global _configured
+    global _configured, _exporting
     if _configured:
         return
     _configured = True
@@ -49,9 +52,44 @@ def configure(service: str, process: str) -> None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        _exporting = True
     elif exporter_name == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
+        _exporting = True
     elif exporter_name not in ("none", ""):
         logging.getLogger(__name__).warning("OTEL_TRACES_EXPORTER=%s is not supported; use otlp, console or none",
                                             exporter_name)
     trace.set_tracer_provider(provider)
+
+
+def exporting() -> bool:
+    """Whether this process exports spans (OTEL_TRACES_EXPORTER is otlp or console)."""
+    return _exporting
+
+
+def propagate_requests(app, excluded: tuple[str, ...] = ()) -> None:
+    """Carry the W3C trace context through a Flask app's requests without recording spans.
+
+    For processes that export no spans: the full Flask instrumentation would build a span per request that
+    nobody sees. A request's incoming `traceparent` becomes the current context (its log lines and events carry
+    that trace); a request without one gets a fresh trace id, so the events it causes still share a trace.
+    """
+    from flask import g, request
+    from opentelemetry import context, propagate
+
+    @app.before_request
+    def _attach_trace_context():
+        if request.path.lstrip("/") in excluded:
+            return
+        ctx = propagate.extract(request.headers)
+        if not trace.get_current_span(ctx).get_span_context().is_valid:
+            fresh = trace.SpanContext(trace_id=_random.getrandbits(128) or 1, span_id=_random.getrandbits(64) or 1,
+                                      is_remote=False, trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED))
+            ctx = trace.set_span_in_context(trace.NonRecordingSpan(fresh), ctx)
+        g._wangge_trace_token = context.attach(ctx)
+
+    @app.teardown_request
+    def _detach_trace_context(_exc):
+        token = g.pop("_wangge_trace_token", None)
+        if token is not None:
+            context.detach(token)

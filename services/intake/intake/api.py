@@ -69,8 +69,14 @@ def _answer(status: int, body, *, replayed: bool = False, location: str | None =
     return response
 
 
-def idempotent(work: Callable, *, location: Callable | None = None):
-    """Run `work(uow) -> (status, body)` once per Idempotency-Key: a retry gets the stored answer back."""
+def idempotent(work: Callable, *, location: Callable | None = None, two_phase: bool = False):
+    """Run a command once per Idempotency-Key: a retry gets the stored answer back.
+
+    `work(uow) -> (status, body)` runs inside the write transaction. With `two_phase`, `work(uow, reads) ->
+    (status, body, write)` does its reads on `reads` (a session outside the write transaction) and builds the
+    answer there; `write()` then only executes statements. On SQLite the write lock is taken at the first
+    statement, so everything done before it is work other writers do not wait for.
+    """
     rt, key = runtime(), request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= 200):
         raise Invalid([("Idempotency-Key", "must be 1 to 200 characters")])
@@ -84,12 +90,22 @@ def idempotent(work: Callable, *, location: Callable | None = None):
     for attempt in range(3):
         try:
             with rt.unit_of_work(actor=actor(), correlation_id=request.headers.get("X-Correlation-Id")) as uow:
-                status, body = work(uow)
-                if key:
-                    handlers.remember_idempotent(uow.session, client, key, fingerprint, status, body)
+                if two_phase:
+                    with reads() as session:
+                        status, body, write = work(uow, session)
+                    record = handlers.idempotency_record(client, key, fingerprint, status, body) if key else None
+                    if record:  # first: a concurrent retry that committed the key fails here, before the rest
+                        handlers.remember_idempotent(uow.session, record)
+                    write()
+                else:
+                    status, body = work(uow)
+                    if key:
+                        handlers.remember_idempotent(uow.session, handlers.idempotency_record(
+                            client, key, fingerprint, status, body))
             # field values are never logged: they may hold a phone or ID number
-            log.debug("accepted", extra={"path": request.path, "status": status, "client": client,
-                                        "events": [f"{e.type} {e.subject}" for e in uow.emitted]})
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("accepted", extra={"path": request.path, "status": status, "client": client,
+                                            "events": [f"{e.type} {e.subject}" for e in uow.emitted]})
             return _answer(status, body, location=location(body) if location and status == 201 else None)
         except DomainError as exc:
             log.info("refused", extra={"path": request.path, "status": exc.status, "client": client,
@@ -105,6 +121,18 @@ def idempotent(work: Callable, *, location: Callable | None = None):
             if not (handlers.is_tracking_code_clash(exc) and attempt < 2):
                 raise
     raise AssertionError("unreachable")
+
+
+def registration(data: dict, answer: Callable) -> Callable:
+    """The two-phase work of registering one case: read and build outside the write transaction, then write."""
+    cipher = _cipher()
+
+    def work(uow, session):
+        plan = handlers.plan_registration(uow, data, cipher, reads=session)
+        status, body = answer(plan.case)
+        return status, body, lambda: handlers.write_registration(uow, plan)
+
+    return work
 
 
 def _case_location(body) -> str:
@@ -126,9 +154,8 @@ class Cases(MethodView):
     @cases.doc(parameters=[IDEMPOTENCY_DOC])
     def post(self, data):
         """Register a case from any channel; emits case.registered. Honours Idempotency-Key."""
-        cipher = _cipher()
-        return idempotent(lambda uow: (201, CASE_OUT.dump(handlers.register_case(uow, data, cipher))),
-                          location=_case_location)
+        return idempotent(registration(data, lambda case: (201, CASE_OUT.dump(case))), location=_case_location,
+                          two_phase=True)
 
     @requires("cases:read")
     @cases.arguments(CaseQuery, location="query")

@@ -6,6 +6,9 @@ import hashlib
 import json
 import re
 import secrets
+from collections import Counter
+from datetime import datetime, timedelta
+from itertools import repeat
 
 CHANNELS = ("hotline", "station", "online", "visit", "meeting", "integration")
 CATEGORIES = ("request", "enquiry", "complaint", "suggestion")  # 求决, 咨询, 投诉, 建议
@@ -95,18 +98,34 @@ def _plain(text: str) -> str:
     return _PUNCTUATION.sub("", text).lower()
 
 
+def content_profile(text: str) -> tuple[str, Counter]:
+    """A report's text without spaces, punctuation or case, and its character counts (what similarity reads)."""
+    plain = _plain(text)
+    return plain, Counter(plain)
+
+
 def near_identical_to(text: str):
-    """A test of whether another report says nearly the same as `text` (spaces, punctuation, case ignored).
+    """A test of whether another report (its text, or its content_profile) says nearly the same as `text`.
 
-    One matcher indexes `text` once; each candidate is then checked by length, by character counts, and only
-    then by the full ratio.
+    difflib's ratio, with its two upper bounds checked first as difflib's own real_quick_ratio and quick_ratio
+    would (by length, then by character counts), from counts computed once per text: most candidates stop there.
     """
-    matcher = difflib.SequenceMatcher(None, "", _plain(text), autojunk=False)
+    plain, counts = content_profile(text)
+    matcher = difflib.SequenceMatcher(None, "", plain, autojunk=False)
 
-    def check(other: str) -> bool:
-        matcher.set_seq1(_plain(other))
-        return (matcher.real_quick_ratio() >= SIMILAR_RATIO and matcher.quick_ratio() >= SIMILAR_RATIO
-                and matcher.ratio() >= SIMILAR_RATIO)
+    def check(other) -> bool:
+        other_plain, other_counts = content_profile(other) if isinstance(other, str) else other
+        total = len(plain) + len(other_plain)
+        if not total:
+            return True
+        if 2.0 * min(len(plain), len(other_plain)) / total < SIMILAR_RATIO:
+            return False
+        # characters in common, counted with repeats (difflib's quick_ratio), in C-level loops
+        matches = sum(map(min, map(counts.get, other_counts, repeat(0)), other_counts.values()))
+        if 2.0 * matches / total < SIMILAR_RATIO:
+            return False
+        matcher.set_seq1(other_plain)
+        return matcher.ratio() >= SIMILAR_RATIO
 
     return check
 
@@ -124,10 +143,27 @@ def step_of(state: str) -> str:
     return STEP_OF_STATE.get(state, "received")
 
 
-def reception_problems(started_at, ended_at, deputies: list[dict]) -> list[tuple[str, str]]:
+# Records of what happened (a case taken in, a reception held, a visit made) cannot be dated in the future;
+# a few minutes are allowed for the clocks of the systems that push them.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def not_in_future(field: str, moment, now, what: str) -> list[tuple[str, str]]:
+    """A problem when `moment` (a datetime, or a date against today's date) is later than now."""
+    if isinstance(moment, datetime):
+        late = moment > now + CLOCK_SKEW
+    else:
+        late = moment > now
+    return [(field, f"is in the future: {what}")] if late else []
+
+
+def reception_problems(started_at, ended_at, deputies: list[dict], now: datetime) -> list[tuple[str, str]]:
+    """A reception session is recorded once held: it ends after it starts, and not later than now."""
     problems = []
     if ended_at <= started_at:
         problems.append(("ended_at", "must be after started_at"))
+    problems += not_in_future("started_at", started_at, now, "a reception session is recorded once it took place")
+    problems += not_in_future("ended_at", ended_at, now, "a reception session is recorded once it took place")
     ids = [d["deputy_id"] for d in deputies]
     if len(set(ids)) != len(ids):
         problems.append(("deputies", "lists a deputy twice"))

@@ -24,7 +24,7 @@ class Case(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tracking_code: Mapped[str] = mapped_column(String(20), unique=True)
     channel: Mapped[str] = mapped_column(String(20))
-    grid_id: Mapped[str] = mapped_column(String(36), index=True)
+    grid_id: Mapped[str] = mapped_column(String(36))  # indexed as the prefix of the two grid indexes below
     category: Mapped[str] = mapped_column(String(20))
     topic: Mapped[str | None] = mapped_column(String(60))
     content: Mapped[str] = mapped_column(Text)
@@ -60,7 +60,8 @@ class Case(Base):
 
     __table_args__ = (
         UniqueConstraint("external_system", "external_id", name="uq_cases_external"),
-        Index("ix_cases_grid_content", "grid_id", "content_key"),
+        # the newest open case of the grid with the same content, for duplicates (revision 5c2e8f1a9b30)
+        Index("ix_cases_grid_content_created", "grid_id", "content_key", "created_at"),
         Index("ix_cases_grid_created", "grid_id", "created_at"),  # the grid's newest cases, for duplicates
         Index("ix_cases_external_id", "external_id"),
     )

@@ -18,8 +18,8 @@ from wangge_common.auth import AuthError, public, requires
 from wangge_common.errors import DomainError
 from wangge_common.problems import field_errors
 
-from . import domain, handlers
-from .api import CASE_IN, IDEMPOTENCY_DOC, _cipher, idempotent, reads
+from . import domain
+from .api import CASE_IN, IDEMPOTENCY_DOC, idempotent, reads, registration
 from .models import Case
 
 open311 = Blueprint("open311", __name__, url_prefix="/open311/v2",
@@ -232,14 +232,9 @@ class Requests(MethodView):
         except ValidationError as exc:
             raise Open311Error(400, [f"{_open311_name(e['field'])}: {e['reason']}"
                                      for e in field_errors(exc.messages)]) from None
-        cipher = _cipher()
-
-        def work(uow):
-            case = handlers.register_case(uow, data, cipher)
-            return 201, [{"service_request_id": case.id, "account_id": None,
-                          "service_notice": f"已受理，查询码 {case.tracking_code}"}]
-
-        return idempotent(work)
+        return idempotent(registration(data, lambda case: (201, [{
+            "service_request_id": case.id, "account_id": None,
+            "service_notice": f"已受理，查询码 {case.tracking_code}"}])), two_phase=True)
 
     @requires("cases:read")
     @open311.response(200, ServiceRequestOut(many=True))

@@ -1,4 +1,7 @@
 """Household files (一户一档), the visit log (走访) and reception-day records (接待活动记录)."""
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from intake_testkit import GRID, OTHER_GRID, case_body, new_id
@@ -81,10 +84,14 @@ def test_bad_visits_are_refused_and_not_announced(gsvc, change, field):
     assert [e for e in gsvc.outbox() if e.type == "visit.recorded"] == []
 
 
+CHINA = ZoneInfo("Asia/Shanghai")
+DAY = (datetime.now(CHINA) - timedelta(days=3)).date().isoformat()  # a reception day that has taken place
+
+
 def session_body(**changes):
     return {"grid_id": GRID, "deputies": [{"deputy_id": new_id(), "kind": "npc_deputy"},
                                           {"deputy_id": new_id(), "kind": "party_delegate"}],
-            "started_at": "2026-12-10T09:00:00+08:00", "ended_at": "2026-12-10T11:10:00+08:00",
+            "started_at": f"{DAY}T09:00:00+08:00", "ended_at": f"{DAY}T11:10:00+08:00",
             "residents_received": 6, **changes}
 
 
@@ -95,15 +102,15 @@ def test_a_reception_day_is_recorded_with_its_length_checked(gsvc):
     assert response.json["minutes"] == 130 and response.json["meets_two_hours"] is True
     recorded = gsvc.outbox()[-1]
     assert recorded.type == "reception_session.recorded"
-    assert recorded.data["started_at"] == "2026-12-10T01:00:00Z" and recorded.data["case_ids"] == [case["id"]]
-    short = post(gsvc, "/v1/reception-sessions", session_body(ended_at="2026-12-10T10:00:00+08:00")).json
+    assert recorded.data["started_at"] == f"{DAY}T01:00:00Z" and recorded.data["case_ids"] == [case["id"]]
+    short = post(gsvc, "/v1/reception-sessions", session_body(ended_at=f"{DAY}T10:00:00+08:00")).json
     assert short["meets_two_hours"] is False
     listed = gsvc.client.get(f"/v1/reception-sessions?grid_id={GRID}", headers=gsvc.headers("reader")).json
     assert listed["total"] == 2
 
 
 @pytest.mark.parametrize("change, field", [
-    ({"ended_at": "2026-12-10T08:00:00+08:00"}, "ended_at"), ({"deputies": []}, "deputies"),
+    ({"ended_at": f"{DAY}T08:00:00+08:00"}, "ended_at"), ({"deputies": []}, "deputies"),
     ({"grid_id": None}, "grid_id"), ({"case_ids": ["00000000-0000-4000-8000-000000000000"]}, "case_ids"),
     ({"deputies": [{"deputy_id": "00000000-0000-4000-8000-000000000001"}] * 2}, "deputies"),
     ({"deputies": [{"deputy_id": "00000000-0000-4000-8000-000000000001", "kind": "mayor"}]}, "deputies.0.kind"),
@@ -112,3 +119,26 @@ def test_bad_reception_records_are_refused(gsvc, change, field):
     response = post(gsvc, "/v1/reception-sessions", session_body(**change))
     assert response.status_code == 422 and field in [e["field"] for e in response.json["errors"]], response.json
     assert gsvc.outbox() == []
+
+
+def test_a_reception_session_cannot_be_recorded_before_it_took_place(gsvc):
+    now = datetime.now(CHINA)
+    later = post(gsvc, "/v1/reception-sessions", session_body(started_at=(now + timedelta(days=1)).isoformat(),
+                                                              ended_at=(now + timedelta(days=1, hours=2)).isoformat()))
+    assert later.status_code == 422 and {"started_at", "ended_at"} <= {e["field"] for e in later.json["errors"]}
+    running = post(gsvc, "/v1/reception-sessions", session_body(started_at=(now - timedelta(hours=1)).isoformat(),
+                                                                ended_at=(now + timedelta(hours=1)).isoformat()))
+    assert running.status_code == 422 and [e["field"] for e in running.json["errors"]] == ["ended_at"]
+    assert gsvc.outbox() == []
+    just_ended = post(gsvc, "/v1/reception-sessions", session_body(started_at=(now - timedelta(hours=2)).isoformat(),
+                                                                   ended_at=now.isoformat()))
+    assert just_ended.status_code == 201, just_ended.json
+
+
+def test_a_visit_cannot_be_logged_for_a_day_still_to_come(gsvc):
+    today = datetime.now(CHINA).date()
+    body = {"deputy_id": new_id(), "grid_id": GRID, "residents_reached": 1}
+    tomorrow = post(gsvc, "/v1/visits", {**body, "visited_on": (today + timedelta(days=1)).isoformat()})
+    assert tomorrow.status_code == 422 and tomorrow.json["errors"][0]["field"] == "visited_on"
+    assert gsvc.outbox() == []
+    assert post(gsvc, "/v1/visits", {**body, "visited_on": today.isoformat()}).status_code == 201

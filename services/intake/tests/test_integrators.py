@@ -16,10 +16,10 @@ POSTS = [
      lambda: {"deputy_id": "d0000000-0000-4000-8000-000000000007", "grid_id": GRID, "visited_on": "2026-11-21",
               "residents_reached": 1}),
     ("/v1/reception-sessions", lambda: {"grid_id": GRID, "deputies": [{"deputy_id": "d0000000-0000-4000-8000-000000000007"}],
-                                        "started_at": "2026-12-10T01:00:00Z", "ended_at": "2026-12-10T03:00:00Z",
+                                        "started_at": "2026-11-10T01:00:00Z", "ended_at": "2026-11-10T03:00:00Z",
                                         "residents_received": 2},
      lambda: {"grid_id": GRID, "deputies": [{"deputy_id": "d0000000-0000-4000-8000-000000000007"}],
-              "started_at": "2026-12-10T01:00:00Z", "ended_at": "2026-12-10T04:00:00Z", "residents_received": 2}),
+              "started_at": "2026-11-10T01:00:00Z", "ended_at": "2026-11-10T04:00:00Z", "residents_received": 2}),
     ("/v1/cases/bulk", lambda: {"cases": [case_body()]}, lambda: {"cases": [case_body(topic="water")]}),
 ]
 

@@ -117,3 +117,73 @@ def test_notes_holding_a_phone_or_id_number_are_refused(gsvc, path, body):
     response = gsvc.client.post(path, json=body, headers=gsvc.headers())
     assert response.status_code == 422 and response.json["errors"][0]["field"] == "notes"
     assert PHONE not in response.get_data(as_text=True)
+
+
+class _Sent:
+    is_done, exception = True, None
+
+    def failed(self):
+        return False
+
+
+class RecordingProducer:
+    """Stands in for Kafka: keeps what the relay sends, bytes as they would go on the wire."""
+
+    config = {"delivery_timeout_ms": 1000}
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, topic, key=None, value=None, headers=None):
+        self.sent.append((topic, key, value, headers))
+        return _Sent()
+
+    def flush(self, timeout=None):
+        pass
+
+    def close(self, timeout=None):
+        pass
+
+
+def test_no_phone_or_id_number_reaches_the_relay_the_consumer_or_their_logs(gsvc, caplog, monkeypatch):
+    """The events' way out (outbox relay → broker) and back in (intake's own consumer of cases.v1), and a failed
+    write whose error carries the statement's parameters: nothing there holds a phone or ID number in clear."""
+    from sqlalchemy.exc import IntegrityError
+    from wangge_common.envelope import Event
+    from wangge_common.relay import OutboxRelay
+
+    from intake import handlers
+    from intake_testkit import lifecycle
+
+    caplog.set_level(logging.DEBUG)
+    reporter = {"name": "王秀英", "phone": PHONE, "id_number": ID_NUMBER, "email": "wang@example.cn"}
+    content = f"我的电话{PHONE}，身份证{ID_NUMBER}，路灯坏了。"
+    first = gsvc.client.post("/v1/cases", json=case_body(reporter=reporter, content=content), headers=gsvc.headers())
+    again = gsvc.client.post("/v1/cases", json=case_body(reporter=reporter, content=content), headers=gsvc.headers())
+    assert first.status_code == again.status_code == 201  # the second is linked to the first as related
+    gsvc.client.post(f"/v1/cases/{first.json['id']}/supplements", headers=gsvc.headers(),
+                     json={"reason": "补充", "content_added": f"另一个号码{HOUSEHOLD_PHONE}"})
+
+    def failing_write(uow, plan):  # a database failure: its message lists the INSERT's parameters
+        raise IntegrityError("INSERT INTO cases ...", vars(plan.case), Exception("disk I/O error"))
+
+    monkeypatch.setattr(handlers, "write_registration", failing_write)
+    gsvc.app.config["PROPAGATE_EXCEPTIONS"] = False  # answered 500 and logged, as in production
+    failed = gsvc.client.post("/v1/cases", json=case_body(reporter=reporter, content=content), headers=gsvc.headers())
+    assert failed.status_code == 500
+    monkeypatch.undo()
+
+    producer = RecordingProducer()
+    relay = OutboxRelay(gsvc.runtime, producer_factory=lambda: producer)
+    assert relay.publish_batch() == len(gsvc.outbox()) >= 4
+    assert {e.type for e in gsvc.outbox()} >= {"case.registered", "case.related_linked", "case.supplemented"}
+    for topic, key, value, headers in producer.sent:  # intake consumes cases.v1, its own events included
+        assert gsvc.deliver(Event.from_json(value), topic) in ("processed", "ignored")
+    gsvc.deliver(lifecycle(first.json["id"], "case.assigned"), "cases.v1")
+
+    wire = " ".join(f"{t} {k!r} {v.decode()} {h!r}" for t, k, v, h in producer.sent)
+    logged = "\n".join(gsvc_record_text(r) for r in caplog.records)
+    assert "disk I/O error" in logged  # the failure was logged, with its parameters: the scan reads them
+    for secret in (*SECRETS, "55681234"):
+        assert secret not in wire, secret
+        assert secret not in logged, secret

@@ -138,3 +138,13 @@ def test_a_grid_known_to_one_intake_database_is_not_assumed_by_another(svc, tmp_
         assert response.status_code == 422 and response.json["errors"][0]["field"] == "grid_id"
     finally:
         other.close()
+
+
+def test_events_carry_the_callers_trace_or_a_trace_of_their_own(svc):
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    assert post(svc, case_body(), traceparent=traceparent).status_code == 201
+    assert post(svc, case_body(content="另一件事情：垃圾没人清运。")).status_code == 201
+    assert post(svc, case_body(content="第三件事情：井盖丢了很危险。")).status_code == 201
+    traced, own, other = (e.traceparent.split("-") for e in svc.outbox())
+    assert traced[1] == "0af7651916cd43dd8448eb211c80319c"  # the caller's trace goes on downstream
+    assert len(own[1]) == 32 and int(own[1], 16) and own[1] != other[1]  # one trace per request otherwise

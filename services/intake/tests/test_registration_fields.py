@@ -126,3 +126,14 @@ def test_responses_show_personal_data_masked(gsvc):
     assert body["reporter"]["id_number"] == "430382********1234"
     text = gsvc.client.get(f"/v1/cases/{body['id']}", headers=gsvc.headers("reader")).get_data(as_text=True)
     assert PHONE not in text and ID_NUMBER not in text and "王秀英" not in text
+
+
+def test_a_matter_cannot_be_taken_in_in_the_future(gsvc):
+    from datetime import datetime, timedelta, timezone
+
+    later = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    response = post(gsvc, case_body(received_at=later))
+    assert response.status_code == 422 and response.json["errors"][0]["field"] == "received_at"
+    assert gsvc.outbox() == []
+    skewed = (datetime.now(timezone.utc) + timedelta(minutes=1)).isoformat()  # a pushing system's clock ahead
+    assert post(gsvc, case_body(received_at=skewed)).status_code == 201

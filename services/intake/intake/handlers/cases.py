@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, func, insert, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select, text
 
 from wangge_common.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
 from wangge_common.errors import Conflict, Invalid, NotFound
-from wangge_common.outbox import UnitOfWork
+from wangge_common.outbox import PreparedEvent, UnitOfWork
 
 from .. import domain
 from ..models import Case, CaseEntry, CaseLink, Household, KnownGrid
@@ -19,12 +20,12 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def grid_is_known(uow: UnitOfWork, grid_id: str) -> bool:
+def grid_is_known(uow: UnitOfWork, grid_id: str, session=None) -> bool:
     """Whether roster has announced this grid; grids are never deleted, so a grid once found is remembered."""
     known = uow.runtime.memo.setdefault("known_grids", set())
     if grid_id in known:
         return True
-    if uow.session.get(KnownGrid, grid_id) is None:
+    if (session or uow.session).get(KnownGrid, grid_id) is None:
         return False
     known.add(grid_id)
     return True
@@ -51,68 +52,116 @@ def _resolve_grid(session, data: dict) -> tuple[str | None, Household | None, li
     return None, None, [("grid_id", "give grid_id, a household_id, or the address of a household on file")]
 
 
-CASES, ENTRIES = Case.__table__, CaseEntry.__table__
+CASES, ENTRIES, LINKS = Case.__table__, CaseEntry.__table__, CaseLink.__table__
 # Statements built once: the registration path is the hot one, and building a statement costs more than
 # running it (SQLAlchemy caches the compiled form, not the construction).
-INSERT_CASE, INSERT_ENTRY = insert(CASES), insert(ENTRIES)
+INSERT_CASE, INSERT_ENTRY, INSERT_LINK = insert(CASES), insert(ENTRIES), insert(LINKS)
+EXTERNAL_CASE = select(CASES.c.id).where(CASES.c.external_system == bindparam("system"),
+                                         CASES.c.external_id == bindparam("external_id"))
 
 
-def _related_query(by_household: bool):
-    """The newest open case of the grid, lately registered, with the same content (or household)."""
-    same = CASES.c.content_key == bindparam("content_key")
-    if by_household:
-        same = or_(same, CASES.c.household_id == bindparam("household_id"))
-    return (select(CASES.c.id, CASES.c.content_key, CASES.c.status)
-            .where(CASES.c.grid_id == bindparam("grid_id"), same, CASES.c.id != bindparam("case_id"),
-                   CASES.c.status.in_(domain.OPEN_STATES), CASES.c.created_at >= bindparam("since"))
+# Written into the statement once: an expanding IN (...) parameter is rendered anew at every execution.
+IS_OPEN = text("cases.status IN ({})".format(", ".join(f"'{state}'" for state in domain.OPEN_STATES)))
+
+
+def _related_query(*same):
+    """The newest open case, lately registered, matching `same`."""
+    return (select(CASES.c.id, CASES.c.created_at)
+            .where(*same, CASES.c.id != bindparam("case_id"), IS_OPEN, CASES.c.created_at >= bindparam("since"))
             .order_by(CASES.c.created_at.desc()).limit(1))
 
 
-RELATED_BY_CONTENT, RELATED_BY_CONTENT_OR_HOUSEHOLD = _related_query(False), _related_query(True)
+# Two queries, not one with OR: each is answered from its own index (grid, content key and time; household).
+# A household's cases are all in its grid (registration refuses another), so the household query needs no grid.
+RELATED_BY_CONTENT = _related_query(CASES.c.grid_id == bindparam("grid_id"),
+                                    CASES.c.content_key == bindparam("content_key"))
+RELATED_BY_HOUSEHOLD = _related_query(CASES.c.household_id == bindparam("household_id"))
 RECENT_OPEN_IN_GRID = (select(CASES.c.id, CASES.c.content)
-                       .where(CASES.c.grid_id == bindparam("grid_id"), CASES.c.id != bindparam("case_id"),
-                              CASES.c.status.in_(domain.OPEN_STATES), CASES.c.created_at >= bindparam("since"))
+                       .where(CASES.c.grid_id == bindparam("grid_id"), CASES.c.id != bindparam("case_id"), IS_OPEN,
+                              CASES.c.created_at >= bindparam("since"))
                        .order_by(CASES.c.created_at.desc()).limit(domain.SIMILAR_SCAN))
+
+
+def _related_params(case, now: datetime) -> dict:
+    return {"grid_id": case.grid_id, "content_key": case.content_key, "household_id": case.household_id,
+            "case_id": case.id, "since": now - timedelta(days=domain.DUPLICATE_WINDOW_DAYS)}
+
+
+def _same_content_or_household(connection, case, now: datetime) -> tuple[str, str] | None:
+    """An open case of the grid with the same household file or the same content once spaces and punctuation
+    are gone: one indexed query."""
+    params = _related_params(case, now)
+    by_content = connection.execute(RELATED_BY_CONTENT, params).first()
+    by_household = connection.execute(RELATED_BY_HOUSEHOLD, params).first() if case.household_id else None
+    if by_household is not None and (by_content is None or by_household.created_at > by_content.created_at):
+        return by_household.id, "same_household"
+    return (by_content.id, "similar_content") if by_content is not None else None
 
 
 def _find_related(connection, case, now: datetime) -> tuple[str, str] | None:
     """An open case of the same grid this one may duplicate: the same household file, the same content once
     spaces and punctuation are gone (indexed), or near-identical content among the grid's newest open cases."""
-    params = {"grid_id": case.grid_id, "content_key": case.content_key, "household_id": case.household_id,
-              "case_id": case.id, "since": now - timedelta(days=domain.DUPLICATE_WINDOW_DAYS)}
-    found = connection.execute(RELATED_BY_CONTENT_OR_HOUSEHOLD if case.household_id else RELATED_BY_CONTENT,
-                               params).first()
+    found = _same_content_or_household(connection, case, now)
     if found is not None:
-        return found.id, "similar_content" if found.content_key == case.content_key else "same_household"
+        return found
     similar = domain.near_identical_to(case.content)
-    for recent in connection.execute(RECENT_OPEN_IN_GRID, params):
-        if similar(recent.content):
+    for recent in connection.execute(RECENT_OPEN_IN_GRID, _related_params(case, now)):
+        profile = _PROFILES.get(recent.id)
+        if profile is None:
+            if len(_PROFILES) >= PROFILE_CACHE_SIZE:
+                _PROFILES.clear()
+            profile = _PROFILES[recent.id] = domain.content_profile(recent.content)
+        if similar(profile):
             return recent.id, "similar_content"
     return None
 
 
-def register_case(uow: UnitOfWork, data: dict, cipher: FieldCipher) -> SimpleNamespace:
-    """Register one matter (一事一登记) and emit case.registered, without any personal data in the event.
+# A case's content never changes once registered, so its similarity profile is computed once per process; the
+# grid's newest open cases are read again by every registration in the grid.
+PROFILE_CACHE_SIZE = 20_000
+_PROFILES: dict[str, tuple] = {}
 
-    Written with SQLAlchemy Core (no ORM unit of work): this is the path every accepted case takes.
+
+@dataclass
+class Registration:
+    """A case ready to be written: its row, history entry and event (validated, serialised), and its link to a
+    possible duplicate. Everything here is computed before the write transaction begins."""
+
+    case: SimpleNamespace
+    entry: dict
+    event: PreparedEvent
+    link: dict | None = None
+    link_event: PreparedEvent | None = None
+    searched_outside: bool = False  # the duplicate search ran on a read snapshot, outside the transaction
+
+
+def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=None) -> Registration:
+    """Validate a matter (一事一登记) against what intake knows and build everything its registration writes.
+
+    `reads` is a session outside the write transaction (a read snapshot: the write lock is not taken), or None
+    to read within the unit of work (bulk submits, which are one transaction). The event carries no personal
+    data: a reporter reference instead.
     """
-    session = uow.session
+    session = reads or uow.session
     problems = domain.channel_problems(data["channel"], data["received_by"]["kind"], data.get("external_ref"))
+    now = datetime.now(timezone.utc)
+    if data.get("received_at") is not None:
+        problems += domain.not_in_future("received_at", data["received_at"], now,
+                                         "a matter is registered once it was taken in")
     grid_id, household, grid_problems = _resolve_grid(session, data)
     problems += grid_problems
-    if grid_id and not grid_is_known(uow, grid_id):
+    if grid_id and not grid_is_known(uow, grid_id, session):
         problems.append(("grid_id", f"no grid {grid_id} is known to intake (grids arrive from the roster)"))
     if problems:
         raise Invalid(problems)
     external = data.get("external_ref") or {}
-    if external and session.scalar(select(Case.id).where(Case.external_system == external["system"],
-                                                         Case.external_id == external["id"])):
+    if external and session.execute(EXTERNAL_CASE, {"system": external["system"],
+                                                    "external_id": external["id"]}).first():
         raise Conflict(f"case {external['id']} of {external['system']} is already registered")
     reporter, location = data.get("reporter"), data.get("location") or {}
     groups = list(data.get("special_groups") or [])
     if household is not None:  # the household file's flags count for every matter of the household
         groups += [g for g in household.special_groups if g not in groups]
-    now = datetime.now(timezone.utc)
     case = SimpleNamespace(
         id=str(uuid.uuid4()), tracking_code=domain.new_tracking_code(), channel=data["channel"], grid_id=grid_id,
         household_id=household.id if household else None, category=data["category"], topic=data.get("topic"),
@@ -136,8 +185,7 @@ def register_case(uow: UnitOfWork, data: dict, cipher: FieldCipher) -> SimpleNam
         received_at=(data.get("received_at") or now).astimezone(timezone.utc), external_system=external.get("system"),
         external_id=external.get("id"), status="registered", step="received", state_changed_at=None, created_at=now,
     )
-    # emit validates the event before its first statement: on SQLite the write lock is taken there
-    event = uow.emit("case.registered", case.id, new_subject=True, data={
+    event = uow.prepare("case.registered", case.id, data={
         "case_id": case.id, "tracking_code": case.tracking_code, "channel": case.channel, "grid_id": grid_id,
         "category": case.category, "topic": case.topic, "content": case.content, "urgency": case.urgency,
         "special_groups": case.special_groups, "reporter_ref": case.reporter_ref,
@@ -145,34 +193,64 @@ def register_case(uow: UnitOfWork, data: dict, cipher: FieldCipher) -> SimpleNam
         "received_at": utc_iso(case.received_at),
         "external_ref": {"system": case.external_system, "id": case.external_id} if case.external_system else None,
     })
-    connection = session.connection()  # Core statements need none of the ORM session's execution machinery
-    connection.execute(INSERT_CASE, vars(case))
-    connection.execute(INSERT_ENTRY, {"case_id": case.id, "event_id": event.id, "event_type": event.type,
-                                   "state": "registered", "step": "received", "reason": f"registered via {case.channel}",
-                                   "content_added": None, "content_original_enc": None, "attachments": [],
-                                   "actor": uow.actor, "at": now})
-    related = _find_related(connection, case, now)
+    entry = {"case_id": case.id, "event_id": event.event.id, "event_type": "case.registered", "state": "registered",
+             "step": "received", "reason": f"registered via {case.channel}", "content_added": None,
+             "content_original_enc": None, "attachments": [], "actor": uow.actor, "at": now}
+    plan = Registration(case, entry, event, searched_outside=reads is not None)
+    related = _find_related(session.connection(), case, now)
     if related is not None:
-        _link(uow, case, *related)
-    return case
+        _plan_link(uow, plan, *related)
+    return plan
+
+
+def write_registration(uow: UnitOfWork, plan: Registration) -> None:
+    """The write transaction of a registration: a handful of INSERTs (on SQLite, under the write lock)."""
+    connection = uow.session.connection()  # Core statements need none of the ORM session's execution machinery
+    case = plan.case
+    uow.emit_prepared(plan.event, new_subject=True)
+    connection.execute(INSERT_CASE, vars(case))
+    connection.execute(INSERT_ENTRY, plan.entry)
+    if plan.link is None and plan.searched_outside:
+        # A matter with the same content or household committed since the read snapshot (a concurrent report of
+        # the same thing): one indexed query catches it here, where writers are serialised.
+        related = _same_content_or_household(connection, case, case.created_at)
+        if related is not None:
+            _plan_link(uow, plan, *related)
+    if plan.link is not None:
+        connection.execute(INSERT_LINK, plan.link)
+        uow.emit_prepared(plan.link_event, new_subject=True)
+
+
+def register_case(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=None) -> SimpleNamespace:
+    """Register one matter (一事一登记) and emit case.registered, without any personal data in the event.
+
+    Written with SQLAlchemy Core (no ORM unit of work): this is the path every accepted case takes.
+    """
+    plan = plan_registration(uow, data, cipher, reads)
+    write_registration(uow, plan)
+    return plan.case
 
 
 # --- duplicates (相关件) ---------------------------------------------------------------------------------
-def _link_event_data(link: CaseLink, state: str, reason: str) -> dict:
+def _link_event_data(link, state: str, reason: str) -> dict:
     return {"case_id": link.case_id, "state": state, "previous_state": None, "reason": reason, "link_id": link.id,
             "related_case_id": link.related_case_id, "basis": link.basis}
 
 
-def _link(uow: UnitOfWork, case, related_id: str, basis: str) -> CaseLink:
-    link = CaseLink(id=str(uuid.uuid4()), case_id=case.id, related_case_id=related_id, basis=basis,
-                    status="suggested", created_at=datetime.now(timezone.utc))
-    uow.session.add(link)
-    reason = {"same_household": "an open case of the same household exists",
-              "similar_content": "an open case of the same grid has near-identical content"}[basis]
+LINK_REASONS = {"same_household": "an open case of the same household exists",
+                "similar_content": "an open case of the same grid has near-identical content"}
+
+
+def _plan_link(uow: UnitOfWork, plan: Registration, related_id: str, basis: str) -> None:
+    case = plan.case
+    link = SimpleNamespace(id=str(uuid.uuid4()), case_id=case.id, related_case_id=related_id, basis=basis,
+                           status="suggested", created_at=datetime.now(timezone.utc), decided_by=None,
+                           decided_at=None, decision_reason=None)
+    plan.link = vars(link)
     # keyed by the link (its own aggregate: linked, then confirmed or undone, in order), so a case's own
     # stream stays the lifecycle routing drives
-    uow.emit("case.related_linked", link.id, new_subject=True, data=_link_event_data(link, case.status, reason))
-    return link
+    plan.link_event = uow.prepare("case.related_linked", link.id,
+                                  data=_link_event_data(link, case.status, LINK_REASONS[basis]))
 
 
 def decide_link(uow: UnitOfWork, link_id: str, decision: str, reason: str) -> CaseLink:

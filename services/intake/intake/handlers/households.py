@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -13,6 +14,8 @@ from wangge_common.outbox import UnitOfWork
 from .. import domain
 from ..models import Case, Household, ReceptionSession, Visit, VisitHousehold
 from .cases import grid_is_known, utc_iso
+
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 # --- households, visits, reception sessions ---------------------------------------------------------------
@@ -78,7 +81,9 @@ def record_visit(uow: UnitOfWork, data: dict) -> Visit:
     household_ids = [str(h) for h in data["household_ids"]]
     case_ids = [str(c) for c in data["case_ids"]]
     grid_id = str(data["grid_id"])
-    problems = _require_grid(uow, grid_id) + _unknown(uow.session, Household, household_ids, "household_ids")
+    today = datetime.now(CHINA).date()  # a deputy's visit day is a date in China time
+    problems = domain.not_in_future("visited_on", data["visited_on"], today, "a visit is logged once it took place")
+    problems += _require_grid(uow, grid_id) + _unknown(uow.session, Household, household_ids, "household_ids")
     problems += _unknown(uow.session, Case, case_ids, "case_ids")
     if problems:
         raise Invalid(problems)
@@ -116,7 +121,7 @@ def record_reception_session(uow: UnitOfWork, data: dict) -> ReceptionSession:
     grid_id = str(data["grid_id"]) if data.get("grid_id") else None
     case_ids = [str(c) for c in data["case_ids"]]
     deputies = [{"deputy_id": str(d["deputy_id"]), "kind": d["kind"]} for d in data["deputies"]]
-    problems = domain.reception_problems(data["started_at"], data["ended_at"], deputies)
+    problems = domain.reception_problems(data["started_at"], data["ended_at"], deputies, datetime.now(timezone.utc))
     problems += _require_grid(uow, grid_id) + _unknown(uow.session, Case, case_ids, "case_ids")
     if problems:
         raise Invalid(problems)

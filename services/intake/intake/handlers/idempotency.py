@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
+from wangge_common.db import utcnow
 from wangge_common.errors import Invalid
 
 from ..models import IdempotencyRecord
@@ -23,10 +25,17 @@ def replay_idempotent(session, client: str, key: str, fingerprint: str) -> tuple
     return record.status_code, json.loads(record.response_body)
 
 
-def remember_idempotent(session, client: str, key: str, fingerprint: str, status: int, body) -> None:
-    session.add(IdempotencyRecord(client=client, key=key, request_hash=fingerprint, status_code=status,
-                                  response_body=json.dumps(body, ensure_ascii=False, default=str)))
-    session.flush()
+INSERT_RECORD = insert(IdempotencyRecord.__table__)
+
+
+def idempotency_record(client: str, key: str, fingerprint: str, status: int, body) -> dict:
+    """The row that remembers the answer to a key (serialised before the write transaction begins)."""
+    return {"client": client, "key": key, "request_hash": fingerprint, "status_code": status,
+            "response_body": json.dumps(body, ensure_ascii=False, default=str), "created_at": utcnow()}
+
+
+def remember_idempotent(session, record: dict) -> None:
+    session.connection().execute(INSERT_RECORD, record)
 
 
 def is_idempotency_race(exc: IntegrityError) -> bool:

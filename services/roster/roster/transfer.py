@@ -28,6 +28,8 @@ GRID_COLUMNS = ("code", "name", "level", "parent_code", "kind", "households", "p
 DEPUTY_COLUMNS = ("id", "name", "gender", "level", "kind", "position", "mobile", "mobile_masked", "office_phone",
                   "phone_display", "email", "constituency", "home_grid_code", "work_grid_code", "specialities",
                   "capability", "pledge", "term_start", "term_end", "status")
+# Read on import, never exported: why a row changes a deputy's status (suspension, resumption).
+DEPUTY_IMPORT_ONLY = ("reason",)
 LIST_COLUMNS = ("workers", "specialities")
 # Headings township offices write in Chinese, beside the English column names.
 ALIASES = {"编码": "code", "网格编码": "code", "名称": "name", "网格名称": "name", "层级": "level",
@@ -36,8 +38,27 @@ ALIASES = {"编码": "code", "网格编码": "code", "名称": "name", "网格�
            "代表层级": "level", "身份": "kind", "职务": "position", "手机": "mobile", "手机号码": "mobile",
            "办公电话": "office_phone", "公示电话": "phone_display", "邮箱": "email", "居住网格": "home_grid_code",
            "工作网格": "work_grid_code", "专长": "specialities", "履职能力": "capability", "履职承诺": "pledge",
-           "任期开始": "term_start", "任期结束": "term_end", "状态": "status"}
+           "任期开始": "term_start", "任期结束": "term_end", "状态": "status", "变更原因": "reason"}
 SPLIT = re.compile(r"[、,;，；]\s*")
+# Values township offices write in Chinese, per column, beside the API's own values (which stay accepted).
+GRID_VALUES = {
+    "level": {"乡镇": 1, "乡": 1, "镇": 1, "街道": 1, "村": 2, "社区": 2, "村(社区)": 2, "村（社区）": 2,
+              "村民小组": 3, "小区": 3, "村民小组(小区)": 3, "村民小组（小区）": 3},
+    "kind": {"城市社区": "urban_community", "社区": "urban_community", "农村": "rural_village",
+             "行政村": "rural_village", "村": "rural_village", "老旧小区": "old_estate",
+             "流动人口聚居区": "migrant_cluster", "产业园区": "industrial_park", "工业园区": "industrial_park"},
+}
+DEPUTY_VALUES = {
+    "gender": {"男": "male", "女": "female"},
+    "level": {"全国": "national", "全国人大代表": "national", "省": "provincial", "省级": "provincial",
+              "省人大代表": "provincial", "市": "city", "市级": "city", "市人大代表": "city", "县": "county",
+              "县级": "county", "县人大代表": "county", "区": "county", "乡镇": "township", "乡": "township",
+              "镇": "township", "乡镇人大代表": "township"},
+    "kind": {"人大代表": "npc_deputy", "党代表": "party_delegate"},
+    "phone_display": {"办公电话": "office", "手机": "masked_mobile", "手机(隐藏中间四位)": "masked_mobile"},
+    "status": {"在任": "serving", "履职": "serving", "暂停": "suspended", "暂停履职": "suspended",
+               "终止": "ended", "已终止": "ended"},
+}
 
 
 def read_rows(filename: str, content: bytes) -> list[tuple[int, dict]]:
@@ -77,7 +98,9 @@ def read_rows(filename: str, content: bytes) -> list[tuple[int, dict]]:
             elif isinstance(value, date):
                 value = value.isoformat()
             elif isinstance(value, float) and value.is_integer():
-                value = int(value)
+                value = str(int(value))  # a mobile or a code typed as a number: 13812345678.0
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = str(value)  # the schemas parse numbers from text; a number where text belongs is no error
             if isinstance(value, str):
                 value = value.strip()
             row[heading] = None if value in ("", None) else value
@@ -86,8 +109,8 @@ def read_rows(filename: str, content: bytes) -> list[tuple[int, dict]]:
     return rows
 
 
-def _clean(row: dict, columns: tuple[str, ...], drop: tuple[str, ...]) -> dict:
-    data = {k: v for k, v in row.items() if k in columns and k not in drop and v is not None}
+def _clean(row: dict, columns: tuple[str, ...], drop: tuple[str, ...], values: dict) -> dict:
+    data = {k: values.get(k, {}).get(v, v) for k, v in row.items() if k in columns and k not in drop and v is not None}
     for name in LIST_COLUMNS:
         if isinstance(data.get(name), str):
             data[name] = [part for part in SPLIT.split(data[name]) if part]
@@ -107,20 +130,21 @@ def import_grids(uow: UnitOfWork, rows: list[tuple[int, dict]], *, import_valid_
     ids = dict(session.execute(select(Grid.code, Grid.id)).all())
     errors, created, updated, seen = [], 0, 0, {}
     for number, row in sorted(rows, key=lambda r: _level_key(r[1])):
-        data = _clean(row, GRID_COLUMNS, ("parent_code",))
+        data = _clean(row, GRID_COLUMNS, ("parent_code",), GRID_VALUES)
         code = data.get("code")
         if code is not None and code in seen:
             errors.append({"row": number, "field": "code", "reason": f"the code {code!r} is also on row {seen[code]}"})
             continue
         seen[code] = number
+        problems = []
         parent_code = row.get("parent_code")
         parent_id = ids.get(str(parent_code)) if parent_code is not None else None
         if parent_code is not None and parent_id is None:
-            errors.append({"row": number, "field": "parent_code", "reason": f"no grid with code {parent_code!r} "
-                                                                             "on the roster or in the file"})
-            continue
+            problems.append({"field": "parent_code", "reason": f"no grid with code {parent_code!r} on the roster or "
+                                                               "among the file's valid rows"})
         existing = ids.get(str(code)) if code is not None else None
-        loaded, problems = _load(GridPatch(partial=True) if existing else GridIn(), data)
+        loaded, invalid = _load(GridPatch(partial=True) if existing else GridIn(), data)
+        problems += invalid
         if problems:
             errors += [{"row": number, **p} for p in problems]
             continue
@@ -152,7 +176,10 @@ def import_deputies(uow: UnitOfWork, rows: list[tuple[int, dict]], *, import_val
     known = set(session.scalars(select(Deputy.id)))
     errors, created, updated = [], 0, 0
     for number, row in rows:
-        data = _clean(row, DEPUTY_COLUMNS, ("id", "mobile_masked", "home_grid_code", "work_grid_code"))
+        deputy_id = str(row["id"]) if row.get("id") else None
+        data = _clean(row, DEPUTY_COLUMNS + DEPUTY_IMPORT_ONLY,
+                      ("id", "mobile_masked", "home_grid_code", "work_grid_code") + (() if deputy_id else ("reason",)),
+                      DEPUTY_VALUES)
         problems = []
         for column, target in (("home_grid_code", "home_grid_id"), ("work_grid_code", "work_grid_id")):
             if row.get(column) is not None:
@@ -160,13 +187,10 @@ def import_deputies(uow: UnitOfWork, rows: list[tuple[int, dict]], *, import_val
                     problems.append({"field": column, "reason": f"no grid with code {row[column]!r}"})
                 else:
                     data[target] = ids[str(row[column])]
-        deputy_id = str(row["id"]) if row.get("id") else None
         if deputy_id and deputy_id not in known:
             problems.append({"field": "id", "reason": f"no deputy {deputy_id} (leave id empty to register a new one)"})
-        if problems:
-            errors += [{"row": number, **p} for p in problems]
-            continue
-        loaded, problems = _load(DeputyPatch(partial=True) if deputy_id else DeputyIn(), data)
+        loaded, invalid = _load(DeputyPatch(partial=True) if deputy_id else DeputyIn(), data)
+        problems += invalid
         if problems:
             errors += [{"row": number, **p} for p in problems]
             continue

@@ -37,14 +37,15 @@ def test_a_good_csv_of_grids_is_imported_with_parents_first_and_announced(svc):
 
 
 def test_a_file_with_bad_rows_changes_nothing_and_lists_every_bad_row(svc):
-    content = (GRIDS_CSV + "QX-01-02,第二组,3,NOPE,rural_village,250,800,2,,\n"
+    content = (GRIDS_CSV + "QX-01-02,第二组,3,NOPE,rural_village,-5,800,2,,\n"
                "QX-01-03,第三组,7,QX-01,village,250,800,2,,\n"
                "QX-01-01,重复,3,QX-01,rural_village,250,800,2,,\n").encode("gb18030")
     response = upload(svc, "grids", content, "grids.csv")
     assert response.status_code == 422 and response.mimetype == "application/problem+json"
     assert "3 of 6 rows are invalid" in response.json["detail"]
     by_row = {(e["row"], e["field"]) for e in response.json["errors"]}
-    assert {(5, "parent_code"), (6, "level"), (6, "kind"), (7, "code")} <= by_row
+    # Every reason of a bad row is listed, not only the first one found.
+    assert {(5, "parent_code"), (5, "households"), (6, "level"), (6, "kind"), (7, "code")} <= by_row
     assert svc.outbox() == [] and svc.client.get("/v1/grids", headers=svc.headers()).json["total"] == 0
     partial = upload(svc, "grids", content, "grids.csv", import_valid_rows="true")
     assert partial.status_code == 200 and partial.json["created"] == 3 and partial.json["invalid_rows"] == 3
@@ -55,18 +56,21 @@ def test_deputies_from_xlsx_resolve_grid_codes_and_keep_mobiles_encrypted(svc):
     book = Workbook()
     sheet = book.active
     sheet.append(["姓名", "性别", "代表层级", "职务", "手机", "居住网格", "专长", "任期开始", "任期结束"])
-    sheet.append(["李红梅", "female", "township", "村党支部书记", "13812345678", "QX-01-01", "agriculture、law",
+    # As offices type them: the mobile as a number, gender and level in Chinese.
+    sheet.append(["李红梅", "女", "乡镇", "村党支部书记", 13812345678, "QX-01-01", "agriculture、law",
                   "2021-12-01", "2026-11-30"])
-    sheet.append(["王建国", "male", "county", None, "12345", "QX-99", None, None, None])
+    sheet.append(["王建国", "男", "县", None, 12345, "QX-99", None, None, None])
     out = io.BytesIO()
     book.save(out)
     response = upload(svc, "deputies", out.getvalue(), "deputies.xlsx")
     assert response.status_code == 422
-    assert {(e["row"], e["field"]) for e in response.json["errors"]} == {(3, "home_grid_code")}
+    errors = {(e["row"], e["field"]): e["reason"] for e in response.json["errors"]}
+    assert set(errors) == {(3, "home_grid_code"), (3, "mobile")} and "11-digit" in errors[(3, "mobile")]
     response = upload(svc, "deputies", out.getvalue(), "deputies.xlsx", import_valid_rows="true")
     assert response.json["created"] == 1
     deputy = svc.client.get("/v1/deputies", headers=svc.headers()).json["items"][0]
     assert deputy["specialities"] == ["agriculture", "law"] and deputy["mobile_masked"] == "138****5678"
+    assert (deputy["gender"], deputy["level"]) == ("female", "township")
 
 
 def test_an_export_has_the_import_shape_and_re_imports_as_updates(svc):
@@ -126,3 +130,57 @@ def test_exported_deputies_come_back_as_updates_by_id_without_touching_the_mobil
     assert event.type == "deputy.updated" and event.data["position"] == "韶山村党支部书记"
     contact = svc.client.get(f"/v1/internal/deputies/{rows[0]['id']}/contact", headers=svc.headers()).json
     assert contact["phone"] == "13812345678"
+
+
+def test_grids_with_chinese_values_and_numeric_codes_from_xlsx(svc):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["编码", "名称", "层级", "上级编码", "类型", "户数"])
+    sheet.append([43, "清溪镇", "乡镇", None, "农村", 0])
+    sheet.append([4301, "韶山村", "村", 43, "行政村", 0])
+    sheet.append([430101, "火车站小区", "村民小组", 4301, "城市社区", 620])
+    sheet.append([430102, "某组", "网格", 4301, "山区", 250])
+    out = io.BytesIO()
+    book.save(out)
+    response = upload(svc, "grids", out.getvalue(), "grids.xlsx")
+    assert response.status_code == 422
+    assert {(e["row"], e["field"]) for e in response.json["errors"]} == {(5, "level"), (5, "kind")}
+    assert upload(svc, "grids", out.getvalue(), "grids.xlsx", import_valid_rows="true").json["created"] == 3
+    estate = svc.client.get("/v1/grids?level=3", headers=svc.headers()).json["items"][0]
+    assert (estate["code"], estate["kind"], estate["flags"]) == ("430101", "urban_community",
+                                                                 ["households_outside_range:300-500"])
+
+
+def test_an_export_with_an_ended_term_re_imports_unchanged_but_refuses_a_change_to_it(svc):
+    upload(svc, "grids", GRIDS_CSV.encode(), "grids.csv")
+    deputy = svc.client.post("/v1/deputies", json={"name": "李红梅", "gender": "female", "level": "township",
+                                                   "mobile": "13812345678"}, headers=svc.headers()).json["id"]
+    svc.client.post(f"/v1/deputies/{deputy}/end", json={"reason": "任期届满", "ended_on": "2026-11-30"},
+                    headers=svc.headers())
+    exported = svc.client.get("/v1/exports/deputies", headers=svc.headers()).data
+    before = len(svc.outbox())
+    again = upload(svc, "deputies", exported, "deputies.csv")
+    assert again.status_code == 200 and again.json["errors"] == [] and len(svc.outbox()) == before
+    rows = list(csv.DictReader(io.StringIO(exported.decode("utf-8-sig"))))
+    rows[0]["position"] = "改任"
+    edited = io.StringIO()
+    writer = csv.DictWriter(edited, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    refused = upload(svc, "deputies", edited.getvalue().encode(), "deputies.csv")
+    assert refused.status_code == 422 and refused.json["errors"][0]["row"] == 2
+    assert "term has ended" in refused.json["errors"][0]["reason"] and len(svc.outbox()) == before
+
+
+def test_a_status_change_by_import_needs_its_reason_column(svc):
+    deputy = svc.client.post("/v1/deputies", json={"name": "李红梅", "gender": "female", "level": "township",
+                                                   "mobile": "13812345678"}, headers=svc.headers()).json["id"]
+    bare = f"id,状态\n{deputy},暂停履职\n".encode()
+    refused = upload(svc, "deputies", bare, "deputies.csv")
+    assert refused.status_code == 422 and refused.json["errors"] == [
+        {"row": 2, "field": "reason", "reason": "a change of status (serving → suspended) needs a reason"}]
+    with_reason = f"id,状态,变更原因\n{deputy},暂停履职,暂停执行代表职务\n".encode()
+    assert upload(svc, "deputies", with_reason, "deputies.csv").json["updated"] == 1
+    assert svc.outbox()[-1].data["reason"] == "暂停执行代表职务"
+    exported = svc.client.get("/v1/exports/deputies", headers=svc.headers()).data.decode("utf-8-sig")
+    assert "reason" not in exported.splitlines()[0].split(",") and ",suspended" in exported

@@ -36,3 +36,22 @@ def test_a_published_plan_reaches_reporting_as_assignment_events(stack, api):
     assert published[0]["event"]["data"]["deputies"][0]["deputy_id"] == deputy["id"]
     notice = api.get(f"{roster}/v1/grids/{group['id']}/notice", headers={"Accept": "text/html"})
     assert notice.status_code == 200 and "李红梅" in notice.text and "138****5678" in notice.text
+
+    # A reception day and a suspension (with its reason) travel the same way.
+    schedule = create("/v1/reception-schedules", {"grid_id": group["id"], "pattern": "weekly", "weekday": 3,
+                                                   "start_time": "14:30", "end_time": "17:30",
+                                                   "rota": [[deputy["id"]]], "weeks": 2})
+    reception_id = schedule["published"][0]["id"]
+    suspended = api.patch(f"{roster}/v1/deputies/{deputy['id']}", json={"status": "suspended", "reason": "因病暂停"})
+    assert suspended.status_code == 200, suspended.text
+
+    def audited_as(subject, event_type):
+        def find():
+            entries = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": subject}).json()
+            return [e for e in entries if e["event_type"] == event_type] or None
+        return find
+
+    scheduled = eventually(audited_as(reception_id, "reception.scheduled"), 30, "reporting records the reception day")
+    assert scheduled[0]["event"]["data"]["deputies"] == [{"deputy_id": deputy["id"], "kind": "npc_deputy"}]
+    updated = eventually(audited_as(deputy["id"], "deputy.updated"), 30, "reporting records the suspension")
+    assert (updated[-1]["event"]["data"]["status"], updated[-1]["event"]["data"]["reason"]) == ("suspended", "因病暂停")

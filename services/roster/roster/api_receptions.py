@@ -10,7 +10,7 @@ from wangge_common.schemas import page_of
 
 from . import receptions
 from .schemas import (GenerateIn, ReceptionDayOut, ReceptionDayPatch, ReceptionDayQuery, ReceptionRuleIn,
-                      ReceptionRuleOut, ScheduleQuery)
+                      ReceptionRuleOut, ReceptionRulePatch, ScheduleQuery)
 
 blp = Blueprint("receptions", __name__, url_prefix="/v1",
                 description="Reception schedules (接待日): monthly fixed days or a weekly rota, published ≥ 3 days ahead")
@@ -55,6 +55,16 @@ class ScheduleById(MethodView):
         with runtime().db.sessions() as session:
             rule = receptions.get_rule(session, str(rule_id))
             return _rule_view(rule, receptions.list_days(session, rule_id=rule.id, page_size=1000)["items"], [])
+
+    @requires("roster:admin")
+    @blp.arguments(ReceptionRulePatch, example={"rota": [["d0000000-0000-4000-8000-000000000007",
+                                                          "d0000000-0000-4000-8000-000000000008"]]})
+    @blp.response(200, ReceptionRuleOut)
+    def patch(self, changes, rule_id):
+        """Change the rota, hours or place used for the days generated from now on (a deputy's term ended, say);
+        days already published stay as they are: change them one by one."""
+        with runtime().unit_of_work(actor=actor()) as uow:
+            return _rule_view(receptions.change_rule(uow, str(rule_id), changes), [], [])
 
 
 @blp.route("/reception-schedules/<uuid:rule_id>/generate")

@@ -30,6 +30,11 @@ def link(uow: UnitOfWork, deputy_id: str, data: dict) -> ContactHousehold:
     linked_on = data.get("linked_on") or today_in_china()
     if linked_on > today_in_china():
         raise Invalid([("linked_on", "must not be in the future")])
+    if session.scalar(select(ContactHousehold.id).where(ContactHousehold.deputy_id == deputy.id,
+                                                        ContactHousehold.household == data["household"],
+                                                        ContactHousehold.ended_on.is_(None)).limit(1)):
+        raise Conflict(f"{deputy.name} already keeps contact with {data['household']}; "
+                       "the three links are three different households")
     row = ContactHousehold(id=str(uuid.uuid4()), deputy_id=deputy.id, kind=data["kind"], household=data["household"],
                            grid_id=grid_id, linked_on=linked_on)
     session.add(row)
@@ -96,10 +101,15 @@ def _meetings(session, year: int, deputy_id: str | None = None) -> Counter:
 
 
 def report(session, *, year: int, township_id: str | None = None) -> dict:
-    """Serving deputies short of the rule: fewer than 3 active links, a kind missing, or a household met < 2 times."""
+    """Serving deputies short of the rule: fewer than 3 links, a kind missing, or a household met < 2 times.
+
+    The links counted are those in force at the end of `year` (today, for the current year)."""
     counts = _meetings(session, year)
+    as_of = min(date(year, 12, 31), today_in_china())
     links = defaultdict(list)
-    for row in session.scalars(select(ContactHousehold).where(ContactHousehold.ended_on.is_(None))):
+    for row in session.scalars(select(ContactHousehold).where(
+            ContactHousehold.linked_on <= as_of,
+            ContactHousehold.ended_on.is_(None) | (ContactHousehold.ended_on > as_of))):
         links[row.deputy_id].append(row)
     in_scope = None
     if township_id:
@@ -125,4 +135,4 @@ def report(session, *, year: int, township_id: str | None = None) -> dict:
             short.append({"deputy_id": deputy.id, "name": deputy.name, "level": deputy.level, "links": len(mine),
                           "kinds_missing": missing, "meetings": sum(counts[r.id] for r in mine),
                           "households_met_fewer_than_twice": rarely_met})
-    return {"year": year, "deputies_checked": checked, "deputies_short": len(short), "deputies": short}
+    return {"year": year, "as_of": as_of, "deputies_checked": checked, "deputies_short": len(short), "deputies": short}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.exc import IntegrityError
 
 from wangge_common.crypto import FieldCipher
@@ -12,7 +12,8 @@ from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
 
 from . import domain
-from .models import Assignment, ContactHousehold, Deputy, Grid, PlanEntry, Station, StationGrid
+from .models import (Assignment, ContactHousehold, Deputy, Grid, PlanEntry, ReceptionDay, ReceptionRule,
+                     Station, StationGrid)
 
 
 def grid_event(grid: Grid) -> dict:
@@ -143,13 +144,22 @@ def register_deputy(uow: UnitOfWork, data: dict) -> Deputy:
 
 
 def update_deputy(uow: UnitOfWork, deputy_id: str, changes: dict) -> Deputy:
-    """Change a deputy's fields; the event carries the whole new state."""
+    """Change a deputy's fields; the event carries the whole new state (and the reason for a status change)."""
     deputy = get_deputy(uow.session, deputy_id)
+    reason = changes.pop("reason", None)
+    _check_grid_refs(uow.session, changes)
+    # Fields given with their current value are no change (a re-imported export, say), even for an ended term.
+    if "mobile" in changes and cipher(uow.runtime).decrypt(deputy.mobile_encrypted) == changes["mobile"]:
+        del changes["mobile"]
+    changes = {name: value for name, value in changes.items() if name == "mobile" or getattr(deputy, name) != value}
+    if not changes:
+        return deputy
     if deputy.status == "ended":
         raise Conflict("the deputy's term has ended; the record is kept as history and no longer changes")
     if changes.get("status") == "ended":
         raise Invalid([("status", "end a term with POST /v1/deputies/{id}/end, which also ends the assignments")])
-    _check_grid_refs(uow.session, changes)
+    if "status" in changes and not reason:
+        raise Invalid([("reason", f"a change of status ({deputy.status} → {changes['status']}) needs a reason")])
     _seal_mobile(uow, changes)
     display = changes.get("phone_display", deputy.phone_display)
     office = changes.get("office_phone", deputy.office_phone)
@@ -158,13 +168,10 @@ def update_deputy(uow: UnitOfWork, deputy_id: str, changes: dict) -> Deputy:
     start, end = changes.get("term_start", deputy.term_start), changes.get("term_end", deputy.term_end)
     if start and end and end < start:
         raise Invalid([("term_end", f"must not be before term_start ({start.isoformat()})")])
-    changes = {name: value for name, value in changes.items() if getattr(deputy, name) != value}
-    if not changes:
-        return deputy  # nothing changed: no event
     for name, value in changes.items():
         setattr(deputy, name, value)
     uow.session.flush()
-    uow.emit("deputy.updated", deputy.id, deputy_event(deputy))
+    uow.emit("deputy.updated", deputy.id, {**deputy_event(deputy), **({"reason": reason} if reason else {})})
     return deputy
 
 
@@ -201,12 +208,21 @@ def delete_deputy(uow: UnitOfWork, deputy_id: str) -> None:
                        f"(POST /v1/deputies/{deputy.id}/end); the history is kept")
     if (session.scalar(select(Assignment.id).where(Assignment.deputy_id == deputy.id).limit(1))
             or session.scalar(select(PlanEntry.plan_id).where(PlanEntry.deputy_id == deputy.id).limit(1))
-            or session.scalar(select(ContactHousehold.id).where(ContactHousehold.deputy_id == deputy.id).limit(1))):
-        raise Conflict("the deputy has assignment, plan or contact history and cannot be deleted: "
+            or session.scalar(select(ContactHousehold.id).where(ContactHousehold.deputy_id == deputy.id).limit(1))
+            or _on_reception_duty(session, deputy.id)):
+        raise Conflict("the deputy has assignment, plan, contact or reception history and cannot be deleted: "
                        f"end the term instead (POST /v1/deputies/{deputy.id}/end)")
     session.delete(deputy)
     session.flush()
     uow.emit("deputy.removed", deputy.id, {"deputy_id": deputy.id, "reason": "entered by mistake"})
+
+
+def _on_reception_duty(session, deputy_id: str) -> bool:
+    """Whether a reception rota or day names the deputy (ids sit in JSON lists; a uuid matches only itself)."""
+    pattern = f'%"{deputy_id}"%'
+    return bool(session.scalar(select(ReceptionRule.id).where(cast(ReceptionRule.rota, Text).like(pattern)).limit(1))
+                or session.scalar(select(ReceptionDay.id).where(cast(ReceptionDay.deputy_ids, Text).like(pattern))
+                                  .limit(1)))
 
 
 def deputy_contact(session, runtime, deputy_id: str) -> dict:
@@ -217,6 +233,8 @@ def deputy_contact(session, runtime, deputy_id: str) -> dict:
 
 def create_station(uow: UnitOfWork, data: dict) -> Station:
     """Open a liaison station (代表联络站) and emit station.created."""
+    if data["tier"] == "main":
+        _check_one_main_station(uow.session)
     data["grid_ids"] = _check_station_grids(uow.session, data.get("grid_ids", []))
     station = Station(id=str(uuid.uuid4()), **data)
     uow.session.add(station)
@@ -229,6 +247,8 @@ def create_station(uow: UnitOfWork, data: dict) -> Station:
 def update_station(uow: UnitOfWork, station_id: str, changes: dict) -> Station:
     """Change a station (address, hours, the grids it serves) and emit station.updated."""
     station = get_station(uow.session, station_id)
+    if changes.get("tier") == "main" and station.tier != "main":
+        _check_one_main_station(uow.session)
     if "grid_ids" in changes:
         changes["grid_ids"] = _check_station_grids(uow.session, changes["grid_ids"])
         uow.session.execute(StationGrid.__table__.delete().where(StationGrid.station_id == station.id))
@@ -238,6 +258,14 @@ def update_station(uow: UnitOfWork, station_id: str, changes: dict) -> Station:
     uow.session.flush()
     uow.emit("station.updated", station.id, station_event(station))
     return station
+
+
+def _check_one_main_station(session) -> None:
+    """"1+4+N": the county has one main station (总站)."""
+    main = session.scalar(select(Station).where(Station.tier == "main").limit(1))
+    if main is not None:
+        raise Conflict(f"the county already has its main station ({main.name}, {main.id}); "
+                       "\"1+4+N\" allows one: open a township or area station instead")
 
 
 def _check_station_grids(session, grid_ids) -> list[str]:

@@ -208,7 +208,8 @@ def publish_plan(uow: UnitOfWork, plan_id: str) -> AssignmentPlan:
     if plan.violations:  # the roster changed since approval (a term ended, say)
         raise Conflict("the roster changed since approval and the plan now breaks hard rules: "
                        + "; ".join(f"{v.get('grid_code') or v.get('deputy_id')}: {v['reason']}"
-                                   for v in plan.violations[:10]))
+                                   for v in plan.violations[:10])
+                       + "; nothing was published: create a new plan for the roster as it is")
     now = utcnow()
     wanted = defaultdict(set)
     for grid_id, deputy_id in session.execute(select(PlanEntry.grid_id, PlanEntry.deputy_id)

@@ -100,6 +100,23 @@ def create_rule(uow: UnitOfWork, data: dict, *, today: date | None = None) -> tu
     return rule, created, skipped
 
 
+def change_rule(uow: UnitOfWork, rule_id: str, changes: dict) -> ReceptionRule:
+    """Change a schedule's rota, hours or place for the days generated from now on; published days stay as they
+    are (each is changed on its own, with its reason and the three-day rule)."""
+    rule = get_rule(uow.session, rule_id)
+    two = changes.get("two_representatives", rule.two_representatives)
+    check_hours(changes.get("start_time", rule.start_time), changes.get("end_time", rule.end_time))
+    rota = changes.get("rota", rule.rota)
+    for i, team in enumerate(rota):
+        check_team(uow.session, team, two_representatives=two, field=f"rota.{i}")
+    rule.rota = [[str(d) for d in team] for team in rota]
+    for name in ("start_time", "end_time", "place", "two_representatives"):
+        if name in changes:
+            setattr(rule, name, changes[name])
+    uow.session.flush()
+    return rule
+
+
 def generate(uow: UnitOfWork, rule: ReceptionRule, weeks: int, *, today: date | None = None):
     """Publish the rule's days for the next `weeks` weeks; days already published stay as they are, days less
     than three days away are skipped (too late to post), and said so."""
@@ -114,9 +131,19 @@ def generate(uow: UnitOfWork, rule: ReceptionRule, weeks: int, *, today: date | 
         if (day - today).days < LEAD_DAYS:
             skipped.append({"day": day, "reason": f"less than {LEAD_DAYS} days away: too late to publish"})
             continue
-        team = rule.rota[taken % len(rule.rota)]
+        turn = taken % len(rule.rota)
         taken += 1
-        deputies = check_team(session, team, two_representatives=rule.two_representatives, field="rota")
+        # A member whose term ended (or who is suspended) since the rota was set is left out; a team left
+        # without the deputies the rule needs cannot hold the day, and the answer says so.
+        serving = set(session.scalars(select(Deputy.id).where(Deputy.id.in_(rule.rota[turn]),
+                                                              Deputy.status == "serving")))
+        try:
+            deputies = check_team(session, [d for d in rule.rota[turn] if d in serving],
+                                  two_representatives=rule.two_representatives, field=f"rota.{turn}")
+        except Invalid as exc:
+            skipped.append({"day": day, "reason": f"duty team {turn + 1} has no one to hold it: "
+                                                  + "; ".join(e["reason"] for e in exc.errors)})
+            continue
         reception = ReceptionDay(
             id=str(uuid.uuid4()), rule_id=rule.id, day=day, grid_id=rule.grid_id, station_id=rule.station_id,
             place=rule.place, starts_at=_at(day, rule.start_time), ends_at=_at(day, rule.end_time),

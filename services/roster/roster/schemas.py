@@ -104,9 +104,7 @@ class DeputyFields(Schema):
     status = fields.String(validate=validate.OneOf(domain.STATUSES))
 
     @validates_schema
-    def _office_number_for_office_display(self, data, **_):
-        if data.get("phone_display") == "office" and not data.get("office_phone"):
-            raise ValidationError("is required when phone_display is 'office'", field_name="office_phone")
+    def _term_in_order(self, data, **_):
         if data.get("term_start") and data.get("term_end") and data["term_end"] < data["term_start"]:
             raise ValidationError("must not be before term_start", field_name="term_end")
 
@@ -121,11 +119,21 @@ class DeputyIn(DeputyFields):
     specialities = fields.List(fields.String(validate=validate.Length(1, 40)), load_default=list,
                                validate=validate.Length(max=20))
     capability = fields.Integer(load_default=3, validate=validate.Range(1, 5))
-    status = fields.String(load_default="serving", validate=validate.OneOf(domain.STATUSES))
+    status = fields.String(load_default="serving", validate=validate.OneOf(("serving", "suspended")),
+                           metadata={"description": "a term ends through POST /v1/deputies/{id}/end"})
+
+    @validates_schema
+    def _office_number_for_office_display(self, data, **_):
+        # A patch is checked in the handler, against the office number already on file.
+        if data.get("phone_display") == "office" and not data.get("office_phone"):
+            raise ValidationError("is required when phone_display is 'office'", field_name="office_phone")
 
 
 class DeputyPatch(DeputyFields):
-    """Any subset of a deputy's fields."""
+    """Any subset of a deputy's fields; a change of status (suspension, resumption) says why."""
+
+    reason = fields.String(validate=validate.Length(1, 500), metadata={
+        "description": "why: required when the status changes (e.g. 暂停执行代表职务), carried by deputy.updated"})
 
 
 class DeputyOut(Schema):
@@ -305,6 +313,16 @@ class ReceptionRuleIn(Schema):
     weeks = fields.Integer(load_default=8, validate=validate.Range(1, 53), metadata={"description": "publish ahead"})
 
 
+class ReceptionRulePatch(Schema):
+    """What a schedule uses for the days it generates from now on; published days are changed one by one."""
+
+    place = fields.String(validate=validate.Length(1, 200))
+    start_time = fields.String(validate=_HHMM)
+    end_time = fields.String(validate=_HHMM)
+    rota = fields.List(fields.List(fields.UUID(), validate=validate.Length(1, 10)), validate=validate.Length(1, 52))
+    two_representatives = fields.Boolean()
+
+
 class GenerateIn(Schema):
     weeks = fields.Integer(load_default=8, validate=validate.Range(1, 53))
 
@@ -430,6 +448,8 @@ class ContactListQuery(Schema):
 
 class ContactReportOut(Schema):
     year = fields.Integer()
+    as_of = fields.Date(metadata={"description": "links counted are those in force on this day: the year's end, or "
+                                                "today for the current year"})
     deputies_checked = fields.Integer()
     deputies_short = fields.Integer()
     deputies = fields.List(fields.Dict(), metadata={"example": [

@@ -1,6 +1,8 @@
 """Contact households (双联系): links of each kind, meetings, and the report of deputies short of the rule."""
 from datetime import date, timedelta
 
+from roster.receptions import today_in_china
+
 from .helpers import make_deputy, small_township
 
 KINDS = ("wealth_leader", "household_in_difficulty", "respected_figure")
@@ -15,13 +17,13 @@ def test_links_and_meetings_emit_events_and_the_report_lists_who_falls_short(svc
     town, village, leaves = small_township(svc, groups=1)
     keen = make_deputy(svc, "李红梅", home=leaves[0])
     slack = make_deputy(svc, "王建国", home=leaves[0])
-    year_start = date(date.today().year, 1, 1)
+    year_start = date(today_in_china().year, 1, 1)
     links = [link(svc, keen, kind, f"户{i}", linked_on=str(year_start)).json["id"] for i, kind in enumerate(KINDS)]
     assert svc.outbox()[-1].type == "contact_household.linked" and "户2" not in svc.outbox()[-1].to_json()
     for link_id in links:
         for _ in range(2):
             response = svc.client.post(f"/v1/contact-households/{link_id}/meetings",
-                                       json={"met_on": str(date.today()), "summary": "走访了解生产情况"},
+                                       json={"met_on": str(today_in_china()), "summary": "走访了解生产情况"},
                                        headers=svc.headers())
             assert response.status_code == 201
     assert svc.outbox()[-1].type == "contact_meeting.recorded"
@@ -37,7 +39,7 @@ def test_links_and_meetings_emit_events_and_the_report_lists_who_falls_short(svc
     assert [l["meetings_this_year"] for l in listed] == [2, 2, 2] and listed[0]["kind_zh"] == "致富带头人"
     # Ending a link puts the keen deputy below three.
     ended = svc.client.post(f"/v1/contact-households/{links[0]}/end",
-                            json={"reason": "户主迁出本村", "ended_on": str(date.today())}, headers=svc.headers())
+                            json={"reason": "户主迁出本村", "ended_on": str(today_in_china())}, headers=svc.headers())
     assert ended.status_code == 200 and svc.outbox()[-1].type == "contact_household.unlinked"
     report = svc.client.get("/v1/contact-households/report", headers=svc.headers()).json
     assert {d["name"] for d in report["deputies"]} == {"王建国", "李红梅"}
@@ -47,12 +49,36 @@ def test_bad_links_and_meetings_are_refused(svc):
     deputy = make_deputy(svc, "李红梅")
     bad_kind = link(svc, deputy, "neighbour")
     assert bad_kind.status_code == 422 and bad_kind.json["errors"][0]["field"] == "kind"
-    future = link(svc, deputy, "wealth_leader", linked_on=str(date.today() + timedelta(days=2)))
+    future = link(svc, deputy, "wealth_leader", linked_on=str(today_in_china() + timedelta(days=2)))
     assert future.status_code == 422 and future.json["errors"][0]["field"] == "linked_on"
     link_id = link(svc, deputy, "wealth_leader").json["id"]
     before = svc.client.post(f"/v1/contact-households/{link_id}/meetings",
-                             json={"met_on": str(date.today() - timedelta(days=30))}, headers=svc.headers())
+                             json={"met_on": str(today_in_china() - timedelta(days=30))}, headers=svc.headers())
     assert before.status_code == 422 and "while the contact lasted" in before.json["errors"][0]["reason"]
-    svc.client.post(f"/v1/deputies/{deputy}/end", json={"reason": "辞职", "ended_on": str(date.today())},
+    svc.client.post(f"/v1/deputies/{deputy}/end", json={"reason": "辞职", "ended_on": str(today_in_china())},
                     headers=svc.headers())
     assert link(svc, deputy, "respected_figure").status_code == 409
+
+
+def test_a_household_is_linked_once_and_a_past_year_counts_the_links_then_in_force(svc):
+    deputy = make_deputy(svc, "李红梅")
+    today = today_in_china()
+    last_year = today.year - 1
+    links = [link(svc, deputy, kind, f"户{i}", linked_on=str(date(last_year, 1, 5))).json["id"]
+             for i, kind in enumerate(KINDS)]
+    twice = link(svc, deputy, "respected_figure", "户0")
+    assert twice.status_code == 409 and "three different households" in twice.json["detail"]
+    for link_id in links:
+        for day in (date(last_year, 3, 1), date(last_year, 9, 1)):
+            svc.client.post(f"/v1/contact-households/{link_id}/meetings", json={"met_on": str(day)},
+                            headers=svc.headers())
+    svc.client.post(f"/v1/contact-households/{links[0]}/end", json={"reason": "户主迁出本村", "ended_on": str(today)},
+                    headers=svc.headers())
+    # Last year the deputy kept all three and met each twice; this year one link is gone and nobody was met.
+    past = svc.client.get(f"/v1/contact-households/report?year={last_year}", headers=svc.headers()).json
+    assert past["deputies_short"] == 0 and past["as_of"] == f"{last_year}-12-31"
+    now = svc.client.get("/v1/contact-households/report", headers=svc.headers()).json
+    assert now["deputies_short"] == 1 and now["deputies"][0]["links"] == 2
+    assert now["deputies"][0]["kinds_missing"] == ["wealth_leader"]
+    relinked = link(svc, deputy, "wealth_leader", "户0")  # the household came back: a new link is fine
+    assert relinked.status_code == 201

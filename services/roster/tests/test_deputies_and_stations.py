@@ -115,6 +115,17 @@ def test_stations_serve_grids_and_announce_changes(svc):
     assert missing.status_code == 422 and missing.json["errors"][0]["field"] == "grid_ids"
 
 
+def test_the_county_has_one_main_station(svc):
+    body = {"name": "韶山市人大代表联络总站", "tier": "main", "address": "韶山市人大常委会一楼"}
+    assert svc.client.post("/v1/stations", json=body, headers=svc.headers()).status_code == 201
+    second = svc.client.post("/v1/stations", json={**body, "name": "第二总站"}, headers=svc.headers())
+    assert second.status_code == 409 and "allows one" in second.json["detail"]
+    area = svc.client.post("/v1/stations", json={**body, "name": "片区站", "tier": "area"}, headers=svc.headers()).json
+    promoted = svc.client.patch(f"/v1/stations/{area['id']}", json={"tier": "main"}, headers=svc.headers())
+    assert promoted.status_code == 409
+    assert [e.type for e in svc.outbox()] == ["station.created", "station.created"]
+
+
 def test_every_roster_endpoint_is_in_the_openapi_document(svc):
     paths = svc.client.get("/openapi.json").json["paths"]
     for path in ("/v1/grids/{grid_id}/notice", "/v1/deputies/{deputy_id}/end", "/v1/stations",
@@ -126,3 +137,11 @@ def test_every_roster_endpoint_is_in_the_openapi_document(svc):
         assert path in paths, path
     assert paths["/v1/grids/{grid_id}/notice"]["get"]["security"] == []  # public
     assert "text/html" in paths["/v1/grids/{grid_id}/notice"]["get"]["responses"]["200"]["content"]
+    bodies = [(path, method, op["requestBody"]["content"]) for path, ops in paths.items() for method, op in ops.items()
+              if isinstance(op, dict) and "requestBody" in op]
+    assert len(bodies) >= 14
+    for path, method, content in bodies:  # every JSON body has an example; the import takes a file
+        if "application/json" in content:
+            assert "example" in content["application/json"], (method, path)
+        else:
+            assert path == "/v1/imports/{what}" and "multipart/form-data" in content

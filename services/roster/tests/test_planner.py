@@ -104,3 +104,29 @@ def test_the_repair_pass_moves_a_surplus_deputy_to_a_grid_below_the_minimum():
     assert proposal.violations == []
     assert sorted(len(m) for m in served(proposal).values()) == [2, 2]
     assert any(basis == "repair" for _, _, basis in proposal.entries)
+
+
+def test_no_grid_gets_more_than_the_maximum_even_when_everyone_lives_there():
+    grids = county(villages=1, groups=3)
+    deputies = [PlanDeputy(f"t{i}", "township", home_grid_id="G00") for i in range(3)] + [
+        PlanDeputy(f"c{i}", "county", home_grid_id="G00") for i in range(5)]
+    proposal = propose(grids, deputies, Rules(min_per_grid=1, max_per_grid=2, max_load=1))
+    assert proposal.violations == []
+    crowd = Counter(grid for grid, _, _ in proposal.entries)
+    assert max(crowd.values()) == 2 and set(crowd) == {"G00", "G01", "G02"}
+    assert all(any(d.startswith("t") for d, _ in members) for members in served(proposal).values())
+    assert len(proposal.entries) == 6  # two deputies find no place left: coverage lists them, no rule is broken
+    by_hand = [("G00", d.id, "manual") for d in deputies[:3]] + [("G01", "c0", "manual"), ("G02", "c1", "manual")]
+    broken = {(v.get("grid_id"), v["rule"]) for v in validate(grids, deputies, by_hand, Rules(max_per_grid=2))}
+    assert broken == {("G00", "too_many_deputies"), ("G01", "no_township_deputy"), ("G02", "no_township_deputy")}
+
+
+def test_the_minimum_and_the_township_rule_can_be_configured():
+    grids = county(villages=1, groups=2)
+    deputies = [PlanDeputy("c1", "county", home_grid_id="G00"), PlanDeputy("c2", "county", home_grid_id="G01")]
+    strict = propose(grids, deputies)
+    assert {v["rule"] for v in strict.violations} == {"no_township_deputy"}
+    relaxed = propose(grids, deputies, Rules(township_deputy_required=False))
+    assert relaxed.violations == [] and {g for g, _, _ in relaxed.entries} == {"G00", "G01"}
+    two_each = propose(grids, deputies, Rules(min_per_grid=2, township_deputy_required=False, max_load=2))
+    assert two_each.violations == [] and Counter(g for g, _, _ in two_each.entries) == {"G00": 2, "G01": 2}

@@ -159,3 +159,52 @@ def test_coverage_after_publication_shows_grids_without_a_township_deputy(svc):
     report = svc.client.get("/v1/coverage", headers=svc.headers()).json
     assert report["totals"] == {"grids": 2, "grids_without_deputy": 0, "grids_without_township_deputy": 0,
                                 "deputies_without_grid": 0, "deputies_over_load": 0}
+
+
+def test_coverage_finds_grids_without_a_township_deputy_and_deputies_over_load_after_the_roster_changes(svc):
+    town, village, leaves = small_township(svc, groups=3)
+    a = make_deputy(svc, "镇代表甲", home=leaves[0])
+    b = make_deputy(svc, "镇代表乙", home=leaves[1])
+    created = plan(svc, {"scope_grid_id": town, "rules": {"max_load": 2}}).json
+    assert created["feasible"], created["violations"]
+    svc.client.post(f"/v1/assignment-plans/{created['id']}/approve", headers=svc.headers())
+    svc.client.post(f"/v1/assignment-plans/{created['id']}/publish", headers=svc.headers())
+    loads = {}
+    for grid in created["grids"]:
+        for d in grid["deputies"]:
+            loads.setdefault(d["deputy_id"], []).append(grid["grid_id"])
+    busy = next(d for d, grids in loads.items() if len(grids) == 2)
+    # Within the plan's own load of 2 nothing is wrong; against a load of 1, one deputy is over.
+    assert svc.client.get("/v1/coverage?max_load=2", headers=svc.headers()).json["totals"]["deputies_over_load"] == 0
+    strict = svc.client.get("/v1/coverage?max_load=1", headers=svc.headers()).json
+    assert [d["deputy_id"] for d in strict["townships"][0]["deputies_over_load"]] == [busy]
+    assert strict["townships"][0]["deputies_over_load"][0]["grids"] == 2
+    # The other deputy is re-registered as a county deputy: the grids they alone serve lose their township deputy.
+    other = b if busy == a else a
+    svc.client.patch(f"/v1/deputies/{other}", json={"level": "county"}, headers=svc.headers())
+    report = svc.client.get(f"/v1/coverage?township_id={town}", headers=svc.headers()).json
+    assert {g["grid_id"] for g in report["townships"][0]["grids_without_township_deputy"]} == set(loads[other])
+    assert report["totals"]["grids_without_deputy"] == 0
+    rows = list(csv.DictReader(io.StringIO(svc.client.get("/v1/coverage?format=csv&max_load=1",
+                                                          headers=svc.headers()).data.decode("utf-8-sig"))))
+    assert {(r["finding"], r["grid_code"] or r["deputy_name"]) for r in rows} == (
+        {("grids_without_township_deputy", c) for c in
+         (g["code"] for g in report["townships"][0]["grids_without_township_deputy"])}
+        | {("deputies_over_load", "镇代表甲" if busy == a else "镇代表乙")})
+
+
+def test_publication_rechecks_the_roster_as_it_is_now(svc):
+    town, village, leaves = small_township(svc, groups=2)
+    a = make_deputy(svc, "镇代表甲", home=leaves[0])
+    make_deputy(svc, "镇代表乙", home=leaves[1])
+    created = plan(svc, {"scope_grid_id": town}).json
+    assert svc.client.post(f"/v1/assignment-plans/{created['id']}/approve", headers=svc.headers()).status_code == 200
+    # The term of a deputy in the approved plan ends before publication: the plan no longer holds.
+    svc.client.post(f"/v1/deputies/{a}/end", json={"reason": "辞职", "ended_on": "2026-11-30"}, headers=svc.headers())
+    before = len(svc.outbox())
+    refused = svc.client.post(f"/v1/assignment-plans/{created['id']}/publish", headers=svc.headers())
+    assert refused.status_code == 409 and "the roster changed since approval" in refused.json["detail"]
+    assert "the deputy's status is ended" in refused.json["detail"]
+    assert len(svc.outbox()) == before
+    assert svc.client.get(f"/v1/assignment-plans/{created['id']}", headers=svc.headers()).json["status"] == "approved"
+    assert svc.client.get("/v1/assignments", headers=svc.headers()).json["total"] == 0

@@ -3,6 +3,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from roster.receptions import today_in_china
+
 from .helpers import make_deputy, small_township
 
 
@@ -28,7 +30,7 @@ def test_a_weekly_rota_publishes_the_next_weeks_and_skips_what_is_too_close(svc,
     assert body["description"] == "每周四 14:30-17:30"
     days = [date.fromisoformat(d["day"]) for d in body["published"]]
     skipped = [date.fromisoformat(d["day"]) for d in body["skipped"]]
-    today = date.today()
+    today = today_in_china()
     assert all(d.weekday() == 3 for d in days + skipped)
     assert all((d - today).days >= 3 for d in days) and all((d - today).days < 4 for d in skipped)
     assert len(days) + len(skipped) in (4, 5)
@@ -80,7 +82,7 @@ def test_changes_less_than_three_days_ahead_are_refused_and_others_emit_receptio
     from roster import receptions
 
     grid, deputy, delegate = grid_and_team
-    body = schedule(svc, grid_id=grid, pattern="weekly", weekday=date.today().weekday(), start_time="09:00",
+    body = schedule(svc, grid_id=grid, pattern="weekly", weekday=today_in_china().weekday(), start_time="09:00",
                     end_time="11:00", rota=[[deputy]], weeks=3).json
     first = body["published"][0]
     day = date.fromisoformat(first["day"])
@@ -91,8 +93,9 @@ def test_changes_less_than_three_days_ahead_are_refused_and_others_emit_receptio
     changed = svc.outbox()[-1]
     assert changed.type == "reception.changed" and changed.data["reason"] == "上午召开村民大会"
     assert changed.data["starts_at"].endswith("T06:00:00Z") and changed.sequence == 2
-    too_near = svc.client.patch(f"/v1/reception-days/{first['id']}", json={"day": str(date.today() + timedelta(days=1)),
-                                                                          "reason": "提前"}, headers=svc.headers())
+    tomorrow = str(today_in_china() + timedelta(days=1))
+    too_near = svc.client.patch(f"/v1/reception-days/{first['id']}", json={"day": tomorrow, "reason": "提前"},
+                                headers=svc.headers())
     assert too_near.status_code == 409 and "at least 3 days before" in too_near.json["detail"]
     second = body["published"][1]["day"]
     clash = svc.client.patch(f"/v1/reception-days/{first['id']}", json={"day": second, "reason": "合并"},
@@ -115,7 +118,7 @@ def test_a_deputy_whose_term_ends_leaves_the_coming_reception_days(svc, grid_and
     other = make_deputy(svc, "王代表", mobile="13900001111")
     body = schedule(svc, grid_id=grid, pattern="weekly", weekday=3, start_time="14:30", end_time="17:30",
                     rota=[[deputy, other], [deputy]], weeks=4).json
-    svc.client.post(f"/v1/deputies/{deputy}/end", json={"reason": "辞职", "ended_on": str(date.today())},
+    svc.client.post(f"/v1/deputies/{deputy}/end", json={"reason": "辞职", "ended_on": str(today_in_china())},
                     headers=svc.headers())
     changes = [e for e in svc.outbox() if e.type == "reception.changed"]
     assert len(changes) == len(body["published"])
@@ -125,3 +128,73 @@ def test_a_deputy_whose_term_ends_leaves_the_coming_reception_days(svc, grid_and
                                                                                     "kind": "npc_deputy"}]
     assert by_day[second]["status"] == "cancelled" and "接待日取消" in by_day[second]["reason"]
     assert svc.outbox()[-1].type == "deputy.ended"
+
+
+def test_a_day_less_than_three_days_away_cannot_be_changed_through_the_api(svc, grid_and_team):
+    from roster import receptions
+
+    grid, deputy, _ = grid_and_team
+    today = today_in_china()
+    tomorrow = today + timedelta(days=1)
+    # A schedule published four days ago, for a weekly day that is now tomorrow.
+    data = {"grid_id": grid, "station_id": None, "place": None, "pattern": "weekly", "month_days": [],
+            "weekday": tomorrow.weekday(), "start_time": "09:00", "end_time": "11:00", "rota": [[deputy]],
+            "two_representatives": False, "weeks": 1}
+    with svc.runtime.unit_of_work(actor="test") as uow:
+        rule, created, _ = receptions.create_rule(uow, data, today=today - timedelta(days=4))
+        near = next(day.id for day in created if day.day == tomorrow)
+    before = len(svc.outbox())
+    for change in ({"start_time": "14:00", "end_time": "16:00"}, {"cancel": True}, {"deputy_ids": [deputy]}):
+        refused = svc.client.patch(f"/v1/reception-days/{near}", json={**change, "reason": "临时调整"},
+                                   headers=svc.headers())
+        assert refused.status_code == 409 and refused.mimetype == "application/problem+json"
+        assert f"({tomorrow.isoformat()}) is 1 days away" in refused.json["detail"]
+        assert "at least 3 days before the day" in refused.json["detail"]
+    assert len(svc.outbox()) == before
+    assert svc.client.get(f"/v1/reception-days/{near}", headers=svc.headers()).json["status"] == "scheduled"
+
+
+def test_after_a_term_ends_the_schedule_says_which_days_it_cannot_hold_until_the_rota_is_changed(svc, grid_and_team):
+    grid, deputy, delegate = grid_and_team
+    other = make_deputy(svc, "王代表", mobile="13900001111")
+    rule = schedule(svc, grid_id=grid, pattern="weekly", weekday=3, start_time="14:30", end_time="17:30",
+                    rota=[[deputy, other], [deputy]], weeks=2).json
+    svc.client.post(f"/v1/deputies/{deputy}/end", json={"reason": "辞职", "ended_on": str(today_in_china())},
+                    headers=svc.headers())
+    more = svc.client.post(f"/v1/reception-schedules/{rule['id']}/generate", json={"weeks": 8}, headers=svc.headers())
+    assert more.status_code == 200
+    assert more.json["published"] and all(d["deputy_ids"] == [other] for d in more.json["published"])
+    unheld = [s for s in more.json["skipped"] if "duty team" in s["reason"]]
+    assert unheld and all("duty team 2 has no one to hold it" in s["reason"]
+                          and "people's-congress deputy" in s["reason"] for s in unheld)
+    refused = svc.client.patch(f"/v1/reception-schedules/{rule['id']}", json={"rota": [[deputy]]},
+                               headers=svc.headers())
+    assert refused.status_code == 422 and "not serving" in refused.json["errors"][0]["reason"]
+    short = svc.client.patch(f"/v1/reception-schedules/{rule['id']}", json={"end_time": "15:30"}, headers=svc.headers())
+    assert short.status_code == 422 and short.json["errors"][0]["field"] == "end_time"
+    changed = svc.client.patch(f"/v1/reception-schedules/{rule['id']}", json={"rota": [[other]], "end_time": "16:30"},
+                               headers=svc.headers())
+    assert changed.status_code == 200 and changed.json["rota"] == [[other]]
+    assert changed.json["description"] == "每周四 14:30-16:30"
+    def days():
+        listed = svc.client.get(f"/v1/reception-days?grid_id={grid}", headers=svc.headers()).json["items"]
+        return {d["id"]: d for d in listed}
+
+    before = days()
+    filled = svc.client.post(f"/v1/reception-schedules/{rule['id']}/generate", json={"weeks": 10},
+                             headers=svc.headers()).json
+    assert filled["published"] and not [s for s in filled["skipped"] if "duty team" in s["reason"]]
+    assert all(d["deputy_ids"] == [other] and d["ends_at"].endswith("08:30:00+00:00") for d in filled["published"])
+    after = days()
+    assert all(after[i] == day for i, day in before.items())  # published days are untouched by the rule change
+
+
+def test_a_deputy_on_a_reception_rota_cannot_be_deleted(svc, grid_and_team):
+    grid, deputy, delegate = grid_and_team
+    spare = make_deputy(svc, "未值班代表", mobile="13900002222")
+    assert schedule(svc, grid_id=grid, pattern="weekly", weekday=3, start_time="14:30", end_time="17:30",
+                    rota=[[deputy, delegate]], two_representatives=True, weeks=2).status_code == 201
+    for on_duty in (deputy, delegate):
+        refused = svc.client.delete(f"/v1/deputies/{on_duty}", headers=svc.headers())
+        assert refused.status_code == 409 and "reception history" in refused.json["detail"]
+    assert svc.client.delete(f"/v1/deputies/{spare}", headers=svc.headers()).status_code == 204

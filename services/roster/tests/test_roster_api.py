@@ -46,12 +46,24 @@ def test_unknown_parent_and_duplicate_code_are_refused(svc):
     assert again.status_code == 409
 
 
-def test_a_bottom_grid_outside_the_household_range_is_allowed_but_flagged(svc):
+@pytest.mark.parametrize("kind, households, flags", [
+    ("urban_community", 800, ["households_outside_range:300-500"]),
+    ("urban_community", 299, ["households_outside_range:300-500"]),
+    ("urban_community", 500, []),
+    ("rural_village", 180, ["households_outside_range:200-300"]),
+    ("rural_village", 301, ["households_outside_range:200-300"]),
+    ("rural_village", 200, []),
+    ("industrial_park", 2000, []),  # special zones may differ (000)
+])
+def test_a_bottom_grid_outside_the_household_range_is_allowed_but_flagged(svc, kind, households, flags):
     town = make_grid(svc, "T", 1)
     village = make_grid(svc, "V", 2, town)
-    make_grid(svc, "G", 3, village, kind="urban_community", households=800)
+    make_grid(svc, "G", 3, village, kind=kind, households=households)
     grid = svc.client.get(f"/v1/grids?parent_id={village}", headers=svc.headers()).json["items"][0]
-    assert grid["flags"] == ["households_outside_range:300-500"]
+    assert grid["flags"] == flags
+    changed = svc.client.patch(f"/v1/grids/{grid['id']}", json={"households": 250 if kind == "rural_village" else 400},
+                               headers=svc.headers())
+    assert changed.json["flags"] == []
 
 
 DEPUTY = {"name": "李红梅", "gender": "female", "level": "township", "mobile": "13812345678",
@@ -79,12 +91,50 @@ def test_bad_deputy_fields_are_named_in_the_problem(svc, change, field):
     assert field in [e["field"] for e in response.json["errors"]]
 
 
+def test_a_term_ends_only_through_its_endpoint_not_at_registration(svc):
+    response = svc.client.post("/v1/deputies", json={**DEPUTY, "status": "ended"}, headers=svc.headers())
+    assert response.status_code == 422 and response.json["errors"][0]["field"] == "status"
+    assert svc.outbox() == []
+
+
+def test_the_office_number_on_file_is_enough_to_show_it_and_none_is_refused(svc):
+    on_file = svc.client.post("/v1/deputies", json={**DEPUTY, "office_phone": "0731-55681234"},
+                              headers=svc.headers()).json
+    shown = svc.client.patch(f"/v1/deputies/{on_file['id']}", json={"phone_display": "office"}, headers=svc.headers())
+    assert shown.status_code == 200 and shown.json["public_phone"] == "0731-55681234"
+    dropped = svc.client.patch(f"/v1/deputies/{on_file['id']}", json={"office_phone": None}, headers=svc.headers())
+    assert dropped.status_code == 422 and dropped.json["errors"][0]["field"] == "office_phone"
+    bare = svc.client.post("/v1/deputies", json=DEPUTY, headers=svc.headers()).json
+    refused = svc.client.patch(f"/v1/deputies/{bare['id']}", json={"phone_display": "office"}, headers=svc.headers())
+    assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "office_phone"
+    bad = svc.client.patch(f"/v1/deputies/{bare['id']}", json={"office_phone": "55681234"}, headers=svc.headers())
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "office_phone"
+    assert [e.type for e in svc.outbox()] == ["deputy.registered", "deputy.updated", "deputy.registered"]
+
+
 def test_updating_a_deputy_emits_the_whole_new_state(svc):
     deputy = svc.client.post("/v1/deputies", json=DEPUTY, headers=svc.headers()).json
-    response = svc.client.patch(f"/v1/deputies/{deputy['id']}", json={"status": "suspended"}, headers=svc.headers())
-    assert response.status_code == 200 and response.json["status"] == "suspended"
+    response = svc.client.patch(f"/v1/deputies/{deputy['id']}", json={"position": "村委会主任"}, headers=svc.headers())
+    assert response.status_code == 200 and response.json["position"] == "村委会主任"
     updated = svc.outbox()[-1]
     assert updated.type == "deputy.updated" and updated.sequence == 2 and updated.data["name"] == "李红梅"
+    assert "reason" not in updated.data
+
+
+def test_a_suspension_says_why_and_the_reason_travels_with_the_event(svc):
+    deputy = svc.client.post("/v1/deputies", json=DEPUTY, headers=svc.headers()).json
+    bare = svc.client.patch(f"/v1/deputies/{deputy['id']}", json={"status": "suspended"}, headers=svc.headers())
+    assert bare.status_code == 422 and bare.json["errors"][0]["field"] == "reason"
+    assert "serving → suspended" in bare.json["errors"][0]["reason"]
+    response = svc.client.patch(f"/v1/deputies/{deputy['id']}", json={"status": "suspended", "reason": "暂停执行代表职务"},
+                                headers=svc.headers())
+    assert response.status_code == 200 and response.json["status"] == "suspended"
+    event = svc.outbox()[-1]
+    assert (event.type, event.data["status"], event.data["reason"]) == ("deputy.updated", "suspended", "暂停执行代表职务")
+    resumed = svc.client.patch(f"/v1/deputies/{deputy['id']}", json={"status": "serving", "reason": "恢复执行代表职务"},
+                               headers=svc.headers())
+    assert resumed.status_code == 200 and svc.outbox()[-1].data["reason"] == "恢复执行代表职务"
+    assert [e.data["status"] for e in svc.outbox()] == ["serving", "suspended", "serving"]
 
 
 def test_keys_and_scopes_are_enforced(svc):

@@ -23,7 +23,9 @@ DEPUTIES = 414
 # Xiangtan's are "city"; a handful of provincial deputies and one national deputy live in the county too.
 LEVEL_COUNTS = {"township": 310, "county": 88, "city": 10, "provincial": 5, "national": 1}
 PARTY_DELEGATES = 41  # ~10 %: "两代表" schemes put party-congress delegates into the same grids (003)
-TERM_START, TERM_END = "2021-12-01", "2026-11-30"
+# The township and county congresses elected in the 2026 round: a five-year term that is current today
+# (the earlier 2021-12-01 → 2026-11-30 term had ended while every demo deputy still showed as serving).
+TERM_START, TERM_END = "2026-12-01", "2031-11-30"
 SPECIALITIES = ("law", "health", "agriculture", "education", "construction", "social_work", "business")
 
 # Village and community names: a few of each township's real ones, the rest made from syllables.

@@ -74,6 +74,9 @@ DEFAULTS: dict[str, DefaultTemplate] = {
         {**_CASE, "step": "督办", "trigger": "逾期", "target": "镇村镇建设办", "reason": "逾期未办结"}),
     "case.closed.not_rated/congress_staff": DefaultTemplate(
         "未评价办结", "民情（受理编号{{ tracking_code }}）已办结但群众未评价，请安排回访。", _CASE),
+    "case.return_visit_due/deputy": DefaultTemplate(
+        "请回访群众", "民情（受理编号{{ tracking_code }}）已答复，群众尚未评价，请于{{ due_at }}前回访，了解群众是否满意。",
+        {**_CASE, "due_at": "2026年11月22日 17:00", "round": 1}),
     "reception.reminder/deputy": DefaultTemplate(
         "明日接待提醒", "代表您好：明天{{ starts_at }}至{{ ends_at }}在{{ place }}举行接待日活动，请按时到岗。",
         {"place": "韶山村代表联络站", "starts_at": "9:00", "ends_at": "11:00", "grid_name": "韶山村网格"}),
@@ -98,10 +101,12 @@ def check_template(key: str, body: str) -> None:
         raise TemplateError(f"no template key {key!r}; known keys: {', '.join(sorted(DEFAULTS))}")
     if not body.strip():
         raise TemplateError("a template cannot be empty")
-    render(body, DEFAULTS[key].variables)
+    if not render(body, DEFAULTS[key].variables):
+        raise TemplateError("the template renders an empty message for the sample values")
 
 
 def render(body: str, variables: dict) -> str:
+    """The message text; any failure of the template is a TemplateError."""
     try:
         return _compiled(body).render(**variables).strip()
     except TemplateSyntaxError as exc:
@@ -110,6 +115,8 @@ def render(body: str, variables: dict) -> str:
         raise TemplateError(f"{exc.message}; this template may use: {', '.join(sorted(variables))}") from exc
     except SecurityError as exc:
         raise TemplateError(f"not allowed in a template: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - e.g. {{ tracking_code + 1 }}: a TypeError is the template's fault
+        raise TemplateError(f"the template fails on these values: {type(exc).__name__}: {exc}") from exc
 
 
 def excerpt(text: str | None, limit: int = 40) -> str:
@@ -174,6 +181,15 @@ def next_day_morning(moment: datetime, quiet: QuietHours | None) -> datetime:
 def backoff(attempts: int, base_s: float, cap_s: float = 3600.0) -> timedelta:
     """Delay before attempt `attempts + 1`: base, 2·base, 4·base … capped."""
     return timedelta(seconds=min(cap_s, base_s * 2 ** max(0, attempts - 1)))
+
+
+def contact_key(secret: str, phone: str) -> str:
+    """A keyed hash of a mobile number: the same person across cases (intake mints a reporter_ref per case), for
+    the daily cap, without keeping the number."""
+    digits = "".join(c for c in phone if c.isdigit())
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    return hmac.new(secret.encode(), f"sms:{digits}".encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def sign(secret: str, body: bytes) -> str:

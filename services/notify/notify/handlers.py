@@ -2,6 +2,7 @@
 transaction; the sender job sends them. Inbox messages are delivered by being written, so they start as sent."""
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
 
@@ -15,9 +16,10 @@ from wangge_common.outbox import UnitOfWork
 
 from . import domain
 from .config import NotifyConfig
-from .models import (BoardResult, CaseContact, Delivery, Grid, GridDeputy, HeldEvent, Reception, Recipient,
+from .models import (BoardResult, CaseContact, Delivery, Grid, GridDeputy, HeldEvent, Reception, Recipient, Station,
                      Template, WebhookSubscription)
 
+log = logging.getLogger(__name__)
 PERSONAL_CHANNELS = ("inbox", "sms")
 OFFICE_CHANNELS = ("inbox", "email")
 
@@ -35,11 +37,31 @@ def sent_event_data(delivery: Delivery) -> dict:
             "cause_event_id": delivery.cause_event_id}
 
 
+def render_current(session, key: str, variables: dict) -> tuple[str, int]:
+    """The text and template version of a message. A saved version that passed its check on the sample values but
+    fails on this event's (e.g. `{{ summary[5] }}` and a shorter summary), or renders nothing, falls back to the
+    built-in text: one admin's template must neither dead-letter the event (and every other message it causes) nor
+    send a blank message."""
+    body, version = current_template(session, key)
+    try:
+        text = domain.render(body, variables)
+        if text or version == 0:
+            return text, version
+        problem = "it renders an empty message"
+    except domain.TemplateError as exc:
+        if version == 0:
+            raise
+        problem = str(exc)
+    log.error("template %s version %d failed on an event (%s); the built-in text is used", key, version, problem)
+    return domain.render(domain.DEFAULTS[key].body, variables), 0
+
+
 def deliver(uow: UnitOfWork, event: Event, *, audience: str, recipients: list[str], channels: tuple[str, ...],
-            key: str, variables: dict, case_id: str | None, urgent: bool = False) -> int:
-    """Create one delivery per (event, recipient, channel) unless it exists; returns how many were created."""
-    body, version = current_template(uow.session, key)
-    text = domain.render(body, variables)
+            key: str, variables: dict, case_id: str | None, urgent: bool = False,
+            not_before: tuple[datetime, str] | None = None) -> int:
+    """Create one delivery per (event, recipient, channel) unless it exists; returns how many were created.
+    `not_before` (moment, reason) holds the non-inbox channels until then."""
+    text, version = render_current(uow.session, key, variables)
     created = 0
     for recipient in dict.fromkeys(r for r in recipients if r):
         for channel in channels:
@@ -53,6 +75,8 @@ def deliver(uow: UnitOfWork, event: Event, *, audience: str, recipients: list[st
                                 body=text, urgent=urgent, state="pending", attempts=0, next_attempt_at=utcnow())
             if channel == "inbox":
                 delivery.state, delivery.attempts, delivery.sent_at = "sent", 1, utcnow()
+            elif not_before is not None:
+                delivery.next_attempt_at, delivery.held_reason = not_before
             uow.session.add(delivery)
             uow.session.flush()
             if channel == "inbox":
@@ -180,6 +204,13 @@ def on_case_reply_overdue(uow, event, contact):
               deputy_ids=[deputy] if deputy else None)
 
 
+def on_case_return_visit_due(uow, event, contact):
+    """No rating through the link in time: the first-receiving deputy visits the resident (回访)."""
+    due = datetime.fromisoformat(event.data["due_at"].replace("Z", "+00:00"))
+    _deputies(uow, event, contact, "case.return_visit_due/deputy", _case_vars(
+        contact, due_at=domain.local_time(due), round=event.data["round"]))
+
+
 def on_work_order_overdue(uow, event, contact):
     due = datetime.fromisoformat(event.data["due_at"].replace("Z", "+00:00"))
     _deputies(uow, event, contact, "work_order.overdue/deputy", _case_vars(
@@ -234,7 +265,8 @@ def _nothing(uow, event, contact):
 CASE_HANDLERS = {
     "case.triaged": on_case_triaged, "case.assigned": on_case_assigned, "case.answered": on_case_answered,
     "case.evaluation_requested": on_case_evaluation_requested, "case.reopened": on_case_reopened,
-    "case.reply_overdue": on_case_reply_overdue, "case.escalated": on_case_escalated, "case.closed": on_case_closed,
+    "case.reply_overdue": on_case_reply_overdue, "case.return_visit_due": on_case_return_visit_due,
+    "case.escalated": on_case_escalated, "case.closed": on_case_closed,
     "work_order.overdue": on_work_order_overdue, "work_order.dispatched": on_work_order_dispatched,
     "work_order.due_soon": on_work_order_due_soon,
 }
@@ -285,9 +317,17 @@ def on_reception(uow, event):
     uow.session.add(reception)
 
 
+def on_station(uow, event):
+    data = event.data
+    station = uow.session.get(Station, data["station_id"]) or Station(id=data["station_id"])
+    station.name, station.address, station.grid_ids = data["name"], data["address"], list(data["grid_ids"])
+    uow.session.add(station)
+
+
 ROSTER_HANDLERS = {
     "grid.created": on_grid, "grid.updated": on_grid, "assignment.published": on_assignment_published,
     "assignment.ended": on_assignment_ended, "reception.scheduled": on_reception, "reception.changed": on_reception,
+    "station.created": on_station, "station.updated": on_station,
 }
 
 

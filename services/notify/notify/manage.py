@@ -13,7 +13,7 @@ from wangge_common.errors import Invalid, NotFound
 
 from . import domain
 from .handlers import current_template
-from .models import BoardResult, Delivery, Grid, Reception, Recipient, Template, WebhookSubscription
+from .models import BoardResult, Delivery, Grid, Reception, Recipient, Station, Template, WebhookSubscription
 
 BOARD_NOTICE_DAYS = 3  # reception schedules are posted at least three days ahead (003)
 
@@ -170,16 +170,19 @@ def board(session, *, scope: str, board_id: str, now: datetime | None = None, re
     receptions = session.scalars(select(Reception).where(column == board_id, Reception.ends_at >= now)
                                  .order_by(Reception.starts_at, Reception.id)).all()
     grid = session.get(Grid, board_id) if scope == "grid" else None
+    station = session.get(Station, board_id) if scope == "station" else None
     if scope == "grid":
-        found = session.scalars(select(BoardResult).where(BoardResult.grid_id == board_id)
-                                .order_by(BoardResult.closed_at.desc()).limit(results)).all()
-        name = grid.name if grid else None
-    else:
-        grid_ids = {r.grid_id for r in receptions if r.grid_id}
-        found = session.scalars(select(BoardResult).where(BoardResult.grid_id.in_(grid_ids))
-                                .order_by(BoardResult.closed_at.desc()).limit(results)).all() if grid_ids else []
-        name = receptions[0].place if receptions else None
-    if grid is None and not receptions and not found:
+        grid_ids = {board_id}
+        name, address = (grid.name if grid else None), None
+    else:  # the station's grids (from roster), and any grid whose reception days it hosts
+        grid_ids = set(station.grid_ids or []) if station else set()
+        grid_ids |= {r.grid_id for r in receptions if r.grid_id}
+        name = station.name if station else (receptions[0].place if receptions else None)
+        address = station.address if station else None
+    found = session.scalars(select(BoardResult).where(BoardResult.grid_id.in_(grid_ids))
+                            .order_by(BoardResult.closed_at.desc(), BoardResult.case_id).limit(results)).all()
+    if grid is None and station is None and not receptions and not found:
         raise NotFound(f"nothing is published for {scope} {board_id}")
     return {"scope": scope, "id": board_id, "name": name or ("网格" if scope == "grid" else "代表联络站"),
-            "receptions": [_reception_view(r) for r in receptions], "results": found, "generated_at": now}
+            "address": address, "receptions": [_reception_view(r) for r in receptions], "results": found,
+            "generated_at": now}

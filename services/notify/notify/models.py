@@ -1,5 +1,6 @@
 """Notify tables: deliveries (one message, one recipient, one channel), templates, recipients, webhooks, and the
-read copies built from cases.v1 and roster.v1 (case contacts, grids, grid deputies, receptions, board results)."""
+read copies built from cases.v1 and roster.v1 (case contacts, grids, grid deputies, stations, receptions, board
+results)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -41,6 +42,7 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     held_reason: Mapped[str | None] = mapped_column(String(40))
+    contact_key: Mapped[str | None] = mapped_column(String(40))  # SMS: keyed hash of the number it went to
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -50,6 +52,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("cause_event_id", "recipient_ref", "channel", name="uq_delivery_once"),
         Index("ix_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_deliveries_contact_sent", "contact_key", "sent_at"),
     )
 
 
@@ -152,6 +155,16 @@ class Reception(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     published_at: Mapped[datetime] = mapped_column(UtcDateTime)  # when the latest version was announced
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Station(Base):
+    """A liaison station (代表联络站) for its board: its name, address and the grids it serves."""
+
+    __tablename__ = "stations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(200))
+    grid_ids: Mapped[list] = mapped_column(JSON)
 
 
 class BoardResult(Base):

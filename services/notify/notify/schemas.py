@@ -174,6 +174,7 @@ class BoardOut(Schema):
     scope = fields.String(metadata={"example": "grid"})
     id = fields.String()
     name = fields.String(metadata={"example": "韶山村网格"})
+    address = fields.String(allow_none=True, metadata={"description": "a liaison station's address"})
     receptions = fields.List(fields.Nested(ReceptionOut))
     results = fields.List(fields.Nested(ResultOut))
     generated_at = fields.DateTime()

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 
-from wangge_common.crypto import FieldCipher
+from wangge_common.crypto import FieldCipher, PiiKeyMissing
 
 from . import channels, domain
 from .config import NotifyConfig
@@ -47,28 +47,50 @@ def _hold(runtime, delivery_id: str, until: datetime, reason: str) -> None:
             next_attempt_at=until, held_reason=reason, lease_until=None))
 
 
-def _resident_sms_hold(session, delivery: Delivery, now: datetime, config: NotifyConfig):
-    """(until, reason) when a resident's non-urgent SMS must wait for quiet hours or tomorrow's cap."""
-    if delivery.channel != "sms" or delivery.audience != "reporter" or delivery.urgent:
-        return None
-    if config.quiet_hours and config.quiet_hours.contains(now):
+def _capped(delivery: Delivery) -> bool:
+    """Quiet hours and the daily cap apply to residents' non-urgent SMS."""
+    return delivery.channel == "sms" and delivery.audience == "reporter" and not delivery.urgent
+
+
+def _quiet_hours_hold(delivery: Delivery, now: datetime, config: NotifyConfig):
+    if _capped(delivery) and config.quiet_hours and config.quiet_hours.contains(now):
         return config.quiet_hours.next_end(now), "quiet_hours"
+    return None
+
+
+def _daily_cap_hold(runtime, contact_key: str, now: datetime, config: NotifyConfig):
+    """(until, reason) when this person had their non-urgent SMS for today. Counted by the number's keyed hash, not
+    by reporter_ref: intake mints a reference per case, and the cap is per resident."""
     day_start, day_end = domain.local_day_bounds(now)
-    sent_today = session.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.recipient_ref == delivery.recipient_ref, Delivery.channel == "sms", Delivery.state == "sent",
-        Delivery.urgent.is_(False), Delivery.sent_at >= day_start, Delivery.sent_at < day_end))
+    with runtime.db.sessions() as session:
+        sent_today = session.scalar(select(func.count()).select_from(Delivery).where(
+            Delivery.contact_key == contact_key, Delivery.channel == "sms", Delivery.state == "sent",
+            Delivery.urgent.is_(False), Delivery.sent_at >= day_start, Delivery.sent_at < day_end))
     if sent_today >= config.sms_daily_cap:
         return domain.next_day_morning(now, config.quiet_hours), "daily_cap"
     return None
 
 
-def _transmit(runtime, config: NotifyConfig, delivery: Delivery, target) -> None:
+def _hash_key(settings) -> str:
+    """The current PII key (the first of a rotation list) keys the contact hash."""
+    key = (settings.pii_key or "").split(",")[0].strip()
+    if not key:
+        raise PiiKeyMissing("WANGGE_PII_KEY is not set: the daily SMS cap cannot recognise a resident")
+    return key
+
+
+def _phone(runtime, config: NotifyConfig, delivery: Delivery) -> str:
+    """The recipient's mobile number, asked of intake or roster at send time (never kept)."""
+    contact = channels.fetch_contact(runtime.settings, config, delivery.audience, delivery.recipient_ref)
+    if not contact.get("phone"):
+        raise channels.Permanent("the recipient has no mobile phone number on file")
+    return contact["phone"]
+
+
+def _transmit(runtime, config: NotifyConfig, delivery: Delivery, target, phone: str | None) -> None:
     """Send one delivery on its channel; raises channels.Retry or channels.Permanent. No transaction is open."""
     if delivery.channel == "sms":
-        contact = channels.fetch_contact(runtime.settings, config, delivery.audience, delivery.recipient_ref)
-        if not contact.get("phone"):
-            raise channels.Permanent("the recipient has no mobile phone number on file")
-        channels.send_sms(config, phone=contact["phone"], text=delivery.body, delivery_id=delivery.id)
+        channels.send_sms(config, phone=phone, text=delivery.body, delivery_id=delivery.id)
     elif delivery.channel == "email":
         if target is None or not target.active:
             raise channels.Permanent("the mailbox was removed")
@@ -88,13 +110,15 @@ def _failure_data(delivery: Delivery, error: str) -> dict:
     return {**sent_event_data(delivery), "attempts": delivery.attempts, "error": error[:1000]}
 
 
-def _record(runtime, config: NotifyConfig, delivery_id: str, now: datetime, error: Exception | None) -> None:
+def _record(runtime, config: NotifyConfig, delivery_id: str, now: datetime, error: Exception | None,
+            contact_key: str | None = None) -> None:
     """Write the outcome of one attempt and its event, in one transaction."""
     with runtime.unit_of_work(actor=ACTOR) as uow:
         delivery = uow.session.get(Delivery, delivery_id)
         if delivery.state in ("sent", "gave_up"):
             return  # a sender whose lease ran out finished late: another one has recorded this delivery already
         delivery.attempts += 1
+        delivery.contact_key = contact_key or delivery.contact_key
         delivery.lease_until, delivery.held_reason = None, None
         subscription = (uow.session.get(WebhookSubscription, delivery.subscription_id)
                         if delivery.subscription_id else None)
@@ -126,27 +150,34 @@ def _record(runtime, config: NotifyConfig, delivery_id: str, now: datetime, erro
 def send_one(runtime, config: NotifyConfig, delivery_id: str, now: datetime) -> bool:
     """Attempt one claimed delivery; True when it went out."""
     # Read what the attempt needs, then close the session: no transaction (on SQLite, no write lock) stays open
-    # while a gateway, mail server or webhook takes its time to answer.
+    # while a contact source, gateway, mail server or webhook takes its time to answer.
     with runtime.db.sessions() as session:
         delivery = session.get(Delivery, delivery_id)
-        hold = _resident_sms_hold(session, delivery, now, config)
         target = None
         if delivery.channel == "email":
             target = session.get(Recipient, delivery.recipient_ref.removeprefix("recipient:"))
         elif delivery.channel == "webhook" and delivery.subscription_id:
             target = session.get(WebhookSubscription, delivery.subscription_id)
-    if hold:
+    hold = _quiet_hours_hold(delivery, now, config)
+    phone = contact_key = error = None
+    if hold is None:
+        try:
+            if delivery.channel == "sms":
+                phone = _phone(runtime, config, delivery)
+                if _capped(delivery):
+                    contact_key = domain.contact_key(_hash_key(runtime.settings), phone)
+                    hold = _daily_cap_hold(runtime, contact_key, now, config)
+            if hold is None:
+                _transmit(runtime, config, delivery, target, phone)
+        except (channels.Retry, channels.Permanent) as exc:
+            error = exc
+        except Exception as exc:  # noqa: BLE001 - an adapter's surprise is a failed attempt, recorded and retried
+            log.exception("sending delivery %s failed unexpectedly", delivery_id)
+            error = channels.Retry(f"{type(exc).__name__}: {exc}")
+    if hold is not None and error is None:
         _hold(runtime, delivery_id, *hold)
         return False
-    try:
-        _transmit(runtime, config, delivery, target)
-        error = None
-    except (channels.Retry, channels.Permanent) as exc:
-        error = exc
-    except Exception as exc:  # noqa: BLE001 - an adapter's surprise is a failed attempt, recorded and retried
-        log.exception("sending delivery %s failed unexpectedly", delivery_id)
-        error = channels.Retry(f"{type(exc).__name__}: {exc}")
-    _record(runtime, config, delivery_id, now, error)
+    _record(runtime, config, delivery_id, now, error, contact_key)
     return error is None
 
 
@@ -174,9 +205,15 @@ class _Cause:
 
 
 def remind_receptions(runtime, now: datetime) -> int:
-    """Deputies on duty hear the day before a reception day (接待日) that it is tomorrow; once per start time."""
-    today_start, today_end = domain.local_day_bounds(now)
+    """Deputies on duty hear the day before a reception day (接待日) that it is tomorrow; once per start time.
+
+    The job finds tomorrow's receptions from just after midnight: the inbox message is written then, the SMS waits
+    for the end of quiet hours, so no deputy's phone rings at 00:05 for a reminder.
+    """
+    _, today_end = domain.local_day_bounds(now)
     tomorrow_end = today_end + timedelta(days=1)
+    quiet = NotifyConfig.from_settings(runtime.settings).quiet_hours
+    not_before = (quiet.next_end(now), "quiet_hours") if quiet and quiet.contains(now) else None
     created = 0
     with runtime.unit_of_work(actor=ACTOR) as uow:
         receptions = uow.session.scalars(select(Reception).where(
@@ -187,7 +224,8 @@ def remind_receptions(runtime, now: datetime) -> int:
             local_start, local_end = (reception.starts_at.astimezone(domain.CHINA),
                                       reception.ends_at.astimezone(domain.CHINA))
             created += deliver(uow, _Cause(reception), audience="deputy", recipients=reception.deputy_ids,
-                               channels=("inbox", "sms"), key="reception.reminder/deputy", case_id=None, variables={
+                               channels=("inbox", "sms"), key="reception.reminder/deputy", case_id=None,
+                               not_before=not_before, variables={
                                    "place": reception.place, "starts_at": f"{local_start:%H:%M}",
                                    "ends_at": f"{local_end:%H:%M}", "grid_name": grid.name if grid else ""})
     return created

@@ -25,7 +25,8 @@ from notify.service import SPEC
 # by the wall clock), so the sender run at DAYTIME finds them due whatever day the tests run.
 _TOMORROW = datetime.now(domain.CHINA).date() + timedelta(days=1)
 DAYTIME = datetime(_TOMORROW.year, _TOMORROW.month, _TOMORROW.day, 10, 0, tzinfo=domain.CHINA).astimezone(timezone.utc)
-PHONES = {"rp_abc": "13812345678", "rp_nophone": None}
+# intake mints a reporter_ref per case: rp_abc2 is the same resident as rp_abc, reporting another matter
+PHONES = {"rp_abc": "13812345678", "rp_abc2": "+86 138 1234 5678", "rp_other": "13700000000", "rp_nophone": None}
 D1, D2 = "d0000000-0000-4000-8000-000000000001", "d0000000-0000-4000-8000-000000000002"
 G1 = "a0000000-0000-4000-8000-000000000001"
 DEPUTY_PHONES = {D1: "13900000001", D2: "13900000002"}

@@ -86,6 +86,29 @@ def test_the_board_shows_schedules_and_results_as_json_rss_and_html(svc):
     assert page.status_code == 200 and 'lang="zh-CN"' in html and "韶山村网格" in html and "临时安排" in html
 
 
+def station_event(event_type="station.created", grid_ids=(G1,), name="韶山村代表联络站"):
+    made = event(event_type, STATION, {"station_id": STATION, "name": name, "tier": "area",
+                                       "address": "韶山村村部二楼", "opening_hours": None, "grid_ids": list(grid_ids)},
+                 source="/wangge/roster")
+    contracts.validate(made)
+    return made
+
+
+def test_a_station_board_names_the_station_and_shows_its_grids_results(svc):
+    assert svc.client.get(f"/v1/board/stations/{STATION}").status_code == 404  # nothing known yet
+    svc.deliver(station_event(grid_ids=()), "roster.v1")
+    empty = svc.client.get(f"/v1/board/stations/{STATION}")
+    assert empty.status_code == 200 and empty.json["receptions"] == [] and empty.json["results"] == []
+    svc.deliver(station_event("station.updated", name="韶山村人大代表联络站"), "roster.v1")
+    close_case(svc)  # in G1, served by the station, with no reception day coming up
+    board = svc.client.get(f"/v1/board/stations/{STATION}").json
+    assert board["name"] == "韶山村人大代表联络站" and board["address"] == "韶山村村部二楼"
+    assert [r["summary"] for r in board["results"]] == ["已更换村口路灯。"]
+    html = svc.client.get(f"/board/stations/{STATION}").get_data(as_text=True)
+    assert "韶山村人大代表联络站 · 人大代表进网格公示栏" in html and "地址：韶山村村部二楼" in html
+    assert svc.client.get(f"/v1/board/grids/{G1}").json["address"] is None
+
+
 def test_the_board_renders_in_chinese_in_a_real_browser(svc):
     grid_created(svc)
     svc.deliver(reception(utcnow() + timedelta(days=4)), "roster.v1")
@@ -111,6 +134,23 @@ def test_deputies_on_duty_hear_the_day_before(world):
     assert inbox[0]["body"] == "代表您好：明天09:00至11:00在韶山村代表联络站举行接待日活动，请按时到岗。"
     world.send(today)
     assert {m["to"] for m in world.sms()} == {"13900000001", "13900000002"}
+
+
+def test_a_reminder_found_after_midnight_rings_no_phone_before_the_morning(world):
+    svc = world.svc
+    just_after_midnight = DAYTIME + timedelta(hours=14, minutes=30)  # 00:30 in Beijing
+    reception_day = just_after_midnight + timedelta(days=1, hours=9)  # 09:30 the next day
+    svc.deliver(reception(reception_day), "roster.v1")
+    assert remind_receptions(svc.runtime, just_after_midnight) == 4
+    assert {d["state"] for d in world.deliveries(audience="deputy", channel="inbox")} == {"sent"}
+    held = world.deliveries(audience="deputy", channel="sms")
+    assert {(d["state"], d["held_reason"]) for d in held} == {("pending", "quiet_hours")}
+    morning = DAYTIME + timedelta(hours=22)  # 08:00 in Beijing, the end of quiet hours
+    assert {datetime.fromisoformat(d["next_attempt_at"]) for d in held} == {morning}
+    assert world.send(just_after_midnight + timedelta(minutes=5)) == 0 and world.sms() == []
+    assert world.send(morning) == 2
+    assert {(d["state"], d["held_reason"]) for d in world.deliveries(audience="deputy", channel="sms")} == {
+        ("sent", None)}
 
 
 # --- rating -------------------------------------------------------------------------------------------------------

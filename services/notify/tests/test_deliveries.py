@@ -8,7 +8,7 @@ from wangge_common import contracts
 from wangge_common.testing import event
 
 from notifyfakes import D1, D2, DAYTIME, G1, case_event, registered, triaged
-from notify import handlers, sender
+from notify import domain, handlers, sender
 from notify.config import NotifyConfig
 
 
@@ -262,3 +262,19 @@ def test_events_that_overtake_the_registration_wait_for_it(world):
     made = {(d["event_type"], d["audience"], d["channel"]) for d in world.deliveries()}
     assert {("case.registered", "reporter", "sms"), ("case.triaged", "reporter", "inbox")} <= made
     assert not any(d["event_type"] == "case.related_linked" for d in world.deliveries())
+
+
+def test_the_first_receiving_deputy_is_asked_to_visit_when_the_resident_did_not_rate(world):
+    svc = world.svc
+    case = registered()
+    svc.deliver(case, "cases.v1")
+    due = DAYTIME + timedelta(days=3)
+    svc.deliver(case_event(case, "case.return_visit_due", state="resolved", previous_state="resolved", round=1,
+                           due_at=due.isoformat()), "cases.v1")
+    visits = world.deliveries(event_type="case.return_visit_due")
+    assert {(d["audience"], d["recipient_ref"], d["channel"]) for d in visits} == {
+        ("deputy", D1, "inbox"), ("deputy", D1, "sms")}
+    local = due.astimezone(domain.CHINA)
+    assert f"请于{local.year}年{local.month}月{local.day}日 10:00前回访" in visits[0]["body"]
+    world.send()
+    assert [m["to"] for m in world.sms() if "回访" in m["text"]] == ["13900000001"]

@@ -1,10 +1,13 @@
 """Versioned sandboxed templates; quiet hours and the daily SMS cap for residents."""
-from datetime import datetime, timedelta, timezone
+import dataclasses
+from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
-from notifyfakes import DAYTIME, registered
+from notifyfakes import DAYTIME, case_event, registered
 from notify import domain
+from notify.models import Delivery
 
 KEY = "case.registered/reporter"
 NIGHT = DAYTIME + timedelta(hours=13)  # 23:00 in Beijing
@@ -35,6 +38,8 @@ def test_a_new_template_version_is_used_for_the_next_message(world):
     ("编号{{ tracking_code }", "syntax error"),
     ("{{ tracking_code.__class__.__mro__ }}", "not allowed"),
     ("{{ ''.__class__.__subclasses__() }}", "not allowed"),
+    ("编号{{ tracking_code + 1 }}", "fails on these values: TypeError"),  # was a 500
+    ("{% if tracking_code == 'x' %}{{ tracking_code }}{% endif %}", "renders an empty message"),
 ])
 def test_a_template_using_what_the_event_lacks_is_refused_at_save_time(world, body, reason):
     answer = put(world.svc, body)
@@ -42,6 +47,29 @@ def test_a_template_using_what_the_event_lacks_is_refused_at_save_time(world, bo
     (error,) = answer.json["errors"]
     assert error["field"] == "body" and reason in error["reason"]
     assert world.svc.client.get(f"/v1/templates/{KEY}", headers=world.svc.headers()).json["version"] == 0
+
+
+def test_a_saved_template_failing_on_a_real_event_falls_back_to_the_built_in_text(world):
+    svc = world.svc
+    key = "case.answered/reporter"
+    assert put(svc, "答复摘要：{{ summary[5] }}……", key=key).status_code == 201  # the sample summary is long enough
+    case = registered()
+    svc.deliver(case, "cases.v1")
+    answered = case_event(case, "case.answered", state="answered", previous_state="in_progress", on_the_spot=True,
+                          department=None, summary="已修复", on_time=True)
+    assert svc.deliver(answered, "cases.v1") == "processed"  # not a failed (then dead-lettered) event
+    (inbox,) = world.deliveries(event_type="case.answered", channel="inbox", audience="reporter")
+    assert inbox["template_version"] == 0 and inbox["body"] == "您反映的问题（受理编号WG7K3M9Q2P）已办理答复：已修复"
+    assert len(world.deliveries(event_type="case.answered")) == 4  # reporter and deputy, inbox and SMS
+
+
+def test_a_saved_template_rendering_nothing_for_an_event_sends_the_built_in_text(world):
+    svc = world.svc
+    key = "case.registered/deputy"
+    assert put(svc, "{% if not urgent %}新收民情{{ tracking_code }}{% endif %}", key=key).status_code == 201
+    svc.deliver(registered(urgency="urgent"), "cases.v1")
+    (inbox,) = world.deliveries(channel="inbox", audience="deputy")
+    assert inbox["template_version"] == 0 and inbox["body"].startswith("本网格新收【紧急】民情一件")
 
 
 def test_templates_are_admin_only_and_keys_are_known(world):
@@ -80,6 +108,32 @@ def test_the_daily_cap_holds_the_rest_until_tomorrow(world):
     assert {d["held_reason"] for d in resident if d["state"] == "pending"} == {"daily_cap"}
     world.send(MORNING)
     assert {d["state"] for d in world.deliveries(channel="sms", audience="reporter")} == {"sent"}
+
+
+def test_the_daily_cap_counts_a_resident_across_their_cases(world):
+    svc = world.svc
+    for ref in ("rp_abc",) * 3 + ("rp_abc2",) * 3 + ("rp_other",):
+        svc.deliver(registered(ref, received_by={"kind": "call_taker", "id": "ct-1"}), "cases.v1")
+    assert world.send(DAYTIME) == 6  # five to the resident with two cases, one to the other resident
+    resident = world.deliveries(channel="sms", audience="reporter")
+    assert sorted((d["recipient_ref"], d["state"]) for d in resident if d["state"] == "pending") == [
+        ("rp_abc2", "pending")]
+    assert sum(m["to"] == "13700000000" for m in world.sms()) == 1
+    with svc.runtime.db.sessions() as session:  # the number itself is not kept, only its keyed hash
+        keys = dict(session.execute(select(Delivery.recipient_ref, Delivery.contact_key).where(
+            Delivery.channel == "sms", Delivery.audience == "reporter", Delivery.state == "sent")).all())
+    assert keys["rp_abc"] == keys["rp_abc2"] != keys["rp_other"] and "13812345678" not in keys["rp_abc"]
+    world.send(MORNING)
+    assert {d["state"] for d in world.deliveries(channel="sms", audience="reporter")} == {"sent"}
+
+
+def test_without_a_pii_key_a_resident_sms_fails_with_the_reason(world):
+    svc = world.svc
+    svc.deliver(registered(), "cases.v1")
+    svc.runtime.settings = dataclasses.replace(svc.runtime.settings, pii_key=None)
+    assert world.send(DAYTIME) == 1  # the deputy's SMS needs no cap, so no key
+    (sms,) = world.deliveries(channel="sms", audience="reporter")
+    assert sms["state"] == "failed" and "WANGGE_PII_KEY is not set" in sms["last_error"]
 
 
 def test_quiet_hours_arithmetic():

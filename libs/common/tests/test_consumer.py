@@ -4,7 +4,7 @@ from collections import namedtuple
 
 import pytest
 from kafka.structs import TopicPartition
-from sqlalchemy import func, insert, select
+from sqlalchemy import event as sa_event, func, insert, select
 from sqlalchemy.exc import OperationalError
 
 from wangge_common import contracts
@@ -191,3 +191,152 @@ def test_a_failure_rewinds_the_partitions_the_batch_had_not_reached(runtime_fact
     with pytest.raises(TransientError):
         runner.poll_once()
     assert runner.consumer.seeks == [(first, 7), (second, 40)] and runner.consumer.commits == []
+
+
+# --- batching: one transaction per run of records, and one by one again whenever a batch fails -------------------
+
+def commits_of(runtime):
+    counted = []
+    sa_event.listen(runtime.db.engine, "commit", lambda conn: counted.append(1))
+    return counted
+
+
+def partition_records(*events_or_bytes, first_offset=100):
+    return [record(e if isinstance(e, bytes) else e.to_json(), first_offset + i)
+            for i, e in enumerate(events_or_bytes)]
+
+
+def processed_ids(runtime):
+    processed = runtime.tables.processed
+    with runtime.db.sessions() as session:
+        return set(session.scalars(select(processed.c.event_id)))
+
+
+def test_a_batch_is_one_transaction_each_event_recorded_and_the_offset_committed_after(runtime_factory):
+    seen = []
+
+    def write_note(uow, event):
+        # each handler sees its own event as the cause and its own record
+        assert uow.causation is event and uow.delivery.offset == 100 + len(seen)
+        seen.append(event.id)
+        uow.session.execute(insert(uow.runtime.spec.metadata.tables["notes"]).values(text=event.id))
+        uow.emit("case.registered", event.subject, CASE)
+
+    runtime = runtime_factory(handlers={"case.registered": write_note})
+    runner = ConsumerRunner(runtime, producer_factory=DltProducer, batch_size=10)
+    events = [good_event(sequence=i + 1) for i in range(4)]
+    tp = TopicPartition("cases.v1", 0)
+    runner.consumer = FakeConsumer([{tp: partition_records(*events)}])
+    commits = commits_of(runtime)
+    assert runner.poll_once() == 4
+    assert len(commits) == 1 and runner.consumer.commits == [{tp: 104}]
+    assert notes_count(runtime) == 4 and processed_ids(runtime) == {e.id for e in events}
+    outbox = runtime.tables.outbox
+    with runtime.db.sessions() as session:
+        causes = [Event.from_json(p).causationid for p in session.scalars(select(outbox.c.payload)
+                                                                          .order_by(outbox.c.id))]
+    assert causes == [e.id for e in events]
+
+
+def test_batches_are_cut_at_the_batch_size(world):
+    runtime, runner, dlt, calls = world
+    runner.batch_size = 2
+    tp = TopicPartition("cases.v1", 0)
+    runner.consumer = FakeConsumer([{tp: partition_records(*[good_event() for _ in range(5)])}])
+    commits = commits_of(runtime)
+    assert runner.poll_once() == 5
+    assert len(commits) == 3 and notes_count(runtime) == 5  # 2 + 2 + 1
+
+
+def test_a_poison_record_in_the_middle_is_dead_lettered_in_its_place_and_the_rest_still_batched(world):
+    runtime, runner, dlt, calls = world
+    tp = TopicPartition("cases.v1", 0)
+    before, after = [good_event(), good_event()], [good_event(), good_event()]
+    runner.consumer = FakeConsumer([{tp: partition_records(*before, b"{poison", *after)}])
+    commits = commits_of(runtime)
+    assert runner.poll_once() == 5
+    assert [headers["wangge.dlt.original_offset"] for *_, headers in dlt.sent] == [b"102"]
+    assert len(commits) == 2 and calls == [e.id for e in before + after]
+    assert runner.consumer.commits == [{tp: 105}]
+
+
+def test_a_handler_failing_in_the_middle_rolls_the_batch_back_and_one_by_one_dead_letters_only_it(runtime_factory):
+    calls = []
+    bad = good_event(sequence=3)
+
+    def write_note(uow, event):
+        calls.append(event.id)
+        if event.id == bad.id:
+            raise KeyError("grid_id")
+        uow.session.execute(insert(uow.runtime.spec.metadata.tables["notes"]).values(text=event.id))
+
+    runtime = runtime_factory(handlers={"case.registered": write_note})
+    dlt = DltProducer()
+    runner = ConsumerRunner(runtime, producer_factory=lambda: dlt, batch_size=10)
+    good = [good_event(sequence=1), good_event(sequence=2), good_event(sequence=4)]
+    tp = TopicPartition("cases.v1", 0)
+    runner.consumer = FakeConsumer([{tp: partition_records(good[0], good[1], bad, good[2])}])
+    assert runner.poll_once() == 4
+    # the batch ran the first three handlers, then one by one: 1, 2, the bad one 3 times (max_retries 2), 4
+    assert calls == [good[0].id, good[1].id, bad.id, good[0].id, good[1].id, bad.id, bad.id, bad.id, good[2].id]
+    assert notes_count(runtime) == 3 and processed_ids(runtime) == {e.id for e in good}
+    assert len(dlt.sent) == 1 and headers_of(dlt)["wangge.dlt.original_offset"] == b"102"
+    assert headers_of(dlt)["wangge.dlt.attempts"] == b"3"
+    assert runner.consumer.commits == [{tp: 104}]
+
+
+def test_a_transient_failure_in_a_batch_commits_what_one_by_one_finished_and_rewinds_to_the_rest(runtime_factory):
+    state = {"down": True}
+    events = [good_event(sequence=i + 1) for i in range(4)]
+
+    def write_note(uow, event):
+        if event.id == events[2].id and state["down"]:
+            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        uow.session.execute(insert(uow.runtime.spec.metadata.tables["notes"]).values(text=event.id))
+
+    runtime = runtime_factory(handlers={"case.registered": write_note})
+    dlt = DltProducer()
+    runner = ConsumerRunner(runtime, producer_factory=lambda: dlt, batch_size=10)
+    tp = TopicPartition("cases.v1", 0)
+    records = partition_records(*events)
+    runner.consumer = FakeConsumer([{tp: records}, {tp: records[2:]}])
+    with pytest.raises(TransientError):
+        runner.poll_once()
+    assert runner.consumer.seeks == [(tp, 102)] and runner.consumer.commits == [{tp: 102}]
+    assert processed_ids(runtime) == {events[0].id, events[1].id} and dlt.sent == []
+    state["down"] = False  # the database is back; the broker redelivers from the rewound position
+    assert runner.poll_once() == 2
+    assert processed_ids(runtime) == {e.id for e in events} and notes_count(runtime) == 4
+    assert runner.consumer.commits[-1] == {tp: 104}
+
+
+def test_redelivered_events_in_a_batch_are_duplicates_even_twice_in_the_same_batch(world):
+    runtime, runner, dlt, calls = world
+    done, fresh = good_event(), good_event()
+    assert runner.handle_record(record(done.to_json(), 1)) == "processed"
+    tp = TopicPartition("cases.v1", 0)
+    runner.consumer = FakeConsumer([{tp: partition_records(done, fresh, fresh)}])
+    outcomes = list(runner.handle_records(partition_records(done, fresh, fresh)))
+    assert [outcome for _, outcome in outcomes] == ["duplicate", "processed", "duplicate"]
+    assert calls == [done.id, fresh.id] and notes_count(runtime) == 2
+
+
+def test_the_batch_size_comes_from_the_service_setting(runtime_factory):
+    runtime = runtime_factory()
+    assert ConsumerRunner(runtime).batch_size == 100
+    for raw, expected in (("1", 1), ("250", 250)):
+        runtime.settings.extra["WANGGE_ROUTING_CONSUMER_BATCH_SIZE"] = raw
+        assert ConsumerRunner(runtime).batch_size == expected
+    for raw in ("0", "lots"):
+        runtime.settings.extra["WANGGE_ROUTING_CONSUMER_BATCH_SIZE"] = raw
+        with pytest.raises(ValueError, match="WANGGE_ROUTING_CONSUMER_BATCH_SIZE"):
+            ConsumerRunner(runtime)
+
+
+def test_with_batch_size_one_every_event_has_its_own_transaction(world):
+    runtime, runner, dlt, calls = world
+    runner.batch_size = 1
+    tp = TopicPartition("cases.v1", 0)
+    runner.consumer = FakeConsumer([{tp: partition_records(good_event(), good_event(), good_event())}])
+    commits = commits_of(runtime)
+    assert runner.poll_once() == 3 and len(commits) == 3

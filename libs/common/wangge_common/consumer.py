@@ -1,4 +1,12 @@
-"""Consumer runner: idempotent handlers, commit after the database, bounded retries, dead-letter topic."""
+"""Consumer runner: idempotent handlers, commit after the database, bounded retries, dead-letter topic.
+
+Batching: with a batch size B > 1 (`WANGGE_<SERVICE>_CONSUMER_BATCH_SIZE`, default 100; 1 turns it off) the
+runner applies up to B consecutive records of one partition in one database transaction, each event still
+recorded as processed in that transaction, and commits the partition's offset after the database commit. Any
+failure rolls the whole batch back and the runner applies the same records again one by one, one transaction
+each: retries, dead-lettering and outage handling are then exactly those of B = 1. A record that cannot be
+batched (not an envelope, breaking its schema, of an unknown type) is handled on its own, in its place.
+"""
 from __future__ import annotations
 
 import logging
@@ -11,7 +19,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from . import contracts
@@ -20,11 +28,14 @@ from .envelope import EnvelopeError, Event
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
+DEFAULT_BATCH_SIZE = 100
 tracer = trace.get_tracer("wangge.consumer")
 
 EVENTS = Counter("consumer_events_total", "Records seen by a consumer, by outcome",
                  ["service", "topic", "outcome"])
 HANDLE_SECONDS = Histogram("consumer_handle_seconds", "Time to handle one event", ["service", "type"])
+BATCHES = Counter("consumer_batches_total", "Batches of records applied in one transaction, by outcome "
+                  "(committed, or fallback: rolled back and applied one by one)", ["service", "outcome"])
 LAG = Gauge("consumer_lag", "Records fetched or known on the partition but not yet committed "
             "(high watermark from fetch responses, else position, minus committed offset)",
             ["service", "topic", "partition"])
@@ -51,44 +62,113 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
+def _span(event: Event, topic: str, context=None):
+    """The consumer span of one event, child of the producer's trace context carried in the record headers."""
+    return tracer.start_as_current_span(f"{topic} process", context=context, kind=SpanKind.CONSUMER,
+                                        attributes={"messaging.system": "kafka",
+                                                    "messaging.destination.name": topic,
+                                                    "messaging.message.id": event.id,
+                                                    "cloudevents.event_type": event.type})
+
+
 class EventProcessor:
-    """Applies one record to the service's database exactly once; knows nothing of the Kafka loop."""
+    """Applies records to the service's database exactly once; knows nothing of the Kafka loop."""
 
     def __init__(self, runtime: Runtime, group_id: str):
         self.runtime = runtime
         self.group_id = group_id
         self.handlers = runtime.spec.handlers
+        processed = runtime.tables.processed
+        # Built once: constructing a statement costs more than running it on SQLite.
+        self._seen = select(processed.c.event_id).where(processed.c.consumer == group_id,
+                                                        processed.c.event_id == bindparam("event_id"))
+        self._seen_many = select(processed.c.event_id).where(
+            processed.c.consumer == group_id, processed.c.event_id.in_(bindparam("event_ids", expanding=True)))
+        self._record = insert(processed)
+
+    def handler_for(self, event: Event):
+        return self.handlers.get(event.type) or self.handlers.get("*")
 
     def process(self, event: Event, delivery: Delivery) -> str:
         """Run the handler and record the event id in one transaction; return the outcome."""
-        handler = self.handlers.get(event.type) or self.handlers.get("*")
+        handler = self.handler_for(event)
         if handler is None:
             return "ignored"
-        processed = self.runtime.tables.processed
         with self.runtime.unit_of_work(actor=f"service:{self.runtime.service}", causation=event,
                                        delivery=delivery) as uow:
-            seen = uow.session.execute(
-                select(processed.c.event_id).where(processed.c.consumer == self.group_id,
-                                                   processed.c.event_id == event.id)
-            ).first()
-            if seen:
+            if uow.session.execute(self._seen, {"event_id": event.id}).first():
                 return "duplicate"
             with HANDLE_SECONDS.labels(self.runtime.service, event.type).time():
                 handler(uow, event)
-            uow.session.execute(insert(processed).values(consumer=self.group_id, event_id=event.id,
-                                                         event_type=event.type))
+            uow.session.execute(self._record, [self._row(event)])
         return "processed"
+
+    def process_batch(self, items: list[tuple[Event, Delivery, object]]) -> list[str]:
+        """Run the handlers of several events, in order, in one transaction, each event recorded as processed in
+        it; all or nothing (any exception rolls every event back and propagates). Returns one outcome per item.
+
+        `items` are (event, delivery, trace context). Each handler sees the unit of work as if the event were
+        alone: its own causation, correlation and delivery, and a session holding nothing of the previous events
+        (flushed, then expunged), so no handler decides on an object another event's handler loaded earlier.
+        """
+        outcomes: list[str] = []
+        first_event, first_delivery, _ = items[0]
+        with self.runtime.unit_of_work(actor=f"service:{self.runtime.service}", causation=first_event,
+                                       delivery=first_delivery) as uow:
+            seen = set(uow.session.scalars(self._seen_many, {"event_ids": [e.id for e, _, _ in items]}))
+            rows = []
+            for event, delivery, context in items:
+                handler = self.handler_for(event)
+                if handler is None:
+                    outcomes.append("ignored")
+                    continue
+                if event.id in seen:
+                    outcomes.append("duplicate")
+                    continue
+                seen.add(event.id)
+                uow.causation, uow.correlation_id, uow.delivery = event, event.correlationid, delivery
+                with _span(event, delivery.topic, context), \
+                        HANDLE_SECONDS.labels(self.runtime.service, event.type).time():
+                    handler(uow, event)
+                    uow.session.flush()
+                uow.session.expunge_all()
+                rows.append(self._row(event))
+                outcomes.append("processed")
+            if rows:
+                uow.session.execute(self._record, rows)
+        return outcomes
+
+    def _row(self, event: Event) -> dict:
+        return {"consumer": self.group_id, "event_id": event.id, "event_type": event.type}
+
+
+def batch_size_setting(settings) -> int:
+    """WANGGE_<SERVICE>_CONSUMER_BATCH_SIZE: records of one partition applied in one transaction (1: one each)."""
+    name = f"WANGGE_{settings.service.upper()}_CONSUMER_BATCH_SIZE"
+    raw = settings.extra.get(name)
+    if raw in (None, ""):
+        return DEFAULT_BATCH_SIZE
+    try:
+        size = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+    if size < 1:
+        raise ValueError(f"{name} must be at least 1, got {size}")
+    return size
 
 
 class ConsumerRunner:
-    """The Kafka loop of one service: poll, process each record, dead-letter poison, commit, repeat."""
+    """The Kafka loop of one service: poll, apply the records (in batches), dead-letter poison, commit, repeat."""
 
     def __init__(self, runtime: Runtime, *, group_id: str | None = None, consumer_factory=None,
-                 producer_factory=None):
+                 producer_factory=None, batch_size: int | None = None):
         self.runtime = runtime
         self.settings = runtime.settings
         self.group_id = group_id or f"wangge-{runtime.service}"
         self.processor = EventProcessor(runtime, self.group_id)
+        self.batch_size = batch_size if batch_size is not None else batch_size_setting(self.settings)
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
         self._consumer_factory = consumer_factory or (
             lambda: wk.consumer(self.settings, list(runtime.spec.consumes), group_id=self.group_id))
         self._producer_factory = producer_factory or (lambda: wk.producer(self.settings))
@@ -98,32 +178,49 @@ class ConsumerRunner:
     # --- one record -------------------------------------------------------------------------------
     def handle_record(self, record) -> str:
         """Decide and apply the fate of one record; raises TransientError when it must be retried later."""
-        delivery = Delivery(record.topic, record.partition, record.offset,
-                            record.key.decode("utf-8", "replace") if record.key else None, record.timestamp)
+        event, problem = self._read(record)
+        if problem is not None:
+            return self._settle(record, event, problem)
+        return self._apply(record, event)
+
+    def _read(self, record) -> tuple[Event | None, BaseException | str | None]:
+        """The record's event and None when it is to be applied, else what stands in the way: an error to
+        dead-letter it with, or "unknown_type"."""
         try:
             event = Event.from_json(record.value)
         except EnvelopeError as exc:
-            return self.dead_letter(record, exc, attempts=1)
+            return None, exc
         try:
             contracts.validate(event)
         except contracts.UnknownEventType:
             if "*" not in self.processor.handlers:
-                log.warning("unknown event type %s v%s skipped", event.type, event.version,
-                            extra={"event_id": event.id, "topic": record.topic})
-                return "unknown_type"
+                return event, "unknown_type"
             # a catch-all handler (reporting's audit log) keeps events of types it has no schema for
         except contracts.ContractError as exc:
-            return self.dead_letter(record, exc, attempts=1)
+            return event, exc
+        return event, None
 
+    def _settle(self, record, event: Event | None, problem: BaseException | str) -> str:
+        """The fate of a record no handler may see: dead-lettered, or skipped as of an unknown type."""
+        if problem == "unknown_type":
+            log.warning("unknown event type %s v%s skipped", event.type, event.version,
+                        extra={"event_id": event.id, "topic": record.topic})
+            return "unknown_type"
+        return self.dead_letter(record, problem, attempts=1)
+
+    @staticmethod
+    def _delivery(record) -> Delivery:
+        return Delivery(record.topic, record.partition, record.offset,
+                        record.key.decode("utf-8", "replace") if record.key else None, record.timestamp)
+
+    def _apply(self, record, event: Event) -> str:
+        """One event in its own transaction, retried with backoff, dead-lettered after the last retry."""
+        delivery = self._delivery(record)
         context = wk.extract_context(record.headers)
         attempts = 0
         while True:
             attempts += 1
-            with tracer.start_as_current_span(f"{record.topic} process", context=context, kind=SpanKind.CONSUMER,
-                                              attributes={"messaging.system": "kafka",
-                                                          "messaging.destination.name": record.topic,
-                                                          "messaging.message.id": event.id,
-                                                          "cloudevents.event_type": event.type}):
+            with _span(event, record.topic, context):
                 try:
                     return self.processor.process(event, delivery)
                 except IntegrityError as exc:
@@ -139,6 +236,49 @@ class ConsumerRunner:
             log.warning("handler failed (attempt %d), retrying: %r", attempts, error, exc_info=error,
                         extra={"event_id": event.id, "event_type": event.type})
             time.sleep(self.settings.consumer_retry_backoff_s * 2 ** (attempts - 1))
+
+    # --- records in batches -----------------------------------------------------------------------
+    def handle_records(self, records):
+        """Apply one partition's records in order; yields (record, outcome) as each is done, its database work
+        committed. Runs of up to batch_size applicable records share a transaction; the others go alone."""
+        if self.batch_size == 1:
+            for record in records:
+                yield record, self.handle_record(record)
+            return
+        run: list = []
+        for record in records:
+            event, problem = self._read(record)
+            if problem is None:
+                run.append((record, event))
+                if len(run) == self.batch_size:
+                    yield from self._apply_run(run)
+                    run = []
+                continue
+            yield from self._apply_run(run)
+            run = []
+            yield record, self._settle(record, event, problem)
+        yield from self._apply_run(run)
+
+    def _apply_run(self, run: list):
+        if len(run) == 1:
+            record, event = run[0]
+            yield record, self._apply(record, event)
+            return
+        if not run:
+            return
+        try:
+            outcomes = self.processor.process_batch(
+                [(event, self._delivery(record), wk.extract_context(record.headers)) for record, event in run])
+        except Exception as exc:  # noqa: BLE001 - whatever it was, one record at a time settles it as before
+            BATCHES.labels(self.runtime.service, "fallback").inc()
+            first = run[0][0]
+            log.warning("batch of %d records from %s[%d]@%d rolled back (%r); applying them one by one",
+                        len(run), first.topic, first.partition, first.offset, exc)
+            for record, event in run:
+                yield record, self._apply(record, event)
+            return
+        BATCHES.labels(self.runtime.service, "committed").inc()
+        yield from zip((record for record, _ in run), outcomes)
 
     def _already_processed(self, event: Event) -> bool:
         processed = self.runtime.tables.processed
@@ -172,7 +312,7 @@ class ConsumerRunner:
 
     # --- the loop ---------------------------------------------------------------------------------
     def poll_once(self, timeout_ms: int = 500) -> int:
-        """Poll one batch, handle it partition by partition, commit after each partition. Returns records handled.
+        """Poll, apply the records partition by partition, commit after each partition. Returns records handled.
 
         On a transient failure every partition not finished is rewound to its first unhandled record: the poll
         has already moved their positions past records that are not processed yet.
@@ -182,8 +322,7 @@ class ConsumerRunner:
         for index, (tp, records) in enumerate(batches):
             last_done = None
             try:
-                for record in records:
-                    outcome = self.handle_record(record)
+                for record, outcome in self.handle_records(records):
                     EVENTS.labels(self.runtime.service, record.topic, outcome).inc()
                     last_done = record.offset
                     handled += 1

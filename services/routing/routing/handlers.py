@@ -6,7 +6,7 @@ import time
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, event as sa_event, insert, select
 
 from wangge_common.db import utcnow
 from wangge_common.errors import NotFound
@@ -21,12 +21,40 @@ PRESIDIUM = {"code": "town-congress-presidium", "name": "镇人大主席团"}
 
 # ---- emitting: one place where state changes become events and history rows -------------------------------------
 
+# Built once: a history row is written for every event, and building a statement costs more than running it.
+_INSERT_TRANSITION = insert(CaseTransition.__table__)
+_HISTORY = "routing.pending_history"  # session.info key: the transaction's history rows, written at commit
+
+
 def _log(uow: UnitOfWork, case_id: str, event: Event, data: dict, *, work_order_id=None) -> None:
-    uow.session.add(CaseTransition(
-        case_id=case_id, event_id=event.id, event_type=event.type, state=data.get("state"),
-        previous_state=data.get("previous_state"), work_order_id=work_order_id or data.get("work_order_id"),
-        actor=event.actor or "unknown", reason=data.get("reason", ""), at=datetime.fromisoformat(event.time),
-        details=json.dumps(data, ensure_ascii=False)))
+    """The case history row of an event. History is append-only and nothing reads it inside the transaction that
+    writes it, so the rows wait in the session and go in one multi-row INSERT just before the commit (one
+    statement per transaction, however many events a batch of records emits), in the order they were made.
+    (Routing takes no savepoints; one that rolled back would have to drop the rows it logged.)"""
+    session = uow.session
+    rows = session.info.get(_HISTORY)
+    if rows is None:
+        rows = session.info[_HISTORY] = []
+        sa_event.listen(session, "before_commit", _write_history)
+        sa_event.listen(session, "after_rollback", _forget_history)
+    rows.append({
+        "case_id": case_id, "event_id": event.id, "event_type": event.type, "state": data.get("state"),
+        "previous_state": data.get("previous_state"), "work_order_id": work_order_id or data.get("work_order_id"),
+        "actor": event.actor or "unknown", "reason": data.get("reason", ""), "at": datetime.fromisoformat(event.time),
+        "details": json.dumps(data, ensure_ascii=False)})
+
+
+def _write_history(session) -> None:
+    rows = session.info.get(_HISTORY)
+    if rows:
+        session.connection().execute(_INSERT_TRANSITION, rows)
+        rows.clear()
+
+
+def _forget_history(session) -> None:
+    rows = session.info.get(_HISTORY)
+    if rows:
+        rows.clear()
 
 
 def case_event(uow: UnitOfWork, case: RoutedCase, event_type: str, action: str | None, reason: str,
@@ -132,8 +160,10 @@ def calendar(session, start: datetime) -> dict:
 # ---- dispatch -------------------------------------------------------------------------------------------------------
 
 def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[dict], reason: str,
-             rule_id: int | None = None, action: str = "assign") -> list[WorkOrder]:
-    """Open one work order per department (roles sole, or lead + members) and move the case to assigned."""
+             rule_id: int | None = None, action: str = "assign", collect: list | None = None) -> list[WorkOrder]:
+    """Open one work order per department (roles sole, or lead + members) and move the case to assigned.
+
+    With `collect`, the orders are appended there instead of added to the session: the caller writes them."""
     rule = domain.pick_deadline(case.category, case.topic, case.urgency, active_deadlines(uow))
     orders = []
     for entry in departments:
@@ -142,7 +172,10 @@ def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[
                           rule_id=rule_id, deadline_rule=rule.name, deadline_amount=rule.amount,
                           deadline_unit=rule.unit, created_at=utcnow(), due_soon_marked=False,
                           overdue_marked=False, escalation_step=0)
-        uow.session.add(order)
+        if collect is None:
+            uow.session.add(order)
+        else:
+            collect.append(order)
         orders.append(order)
     for order in orders:
         order_event(uow, order, "work_order.dispatched", None, reason, role=order.role, deadline_rule=rule.name)
@@ -153,19 +186,22 @@ def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[
     return orders
 
 
-def route(uow: UnitOfWork, case: RoutedCase, decision: domain.Triage, order_id: str | None = None) -> None:
+def route(uow: UnitOfWork, case: RoutedCase, decision: domain.Triage, order_id: str | None = None, *,
+          collect: list | None = None) -> None:
     """Act on a triage decision: dispatch, the major-issue procedure, or (manual) wait in the queue."""
     if decision.path in ("town", "county"):
         rule = decision.rule
-        dispatch(uow, case, path=decision.path, rule_id=rule.id, reason=decision.reason,
+        dispatch(uow, case, path=decision.path, rule_id=rule.id, reason=decision.reason, collect=collect,
                  departments=[{"id": order_id, "code": rule.department_code, "name": rule.department_name,
                                "role": "sole"}])
     elif decision.path == "major_issue":
-        major_issue(uow, case, decision.reason, trigger="cannot_settle_in_grid", rule=decision.rule)
+        major_issue(uow, case, decision.reason, trigger="cannot_settle_in_grid", rule=decision.rule,
+                    collect=collect)
     return decision
 
 
-def major_issue(uow: UnitOfWork, case: RoutedCase, reason: str, *, trigger: str, rule=None) -> None:
+def major_issue(uow: UnitOfWork, case: RoutedCase, reason: str, *, trigger: str, rule=None,
+                collect: list | None = None) -> None:
     """The grid's major-issue procedure (网格重大问题处理流程): escalate to the township congress presidium, which
     receives the work order."""
     target = {"code": rule.department_code, "name": rule.department_name} if rule else PRESIDIUM
@@ -174,7 +210,15 @@ def major_issue(uow: UnitOfWork, case: RoutedCase, reason: str, *, trigger: str,
     case_event(uow, case, "case.escalated", "escalate", reason, step="major_issue", trigger=trigger,
                work_order_id=None, department=None, target=f"{where}{target['name']}"[:200])
     dispatch(uow, case, path="major_issue", rule_id=rule.id if rule else None, reason=f"major issue: {reason}",
-             departments=[{**target, "role": "sole"}])
+             departments=[{**target, "role": "sole"}], collect=collect)
+
+
+# Core statements on the tables (no ORM entities: cheaper to run), built once.
+_grid_deputies, _routed_cases = GridDeputy.__table__.c, RoutedCase.__table__.c
+_GRID_DEPUTIES = (select(_grid_deputies.deputy_id, _grid_deputies.level)
+                  .where(_grid_deputies.grid_id == bindparam("grid_id")).order_by(_grid_deputies.deputy_id))
+_GRID_CACHE = "routing.grid_deputies"  # session.info key: grid id -> its deputies, read in this transaction
+_CASE_EXISTS = select(_routed_cases.case_id).where(_routed_cases.case_id == bindparam("case_id"))
 
 
 def first_receiver(session, grid_id: str, received_by: dict) -> str | None:
@@ -184,8 +228,11 @@ def first_receiver(session, grid_id: str, received_by: dict) -> str | None:
             return str(uuid.UUID(received_by["id"]))
         except ValueError:
             return None
-    rows = session.execute(select(GridDeputy.deputy_id, GridDeputy.level).where(GridDeputy.grid_id == grid_id)
-                           .order_by(GridDeputy.deputy_id)).all()
+    # Per transaction: a batch of records often brings several cases of one grid; roster events clear it.
+    cached = session.info.setdefault(_GRID_CACHE, {})
+    rows = cached.get(grid_id)
+    if rows is None:
+        rows = cached[grid_id] = session.connection().execute(_GRID_DEPUTIES, {"grid_id": grid_id}).all()
     township = [d for d, level in rows if level == "township"]
     return (township or [d for d, _ in rows] or [None])[0]
 
@@ -201,7 +248,7 @@ def on_case_registered(uow: UnitOfWork, event: Event) -> None:
 
 def _register(uow: UnitOfWork, event: Event) -> None:
     data, session = event.data, uow.session
-    if session.get(RoutedCase, data["case_id"]) is not None:
+    if session.connection().execute(_CASE_EXISTS, {"case_id": data["case_id"]}).first() is not None:
         return
     registered_at = datetime.fromisoformat(data["received_at"])
     rules = policy(uow.runtime)
@@ -211,8 +258,8 @@ def _register(uow: UnitOfWork, event: Event) -> None:
                       received_by_id=data["received_by"]["id"], return_count=0, reopen_count=0,
                       evaluation_round=0, reply_due_at=registered_at + rules.reply_within,
                       reply_check_at=registered_at + rules.reply_within,
-                      first_receiver_deputy_id=first_receiver(session, data["grid_id"], data["received_by"]))
-    session.add(case)
+                      first_receiver_deputy_id=first_receiver(session, data["grid_id"], data["received_by"]),
+                      updated_at=utcnow())
     decision = domain.triage(case.category, case.topic, active_rules(uow))
     case.path = decision.path
     order_id = str(uuid.uuid4()) if decision.path in ("town", "county") else None
@@ -223,7 +270,23 @@ def _register(uow: UnitOfWork, event: Event) -> None:
         "work_order_id": order_id, "rule_id": decision.rule.id if decision.rule else None, "reason": decision.reason,
     })
     _log(uow, case.case_id, triaged, {**triaged.data, "state": "triaged", "previous_state": "registered"})
-    route(uow, case, decision, order_id)
+    orders: list[WorkOrder] = []
+    route(uow, case, decision, order_id, collect=orders)
+    # The new case and its orders are ORM objects for the shared helpers, but never enter the session: two Core
+    # INSERTs cost a fraction of a unit-of-work flush, on the path every case takes. Later statements of this
+    # transaction (the next record of a batch) see the rows as usual.
+    connection = session.connection()
+    connection.execute(_INSERT_CASE, _row(case))
+    if orders:
+        connection.execute(_INSERT_ORDER, [_row(order) for order in orders])
+
+
+_INSERT_CASE, _INSERT_ORDER = insert(RoutedCase.__table__), insert(WorkOrder.__table__)
+
+
+def _row(instance) -> dict:
+    """Every column of a transient instance (unset ones None), for a Core INSERT."""
+    return {column.key: getattr(instance, column.key) for column in instance.__table__.columns}
 
 
 def on_case_withdrawn(uow: UnitOfWork, event: Event) -> None:
@@ -279,12 +342,14 @@ def on_deputy(uow: UnitOfWork, event: Event) -> None:
 def on_assignment_published(uow: UnitOfWork, event: Event) -> None:
     """One event per grid with the full deputy list: replace the grid's list."""
     data = event.data
+    uow.session.info.pop(_GRID_CACHE, None)
     uow.session.execute(delete(GridDeputy).where(GridDeputy.grid_id == data["grid_id"]))
     uow.session.add_all([GridDeputy(grid_id=data["grid_id"], deputy_id=d["deputy_id"], kind=d["kind"],
                                     level=d["level"]) for d in data["deputies"]])
 
 
 def on_assignment_ended(uow: UnitOfWork, event: Event) -> None:
+    uow.session.info.pop(_GRID_CACHE, None)
     uow.session.execute(delete(GridDeputy).where(GridDeputy.grid_id == event.data["grid_id"],
                                                  GridDeputy.deputy_id == event.data["deputy_id"]))
 

@@ -156,6 +156,7 @@ def answer(uow: UnitOfWork, order_id: str, data: dict, secret: str) -> WorkOrder
     case.answer_summary, case.answered_by = data["summary"], order.department_name
     case_event(uow, case, "case.answered", "answer", data["reason"], on_the_spot=False,
                department=department(order), summary=data["summary"], on_time=on_time)
+    _await_reply(uow, case, now)
     if mediation is not None:
         for member in open_orders(session, case.case_id):
             order_event(uow, member, "work_order.cancelled", "cancel",
@@ -256,10 +257,16 @@ def reply(uow: UnitOfWork, case_id: str, data: dict, secret: str) -> RoutedCase:
     return case
 
 
+def _await_reply(uow, case: RoutedCase, now) -> None:
+    """谁接待、谁答复 holds for the answer too: the first receiver passes a department's answer on to the reporter
+    within the set time, counted from the answer. A first-reply deadline still pending (the earlier one) stands."""
+    if case.replied_at is not None or case.reply_check_at is None:
+        case.reply_due_at = case.reply_check_at = now + policy(uow.runtime).reply_within
+
+
 def _replied(uow, case: RoutedCase, deputy_id, channel: str, reason: str, secret: str) -> None:
     now = utcnow()
-    on_time = case.reply_due_at is None or now <= case.reply_due_at or (
-        case.replied_at is not None and case.replied_at <= case.reply_due_at)
+    on_time = case.reply_due_at is None or now <= case.reply_due_at
     if case.replied_at is None:
         case.replied_at = now
     case.reply_check_at = None

@@ -66,13 +66,20 @@ def scan_work_orders(runtime, now: datetime) -> int:
 
 def _check_reply(uow, case: RoutedCase, now: datetime) -> None:
     case.reply_check_at = None
-    if case.replied_at is None and case.state not in domain.TERMINAL:
-        case_event(uow, case, "case.reply_overdue", None, "no reply to the reporter within the set time",
-                   deputy_id=case.first_receiver_deputy_id, due_at=case.reply_due_at.isoformat())
+    if case.state in domain.TERMINAL:
+        return
+    if case.replied_at is None:
+        reason = "no reply to the reporter within the set time"
+    elif case.state == "answered":
+        reason = "the department's answer was not passed on to the reporter within the set time"
+    else:
+        return
+    case_event(uow, case, "case.reply_overdue", None, reason, deputy_id=case.first_receiver_deputy_id,
+               due_at=case.reply_due_at.isoformat())
 
 
 def scan_replies(runtime, now: datetime) -> int:
-    """首问责任: flag cases whose reporter had no reply in time."""
+    """首问责任: flag cases whose reporter had no reply in time, or whose answer was not passed on in time."""
     return _batches(runtime, RoutedCase, RoutedCase.reply_check_at, now, _check_reply)
 
 

@@ -332,3 +332,37 @@ def test_a_major_issue_goes_to_the_township_presidium(svc):
 
 EXAMPLE_GRID = "6f1c2d4e-0000-4000-8000-000000000001"
 PLAN = "9e000000-0000-4000-8000-000000000001"
+
+
+def test_an_answer_not_passed_on_to_the_reporter_in_time_is_flagged_once(svc):
+    case_id = svc.register(category="request", topic="road", received_by={"kind": "deputy", "id": DEPUTY})
+    first_due = datetime.fromisoformat(svc.case(case_id)["reply_due_at"])
+    svc.reply(case_id)  # an interim reply meets the first deadline
+    svc.handle_to_answer(case_id)
+    case = svc.case(case_id)
+    due = datetime.fromisoformat(case["reply_due_at"])
+    assert case["state"] == "answered" and due > first_due  # counted again, from the answer
+    svc.run_jobs(due - timedelta(minutes=1))
+    assert svc.events(case_id, "case.reply_overdue") == []
+    svc.run_jobs(due + timedelta(minutes=1))
+    svc.run_jobs(due + timedelta(days=2))
+    flagged = svc.events(case_id, "case.reply_overdue")
+    assert len(flagged) == 1 and flagged[0].data["deputy_id"] == DEPUTY
+    assert flagged[0].data["state"] == "answered" and "not passed on" in flagged[0].data["reason"]
+    svc.reply(case_id)
+    assert svc.case(case_id)["state"] == "resolved"
+
+
+def test_an_answer_passed_on_in_time_is_not_flagged_and_a_reopened_case_is_watched_again(svc):
+    case_id = svc.register(category="request", topic="road")
+    svc.handle_to_answer(case_id)
+    svc.reply(case_id)
+    due = datetime.fromisoformat(svc.case(case_id)["reply_due_at"])
+    svc.run_jobs(due + timedelta(minutes=1))
+    assert svc.events(case_id, "case.reply_overdue") == []
+    svc.post(f"/v1/evaluations/{svc.token(case_id)}", {"rating": "unsatisfied"})
+    svc.handle_to_answer(case_id, summary="已再次维修并加装防护罩。")
+    again = datetime.fromisoformat(svc.case(case_id)["reply_due_at"])
+    assert again > due
+    svc.run_jobs(again + timedelta(minutes=1))
+    assert [e.data["state"] for e in svc.events(case_id, "case.reply_overdue")] == ["answered"]

@@ -177,3 +177,50 @@ def test_a_new_subject_starts_at_one_and_cannot_be_claimed_new_twice(runtime_fac
             uow.emit("case.registered", "case-n", CASE, new_subject=True)
     with runtime.unit_of_work(actor="test") as uow:
         assert uow.emit("case.registered", "case-n", CASE).sequence == 2
+
+
+def outbox_rows(runtime):
+    outbox = runtime.tables.outbox
+    with runtime.db.sessions() as session:
+        return [(r.message_key, r.sequence, json.loads(r.payload)["sequence"])
+                for r in session.execute(select(outbox).order_by(outbox.c.id))]
+
+
+def test_events_of_one_transaction_are_written_at_commit_in_emission_order(runtime_factory):
+    runtime = runtime_factory()
+    emit_cases(runtime, 1, subject="old")
+    with runtime.unit_of_work(actor="test") as uow:
+        uow.emit("case.registered", "new", CASE, new_subject=True)
+        uow.emit("case.registered", "old", CASE)
+        uow.emit("case.registered", "new", CASE)
+        uow.emit("case.registered", "old", CASE)
+        assert [(e.subject, e.sequence) for e in uow.emitted] == [("new", 1), ("old", 2), ("new", 2), ("old", 3)]
+    assert outbox_rows(runtime) == [("old", 1, 1), ("new", 1, 1), ("old", 2, 2), ("new", 2, 2), ("old", 3, 3)]
+    with runtime.unit_of_work(actor="test") as uow:  # the stored numbers carry on from what was written
+        assert [uow.emit("case.registered", s, CASE).sequence for s in ("new", "old")] == [3, 4]
+
+
+def test_a_rolled_back_savepoint_takes_its_events_with_it(runtime_factory):
+    runtime = runtime_factory()
+    emit_cases(runtime, 1, subject="old")
+    notes = runtime.spec.metadata.tables["notes"]
+    with runtime.unit_of_work(actor="test") as uow:
+        uow.emit("case.registered", "kept", CASE, new_subject=True)
+        with pytest.raises(RuntimeError):
+            with uow.session.begin_nested():
+                uow.session.execute(insert(notes).values(text="gone"))
+                uow.emit("case.registered", "gone", CASE, new_subject=True)
+                uow.emit("case.registered", "old", CASE)
+                raise RuntimeError("this row is refused")
+        savepoint = uow.session.begin_nested()
+        uow.emit("case.registered", "also-gone", CASE, new_subject=True)
+        savepoint.rollback()
+        with uow.session.begin_nested():
+            uow.emit("case.registered", "old", CASE)
+        assert [e.subject for e in uow.emitted] == ["kept", "old"]
+    assert outbox_rows(runtime) == [("old", 1, 1), ("kept", 1, 1), ("old", 2, 2)]
+    with runtime.db.sessions() as session:
+        assert session.execute(select(notes)).all() == []
+        sequences = runtime.tables.sequences
+        assert dict(session.execute(select(sequences.c.subject, sequences.c.last_sequence)).all()) == {
+            "old": 2, "kept": 1}

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from opentelemetry import baggage, propagate, trace
 from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, func, insert, select, update)
+                        UniqueConstraint, bindparam, func, insert, select, update)
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from . import contracts
@@ -61,11 +62,16 @@ def define_infra_tables(metadata: MetaData) -> InfraTables:
 
 
 def _statements(tables: InfraTables) -> tuple:
-    """The outbox's INSERT statements, built once per set of tables (building costs more than running them)."""
+    """The outbox's statements (insert sequence, insert outbox row, set sequence), built once per set of tables:
+    building a statement costs more than running it."""
     cached = _STATEMENTS.get(id(tables))
     if cached is None or cached[0] is not tables:
-        cached = _STATEMENTS[id(tables)] = (tables, insert(tables.sequences), insert(tables.outbox))
-    return cached[1], cached[2]
+        sequences = tables.sequences
+        cached = _STATEMENTS[id(tables)] = (
+            tables, insert(sequences), insert(tables.outbox),
+            update(sequences).where(sequences.c.subject == bindparam("b_subject"))
+            .values(last_sequence=bindparam("b_last")))
+    return cached[1:]
 
 
 _STATEMENTS: dict[int, tuple] = {}
@@ -111,8 +117,18 @@ class PreparedEvent:
     headers: str
 
 
+_UOW = "wangge_unit_of_work"
+
+
 class UnitOfWork:
-    """One database transaction of one service, able to emit events into its outbox."""
+    """One database transaction of one service, able to emit events into its outbox.
+
+    Emitted events are kept in memory and written when the transaction commits: one multi-row INSERT of outbox
+    rows and at most two statements for the subjects' sequence numbers, instead of two or three statements per
+    event (a triaged case emits three). Nothing reads the outbox inside the transaction that writes it. A
+    savepoint (session.begin_nested()) that rolls back takes the events emitted inside it with it, as it would
+    take their rows.
+    """
 
     def __init__(self, runtime, *, actor: str, correlation_id: str | None = None, causation: Event | None = None,
                  delivery=None):
@@ -123,19 +139,27 @@ class UnitOfWork:
         self.delivery = delivery
         self.session: Session | None = None
         self.emitted: list[Event] = []
+        self._rows: list[dict] = []
+        # subject -> (last sequence used in this transaction, how to store it: "insert", "update" or None when
+        # the database already holds it)
+        self._sequences: dict[str, tuple[int, str | None]] = {}
+        self._savepoints: dict = {}
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self.runtime.db.sessions()
+        self.session.info[_UOW] = self
         self.session.begin()
         return self
 
     def __exit__(self, exc_type, exc, tb):
         try:
             if exc_type is None:
+                self._write_outbox()
                 self.session.commit()
             else:
                 self.session.rollback()
-        finally:
+        finally:  # closing rolls back whatever is still open (a failed write or commit)
+            self.session.info.pop(_UOW, None)
             self.session.close()
         return False
 
@@ -159,17 +183,27 @@ class UnitOfWork:
         return PreparedEvent(event, found.topic, event.to_json(), json.dumps(headers) if headers else "{}")
 
     def emit_prepared(self, prepared: PreparedEvent, *, new_subject: bool = False) -> Event:
-        """Write a prepared event to the outbox in this transaction, with the subject's next sequence number.
+        """Add a prepared event to this transaction's outbox, with the subject's next sequence number.
 
-        Pass new_subject=True for the first event of an aggregate created in this transaction.
+        Pass new_subject=True for the first event of an aggregate created in this transaction: no statement is
+        needed to number it (if the subject did exist after all, the commit fails on the sequence's primary key
+        rather than reuse a number).
         """
         event, payload = prepared.event, prepared.payload
-        tables = self.runtime.tables
-        sequence = next_sequence(self.session, tables, event.subject, new_subject=new_subject)
+        known = self._sequences.get(event.subject)
+        if known is not None:
+            sequence = known[0] + 1
+            self._sequences[event.subject] = (sequence, known[1] or "update")
+        elif new_subject:
+            sequence = 1
+            self._sequences[event.subject] = (1, "insert")
+        else:
+            sequence = next_sequence(self.session, self.runtime.tables, event.subject)
+            self._sequences[event.subject] = (sequence, None)
         if sequence != event.sequence:
             event = event.replace(sequence=sequence)
             payload = event.to_json()
-        self.session.execute(_statements(tables)[1], {
+        self._rows.append({
             "event_id": event.id, "topic": prepared.topic, "message_key": event.subject, "event_type": event.type,
             "sequence": sequence, "payload": payload, "headers": prepared.headers, "attempts": 0,
             "created_at": utcnow(), "published_at": None, "last_error": None,
@@ -179,11 +213,51 @@ class UnitOfWork:
 
     def emit(self, event_type: str, subject: str, data: dict, *, version: int | None = None,
              new_subject: bool = False) -> Event:
-        """Validate the event against its contract and write it to the outbox in this transaction.
+        """Validate the event against its contract and add it to this transaction's outbox.
 
         Pass new_subject=True for the first event of an aggregate created in this transaction.
         """
         return self.emit_prepared(self.prepare(event_type, subject, data, version=version), new_subject=new_subject)
+
+    def _write_outbox(self) -> None:
+        """Write the emitted events and the sequence numbers they used, in emission order, before the commit."""
+        if not self._rows:
+            return
+        insert_sequence, insert_row, set_sequence = _statements(self.runtime.tables)
+        connection = self.session.connection()
+        new = [{"subject": subject, "last_sequence": last}
+               for subject, (last, how) in self._sequences.items() if how == "insert"]
+        moved = [{"b_subject": subject, "b_last": last}
+                 for subject, (last, how) in self._sequences.items() if how == "update"]
+        if new:
+            connection.execute(insert_sequence, new)
+        if moved:
+            connection.execute(set_sequence, moved)
+        connection.execute(insert_row, self._rows)
+        self._rows, self._sequences = [], {}
+
+    def _mark(self) -> tuple:
+        return len(self._rows), len(self.emitted), dict(self._sequences)
+
+    def _restore(self, mark: tuple) -> None:
+        rows, emitted, sequences = mark
+        del self._rows[rows:]
+        del self.emitted[emitted:]
+        self._sequences = sequences
+
+
+@sa_event.listens_for(Session, "after_transaction_create")
+def _savepoint_begun(session, transaction) -> None:
+    uow = session.info.get(_UOW)
+    if uow is not None and transaction.nested:
+        uow._savepoints[transaction] = uow._mark()
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _savepoint_rolled_back(session, previous_transaction) -> None:
+    uow = session.info.get(_UOW)
+    if uow is not None and previous_transaction.nested and previous_transaction in uow._savepoints:
+        uow._restore(uow._savepoints.pop(previous_transaction))
 
 
 def pending_count(session: Session, tables: InfraTables) -> int:

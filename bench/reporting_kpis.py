@@ -25,7 +25,7 @@ from wangge_common import migrations  # noqa: E402
 from reporting.app import create_app  # noqa: E402
 from reporting.models import CaseFact, DeputyFact, GridFact, KpiCell  # noqa: E402
 from reporting.projections import MemoryStore, Projector  # noqa: E402
-from reporting.replay import bulk_insert  # noqa: E402
+from reporting.replay import BulkLoader  # noqa: E402
 from reporting.service import SPEC  # noqa: E402
 
 ENDPOINTS = ["/v1/kpis", "/v1/kpis?period=2026-06", "/v1/kpis/slices?dimension=grid",
@@ -80,12 +80,12 @@ def main() -> None:
         for case in cases:
             store.put(CaseFact, case)
         Projector(store, incremental_cells=False).build_cells()  # the KPI cells, as a replay makes them
-        with runtime.db.transaction() as session:
-            bulk_insert(session, GridFact.__table__, grids)
-            bulk_insert(session, DeputyFact.__table__, deputies)
+        with BulkLoader(runtime.db) as load:
+            load.insert_dicts(GridFact.__table__, grids)
+            load.insert_dicts(DeputyFact.__table__, deputies)
             for model, rows_ in store.sorted_tables():
                 if model in (CaseFact, KpiCell):
-                    bulk_insert(session, model.__table__, rows_)
+                    load.insert_dicts(model.__table__, rows_)
         print(f"{args.cases:,} cases in the projection ({time.perf_counter() - t:.1f} s to build, not measured)")
         client = app.test_client()
         headers = {"Authorization": f"Bearer {raw}"}

@@ -41,7 +41,10 @@ def append(session, *, event_id, topic, partition, offset, event_type, source, s
     def lookup(level, idx):
         return bytes.fromhex(session.get(MerkleNode, (level, idx)).hash)
 
-    for level, idx, value in merkle.new_nodes(seq - 1, leaf, lookup):
+    def block(start, end):
+        return leaf_hashes(session, start, end)
+
+    for level, idx, value in merkle.new_nodes(seq - 1, leaf, lookup, block):
         session.add(MerkleNode(level=level, idx=idx, hash=value.hex()))
     head.seq, head.hash = seq, entry.hash
     session.flush()
@@ -54,16 +57,32 @@ def tree_size(session) -> int:
     return head.seq if head else 0
 
 
+def leaf_hashes(session, start: int, end: int) -> list[bytes]:
+    """Leaf hashes of the entries at 0-based positions [start, end) (seq start+1 .. end), recomputed from them."""
+    rows = session.execute(select(AuditEntry.seq, AuditEntry.topic, AuditEntry.partition, AuditEntry.offset,
+                                  AuditEntry.event_id, AuditEntry.payload)
+                           .where(AuditEntry.seq > start, AuditEntry.seq <= end).order_by(AuditEntry.seq)).all()
+    if [r[0] for r in rows] != list(range(start + 1, end + 1)):
+        raise LookupError(f"audit entries {start + 1}..{end} are not all stored")
+    return [merkle.leaf_hash(domain.canonical_entry(*r)) for r in rows]
+
+
 def stored_tree(session, plan) -> merkle.Tree:
-    """A tree over the stored nodes `plan(tree)` needs, fetched in one query: a dry run of `plan` records which
-    complete subtrees it reads, then those rows are loaded together (a proof over 1 M entries reads ~40)."""
+    """A tree over what `plan(tree)` needs, fetched in few queries: a dry run of `plan` records which stored
+    subtrees and which short runs of entries it reads, then those rows are loaded together (a proof over 1 M
+    entries reads ~40 nodes and at most two runs of 16 entries)."""
     wanted: set[tuple[int, int]] = set()
+    runs: set[tuple[int, int]] = set()
 
     def record(level, idx):
         wanted.add((level, idx))
         return b""
 
-    plan(merkle.Tree(record))
+    def record_leaves(start, end):
+        runs.add((start, end))
+        return [b""] * (end - start)
+
+    plan(merkle.Tree(record, record_leaves))
     found = {}
     keys = sorted(wanted)
     for start in range(0, len(keys), 200):
@@ -71,13 +90,26 @@ def stored_tree(session, plan) -> merkle.Tree:
         rows = session.execute(select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(
             or_(*(and_(MerkleNode.level == level, MerkleNode.idx == idx) for level, idx in part))))
         found.update({(level, idx): bytes.fromhex(value) for level, idx, value in rows})
+    leaves = {}
+    for start, end in _merged(runs):
+        leaves.update(zip(range(start, end), leaf_hashes(session, start, end)))
 
     def lookup(level, idx):
         if (level, idx) not in found:
             raise LookupError(f"Merkle node ({level}, {idx}) is missing")
         return found[(level, idx)]
 
-    return merkle.Tree(lookup)
+    return merkle.Tree(lookup, lambda start, end: [leaves[i] for i in range(start, end)])
+
+
+def _merged(runs) -> list[tuple[int, int]]:
+    out: list[list[int]] = []
+    for start, end in sorted(runs):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [(start, end) for start, end in out]
 
 
 def _size_arg(session, size: int | None, field: str) -> int:
@@ -121,58 +153,80 @@ def consistency_proof(session, *, first: int, second: int | None) -> dict:
 
 # --- verify ----------------------------------------------------------------------------------------------------------
 def verify(session) -> dict:
-    """Recompute the chain, the Merkle tree and every checkpoint: valid, or the first bad position and why."""
-    tree = merkle.MemoryTree()
+    """Recompute the chain, the Merkle tree and every checkpoint in one streaming pass over the log: valid, or
+    the first bad position and why."""
+    stored = {(level, idx): value for level, idx, value in
+              session.execute(select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash))}
+    cps = list(session.scalars(select(Checkpoint).order_by(Checkpoint.tree_size)))
+    walk = domain.walk_log(_log_rows(session), stored, {cp.tree_size for cp in cps},
+                           min_level=merkle.STORED_MIN_LEVEL)
+    broken = walk.chain_problem
+    size = walk.size if broken is None else session.scalar(select(func.count()).select_from(AuditEntry))
+    if broken is None:
+        broken = _node_problem(walk, stored) or _check_head(session, walk) or _check_checkpoints(cps, walk)
+    return {"valid": broken is None, "entries": size, "first_bad": broken,
+            "root_hash": walk.roots[walk.size].hex() if broken is None else None}
+
+
+def _log_rows(session, chunk: int = 20000):
+    """(seq, topic, partition, offset, event_id, payload, prev_hash, hash) in seq order, streamed in chunks, as
+    plain tuples: on SQLite straight from the driver's cursor (a million rows, no per-row wrapping), elsewhere
+    through a server-side cursor."""
     columns = [AuditEntry.seq, AuditEntry.topic, AuditEntry.partition, AuditEntry.offset, AuditEntry.event_id,
                AuditEntry.payload, AuditEntry.prev_hash, AuditEntry.hash]
-    entries = session.execute(select(*columns).order_by(AuditEntry.seq).execution_options(yield_per=5000))
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            cursor.execute('SELECT seq, topic, "partition", "offset", event_id, payload, prev_hash, hash '
+                           "FROM audit_log ORDER BY seq")
+            while rows := cursor.fetchmany(chunk):
+                yield from rows
+        finally:
+            cursor.close()
+        return
+    result = connection.execution_options(stream_results=True, yield_per=chunk).execute(
+        select(*columns).order_by(AuditEntry.seq))
     try:
-        broken = domain.first_broken(entries, lambda e, canonical: tree.append(merkle.leaf_hash(canonical)))
+        for rows in result.partitions():
+            yield from rows
     finally:
-        entries.close()  # the walk may stop early; release the server-side cursor
-    size = session.scalar(select(func.count()).select_from(AuditEntry))
-    if broken is None:
-        broken = _check_nodes(session, tree) or _check_head(session, tree) or _check_checkpoints(session, tree)
-    return {"valid": broken is None, "entries": size, "first_bad": broken,
-            "root_hash": tree.root(tree.size).hex() if broken is None else None}
+        result.close()  # the walk may stop early; release the cursor
 
 
-def _check_nodes(session, tree: merkle.MemoryTree) -> dict | None:
-    """Every stored complete subtree must equal the recomputed one; report the first leaf it covers."""
-    bad = None
-    stored = session.execute(select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash)
-                             .execution_options(yield_per=20000))
-    seen = 0
-    for level, idx, value in stored:
-        seen += 1
-        ok = level < len(tree.levels) and idx < len(tree.levels[level]) and tree.levels[level][idx].hex() == value
-        if not ok:
-            position = idx * (1 << level) + 1
-            if bad is None or position < bad["seq"]:
-                bad = {"seq": position, "reason": f"stored Merkle node (level {level}, index {idx}) does not match "
-                                                  "the entries it covers"}
-    expected = sum(len(level) for level in tree.levels)
-    if bad is None and seen != expected:
-        bad = {"seq": None, "reason": f"{expected - seen} stored Merkle nodes are missing"}
-    return bad
+def _node_problem(walk: domain.Walk, left_over: dict) -> dict | None:
+    """The first leaf covered by a stored Merkle node that differs from the recomputed one, is missing, or
+    covers entries the log does not hold."""
+    problems = [(first + 1, f"stored Merkle node (level {level}, index {idx}) "
+                            + ("is missing" if missing else "does not match the entries it covers"))
+                for first, level, idx, missing in walk.node_problems]
+    problems += [(min((idx << level) + 1, walk.size + 1), f"stored Merkle node (level {level}, index {idx}) is not "
+                  f"part of the tree over the log's {walk.size} entries") for level, idx in left_over]
+    if not problems:
+        return None
+    seq, reason = min(problems)
+    return {"seq": seq, "reason": reason}
 
 
-def _check_head(session, tree: merkle.MemoryTree) -> dict | None:
+def _check_head(session, walk: domain.Walk) -> dict | None:
     head = session.get(ChainHead, 1)
-    if (head.seq if head else 0) != tree.size:
-        return {"seq": tree.size + 1, "reason": f"the chain head says {head.seq} entries, the log holds {tree.size}"}
+    seq, last_hash = (head.seq, head.hash) if head else (0, domain.GENESIS)
+    if seq != walk.size:
+        return {"seq": walk.size + 1, "reason": f"the chain head says {seq} entries, the log holds {walk.size}"}
+    if last_hash != walk.head_hash:
+        return {"seq": max(walk.size, 1), "reason": "the chain head's hash is not the last entry's hash"}
     return None
 
 
-def _check_checkpoints(session, tree: merkle.MemoryTree) -> dict | None:
-    for cp in session.scalars(select(Checkpoint).order_by(Checkpoint.tree_size)):
+def _check_checkpoints(cps, walk: domain.Walk) -> dict | None:
+    for cp in cps:
         problem = checkpoint_problem(_cp_dict(cp))
-        if problem is None and cp.tree_size > tree.size:
-            problem = f"the log is shorter ({tree.size}) than this checkpoint"
-        if problem is None and tree.root(cp.tree_size).hex() != cp.root_hash:
+        if problem is None and cp.tree_size > walk.size:
+            problem = f"the log is shorter ({walk.size}) than this checkpoint"
+        if problem is None and walk.roots[cp.tree_size].hex() != cp.root_hash:
             problem = "the log's root at this size differs from the signed root"
         if problem:
-            return {"seq": min(cp.tree_size, tree.size + 1), "reason": f"checkpoint at size {cp.tree_size}: {problem}"}
+            return {"seq": min(cp.tree_size, walk.size + 1), "reason": f"checkpoint at size {cp.tree_size}: {problem}"}
     return None
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import math
 from json.encoder import encode_basestring as _string
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 GENESIS = "0" * 64
 
 
 # --- the audit chain -------------------------------------------------------------------------------------------
-def entry_bytes(*, seq: int, topic: str, partition: int, offset: int, event_id: str, payload: str) -> bytes:
+def canonical_entry(seq: int, topic: str, partition: int, offset: int, event_id: str, payload: str) -> bytes:
     """The canonical bytes of one log entry: what the chain hash and the Merkle leaf are computed over.
 
     Exactly json.dumps([seq, topic, partition, offset, event_id, payload], ensure_ascii=False,
@@ -20,31 +21,76 @@ def entry_bytes(*, seq: int, topic: str, partition: int, offset: int, event_id: 
             f"{_string(payload)}]").encode()
 
 
+def entry_bytes(*, seq: int, topic: str, partition: int, offset: int, event_id: str, payload: str) -> bytes:
+    return canonical_entry(seq, topic, partition, offset, event_id, payload)
+
+
 def entry_hash(prev_hash: str, *, seq: int, topic: str, partition: int, offset: int, event_id: str, payload: str) -> str:
     """SHA-256 over the previous hash and the entry's canonical fields: change any entry and every later hash breaks."""
-    canonical = entry_bytes(seq=seq, topic=topic, partition=partition, offset=offset, event_id=event_id,
-                            payload=payload)
+    canonical = canonical_entry(seq, topic, partition, offset, event_id, payload)
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical).hexdigest()
 
 
-def first_broken(entries, on_entry=None) -> dict | None:
-    """Walk entries in order; the first whose position, link or hash is wrong, with the reason, else None.
+@dataclass
+class Walk:
+    """What one pass over the log found: entries walked, the chain's first break, the stored Merkle nodes that
+    differ from (or are missing against) the recomputed ones, and the roots at the sizes asked for."""
+    size: int = 0
+    chain_problem: dict | None = None
+    node_problems: list = field(default_factory=list)
+    roots: dict = field(default_factory=dict)
+    head_hash: str = GENESIS
 
-    `on_entry(entry, canonical_bytes)` sees every entry that passed, so one walk also feeds the Merkle check."""
-    prev, expected_seq = GENESIS, 1
-    for e in entries:
-        if e.seq != expected_seq:
-            return {"seq": expected_seq, "reason": f"entry {expected_seq} is missing (found {e.seq} next)"}
-        if e.prev_hash != prev:
-            return {"seq": e.seq, "reason": "prev_hash does not match the previous entry's hash"}
-        canonical = entry_bytes(seq=e.seq, topic=e.topic, partition=e.partition, offset=e.offset,
-                                event_id=e.event_id, payload=e.payload)
-        if hashlib.sha256(prev.encode() + b"\n" + canonical).hexdigest() != e.hash:
-            return {"seq": e.seq, "reason": "hash does not match the entry's content"}
-        if on_entry is not None:
-            on_entry(e, canonical)
-        prev, expected_seq = e.hash, expected_seq + 1
-    return None
+
+def walk_log(rows, stored_nodes: dict, root_sizes=(), min_level: int = 4) -> Walk:
+    """Walk (seq, topic, partition, offset, event_id, payload, prev_hash, hash) rows in seq order, once: check each
+    entry's position, link and hash, rebuild the RFC 9162 tree as a compact range (the perfect subtrees of the
+    binary decomposition of the size, largest first) and compare every subtree of level ≥ min_level with
+    `stored_nodes` {(level, idx): hex}, popping what it compares, so what is left there was never recomputed.
+    Stops at the first chain break; `roots` holds the root at each size of `root_sizes` reached."""
+    sha = hashlib.sha256
+    out = Walk()
+    wanted = set(root_sizes)
+    stack: list[bytes] = []
+    prev, n = GENESIS, 0
+    pop = stored_nodes.pop
+    for seq, topic, partition, offset, event_id, payload, prev_hash, digest in rows:
+        if seq != n + 1:
+            out.chain_problem = {"seq": n + 1, "reason": f"entry {n + 1} is missing (found {seq} next)"}
+            break
+        if prev_hash != prev:
+            out.chain_problem = {"seq": seq, "reason": "prev_hash does not match the previous entry's hash"}
+            break
+        canonical = canonical_entry(seq, topic, partition, offset, event_id, payload)
+        if sha((prev + "\n").encode() + canonical).hexdigest() != digest:
+            out.chain_problem = {"seq": seq, "reason": "hash does not match the entry's content"}
+            break
+        current, i, level = sha(b"\x00" + canonical).digest(), n, 0
+        while i & 1:
+            current = sha(b"\x01" + stack.pop() + current).digest()
+            i >>= 1
+            level += 1
+            if level >= min_level:
+                stored = pop((level, i), None)
+                if stored != current.hex():
+                    out.node_problems.append((i << level, level, i, stored is None))
+        stack.append(current)
+        n, prev = seq, digest
+        if n in wanted:
+            out.roots[n] = _fold(stack)
+    out.size, out.head_hash = n, prev
+    out.roots[n] = _fold(stack)
+    return out
+
+
+def _fold(stack: list[bytes]) -> bytes:
+    """The root of a compact range: H(s0, H(s1, ... H(s_k-1, s_k)))."""
+    if not stack:
+        return hashlib.sha256(b"").digest()
+    root = stack[-1]
+    for left in reversed(stack[:-1]):
+        root = hashlib.sha256(b"\x01" + left + root).digest()
+    return root
 
 
 def checkpoint_message(tree_size: int, root_hash: str, signed_at: str) -> bytes:
@@ -142,30 +188,42 @@ CELL_DIMENSIONS = ("all", "grid", "department", "deputy", "channel", "category",
 NO_KEY = ""  # a case not (yet) attributed, e.g. no deputy has replied: its own slice, shown as 未定
 
 
+def case_vector(case: dict) -> tuple[tuple, int | None]:
+    """What one case adds to every slice it is in: its counters in `COUNTERS` order, and its handling-time hour
+    (for the p90), or None when it has no handling time."""
+    rating, closed = case["rating"], case["closed"]
+    handled = closed and case["handling_s"] is not None
+    return ((1, int(closed), int(closed and case["on_time"] is True), int(case["answered"]), int(case["replied"]),
+             int(case["reopen_count"] > 0), int(rating == "satisfied"), int(rating == "basically_satisfied"),
+             int(rating == "unsatisfied"), case["handling_s"] if handled else 0, int(handled)),
+            case["handling_s"] // 3600 if handled else None)
+
+
 def case_contribution(case: dict) -> tuple[dict, int | None]:
-    """What one case adds to every slice it is in: counters, and its handling-time hour (for the p90)."""
-    rating = case["rating"]
-    handled = case["closed"] and case["handling_s"] is not None
-    counts = {
-        "cases": 1, "closed": int(case["closed"]), "on_time_closed": int(case["closed"] and case["on_time"] is True),
-        "answered": int(case["answered"]), "replied": int(case["replied"]), "reopened": int(case["reopen_count"] > 0),
-        "satisfied": int(rating == "satisfied"), "basically_satisfied": int(rating == "basically_satisfied"),
-        "unsatisfied": int(rating == "unsatisfied"),
-        "handling_sum": case["handling_s"] if handled else 0, "handling_count": int(handled),
-    }
-    return counts, (case["handling_s"] // 3600 if handled else None)
+    """`case_vector` as a dict of counters."""
+    vector, hour = case_vector(case)
+    return dict(zip(COUNTERS, vector)), hour
 
 
-def case_cells(case: dict) -> list[tuple[str, str, str]]:
-    """(dimension, key, period) of every slice the case counts in; period "" is all time, then year, then month.
-    A withdrawn case counts nowhere."""
+def case_keys(case: dict) -> list[tuple[str, str]]:
+    """(dimension, key) of every slice the case counts in; a withdrawn case counts nowhere."""
     if case["withdrawn"]:
         return []
     keys = {"all": "all", "grid": case["grid_id"], "department": case["department"], "deputy": case["deputy_id"],
             "channel": case["channel"], "category": case["category"], "period": case["period"],
             "state": case["state"]}
-    periods = ("", case["period"][:4], case["period"])
-    return [(dim, keys[dim] or NO_KEY, p) for dim in CELL_DIMENSIONS for p in periods]
+    return [(dim, keys[dim] or NO_KEY) for dim in CELL_DIMENSIONS]
+
+
+def cell_periods(month: str) -> tuple[str, str, str]:
+    """The periods a case of `month` (YYYY-MM) counts in: all time (""), its year, its month."""
+    return "", month[:4], month
+
+
+def case_cells(case: dict) -> list[tuple[str, str, str]]:
+    """(dimension, key, period) of every slice the case counts in."""
+    periods = cell_periods(case["period"])
+    return [(dim, key, p) for dim, key in case_keys(case) for p in periods]
 
 
 def kpi_row(counts: dict, p90_hours: int | None) -> dict:
@@ -256,11 +314,34 @@ def _weeks(start: date, end: date) -> list[tuple[int, int]]:
     return weeks
 
 
+CONTACT_KINDS = ("wealth_leader", "household_in_difficulty", "respected_figure")  # 致富带头人, 困难群众, 乡贤
+
+
+def contact_households(*, year: int, end: date, links: list[dict], meetings: list[dict]) -> dict:
+    """双联系 (004): at least 3 contact households — one wealth-creation leader, one household in difficulty, one
+    respected local figure — each met at least twice a year. A link counts in the year when it was linked by `end`
+    and not ended before the year began; meetings count in the year they took place, up to `end`."""
+    start = date(year, 1, 1).isoformat()
+    active = [link for link in links if link["linked_on"] <= end.isoformat()
+              and (link["ended_on"] is None or link["ended_on"] >= start)]
+    met = {link["link_id"]: 0 for link in active}
+    for meeting in meetings:
+        if meeting["link_id"] in met and start <= meeting["met_on"] <= end.isoformat():
+            met[meeting["link_id"]] += 1
+    kinds = {kind: sum(1 for link in active if link["kind"] == kind) for kind in CONTACT_KINDS}
+    return {
+        "contact_households": len(active), "contact_kinds": kinds,
+        "contact_meetings": sum(met.values()), "contact_meetings_min": min(met.values()) if met else 0,
+        "contact_meet": len(active) >= 3 and all(kinds.values()) and min(met.values()) >= 2,
+    }
+
+
 def deputy_performance(*, year: int, as_of: date, visits: list[dict], sessions: list[dict], cases: list[dict],
-                       grid_population: int | None) -> dict:
+                       grid_population: int | None, links: list[dict] = (), meetings: list[dict] = ()) -> dict:
     """One deputy's year: visits (≥ 1/week), households (≥ 10/month), residents reached (≥ 5 %/quarter),
-    reception days and hours, cases received and answered, disputes mediated, contact households (双联系:
-    ≥ 3 households, each met ≥ 2 times a year) and the "五个一" tally. Periods not yet begun are not judged."""
+    reception days and hours, cases received and answered, disputes mediated, contact households (双联系, see
+    `contact_households`: roster's links and meetings) and the "五个一" tally. Periods not yet begun are not
+    judged."""
     end = min(as_of, date(year, 12, 31))
     start = date(year, 1, 1)
     visits = [v for v in visits if v["visited_on"][:4] == str(year)]
@@ -269,14 +350,10 @@ def deputy_performance(*, year: int, as_of: date, visits: list[dict], sessions: 
     months = [f"{year}-{m:02d}" for m in range(1, end.month + 1)] if end >= start else []
     households_by_month = {m: set() for m in months}
     reach_by_quarter = {q: 0 for q in range(1, (end.month - 1) // 3 + 2)} if end >= start else {}
-    contact_meetings: dict[str, int] = {}
     for v in visits:
         households_by_month.setdefault(v["visited_on"][:7], set()).update(v["household_ids"])
         reach_by_quarter[(int(v["visited_on"][5:7]) - 1) // 3 + 1] = \
             reach_by_quarter.get((int(v["visited_on"][5:7]) - 1) // 3 + 1, 0) + v["residents_reached"]
-        if v["kind"] == "contact_household":
-            for household in v["household_ids"]:
-                contact_meetings[household] = contact_meetings.get(household, 0) + 1
     sessions = [s for s in sessions if s["started_at"][:4] == str(year)]
     reception_days = sorted({s["started_at"][:10] for s in sessions})
     reception_hours = round(sum(_seconds_between(s["started_at"], s["ended_at"]) for s in sessions) / 3600, 2)
@@ -310,9 +387,7 @@ def deputy_performance(*, year: int, as_of: date, visits: list[dict], sessions: 
         "residents_received": sum(s["residents_received"] for s in sessions),
         "cases_received": len(received) + sum(v["cases_registered"] for v in visits),
         "cases_answered": len(answered), "disputes_mediated": mediated,
-        "contact_households": len(contact_meetings),
-        "contact_meetings_min": min(contact_meetings.values()) if contact_meetings else 0,
-        "contact_meet": len(contact_meetings) >= 3 and min(contact_meetings.values()) >= 2,
+        **contact_households(year=year, end=end, links=list(links), meetings=list(meetings)),
         "meetings": sum(1 for v in visits if v["kind"] == "meeting"),
         "five_ones": five,
         "five_ones_done": sum(1 for v in five.values() if v),

@@ -1,8 +1,10 @@
 """Merkle tree over the audit log as RFC 9162 (Certificate Transparency v2) defines it; pure Python.
 
 Leaf hash = SHA-256(0x00 || entry), node hash = SHA-256(0x01 || left || right). The tree of n leaves splits at k,
-the largest power of two below n. Every complete, aligned subtree (2^level leaves starting at a multiple of 2^level)
-is stored once when its last leaf is appended, so any root or proof is a handful of lookups.
+the largest power of two below n. A complete, aligned subtree (2^level leaves starting at a multiple of 2^level)
+is stored once when its last leaf is appended, but only from level `STORED_MIN_LEVEL` (16 leaves) up: a smaller
+subtree is recomputed from the entries it covers (at most 16, read by position). The store holds 1/8 of a node per
+entry instead of 2, and a root or a proof reads about 2·log2(n) stored nodes and at most two runs of 16 entries.
 
 The verifier functions (`verify_inclusion`, `verify_consistency`) are the RFC's client algorithms (section
 2.1.3.2 and 2.1.4.2); an auditor can run them with nothing but this file.
@@ -11,6 +13,10 @@ from __future__ import annotations
 
 import hashlib
 from typing import Callable
+
+# Complete subtrees of 2^4 = 16 leaves and more are stored; below that they are recomputed from the entries.
+STORED_MIN_LEVEL = 4
+BLOCK = 1 << STORED_MIN_LEVEL
 
 
 def leaf_hash(entry: bytes) -> bytes:
@@ -29,9 +35,26 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
-def new_nodes(index: int, leaf: bytes, lookup: Callable[[int, int], bytes]) -> list[tuple[int, int, bytes]]:
-    """The complete subtrees that appending leaf number `index` (0-based) completes: [(level, idx, hash), ...]."""
-    nodes, level, idx, current = [(0, index, leaf)], 0, index, leaf
+def mth(leaves: list[bytes]) -> bytes:
+    """MTH over leaf hashes (RFC 9162 section 2.1.1), for the small subtrees that are not stored."""
+    n = len(leaves)
+    if n == 0:
+        return EMPTY_ROOT
+    if n == 1:
+        return leaves[0]
+    k = _split(n)
+    return node_hash(mth(leaves[:k]), mth(leaves[k:]))
+
+
+def new_nodes(index: int, leaf: bytes, lookup: Callable[[int, int], bytes],
+              block_leaves: Callable[[int, int], list[bytes]]) -> list[tuple[int, int, bytes]]:
+    """The stored subtrees that appending leaf number `index` (0-based) completes: [(level, idx, hash), ...].
+    `block_leaves(start, end)` gives the leaf hashes of earlier entries [start, end); `lookup` stored nodes."""
+    if (index + 1) % BLOCK:
+        return []
+    current = mth(block_leaves(index + 1 - BLOCK, index) + [leaf])
+    level, idx = STORED_MIN_LEVEL, index >> STORED_MIN_LEVEL
+    nodes = [(level, idx, current)]
     while idx % 2 == 1:
         current = node_hash(lookup(level, idx - 1), current)
         level, idx = level + 1, idx // 2
@@ -40,16 +63,21 @@ def new_nodes(index: int, leaf: bytes, lookup: Callable[[int, int], bytes]) -> l
 
 
 class Tree:
-    """Read side over stored complete subtrees; `lookup(level, idx)` returns a stored node hash."""
+    """Read side: `lookup(level, idx)` returns a stored node hash (level ≥ `min_level`), `leaves(start, end)` the
+    leaf hashes of entries [start, end) for the smaller subtrees."""
 
-    def __init__(self, lookup: Callable[[int, int], bytes]):
-        self.lookup = lookup
+    def __init__(self, lookup: Callable[[int, int], bytes], leaves: Callable[[int, int], list[bytes]] | None = None,
+                 min_level: int = STORED_MIN_LEVEL):
+        self.lookup, self.leaves, self.min_level = lookup, leaves, min_level
 
     def subtree(self, start: int, end: int) -> bytes:
-        """MTH(D[start:end]); start is aligned to the subtree sizes the RFC's recursion produces."""
+        """MTH(D[start:end]); start is aligned to the subtree sizes the RFC's recursion produces, so a subtree
+        smaller than a stored one lies inside one aligned run of 2^min_level entries."""
         n = end - start
         if n == 0:
             return EMPTY_ROOT
+        if n < (1 << self.min_level):
+            return mth(self.leaves(start, end))
         if n & (n - 1) == 0 and start % n == 0:
             return self.lookup(n.bit_length() - 1, start // n)
         k = _split(n)
@@ -139,11 +167,21 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
 
 
 class MemoryTree(Tree):
-    """A whole tree in memory (replay, verify, tests): append leaves, keep every complete subtree."""
+    """A whole tree in memory (replay, tests): append leaves, keep every complete subtree."""
 
     def __init__(self):
         self.levels: list[list[bytes]] = []
-        super().__init__(lambda level, idx: self.levels[level][idx])
+        super().__init__(lambda level, idx: self.levels[level][idx], lambda start, end: self.levels[0][start:end],
+                         min_level=0)
+
+    def __reduce__(self):  # pickled as its levels (replay computes it in a forked process)
+        return _memory_tree, (self.levels,)
+
+    def stored_nodes(self):
+        """(level, idx, hash) of every subtree the database keeps (level ≥ STORED_MIN_LEVEL), level by level."""
+        for level in range(STORED_MIN_LEVEL, len(self.levels)):
+            for idx, value in enumerate(self.levels[level]):
+                yield level, idx, value
 
     @property
     def size(self) -> int:
@@ -162,3 +200,9 @@ class MemoryTree(Tree):
                 return
             current = sha(b"\x01" + row[-2] + current).digest()
             level += 1
+
+
+def _memory_tree(levels: list[list[bytes]]) -> MemoryTree:
+    tree = MemoryTree()
+    tree.levels = levels
+    return tree

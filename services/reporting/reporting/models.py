@@ -175,6 +175,29 @@ class ReceptionAttendance(Base):
     __table_args__ = (Index("ix_reception_attendance_deputy", "deputy_id", "started_at"),)
 
 
+class ContactLink(Base):
+    """A deputy's contact household (双联系) as roster linked it: the kind, from when, until when (the household
+    itself is not in the event)."""
+
+    __tablename__ = "contact_links"
+    link_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deputy_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    grid_id: Mapped[str | None] = mapped_column(String(36))
+    linked_on: Mapped[str] = mapped_column(String(10))
+    ended_on: Mapped[str | None] = mapped_column(String(10))
+
+
+class ContactMeeting(Base):
+    """A deputy's meeting with one of their contact households, as recorded."""
+
+    __tablename__ = "contact_meetings"
+    meeting_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    link_id: Mapped[str] = mapped_column(String(36))
+    deputy_id: Mapped[str] = mapped_column(String(36), index=True)
+    met_on: Mapped[str] = mapped_column(String(10))
+
+
 class KpiCell(Base):
     """Projection: one slice's counters (dimension, key, period), kept current case by case, so a KPI request
     reads a few rows instead of every case. `handling_hours` is the histogram {hour: cases} for the p90."""
@@ -198,4 +221,5 @@ class KpiCell(Base):
     p90_hours: Mapped[int | None] = mapped_column(Integer)  # kept with the histogram, so reads need not parse it
 
 
-PROJECTIONS = (KpiCell, CaseFact, PendingEvent, GridFact, DeputyFact, GridDeputy, VisitFact, ReceptionAttendance)
+PROJECTIONS = (KpiCell, CaseFact, PendingEvent, GridFact, DeputyFact, GridDeputy, VisitFact, ReceptionAttendance,
+               ContactLink, ContactMeeting)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from wangge_common.errors import NotFound
 
 from . import domain, kpis
-from .models import CaseFact, DeputyFact, GridDeputy, GridFact, ReceptionAttendance, VisitFact
+from .models import (CaseFact, ContactLink, ContactMeeting, DeputyFact, GridDeputy, GridFact, ReceptionAttendance,
+                     VisitFact)
 
 
 def _case_row(f: CaseFact) -> dict:
@@ -40,6 +41,13 @@ def deputies_performance(session, *, year: int, as_of: date, deputy_id: str | No
             "case_ids": json.loads(s.case_ids)})
     for f in session.scalars(select(CaseFact).where(CaseFact.deputy_id.in_(ids), CaseFact.period.startswith(prefix))):
         cases.setdefault(f.deputy_id, []).append(_case_row(f))
+    links, meetings = {}, {}
+    for link in session.scalars(select(ContactLink).where(ContactLink.deputy_id.in_(ids))):
+        links.setdefault(link.deputy_id, []).append({"link_id": link.link_id, "kind": link.kind,
+                                                     "linked_on": link.linked_on, "ended_on": link.ended_on})
+    for m in session.scalars(select(ContactMeeting).where(ContactMeeting.deputy_id.in_(ids),
+                                                          ContactMeeting.met_on.startswith(prefix))):
+        meetings.setdefault(m.deputy_id, []).append({"link_id": m.link_id, "met_on": m.met_on})
     for grid_deputy, grid in session.execute(select(GridDeputy, GridFact).join(
             GridFact, GridFact.grid_id == GridDeputy.grid_id).where(GridDeputy.deputy_id.in_(ids))):
         grids.setdefault(grid_deputy.deputy_id, []).append(grid)
@@ -49,7 +57,8 @@ def deputies_performance(session, *, year: int, as_of: date, deputy_id: str | No
         population = sum(g.population for g in own_grids) or None
         figures = domain.deputy_performance(year=year, as_of=as_of, visits=visits.get(d.deputy_id, []),
                                             sessions=sessions.get(d.deputy_id, []),
-                                            cases=cases.get(d.deputy_id, []), grid_population=population)
+                                            cases=cases.get(d.deputy_id, []), grid_population=population,
+                                            links=links.get(d.deputy_id, []), meetings=meetings.get(d.deputy_id, []))
         result.append({"deputy_id": d.deputy_id, "name": d.name, "level": d.level, "kind": d.kind,
                        "position": d.position, "status": d.status,
                        "grids": [{"grid_id": g.grid_id, "code": g.code, "name": g.name} for g in own_grids],

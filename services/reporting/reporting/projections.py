@@ -4,12 +4,13 @@ so a replay applies exactly the rules the live service applied."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from sqlalchemy import delete, select
 
 from . import domain
-from .models import (CaseFact, DeputyFact, GridDeputy, GridFact, KpiCell, PendingEvent, PROJECTIONS,
-                     ReceptionAttendance, VisitFact)
+from .models import (CaseFact, ContactLink, ContactMeeting, DeputyFact, GridDeputy, GridFact, KpiCell, PendingEvent,
+                     PROJECTIONS, ReceptionAttendance, VisitFact)
 
 
 _PRIMARY_KEYS = {model: tuple(c.name for c in model.__table__.primary_key.columns) for model in PROJECTIONS}
@@ -114,6 +115,23 @@ class Projector:
         elif event_type in ("deputy.registered", "deputy.updated"):
             self.store.put(DeputyFact, {k: data.get(k) for k in ("deputy_id", "name", "level", "kind", "position",
                                                                   "status")})
+        elif event_type == "deputy.ended":
+            deputy = self.store.get(DeputyFact, data["deputy_id"])
+            if deputy is not None:
+                self.store.put(DeputyFact, dict(deputy, status="ended"))
+        elif event_type == "deputy.removed":  # entered by mistake and never used: not a deputy to report on
+            self.store.delete(DeputyFact, data["deputy_id"])
+        elif event_type == "contact_household.linked":
+            self.store.put(ContactLink, {"link_id": data["link_id"], "deputy_id": data["deputy_id"],
+                                         "kind": data["kind"], "grid_id": data.get("grid_id"),
+                                         "linked_on": data["linked_on"], "ended_on": None})
+        elif event_type == "contact_household.unlinked":
+            link = self.store.get(ContactLink, data["link_id"])
+            if link is not None:
+                self.store.put(ContactLink, dict(link, ended_on=data["ended_on"]))
+        elif event_type == "contact_meeting.recorded":
+            self.store.put(ContactMeeting, {"meeting_id": data["meeting_id"], "link_id": data["link_id"],
+                                            "deputy_id": data["deputy_id"], "met_on": data["met_on"]})
         elif event_type == "assignment.published":
             for deputy_id in self.store.grid_deputies(data["grid_id"]):
                 self.store.delete(GridDeputy, data["grid_id"], deputy_id)
@@ -186,16 +204,31 @@ class Projector:
                 self.store.put(KpiCell, row)
 
     def build_cells(self) -> None:
-        """Every KPI cell summed from the cases in the store (replay)."""
-        cells: dict = {}
+        """Every KPI cell summed from the cases in the store (replay): each case goes into its month's cell of
+        every dimension, summed column by column; months are then added up into their year and all time."""
+        by_month: dict = {}
         for case in self.store.tables[CaseFact].values():
-            counts, hour = domain.case_contribution(case)
-            for dimension, key, period in domain.case_cells(case):
+            keys = domain.case_keys(case)
+            if not keys:
+                continue
+            vector, hour = domain.case_vector(case)
+            item = vector + (hour,)
+            month = case["period"]
+            for dimension, key in keys:
+                by_month.setdefault((dimension, key, month), []).append(item)
+        cells: dict = {}
+        for (dimension, key, month), items in by_month.items():
+            columns = list(zip(*items))
+            counts = dict(zip(domain.COUNTERS, map(sum, columns[:-1])))
+            hours = Counter(columns[-1])
+            hours.pop(None, None)
+            for period in domain.cell_periods(month):
                 row, histogram = cells.setdefault((dimension, key, period),
-                                                  (_empty_cell(dimension, key, period), {}))
+                                                  (_empty_cell(dimension, key, period), Counter()))
                 domain.add_counts(row, counts)
-                domain.add_hour(histogram, hour)
+                histogram.update(hours)
         for row, histogram in cells.values():
+            histogram = {str(hour): n for hour, n in histogram.items()}  # the shape live cells keep: {"hour": n}
             row["handling_hours"] = json.dumps(histogram, sort_keys=True)
             row["p90_hours"] = domain.p90_of(histogram)
             self.store.put(KpiCell, row)

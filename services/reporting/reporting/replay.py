@@ -7,12 +7,16 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import multiprocessing
+import sqlite3
 import time
+import traceback
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Iterable, Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import Boolean, Integer, String, func, select
 
 from wangge_common import contracts, migrations
 from wangge_common.db import Database, utcnow
@@ -118,32 +122,101 @@ def records_from_kafka(bootstrap: str, topics: list[str], idle_s: float = 5.0, m
 
 
 # --- rebuild -----------------------------------------------------------------------------------------------------
+# audit_log columns in the order replay keeps and writes them (recorded_at is added when written)
+LOG_COLUMNS = ("seq", "event_id", "topic", "partition", "offset", "event_type", "source", "subject", "event_time",
+               "payload", "prev_hash", "hash")
+
+
 @dataclass
 class Rebuilt:
-    entries: list[dict] = field(default_factory=list)
-    tree: merkle.MemoryTree = field(default_factory=merkle.MemoryTree)
-    store: MemoryStore = field(default_factory=MemoryStore)
+    """What a replay rebuilt. `tree` and `store` may still be computing in a forked process (see `rebuild`):
+    reading them waits for it."""
+    rows: list[tuple] = field(default_factory=list)  # audit_log rows, LOG_COLUMNS order
     head_hash: str = domain.GENESIS
     duplicates: int = 0
     chain_problem: dict | None = None
+    derived: object = None  # (MemoryTree, MemoryStore), or the _Forked process computing them
+
+    @property
+    def entries(self) -> int:
+        return len(self.rows)
+
+    def close(self) -> None:
+        """Stop a forked process whose result is no longer wanted."""
+        if isinstance(self.derived, _Forked):
+            self.derived.close()
+            self.derived = None
+
+    def _derived(self) -> tuple:
+        if isinstance(self.derived, _Forked):
+            self.derived = self.derived.result()
+        return self.derived
+
+    @property
+    def tree(self) -> merkle.MemoryTree:
+        return self._derived()[0]
+
+    @property
+    def store(self) -> MemoryStore:
+        return self._derived()[1]
 
 
-def rebuild(records: Iterable[dict]) -> Rebuilt:
-    """Chain, tree and projections from records in log order, all in memory. Records from an export carry their
-    stored seq, prev_hash and hash: the first that differs from the recomputed chain is reported."""
-    out = Rebuilt()
-    projector = Projector(out.store, incremental_cells=False)
+def rebuild(records: list[dict], *, parallel: bool = False) -> Rebuilt:
+    """Chain, log rows, Merkle tree and every projection from records in log order, in memory. With `parallel`
+    (and a platform that forks) the tree and the projections are computed by a forked process while this one
+    hashes the chain and writes the log; `Rebuilt.tree` and `.store` wait for them. The result is the same."""
+    forked = _Forked(tree_and_projections, records) \
+        if parallel and len(records) >= PARALLEL_FROM and _can_fork() else None
+    try:
+        out = rebuild_log(records)
+    except BaseException:
+        if forked:
+            forked.close()
+        raise
+    out.derived = forked or tree_and_projections(records)
+    return out
+
+
+def _unique(records: Iterable[dict]) -> Iterator[tuple[int, dict]]:
+    """(seq, record) for the first record of each event id, as the log stores them."""
     seen: set[str] = set()
+    remember, seq = seen.add, 0
+    for r in records:
+        if r["event_id"] not in seen:
+            remember(r["event_id"])
+            seq += 1
+            yield seq, r
+
+
+def tree_and_projections(records: Iterable[dict]) -> tuple[merkle.MemoryTree, MemoryStore]:
+    """The Merkle tree over the log entries, and every projection (see `project`)."""
+    tree = merkle.MemoryTree()
+    add_leaf, sha, canonical_entry = tree.append, hashlib.sha256, domain.canonical_entry
+    for seq, r in _unique(records):
+        add_leaf(sha(b"\x00" + canonical_entry(seq, r["topic"], r["partition"], r["offset"], r["event_id"],
+                                                r["payload"])).digest())
+    return tree, project(records)
+
+
+def rebuild_log(records: Iterable[dict]) -> Rebuilt:
+    """Chain and log rows. Records from an export carry their stored seq, prev_hash and hash: the first
+    that differs from the recomputed chain is reported. The loop is written for speed (a million records): names
+    bound once, each entry hashed from its canonical bytes once."""
+    out = Rebuilt()
+    seen: set[str] = set()
+    remember, keep = seen.add, out.rows.append
+    sha, canonical_entry = hashlib.sha256, domain.canonical_entry
     prev, seq = domain.GENESIS, 0
     for r in records:
-        if r["event_id"] in seen:
+        event_id = r["event_id"]
+        if event_id in seen:
             out.duplicates += 1
             continue
-        seen.add(r["event_id"])
+        remember(event_id)
         seq += 1
-        canonical = domain.entry_bytes(seq=seq, topic=r["topic"], partition=r["partition"], offset=r["offset"],
-                                       event_id=r["event_id"], payload=r["payload"])
-        digest = hashlib.sha256(prev.encode() + b"\n" + canonical).hexdigest()
+        topic, partition, offset, payload = r["topic"], r["partition"], r["offset"], r["payload"]
+        canonical = canonical_entry(seq, topic, partition, offset, event_id, payload)
+        digest = sha((prev + "\n").encode() + canonical).hexdigest()
         if out.chain_problem is None and "hash" in r:
             if r["seq"] != seq:
                 out.chain_problem = {"seq": seq, "reason": f"entry {seq} is missing (found {r['seq']} next)"}
@@ -151,61 +224,182 @@ def rebuild(records: Iterable[dict]) -> Rebuilt:
                 out.chain_problem = {"seq": seq, "reason": "prev_hash does not match the previous entry's hash"}
             elif r["hash"] != digest:
                 out.chain_problem = {"seq": seq, "reason": "hash does not match the entry's content"}
-        out.tree.append(merkle.leaf_hash(canonical))
-        out.entries.append({"seq": seq, "topic": r["topic"], "partition": r["partition"], "offset": r["offset"],
-                            "event_id": r["event_id"], "event_type": r["event_type"], "source": r["source"],
-                            "subject": r["subject"], "event_time": r["event_time"], "payload": r["payload"],
-                            "prev_hash": prev, "hash": digest})
-        event = json.loads(r["payload"])
-        projector.apply(event_id=r["event_id"], event_type=r["event_type"], subject=r["subject"],
-                        data=event.get("data") or {}, time=r["event_time"], seq=seq)
+        keep((seq, event_id, topic, partition, offset, r["event_type"], r["source"], r["subject"], r["event_time"],
+              payload, prev, digest))
         prev = digest
     out.head_hash = prev
-    projector.build_cells()
     return out
 
 
-def bulk_insert(session, table, rows: list[dict], chunk: int = 20000) -> None:
-    """Insert many rows; on SQLite straight through the driver's executemany (several times faster than the Core
-    path for millions of rows), elsewhere with Core's executemany."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    dialect = session.get_bind().dialect
-    if dialect.name == "sqlite":
-        # what SQLAlchemy would do to each value on the way in (timestamps to its text form), per column
-        convert = [table.c[c].type.bind_processor(dialect) for c in columns]
-        sql = (f'INSERT INTO {table.name} ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
-               f'VALUES ({", ".join("?" for _ in columns)})')
-        cursor = session.connection().connection.driver_connection.cursor()
+def project(records: Iterable[dict]) -> MemoryStore:
+    """Every projection from records in log order (the first of each event id counts, as in the log), with the
+    same `Projector` the live consumer uses; KPI cells summed once at the end."""
+    store = MemoryStore()
+    projector = Projector(store, incremental_cells=False)
+    apply, loads = projector.apply, json.loads
+    for seq, r in _unique(records):
+        apply(event_id=r["event_id"], event_type=r["event_type"], subject=r["subject"],
+              data=loads(r["payload"]).get("data") or {}, time=r["event_time"], seq=seq)
+    projector.build_cells()
+    return store
+
+
+DEFER_INDEXES = True
+PAGE_SIZE = 8192
+PARALLEL_FROM = 50_000  # below this a second process costs more than it saves
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+class _Forked:
+    """`function(records)` in a forked child (the records are inherited, not copied through a pipe); the result
+    comes back pickled. The child touches no database and no file."""
+
+    def __init__(self, function, records):
+        context = multiprocessing.get_context("fork")
+        self.receive, send = context.Pipe(duplex=False)
+        self.process = context.Process(target=_run_child, args=(function, records, send), daemon=True)
+        self.process.start()
+        send.close()
+
+    def result(self):
         try:
-            for start in range(0, len(rows), chunk):
-                cursor.executemany(sql, [tuple(r[c] if f is None else f(r[c]) for c, f in zip(columns, convert))
-                                         for r in rows[start:start + chunk]])
+            kind, value = self.receive.recv()
+        except EOFError:
+            self.close()
+            raise RuntimeError(f"the replay's second process died (exit code {self.process.exitcode})") from None
+        self.process.join()
+        self.receive.close()
+        if kind == "error":
+            raise RuntimeError(f"the replay's second process failed:\n{value}")
+        return value
+
+    def close(self) -> None:
+        """Stop the child if its result will not be read (the parent failed first)."""
+        if self.process.exitcode is None:
+            self.process.terminate()
+        self.process.join()
+        self.receive.close()
+
+
+def _run_child(function, records, send) -> None:
+    try:
+        result = ("ok", function(records))
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
+        result = ("error", traceback.format_exc())
+    send.send(result)
+    send.close()
+
+
+class BulkLoader:
+    """Bulk inserts in one transaction. SQLite: straight through the driver's executemany, with the fresh
+    database's rollback journal in memory and without fsync while loading (the replay database is a scratch copy
+    rebuilt from the source, so a crash mid-load loses nothing: delete it and replay again); PostgreSQL: Core's
+    executemany inside a session transaction."""
+
+    def __init__(self, db: Database):
+        self.db, self.sqlite = db, db.dialect == "sqlite"
+
+    def __enter__(self):
+        if self.sqlite:
+            self.raw = self.db.engine.raw_connection()
+            self.cursor = self.raw.driver_connection.cursor()
+            self.cursor.execute("PRAGMA synchronous=OFF")
+            try:  # leaving WAL needs the database to itself; a database in use keeps WAL (and is refused below)
+                self.journal = self.cursor.execute("PRAGMA journal_mode=MEMORY").fetchone()[0]
+            except sqlite3.OperationalError:
+                self.journal = "wal"
+            if PAGE_SIZE and self.journal != "wal" and self._empty():
+                # larger pages for a million log rows; only an empty database can still change them (VACUUM)
+                self.cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
+                self.cursor.execute("VACUUM")
+            self.cursor.execute("BEGIN IMMEDIATE")
+        else:
+            self.session_cm = self.db.transaction()
+            self.session = self.session_cm.__enter__()
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if not self.sqlite:
+            return self.session_cm.__exit__(kind, value, tb)
+        try:
+            self.cursor.execute("ROLLBACK" if kind else "COMMIT")
         finally:
-            cursor.close()
-        return
-    for start in range(0, len(rows), chunk):
-        session.execute(table.insert(), rows[start:start + chunk])
+            if self.journal != "wal":
+                self.cursor.execute("PRAGMA journal_mode=WAL")  # what every service connection sets anyway
+            self.cursor.execute("PRAGMA synchronous=NORMAL")
+            self.cursor.close()
+            self.raw.close()
+        return False
+
+    def _empty(self) -> bool:
+        return self.cursor.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 0
+
+    def count(self, table) -> int:
+        if self.sqlite:
+            return self.cursor.execute(f"SELECT count(*) FROM {table.name}").fetchone()[0]
+        return self.session.scalar(select(func.count()).select_from(table))
+
+    def bound(self, column, value):
+        """`value` as SQLAlchemy would bind it into `column` (on SQLite a timestamp becomes its text form)."""
+        if not self.sqlite:
+            return value
+        dialect = self.db.engine.dialect
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        return value if process is None else process(value)
+
+    def insert(self, table, columns: tuple, rows: Iterable[tuple], chunk: int = 20000,
+               bound_already: tuple = ()) -> None:
+        """Rows as tuples in `columns` order; values as SQLAlchemy would bind them (booleans, numbers and text
+        as they are, other types through `bound` unless named in `bound_already`)."""
+        if self.sqlite:
+            convert = [None if c in bound_already or isinstance(table.c[c].type, (Boolean, Integer, String))
+                       else table.c[c] for c in columns]
+            if any(c is not None for c in convert):
+                rows = (tuple(v if c is None else self.bound(c, v) for v, c in zip(row, convert)) for row in rows)
+            names = ", ".join(f'"{c}"' for c in columns)
+            indexes = self.cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                                          "AND sql IS NOT NULL", (table.name,)).fetchall() if DEFER_INDEXES else []
+            for name, _ in indexes:  # built once after the load (a sort) instead of row by row
+                self.cursor.execute(f'DROP INDEX "{name}"')
+            self.cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})",
+                                    rows)
+            for _, sql in indexes:
+                self.cursor.execute(sql)
+            return
+        batch = []
+        for row in rows:
+            batch.append(dict(zip(columns, row)))
+            if len(batch) == chunk:
+                self.session.execute(table.insert(), batch)
+                batch = []
+        if batch:
+            self.session.execute(table.insert(), batch)
+
+    def insert_dicts(self, table, rows: Iterable[dict]) -> None:
+        """Rows as dicts holding every column of the table."""
+        columns = tuple(c.name for c in table.columns)
+        self.insert(table, columns, map(itemgetter(*columns), rows))
 
 
 def write(rebuilt: Rebuilt, db: Database, checkpoints: list[dict]) -> None:
-    """Write log, tree, head, checkpoints and every projection into an empty, migrated database, in one
-    transaction."""
-    with db.transaction() as session:
-        if session.scalar(select(func.count()).select_from(AuditEntry)):
+    """Write log, stored tree nodes, head, checkpoints and every projection into an empty, migrated database, in
+    one transaction."""
+    with BulkLoader(db) as load:
+        if load.count(AuditEntry.__table__):
             raise ValueError("the target database is not empty: replay writes into a fresh one")
-        recorded_at = utcnow()
-        bulk_insert(session, AuditEntry.__table__, [dict(e, recorded_at=recorded_at) for e in rebuilt.entries])
-        bulk_insert(session, MerkleNode.__table__, [{"level": level, "idx": idx, "hash": value.hex()}
-                                                    for level, row in enumerate(rebuilt.tree.levels)
-                                                    for idx, value in enumerate(row)])
-        session.add(ChainHead(id=1, seq=len(rebuilt.entries), hash=rebuilt.head_hash))
-        for cp in checkpoints:
-            session.add(Checkpoint(**{k: cp[k] for k in ("tree_size", "root_hash", "signed_at", "public_key",
-                                                         "signature")}))
+        recorded_at = load.bound(AuditEntry.__table__.c.recorded_at, utcnow())
+        load.insert(AuditEntry.__table__, LOG_COLUMNS + ("recorded_at",),
+                    (row + (recorded_at,) for row in rebuilt.rows), bound_already=("recorded_at",))
+        load.insert(MerkleNode.__table__, ("level", "idx", "hash"),
+                    ((level, idx, value.hex()) for level, idx, value in rebuilt.tree.stored_nodes()))
+        load.insert(ChainHead.__table__, ("id", "seq", "hash"), [(1, rebuilt.entries, rebuilt.head_hash)])
+        cp_columns = ("tree_size", "root_hash", "signed_at", "public_key", "signature")
+        load.insert(Checkpoint.__table__, cp_columns, [tuple(cp[k] for k in cp_columns) for cp in checkpoints])
         for model, rows in rebuilt.store.sorted_tables():
-            bulk_insert(session, model.__table__, rows)
+            load.insert_dicts(model.__table__, rows)
 
 
 def check_checkpoints(tree: merkle.MemoryTree, checkpoints: list[dict], trusted_key: str | None) -> list[dict]:
@@ -297,7 +491,7 @@ def replay(*, into: str, source_file=None, kafka_bootstrap: str | None = None, t
     else:
         records, checkpoints = records_from_kafka(kafka_bootstrap, list(contracts.TOPICS), idle_s=idle_s), []
         source = "kafka"
-    rebuilt = rebuild(records)
+    rebuilt = rebuild(records, parallel=True)
     db = Database(into)
     try:
         migrations.upgrade(SPEC, Settings.from_env("reporting", {"WANGGE_REPORTING_DATABASE_URL": into}))
@@ -307,9 +501,10 @@ def replay(*, into: str, source_file=None, kafka_bootstrap: str | None = None, t
             replayed = snapshot(session, year_list, as_of)
             verified = audit.verify(session)
     finally:
+        rebuilt.close()
         db.dispose()
     report = {
-        "source": source, "entries": len(rebuilt.entries), "duplicates_skipped": rebuilt.duplicates,
+        "source": source, "entries": rebuilt.entries, "duplicates_skipped": rebuilt.duplicates,
         "chain": {"valid": rebuilt.chain_problem is None, "first_bad": rebuilt.chain_problem} if source == "export"
         else {"valid": None, "note": "Kafka order differs from the live arrival order: chain rebuilt, not compared"},
         "rebuilt_log_verifies": verified["valid"], "root_hash": rebuilt.tree.root(rebuilt.tree.size).hex(),

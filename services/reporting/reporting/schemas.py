@@ -220,6 +220,8 @@ class PerformanceOut(Schema):
     cases_answered = fields.Integer()
     disputes_mediated = fields.Integer()
     contact_households = fields.Integer()
+    contact_kinds = fields.Dict(keys=fields.String(), values=fields.Integer())
+    contact_meetings = fields.Integer()
     contact_meetings_min = fields.Integer()
     contact_meet = fields.Boolean()
     meetings = fields.Integer()

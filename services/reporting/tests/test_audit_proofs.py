@@ -4,7 +4,8 @@ import json
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import delete, select, update
 
 from wangge_common.testing import event
 from reporting import audit, merkle
@@ -71,12 +72,62 @@ def test_a_forged_log_fails_the_old_checkpoint(svc):
     assert result["valid"] is False and result["first_bad"]["seq"] == 3
 
 
-def test_a_tampered_merkle_node_is_found_at_the_first_leaf_it_covers(svc):
-    fill(svc, 8)
+def stored_nodes(svc):
+    with svc.runtime.db.sessions() as session:
+        return sorted(session.execute(select(MerkleNode.level, MerkleNode.idx)).all())
+
+
+def test_only_subtrees_of_sixteen_leaves_and_more_are_stored(svc):
+    fill(svc, 47)
+    assert stored_nodes(svc) == [(4, 0), (4, 1), (5, 0)]
+    fill(svc, 1)
+    assert stored_nodes(svc) == [(4, 0), (4, 1), (4, 2), (5, 0)]
+
+
+@pytest.mark.parametrize("tamper, bad_seq, reason", [
+    (lambda s: s.execute(update(MerkleNode).where(MerkleNode.level == 4, MerkleNode.idx == 1)
+                         .values(hash="00" * 32)), 17, "does not match"),
+    (lambda s: s.execute(update(MerkleNode).where(MerkleNode.level == 5, MerkleNode.idx == 0)
+                         .values(hash="00" * 32)), 1, "does not match"),
+    (lambda s: s.execute(delete(MerkleNode).where(MerkleNode.level == 4, MerkleNode.idx == 2)), 33, "missing"),
+    (lambda s: s.add(MerkleNode(level=4, idx=7, hash="00" * 32)), 49, "not part of the tree"),
+    (lambda s: s.add(MerkleNode(level=2, idx=3, hash="00" * 32)), 13, "not part of the tree"),  # below the stored
+])
+def test_a_tampered_merkle_node_is_found_at_the_first_leaf_it_covers(svc, tamper, bad_seq, reason):
+    fill(svc, 48)
     with svc.runtime.db.transaction() as session:
-        session.execute(update(MerkleNode).where(MerkleNode.level == 1, MerkleNode.idx == 2).values(hash="00" * 32))
+        tamper(session)
     result = get(svc, "/v1/audit/verify").json
-    assert result["valid"] is False and result["first_bad"]["seq"] == 5 and "Merkle" in result["first_bad"]["reason"]
+    assert result["valid"] is False and result["first_bad"]["seq"] == bad_seq
+    assert "Merkle" in result["first_bad"]["reason"] and reason in result["first_bad"]["reason"]
+
+
+def test_proofs_in_a_tree_bigger_than_a_stored_block_verify(svc):
+    """Sizes and positions around the 16-leaf blocks: stored nodes, recomputed runs, the right edge."""
+    ids = fill(svc, 37)
+    for size in (1, 15, 16, 17, 31, 32, 33, 37):
+        root = bytes.fromhex(get(svc, f"/v1/audit/proofs/consistency?first={size}&second=37").json["first_root"])
+        for seq in sorted({1, size // 2 + 1, size}):
+            proof = get(svc, f"/v1/audit/proofs/inclusion?seq={seq}&tree_size={size}").json
+            assert proof["event_id"] == ids[seq - 1] and bytes.fromhex(proof["root_hash"]) == root
+            assert merkle.verify_inclusion(seq - 1, size, merkle.leaf_hash(base64.b64decode(proof["entry"])),
+                                           [bytes.fromhex(h) for h in proof["audit_path"]], root)
+        second = get(svc, "/v1/audit/proofs/consistency?first=37&second=37").json["second_root"]
+        proof = get(svc, f"/v1/audit/proofs/consistency?first={size}&second=37").json
+        assert merkle.verify_consistency(size, 37, root, bytes.fromhex(second),
+                                         [bytes.fromhex(h) for h in proof["proof"]])
+    assert get(svc, "/v1/audit/verify").json["valid"] is True
+
+
+def test_a_proof_over_an_edited_entry_no_longer_reaches_the_signed_root(svc):
+    ids = fill(svc, 20)
+    sign(svc)
+    signed = bytes.fromhex(get(svc, "/v1/audit/checkpoints").json[0]["root_hash"])
+    with svc.runtime.db.transaction() as session:  # entry 18 sits in the unstored right edge of the tree
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 18).values(payload='{"forged":true}'))
+    proof = get(svc, f"/v1/audit/proofs/inclusion?event_id={ids[17]}&tree_size=20").json
+    assert not merkle.verify_inclusion(17, 20, merkle.leaf_hash(base64.b64decode(proof["entry"])),
+                                       [bytes.fromhex(h) for h in proof["audit_path"]], signed)
 
 
 def test_a_checkpoint_with_a_forged_signature_is_reported(svc):
@@ -98,8 +149,6 @@ def test_proof_requests_are_checked(svc):
 
 
 def test_the_checkpoint_job_needs_a_key(svc):
-    import pytest
-
     fill(svc, 2)
     with pytest.raises(audit.SigningKeyMissing):
         audit.checkpoint_job(svc.runtime, datetime.now(timezone.utc))
@@ -116,8 +165,6 @@ def test_events_by_type_and_time(svc):
 def test_a_consistently_rewritten_log_is_caught_only_by_the_signed_checkpoint(svc):
     """The forger rewrites entry 3 and recomputes every later hash and every tree node: the chain and the tree
     hold again, but the signed root does not, and no consistency proof links the signed tree to the new one."""
-    from sqlalchemy import delete, select
-
     from reporting import domain
     from reporting.models import ChainHead
 
@@ -137,8 +184,7 @@ def test_a_consistently_rewritten_log_is_caught_only_by_the_signed_checkpoint(sv
             tree.append(merkle.leaf_hash(domain.entry_bytes(**fields)))
             prev = e.hash
         session.execute(delete(MerkleNode))
-        session.add_all(MerkleNode(level=level, idx=idx, hash=value.hex())
-                        for level, row in enumerate(tree.levels) for idx, value in enumerate(row))
+        session.add_all(MerkleNode(level=level, idx=idx, hash=value.hex()) for level, idx, value in tree.stored_nodes())
         session.get(ChainHead, 1).hash = prev
     result = get(svc, "/v1/audit/verify").json
     assert result["valid"] is False and result["first_bad"]["seq"] == 8

@@ -1,6 +1,8 @@
 """Deputy performance against the duties' numbers, and the excellent-grid ranking with its formula shown."""
 from datetime import date
 
+import pytest
+
 from wangge_common.testing import event
 from reporting import domain
 from reporting.samples import G1, P1, deliver_all, fixture_events, uid
@@ -16,6 +18,11 @@ def visits(days=JAN):
     return rows
 
 
+LINKS = [{"link_id": f"l{i}", "kind": kind, "linked_on": "2025-06-01", "ended_on": None}
+         for i, kind in enumerate(domain.CONTACT_KINDS)]
+MEETINGS = [{"link_id": f"l{i}", "met_on": day} for i in range(3) for day in ("2026-01-08", "2026-01-22")]
+
+
 SESSIONS = [
     {"started_at": "2026-01-10T01:00:00Z", "ended_at": "2026-01-10T03:10:00Z", "residents_received": 6,
      "case_ids": ["x1", "x2"]},
@@ -28,8 +35,9 @@ CASES = [{"replied": True, "mediated": True, "category": "request", "special": T
 
 def test_a_january_that_meets_every_number():
     p = domain.deputy_performance(year=2026, as_of=date(2026, 1, 31), visits=visits(), sessions=SESSIONS,
-                                  cases=CASES, grid_population=1000)
+                                  cases=CASES, grid_population=1000, links=LINKS, meetings=MEETINGS)
     assert (p["visits"], p["weeks"], p["weeks_with_visit"], p["visits_per_week"]) == (7, 5, 5, 1.4)
+    assert (p["contact_households"], p["contact_meetings"], p["contact_meetings_min"]) == (3, 6, 2)
     assert p["visits_meet"] and p["households_meet"] and p["reach_meet"] and p["contact_meet"]
     assert p["households_by_month"] == [{"month": "2026-01", "households": 18, "meets": True}]
     assert p["reach_by_quarter"] == [{"quarter": 1, "residents_reached": 50, "share": 0.05, "meets": True}]
@@ -48,6 +56,21 @@ def test_a_missed_week_and_too_few_households_are_shown():
     assert p["reception_days"] == 0 and p["five_ones"]["inspection"] is None
 
 
+@pytest.mark.parametrize("links, meetings, expected", [
+    (LINKS, MEETINGS, (3, 2, True)),
+    (LINKS, MEETINGS[:-1], (3, 1, False)),  # one household met only once
+    (LINKS[:2], MEETINGS[:4], (2, 2, False)),  # two households are not enough
+    ([dict(link, kind="wealth_leader") for link in LINKS], MEETINGS, (3, 2, False)),  # no household in difficulty
+    (LINKS[:2] + [dict(LINKS[2], ended_on="2025-12-31")], MEETINGS, (2, 2, False)),  # ended before the year
+    (LINKS[:2] + [dict(LINKS[2], ended_on="2026-01-15")], MEETINGS, (3, 2, True)),  # ended during it: counts
+    (LINKS, MEETINGS[:4] + [{"link_id": "l2", "met_on": d} for d in ("2025-12-30", "2026-02-03")], (3, 0, False)),
+])
+def test_contact_households_against_the_rule(links, meetings, expected):
+    """双联系: at least 3 households, one of each kind, each met at least twice in the year (to the day judged)."""
+    c = domain.contact_households(year=2026, end=date(2026, 1, 31), links=links, meetings=meetings)
+    assert (c["contact_households"], c["contact_meetings_min"], c["contact_meet"]) == expected
+
+
 def test_the_performance_api_and_the_ranking(svc):
     roster, cases = fixture_events()
     deliver_all(svc, roster)
@@ -64,13 +87,32 @@ def test_the_performance_api_and_the_ranking(svc):
             "deputies": [{"deputy_id": P1, "kind": "npc_deputy"}], "started_at": "2026-11-10T01:00:00Z",
             "ended_at": "2026-11-10T03:00:00Z", "residents_received": 6, "case_ids": [cases["a"].id]}),
     ])
+    for i, kind in enumerate(domain.CONTACT_KINDS):
+        link = uid(f"link{i}")
+        deliver_all(svc, [event("contact_household.linked", P1, {
+            "link_id": link, "deputy_id": P1, "kind": kind, "grid_id": G1, "linked_on": "2026-02-01"},
+            source="/wangge/roster")] + [event("contact_meeting.recorded", P1, {
+                "meeting_id": uid(f"m{i}{day}"), "link_id": link, "deputy_id": P1, "met_on": f"2026-{day}"},
+                source="/wangge/roster") for day in ("03-01", "09-01")])
     p = svc.client.get(f"/v1/deputies/{P1}/performance?year=2026", headers=svc.headers()).json
+    assert (p["contact_households"], p["contact_meetings"], p["contact_meet"]) == (3, 6, True)
+    deliver_all(svc, [event("contact_household.unlinked", P1, {"link_id": uid("link0"), "deputy_id": P1,
+                                                               "ended_on": "2025-12-01", "reason": "迁出"},
+                            source="/wangge/roster")])
+    p = svc.client.get(f"/v1/deputies/{P1}/performance?year=2026", headers=svc.headers()).json
+    assert (p["contact_households"], p["contact_kinds"]["wealth_leader"], p["contact_meet"]) == (2, 0, False)
     assert (p["name"], p["visits"], p["reception_days"], p["reception_hours"]) == ("李红梅", 1, 1, 2.0)
     assert (p["cases_received"], p["cases_answered"], p["grid_population"]) == (2, 2, 1000)
     assert [g["name"] for g in p["grids"]] == ["韶山村"]
     assert svc.client.get(f"/v1/deputies/{uid('nobody')}/performance", headers=svc.headers()).status_code == 404
     everyone = svc.client.get("/v1/deputies/performance?year=2026", headers=svc.headers()).json
     assert {d["name"] for d in everyone} == {"李红梅", "王建国"}
+    deliver_all(svc, [event("deputy.ended", P1, {"deputy_id": P1, "ended_on": "2026-11-30", "reason": "任期届满"},
+                            source="/wangge/roster"),
+                      event("deputy.removed", uid("p2"), {"deputy_id": uid("p2"), "reason": "entered by mistake"},
+                            source="/wangge/roster")])
+    everyone = svc.client.get("/v1/deputies/performance?year=2026", headers=svc.headers()).json
+    assert [(d["name"], d["status"]) for d in everyone] == [("李红梅", "ended")]
 
     ranking = svc.client.get("/v1/grids/excellent?year=2026&min_cases=1", headers=svc.headers()).json
     scores = {g["name"]: (g["score"], g["rank"], g["excellent"]) for g in ranking["grids"]}

@@ -70,6 +70,30 @@ def test_replay_from_an_export_matches_the_live_kpis_and_is_byte_identical_twice
     assert replay.render(first).encode() == replay.render(second).encode()
 
 
+def test_the_bulk_load_stores_values_as_the_service_does(live, fresh_db):
+    """The SQLite bulk path binds through the column types: a timestamp is stored in SQLAlchemy's text form and
+    reads back as an aware UTC datetime, like one the consumer wrote."""
+    from sqlalchemy import select, text
+
+    from wangge_common.db import Database
+    from reporting.models import AuditEntry
+
+    into = fresh_db("types")
+    run(live, exported(live), into)
+    db = Database(into)
+    try:
+        with db.sessions() as session:
+            stored = session.scalars(select(AuditEntry.recorded_at)).first()
+            assert stored.tzinfo is not None and stored.utcoffset().total_seconds() == 0
+            if db.dialect == "sqlite":
+                raw = session.execute(text("SELECT recorded_at FROM audit_log LIMIT 1")).scalar()
+                with live.runtime.db.sessions() as other:
+                    live_raw = other.execute(text("SELECT recorded_at FROM audit_log LIMIT 1")).scalar()
+                assert len(raw) == len(live_raw) and raw[10] == live_raw[10] == " " and "+" not in raw
+    finally:
+        db.dispose()
+
+
 def test_a_forged_export_is_caught_by_the_chain_and_the_signed_checkpoint(live, fresh_db):
     lines = exported(live).splitlines()
     entry = json.loads(lines[4])
@@ -108,3 +132,29 @@ def test_the_wangge_commands(live, fresh_db, tmp_path, capsys):
     assert code == 0 and report["kpis_vs_live"]["identical"] is True
     code = cli.main(["replay", "--file", str(path), "--into", fresh_db("cli2"), "--public-key", "00" * 32])
     assert code == 1 and "other than the trusted" in capsys.readouterr().out
+
+
+def test_the_forked_rebuild_gives_exactly_what_the_serial_one_gives(live, monkeypatch):
+    records, _ = replay.records_from_file(io.StringIO(exported(live)))
+    records.insert(3, dict(records[1]))  # a redelivered event: skipped by both
+    monkeypatch.setattr(replay, "PARALLEL_FROM", 0)
+    serial = replay.rebuild(records)
+    forked = replay.rebuild(records, parallel=True)
+    assert isinstance(forked.derived, replay._Forked)
+    assert (forked.rows, forked.head_hash, forked.duplicates) == (serial.rows, serial.head_hash, 1)
+    assert forked.tree.levels == serial.tree.levels and forked.tree.root(forked.tree.size) == serial.tree.root(
+        serial.tree.size)
+    assert list(forked.store.sorted_tables()) == list(serial.store.sorted_tables())
+
+
+def test_a_failure_in_the_forked_process_is_raised(live, monkeypatch):
+    records, _ = replay.records_from_file(io.StringIO(exported(live)))
+    monkeypatch.setattr(replay, "PARALLEL_FROM", 0)
+
+    def broken(_records):
+        raise ValueError("a record the projector cannot read")
+
+    monkeypatch.setattr(replay, "project", broken)
+    rebuilt = replay.rebuild(records, parallel=True)
+    with pytest.raises(RuntimeError, match="cannot read"):
+        rebuilt.store

@@ -1,5 +1,4 @@
 """Status for residents: the read model from cases.v1, the public rate-limited API and the Chinese page."""
-import pytest
 
 from wangge_common.browser import missing_glyphs
 from wangge_common.testing import browser_page, live_server

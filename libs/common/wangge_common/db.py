@@ -59,6 +59,18 @@ class Database:
         with self.sessions() as session, session.begin():
             yield session
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A session whose statements all see one state of the database, for reads that must agree with each
+        other (a log and the hashes over it, a listing and its total). PostgreSQL's default READ COMMITTED gives
+        every statement its own snapshot, so such a read runs REPEATABLE READ; a SQLite transaction already sees
+        one state from its first statement to its end. Nothing is written: closing the session rolls back (and
+        keeps the objects read usable, detached), and the pool resets the isolation level."""
+        with self.sessions() as session:
+            if self.dialect == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield session
+
     def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))

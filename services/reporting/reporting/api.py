@@ -40,7 +40,7 @@ class AuditEvents(MethodView):
     @audit.response(200, AuditEntryOut(many=True))
     def get(self, query):
         """Events in log order by subject (e.g. a case id), type and event time; page with after_seq."""
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             return handlers.audit_events(session, subject=query.get("subject"), event_type=query.get("type"),
                                          since=_iso(query.get("since")), until=_iso(query.get("until")),
                                          after_seq=query["after_seq"], limit=query["limit"])
@@ -52,7 +52,7 @@ class AuditVerify(MethodView):
     @audit.response(200, VerifyOut)
     def get(self):
         """Recompute the hash chain, the Merkle tree and every signed checkpoint: valid, or the first bad position."""
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             return audit_log.verify(session)
 
 
@@ -63,7 +63,7 @@ class InclusionProof(MethodView):
     @audit.response(200, InclusionOut)
     def get(self, query):
         """RFC 9162 inclusion proof of one entry (by event id or position) in the tree of a given size."""
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             return audit_log.inclusion_proof(session, event_id=query.get("event_id"), seq=query.get("seq"),
                                              tree_size_=query.get("tree_size"))
 
@@ -75,7 +75,7 @@ class ConsistencyProof(MethodView):
     @audit.response(200, ConsistencyOut)
     def get(self, query):
         """RFC 9162 consistency proof: the tree at `second` entries extends the tree at `first`."""
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             return audit_log.consistency_proof(session, first=query["first"], second=query.get("second"))
 
 
@@ -85,7 +85,7 @@ class Checkpoints(MethodView):
     @audit.response(200, CheckpointOut(many=True))
     def get(self):
         """Signed checkpoints (tree size, root, Ed25519 signature), oldest first."""
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             return audit_log.checkpoints(session)
 
 
@@ -96,7 +96,7 @@ class Kpis(MethodView):
     @kpis.response(200, KpiOut)
     def get(self, query):
         """The KPIs of all cases (or one period), each against its target, and cases by state."""
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             return kpi_queries.summary(session, period=query.get("period"))
 
 
@@ -107,7 +107,7 @@ class KpiSlices(MethodView):
     @kpis.response(200, SliceOut(many=True))
     def get(self, query):
         """KPIs by grid, township, department, deputy, channel, category or month; CSV/XLSX with format=."""
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             rows = kpi_queries.slices(session, dimension=query["dimension"], period=query.get("period"))
         if query["format"] == "json":
             # rows already have SliceOut's shape (the replay diff dumps them through it): skip a second pass
@@ -123,7 +123,7 @@ class KpiMisses(MethodView):
     @kpis.response(200, CaseFactOut(many=True))
     def get(self, query):
         """The cases that count against a KPI in one slice (not closed, late, unsatisfied, unrated ...)."""
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             rows = kpi_queries.misses(session, kpi=query["kpi"], dimension=query["dimension"], key=query.get("key"),
                                       period=query.get("period"), limit=query["limit"], after=query.get("after"))
         return _table([CaseFactOut().dump(r) for r in rows], query, f"misses-{query['kpi']}")
@@ -135,7 +135,7 @@ class PendingEvents(MethodView):
     @kpis.response(200, PendingOut(many=True))
     def get(self):
         """Events about cases not registered here yet: kept, and applied when the registration arrives."""
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             return session.scalars(select(PendingEvent).order_by(PendingEvent.seq).limit(1000)).all()
 
 
@@ -147,7 +147,7 @@ class DeputiesPerformance(MethodView):
     def get(self, query):
         """Every deputy's year against the duties' numbers (visits, households, reach, receptions, 五个一)."""
         year = query.get("year") or date.today().year
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             rows = performance.deputies_performance(session, year=year, as_of=date.today())
         return _table(rows, query, f"deputies-{year}")
 
@@ -160,7 +160,7 @@ class DeputyPerformance(MethodView):
     def get(self, query, deputy_id):
         """One deputy's year (the figures of the annual report, 述职评议)."""
         year = query.get("year") or date.today().year
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             return performance.deputies_performance(session, year=year, as_of=date.today(), deputy_id=deputy_id)[0]
 
 
@@ -172,7 +172,7 @@ class ExcellentGrids(MethodView):
     def get(self, query):
         """The year's excellent-grid ranking: formula, inputs, score and rank of every grid, the top 10 % named."""
         year = query.get("year") or date.today().year
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             result = performance.excellent_grids(session, year=year, min_cases=query["min_cases"])
         if query["format"] != "json":
             return download([{k: v for k, v in g.items()} for g in result["grids"]], query["format"],

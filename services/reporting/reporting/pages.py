@@ -69,7 +69,7 @@ class Dashboard(MethodView):
         """The dashboard: KPIs against targets, monthly trend, townships, the grid heat table, ranking, deputies."""
         period = _period()
         year = _year(period)
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             summary = kpi_queries.summary(session, period=period)
             months = kpi_queries.slices(session, dimension="period")
             townships = kpi_queries.slices(session, dimension="township", period=period)
@@ -98,7 +98,7 @@ class DashboardMisses(MethodView):
         kpi = request.args.get("kpi", "")
         if kpi not in kpi_queries.MISS_CONDITIONS:
             raise Invalid([("kpi", f"must be one of {', '.join(kpi_queries.MISS_CONDITIONS)}")])
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             cases = kpi_queries.misses(session, kpi=kpi, period=_period(), limit=1000)
         title = domain.KPIS.get(kpi, ("未评价",))[0]
         return render_template("misses.html", title=title, cases=cases, channels=kpi_queries.CHANNELS,
@@ -115,7 +115,7 @@ class DashboardExport(MethodView):
         if fmt not in ("csv", "xlsx"):
             raise NotFound("tables download as .csv or .xlsx")
         period = _period()
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             rows = _table_rows(session, name, period, _year(period))
         return download(rows, fmt, name)
 
@@ -127,7 +127,7 @@ class AnnualReport(MethodView):
     def get(self, deputy_id):
         """A deputy's annual report (述职评议), printable."""
         year = _year(None)
-        with runtime().db.sessions() as session:
+        with runtime().db.snapshot() as session:
             p = performance.deputies_performance(session, year=year, as_of=date.today(), deputy_id=deputy_id)[0]
         months = p["households_by_month"]
         chart = charts.trend([m["month"] for m in months], {}, [m["households"] for m in months])

@@ -52,7 +52,7 @@ def export(database_url: str, out) -> int:
     db = Database(database_url)
     count = 0
     try:
-        with db.sessions() as session:
+        with db.snapshot() as session:  # entries and checkpoints of one moment: no checkpoint beyond the entries
             for line in export_lines(session):
                 out.write(line + "\n")
                 count += 1
@@ -516,7 +516,7 @@ def replay(*, into: str, source_file=None, kafka_bootstrap: str | None = None, t
     if live_database_url:
         live_db = Database(live_database_url)
         try:
-            with live_db.sessions() as session:
+            with live_db.snapshot() as session:
                 live = snapshot(session, year_list, as_of)
         finally:
             live_db.dispose()

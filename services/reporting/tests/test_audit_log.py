@@ -84,3 +84,31 @@ def test_kpis_count_cases_by_state(svc):
 
 def test_the_audit_log_needs_the_audit_scope(svc):
     assert svc.client.get("/v1/audit/verify", headers=svc.headers("reader")).status_code == 403
+
+
+def test_verify_sees_one_state_of_the_log_while_events_keep_arriving(svc, monkeypatch):
+    import threading
+
+    from reporting import audit
+
+    case_life(svc, 10)  # 20 entries: one stored 16-leaf node
+    walk_rows, arrived = audit._log_rows, threading.Event()
+
+    def rows_with_events_arriving_meanwhile(session, chunk=20000):
+        rows = walk_rows(session, chunk)
+        yield next(rows)
+        # the consumer appends while verify walks: on PostgreSQL it commits (a node, a new head) before the walk
+        # reads on; on SQLite it waits for verify's transaction
+        writer = threading.Thread(target=lambda: (case_life(svc, 8), arrived.set()))
+        writer.start()
+        writer.join(10 if svc.runtime.db.dialect == "postgresql" else 0.3)
+        yield from rows
+        rows_with_events_arriving_meanwhile.writer = writer
+
+    monkeypatch.setattr(audit, "_log_rows", rows_with_events_arriving_meanwhile)
+    during = verify(svc)
+    assert (during["valid"], during["entries"], during["first_bad"]) == (True, 20, None)
+    rows_with_events_arriving_meanwhile.writer.join(10)
+    assert arrived.is_set()
+    after = verify(svc)
+    assert (after["valid"], after["entries"]) == (True, 36)

@@ -101,6 +101,11 @@ def checkpoint_message(tree_size: int, root_hash: str, signed_at: str) -> bytes:
 # --- case figures ------------------------------------------------------------------------------------------------
 RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
 CASE_EVENT_PREFIXES = ("case.", "work_order.")
+# Intake's events that describe a case without moving it: their `state` is intake's view when they were written.
+# The link events are keyed by the link, not the case, so they can arrive after routing's later events; a
+# supplement can be written before intake has heard of the triage. Taking their state would move the case back.
+STATE_FOLLOWING_EVENTS = frozenset({"case.supplemented", "case.related_linked", "case.related_confirmed",
+                                    "case.related_undone"})
 
 
 def _seconds_between(start: str, end: str) -> int:
@@ -123,7 +128,7 @@ def new_case(event_data: dict) -> dict:
 def apply_case_event(case: dict, event_type: str, data: dict, event_time: str) -> dict:
     """The case's figures after one later event of its life; returns a new dict (the input is left alone)."""
     case = dict(case)
-    if data.get("state") and event_type.startswith("case."):
+    if data.get("state") and event_type.startswith("case.") and event_type not in STATE_FOLLOWING_EVENTS:
         case["state"] = data["state"]
     if event_type == "case.triaged":
         case["state"] = "triaged"

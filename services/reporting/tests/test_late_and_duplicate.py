@@ -43,3 +43,29 @@ def test_a_second_registration_of_the_same_case_does_not_reset_it(svc):
     again = Case("twice", G)
     deliver_all(svc, again.events)  # same case id, a new event id
     assert figures(svc)["answered"] == 1
+
+
+def test_intakes_link_and_supplement_events_never_move_a_case_back(svc):
+    # case.related_linked is keyed by the link, so it can arrive after routing's events for the case; its state
+    # (and a supplement's) is intake's view when it was written: the arrival order must not change the figures
+    from wangge_common.testing import event
+
+    deliver_all(svc, [grid(G, "L-01", "晚到村", 2)])
+    by_state = {}
+    for name, order in (("link-last", "registered assigned linked supplemented"),
+                        ("link-first", "linked registered supplemented assigned")):
+        case = Case(name, G).assigned("d1")
+        link_id = uid(f"link-{name}")
+        linked = event("case.related_linked", link_id, {
+            "case_id": case.id, "state": "registered", "previous_state": None, "link_id": link_id,
+            "related_case_id": uid("other"), "basis": "similar_content", "reason": "near-identical content"},
+            source="/wangge/intake")
+        supplemented = event("case.supplemented", case.id, {
+            "case_id": case.id, "state": "registered", "previous_state": "registered", "reason": "补充材料",
+            "content_added": "补充：路灯在村口东侧。", "attachments": []}, source="/wangge/intake")
+        events = {"registered": case.events[0], "assigned": case.events[-1], "linked": linked,
+                  "supplemented": supplemented}
+        deliver_all(svc, [events[k] for k in order.split()])
+        by_state[name] = svc.client.get("/v1/kpis", headers=svc.headers()).json["cases_by_state"]
+    assert by_state["link-last"] == {"assigned": 1}
+    assert by_state["link-first"] == {"assigned": 2}

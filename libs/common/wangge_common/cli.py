@@ -56,46 +56,40 @@ def cmd_revision(args) -> int:
     return 0
 
 
-def cmd_relay(args) -> int:
+def _run_process(service: str, role: str, spec, loop) -> int:
+    """One long-running process of a service (relay, consumer, scheduler): logs and tracing for its role,
+    metrics when a port is set, and `loop(runtime).run(stop)` until SIGTERM or SIGINT."""
     from . import telemetry
-    from .relay import OutboxRelay
     from .runtime import Runtime
 
-    telemetry.configure(args.service, "relay")
-    settings = Settings.from_env(args.service)
+    telemetry.configure(service, role)
+    settings = Settings.from_env(service)
     stop = _stop_on_signals()
     _serve_metrics(settings)
-    OutboxRelay(Runtime(load_spec(args.service), settings)).run(stop)
+    loop(Runtime(spec, settings)).run(stop)
     return 0
+
+
+def cmd_relay(args) -> int:
+    from .relay import OutboxRelay
+
+    return _run_process(args.service, "relay", load_spec(args.service), OutboxRelay)
 
 
 def cmd_consume(args) -> int:
-    from . import telemetry
     from .consumer import ConsumerRunner
-    from .runtime import Runtime
 
-    telemetry.configure(args.service, "consumer")
-    spec, settings = load_spec(args.service), Settings.from_env(args.service)
+    spec = load_spec(args.service)
     if not spec.consumes:
         log.error("%s consumes no topic", args.service)
         return 2
-    stop = _stop_on_signals()
-    _serve_metrics(settings)
-    ConsumerRunner(Runtime(spec, settings)).run(stop)
-    return 0
+    return _run_process(args.service, "consumer", spec, ConsumerRunner)
 
 
 def cmd_schedule(args) -> int:
-    from . import telemetry
-    from .runtime import Runtime
     from .scheduler import Scheduler
 
-    telemetry.configure(args.service, "scheduler")
-    settings = Settings.from_env(args.service)
-    stop = _stop_on_signals()
-    _serve_metrics(settings)
-    Scheduler(Runtime(load_spec(args.service), settings)).run(stop)
-    return 0
+    return _run_process(args.service, "scheduler", load_spec(args.service), Scheduler)
 
 
 def cmd_topics(args) -> int:

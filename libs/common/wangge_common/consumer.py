@@ -144,17 +144,7 @@ class EventProcessor:
 
 def batch_size_setting(settings) -> int:
     """WANGGE_<SERVICE>_CONSUMER_BATCH_SIZE: records of one partition applied in one transaction (1: one each)."""
-    name = f"WANGGE_{settings.service.upper()}_CONSUMER_BATCH_SIZE"
-    raw = settings.extra.get(name)
-    if raw in (None, ""):
-        return DEFAULT_BATCH_SIZE
-    try:
-        size = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
-    if size < 1:
-        raise ValueError(f"{name} must be at least 1, got {size}")
-    return size
+    return settings.count("CONSUMER_BATCH_SIZE", DEFAULT_BATCH_SIZE)
 
 
 class ConsumerRunner:

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,18 +16,91 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
-    """Create the engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+class _WriterQueue:
+    """Writers of one SQLite file wait for each other in the kernel (flock on `<file>-writers`), not in SQLite.
+
+    SQLite's busy handler polls a held write lock by sleeping 1, 2, 5, 10 … ms between tries, so the lock sits
+    free while every waiter sleeps, and a writer can wait far longer than the transaction it waits for. Taking
+    an exclusive flock before BEGIN IMMEDIATE makes waiters queue in the kernel, each woken the moment the one
+    before it commits. It is only an addition: SQLite's own lock still decides, a process that does not take
+    the flock (the sqlite3 shell, a migration) is handled by the busy timeout as before, and a crashed holder's
+    flock goes with its process. A thread that already writes on another connection of the same file does not
+    queue behind itself: it falls back to the busy timeout, which fails after 30 s instead of waiting forever.
+    """
+
+    def __init__(self, path: str):
+        self.path = f"{path}-writers"
+        self._holders: set[int] = set()  # threads of this process in the queue's lock
+
+    def acquire(self, dbapi_connection) -> None:
+        me = threading.get_ident()
+        if me in self._holders:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without the GIL
+        except BaseException:
+            os.close(fd)
+            raise
+        self._holders.add(me)
+        dbapi_connection.wangge_writer = (fd, me)
+
+    def release(self, dbapi_connection) -> None:
+        held = dbapi_connection.wangge_writer
+        if held is not None:
+            dbapi_connection.wangge_writer = None
+            self._holders.discard(held[1])
+            os.close(held[0])  # closing the descriptor releases its flock
+
+
+class _QueuedConnection(sqlite3.Connection):
+    """A pysqlite connection that leaves the writers' queue when its transaction ends."""
+
+    wangge_writers: _WriterQueue | None = None
+    wangge_writer: tuple[int, int] | None = None  # (descriptor holding the flock, thread that took it)
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            if self.wangge_writers is not None:
+                self.wangge_writers.release(self)
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            if self.wangge_writers is not None:
+                self.wangge_writers.release(self)
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            if self.wangge_writers is not None:
+                self.wangge_writers.release(self)
+
+
+def make_engine(database_url: str, *, pool_size: int = 10, writer_queue: bool = True) -> Engine:
+    """Create the engine; SQLite gets WAL, a busy timeout and foreign keys on every connection, and (for a file)
+    its writers queue in the kernel (_WriterQueue)."""
     if database_url.startswith("sqlite"):
         path = database_url.split("sqlite:///", 1)[-1]
-        if path and path != ":memory:":
+        writers = None
+        connect_args = {"timeout": 30, "check_same_thread": False}
+        if path and path != ":memory:" and not path.startswith("file:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(database_url, connect_args={"timeout": 30, "check_same_thread": False})
+            if writer_queue:
+                writers = _WriterQueue(os.path.abspath(path))
+                connect_args["factory"] = _QueuedConnection
+        engine = create_engine(database_url, connect_args=connect_args)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - exercised by every SQLite test
             # Let SQLAlchemy, not pysqlite, issue BEGIN, so a transaction starts with BEGIN IMMEDIATE below.
             dbapi_connection.isolation_level = None
+            if writers is not None:
+                dbapi_connection.wangge_writers = writers
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -35,7 +112,14 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
         def _sqlite_begin(conn):  # pragma: no cover
             # Take the write lock up front: a deferred transaction that later writes can fail with
             # SQLITE_BUSY without waiting, which would turn concurrent requests into errors.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if writers is not None:
+                writers.acquire(conn.connection.dbapi_connection)
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                if writers is not None:
+                    writers.release(conn.connection.dbapi_connection)
+                raise
 
         return engine
     return create_engine(database_url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

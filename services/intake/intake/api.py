@@ -73,9 +73,10 @@ def idempotent(work: Callable, *, location: Callable | None = None, two_phase: b
     """Run a command once per Idempotency-Key: a retry gets the stored answer back.
 
     `work(uow) -> (status, body)` runs inside the write transaction. With `two_phase`, `work(uow, reads) ->
-    (status, body, write)` does its reads on `reads` (a session outside the write transaction) and builds the
-    answer there; `write()` then only executes statements. On SQLite the write lock is taken at the first
-    statement, so everything done before it is work other writers do not wait for.
+    (status, body, write)` does its reads on `reads` (a session outside any write transaction) and builds the
+    answer there, with `uow` only preparing events; `write(batch_uow)` then only executes statements, and the
+    process's group commit runs it in one transaction with the writes of concurrent requests (one turn of
+    SQLite's write lock, one COMMIT for all). The answer goes out once that transaction has committed.
     """
     rt, key = runtime(), request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= 200):
@@ -89,23 +90,21 @@ def idempotent(work: Callable, *, location: Callable | None = None, two_phase: b
             return _answer(*earlier, replayed=True, location=location(earlier[1]) if location else None)
     for attempt in range(3):
         try:
-            with rt.unit_of_work(actor=actor(), correlation_id=request.headers.get("X-Correlation-Id")) as uow:
-                if two_phase:
-                    with reads() as session:
-                        status, body, write = work(uow, session)
-                    record = handlers.idempotency_record(client, key, fingerprint, status, body) if key else None
-                    if record:  # first: a concurrent retry that committed the key fails here, before the rest
-                        handlers.remember_idempotent(uow.session, record)
-                    write()
-                else:
+            uow = rt.unit_of_work(actor=actor(), correlation_id=request.headers.get("X-Correlation-Id"))
+            if two_phase:  # uow only prepares events here; the group commit's transaction writes them
+                with reads() as session:
+                    status, body, write = work(uow, session)
+                record = handlers.idempotency_record(client, key, fingerprint, status, body) if key else None
+                current_app.extensions["intake_group_commit"].submit(_keyed(record, write))
+            else:
+                with uow:
                     status, body = work(uow)
                     if key:
                         handlers.remember_idempotent(uow.session, handlers.idempotency_record(
                             client, key, fingerprint, status, body))
             # field values are never logged: they may hold a phone or ID number
             if log.isEnabledFor(logging.DEBUG):
-                log.debug("accepted", extra={"path": request.path, "status": status, "client": client,
-                                            "events": [f"{e.type} {e.subject}" for e in uow.emitted]})
+                log.debug("accepted", extra={"path": request.path, "status": status, "client": client})
             return _answer(status, body, location=location(body) if location and status == 201 else None)
         except DomainError as exc:
             log.info("refused", extra={"path": request.path, "status": exc.status, "client": client,
@@ -123,6 +122,19 @@ def idempotent(work: Callable, *, location: Callable | None = None, two_phase: b
     raise AssertionError("unreachable")
 
 
+def _keyed(record: dict | None, write: Callable) -> Callable:
+    """The write, preceded by the row remembering its Idempotency-Key: a concurrent retry that committed the key
+    first makes it fail before the rest is written."""
+    if record is None:
+        return write
+
+    def keyed_write(batch_uow) -> None:
+        handlers.remember_idempotent(batch_uow.session, record)
+        write(batch_uow)
+
+    return keyed_write
+
+
 def registration(data: dict, answer: Callable) -> Callable:
     """The two-phase work of registering one case: read and build outside the write transaction, then write."""
     cipher = _cipher()
@@ -130,7 +142,7 @@ def registration(data: dict, answer: Callable) -> Callable:
     def work(uow, session):
         plan = handlers.plan_registration(uow, data, cipher, reads=session)
         status, body = answer(plan.case)
-        return status, body, lambda: handlers.write_registration(uow, plan)
+        return status, body, lambda batch_uow: handlers.write_registration(batch_uow, plan)
 
     return work
 

@@ -5,6 +5,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 from wangge_common.crypto import FieldCipher
+from wangge_common.groupcommit import GroupCommit
 from wangge_common.http import create_service_app
 from wangge_common.settings import Settings
 
@@ -15,6 +16,7 @@ from .pages import pages
 from .service import SPEC
 
 TRACK_LOOKUPS_PER_MINUTE = 30
+GROUP_COMMIT_MAX = 64
 
 
 def _read_sessions(runtime):
@@ -52,7 +54,11 @@ def create_app(settings: Settings | None = None):
                     "transaction and published by the outbox relay. Every POST honours `Idempotency-Key`.",
     )
     app.extensions["wangge_pii"] = FieldCipher(settings.pii_key)
-    app.extensions["intake_reads"] = _read_sessions(app.extensions["wangge_runtime"])
+    runtime = app.extensions["wangge_runtime"]
+    app.extensions["intake_reads"] = _read_sessions(runtime)
+    # WANGGE_INTAKE_GROUP_COMMIT_MAX: registrations committed in one transaction at most (1: one each)
+    app.extensions["intake_group_commit"] = GroupCommit(
+        runtime, max_batch=settings.count("GROUP_COMMIT_MAX", GROUP_COMMIT_MAX))
     per_minute = int(settings.extra.get("WANGGE_INTAKE_TRACK_PER_MINUTE") or TRACK_LOOKUPS_PER_MINUTE)
     app.extensions["intake_track_limiter"] = SlidingWindowLimiter(per_minute, 60.0)
     app.jinja_env.globals["tz"] = ZoneInfo("Asia/Shanghai")  # residents read China time

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, func, insert, or_, select, text
+from sqlalchemy import Text, bindparam, cast, func, insert, literal_column, null, or_, select, text, union_all
 
 from wangge_common.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
 from wangge_common.errors import Conflict, Invalid, NotFound
@@ -64,22 +64,24 @@ EXTERNAL_CASE = select(CASES.c.id).where(CASES.c.external_system == bindparam("s
 IS_OPEN = text("cases.status IN ({})".format(", ".join(f"'{state}'" for state in domain.OPEN_STATES)))
 
 
-def _related_query(*same):
-    """The newest open case, lately registered, matching `same`."""
-    return (select(CASES.c.id, CASES.c.created_at)
+def _related_query(kind: str, *same, limit: int = 1, with_content: bool = False):
+    """The newest open cases, lately registered, matching `same`, tagged with `kind`."""
+    content = CASES.c.content if with_content else cast(null(), Text)
+    return (select(literal_column(f"'{kind}'").label("kind"), CASES.c.id, CASES.c.created_at, content.label("content"))
             .where(*same, CASES.c.id != bindparam("case_id"), IS_OPEN, CASES.c.created_at >= bindparam("since"))
-            .order_by(CASES.c.created_at.desc()).limit(1))
+            .order_by(CASES.c.created_at.desc()).limit(limit).subquery().select())
 
 
-# Two queries, not one with OR: each is answered from its own index (grid, content key and time; household).
-# A household's cases are all in its grid (registration refuses another), so the household query needs no grid.
-RELATED_BY_CONTENT = _related_query(CASES.c.grid_id == bindparam("grid_id"),
-                                    CASES.c.content_key == bindparam("content_key"))
-RELATED_BY_HOUSEHOLD = _related_query(CASES.c.household_id == bindparam("household_id"))
-RECENT_OPEN_IN_GRID = (select(CASES.c.id, CASES.c.content)
-                       .where(CASES.c.grid_id == bindparam("grid_id"), CASES.c.id != bindparam("case_id"), IS_OPEN,
-                              CASES.c.created_at >= bindparam("since"))
-                       .order_by(CASES.c.created_at.desc()).limit(domain.SIMILAR_SCAN))
+# One statement of separate branches, not one query with OR: each branch is answered from its own index (grid,
+# content key and time; household; grid and time). A household's cases are all in its grid (registration
+# refuses another), so the household branch needs no grid.
+SAME_CONTENT = _related_query("same_content", CASES.c.grid_id == bindparam("grid_id"),
+                              CASES.c.content_key == bindparam("content_key"))
+SAME_HOUSEHOLD = _related_query("same_household", CASES.c.household_id == bindparam("household_id"))
+RECENT_IN_GRID = _related_query("recent", CASES.c.grid_id == bindparam("grid_id"), limit=domain.SIMILAR_SCAN,
+                                with_content=True)
+RELATED_SAME = union_all(SAME_CONTENT, SAME_HOUSEHOLD)
+RELATED_ANY = union_all(SAME_CONTENT, SAME_HOUSEHOLD, RECENT_IN_GRID)
 
 
 def _related_params(case, now: datetime) -> dict:
@@ -87,25 +89,32 @@ def _related_params(case, now: datetime) -> dict:
             "case_id": case.id, "since": now - timedelta(days=domain.DUPLICATE_WINDOW_DAYS)}
 
 
-def _same_content_or_household(connection, case, now: datetime) -> tuple[str, str] | None:
-    """An open case of the grid with the same household file or the same content once spaces and punctuation
-    are gone: one indexed query."""
-    params = _related_params(case, now)
-    by_content = connection.execute(RELATED_BY_CONTENT, params).first()
-    by_household = connection.execute(RELATED_BY_HOUSEHOLD, params).first() if case.household_id else None
+def _same_of(rows) -> tuple[str, str] | None:
+    """The case with the same content or household: the household's if it is the newer (or the only) one."""
+    by_content = next((r for r in rows if r.kind == "same_content"), None)
+    by_household = next((r for r in rows if r.kind == "same_household"), None)
     if by_household is not None and (by_content is None or by_household.created_at > by_content.created_at):
         return by_household.id, "same_household"
     return (by_content.id, "similar_content") if by_content is not None else None
 
 
+def _same_content_or_household(connection, case, now: datetime) -> tuple[str, str] | None:
+    """An open case of the grid with the same household file or the same content once spaces and punctuation
+    are gone: one statement, indexed."""
+    return _same_of(connection.execute(RELATED_SAME, _related_params(case, now)).all())
+
+
 def _find_related(connection, case, now: datetime) -> tuple[str, str] | None:
     """An open case of the same grid this one may duplicate: the same household file, the same content once
-    spaces and punctuation are gone (indexed), or near-identical content among the grid's newest open cases."""
-    found = _same_content_or_household(connection, case, now)
+    spaces and punctuation are gone (indexed), or near-identical content among the grid's newest open cases.
+    One statement answers all three."""
+    rows = connection.execute(RELATED_ANY, _related_params(case, now)).all()
+    found = _same_of(rows)
     if found is not None:
         return found
     similar = domain.near_identical_to(case.content)
-    for recent in connection.execute(RECENT_OPEN_IN_GRID, _related_params(case, now)):
+    # newest first (a compound statement promises no order across its branches)
+    for recent in sorted((r for r in rows if r.kind == "recent"), key=lambda r: r.created_at, reverse=True):
         profile = _PROFILES.get(recent.id)
         if profile is None:
             if len(_PROFILES) >= PROFILE_CACHE_SIZE:

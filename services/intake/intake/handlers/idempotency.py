@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from wangge_common.db import utcnow
@@ -13,9 +13,16 @@ from ..models import IdempotencyRecord
 
 
 # --- idempotency ------------------------------------------------------------------------------------
+RECORDS = IdempotencyRecord.__table__
+FIND_RECORD = (select(RECORDS.c.request_hash, RECORDS.c.status_code, RECORDS.c.response_body)
+               .where(RECORDS.c.client == bindparam("client"), RECORDS.c.key == bindparam("key")))
+
+
 def replay_idempotent(session, client: str, key: str, fingerprint: str) -> tuple[int, dict] | None:
-    """The stored answer for this key, or None; a different body under the same key is refused."""
-    record = session.get(IdempotencyRecord, (client, key))
+    """The stored answer for this key, or None; a different body under the same key is refused.
+
+    A Core query on the primary key: every keyed request asks, and the ORM's identity map buys nothing here."""
+    record = session.connection().execute(FIND_RECORD, {"client": client, "key": key}).first()
     if record is None:
         return None
     if record.request_hash != fingerprint:
@@ -25,7 +32,7 @@ def replay_idempotent(session, client: str, key: str, fingerprint: str) -> tuple
     return record.status_code, json.loads(record.response_body)
 
 
-INSERT_RECORD = insert(IdempotencyRecord.__table__)
+INSERT_RECORD = insert(RECORDS)
 
 
 def idempotency_record(client: str, key: str, fingerprint: str, status: int, body) -> dict:

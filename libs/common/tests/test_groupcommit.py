@@ -47,7 +47,7 @@ def run_batched(group, writes, first_started, release):
     def submit(index, write):
         try:
             group.submit(write)
-        except Exception as exc:  # noqa: BLE001 - collected for the assertions
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertions
             errors[index] = exc
 
     threads = [threading.Thread(target=submit, args=(0, writes[0]))]
@@ -138,3 +138,23 @@ def test_the_setting_is_a_positive_count():
         settings("many").count("GROUP_COMMIT_MAX", 64)
     with pytest.raises(ValueError):
         GroupCommit(None, max_batch=0)
+
+
+class Interrupted(BaseException):
+    pass
+
+
+def test_a_write_raising_any_exception_fails_alone(runtime_factory):
+    runtime = runtime_factory()
+    group = GroupCommit(runtime)
+    started, release = threading.Event(), threading.Event()
+    plain = [note_write(runtime, f"f{i}", f"case-{i}") for i in range(4)]
+
+    def interrupting(uow):
+        raise Interrupted()
+
+    writes = [blocking(plain[0], started, release), plain[1], interrupting, plain[2], plain[3]]
+    errors = run_batched(group, writes, started, release)
+    assert list(errors) == [2] and isinstance(errors[2], Interrupted)  # not raised in the leader's thread
+    assert counts(runtime) == ([f"f{i}" for i in range(4)], 4)
+    assert not group._leading and not group._queue

@@ -23,12 +23,15 @@ BATCH_SIZE = Histogram("group_commit_batch_size", "Writes committed together", [
 
 
 class _Write:
-    __slots__ = ("write", "done", "error")
+    __slots__ = ("write", "done", "error", "promoted", "wake")
 
     def __init__(self, write):
         self.write = write
-        self.done = False
+        self.done = False  # committed, or failed alone with `error`
         self.error: BaseException | None = None
+        self.promoted = False  # handed the lead by the leader before it
+        self.wake = threading.Lock()  # held until the write is done or promoted: its waiter blocks on it
+        self.wake.acquire()
 
 
 class GroupCommit:
@@ -45,30 +48,46 @@ class GroupCommit:
         self.runtime = runtime
         self.max_batch = max_batch
         self.actor = actor  # the transaction's own actor; every event in it was prepared with its request's actor
-        self._cond = threading.Condition()
+        self._mutex = threading.Lock()
         self._queue: list[_Write] = []
         self._leading = False
 
     def submit(self, write: Callable) -> None:
         mine = _Write(write)
-        with self._cond:
-            self._queue.append(mine)
-            while self._leading and not mine.done:
-                self._cond.wait()
-            if not mine.done:  # lead: this write and up to max_batch - 1 queued before it
-                self._leading = True
-                others = [w for w in self._queue if w is not mine]
-                batch = others[:self.max_batch - 1] + [mine]
-                self._queue = others[self.max_batch - 1:]
-        if not mine.done:
-            try:
-                self._run(batch)
-            finally:
-                with self._cond:
-                    self._leading = False
-                    self._cond.notify_all()
+        while True:
+            with self._mutex:
+                lead = mine.promoted or not self._leading
+                if lead:
+                    self._leading, mine.promoted = True, False
+                else:
+                    self._queue.append(mine)
+            if lead:
+                self._lead(mine)
+                break
+            mine.wake.acquire()  # until a leader committed this write, or handed this thread the lead
+            if mine.done:
+                break
         if mine.error is not None:
             raise mine.error
+
+    def _lead(self, mine: _Write) -> None:
+        """Commit this write with those queued before it, wake their threads, hand the lead to the next one."""
+        with self._mutex:
+            batch = [mine] + self._queue[:self.max_batch - 1]
+            del self._queue[:self.max_batch - 1]
+        try:
+            self._run(batch)
+        finally:
+            with self._mutex:
+                successor = self._queue.pop(0) if self._queue else None
+                if successor is None:
+                    self._leading = False
+                else:
+                    successor.promoted = True
+            for item in batch[1:]:
+                item.wake.release()  # done, or (if this thread was interrupted) back to queue up again
+            if successor is not None:
+                successor.wake.release()
 
     def _run(self, batch: list[_Write]) -> None:
         service = self.runtime.service
@@ -77,7 +96,7 @@ class GroupCommit:
                 with self.runtime.unit_of_work(actor=self.actor) as uow:
                     for item in batch:
                         item.write(uow)
-            except Exception:  # noqa: BLE001 - each write is run again alone; its own failure reaches its request
+            except BaseException:  # noqa: BLE001 - each write runs again alone; its own failure reaches its request
                 BATCHES.labels(service, "fallback").inc()
             else:
                 BATCHES.labels(service, "committed").inc()

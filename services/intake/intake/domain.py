@@ -24,7 +24,14 @@ TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out
 
 
 def new_tracking_code() -> str:
-    return "WG" + "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+    """WG and 8 symbols drawn uniformly from the alphabet, from one read of the OS's randomness (rejection
+    sampling: a byte is used only below the largest multiple of the alphabet's size, so no symbol is favoured)."""
+    size = len(TRACKING_ALPHABET)
+    limit = 256 - 256 % size
+    symbols: list[str] = []
+    while len(symbols) < 8:
+        symbols += [TRACKING_ALPHABET[b % size] for b in secrets.token_bytes(16) if b < limit]
+    return "WG" + "".join(symbols[:8])
 
 
 def new_reporter_ref() -> str:

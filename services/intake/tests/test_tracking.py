@@ -120,3 +120,16 @@ def test_the_tracking_page_renders_in_a_real_browser(gsvc):
         assert missing_glyphs(page) == []
         assert "http" not in (page.evaluate("Array.from(document.querySelectorAll('link,script,img'))"
                                             ".map(e => e.src || e.href).join(' ')") or "")
+
+
+def test_tracking_codes_use_every_symbol_of_the_alphabet_alike():
+    from collections import Counter
+
+    from intake import domain
+
+    codes = [domain.new_tracking_code() for _ in range(6000)]
+    assert all(len(c) == 10 and c.startswith("WG") and set(c[2:]) <= set(domain.TRACKING_ALPHABET) for c in codes)
+    seen = Counter("".join(c[2:] for c in codes))
+    expected = 6000 * 8 / len(domain.TRACKING_ALPHABET)
+    assert set(seen) == set(domain.TRACKING_ALPHABET)
+    assert all(abs(n - expected) < 0.2 * expected for n in seen.values())  # about 8 standard deviations

@@ -145,10 +145,18 @@ def contract(event_type: str, version: int) -> Contract:
 
 
 def latest_version(event_type: str) -> int:
-    versions = [v for (t, v) in registry() if t == event_type]
-    if not versions:
-        raise UnknownEventType(event_type)
-    return max(versions)
+    try:
+        return _latest_versions()[event_type]
+    except KeyError:
+        raise UnknownEventType(event_type) from None
+
+
+@lru_cache(maxsize=1)
+def _latest_versions() -> dict[str, int]:
+    latest: dict[str, int] = {}
+    for event_type, version in registry():
+        latest[event_type] = max(version, latest.get(event_type, 0))
+    return latest
 
 
 def validate(event: Event) -> Contract:

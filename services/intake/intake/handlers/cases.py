@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
-from sqlalchemy import Text, bindparam, cast, func, insert, literal_column, null, or_, select, text, union_all
+from sqlalchemy import (String, Text, bindparam, cast, func, insert, literal_column, null, or_, select, text,
+                        type_coerce, union_all)
 
 from wangge_common.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
 from wangge_common.errors import Conflict, Invalid, NotFound
@@ -67,7 +68,10 @@ IS_OPEN = text("cases.status IN ({})".format(", ".join(f"'{state}'" for state in
 def _related_query(kind: str, *same, limit: int = 1, with_content: bool = False):
     """The newest open cases, lately registered, matching `same`, tagged with `kind`."""
     content = CASES.c.content if with_content else cast(null(), Text)
-    return (select(literal_column(f"'{kind}'").label("kind"), CASES.c.id, CASES.c.created_at, content.label("content"))
+    # created_at as the driver gives it (SQLite: its fixed-width text; PostgreSQL: a datetime), only compared and
+    # sorted: no conversion of every candidate row
+    created = type_coerce(CASES.c.created_at, String).label("created_at")
+    return (select(literal_column(f"'{kind}'").label("kind"), CASES.c.id, created, content.label("content"))
             .where(*same, CASES.c.id != bindparam("case_id"), IS_OPEN, CASES.c.created_at >= bindparam("since"))
             .order_by(CASES.c.created_at.desc()).limit(limit).subquery().select())
 

@@ -23,7 +23,7 @@ class _WriterQueue:
     free while every waiter sleeps, and a writer can wait far longer than the transaction it waits for. Taking
     an exclusive flock before BEGIN IMMEDIATE makes waiters queue in the kernel, each woken the moment the one
     before it commits. It is only an addition: SQLite's own lock still decides, a process that does not take
-    the flock (the sqlite3 shell, a migration) is handled by the busy timeout as before, and a crashed holder's
+    the flock (the sqlite3 shell, a backup tool) is handled by the busy timeout as before, and a crashed holder's
     flock goes with its process. A thread that already writes on another connection of the same file does not
     queue behind itself: it falls back to the busy timeout, which fails after 30 s instead of waiting forever.
     """

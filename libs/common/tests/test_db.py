@@ -136,3 +136,31 @@ def test_a_thread_writing_on_a_second_connection_does_not_wait_for_itself(tmp_pa
 def test_without_the_queue_there_is_no_lock_file(tmp_path):
     _notes_engine(tmp_path / "t.db", writer_queue=False)
     assert not (tmp_path / "t.db-writers").exists()
+
+
+def test_a_forked_child_does_not_keep_the_parents_writer_lock(tmp_path):
+    import os
+
+    engine, other = _notes_engine(tmp_path / "f.db"), make_engine(f"sqlite:///{tmp_path / 'f.db'}")
+    read_end, write_end = os.pipe()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO notes VALUES ('parent')")
+        child = os.fork()
+        if child == 0:  # the child outlives the parent's transaction, holding whatever it inherited
+            os.close(write_end)
+            os.read(read_end, 1)
+            os._exit(0)
+    done = threading.Event()
+
+    def write():
+        with other.begin() as c:
+            c.exec_driver_sql("INSERT INTO notes VALUES ('after')")
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    try:
+        assert done.wait(10), "the child's inherited descriptor kept the writers' lock"
+    finally:
+        os.close(write_end)
+        os.waitpid(child, 0)
+        os.close(read_end)

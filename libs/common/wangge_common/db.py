@@ -43,6 +43,7 @@ class _WriterQueue:
             os.close(fd)
             raise
         self._holders.add(me)
+        _HELD.add(fd)
         dbapi_connection.wangge_writer = (fd, me)
 
     def release(self, dbapi_connection) -> None:
@@ -50,7 +51,27 @@ class _WriterQueue:
         if held is not None:
             dbapi_connection.wangge_writer = None
             self._holders.discard(held[1])
-            os.close(held[0])  # closing the descriptor releases its flock
+            if held[0] in _HELD:  # not if a fork's child already let go of its copy
+                _HELD.discard(held[0])
+                os.close(held[0])  # closing the descriptor releases its flock
+
+
+# Descriptors holding a writers' flock in this process. A forked child shares them (flock belongs to the open
+# file, not the process), so a lock would outlive its holder's release until the child exits: the child closes
+# its copies at once (without unlocking, which would unlock the parent too).
+_HELD: set[int] = set()
+
+
+def _forget_writer_locks_in_child() -> None:
+    for fd in list(_HELD):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_forget_writer_locks_in_child)
 
 
 class _QueuedConnection(sqlite3.Connection):

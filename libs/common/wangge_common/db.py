@@ -80,26 +80,27 @@ class _QueuedConnection(sqlite3.Connection):
     wangge_writers: _WriterQueue | None = None
     wangge_writer: tuple[int, int] | None = None  # (descriptor holding the flock, thread that took it)
 
+    def _leave_queue(self) -> None:
+        if self.wangge_writers is not None:
+            self.wangge_writers.release(self)
+
     def commit(self):
         try:
             super().commit()
         finally:
-            if self.wangge_writers is not None:
-                self.wangge_writers.release(self)
+            self._leave_queue()
 
     def rollback(self):
         try:
             super().rollback()
         finally:
-            if self.wangge_writers is not None:
-                self.wangge_writers.release(self)
+            self._leave_queue()
 
     def close(self):
         try:
             super().close()
         finally:
-            if self.wangge_writers is not None:
-                self.wangge_writers.release(self)
+            self._leave_queue()
 
 
 def make_engine(database_url: str, *, pool_size: int = 10, writer_queue: bool = True) -> Engine:

@@ -11,6 +11,8 @@ import uuid
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from wangge_common.settings import SERVICES
 from wangge_common.stack import Stack, free_port
@@ -100,6 +102,11 @@ def stack(tmp_path_factory, notify_outside):
 def api(stack):
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {stack.demo_key}"
+    # gunicorn closes a keep-alive connection after 2 idle seconds; a GET sent on it at that moment meets a
+    # closed socket (RemoteDisconnected). Reads are retried on a fresh connection; writes are never resent here.
+    retry = Retry(total=3, connect=3, read=2, status=0, backoff_factor=0.05,
+                  allowed_methods=frozenset({"GET", "HEAD"}), raise_on_status=False)
+    session.mount("http://", HTTPAdapter(max_retries=retry))
     return session
 
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 from importlib import resources
 
 import fastjsonschema
@@ -73,7 +73,6 @@ SAME_IN_BOTH_DRAFTS = frozenset({
     "uniqueItems", "default",
 })
 _CHILD_MAPS = ("properties",)
-_ANNOTATIONS = ("examples", "enum", "const", "required", "default", "description", "title", "$comment")
 
 
 def _draft7_compatible(schema) -> bool:

@@ -87,13 +87,7 @@ class Settings:
     def count(self, suffix: str, default: int) -> int:
         """A per-service count, WANGGE_<SERVICE>_<suffix> (at least 1), or `default` when unset."""
         name = f"WANGGE_{self.service.upper()}_{suffix}"
-        raw = self.extra.get(name)
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-        except ValueError as exc:
-            raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+        value = _int(self.extra, name, default)
         if value < 1:
             raise ValueError(f"{name} must be at least 1, got {value}")
         return value

@@ -143,10 +143,10 @@ class Registration:
     case: SimpleNamespace
     entry: dict
     event: PreparedEvent
+    preparer: UnitOfWork  # the request's unit of work: its actor and correlation id for late events
     link: dict | None = None
     link_event: PreparedEvent | None = None
     searched_outside: bool = False  # the duplicate search ran on a read snapshot, outside the transaction
-    preparer: UnitOfWork | None = None  # the request's unit of work: its actor and correlation id for late events
 
 
 def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=None) -> Registration:
@@ -210,7 +210,7 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
     entry = {"case_id": case.id, "event_id": event.event.id, "event_type": "case.registered", "state": "registered",
              "step": "received", "reason": f"registered via {case.channel}", "content_added": None,
              "content_original_enc": None, "attachments": [], "actor": uow.actor, "at": now}
-    plan = Registration(case, entry, event, searched_outside=reads is not None, preparer=uow)
+    plan = Registration(case, entry, event, uow, searched_outside=reads is not None)
     related = _find_related(session.connection(), case, now)
     if related is not None:
         _plan_link(uow, plan, *related)
@@ -233,7 +233,7 @@ def write_registration(uow: UnitOfWork, plan: Registration) -> None:
         # the same thing): one indexed query catches it here, where writers are serialised.
         related = _same_content_or_household(connection, case, case.created_at)
         if related is not None:
-            _plan_link(plan.preparer or uow, plan, *related)
+            _plan_link(plan.preparer, plan, *related)
     if plan.link is not None:
         connection.execute(INSERT_LINK, plan.link)
         uow.emit_prepared(plan.link_event, new_subject=True)

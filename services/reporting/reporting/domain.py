@@ -147,13 +147,18 @@ def apply_case_event(case: dict, event_type: str, data: dict, event_time: str) -
         if mediation and mediation["outcome"] in ("agreement", "partial"):
             case["mediated"] = True
     elif event_type == "case.replied":
-        case["replied"], case["replied_on_time"] = True, data["on_time"]
+        # Only a reply that passes an answer on counts for 答复群众率; an interim reply before the answer does not,
+        # so the rate (replied answers / answers) never exceeds 100 %.
+        if case["answered"]:
+            case["replied"], case["replied_on_time"] = True, data["on_time"]
         case["deputy_id"] = data.get("deputy_id") or case["deputy_id"]
     elif event_type == "case.evaluated":
         case["rating"] = data["rating"]  # the latest round counts; an earlier rating stays until re-rated
     elif event_type == "case.reopened":
         case["reopen_count"] = max(case["reopen_count"], data["reopen_count"])
-        case.update(closed=False, outcome=None, on_time=None, closed_at=None, handling_s=None)
+        # 发回重办: a new round of handling, so a new answer and a new reply are due.
+        case.update(closed=False, outcome=None, on_time=None, closed_at=None, handling_s=None, answered=False,
+                    answered_on_time=None, replied=False, replied_on_time=None)
     elif event_type == "case.withdrawn":
         case["withdrawn"] = True
     elif event_type == "case.closed":

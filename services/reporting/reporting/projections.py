@@ -156,8 +156,10 @@ class Projector:
         if self.store.get(CaseFact, data["case_id"]) is not None:
             return  # the same case registered twice under two event ids: the first registration stands
         case = domain.new_case(data)
-        for pending in self.store.pending_for(data["case_id"]):  # events that arrived before their case
-            event = json.loads(pending["payload"])
+        # Events that arrived before their case, applied in the order they happened (a reply counts only after
+        # the answer it passes on), arrival order breaking ties.
+        held = [(json.loads(p["payload"]), p) for p in self.store.pending_for(data["case_id"])]
+        for event, pending in sorted(held, key=lambda item: (item[0]["time"], item[1]["seq"])):
             case = domain.apply_case_event(case, pending["event_type"], event["data"], event["time"])
             self.store.delete(PendingEvent, pending["event_id"])
         self._put_case(None, case)

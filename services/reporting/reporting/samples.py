@@ -70,7 +70,9 @@ class Case:
                           summary="已办理。", on_time=True)
 
     def replied(self, deputy_id, hours=3, on_time=True):
-        return self._step("case.replied", "resolved", hours, deputy_id=deputy_id, channel="phone", on_time=on_time)
+        """The first receiver tells the reporter; before the answer it is an interim reply and the state stays."""
+        state = "resolved" if self.state == "answered" else self.state
+        return self._step("case.replied", state, hours, deputy_id=deputy_id, channel="phone", on_time=on_time)
 
     def evaluated(self, rating, hours=4, round_=1):
         return self._step("case.evaluated", "evaluated", hours, rating=rating, via="link", round=round_,

@@ -94,3 +94,42 @@ def test_townships_do_not_depend_on_the_order_grids_arrived_in(svc):
                       grid(town, "X", "新镇", 1)])  # children first
     rows = svc.client.get("/v1/kpis/slices?dimension=township", headers=svc.headers()).json
     assert [(r["key"], r["label"], r["cases"]) for r in rows] == [(town, "新镇", 1)]
+
+
+def _answer_rate_of(svc, *cases):
+    for case in cases:
+        deliver_all(svc, case.events)
+    return get(svc, "/v1/kpis").json["figures"]
+
+
+def test_an_interim_reply_does_not_count_as_passing_the_answer_on(svc):
+    """答复群众率 reached 122 %: interim replies before the answer were counted over answered cases."""
+    from reporting.samples import G1, P1, Case
+
+    interim_only = Case("i1", G1).assigned("d1").replied(P1, 1.5).answered("d1")
+    interim_then_final = Case("i2", G1).assigned("d1").replied(P1, 1.5).answered("d1").replied(P1, 3)
+    interim_not_answered = Case("i3", G1).assigned("d1").replied(P1, 1.5).replied(P1, 1.7)
+    f = _answer_rate_of(svc, interim_only, interim_then_final, interim_not_answered)
+    assert (f["answered"], f["replied"]) == (2, 1)
+    assert f["answer_rate"] == 0.5
+
+
+def test_several_replies_to_one_answer_count_once(svc):
+    from reporting.samples import G1, P1, Case
+
+    f = _answer_rate_of(svc, Case("s1", G1).assigned("d1").answered("d1").replied(P1).replied(P1, 3.5))
+    assert (f["answered"], f["replied"], f["answer_rate"]) == (1, 1, 1.0)
+
+
+def test_a_reopened_case_needs_its_new_answer_passed_on(svc):
+    from reporting.samples import G1, P1, Case
+
+    waiting = Case("r1", G1).assigned("d1").answered("d1").replied(P1).evaluated("unsatisfied").reopened()
+    answered_again = (Case("r2", G1).assigned("d1").answered("d1").replied(P1).evaluated("unsatisfied").reopened()
+                      .answered("d1", 30))
+    passed_on = (Case("r3", G1).assigned("d1").answered("d1").replied(P1).evaluated("unsatisfied").reopened()
+                 .answered("d1", 30).replied(P1, 31))
+    f = _answer_rate_of(svc, waiting, answered_again, passed_on)
+    assert (f["answered"], f["replied"]) == (2, 1)
+    assert f["answer_rate"] == 0.5
+    assert 0 <= f["answer_rate"] <= 1

@@ -47,13 +47,33 @@ for _state in ("registered", "triaged", "assigned", "signed", "in_progress", "an
 ACTIONS = sorted({action for _, action in TRANSITIONS})
 
 
+# What a client can do about a case through this API, by the transition it makes: a 409 names only these. Other
+# transitions happen inside the service (escalation by rule, reopening by a rating, withdrawal through intake).
+CASE_OPERATIONS = {
+    "triage": "POST /v1/cases/{id}/triage",
+    "assign": "POST /v1/cases/{id}/triage",
+    "answer_on_the_spot": "POST /v1/cases/{id}/on-the-spot-answer",
+    "reply": "POST /v1/cases/{id}/replies",
+    "rate": "POST /v1/cases/{id}/ratings",
+    "sign": "POST /v1/work-orders/{id}/sign",
+    "start": "POST /v1/work-orders/{id}/start",
+    "answer": "POST /v1/work-orders/{id}/answer",
+    "return": "POST /v1/work-orders/{id}/return",
+}
+ORDER_OPERATIONS = {action: CASE_OPERATIONS[action] for action in ("sign", "start", "answer", "return")}
+
+
+def _allowed_now(transitions: dict, operations: dict, state: str) -> str:
+    offered = sorted({operations[a] for (s, a) in transitions if s == state and a in operations})
+    return "; ".join(offered) or "nothing through this API"
+
+
 class IllegalTransition(Conflict):
     """The action is not allowed in the case's current state (409)."""
 
     def __init__(self, state: str, action: str):
-        allowed = sorted(a for (s, a) in TRANSITIONS if s == state)
         super().__init__(f"cannot {action.replace('_', ' ')} a case that is {state}; allowed now: "
-                         f"{', '.join(allowed) or 'nothing (the case is finished)'}",
+                         f"{_allowed_now(TRANSITIONS, CASE_OPERATIONS, state)}",
                          errors=[{"field": "state", "reason": f"{state} does not allow {action}"}])
         self.state, self.action = state, action
 
@@ -87,9 +107,8 @@ def next_order_state(state: str, action: str) -> str:
     try:
         return ORDER_TRANSITIONS[(state, action)]
     except KeyError:
-        allowed = sorted(a for (s, a) in ORDER_TRANSITIONS if s == state)
         raise Conflict(f"cannot {action} a work order that is {state}; allowed now: "
-                       f"{', '.join(allowed) or 'nothing (the order is finished)'}",
+                       f"{_allowed_now(ORDER_TRANSITIONS, ORDER_OPERATIONS, state)}",
                        errors=[{"field": "state", "reason": f"{state} does not allow {action}"}]) from None
 
 

@@ -78,3 +78,16 @@ def test_a_closed_case_takes_no_more_replies_or_answers(svc):
     assert "closed" in late["detail"]
     bad = svc.post(f"/v1/cases/{case_id}/on-the-spot-answer", {"deputy_id": "nobody", "summary": ""}, expect=422)
     assert {e["field"] for e in bad["errors"]} == {"deputy_id", "summary"}
+
+
+def test_a_409_names_only_what_a_client_can_do_through_the_api(svc):
+    case_id = svc.register()
+    order = svc.order(case_id)
+    svc.act(order["id"], "sign")
+    early = svc.post(f"/v1/cases/{case_id}/ratings", {"rating": "satisfied", "via": "station"}, expect=409)
+    assert "signed" in early["detail"]
+    for internal in ("withdraw", "cancel", "escalate", "reopen", ", assign"):
+        assert internal not in early["detail"]
+    assert "POST /v1/work-orders/{id}/answer" in early["detail"]
+    again = svc.act(order["id"], "sign", expect=409)
+    assert "cancel" not in again["detail"] and "POST /v1/work-orders/{id}/return" in again["detail"]

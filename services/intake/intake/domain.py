@@ -10,6 +10,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from itertools import repeat
 
+from wangge_common.contracts import labels
+
 CHANNELS = ("hotline", "station", "online", "visit", "meeting", "integration")
 CATEGORIES = ("request", "enquiry", "complaint", "suggestion")  # 求决, 咨询, 投诉, 建议
 URGENCIES = ("normal", "urgent")
@@ -73,9 +75,7 @@ STEP_OF_STATE = {
 }
 STEP_LABELS = {"received": "已受理", "assigned": "已交办", "answered": "已答复", "evaluated": "已评价",
                "closed": "已办结", "withdrawn": "已撤回"}
-CATEGORY_LABELS = {"request": "求决", "enquiry": "咨询", "complaint": "投诉", "suggestion": "建议"}
-CHANNEL_LABELS = {"hotline": "热线电话", "station": "联络站接待", "online": "网上联络站", "visit": "入户走访",
-                  "meeting": "网格会议", "integration": "综治中心推送"}
+CATEGORY_LABELS, CHANNEL_LABELS = labels.CATEGORIES, labels.CHANNELS
 
 _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from wangge_common.auth import public
+from wangge_common.contracts import labels
 from wangge_common.errors import NotFound
 from wangge_common.problems import Problem
 
@@ -38,4 +39,5 @@ def track_page(tracking_code):
         return render_template("track.html", case=None, code=tracking_code, missing=True), 404
     return render_template("track.html", case=case, code=tracking_code, missing=False,
                            category=domain.CATEGORY_LABELS[case["category"]],
-                           channel=domain.CHANNEL_LABELS[case["channel"]])
+                           channel=domain.CHANNEL_LABELS[case["channel"]],
+                           topic=labels.label("topic", case["topic"]))

@@ -95,11 +95,12 @@ def test_the_limiter_forgets_hits_older_than_its_window():
 
 
 def test_the_page_shows_the_steps_in_chinese_without_personal_data(gsvc):
-    case = register(gsvc)
+    case = register(gsvc, topic="road")
     gsvc.deliver(lifecycle(case["id"], "case.assigned"), "cases.v1")
     page = gsvc.client.get(f"/track/{case['tracking_code']}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'lang="zh-CN"' in html and "已交办" in html and "求决" in html
+    assert "道路交通" in html and "road" not in html  # the topic by its Chinese label, never its code
     for secret in (PHONE, "王秀英", case["content"]):
         assert secret not in html
     missing = gsvc.client.get("/track/WGNOSUCH00")

@@ -10,6 +10,8 @@ from functools import lru_cache
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
+from wangge_common.contracts import labels
+
 CHINA = timezone(timedelta(hours=8), "CST")  # China keeps one zone, without daylight saving
 AUDIENCES = ("reporter", "deputy", "department", "congress_staff", "public")
 CHANNELS = ("inbox", "sms", "email", "webhook")
@@ -68,7 +70,7 @@ DEFAULTS: dict[str, DefaultTemplate] = {
         {**_CASE, "department": "镇村镇建设办", "due_at": "2026年11月22日 17:00"}),
     "case.escalated/department": DefaultTemplate(
         "督办通知", "{{ department }}：民情（受理编号{{ tracking_code }}）已{{ step }}，原因：{{ reason }}。",
-        {**_CASE, "department": "镇村镇建设办", "step": "提醒", "reason": "逾期未办结"}),
+        {**_CASE, "department": "镇村镇建设办", "step": "催办", "reason": "逾期未办结"}),
     "case.escalated/congress_staff": DefaultTemplate(
         "民情升级", "民情（受理编号{{ tracking_code }}）已{{ step }}（{{ trigger }}），承办：{{ target }}。原因：{{ reason }}。",
         {**_CASE, "step": "督办", "trigger": "逾期", "target": "镇村镇建设办", "reason": "逾期未办结"}),
@@ -82,9 +84,7 @@ DEFAULTS: dict[str, DefaultTemplate] = {
         {"place": "韶山村代表联络站", "starts_at": "9:00", "ends_at": "11:00", "grid_name": "韶山村网格"}),
 }
 
-STEP_LABELS = {"reminder": "提醒", "supervision": "督办", "escalation": "升级交办", "major_issue": "转入重大问题处理流程"}
-TRIGGER_LABELS = {"overdue": "逾期", "returned_repeatedly": "多次退回", "reopened_repeatedly": "多次重办",
-                  "unsatisfied": "群众不满意", "manual": "人工督办", "cannot_settle_in_grid": "网格内无法解决"}
+STEP_LABELS, TRIGGER_LABELS = labels.ESCALATION_STEPS, labels.ESCALATION_TRIGGERS
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)

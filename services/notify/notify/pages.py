@@ -8,6 +8,7 @@ import requests
 from flask import Blueprint, Response, render_template, request
 
 from wangge_common.auth import public
+from wangge_common.contracts import labels
 from wangge_common.errors import NotFound
 from wangge_common.http import runtime
 
@@ -17,7 +18,7 @@ from .config import NotifyConfig
 pages = Blueprint("pages", __name__, template_folder="templates")
 
 STATUSES = {"scheduled": "如期举行", "changed": "时间地点有调整", "cancelled": "已取消"}
-CATEGORIES = {"request": "求决", "enquiry": "咨询", "complaint": "投诉", "suggestion": "建议"}
+CATEGORIES = labels.CATEGORIES
 OUTCOMES = {**domain.RATINGS, "not_rated": "未评价", "withdrawn": "已撤回"}
 TOKEN = re.compile(r"^[A-Za-z0-9_\-\.]{8,300}$")
 
@@ -77,7 +78,7 @@ GONE = {404: "该评价链接无效，请核对短信中的链接。", 409: "该
 
 
 def _page(status: int, **context):
-    return render_template("rate.html", ratings=domain.RATINGS, **context), status
+    return render_template("rate.html", ratings=domain.RATINGS, label=labels.label, **context), status
 
 
 @pages.get("/rate/<token>")

@@ -199,14 +199,18 @@ def test_the_please_rate_message_links_to_the_rating_page(world):
 
 def test_the_rating_page_forwards_the_choice_to_routing(svc):
     token = "tok_" + uuid.uuid4().hex
-    routing = fake_routing({token: {"tracking_code": "WG7K3M9Q2P", "summary": "路灯已修复。", "open": True},
-                            "tok_closed_000": {"open": False}})
+    # what routing's GET /v1/evaluations/{token} answers (EvaluationOut)
+    answer = {"tracking_code": "WG7K3M9Q2P", "category": "request", "topic": "road", "answered_by": "镇村镇建设办",
+              "answer_summary": "路灯已修复。", "open": True, "status": "open"}
+    routing = fake_routing({token: answer, "tok_closed_000": {"open": False}})
     with live_server(routing) as routing_url:
         use_routing(svc, routing_url)
         page = svc.client.get(f"/rate/{token}")
         html = page.get_data(as_text=True)
         assert page.status_code == 200 and "满意" in html and "基本满意" in html and "不满意" in html
         assert "WG7K3M9Q2P" in html
+        # the resident sees what is being rated: the answer, who gave it, the matter by its Chinese label
+        assert "路灯已修复。" in html and "镇村镇建设办" in html and "求决（道路交通）" in html and "road" not in html
         bad = svc.client.post(f"/rate/{token}", data={"rating": "great"})
         assert bad.status_code == 422 and "请选择" in bad.get_data(as_text=True)
         done = svc.client.post(f"/rate/{token}", data={"rating": "basically_satisfied", "comment": "修得及时"})
@@ -224,7 +228,7 @@ def test_the_rating_page_forwards_the_choice_to_routing(svc):
 
 def test_the_rating_page_renders_in_chinese_in_a_real_browser(svc):
     token = "tok_" + uuid.uuid4().hex
-    routing = fake_routing({token: {"tracking_code": "WG7K3M9Q2P", "summary": "路灯已修复。", "open": True}})
+    routing = fake_routing({token: {"tracking_code": "WG7K3M9Q2P", "answer_summary": "路灯已修复。", "open": True}})
     with live_server(routing) as routing_url, live_server(svc.app) as url, browser_page() as page:
         use_routing(svc, routing_url)
         page.goto(f"{url}/rate/{token}")

@@ -7,14 +7,13 @@ import json
 from sqlalchemy import and_, case, literal, not_, or_, select
 from sqlalchemy.orm import aliased
 
+from wangge_common.contracts import labels
 from wangge_common.errors import Invalid
 
 from . import domain
 from .models import CaseFact, DeputyFact, GridFact, KpiCell
 
-CHANNELS = {"hotline": "热线", "station": "联络站", "online": "网上联络站", "visit": "走访", "meeting": "会议",
-            "integration": "综治中心"}
-CATEGORIES = {"request": "诉求", "enquiry": "咨询", "complaint": "投诉", "suggestion": "建议"}
+CHANNELS, CATEGORIES = labels.CHANNELS, labels.CATEGORIES
 
 
 PARENT = aliased(GridFact)

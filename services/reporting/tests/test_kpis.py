@@ -51,7 +51,7 @@ def test_slices_by_grid_township_department_deputy_channel(loaded):
     by_deputy = {r["label"]: r["cases"] for r in get(svc, "/v1/kpis/slices?dimension=deputy").json}
     assert by_deputy == {"李红梅": 2, "王建国": 1, "（未定）": 2}
     by_channel = {r["label"]: r["cases"] for r in get(svc, "/v1/kpis/slices?dimension=channel").json}
-    assert by_channel == {"热线": 3, "联络站": 1, "网上联络站": 1}
+    assert by_channel == {"热线电话": 3, "联络站接待": 1, "网上联络站": 1}
     assert [r["key"] for r in get(svc, "/v1/kpis/slices?dimension=period").json] == ["2026-11"]
     assert get(svc, "/v1/kpis/slices?period=2025").json == []
 

@@ -1,0 +1,71 @@
+"""The Chinese labels (中文名称) of every code value the event contracts carry: one list for every service, page and
+integrator, so a code is never shown to a person and two pages never name one value differently.
+
+These are part of the contracts, like the JSON schemas beside them: adding a code here is a contract change
+(see docs/events.md). Pages use `label(kind, code)`, which falls back to the code itself only for a value this
+list does not know yet (a newer producer), never raising.
+"""
+from __future__ import annotations
+
+CATEGORIES = {"request": "求决", "enquiry": "咨询", "complaint": "投诉", "suggestion": "建议"}
+CHANNELS = {"hotline": "热线电话", "station": "联络站接待", "online": "网上联络站", "visit": "入户走访",
+            "meeting": "网格会议", "integration": "综治中心推送"}
+# The topics the starting dispatch catalogue (派单目录) routes; a catalogue line may name a topic outside this list
+# (it then shows by its code until a label is added here).
+TOPICS = {
+    "road": "道路交通", "lighting": "路灯照明", "water": "供水用水", "sanitation": "环境卫生",
+    "social_assistance": "社会救助", "elderly_care": "养老服务", "medical_insurance": "医疗保障", "land": "土地",
+    "environment": "生态环境", "food_safety": "食品安全", "wages": "劳动工资", "neighbour_dispute": "邻里纠纷",
+    "policy": "政策咨询", "legal": "法律服务",
+}
+URGENCIES = {"normal": "一般", "urgent": "紧急"}
+PRIORITIES = {"normal": "一般", "high": "优先", "urgent": "紧急"}
+SPECIAL_GROUPS = {"subsistence_allowance": "低保户", "disabled": "残疾人", "elderly_alone": "孤寡老人",
+                  "left_behind_child": "留守儿童"}
+CASE_STATES = {
+    "registered": "已登记", "triaged": "已分办", "assigned": "已交办", "signed": "已签收", "in_progress": "办理中",
+    "answered": "已答复", "resolved": "已反馈群众", "evaluated": "已评价", "returned": "已退回",
+    "reopened": "发回重办", "escalated": "已升级督办", "closed": "已办结", "withdrawn": "已撤回",
+}
+WORK_ORDER_STATES = {"dispatched": "待签收", "signed": "已签收", "in_progress": "办理中", "answered": "已答复",
+                     "returned": "已退回", "cancelled": "已撤销"}
+TRIAGE_PATHS = {"on_the_spot": "现场解答", "town": "镇职能部门办理", "county": "经镇人大转县职能部门办理",
+                "joint_mediation": "联合调处", "major_issue": "重大问题处理", "manual": "人工分办"}
+RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意", "not_rated": "未评价"}
+RECEIVER_KINDS = {"deputy": "人大代表", "call_taker": "话务员", "system": "系统对接", "resident": "群众自主提交"}
+DEPUTY_LEVELS = {"national": "全国人大代表", "provincial": "省人大代表", "city": "市人大代表", "county": "县人大代表",
+                 "township": "乡镇人大代表"}
+DEPUTY_KINDS = {"npc_deputy": "人大代表", "party_delegate": "党代表"}
+GRID_LEVELS = {1: "乡镇（街道）网格", 2: "村（社区）网格", 3: "村民小组（小区）网格"}
+GRID_KINDS = {"urban_community": "城市社区", "rural_village": "农村村组", "old_estate": "老旧小区",
+              "migrant_cluster": "流动人口聚居区", "industrial_park": "产业园区"}
+CONTACT_KINDS = {"wealth_leader": "致富带头人", "household_in_difficulty": "困难群众", "respected_figure": "乡贤"}
+VISIT_KINDS = {"door_to_door": "入户走访", "contact_household": "联系户走访", "meeting": "座谈会"}
+ESCALATION_STEPS = {"reminder": "催办", "supervision": "督办", "escalation": "提级督办",
+                    "major_issue": "转入重大问题处理流程"}
+ESCALATION_TRIGGERS = {"overdue": "逾期", "returned_repeatedly": "多次退回", "reopened_repeatedly": "多次重办",
+                       "unsatisfied": "群众不满意", "manual": "人工督办", "cannot_settle_in_grid": "网格内无法解决"}
+REPLY_CHANNELS = {"phone": "电话答复", "visit": "上门答复", "station": "联络站当面答复", "message": "书面（短信）答复",
+                  "on_the_spot": "现场答复"}
+
+VOCABULARIES = {
+    "category": CATEGORIES, "channel": CHANNELS, "topic": TOPICS, "urgency": URGENCIES, "priority": PRIORITIES,
+    "special_group": SPECIAL_GROUPS, "case_state": CASE_STATES, "work_order_state": WORK_ORDER_STATES,
+    "triage_path": TRIAGE_PATHS, "rating": RATINGS, "receiver_kind": RECEIVER_KINDS, "deputy_level": DEPUTY_LEVELS,
+    "deputy_kind": DEPUTY_KINDS, "grid_level": GRID_LEVELS, "grid_kind": GRID_KINDS, "contact_kind": CONTACT_KINDS,
+    "visit_kind": VISIT_KINDS, "escalation_step": ESCALATION_STEPS, "escalation_trigger": ESCALATION_TRIGGERS,
+    "reply_channel": REPLY_CHANNELS,
+}
+
+
+def label(kind: str, code) -> str:
+    """The Chinese label of `code` in vocabulary `kind`; the code itself for a value not (yet) in the list, and
+    an empty string for no value."""
+    if code is None or code == "":
+        return ""
+    return VOCABULARIES[kind].get(code, str(code))
+
+
+def as_json() -> dict:
+    """Every vocabulary as plain JSON (grid levels keyed by their number as a string), for APIs and docs."""
+    return {kind: {str(code): text for code, text in values.items()} for kind, values in VOCABULARIES.items()}

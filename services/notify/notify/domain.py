@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -79,6 +80,28 @@ DEFAULTS: dict[str, DefaultTemplate] = {
     "case.return_visit_due/deputy": DefaultTemplate(
         "请回访群众", "民情（受理编号{{ tracking_code }}）已答复，群众尚未评价，请于{{ due_at }}前回访，了解群众是否满意。",
         {**_CASE, "due_at": "2026年11月22日 17:00", "round": 1}),
+    "work_order.overdue/department": DefaultTemplate(
+        "工单已逾期", "{{ department }}：工单（受理编号{{ tracking_code }}）已超过办理期限（{{ due_at }}），请立即办理并答复。",
+        {**_CASE, "department": "镇村镇建设办", "due_at": "2026年11月22日 17:00"}),
+    "work_order.overdue/congress_staff": DefaultTemplate(
+        "工单逾期", "民情（受理编号{{ tracking_code }}）由{{ department }}办理，已超过办理期限（{{ due_at }}），请督促办理。",
+        {**_CASE, "department": "镇村镇建设办", "due_at": "2026年11月22日 17:00"}),
+    "work_order.returned/congress_staff": DefaultTemplate(
+        "工单被退回", "民情（受理编号{{ tracking_code }}）被{{ department }}退回，退回理由：{{ reason }}。请重新分办。",
+        {**_CASE, "department": "镇村镇建设办", "reason": "不属于本单位职责"}),
+    "work_order.extension_requested/congress_staff": DefaultTemplate(
+        "延期申请待审批", "{{ department }}申请将民情（受理编号{{ tracking_code }}）的办理期限延至{{ requested_due_at }}，"
+        "理由：{{ reason }}。请审批。",
+        {**_CASE, "department": "镇村镇建设办", "requested_due_at": "2026年11月29日 17:00", "reason": "需等待配件"}),
+    "work_order.extension_decided/department": DefaultTemplate(
+        "延期申请审批结果", "{{ department }}：工单（受理编号{{ tracking_code }}）的延期申请{{ decision }}，"
+        "办理期限为{{ due_at }}。{% if reason %}说明：{{ reason }}。{% endif %}",
+        {**_CASE, "department": "镇村镇建设办", "decision": "已批准", "due_at": "2026年11月29日 17:00",
+         "reason": "同意延期"}),
+    "case.closed/reporter": DefaultTemplate(
+        "问题已办结", "您反映的问题（受理编号{{ tracking_code }}）已办结{% if outcome %}（{{ outcome }}）{% endif %}。"
+        "感谢您对人大代表工作的支持。",
+        {**_CASE, "outcome": "满意"}),
     "reception.reminder/deputy": DefaultTemplate(
         "明日接待提醒", "代表您好：明天{{ starts_at }}至{{ ends_at }}在{{ place }}举行接待日活动，请按时到岗。",
         {"place": "韶山村代表联络站", "starts_at": "9:00", "ends_at": "11:00", "grid_name": "韶山村网格"}),
@@ -86,6 +109,16 @@ DEFAULTS: dict[str, DefaultTemplate] = {
 
 STEP_LABELS, TRIGGER_LABELS = labels.ESCALATION_STEPS, labels.ESCALATION_TRIGGERS
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+# Why a case was escalated, in words for people: the event's `reason` is the producer's note for the audit log and
+# is shown only when a person wrote it (a manual escalation).
+TRIGGER_REASONS = {"overdue": "工单超过办理期限仍未办结", "returned_repeatedly": "工单多次被退回，已达上限",
+                   "reopened_repeatedly": "发回重办后群众仍不满意，已达重办上限", "unsatisfied": "群众对办理结果不满意",
+                   "cannot_settle_in_grid": "网格内无法解决"}
+
+
+def escalation_reason(trigger: str, reason: str) -> str:
+    """The reason a person reads in an escalation message."""
+    return TRIGGER_REASONS.get(trigger) or reason
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 _compiled = lru_cache(maxsize=256)(_ENV.from_string)  # a handful of bodies, rendered for every message
@@ -105,10 +138,14 @@ def check_template(key: str, body: str) -> None:
         raise TemplateError("the template renders an empty message for the sample values")
 
 
+_DOUBLED_STOP = re.compile(r"([。！？])[。．.]+")
+
+
 def render(body: str, variables: dict) -> str:
-    """The message text; any failure of the template is a TemplateError."""
+    """The message text; any failure of the template is a TemplateError. A value that ends in a full stop where
+    the template adds one (原因：逾期未办结。。) keeps one."""
     try:
-        return _compiled(body).render(**variables).strip()
+        return _DOUBLED_STOP.sub(r"\1", _compiled(body).render(**variables).strip())
     except TemplateSyntaxError as exc:
         raise TemplateError(f"syntax error on line {exc.lineno}: {exc.message}") from exc
     except UndefinedError as exc:

@@ -211,10 +211,44 @@ def on_case_return_visit_due(uow, event, contact):
         contact, due_at=domain.local_time(due), round=event.data["round"]))
 
 
+def _local(moment: str) -> str:
+    return domain.local_time(datetime.fromisoformat(moment.replace("Z", "+00:00")))
+
+
 def on_work_order_overdue(uow, event, contact):
-    due = datetime.fromisoformat(event.data["due_at"].replace("Z", "+00:00"))
-    _deputies(uow, event, contact, "work_order.overdue/deputy", _case_vars(
-        contact, department=event.data["department"]["name"], due_at=domain.local_time(due)))
+    """Overdue (逾期): the department itself, the township congress staff who supervise, and the deputies."""
+    department = event.data["department"]
+    variables = _case_vars(contact, department=department["name"], due_at=_local(event.data["due_at"]))
+    _deputies(uow, event, contact, "work_order.overdue/deputy", variables)
+    _to_offices(uow, event, audience="department", department=department, key="work_order.overdue/department",
+                variables=variables, case_id=contact.case_id)
+    _to_offices(uow, event, audience="congress_staff", department=None, key="work_order.overdue/congress_staff",
+                variables=variables, case_id=contact.case_id)
+
+
+def on_work_order_returned(uow, event, contact):
+    """退单: the township congress staff re-route the matter."""
+    _to_offices(uow, event, audience="congress_staff", department=None, key="work_order.returned/congress_staff",
+                variables=_case_vars(contact, department=event.data["department"]["name"],
+                                     reason=event.data["reason"]), case_id=contact.case_id)
+
+
+def on_work_order_extension_requested(uow, event, contact):
+    _to_offices(uow, event, audience="congress_staff", department=None,
+                key="work_order.extension_requested/congress_staff",
+                variables=_case_vars(contact, department=event.data["department"]["name"],
+                                     requested_due_at=_local(event.data["requested_due_at"]),
+                                     reason=event.data["reason"]), case_id=contact.case_id)
+
+
+def on_work_order_extension_decided(uow, event, contact):
+    data = event.data
+    _to_offices(uow, event, audience="department", department=data["department"],
+                key="work_order.extension_decided/department",
+                variables=_case_vars(contact, department=data["department"]["name"],
+                                     decision="已批准" if data["approved"] else "未获批准",
+                                     due_at=_local(data["due_at"]), reason=data["reason"]),
+                case_id=contact.case_id)
 
 
 def on_work_order_dispatched(uow, event, contact):
@@ -235,17 +269,21 @@ def on_work_order_due_soon(uow, event, contact):
 def on_case_escalated(uow, event, contact):
     data = event.data
     step = domain.STEP_LABELS[data["step"]]
+    reason = domain.escalation_reason(data["trigger"], data["reason"])
     if data["department"]:
         _to_offices(uow, event, audience="department", department=data["department"], key="case.escalated/department",
                     variables=_case_vars(contact, department=data["department"]["name"], step=step,
-                                         reason=data["reason"]), case_id=contact.case_id)
+                                         reason=reason), case_id=contact.case_id)
     _to_offices(uow, event, audience="congress_staff", department=None, key="case.escalated/congress_staff",
                 variables=_case_vars(contact, step=step, trigger=domain.TRIGGER_LABELS[data["trigger"]],
-                                     target=data["target"], reason=data["reason"]), case_id=contact.case_id)
+                                     target=data["target"], reason=reason), case_id=contact.case_id)
 
 
 def on_case_closed(uow, event, contact):
     outcome = event.data["outcome"]
+    if outcome != "withdrawn":
+        _reporter(uow, event, contact, "case.closed/reporter",
+                  _case_vars(contact, outcome=domain.RATINGS.get(outcome, "")), channels=("inbox",))
     if outcome == "not_rated":
         _to_offices(uow, event, audience="congress_staff", department=None, key="case.closed.not_rated/congress_staff",
                     variables=_case_vars(contact), case_id=contact.case_id)
@@ -268,7 +306,9 @@ CASE_HANDLERS = {
     "case.reply_overdue": on_case_reply_overdue, "case.return_visit_due": on_case_return_visit_due,
     "case.escalated": on_case_escalated, "case.closed": on_case_closed,
     "work_order.overdue": on_work_order_overdue, "work_order.dispatched": on_work_order_dispatched,
-    "work_order.due_soon": on_work_order_due_soon,
+    "work_order.due_soon": on_work_order_due_soon, "work_order.returned": on_work_order_returned,
+    "work_order.extension_requested": on_work_order_extension_requested,
+    "work_order.extension_decided": on_work_order_extension_decided,
 }
 
 

@@ -1,4 +1,5 @@
 """A case's life produces the right messages to the right audiences on the right channels, once each."""
+import re
 import uuid
 from datetime import timedelta
 
@@ -61,6 +62,7 @@ def test_a_case_life_reaches_each_audience_on_its_channels(world):
         ("case.escalated", "congress_staff", f"recipient:{staff['id']}", "email"),
         ("case.closed", "congress_staff", "staff", "inbox"),
         ("case.closed", "congress_staff", f"recipient:{staff['id']}", "email"),
+        ("case.closed", "reporter", "rp_abc", "inbox"),
     }
     assert {d["state"] for d in world.deliveries(channel="inbox")} == {"sent"}
     assert {d["state"] for d in world.deliveries(channel="sms")} == {"pending"}
@@ -75,7 +77,7 @@ def test_a_case_life_reaches_each_audience_on_its_channels(world):
     assert ("jsb@town.example.cn", "【网格通知】新工单") in mails and ("rd@town.example.cn", "【网格通知】未评价办结") in mails
     body = next(m for m in world.mailbox.messages if m["Subject"] == "【网格通知】督办通知").get_content()
     assert "已督办" in body and "WG7K3M9Q2P" in body
-    assert len(world.events("notification.sent")) == 19  # 10 inbox at creation + 9 sent by the sender
+    assert len(world.events("notification.sent")) == 20  # 11 inbox at creation + 9 sent by the sender
     assert world.send() == 0  # nothing left to send
 
 
@@ -89,7 +91,7 @@ def test_redelivered_events_create_nothing_twice(world):
         svc.deliver(item, "cases.v1", group="other")
     world.send()
     keys = [(d["cause_event_id"], d["recipient_ref"], d["channel"]) for d in world.deliveries()]
-    assert len(keys) == len(set(keys)) == 15
+    assert len(keys) == len(set(keys)) == 16
     assert len(world.sms()) == 5
 
 
@@ -278,3 +280,57 @@ def test_the_first_receiving_deputy_is_asked_to_visit_when_the_resident_did_not_
     assert f"请于{local.year}年{local.month}月{local.day}日 10:00前回访" in visits[0]["body"]
     world.send()
     assert [m["to"] for m in world.sms() if "回访" in m["text"]] == ["13900000001"]
+
+
+def _texts(world, event_type):
+    return {(d["audience"], d["recipient_ref"], d["channel"]): d["body"] for d in world.deliveries()
+            if d["event_type"] == event_type}
+
+
+def test_returns_extensions_overdue_and_closing_reach_the_people_who_act_on_them(world):
+    """Templates the loop lacked: 退单 to the township staff, 延期 to staff and department, 逾期 to the department
+    and the staff (not only the deputy), 办结 to the resident."""
+    svc = world.svc
+    case = registered()
+    svc.deliver(case, "cases.v1")
+    returned = case_event(case, "work_order.returned", state="returned", previous_state="signed",
+                          reason="不属于本单位职责。")
+    requested = case_event(case, "work_order.extension_requested", state="signed", previous_state="signed",
+                           reason="需等待配件", requested_due_at="2026-11-29T09:00:00Z")
+    decided = case_event(case, "work_order.extension_decided", state="signed", previous_state="signed",
+                         reason="同意", approved=True, due_at="2026-11-29T09:00:00Z")
+    overdue = case_event(case, "work_order.overdue", state="signed", previous_state="signed",
+                         reason="deadline 2026-11-22T09:00:00+00:00 passed", due_at="2026-11-22T09:00:00Z")
+    for item in (returned, requested, decided, overdue):
+        assert svc.deliver(item, "cases.v1") == "processed"
+    assert _texts(world, "work_order.returned") == {
+        ("congress_staff", "staff", "inbox"): "民情（受理编号WG7K3M9Q2P）被镇村镇建设办退回，退回理由：不属于本单位职责。请重新分办。"}
+    assert "延至2026年11月29日 17:00" in _texts(world, "work_order.extension_requested")[("congress_staff", "staff", "inbox")]
+    decided_text = _texts(world, "work_order.extension_decided")[("department", "dept:town-construction", "inbox")]
+    assert "已批准" in decided_text and "2026年11月29日 17:00" in decided_text
+    overdue_texts = _texts(world, "work_order.overdue")
+    assert {key[0] for key in overdue_texts} == {"deputy", "department", "congress_staff"}
+    assert all("deadline" not in text and "2026年11月22日 17:00" in text for text in overdue_texts.values())
+
+
+def test_escalation_messages_are_chinese_and_never_doubled_stops(world):
+    svc = world.svc
+    case = registered()
+    svc.deliver(case, "cases.v1")
+    escalated = case_event(case, "case.escalated", state="escalated", previous_state="returned",
+                           reason="returned 3 times (limit 3)", step="supervision", trigger="returned_repeatedly",
+                           work_order_id=str(uuid.uuid4()), department={"code": "town-construction",
+                                                                       "name": "镇村镇建设办"}, target="镇人大主席团")
+    reminder = case_event(case, "case.escalated", state="signed", previous_state="signed",
+                          reason="work order overdue by 1 d 0 h: reminder", step="reminder", trigger="overdue",
+                          work_order_id=str(uuid.uuid4()), department={"code": "town-construction",
+                                                                      "name": "镇村镇建设办"}, target="镇村镇建设办")
+    manual = case_event(case, "case.escalated", state="escalated", previous_state="signed",
+                        reason="群众多次来电反映。", step="supervision", trigger="manual", work_order_id=None,
+                        department=None, target="镇人大主席团")
+    for item in (escalated, reminder, manual):
+        assert svc.deliver(item, "cases.v1") == "processed"
+    texts = [d["body"] for d in world.deliveries() if d["event_type"] == "case.escalated"]
+    assert texts and all(not re.search(r"[A-Za-z]{3,}", t.replace("WG7K3M9Q2P", "")) for t in texts), texts
+    assert all("。。" not in t for t in texts)
+    assert any("已催办" in t for t in texts) and any("群众多次来电反映。" in t for t in texts)

@@ -122,6 +122,8 @@ def new_case(event_data: dict) -> dict:
         "answered": False, "answered_on_time": None, "replied": False, "replied_on_time": None,
         "rating": None, "reopen_count": 0, "mediated": False, "closed": False, "outcome": None,
         "on_time": None, "closed_at": None, "handling_s": None, "withdrawn": False,
+        "received_by_deputy_id": (event_data["received_by"]["id"]
+                                  if (event_data.get("received_by") or {}).get("kind") == "deputy" else None),
     }
 
 
@@ -140,7 +142,10 @@ def apply_case_event(case: dict, event_type: str, data: dict, event_time: str) -
         case["department"] = lead["department"]["code"]
     elif event_type == "case.answered":
         case["answered"], case["answered_on_time"] = True, data.get("on_time")
-        if data.get("department") and not case["department"]:
+        if data.get("on_the_spot"):
+            # A deputy answered on the spot (现场解答) and any order was cancelled: no department handled it.
+            case["department"] = None
+        elif data.get("department") and not case["department"]:
             case["department"] = data["department"]["code"]
     elif event_type == "work_order.answered":
         mediation = data.get("mediation")
@@ -346,8 +351,21 @@ def contact_households(*, year: int, end: date, links: list[dict], meetings: lis
     }
 
 
+def cases_received(sessions: list[dict], registered: list[dict], visits: list[dict]) -> int:
+    """Matters a deputy took in (受理): those registered in their reception sessions or with them as the receiver,
+    each once, plus what their visits registered that is not already among those (a visit names only a count)."""
+    ids = {cid for s in sessions for cid in s["case_ids"]} | {c["case_id"] for c in registered}
+    on_visits = sum(v["cases_registered"] for v in visits)
+    registered_on_visits = sum(1 for c in registered if c.get("channel") == "visit")
+    return len(ids) + max(0, on_visits - registered_on_visits)
+
+
+SETTLED_OUTCOMES = ("satisfied", "basically_satisfied")  # a matter closed unsatisfied is not 推动解决
+
+
 def deputy_performance(*, year: int, as_of: date, visits: list[dict], sessions: list[dict], cases: list[dict],
-                       grid_population: int | None, links: list[dict] = (), meetings: list[dict] = ()) -> dict:
+                       grid_population: int | None, links: list[dict] = (), meetings: list[dict] = (),
+                       registered: list[dict] = ()) -> dict:
     """One deputy's year: visits (≥ 1/week), households (≥ 10/month), residents reached (≥ 5 %/quarter),
     reception days and hours, cases received and answered, disputes mediated, contact households (双联系, see
     `contact_households`: roster's links and meetings) and the "五个一" tally. Periods not yet begun are not
@@ -367,7 +385,6 @@ def deputy_performance(*, year: int, as_of: date, visits: list[dict], sessions: 
     sessions = [s for s in sessions if s["started_at"][:4] == str(year)]
     reception_days = sorted({s["started_at"][:10] for s in sessions})
     reception_hours = round(sum(_seconds_between(s["started_at"], s["ended_at"]) for s in sessions) / 3600, 2)
-    received = {cid for s in sessions for cid in s["case_ids"]}
     answered = [c for c in cases if c["replied"]]
     quarters = []
     for q, reached in sorted(reach_by_quarter.items()):
@@ -382,7 +399,7 @@ def deputy_performance(*, year: int, as_of: date, visits: list[dict], sessions: 
         "inspection": None,  # no event reports inspections (视察) yet: shown as "no data", never as zero
         "dispute_mediated": mediated,
         "household_in_difficulty_helped": sum(1 for c in answered if c["special"]),
-        "livelihood_matter_settled": sum(1 for c in answered if c["closed"]),
+        "livelihood_matter_settled": sum(1 for c in answered if c["closed"] and c.get("outcome") in SETTLED_OUTCOMES),
     }
     return {
         "year": year, "as_of": end.isoformat(),
@@ -395,7 +412,8 @@ def deputy_performance(*, year: int, as_of: date, visits: list[dict], sessions: 
         "reach_meet": bool(quarters) and all(q["meets"] for q in quarters),
         "reception_days": len(reception_days), "reception_hours": reception_hours,
         "residents_received": sum(s["residents_received"] for s in sessions),
-        "cases_received": len(received) + sum(v["cases_registered"] for v in visits),
+        "cases_received": cases_received(sessions, [c for c in registered if c["registered_at"][:4] == str(year)],
+                                         visits),
         "cases_answered": len(answered), "disputes_mediated": mediated,
         **contact_households(year=year, end=end, links=list(links), meetings=list(meetings)),
         "meetings": sum(1 for v in visits if v["kind"] == "meeting"),

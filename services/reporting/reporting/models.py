@@ -100,6 +100,8 @@ class CaseFact(Base):
     closed_at: Mapped[str | None] = mapped_column(String(40))
     handling_s: Mapped[int | None] = mapped_column(BigInteger)
     withdrawn: Mapped[bool] = mapped_column(Boolean)
+    # The deputy who took the matter in (received_by of a deputy), whoever answers it later: 受理 in performance.
+    received_by_deputy_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 class PendingEvent(Base):

@@ -15,7 +15,8 @@ from .models import (CaseFact, ContactLink, ContactMeeting, DeputyFact, GridDepu
 
 def _case_row(f: CaseFact) -> dict:
     return {"case_id": f.case_id, "replied": f.replied, "mediated": f.mediated, "category": f.category,
-            "special": f.special, "closed": f.closed}
+            "special": f.special, "closed": f.closed, "outcome": f.outcome, "channel": f.channel,
+            "registered_at": f.registered_at}
 
 
 def deputies_performance(session, *, year: int, as_of: date, deputy_id: str | None = None) -> list[dict]:
@@ -39,8 +40,12 @@ def deputies_performance(session, *, year: int, as_of: date, deputy_id: str | No
         sessions.setdefault(s.deputy_id, []).append({
             "started_at": s.started_at, "ended_at": s.ended_at, "residents_received": s.residents_received,
             "case_ids": json.loads(s.case_ids)})
+    registered = {}
     for f in session.scalars(select(CaseFact).where(CaseFact.deputy_id.in_(ids), CaseFact.period.startswith(prefix))):
         cases.setdefault(f.deputy_id, []).append(_case_row(f))
+    for f in session.scalars(select(CaseFact).where(CaseFact.received_by_deputy_id.in_(ids),
+                                                    CaseFact.period.startswith(prefix), CaseFact.withdrawn.is_(False))):
+        registered.setdefault(f.received_by_deputy_id, []).append(_case_row(f))
     links, meetings = {}, {}
     for link in session.scalars(select(ContactLink).where(ContactLink.deputy_id.in_(ids))):
         links.setdefault(link.deputy_id, []).append({"link_id": link.link_id, "kind": link.kind,
@@ -58,7 +63,8 @@ def deputies_performance(session, *, year: int, as_of: date, deputy_id: str | No
         figures = domain.deputy_performance(year=year, as_of=as_of, visits=visits.get(d.deputy_id, []),
                                             sessions=sessions.get(d.deputy_id, []),
                                             cases=cases.get(d.deputy_id, []), grid_population=population,
-                                            links=links.get(d.deputy_id, []), meetings=meetings.get(d.deputy_id, []))
+                                            links=links.get(d.deputy_id, []), meetings=meetings.get(d.deputy_id, []),
+                                            registered=registered.get(d.deputy_id, []))
         result.append({"deputy_id": d.deputy_id, "name": d.name, "level": d.level, "kind": d.kind,
                        "position": d.position, "status": d.status,
                        "grids": [{"grid_id": g.grid_id, "code": g.code, "name": g.name} for g in own_grids],

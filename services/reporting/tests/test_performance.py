@@ -29,8 +29,10 @@ SESSIONS = [
     {"started_at": "2026-01-25T01:00:00Z", "ended_at": "2026-01-25T03:00:00Z", "residents_received": 4,
      "case_ids": ["x3"]},
 ]
-CASES = [{"replied": True, "mediated": True, "category": "request", "special": True, "closed": True},
-         {"replied": False, "mediated": False, "category": "suggestion", "special": False, "closed": False}]
+CASES = [{"replied": True, "mediated": True, "category": "request", "special": True, "closed": True,
+          "outcome": "satisfied"},
+         {"replied": False, "mediated": False, "category": "suggestion", "special": False, "closed": False,
+          "outcome": None}]
 
 
 def test_a_january_that_meets_every_number():
@@ -121,3 +123,41 @@ def test_the_performance_api_and_the_ranking(svc):
     assert ranking["excellent"] == [G1] and "满意率" in ranking["formula"]
     strict = svc.client.get("/v1/grids/excellent?year=2026&min_cases=2", headers=svc.headers()).json
     assert strict["grids_ranked"] == 2 and strict["grids"][-1]["rank"] is None
+
+
+def test_a_matter_closed_unsatisfied_is_not_a_livelihood_matter_settled():
+    unsatisfied = [dict(CASES[0], outcome="unsatisfied")]
+    p = domain.deputy_performance(year=2026, as_of=date(2026, 1, 31), visits=[], sessions=[], cases=unsatisfied,
+                                  grid_population=None)
+    assert p["five_ones"]["livelihood_matter_settled"] == 0 and p["cases_answered"] == 1
+
+
+def test_what_a_deputy_registered_counts_as_received_once():
+    own = [{"case_id": "x1", "channel": "station", "registered_at": "2026-01-10T01:10:00Z"},  # also in a session
+           {"case_id": "y1", "channel": "hotline", "registered_at": "2026-01-12T01:00:00Z"},
+           {"case_id": "v1", "channel": "visit", "registered_at": "2026-01-08T02:00:00Z"},
+           {"case_id": "old", "channel": "station", "registered_at": "2025-12-30T02:00:00Z"}]  # another year
+    p = domain.deputy_performance(year=2026, as_of=date(2026, 1, 31), visits=visits(), sessions=SESSIONS,
+                                  cases=[], grid_population=1000, registered=own)
+    # sessions x1 x2 x3, own y1 v1 (x1 once), visits registered 5 of which v1 is already counted
+    assert p["cases_received"] == 5 + 4
+    nothing = domain.deputy_performance(year=2026, as_of=date(2026, 1, 31), visits=[], sessions=[], cases=[],
+                                        grid_population=None, registered=own[1:2])
+    assert nothing["cases_received"] == 1
+
+
+def test_a_deputys_own_registration_and_an_on_the_spot_answer_count_where_they_belong(svc):
+    from reporting.samples import Case
+
+    roster, _ = fixture_events()
+    deliver_all(svc, roster)
+    case = Case("spot", G1, channel="station").assigned("d1")
+    case.events[0].data["received_by"] = {"kind": "deputy", "id": P1}
+    case._step("case.answered", "answered", 2, on_the_spot=True, department=None, summary="已现场解答。", on_time=True)
+    case.replied(P1)
+    deliver_all(svc, case.events)
+    p = svc.client.get(f"/v1/deputies/{P1}/performance?year=2026", headers=svc.headers()).json
+    assert p["cases_received"] == 1 and p["cases_answered"] == 1
+    departments = svc.client.get("/v1/kpis/slices?dimension=department", headers=svc.headers()).json
+    rows = departments["items"] if isinstance(departments, dict) else departments
+    assert rows and "d1" not in {row["key"] for row in rows}  # the cancelled order's department did not handle it

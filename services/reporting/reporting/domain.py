@@ -118,7 +118,7 @@ def new_case(event_data: dict) -> dict:
         "case_id": event_data["case_id"], "grid_id": event_data["grid_id"], "channel": event_data["channel"],
         "category": event_data["category"], "registered_at": event_data["received_at"],
         "period": event_data["received_at"][:7], "special": bool(event_data.get("special_groups")),
-        "state": "registered", "department": None, "deputy_id": None,
+        "state": "registered", "department": None, "department_name": None, "deputy_id": None,
         "answered": False, "answered_on_time": None, "replied": False, "replied_on_time": None,
         "rating": None, "reopen_count": 0, "mediated": False, "closed": False, "outcome": None,
         "on_time": None, "closed_at": None, "handling_s": None, "withdrawn": False,
@@ -135,18 +135,18 @@ def apply_case_event(case: dict, event_type: str, data: dict, event_time: str) -
     if event_type == "case.triaged":
         case["state"] = "triaged"
         if data.get("department"):
-            case["department"] = data["department"]["code"]
+            case["department"], case["department_name"] = data["department"]["code"], data["department"]["name"]
     elif event_type == "case.assigned":
         orders = data["work_orders"]
         lead = next((o for o in orders if o["role"] in ("lead", "sole")), orders[0])
-        case["department"] = lead["department"]["code"]
+        case["department"], case["department_name"] = lead["department"]["code"], lead["department"]["name"]
     elif event_type == "case.answered":
         case["answered"], case["answered_on_time"] = True, data.get("on_time")
         if data.get("on_the_spot"):
             # A deputy answered on the spot (现场解答) and any order was cancelled: no department handled it.
-            case["department"] = None
+            case["department"] = case["department_name"] = None
         elif data.get("department") and not case["department"]:
-            case["department"] = data["department"]["code"]
+            case["department"], case["department_name"] = data["department"]["code"], data["department"]["name"]
     elif event_type == "work_order.answered":
         mediation = data.get("mediation")
         if mediation and mediation["outcome"] in ("agreement", "partial"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import and_, case, literal, not_, or_, select
+from sqlalchemy import and_, case, func, literal, not_, or_, select
 from sqlalchemy.orm import aliased
 
 from wangge_common.contracts import labels
@@ -104,6 +104,10 @@ def _labels(session, dimension: str, keys: list) -> dict:
     if dimension == "deputy":
         return dict(session.execute(select(DeputyFact.deputy_id, DeputyFact.name)
                                     .where(DeputyFact.deputy_id.in_(keys))).all())
+    if dimension == "department":  # the name the latest event gave each department code
+        return dict(session.execute(select(CaseFact.department, func.max(CaseFact.department_name))
+                                    .where(CaseFact.department.in_(keys), CaseFact.department_name.is_not(None))
+                                    .group_by(CaseFact.department)).all())
     if dimension == "channel":
         return CHANNELS
     if dimension == "category":

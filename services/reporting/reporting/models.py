@@ -86,6 +86,7 @@ class CaseFact(Base):
     special: Mapped[bool] = mapped_column(Boolean)
     state: Mapped[str] = mapped_column(String(20))
     department: Mapped[str | None] = mapped_column(String(40), index=True)
+    department_name: Mapped[str | None] = mapped_column(String(100))  # as the events name it, for labels
     deputy_id: Mapped[str | None] = mapped_column(String(36), index=True)
     answered: Mapped[bool] = mapped_column(Boolean)
     answered_on_time: Mapped[bool | None] = mapped_column(Boolean)

@@ -133,3 +133,10 @@ def test_a_reopened_case_needs_its_new_answer_passed_on(svc):
     assert (f["answered"], f["replied"]) == (2, 1)
     assert f["answer_rate"] == 0.5
     assert 0 <= f["answer_rate"] <= 1
+
+
+def test_departments_are_shown_by_name(loaded):
+    svc, _ = loaded
+    rows = get(svc, "/v1/kpis/slices?dimension=department").json
+    rows = rows["items"] if isinstance(rows, dict) else rows
+    assert {r["key"]: r["label"] for r in rows if r["key"]} == {"d1": "镇村镇建设办", "d2": "镇民政办"}

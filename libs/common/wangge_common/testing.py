@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,13 @@ from .consumer import Delivery, EventProcessor
 from .envelope import Event
 from .runtime import Runtime, ServiceSpec
 from .settings import Settings
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (for servers tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def create_test_database(service: str, tmp_path: Path) -> tuple[str, callable]:

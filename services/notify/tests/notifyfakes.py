@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask, jsonify, request
 
 from wangge_common import contracts
-from wangge_common.stack import free_port
+from wangge_common.testing import free_port
 from wangge_common.testing import ServiceHarness, event, live_server
 from notify import domain
 from notify.app import create_app

@@ -18,9 +18,11 @@ from pathlib import Path
 
 import requests
 
-from . import auth, crypto
+from wangge_common import auth, crypto
+from wangge_common.settings import DEFAULT_BROKER_PORT, DEFAULT_PORTS, SERVICES
+from wangge_common.testing import free_port
+
 from .gate import TcpGate
-from .settings import DEFAULT_BROKER_PORT, DEFAULT_PORTS, SERVICES
 
 PROCESS_ROLES = ("web", "relay", "consumer", "scheduler")
 
@@ -31,12 +33,6 @@ def tansu_binary() -> Path:
     if not os.access(path, os.X_OK):
         path.chmod(path.stat().st_mode | 0o111)
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
@@ -176,7 +172,7 @@ class Stack:
 
     # --- the broker -------------------------------------------------------------------------------------
     def start_broker(self, timeout: float = 30) -> None:
-        from .kafka import ensure_topics
+        from wangge_common.kafka import ensure_topics
 
         advertised = f"tcp://127.0.0.1:{self.broker_port}"
         listen_port = free_port() if self.gated else self.broker_port
@@ -224,7 +220,7 @@ class Stack:
                 raise RuntimeError(f"migrating {service} failed:\n{done.stderr[-3000:]}")
 
     def service_processes(self, service: str) -> list[Process]:
-        from .cli import load_spec
+        from wangge_common.cli import load_spec
 
         spec, env = load_spec(service), self.env_for(service)
         prom = self.var_dir / "prometheus" / service
@@ -309,7 +305,7 @@ def run_foreground(load_demo: bool = True) -> int:
         print(f"wangge: starting the broker on {stack.bootstrap} and five services (logs in {stack.log_dir})", flush=True)
         stack.start()
         if load_demo:
-            from .demo import load_demo as load
+            from wangge_common.demo import load_demo as load
 
             summary = load(stack.url("roster"), stack.demo_key)
             print(f"wangge: demo county {'already loaded' if summary.get('skipped') else 'loaded'}: "

@@ -326,7 +326,7 @@ def on_case_event(uow: UnitOfWork, event: Event) -> None:
 def on_grid(uow, event):
     data = event.data
     grid = uow.session.get(Grid, data["grid_id"]) or Grid(id=data["grid_id"])
-    grid.code, grid.name = data["code"], data["name"]
+    grid.code, grid.name, grid.parent_id = data["code"], data["name"], data.get("parent_id")
     uow.session.add(grid)
 
 

@@ -5,7 +5,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from wangge_common.crypto import FieldCipher
 from wangge_common.db import utcnow
@@ -163,13 +163,35 @@ def _reception_view(reception: Reception) -> dict:
             "short_notice": reception.starts_at - reception.published_at < timedelta(days=BOARD_NOTICE_DAYS)}
 
 
+def serving_station(session, grid: Grid) -> Station | None:
+    """The liaison station a grid's residents go to: the one serving the grid itself, else the nearest enclosing
+    grid's (as the grid notice has it)."""
+    lineage, seen = [], set()
+    while grid is not None and grid.id not in seen:
+        seen.add(grid.id)
+        lineage.append(grid.id)
+        grid = session.get(Grid, grid.parent_id) if grid.parent_id else None
+    stations = [s for s in session.scalars(select(Station).order_by(Station.id)) if set(s.grid_ids or ()) & seen]
+    for grid_id in lineage:
+        for station in stations:
+            if grid_id in (station.grid_ids or ()):
+                return station
+    return None
+
+
 def board(session, *, scope: str, board_id: str, now: datetime | None = None, results: int = 20) -> dict:
-    """Upcoming reception days and recent publicised results of one grid (网格) or liaison station (联络站)."""
+    """Upcoming reception days and recent publicised results of one grid (网格) or liaison station (联络站); a grid's
+    board also shows the days of the station that serves it, like the grid notice."""
     now = now or utcnow()
-    column = Reception.grid_id if scope == "grid" else Reception.station_id
-    receptions = session.scalars(select(Reception).where(column == board_id, Reception.ends_at >= now)
-                                 .order_by(Reception.starts_at, Reception.id)).all()
     grid = session.get(Grid, board_id) if scope == "grid" else None
+    if scope == "grid":
+        served_by = serving_station(session, grid) if grid else None
+        where = or_(Reception.grid_id == board_id, Reception.station_id == served_by.id) if served_by \
+            else Reception.grid_id == board_id
+    else:
+        where = Reception.station_id == board_id
+    receptions = session.scalars(select(Reception).where(where, Reception.ends_at >= now)
+                                 .order_by(Reception.starts_at, Reception.id)).all()
     station = session.get(Station, board_id) if scope == "station" else None
     if scope == "grid":
         grid_ids = {board_id}

@@ -129,6 +129,7 @@ class Grid(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class GridDeputy(Base):

@@ -240,3 +240,28 @@ def test_the_rating_page_renders_in_chinese_in_a_real_browser(svc):
         assert "评价已提交：满意" in page.content()
         assert missing_glyphs(page) == []
     assert routing.config["ratings"] == [(token, {"rating": "satisfied", "comment": "路灯亮了，谢谢代表。"})]
+
+
+def test_a_grids_board_shows_the_days_of_the_station_serving_it_as_the_notice_does(svc):
+    """The notice listed four reception days while the board said 近期暂无接待日安排: the days are held at the
+    village's station, for the village grid, and the board of a group grid under it looked only at itself."""
+    village, group = str(uuid.uuid4()), str(uuid.uuid4())
+    for grid_id, code, name, level, parent in ((village, "SS-01", "韶山村", 2, None),
+                                               (group, "SS-01-03", "第三村民小组", 3, village)):
+        svc.deliver(event("grid.created", grid_id, {"grid_id": grid_id, "code": code, "name": name, "level": level,
+                                                    "parent_id": parent, "kind": "rural_village", "households": 60,
+                                                    "population": 200, "difficulty": 2, "leader": None}), "roster.v1")
+    svc.deliver(station_event(grid_ids=(village,)), "roster.v1")
+    soon = utcnow().replace(microsecond=0) + timedelta(days=5)
+    held = reception(soon)
+    held.data["grid_id"] = village
+    svc.deliver(held, "roster.v1")
+    board = svc.client.get(f"/v1/board/grids/{group}").json
+    assert [r["id"] for r in board["receptions"]] == [held.subject]
+    html = svc.client.get(f"/board/grids/{group}").get_data(as_text=True)
+    assert "近期暂无接待日安排" not in html
+    elsewhere = str(uuid.uuid4())  # a grid no station serves shows only its own days
+    svc.deliver(event("grid.created", elsewhere, {"grid_id": elsewhere, "code": "QX-01", "name": "清溪村", "level": 2,
+                                                  "parent_id": None, "kind": "rural_village", "households": 60,
+                                                  "population": 200, "difficulty": 2, "leader": None}), "roster.v1")
+    assert svc.client.get(f"/v1/board/grids/{elsewhere}").json["receptions"] == []

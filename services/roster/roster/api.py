@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from wangge_common.auth import actor, public, requires
 from wangge_common.http import runtime
 
-from . import handlers, notice
+from . import domain, handlers, notice
 from wangge_common.schemas import page_of
 
 from .schemas import (ContactOut, DeputyEnd, DeputyIn, DeputyOut, DeputyPatch, DeputyQuery, GridIn, GridOut,
@@ -72,8 +72,10 @@ class GridNotice(MethodView):
     def get(self, query, grid_id):
         """The grid's public notice (公示): deputies, their chosen contact number, pledge, station and reception
         days; a printable Chinese page (text/html) or JSON. Public: it is posted in the grid."""
+        settings = runtime().settings
         with runtime().db.sessions() as session:
-            data = notice.notice(session, str(grid_id))
+            data = notice.notice(session, str(grid_id), notice_days=settings.count("NOTICE_DAYS", domain.NOTICE_DAYS),
+                                 supervision_phone=settings.extra.get("WANGGE_ROSTER_SUPERVISION_PHONE") or None)
         fmt = query.get("format") or ("html" if request.accept_mimetypes.best_match(
             ["application/json", "text/html"]) == "text/html" else "json")
         if fmt == "html":

@@ -47,8 +47,23 @@ def mask_mobile(mobile: str) -> str:
     return mobile[:3] + "****" + mobile[-4:] if len(mobile) >= 7 else "****"
 
 
-def public_phone(mobile_masked: str, office_phone: str | None, display: str) -> str:
-    """The number printed on a public notice, as the deputy chose: office number or masked mobile."""
-    if display == "office" and office_phone:
-        return office_phone
-    return mobile_masked
+PHONE_DISPLAYS = ("office", "station", "masked_mobile")  # masked_mobile: the old name of "station"
+NOTICE_DAYS = 7  # 公示期: the days a published assignment is publicised before it stands (WANGGE_ROSTER_NOTICE_DAYS)
+
+
+def public_phone(office_phone: str | None, display: str) -> str | None:
+    """A deputy's own number for the public notice: the office number, when they agreed to publish it. Never the
+    mobile, not even masked (a masked number cannot be called); otherwise the notice gives the station's number."""
+    return office_phone if display == "office" and office_phone else None
+
+
+def place_name(lineage_names: list[str]) -> str:
+    """A grid's full name from the township down, without repeating a name its child already starts with
+    (泉江村 + 泉江村第一村民小组 → 泉江村第一村民小组, not 泉江村泉江村第一村民小组)."""
+    parts: list[str] = []
+    for name in lineage_names:
+        if parts and name.startswith(parts[-1]):
+            parts[-1] = name
+        else:
+            parts.append(name)
+    return "".join(parts)

@@ -279,7 +279,7 @@ def _check_station_grids(session, grid_ids) -> list[str]:
 
 def station_event(station: Station) -> dict:
     return {"station_id": station.id, "name": station.name, "tier": station.tier, "address": station.address,
-            "opening_hours": station.opening_hours, "grid_ids": list(station.grid_ids)}
+            "opening_hours": station.opening_hours, "phone": station.phone, "grid_ids": list(station.grid_ids)}
 
 
 def get_station(session, station_id: str) -> Station:

@@ -75,6 +75,7 @@ class Station(Base):
     tier: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(200))
     opening_hours: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))  # public: printed on notices and boards
     grid_ids: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -1,6 +1,8 @@
 """The public notice (公示) of a grid: who serves it, how to reach them, where and when they receive residents."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import or_, select
 
 from . import domain
@@ -13,8 +15,20 @@ KIND_NAMES_ZH = {"npc_deputy": "人大代表", "party_delegate": "党代表"}
 STATION_TIER_ZH = {"main": "代表联络总站", "township": "乡镇代表联络站", "area": "片区代表联络站"}
 
 
-def notice(session, grid_id: str) -> dict:
-    """Everything the notice prints; phones as each deputy chose (office number or masked mobile), nothing more."""
+def _station_phone_for(session, grid_ids: list[str], tier: str | None = None) -> Station | None:
+    """The station serving the first of `grid_ids` that has one (optionally of one tier)."""
+    query = select(Station, StationGrid.grid_id).join(StationGrid, StationGrid.station_id == Station.id) \
+        .where(StationGrid.grid_id.in_(grid_ids))
+    if tier:
+        query = query.where(Station.tier == tier)
+    found = {grid: station for station, grid in session.execute(query.order_by(Station.id))}
+    return next((found[g] for g in grid_ids if g in found), None)
+
+
+def notice(session, grid_id: str, *, notice_days: int = domain.NOTICE_DAYS,
+           supervision_phone: str | None = None) -> dict:
+    """Everything the notice prints: each deputy's public contact (their office number when they agreed to
+    publish it, else the station's number; never their mobile), the 公示期 and the supervision number."""
     grid = get_grid(session, grid_id)
     lineage = [grid]
     while lineage[-1].parent_id:
@@ -25,13 +39,23 @@ def notice(session, grid_id: str) -> dict:
     deputies = [{"deputy_id": d.id, "name": d.name, "kind": d.kind, "kind_zh": KIND_NAMES_ZH[d.kind],
                  "level": d.level, "level_zh": domain.LEVEL_NAMES_ZH[d.level] if d.kind == "npc_deputy"
                  else KIND_NAMES_ZH[d.kind], "position": d.position,
-                 "phone": domain.public_phone(d.mobile_masked, d.office_phone, d.phone_display),
+                 "phone": domain.public_phone(d.office_phone, d.phone_display),
                  "pledge": d.pledge, "since": started.astimezone(CHINA).date().isoformat()}
                 for d, started in rows]
     ids = [g.id for g in lineage]
-    links = {link.grid_id: link.station_id for link in session.scalars(
-        select(StationGrid).where(StationGrid.grid_id.in_(ids)))}
-    station = next((session.get(Station, links[g]) for g in ids if g in links), None)
+    station = _station_phone_for(session, ids)
+    station_phone = station.phone if station else None
+    for deputy in deputies:
+        deputy["phone_source"] = "office" if deputy["phone"] else ("station" if station_phone else None)
+        deputy["phone"] = deputy["phone"] or station_phone
+    township_station = _station_phone_for(session, ids[::-1], tier="township")
+    supervision = (township_station.phone if township_station and township_station.phone else None) \
+        or supervision_phone
+    published = max((started for _, started in rows), default=None)
+    period = None
+    if published is not None:
+        first = published.astimezone(CHINA).date()
+        period = {"from": first.isoformat(), "to": (first + timedelta(days=notice_days)).isoformat()}
     where = [ReceptionRule.grid_id == grid.id] + ([ReceptionRule.station_id == station.id] if station else [])
     rules = session.scalars(select(ReceptionRule).where(or_(*where)).order_by(ReceptionRule.created_at)).all()
     day_where = [ReceptionDay.grid_id == grid.id] + ([ReceptionDay.station_id == station.id] if station else [])
@@ -42,12 +66,13 @@ def notice(session, grid_id: str) -> dict:
         Deputy.id.in_({i for day in days for i in day.deputy_ids})))} if days else {}
     return {
         "grid": {"grid_id": grid.id, "code": grid.code, "name": grid.name,
-                 "full_name": "".join(g.name for g in reversed(lineage)), "leader": grid.leader,
+                 "full_name": domain.place_name([g.name for g in reversed(lineage)]), "leader": grid.leader,
                  "workers": list(grid.workers or []), "households": grid.households, "population": grid.population},
         "deputies": deputies,
         "station": {"station_id": station.id, "name": station.name, "tier": station.tier,
                     "tier_zh": STATION_TIER_ZH[station.tier], "address": station.address,
-                    "opening_hours": station.opening_hours} if station else None,
+                    "opening_hours": station.opening_hours, "phone": station.phone} if station else None,
+        "notice_period": period, "supervision_phone": supervision,
         "reception_rules": [{"place": r.place, "description": describe(r)} for r in rules],
         "upcoming_receptions": [{"day": day.day.isoformat(), "weekday_zh": WEEKDAYS_ZH[day.day.weekday()],
                                  "place": day.place,

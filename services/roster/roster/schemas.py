@@ -15,6 +15,9 @@ def _mobile(value: str) -> None:
         raise ValidationError("must be an 11-digit mainland mobile number starting with 1 (e.g. 13812345678)")
 
 
+PHONE_DISPLAY_DOC = "which public contact the notice prints, as the deputy agreed: office (their office number) or station (the liaison station's number); the mobile is never published (masked_mobile: old name of station)"
+
+
 def _office(value: str) -> None:
     if not domain.OFFICE_PHONE.match(value):
         raise ValidationError("must be an area code and number, e.g. 0731-55681234")
@@ -90,8 +93,8 @@ class DeputyFields(Schema):
     mobile = fields.String(validate=_mobile)
     office_phone = fields.String(allow_none=True, validate=_office)
     email = fields.Email(allow_none=True, validate=validate.Length(max=120))
-    phone_display = fields.String(validate=validate.OneOf(("masked_mobile", "office")),
-                                  metadata={"description": "which number the public notice shows"})
+    phone_display = fields.String(validate=validate.OneOf(domain.PHONE_DISPLAYS),
+                                  metadata={"description": PHONE_DISPLAY_DOC})
     constituency = fields.String(allow_none=True, validate=validate.Length(1, 100), metadata={"description": "原选区"})
     home_grid_id = fields.UUID(allow_none=True)
     work_grid_id = fields.UUID(allow_none=True)
@@ -115,7 +118,8 @@ class DeputyIn(DeputyFields):
     level = fields.String(required=True, validate=validate.OneOf(domain.LEVELS))
     mobile = fields.String(required=True, validate=_mobile, metadata={"example": "13812345678"})
     kind = fields.String(load_default="npc_deputy", validate=validate.OneOf(domain.DEPUTY_KINDS))
-    phone_display = fields.String(load_default="masked_mobile", validate=validate.OneOf(("masked_mobile", "office")))
+    phone_display = fields.String(load_default="station", validate=validate.OneOf(domain.PHONE_DISPLAYS),
+                                  metadata={"description": PHONE_DISPLAY_DOC})
     specialities = fields.List(fields.String(validate=validate.Length(1, 40)), load_default=list,
                                validate=validate.Length(max=20))
     capability = fields.Integer(load_default=3, validate=validate.Range(1, 5))
@@ -145,7 +149,9 @@ class DeputyOut(Schema):
     position = fields.String(allow_none=True)
     mobile_masked = fields.String(metadata={"example": "138****5678"})
     office_phone = fields.String(allow_none=True)
-    public_phone = fields.Method("_public_phone", metadata={"description": "the number the public notice shows"})
+    public_phone = fields.Method("_public_phone", metadata={
+        "description": "the deputy's own public number (office) when they agreed to publish it; null: the notice "
+                       "prints their station's number"})
     phone_display = fields.String()
     constituency = fields.String(allow_none=True)
     home_grid_id = fields.String(allow_none=True)
@@ -158,8 +164,8 @@ class DeputyOut(Schema):
     status = fields.String()
     end_reason = fields.String(allow_none=True)
 
-    def _public_phone(self, deputy) -> str:
-        return domain.public_phone(deputy.mobile_masked, deputy.office_phone, deputy.phone_display)
+    def _public_phone(self, deputy) -> str | None:
+        return domain.public_phone(deputy.office_phone, deputy.phone_display)
 
 
 class DeputyQuery(PageArgs):
@@ -187,6 +193,8 @@ class StationIn(Schema):
     address = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "清溪镇政府一楼"})
     opening_hours = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200),
                                   metadata={"example": "周一至周五 8:30-17:30"})
+    phone = fields.String(load_default=None, allow_none=True, validate=_office,
+                          metadata={"example": "0731-55681234", "description": "the station's public number"})
     grid_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=5000))
 
 
@@ -195,6 +203,7 @@ class StationPatch(Schema):
     tier = fields.String(validate=validate.OneOf(domain.STATION_TIERS))
     address = fields.String(validate=validate.Length(1, 200))
     opening_hours = fields.String(allow_none=True, validate=validate.Length(1, 200))
+    phone = fields.String(allow_none=True, validate=_office)
     grid_ids = fields.List(fields.UUID(), validate=validate.Length(max=5000))
 
 
@@ -204,6 +213,7 @@ class StationOut(Schema):
     tier = fields.String()
     address = fields.String()
     opening_hours = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
     grid_ids = fields.List(fields.String())
 
 
@@ -389,11 +399,17 @@ class NoticeOut(Schema):
     grid = fields.Dict(metadata={"example": {"code": "SS-01-02-03", "full_name": "韶山乡韶山村第三村民小组",
                                              "leader": "毛建国", "workers": ["李小芳"]}})
     deputies = fields.List(fields.Dict(), metadata={"example": [{"name": "李红梅", "level_zh": "乡镇人大代表",
-                                                                 "position": "村党支部书记", "phone": "138****5678",
+                                                                 "position": "村党支部书记", "phone": "0731-55681234",
+                                                                 "phone_source": "station",
                                                                  "pledge": "认真倾听群众呼声。"}]})
     station = fields.Dict(allow_none=True)
     reception_rules = fields.List(fields.Dict())
     upcoming_receptions = fields.List(fields.Dict())
+    notice_period = fields.Dict(allow_none=True, metadata={
+        "description": "公示期: from the latest publication of the grid's assignments, WANGGE_ROSTER_NOTICE_DAYS days",
+        "example": {"from": "2026-12-01", "to": "2026-12-08"}})
+    supervision_phone = fields.String(allow_none=True, metadata={
+        "description": "监督电话: the township station's number, else WANGGE_ROSTER_SUPERVISION_PHONE"})
     issuer = fields.String()
     date = fields.String(metadata={"example": "2026-11-22"})
 

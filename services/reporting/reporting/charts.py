@@ -1,9 +1,13 @@
-"""Server-rendered inline SVG charts (no scripts, no external assets): bars against a target, trends, heat colours."""
+"""Server-rendered inline SVG charts (no scripts, no external assets): bars against a target, and trends and
+columns drawn by pygal (axes, values and labels), heat colours."""
 from __future__ import annotations
+
+import sys
 
 from markupsafe import Markup, escape
 
 PALETTE = ("#c0392b", "#2471a3", "#239b56", "#b9770e", "#7d3c98")
+FONTS = "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', sans-serif"
 
 
 def _pct(value: float | None) -> str:
@@ -33,60 +37,75 @@ def kpi_bars(items: list[dict]) -> Markup:
     return Markup("".join(parts))
 
 
+def _pygal():
+    """pygal, imported on first use. pygal puts a legacy import hook (for its `pygal.maps` plugins, unused here)
+    on sys.meta_path, which answers every later failed import of the process with an ImportWarning: it is taken
+    off again."""
+    import pygal
+
+    sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "PluginImportFixer"]
+    return pygal
+
+
+def _style():
+    return _pygal().style.Style(
+        background="transparent", plot_background="#ffffff", foreground="#222", foreground_strong="#222",
+        foreground_subtle="#777", colors=PALETTE, font_family=FONTS, label_font_family=FONTS,
+        major_label_font_family=FONTS, value_font_family=FONTS, value_label_font_family=FONTS,
+        title_font_family=FONTS, legend_font_family=FONTS, tooltip_font_family=FONTS,
+        label_font_size=13, major_label_font_size=13, value_font_size=12, legend_font_size=13, title_font_size=15)
+
+
+def _render(chart, label: str) -> Markup:
+    """The chart as inline SVG without pygal's script (no external asset: the page works offline and prints)."""
+    svg = chart.render(is_unicode=True, disable_xml_declaration=True)
+    return Markup(svg.replace("<svg ", f'<svg class="chart" role="img" aria-label="{escape(label)}" ', 1))
+
+
+def _percent_axis(chart) -> None:
+    chart.range = (0, 1)
+    chart.y_labels = [i / 5 for i in range(6)]
+    chart.value_formatter = _pct
+
+
 def trend(months: list[str], series: dict[str, list[float | None]], counts: list[int]) -> Markup:
-    """Cases per month as bars, rates as lines (0–100 %) over them."""
-    width, height, left, bottom, top = 640, 260, 40, 40, 20
-    plot_w, plot_h = width - left - 20, height - bottom - top
-    n = max(len(months), 1)
-    step = plot_w / n
-    most = max(counts or [1]) or 1
-    parts = [f'<svg class="chart" role="img" aria-label="月度趋势" viewBox="0 0 {width} {height}" '
-             f'xmlns="http://www.w3.org/2000/svg">',
-             f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 20}" y2="{top + plot_h}" stroke="#888"/>']
-    for i, (month, count) in enumerate(zip(months, counts)):
-        h = plot_h * count / most
-        x = left + i * step
-        parts.append(f'<rect class="bar" x="{x + step * 0.2:.1f}" y="{top + plot_h - h:.1f}" width="{step * 0.6:.1f}" '
-                     f'height="{h:.1f}" fill="#d6eaf8"><title>{month} 受理 {count} 件</title></rect>')
-        parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 22}" font-size="11" text-anchor="middle">'
-                     f'{month[2:]}</text>')
-    for k, (name, values) in enumerate(series.items()):
-        colour = PALETTE[k % len(PALETTE)]
-        points = [f"{left + (i + 0.5) * step:.1f},{top + plot_h * (1 - v):.1f}"
-                  for i, v in enumerate(values) if v is not None]
-        if points:
-            parts.append(f'<polyline class="line" fill="none" stroke="{colour}" stroke-width="2.5" '
-                         f'points="{" ".join(points)}"><title>{escape(name)}</title></polyline>')
-            parts.extend(f'<circle cx="{p.split(",")[0]}" cy="{p.split(",")[1]}" r="4" fill="{colour}"/>'
-                         for p in points)
-        parts.append(f'<rect x="{left + k * 130}" y="{height - 12}" width="12" height="10" fill="{colour}"/>'
-                     f'<text x="{left + k * 130 + 16}" y="{height - 3}" font-size="12">{escape(name)}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    """Rates by month (0–100 % on the y axis, each point's value printed), the month's cases under its label."""
+    chart = _pygal().Line(style=_style(), width=720, height=300, js=[], print_values=True, show_y_guides=True,
+                       legend_at_bottom=True, x_title="月份（括号内为受理件数）", y_title="比率", dots_size=4,
+                       margin=12, truncate_legend=-1)
+    _percent_axis(chart)
+    chart.x_labels = [f"{m[2:]}（{c}件）" for m, c in zip(months, counts)]
+    for name, values in series.items():
+        chart.add(name, values)
+    return _render(chart, "月度趋势")
+
+
+def count_bars(labels: list[str], counts: list[int], title: str, *, target: int | None = None,
+               unit: str = "") -> Markup:
+    """One bar per label (a count, its value printed), with the target, when given, as a second series."""
+    chart = _pygal().Bar(style=_style(), width=720, height=280, js=[], print_values=True, show_y_guides=True,
+                      legend_at_bottom=True, y_title=unit or None, margin=12, truncate_label=-1, truncate_legend=-1)
+    chart.x_labels = labels
+    chart.value_formatter = lambda v: f"{v:g}"
+    chart.add(title, list(counts) or [0])
+    if target is not None:
+        chart.add(f"目标 {target}{unit}", [{"value": target, "color": "rgba(0,0,0,0.15)"} for _ in labels])
+    return _render(chart, title)
 
 
 def column_bars(rows: list[tuple[str, float | None]], target: float | None, title: str) -> Markup:
-    """One vertical bar per row (a rate, 0–100 %), with the target as a dashed line."""
-    width, height, bottom = 640, 240, 50
-    n = max(len(rows), 1)
-    step = (width - 20) / n
-    plot_h = height - bottom - 10
-    parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-             f'xmlns="http://www.w3.org/2000/svg">']
-    for i, (label, value) in enumerate(rows):
-        h = plot_h * (value or 0)
-        x = 10 + i * step
-        parts.append(f'<rect class="bar" x="{x + step * 0.15:.1f}" y="{10 + plot_h - h:.1f}" width="{step * 0.7:.1f}" '
-                     f'height="{h:.1f}" fill="#2471a3"><title>{escape(label)} {_pct(value)}</title></rect>')
-        parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 30}" font-size="12" text-anchor="middle">'
-                     f'{escape(label[:6])}</text>')
+    """One bar per row (a rate, 0–100 % on the y axis, its value printed), green at or above the target, red below;
+    the target is drawn as a line."""
+    chart = _pygal().Bar(style=_style(), width=720, height=300, js=[], print_values=True, show_y_guides=True,
+                      legend_at_bottom=True, y_title="比率", margin=12, truncate_label=-1, truncate_legend=-1)
+    _percent_axis(chart)
+    chart.x_labels = [label for label, _ in rows]
+    chart.add(title, [{"value": value or 0, "label": "暂无数据" if value is None else _pct(value),
+                       "color": "#239b56" if target is not None and value is not None and value >= target
+                       else "#c0392b"} for _, value in rows])
     if target is not None:
-        y = 10 + plot_h * (1 - target)
-        parts.append(f'<line x1="10" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#c0392b" '
-                     f'stroke-dasharray="5 4"/><text x="{width - 10}" y="{y - 4:.1f}" font-size="12" '
-                     f'text-anchor="end">目标 {_pct(target)}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+        chart.add(f"目标 {_pct(target)}", [{"value": target, "color": "rgba(0,0,0,0.15)"} for _ in rows])
+    return _render(chart, title)
 
 
 def heat(value: float | None, target: float | None = None, higher_is_better: bool = True) -> str:

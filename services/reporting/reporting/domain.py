@@ -115,7 +115,8 @@ def _seconds_between(start: str, end: str) -> int:
 def new_case(event_data: dict) -> dict:
     """A case's figures as registered (事一登记)."""
     return {
-        "case_id": event_data["case_id"], "grid_id": event_data["grid_id"], "channel": event_data["channel"],
+        "case_id": event_data["case_id"], "tracking_code": event_data.get("tracking_code"),
+        "grid_id": event_data["grid_id"], "channel": event_data["channel"],
         "category": event_data["category"], "registered_at": event_data["received_at"],
         "period": event_data["received_at"][:7], "special": bool(event_data.get("special_groups")),
         "state": "registered", "department": None, "department_name": None, "deputy_id": None,
@@ -196,7 +197,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 COUNTERS = ("cases", "closed", "on_time_closed", "answered", "replied", "reopened", "satisfied",
-            "basically_satisfied", "unsatisfied", "handling_sum", "handling_count")
+            "basically_satisfied", "unsatisfied", "handling_sum", "handling_count", "closed_unrated")
 # The slices every case adds itself to; "state" feeds cases-by-state. Townships are summed from grid cells at
 # query time, through the grid tree, so they never depend on the order roster events arrived in.
 CELL_DIMENSIONS = ("all", "grid", "department", "deputy", "channel", "category", "period", "state")
@@ -210,7 +211,8 @@ def case_vector(case: dict) -> tuple[tuple, int | None]:
     handled = closed and case["handling_s"] is not None
     return ((1, int(closed), int(closed and case["on_time"] is True), int(case["answered"]), int(case["replied"]),
              int(case["reopen_count"] > 0), int(rating == "satisfied"), int(rating == "basically_satisfied"),
-             int(rating == "unsatisfied"), case["handling_s"] if handled else 0, int(handled)),
+             int(rating == "unsatisfied"), case["handling_s"] if handled else 0, int(handled),
+             int(closed and rating is None)),
             case["handling_s"] // 3600 if handled else None)
 
 
@@ -249,8 +251,8 @@ def kpi_row(counts: dict, p90_hours: int | None) -> dict:
         "answered": c["answered"], "replied": c["replied"], "reopened": c["reopened"],
         "rated": c["satisfied"] + c["basically_satisfied"] + c["unsatisfied"],
         "satisfied": c["satisfied"], "basically_satisfied": c["basically_satisfied"],
-        "unsatisfied": c["unsatisfied"], "unrated": c["cases"] - c["satisfied"] - c["basically_satisfied"]
-        - c["unsatisfied"],
+        # 未评价: closed without a rating; a case still open is not "unrated" yet
+        "unsatisfied": c["unsatisfied"], "unrated": c["closed_unrated"],
     }
     row["closure_rate"] = _rate(row["closed"], row["cases"])
     row["on_time_closure_rate"] = _rate(row["on_time_closed"], row["closed"])
@@ -296,18 +298,28 @@ def add_hour(hours: dict, hour: int | None, sign: int = 1) -> None:
 
 
 # --- excellent grids (优秀代表网格) ------------------------------------------------------------------------------
-RANKING_WEIGHTS = {"closure_rate": 0.35, "satisfaction_rate": 0.35, "on_time_closure_rate": 0.2, "reopen_rate": -0.1}
-RANKING_FORMULA = ("score = 0.35 × 办结率 + 0.35 × 满意率 + 0.20 × 按时办结率 − 0.10 × 发回重办率 "
-                   "(rates in 0..1, a missing rate counts as 0); grids with fewer cases than the minimum are "
-                   "listed but not ranked; the top 10 % of ranked grids (rounded up, at least one) are named "
-                   "优秀代表网格; ties are broken by more cases, then by grid code")
+# score in 0..1, shown to people as 0..100 points: a grid never scores below zero. A missing rate counts as 0, except
+# the reopen rate, which is 0 (nothing reopened) when missing.
+RANKING_WEIGHTS = {"closure_rate": 0.35, "satisfaction_rate": 0.35, "on_time_closure_rate": 0.2, "reopen_rate": 0.1}
+LOWER_IS_BETTER = ("reopen_rate",)
+RANKING_FORMULA = ("score = 0.35 × closure_rate + 0.35 × satisfaction_rate + 0.20 × on_time_closure_rate "
+                   "+ 0.10 × (1 − reopen_rate), rates in 0..1 (a missing rate counts as 0, a missing reopen rate as "
+                   "no reopening), so 0 ≤ score ≤ 1; grids with fewer cases than the minimum are listed but not "
+                   "ranked; the top 10 % of ranked grids (rounded up, at least one) are named 优秀代表网格; ties are "
+                   "broken by more cases, then by grid code")
+RANKING_FORMULA_ZH = ("综合得分（百分制）= 办结率 × 35 + 满意率 × 35 + 按时办结率 × 20 + （1 − 发回重办率）× 10。"
+                      "某项暂无数据的按 0 计（发回重办率暂无数据的按无重办计），得分在 0 至 100 分之间。"
+                      "全年受理件数不少于 {min_cases} 件的网格参加评比，按得分从高到低排名，"
+                      "排名前 10%（向上取整，至少 1 个）的网格评为“优秀代表网格”；"
+                      "得分相同的，受理件数多的在前，再按网格编号排列。")
 
 
 def rank_grids(rows: list[dict], min_cases: int) -> list[dict]:
     """Rank grids by the documented formula; each row carries grid_id, code, name and its KPI row."""
     ranked, unranked = [], []
     for row in rows:
-        score = sum(w * (row["kpis"][k] or 0) for k, w in RANKING_WEIGHTS.items())
+        score = sum(w * (1 - (row["kpis"][k] or 0) if k in LOWER_IS_BETTER else row["kpis"][k] or 0)
+                    for k, w in RANKING_WEIGHTS.items())
         item = dict(row, score=round(score, 4), rank=None, excellent=False)
         (ranked if row["kpis"]["cases"] >= min_cases else unranked).append(item)
     ranked.sort(key=lambda r: (-r["score"], -r["kpis"]["cases"], r["code"] or ""))

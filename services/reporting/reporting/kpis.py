@@ -91,10 +91,16 @@ def slices(session, *, dimension: str = "all", period: str | None = None) -> lis
     rows = []
     for key, (counts, p90) in _cells(session, dimension, period).items():
         rows.append({"key": None if key == domain.NO_KEY else key, **domain.kpi_row(counts, p90)})
-    labels = _labels(session, dimension, [r["key"] for r in rows])
+    keys = [r["key"] for r in rows]
+    labels = _labels(session, dimension, keys)
+    codes = dict(session.execute(select(GridFact.grid_id, GridFact.code).where(GridFact.grid_id.in_(keys))).all()) \
+        if dimension in ("grid", "township") else {}
     for row in rows:
         row["label"] = labels.get(row["key"], row["key"] if row["key"] is not None else "（未定）")
-    rows.sort(key=lambda r: (r["key"] is None, str(r["key"])))
+        if codes:
+            row["code"] = codes.get(row["key"])
+    # grids and townships by their code, as offices file them; other slices by their key
+    rows.sort(key=lambda r: (r["key"] is None, str(r.get("code") or "~") if codes else "", str(r["key"])))
     return rows
 
 
@@ -133,7 +139,7 @@ MISS_CONDITIONS = {
     "closure_rate": not_(CaseFact.closed),
     "on_time_closure_rate": and_(CaseFact.closed, or_(CaseFact.on_time.is_(None), not_(CaseFact.on_time))),
     "satisfaction_rate": CaseFact.rating == "unsatisfied",
-    "unrated": CaseFact.rating.is_(None),
+    "unrated": and_(CaseFact.closed, CaseFact.rating.is_(None)),
     "reopen_rate": CaseFact.reopen_count > 0,
     "answer_rate": and_(CaseFact.answered, not_(CaseFact.replied)),
 }
@@ -156,3 +162,28 @@ def misses(session, *, kpi: str, dimension: str = "all", key: str | None = None,
         query = query.where(CaseFact.case_id > after)
     return [{c.name: getattr(f, c.name) for c in CaseFact.__table__.columns}
             for f in session.scalars(query.order_by(CaseFact.case_id).limit(limit))]
+
+
+def grid_table(session, *, period: str | None = None, township: str | None = None) -> tuple[list[dict], list[dict]]:
+    """Every village and group grid (not only those with cases) with its KPIs, by grid code, optionally within one
+    township; and the townships to choose from."""
+    rows = {row["key"]: row for row in slices(session, dimension="grid", period=period)}
+    empty = domain.kpi_row({name: 0 for name in domain.COUNTERS}, None)
+    grids = session.scalars(select(GridFact).order_by(GridFact.code)).all()
+    parents = {g.grid_id: g.parent_id for g in grids}
+    townships = [{"grid_id": g.grid_id, "code": g.code, "name": g.name} for g in grids if g.level <= 1]
+
+    def township_of(grid_id):
+        seen = set()
+        while parents.get(grid_id) and grid_id not in seen:
+            seen.add(grid_id)
+            grid_id = parents[grid_id]
+        return grid_id
+
+    table = []
+    for g in grids:
+        if g.level <= 1 or (township and township_of(g.grid_id) != township):
+            continue
+        table.append({**(rows.get(g.grid_id) or empty), "key": g.grid_id, "code": g.code, "label": g.name,
+                      "level": g.level})
+    return table, townships

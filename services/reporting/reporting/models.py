@@ -78,6 +78,7 @@ class CaseFact(Base):
 
     __tablename__ = "case_facts"
     case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tracking_code: Mapped[str | None] = mapped_column(String(20))  # 受理编号, what people quote
     grid_id: Mapped[str] = mapped_column(String(36), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     category: Mapped[str] = mapped_column(String(20))
@@ -220,6 +221,7 @@ class KpiCell(Base):
     unsatisfied: Mapped[int] = mapped_column(Integer)
     handling_sum: Mapped[int] = mapped_column(BigInteger)
     handling_count: Mapped[int] = mapped_column(Integer)
+    closed_unrated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 办结未评价
     handling_hours: Mapped[str] = mapped_column(Text)  # JSON {hour: cases}
     p90_hours: Mapped[int | None] = mapped_column(Integer)  # kept with the histogram, so reads need not parse it
 

@@ -12,12 +12,13 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from wangge_common.auth import public
+from wangge_common.contracts import labels
 from wangge_common.errors import Invalid, NotFound
 from wangge_common.http import runtime
 
 from . import charts, domain, kpis as kpi_queries, performance
 from .schemas import PERIOD
-from .tables import download
+from .tables import download, local_time
 
 pages = Blueprint("pages", __name__, description="Pages (Chinese, printable, readable on a phone)",
                   template_folder="templates")
@@ -73,7 +74,8 @@ class Dashboard(MethodView):
             summary = kpi_queries.summary(session, period=period)
             months = kpi_queries.slices(session, dimension="period")
             townships = kpi_queries.slices(session, dimension="township", period=period)
-            grids = kpi_queries.slices(session, dimension="grid", period=period)
+            township = request.args.get("township") or None
+            grids, township_choices = kpi_queries.grid_table(session, period=period, township=township)
             ranking = performance.excellent_grids(session, year=year, min_cases=10)
             deputies = performance.deputies_performance(session, year=year, as_of=date.today())
         trend = charts.trend([m["key"] for m in months],
@@ -85,7 +87,7 @@ class Dashboard(MethodView):
             kpi_chart=charts.kpi_bars(summary["kpis"]), trend_chart=trend,
             township_chart=charts.column_bars([(t["label"], t["closure_rate"]) for t in townships],
                                               domain.KPIS["closure_rate"][1], "各乡镇办结率"),
-            grids=grids, heat_columns=HEAT_COLUMNS, targets={k: v[1] for k, v in domain.KPIS.items()},
+            grids=grids, township=township, township_choices=township_choices, heat_columns=HEAT_COLUMNS, targets={k: v[1] for k, v in domain.KPIS.items()},
             ranking=ranking, deputies=deputies, tables=TABLES, pct=charts.pct, heat=charts.heat)
 
 
@@ -101,8 +103,7 @@ class DashboardMisses(MethodView):
         with runtime().db.snapshot() as session:
             cases = kpi_queries.misses(session, kpi=kpi, period=_period(), limit=1000)
         title = domain.KPIS.get(kpi, ("未评价",))[0]
-        return render_template("misses.html", title=title, cases=cases, channels=kpi_queries.CHANNELS,
-                               categories=kpi_queries.CATEGORIES)
+        return render_template("misses.html", title=title, cases=cases, label=labels.label, local=local_time)
 
 
 @pages.route("/dashboard/export/<name>.<fmt>")
@@ -130,7 +131,8 @@ class AnnualReport(MethodView):
         with runtime().db.snapshot() as session:
             p = performance.deputies_performance(session, year=year, as_of=date.today(), deputy_id=deputy_id)[0]
         months = p["households_by_month"]
-        chart = charts.trend([m["month"] for m in months], {}, [m["households"] for m in months])
+        chart = charts.count_bars([m["month"][5:] + "月" for m in months], [m["households"] for m in months],
+                                  "每月走访户数", target=10, unit="户")
         return render_template("annual_report.html", p=p, households_chart=chart, five_titles=FIVE_TITLES,
                                levels=LEVELS, pct=charts.pct,
                                yes=lambda v: "—" if v is None else ("达标" if v else "未达标"))

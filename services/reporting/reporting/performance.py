@@ -82,5 +82,6 @@ def excellent_grids(session, *, year: int, min_cases: int) -> dict:
               "kpis": {k: v for k, v in r.items() if k not in ("key", "label", "meets")}} for r in rows]
     ranked = domain.rank_grids(items, min_cases)
     return {"year": year, "min_cases": min_cases, "formula": domain.RANKING_FORMULA,
+            "formula_zh": domain.RANKING_FORMULA_ZH.format(min_cases=min_cases),
             "weights": domain.RANKING_WEIGHTS, "grids_ranked": sum(1 for r in ranked if r["rank"]),
             "excellent": [r["grid_id"] for r in ranked if r["excellent"]], "grids": ranked}

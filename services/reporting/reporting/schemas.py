@@ -123,6 +123,7 @@ class SliceQuery(PeriodQuery):
 class SliceOut(Schema):
     key = fields.String(allow_none=True)
     label = fields.String()
+    code = fields.String(allow_none=True, metadata={"description": "the grid's code (grid and township slices)"})
     cases = fields.Integer()
     closed = fields.Integer()
     on_time_closed = fields.Integer()
@@ -157,12 +158,14 @@ class MissQuery(PeriodQuery):
 
 class CaseFactOut(Schema):
     case_id = fields.String()
+    tracking_code = fields.String(allow_none=True)
     grid_id = fields.String()
     channel = fields.String()
     category = fields.String()
     registered_at = fields.String()
     state = fields.String()
     department = fields.String(allow_none=True)
+    department_name = fields.String(allow_none=True)
     deputy_id = fields.String(allow_none=True)
     answered = fields.Boolean()
     replied = fields.Boolean()
@@ -243,6 +246,7 @@ class RankingOut(Schema):
     year = fields.Integer()
     min_cases = fields.Integer()
     formula = fields.String()
+    formula_zh = fields.String(metadata={"description": "the rule in Chinese, as the dashboard explains it"})
     weights = fields.Dict(keys=fields.String(), values=fields.Float())
     grids_ranked = fields.Integer()
     excellent = fields.List(fields.String())

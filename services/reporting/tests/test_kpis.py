@@ -5,6 +5,8 @@ import csv
 import pytest
 from openpyxl import load_workbook
 
+from wangge_common.contracts import labels
+
 from reporting.samples import G3, deliver_all, fixture_events
 
 @pytest.fixture
@@ -27,7 +29,7 @@ def test_the_county_kpis_match_the_hand_computed_figures(loaded):
     body = get(svc, "/v1/kpis").json
     f = body["figures"]
     assert (f["cases"], f["closed"], f["on_time_closed"]) == (5, 3, 2)
-    assert (f["rated"], f["satisfied"], f["basically_satisfied"], f["unsatisfied"], f["unrated"]) == (2, 1, 1, 0, 3)
+    assert (f["rated"], f["satisfied"], f["basically_satisfied"], f["unsatisfied"], f["unrated"]) == (2, 1, 1, 0, 1)
     assert (f["answered"], f["replied"], f["reopened"]) == (4, 3, 1)
     assert f["closure_rate"] == 0.6 and f["on_time_closure_rate"] == 0.6667 and f["satisfaction_rate"] == 1.0
     assert f["reopen_rate"] == 0.2 and f["answer_rate"] == 0.75
@@ -42,7 +44,7 @@ def test_slices_by_grid_township_department_deputy_channel(loaded):
     svc, _ = loaded
     by_grid = {r["label"]: r for r in get(svc, "/v1/kpis/slices?dimension=grid").json}
     assert (by_grid["韶山村"]["cases"], by_grid["韶山村"]["closure_rate"], by_grid["韶山村"]["reopen_rate"]) == (2, 1.0, 0.5)
-    assert by_grid["永义村"]["satisfaction_rate"] is None and by_grid["永义村"]["unrated"] == 2
+    assert by_grid["永义村"]["satisfaction_rate"] is None and by_grid["永义村"]["unrated"] == 1  # c closed unrated; d is still open
     assert by_grid["清溪村"]["cases"] == 1  # the withdrawn case is not counted
     by_township = {r["label"]: r["cases"] for r in get(svc, "/v1/kpis/slices?dimension=township").json}
     assert by_township == {"韶山乡": 4, "清溪镇": 1}
@@ -60,7 +62,7 @@ def test_the_cases_that_miss_a_kpi_are_listed(loaded):
     svc, cases = loaded
     ids = lambda url: sorted(r["case_id"] for r in get(svc, url).json)  # noqa: E731
     assert ids("/v1/kpis/misses?kpi=closure_rate") == sorted([cases["d"].id, cases["e"].id])
-    assert ids("/v1/kpis/misses?kpi=unrated") == sorted([cases["c"].id, cases["d"].id, cases["e"].id])
+    assert ids("/v1/kpis/misses?kpi=unrated") == [cases["c"].id]  # open cases are not "unrated" yet
     assert ids("/v1/kpis/misses?kpi=on_time_closure_rate") == [cases["b"].id]
     assert ids("/v1/kpis/misses?kpi=answer_rate") == [cases["d"].id]
     assert ids(f"/v1/kpis/misses?kpi=closure_rate&dimension=grid&key={G3}") == [cases["e"].id]
@@ -75,13 +77,23 @@ def test_bad_slice_requests_are_problems(svc):
 
 def test_every_table_downloads_as_csv_and_xlsx(loaded):
     svc, _ = loaded
+    """Tables an office can use: Chinese headings, the grid's code and name first, rates as percentages, local
+    times, words not codes, no JSON in a cell."""
     text = get(svc, "/v1/kpis/slices?dimension=grid&format=csv").data.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert {r["label"] for r in rows} == {"韶山村", "永义村", "清溪村"} and "meets.closure_rate" in rows[0]
+    assert list(rows[0])[:3] == ["网格编号", "名称", "件数"]
+    assert [(r["网格编号"], r["名称"]) for r in rows] == [("T1-01", "韶山村"), ("T1-02", "永义村"), ("T2-01", "清溪村")]
+    assert rows[0]["办结率"].endswith("%") and rows[0]["办结率是否达标"] in ("达标", "未达标")
+    assert not any(cell.startswith(("{", "[")) for row in rows for cell in row.values())
     book = load_workbook(io.BytesIO(get(svc, "/v1/kpis/slices?dimension=grid&format=xlsx").data))
     sheet = book.active
-    assert sheet.max_row == 4 and sheet.cell(1, 1).value == "key"
-    assert get(svc, "/v1/kpis/misses?kpi=closure_rate&format=csv").data.decode("utf-8-sig").count("\n") == 3
+    assert sheet.max_row == 4 and sheet.cell(1, 1).value == "网格编号" and sheet.cell(2, 1).value == "T1-01"
+    rate = next(c for c in sheet[2] if sheet.cell(1, c.column).value == "办结率")
+    assert rate.number_format == "0.0%" and 0 <= rate.value <= 1
+    misses = list(csv.DictReader(io.StringIO(
+        get(svc, "/v1/kpis/misses?kpi=closure_rate&format=csv").data.decode("utf-8-sig"))))
+    assert len(misses) == 2 and misses[0]["受理编号"] and misses[0]["受理时间"].count(":") == 1
+    assert {m["当前状态"] for m in misses} <= set(labels.CASE_STATES.values())
 
 
 def test_townships_do_not_depend_on_the_order_grids_arrived_in(svc):

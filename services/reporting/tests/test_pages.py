@@ -25,7 +25,10 @@ def test_the_dashboard_renders_in_chinese_with_charts(svc):
         page.goto(url + "/dashboard?year=2026")
         assert missing_glyphs(page) == []
         assert page.locator("svg.chart").count() >= 3
-        assert page.locator("svg.chart rect.bar").count() >= 5 and page.locator("polyline.line").count() == 2
+        assert page.locator("svg.chart rect.bar").count() >= 5  # the KPI bars against their targets
+        # the trend and township charts have axes with percentages and print their values
+        assert page.locator("svg.chart g.axis.y").count() >= 2 and page.locator("svg.chart text.value").count() >= 2
+        assert "100.0%" in page.locator("svg.chart g.axis.y").first.inner_html()
         assert "办结率" in page.content() and "韶山村" in page.content() and "优秀代表网格" in page.content()
         # nothing wider than a phone's screen except inside the scrollable tables
         assert page.evaluate("document.documentElement.scrollWidth") <= 400
@@ -40,7 +43,9 @@ def test_the_annual_report_renders_and_prints(svc):
         assert missing_glyphs(page) == []
         assert "李红梅" in page.content() and "五个一" in page.content() and "暂无数据来源" in page.content()
         # one bar per month of 2026 up to today (the report runs to the day it is printed)
-        assert page.locator("svg.chart rect.bar").count() == (date.today().month if date.today().year == 2026 else 12)
+        bars = page.locator("svg.chart g.serie-0 rect.rect")
+        assert bars.count() == (date.today().month if date.today().year == 2026 else 12)
+        assert page.locator("svg.chart g.serie-1").count() >= 1  # the 10 households a month target
         assert len(page.pdf()) > 1000
 
 
@@ -53,3 +58,18 @@ def test_dashboard_tables_download_and_bad_requests_are_problems(svc):
     assert svc.client.get("/dashboard/export/nothing.csv").status_code == 404
     assert svc.client.get("/dashboard?period=26").status_code == 422
     assert svc.client.get(f"/deputies/{uid('x')}/annual-report").status_code == 404
+
+
+def test_the_heat_table_lists_every_grid_by_code_and_filters_by_township(svc):
+    from reporting.samples import T1, grid
+
+    load(svc)
+    deliver_all(svc, [grid(uid("quiet"), "T1-03", "石屏村", 2, T1)])  # no case yet: still listed
+    html = svc.client.get("/dashboard").get_data(as_text=True)
+    table = html[html.index('class="heat"'):].split("</table>")[0]
+    assert table.index("T1-01") < table.index("T1-02") < table.index("T1-03") < table.index("T2-01")
+    assert "石屏村" in table
+    only = svc.client.get(f"/dashboard?township={T1}").get_data(as_text=True)
+    only_table = only[only.index('class="heat"'):].split("</table>")[0]
+    assert "石屏村" in only_table and "清溪村" not in only_table
+    assert "办结未评价" in html and "评选规则" in html and "score =" not in html

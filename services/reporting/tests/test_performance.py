@@ -119,8 +119,10 @@ def test_the_performance_api_and_the_ranking(svc):
     ranking = svc.client.get("/v1/grids/excellent?year=2026&min_cases=1", headers=svc.headers()).json
     scores = {g["name"]: (g["score"], g["rank"], g["excellent"]) for g in ranking["grids"]}
     # 韶山村: .35×1 + .35×1 + .2×.5 − .1×.5 = .75; 永义村: .35×.5 + .2×1 = .375; 清溪村: 0
-    assert scores == {"韶山村": (0.75, 1, True), "永义村": (0.375, 2, False), "清溪村": (0.0, 3, False)}
-    assert ranking["excellent"] == [G1] and "满意率" in ranking["formula"]
+    # 0.35 × closure + 0.35 × satisfaction + 0.2 × on time + 0.1 × (1 − reopen): never below zero
+    assert scores == {"韶山村": (0.85, 1, True), "永义村": (0.475, 2, False), "清溪村": (0.1, 3, False)}
+    assert all(0 <= g["score"] <= 1 for g in ranking["grids"])
+    assert ranking["excellent"] == [G1] and "满意率 × 35" in ranking["formula_zh"] and "0 至 100 分" in ranking["formula_zh"]
     strict = svc.client.get("/v1/grids/excellent?year=2026&min_cases=2", headers=svc.headers()).json
     assert strict["grids_ranked"] == 2 and strict["grids"][-1]["rank"] is None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import render_template, request
+from flask import Response, render_template, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
@@ -16,7 +16,7 @@ from wangge_common.contracts import labels
 from wangge_common.errors import Invalid, NotFound
 from wangge_common.http import runtime
 
-from . import charts, domain, kpis as kpi_queries, performance
+from . import annual_report, charts, domain, kpis as kpi_queries, performance
 from .schemas import PERIOD
 from .tables import download, local_time
 
@@ -27,10 +27,6 @@ HEAT_COLUMNS = [("closure_rate", "办结率"), ("on_time_closure_rate", "按时�
                 ("reopen_rate", "发回重办率"), ("answer_rate", "答复群众率")]
 TABLES = {f"kpis-{d}": f"按{title}" for d, title in domain.DIMENSIONS.items()}
 TABLES.update({"excellent-grids": "优秀网格", "deputies": "代表履职"})
-LEVELS = {"national": "全国", "provincial": "省", "city": "市", "county": "县", "township": "乡镇"}
-FIVE_TITLES = [("good_suggestion", "提出一条好建议"), ("inspection", "参加一次视察"),
-               ("dispute_mediated", "调解一起纠纷"), ("household_in_difficulty_helped", "帮扶一户困难群众"),
-               ("livelihood_matter_settled", "推动解决一件民生实事")]
 
 
 def _period() -> str | None:
@@ -130,9 +126,23 @@ class AnnualReport(MethodView):
         year = _year(None)
         with runtime().db.snapshot() as session:
             p = performance.deputies_performance(session, year=year, as_of=date.today(), deputy_id=deputy_id)[0]
-        months = p["households_by_month"]
-        chart = charts.count_bars([m["month"][5:] + "月" for m in months], [m["households"] for m in months],
-                                  "每月走访户数", target=10, unit="户")
-        return render_template("annual_report.html", p=p, households_chart=chart, five_titles=FIVE_TITLES,
-                               levels=LEVELS, pct=charts.pct,
-                               yes=lambda v: "—" if v is None else ("达标" if v else "未达标"))
+        report = annual_report.build(p)
+        chart = charts.count_bars([month[5:] + "月" for month, _ in report.months],
+                                  [count for _, count in report.months], "每月走访户数", target=10, unit="户")
+        return render_template("annual_report.html", p=p, report=report, households_chart=chart)
+
+
+@pages.route("/deputies/<deputy_id>/annual-report.docx")
+class AnnualReportDocx(MethodView):
+    @public
+    @pages.doc(responses={"200": {"description": "the annual report as a Word document", "content": {
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}}}})
+    def get(self, deputy_id):
+        """A deputy's annual report (述职评议) as a Word document, for offices that edit it in Word or WPS."""
+        year = _year(None)
+        with runtime().db.snapshot() as session:
+            p = performance.deputies_performance(session, year=year, as_of=date.today(), deputy_id=deputy_id)[0]
+        body = annual_report.docx_bytes(annual_report.build(p))
+        filename = f"annual-report-{year}.docx"
+        return Response(body, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -73,3 +73,25 @@ def test_the_heat_table_lists_every_grid_by_code_and_filters_by_township(svc):
     only_table = only[only.index('class="heat"'):].split("</table>")[0]
     assert "石屏村" in only_table and "清溪村" not in only_table
     assert "办结未评价" in html and "评选规则" in html and "score =" not in html
+
+
+def test_the_annual_report_wraps_on_a4_and_downloads_as_word(svc):
+    """Offices print it on A4 and edit it in Word/WPS: no column is cut, and the .docx says the same."""
+    from docx import Document
+
+    load(svc)
+    with live_server(svc.app) as url, browser_page({"width": 700, "height": 990}) as page:  # A4 minus margins
+        page.emulate_media(media="print")
+        page.goto(url + f"/deputies/{P1}/annual-report?year=2026")
+        cut = page.evaluate("""[...document.querySelectorAll('main table')]
+            .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1).length""")
+        assert cut == 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 700
+    response = svc.client.get(f"/deputies/{P1}/annual-report.docx?year=2026")
+    assert response.status_code == 200 and response.mimetype.endswith("wordprocessingml.document")
+    document = Document(io.BytesIO(response.data))
+    text = "\n".join(p.text for p in document.paragraphs)
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert "李红梅 代表 2026 年度进网格履职情况（述职评议）" in text
+    assert "每周至少走访 1 次" in cells and "暂无数据来源" in cells and "推动解决一件民生实事" in cells
+    assert svc.client.get(f"/deputies/{uid('x')}/annual-report.docx").status_code == 404

@@ -86,6 +86,14 @@ DEFAULTS: dict[str, DefaultTemplate] = {
     "work_order.overdue/congress_staff": DefaultTemplate(
         "工单逾期", "民情（受理编号{{ tracking_code }}）由{{ department }}办理，已超过办理期限（{{ due_at }}），请督促办理。",
         {**_CASE, "department": "镇村镇建设办", "due_at": "2026年11月22日 17:00"}),
+    "work_order.signing_overdue/department": DefaultTemplate(
+        "工单超时未签收", "{{ department }}：工单（受理编号{{ tracking_code }}）超过签收时限（{{ sign_due_at }}）仍未签收，"
+        "办理期限（{{ due_at }}）自派单起计算，请立即签收办理。",
+        {**_CASE, "department": "镇村镇建设办", "sign_due_at": "2026年11月20日 17:00", "due_at": "2026年11月30日 17:00"}),
+    "work_order.signing_overdue/congress_staff": DefaultTemplate(
+        "工单超时未签收", "民情（受理编号{{ tracking_code }}）交{{ department }}办理，超过签收时限（{{ sign_due_at }}）仍未签收，"
+        "请督促。",
+        {**_CASE, "department": "镇村镇建设办", "sign_due_at": "2026年11月20日 17:00", "due_at": "2026年11月30日 17:00"}),
     "work_order.returned/congress_staff": DefaultTemplate(
         "工单被退回", "民情（受理编号{{ tracking_code }}）被{{ department }}退回，退回理由：{{ reason }}。请重新分办。",
         {**_CASE, "department": "镇村镇建设办", "reason": "不属于本单位职责"}),

@@ -226,6 +226,17 @@ def on_work_order_overdue(uow, event, contact):
                 variables=variables, case_id=contact.case_id)
 
 
+def on_work_order_signing_overdue(uow, event, contact):
+    """签收时限 passed: the department, and the township congress staff who supervise."""
+    department = event.data["department"]
+    variables = _case_vars(contact, department=department["name"], sign_due_at=_local(event.data["sign_due_at"]),
+                           due_at=_local(event.data["due_at"]))
+    _to_offices(uow, event, audience="department", department=department,
+                key="work_order.signing_overdue/department", variables=variables, case_id=contact.case_id)
+    _to_offices(uow, event, audience="congress_staff", department=None,
+                key="work_order.signing_overdue/congress_staff", variables=variables, case_id=contact.case_id)
+
+
 def on_work_order_returned(uow, event, contact):
     """退单: the township congress staff re-route the matter."""
     _to_offices(uow, event, audience="congress_staff", department=None, key="work_order.returned/congress_staff",
@@ -307,6 +318,7 @@ CASE_HANDLERS = {
     "case.escalated": on_case_escalated, "case.closed": on_case_closed,
     "work_order.overdue": on_work_order_overdue, "work_order.dispatched": on_work_order_dispatched,
     "work_order.due_soon": on_work_order_due_soon, "work_order.returned": on_work_order_returned,
+    "work_order.signing_overdue": on_work_order_signing_overdue,
     "work_order.extension_requested": on_work_order_extension_requested,
     "work_order.extension_decided": on_work_order_extension_decided,
 }

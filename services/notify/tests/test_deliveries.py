@@ -299,6 +299,13 @@ def test_returns_extensions_overdue_and_closing_reach_the_people_who_act_on_them
                            reason="需等待配件", requested_due_at="2026-11-29T09:00:00Z")
     decided = case_event(case, "work_order.extension_decided", state="signed", previous_state="signed",
                          reason="同意", approved=True, due_at="2026-11-29T09:00:00Z")
+    unsigned = case_event(case, "work_order.signing_overdue", state="dispatched", previous_state="dispatched",
+                          reason="not signed within the signing limit", sign_due_at="2026-11-20T09:00:00Z",
+                          due_at="2026-11-30T09:00:00Z")
+    assert svc.deliver(unsigned, "cases.v1") == "processed"
+    unsigned_texts = _texts(world, "work_order.signing_overdue")
+    assert {key[0] for key in unsigned_texts} == {"department", "congress_staff"}
+    assert all("签收时限（2026年11月20日 17:00）" in text for text in unsigned_texts.values())
     overdue = case_event(case, "work_order.overdue", state="signed", previous_state="signed",
                          reason="deadline 2026-11-22T09:00:00+00:00 passed", due_at="2026-11-22T09:00:00Z")
     for item in (returned, requested, decided, overdue):

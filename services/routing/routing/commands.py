@@ -11,8 +11,8 @@ from wangge_common.outbox import UnitOfWork
 
 from . import domain
 from .evaluation import request_evaluation
-from .handlers import (PRESIDIUM, active_rules, calendar, case_event, department, dispatch, finish, get_case,
-                       lock_order, major_issue, open_orders, order_event, policy, route)
+from .handlers import (PRESIDIUM, active_rules, calendar, case_event, deadline_from_dispatch, department, dispatch,
+                       finish, get_case, lock_order, major_issue, open_orders, order_event, policy, route)
 from .models import GridDeputy, RoutedCase, WorkOrder
 
 
@@ -102,20 +102,19 @@ def answer_on_the_spot(uow: UnitOfWork, case_id: str, data: dict, secret: str) -
 # ---- work orders -------------------------------------------------------------------------------------------------
 
 def sign(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
-    """签收: the deadline starts now."""
+    """签收: the department takes the order on; the handling deadline has been running since dispatch."""
     session, now = uow.session, utcnow()
     order, case = lock_order(session, order_id)
     domain.next_order_state(order.state, "sign")
     if _leads(order):
         domain.next_state(case.state, "sign")
-    rule = domain.DeadlineRule(None, None, None, None, order.deadline_amount or 15,
-                               order.deadline_unit or "working_days")
     order.signed_at = now
-    order.due_at = domain.due_at(now, rule, calendar(session, now))
-    order.due_soon_at = domain.due_soon_at(now, order.due_at, policy(uow.runtime).due_soon_lead)
+    deadline_from_dispatch(uow, order)
     order_event(uow, order, "work_order.signed", "sign", data["reason"], due_at=order.due_at.isoformat(),
-                working_days=rule.unit == "working_days")
-    order.next_check_at = order.due_soon_at
+                working_days=(order.deadline_unit or "working_days") == "working_days")
+    order.next_check_at = domain.next_check(order.due_at, order.due_soon_at, due_soon_marked=order.due_soon_marked,
+                                            overdue_marked=order.overdue_marked, step=order.escalation_step,
+                                            policy=policy(uow.runtime))
     if _leads(order):
         case_event(uow, case, "case.signed", "sign", data["reason"], work_order_id=order.id,
                    department=department(order), due_at=order.due_at.isoformat())
@@ -235,7 +234,8 @@ def decide_extension(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
         raise Conflict(f"the work order is {order.state}; its extension request lapsed")
     if data["approved"]:
         order.due_at = order.extension_requested_due_at
-        order.due_soon_at = domain.due_soon_at(order.signed_at, order.due_at, policy(uow.runtime).due_soon_lead)
+        order.due_soon_at = domain.due_soon_at(order.signed_at or order.created_at, order.due_at,
+                                               policy(uow.runtime).due_soon_lead)
         order.due_soon_marked = order.overdue_marked = False
         order.escalation_step = 0
         order.next_check_at = order.due_soon_at

@@ -226,6 +226,7 @@ class Policy:
     """Configurable numbers (WANGGE_ROUTING_* variables); defaults follow the seeds where they give one."""
 
     due_soon_lead: timedelta = timedelta(hours=24)
+    sign_within: timedelta = timedelta(hours=24)         # 签收时限: sign for a dispatched order within this
     reminder_after: timedelta = timedelta(hours=24)      # after the deadline: 催办 to the department
     supervision_after: timedelta = timedelta(hours=72)   # after the deadline: 督办 by the township congress
     escalation_after: timedelta = timedelta(hours=168)   # after the deadline: 提级督办 to the level above
@@ -246,7 +247,8 @@ class Policy:
             return int(raw) if raw else default
 
         base = cls()
-        return cls(hours("DUE_SOON_LEAD", base.due_soon_lead), hours("REMINDER_AFTER", base.reminder_after),
+        return cls(hours("DUE_SOON_LEAD", base.due_soon_lead), hours("SIGN_WITHIN", base.sign_within),
+                   hours("REMINDER_AFTER", base.reminder_after),
                    hours("SUPERVISION_AFTER", base.supervision_after),
                    hours("ESCALATION_AFTER", base.escalation_after), hours("REPLY_WITHIN", base.reply_within),
                    hours("RATING_WINDOW", base.rating_window), hours("RETURN_VISIT_WINDOW", base.return_visit_window),
@@ -267,8 +269,18 @@ def ladder_target(step: str, department_name: str, level: str | None) -> str:
 
 
 def next_check(order_due: datetime, due_soon: datetime, *, due_soon_marked: bool, overdue_marked: bool,
-               step: int, policy: Policy) -> datetime | None:
-    """The next moment the scheduler has something to do for an open order."""
+               step: int, policy: Policy, sign_due: datetime | None = None) -> datetime | None:
+    """The next moment the scheduler has something to do for an open order; `sign_due` while it is unsigned and
+    not yet flagged for it."""
+    later = _next_deadline_check(order_due, due_soon, due_soon_marked=due_soon_marked, overdue_marked=overdue_marked,
+                                 step=step, policy=policy)
+    if sign_due is not None and (later is None or sign_due < later):
+        return sign_due
+    return later
+
+
+def _next_deadline_check(order_due: datetime, due_soon: datetime, *, due_soon_marked: bool, overdue_marked: bool,
+                         step: int, policy: Policy) -> datetime | None:
     if not due_soon_marked:
         return due_soon
     if not overdue_marked:

@@ -159,26 +159,44 @@ def calendar(session, start: datetime) -> dict:
 
 # ---- dispatch -------------------------------------------------------------------------------------------------------
 
+def deadline_from_dispatch(uow: UnitOfWork, order: WorkOrder) -> None:
+    """Set the handling deadline of an order dispatched before deadlines ran from dispatch, counted from its
+    dispatch all the same."""
+    if order.due_at is not None:
+        return
+    rule = domain.DeadlineRule(None, None, None, None, order.deadline_amount or 15, order.deadline_unit or "working_days")
+    order.due_at = domain.due_at(order.created_at, rule, calendar(uow.session, order.created_at))
+    order.due_soon_at = domain.due_soon_at(order.created_at, order.due_at, policy(uow.runtime).due_soon_lead)
+
+
 def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[dict], reason: str,
              rule_id: int | None = None, action: str = "assign", collect: list | None = None) -> list[WorkOrder]:
     """Open one work order per department (roles sole, or lead + members) and move the case to assigned.
 
     With `collect`, the orders are appended there instead of added to the session: the caller writes them."""
     rule = domain.pick_deadline(case.category, case.topic, case.urgency, active_deadlines(uow))
+    now, rules = utcnow(), policy(uow.runtime)
+    # The handling deadline runs from dispatch, not from signing: a department cannot stop the clock by not
+    # signing; not signing within the signing limit (签收时限) is flagged by itself.
+    due = domain.due_at(now, rule, calendar(uow.session, now))
+    due_soon = domain.due_soon_at(now, due, rules.due_soon_lead)
     orders = []
     for entry in departments:
         order = WorkOrder(id=entry.get("id") or str(uuid.uuid4()), case_id=case.case_id, department_code=entry["code"],
                           department_name=entry["name"], state="dispatched", role=entry.get("role", "sole"),
                           rule_id=rule_id, deadline_rule=rule.name, deadline_amount=rule.amount,
-                          deadline_unit=rule.unit, created_at=utcnow(), due_soon_marked=False,
-                          overdue_marked=False, escalation_step=0)
+                          deadline_unit=rule.unit, created_at=now, due_soon_marked=False,
+                          overdue_marked=False, escalation_step=0, due_at=due, due_soon_at=due_soon,
+                          sign_due_at=now + rules.sign_within, sign_overdue_marked=False,
+                          next_check_at=min(due_soon, now + rules.sign_within))
         if collect is None:
             uow.session.add(order)
         else:
             collect.append(order)
         orders.append(order)
     for order in orders:
-        order_event(uow, order, "work_order.dispatched", None, reason, role=order.role, deadline_rule=rule.name)
+        order_event(uow, order, "work_order.dispatched", None, reason, role=order.role, deadline_rule=rule.name,
+                    due_at=order.due_at.isoformat(), sign_due_at=order.sign_due_at.isoformat())
     case.path = path
     if action == "assign":
         case_event(uow, case, "case.assigned", "assign", reason, path=path, work_orders=[

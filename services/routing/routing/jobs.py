@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from . import domain
-from .handlers import case_event, department, finish, order_event, policy
+from .handlers import case_event, deadline_from_dispatch, department, finish, order_event, policy
 from .models import RoutedCase, WorkOrder
 
 ACTOR = "service:routing-scheduler"
@@ -29,12 +29,24 @@ def _batches(runtime, model, column, now: datetime, apply) -> int:
             return done
 
 
+def _check_signing(uow, order: WorkOrder, now: datetime) -> None:
+    """签收时限: an order still unsigned after the signing limit is flagged once (the department and the township
+    congress staff are told); its handling deadline keeps running from dispatch."""
+    if order.state == "dispatched" and order.sign_due_at is not None and not order.sign_overdue_marked \
+            and now >= order.sign_due_at:
+        order.sign_overdue_marked = True
+        order_event(uow, order, "work_order.signing_overdue", None, "not signed within the signing limit",
+                    sign_due_at=order.sign_due_at.isoformat(), due_at=order.due_at.isoformat())
+
+
 def _check_order(uow, order: WorkOrder, now: datetime) -> None:
     rules = policy(uow.runtime)
-    if order.state not in domain.OPEN_ORDER_STATES or order.due_at is None:
+    if order.state not in domain.OPEN_ORDER_STATES:
         order.next_check_at = None
         return
-    if not order.due_soon_marked:
+    deadline_from_dispatch(uow, order)
+    _check_signing(uow, order, now)
+    if not order.due_soon_marked and (order.due_soon_at is None or now >= order.due_soon_at):
         order.due_soon_marked = True
         if now < order.due_at:  # past the deadline already (the scheduler was down): overdue says it all
             order_event(uow, order, "work_order.due_soon", None, "deadline approaching",
@@ -54,9 +66,10 @@ def _check_order(uow, order: WorkOrder, now: datetime) -> None:
                    f"work order overdue by {overdue_by.days} d {overdue_by.seconds // 3600} h: {step}",
                    step=step, trigger="overdue", work_order_id=order.id, department=department(order),
                    target=domain.ladder_target(step, order.department_name, case.path))
+    unsigned = order.state == "dispatched" and not order.sign_overdue_marked
     order.next_check_at = domain.next_check(order.due_at, order.due_soon_at, due_soon_marked=order.due_soon_marked,
                                             overdue_marked=order.overdue_marked, step=order.escalation_step,
-                                            policy=rules)
+                                            policy=rules, sign_due=order.sign_due_at if unsigned else None)
 
 
 def scan_work_orders(runtime, now: datetime) -> int:

@@ -128,6 +128,8 @@ class WorkOrder(Base):
     deadline_amount: Mapped[int | None] = mapped_column(Integer)
     deadline_unit: Mapped[str | None] = mapped_column(String(20))
     signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sign_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # 签收时限: sign by then
+    sign_overdue_marked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     due_soon_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

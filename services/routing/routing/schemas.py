@@ -44,7 +44,11 @@ class WorkOrderOut(Schema):
     deadline_rule = fields.String(allow_none=True, metadata={"example": "request/*/normal: 7 working days"})
     created_at = fields.DateTime()
     signed_at = fields.DateTime(allow_none=True)
-    due_at = fields.DateTime(allow_none=True, metadata={"description": "set when the department signs"})
+    due_at = fields.DateTime(allow_none=True, metadata={
+        "description": "the handling deadline (办理时限), counted from dispatch"})
+    sign_due_at = fields.DateTime(allow_none=True, metadata={"description": "sign for the order by then (签收时限)"})
+    signing_overdue = fields.Boolean(attribute="sign_overdue_marked",
+                                     metadata={"description": "not signed within the signing limit"})
     answered_at = fields.DateTime(allow_none=True)
     on_time = fields.Boolean(allow_none=True)
     summary = fields.String(allow_none=True)

@@ -53,9 +53,11 @@ def test_deadline_rules_pick_the_most_specific_and_are_versioned(svc):
     case_id = svc.register(category="request", topic="safety", urgency="urgent")
     order = svc.order(case_id)
     assert order["deadline_rule"] == "*/safety/urgent: 2 hours"
-    signed = svc.act(order["id"], "sign")
-    hours = (datetime.fromisoformat(signed["due_at"]) - datetime.fromisoformat(signed["signed_at"]))
+    # the handling clock runs from dispatch: signing later does not move it
+    hours = (datetime.fromisoformat(order["due_at"]) - datetime.fromisoformat(order["created_at"]))
     assert hours == timedelta(hours=2)
+    signed = svc.act(order["id"], "sign")
+    assert signed["due_at"] == order["due_at"]
     revised = svc.client.put(f"/v1/deadline-rules/{urgent_safety['id']}", headers=svc.headers(), json={
         "topic": "safety", "urgency": "urgent", "amount": 1, "unit": "hours", "reason": "安全隐患1小时内到场"})
     assert revised.status_code == 200 and revised.json["version"] == 2

@@ -366,3 +366,33 @@ def test_an_answer_passed_on_in_time_is_not_flagged_and_a_reopened_case_is_watch
     assert again > due
     svc.run_jobs(again + timedelta(minutes=1))
     assert [e.data["state"] for e in svc.events(case_id, "case.reply_overdue")] == ["answered"]
+
+
+def test_a_department_cannot_stop_the_clock_by_not_signing(svc):
+    """The deadline runs from dispatch; an order left unsigned past the signing limit (签收时限) is flagged once,
+    and if it is never signed it still goes overdue and up the ladder."""
+    case_id = svc.register(category="request", topic="road")
+    order = svc.order(case_id, state="dispatched")
+    dispatched, due = datetime.fromisoformat(order["created_at"]), datetime.fromisoformat(order["due_at"])
+    sign_due = datetime.fromisoformat(order["sign_due_at"])
+    assert sign_due - dispatched == timedelta(hours=24) and due > sign_due
+    svc.run_jobs(sign_due - timedelta(minutes=1))
+    assert svc.events(case_id, "work_order.signing_overdue") == []
+    svc.run_jobs(sign_due + timedelta(minutes=1))
+    svc.run_jobs(sign_due + timedelta(hours=2))
+    (flagged,) = svc.events(case_id, "work_order.signing_overdue")
+    assert flagged.data["work_order_id"] == order["id"] and flagged.data["state"] == "dispatched"
+    assert svc.events(case_id, "work_order.due_soon") == []  # the signing limit did not ring the due-soon bell
+    listed = svc.client.get(f"/v1/work-orders/{order['id']}", headers=svc.headers("reader")).json
+    assert listed["signing_overdue"] is True and listed["state"] == "dispatched"
+    svc.run_jobs(due - timedelta(hours=1))
+    svc.run_jobs(due + timedelta(hours=25))
+    kinds = [e.type for e in svc.events(case_id, "work_order.due_soon", "work_order.overdue", "case.escalated")]
+    assert kinds == ["work_order.due_soon", "work_order.overdue", "case.escalated"]
+
+
+def test_signing_late_keeps_the_deadline_set_at_dispatch(svc):
+    case_id = svc.register(category="request", topic="road")
+    order = svc.order(case_id, state="dispatched")
+    signed = svc.act(order["id"], "sign")
+    assert signed["due_at"] == order["due_at"] and signed["signing_overdue"] is False

@@ -17,7 +17,7 @@ from .handlers import forget_catalogue, get_case
 from .schemas import (AnswerIn, CaseDetailOut, CaseOut, CaseQuery, CatalogueQuery, CloseIn, DeadlineRuleIn,
                       DeadlineRuleOut, DispatchRuleIn, DispatchRuleOut, EvaluationIn, EvaluationOut,
                       ExtensionDecisionIn, ExtensionIn, HolidayIn, HolidayOut, HolidayQuery, MediationOutcomeIn,
-                      OnTheSpotIn, ReplyIn, RetireQuery, ReturnIn, SignIn, StaffRatingIn, StartIn, TriageIn,
+                      OnTheSpotIn, ReplyIn, RetireQuery, ReturnIn, SignIn, StaffRatingIn, StartIn, SuperviseIn, TriageIn,
                       WorkOrderOut, WorkOrderQuery)
 
 work_orders = Blueprint("work_orders", __name__, url_prefix="/v1/work-orders",
@@ -188,6 +188,9 @@ _order_action("mediation-outcome", MediationOutcomeIn, commands.record_mediation
               "no_agreement) and the mediators; this answers its order and resolves the case.", secret=True)
 _order_action("return", ReturnIn, commands.return_order, "Return the order (退单) with a reason; the case is "
               "re-routed, or escalated after repeated returns.")
+_order_action("supervise", SuperviseIn, commands.supervise, "催办 / 督办 / 提级督办 by township congress staff, with a "
+              "reason: 督办 puts the order under the township presidium, 提级督办 under the county level (the same "
+              "effect as the deadline ladder); emits case.escalated with trigger manual.", scope="cases:supervise")
 _order_action("extension-request", ExtensionIn, commands.request_extension,
               "Ask for a later deadline; township congress staff decide.")
 _order_action("extension-decision", ExtensionDecisionIn, commands.decide_extension,

@@ -12,7 +12,7 @@ from wangge_common.outbox import UnitOfWork
 from . import domain
 from .evaluation import request_evaluation
 from .handlers import (PRESIDIUM, active_rules, calendar, case_event, deadline_from_dispatch, department, dispatch,
-                       finish, get_case, lock_order, major_issue, open_orders, order_event, policy, route)
+                       escalate_order, finish, get_case, lock_order, major_issue, open_orders, order_event, policy, route)
 from .models import GridDeputy, RoutedCase, WorkOrder
 
 
@@ -285,3 +285,18 @@ def close_escalated(uow: UnitOfWork, case_id: str, data: dict) -> RoutedCase:
         order_event(uow, order, "work_order.cancelled", "cancel", f"closed by supervision: {data['reason']}")
     finish(uow, case, "close", outcome=data["outcome"], reason=data["reason"])
     return case
+
+
+def supervise(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
+    """催办 / 督办 / 提级督办 by township congress staff, at any time, with their reason: the same effect as the ladder
+    (督办 puts the order under the township presidium, 提级督办 under the county level); never a step down."""
+    order, case = lock_order(uow.session, order_id)
+    if order.state not in domain.OPEN_ORDER_STATES:
+        raise Conflict(f"the work order is {order.state}: there is nothing left to supervise",
+                       errors=[{"field": "step", "reason": f"a {order.state} order is finished"}])
+    step = data["step"]
+    if domain.LADDER.index(step) + 1 < order.escalation_step and step != "reminder":
+        raise Conflict(f"the order is already at {domain.LADDER[order.escalation_step - 1]}; supervision never "
+                       f"steps down", errors=[{"field": "step", "reason": "lower than the order's current step"}])
+    escalate_order(uow, case, order, step, trigger="manual", reason=data["reason"])
+    return order

@@ -259,6 +259,18 @@ class Policy:
         return due + (self.reminder_after, self.supervision_after, self.escalation_after)[step - 1]
 
 
+SUPERVISION_OF_STEP = {"supervision": "township", "escalation": "county"}  # 催办 is a notice to the department only
+SUPERVISION_LEVELS = ("township", "county")
+
+
+def supervision_after(current: str | None, step: str) -> str | None:
+    """The supervision an order is under after a ladder step: it only ever moves up (township → county)."""
+    new = SUPERVISION_OF_STEP.get(step)
+    if new is None or (current == "county" and new == "township"):
+        return current
+    return new
+
+
 def ladder_target(step: str, department_name: str, level: str | None) -> str:
     """Who acts on a ladder step, for notify to tell the right people."""
     if step == "reminder":

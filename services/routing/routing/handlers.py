@@ -159,6 +159,19 @@ def calendar(session, start: datetime) -> dict:
 
 # ---- dispatch -------------------------------------------------------------------------------------------------------
 
+def escalate_order(uow: UnitOfWork, case: RoutedCase, order: WorkOrder, step: str, *, trigger: str, reason: str,
+                   action: str | None = None) -> None:
+    """One step of 催办 → 督办 → 提级督办 on an order, by the ladder or by township congress staff: the event, and
+    its effect: 督办 puts the order under the township congress presidium, 提级督办 under the county level."""
+    target = domain.ladder_target(step, order.department_name, case.path)
+    order.escalation_step = max(order.escalation_step, domain.LADDER.index(step) + 1)
+    supervision = domain.supervision_after(order.supervision, step)
+    if supervision != order.supervision:
+        order.supervision, order.supervisor, order.supervised_at = supervision, target, utcnow()
+    case_event(uow, case, "case.escalated", action, reason, step=step, trigger=trigger, work_order_id=order.id,
+               department=department(order), target=target)
+
+
 def deadline_from_dispatch(uow: UnitOfWork, order: WorkOrder) -> None:
     """Set the handling deadline of an order dispatched before deadlines ran from dispatch, counted from its
     dispatch all the same."""

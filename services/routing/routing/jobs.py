@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from . import domain
-from .handlers import case_event, deadline_from_dispatch, department, finish, order_event, policy
+from .handlers import case_event, deadline_from_dispatch, escalate_order, finish, order_event, policy
 from .models import RoutedCase, WorkOrder
 
 ACTOR = "service:routing-scheduler"
@@ -58,14 +58,11 @@ def _check_order(uow, order: WorkOrder, now: datetime) -> None:
     case = None
     while order.overdue_marked and order.escalation_step < len(domain.LADDER) \
             and now >= rules.ladder_at(order.due_at, order.escalation_step + 1):
-        order.escalation_step += 1
-        step = domain.LADDER[order.escalation_step - 1]
+        step = domain.LADDER[order.escalation_step]
         case = case or uow.session.get(RoutedCase, order.case_id)
         overdue_by = now - order.due_at
-        case_event(uow, case, "case.escalated", None,
-                   f"work order overdue by {overdue_by.days} d {overdue_by.seconds // 3600} h: {step}",
-                   step=step, trigger="overdue", work_order_id=order.id, department=department(order),
-                   target=domain.ladder_target(step, order.department_name, case.path))
+        escalate_order(uow, case, order, step, trigger="overdue",
+                       reason=f"work order overdue by {overdue_by.days} d {overdue_by.seconds // 3600} h: {step}")
     unsigned = order.state == "dispatched" and not order.sign_overdue_marked
     order.next_check_at = domain.next_check(order.due_at, order.due_soon_at, due_soon_marked=order.due_soon_marked,
                                             overdue_marked=order.overdue_marked, step=order.escalation_step,

@@ -141,6 +141,10 @@ class WorkOrder(Base):
     due_soon_marked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     overdue_marked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     escalation_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # 督办 / 提级督办 with effect: who supervises the order now (township presidium, or the county level)
+    supervision: Mapped[str | None] = mapped_column(String(20), index=True)  # township | county
+    supervisor: Mapped[str | None] = mapped_column(String(100))
+    supervised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The next moment the scheduler must look at this order (due soon, overdue, next ladder step); NULL when the
     # order needs no more watching. The partial index keeps the scan proportional to what is due, not to the table.
     next_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -5,6 +5,7 @@ from flask import Blueprint, render_template
 from sqlalchemy import case, func, select
 
 from wangge_common.auth import public
+from wangge_common.contracts import labels
 from wangge_common.db import utcnow
 from wangge_common.http import runtime
 
@@ -13,8 +14,8 @@ from .models import RoutedCase, WorkOrder
 
 pages = Blueprint("routing_pages", __name__, template_folder="templates")
 
-STATE_NAMES = {"dispatched": "待签收", "signed": "已签收", "in_progress": "办理中"}
-CATEGORY_NAMES = {"request": "求决", "enquiry": "咨询", "complaint": "投诉", "suggestion": "建议"}
+STATE_NAMES, CATEGORY_NAMES = labels.WORK_ORDER_STATES, labels.CATEGORIES
+SUPERVISION_NAMES = {"township": "督办", "county": "提级督办"}
 LIMIT = 200
 
 
@@ -40,7 +41,9 @@ def board():
             for i, (name, total, overdue) in enumerate(per_department)]
     rows = [{"tracking_code": code or "—", "category": CATEGORY_NAMES.get(category, category),
              "department": order.department_name, "state": STATE_NAMES[order.state],
-             "due": order.due_at.astimezone(domain.CHINA).strftime("%Y-%m-%d %H:%M") if order.due_at else "签收后起算",
-             "overdue": bool(order.due_at and order.due_at < now)} for order, code, category in orders]
+             "due": order.due_at.astimezone(domain.CHINA).strftime("%Y-%m-%d %H:%M") if order.due_at else "—",
+             "overdue": bool(order.due_at and order.due_at < now),
+             "supervision": f"{SUPERVISION_NAMES[order.supervision]}（{order.supervisor}）" if order.supervision else ""}
+            for order, code, category in orders]
     return render_template("board.html", bars=bars, rows=rows, height=16 + 30 * len(bars),
                            updated=now.astimezone(domain.CHINA).strftime("%Y-%m-%d %H:%M"))

@@ -35,7 +35,7 @@ def list_cases(session, *, state=None, grid_id=None, queue=None, page=1, page_si
 
 
 def list_work_orders(session, *, case_id=None, department=None, state=None, due_before=None, overdue=None,
-                     sort="created", page=1, page_size=100) -> list[WorkOrder]:
+                     supervision=None, sort="created", page=1, page_size=100) -> list[WorkOrder]:
     query = select(WorkOrder)
     if case_id:
         query = query.where(WorkOrder.case_id == str(case_id))
@@ -47,6 +47,8 @@ def list_work_orders(session, *, case_id=None, department=None, state=None, due_
         query = query.where(WorkOrder.due_at < due_before)
     if overdue is not None:
         query = query.where(WorkOrder.overdue_marked.is_(overdue))
+    if supervision:
+        query = query.where(WorkOrder.supervision == supervision)
     order = (WorkOrder.due_at.is_(None), WorkOrder.due_at) if sort == "due" else ()
     return session.scalars(query.order_by(*order, WorkOrder.created_at, WorkOrder.id)
                            .limit(page_size).offset((page - 1) * page_size)).all()

@@ -55,6 +55,9 @@ class WorkOrderOut(Schema):
     mediation_outcome = fields.String(allow_none=True)
     overdue = fields.Boolean(attribute="overdue_marked")
     escalation_step = fields.Method("_step")
+    supervision = fields.String(allow_none=True, metadata={"description": "township (督办) or county (提级督办)"})
+    supervisor = fields.String(allow_none=True, metadata={"example": "镇人大主席团"})
+    supervised_at = fields.DateTime(allow_none=True)
     extension_requested_due_at = fields.DateTime(allow_none=True)
     extension_reason = fields.String(allow_none=True)
 
@@ -68,8 +71,16 @@ class WorkOrderQuery(PageArgs):
     state = fields.String(validate=validate.OneOf(ORDER_STATES))
     due_before = fields.AwareDateTime(metadata={"description": "only orders due before this moment"})
     overdue = fields.Boolean(metadata={"description": "only orders marked overdue (or only those not)"})
+    supervision = fields.String(validate=validate.OneOf(domain.SUPERVISION_LEVELS), metadata={
+        "description": "only orders under 督办 by the township presidium (township) or 提级督办 (county)"})
     sort = fields.String(load_default="created", validate=validate.OneOf(("created", "due")),
                          metadata={"description": "created (oldest first) or due (soonest deadline first)"})
+
+
+class SuperviseIn(Schema):
+    step = fields.String(required=True, validate=validate.OneOf(domain.LADDER),
+                         metadata={"description": "reminder 催办, supervision 督办, escalation 提级督办"})
+    reason = fields.String(required=True, validate=validate.Length(1, 500), metadata={"example": "群众多次来电反映"})
 
 
 class SignIn(Schema):

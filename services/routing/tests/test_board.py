@@ -28,3 +28,11 @@ def test_the_board_renders_every_glyph_in_a_real_browser(svc):
         assert page.title() == "工单办理进度公示"
         assert "待签收" in page.inner_text("table")
         assert missing_glyphs(page) == []
+
+
+def test_the_board_shows_who_supervises_an_order(svc):
+    case_id = svc.register(category="request", topic="road")
+    order = svc.order(case_id, state="dispatched")
+    svc.act(order["id"], "supervise", {"step": "supervision", "reason": "群众多次来电反映"})
+    html = svc.client.get("/board").get_data(as_text=True)
+    assert "督办（镇人大主席团）" in html and "待签收" in html

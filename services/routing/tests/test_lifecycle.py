@@ -396,3 +396,41 @@ def test_signing_late_keeps_the_deadline_set_at_dispatch(svc):
     order = svc.order(case_id, state="dispatched")
     signed = svc.act(order["id"], "sign")
     assert signed["due_at"] == order["due_at"] and signed["signing_overdue"] is False
+
+
+def test_supervision_and_escalation_have_an_effect_on_who_supervises_the_order(svc):
+    """督办 puts the order under the township congress presidium, 提级督办 under the county level: visible on the
+    order and in the lists, from the deadline ladder as from township congress staff."""
+    case_id = svc.register(category="request", topic="road", urgency="urgent")
+    order = svc.order(case_id, state="dispatched")
+    due = datetime.fromisoformat(svc.act(order["id"], "sign")["due_at"])
+    svc.run_jobs(due + timedelta(hours=25))  # reminder: a notice to the department only
+    reminded = svc.client.get(f"/v1/work-orders/{order['id']}", headers=svc.headers("reader")).json
+    assert reminded["escalation_step"] == "reminder" and reminded["supervision"] is None
+    svc.run_jobs(due + timedelta(hours=73))
+    supervised = svc.client.get(f"/v1/work-orders/{order['id']}", headers=svc.headers("reader")).json
+    assert (supervised["supervision"], supervised["supervisor"]) == ("township", "镇人大主席团")
+    township = svc.client.get("/v1/work-orders?supervision=township", headers=svc.headers("reader")).json
+    township = township["items"] if isinstance(township, dict) else township
+    assert [o["id"] for o in township] == [order["id"]]
+    svc.run_jobs(due + timedelta(days=8))
+    county = svc.client.get(f"/v1/work-orders/{order['id']}", headers=svc.headers("reader")).json
+    assert county["supervision"] == "county" and county["supervisor"] == "县人民政府"
+
+
+def test_township_staff_supervise_by_hand_with_a_reason_and_never_step_down(svc):
+    case_id = svc.register(category="request", topic="road")
+    order = svc.order(case_id, state="dispatched")
+    svc.act(order["id"], "supervise", {"step": "supervision", "reason": "群众多次来电反映"}, key="reader", expect=403)
+    svc.act(order["id"], "supervise", {"step": "supervision"}, expect=422)
+    done = svc.act(order["id"], "supervise", {"step": "supervision", "reason": "群众多次来电反映"})
+    assert (done["supervision"], done["escalation_step"]) == ("township", "supervision")
+    (event,) = svc.events(case_id, "case.escalated")
+    assert (event.data["trigger"], event.data["step"], event.data["reason"]) == ("manual", "supervision", "群众多次来电反映")
+    assert event.actor.startswith("apikey:")
+    again = svc.act(order["id"], "supervise", {"step": "reminder", "reason": "再次催办"})  # 催办 may come any time
+    assert again["supervision"] == "township"
+    up = svc.act(order["id"], "supervise", {"step": "escalation", "reason": "久拖不决，提级督办"})
+    assert (up["supervision"], up["escalation_step"]) == ("county", "escalation")
+    down = svc.act(order["id"], "supervise", {"step": "supervision", "reason": "x"}, expect=409)
+    assert "never steps down" in down["detail"]

@@ -93,6 +93,9 @@ def test_a_case_life_reaches_every_audience_once(stack, api, grid, notify_outsid
                           role="sole", deadline_rule=None),
             routing_event(case_id, "case.answered", on_the_spot=False, department=department,
                           summary="已完成路灯维修。", on_time=True),
+            # 谁接待、谁答复: the resident hears the answer with the first receiver's reply
+            routing_event(case_id, "case.replied", state="resolved", previous_state="answered",
+                          deputy_id=str(uuid.uuid4()), channel="phone", on_time=True),
             routing_event(case_id, "case.escalated", step="supervision", trigger="overdue",
                           work_order_id=work_order, department=department, target="集成测试办"),
         ])
@@ -112,13 +115,13 @@ def test_a_case_life_reaches_every_audience_once(stack, api, grid, notify_outsid
     channels = {(d["event_type"], d["audience"], d["channel"]) for d in found}
     assert {("case.registered", "reporter", "inbox"), ("case.registered", "reporter", "sms"),
             ("case.triaged", "reporter", "inbox"), ("work_order.dispatched", "department", "email"),
-            ("case.answered", "reporter", "sms"), ("case.escalated", "congress_staff", "email"),
+            ("case.replied", "reporter", "sms"), ("case.escalated", "congress_staff", "email"),
             ("case.registered", "integrator", "webhook")} <= channels
     assert {d["state"] for d in found if d["channel"] in ("email", "webhook", "inbox")} == {"sent"}
     # SMS: the reporter's phone is fetched from intake at send time (the events carry only reporter_ref)
     sms = [d for d in found if d["channel"] == "sms"]
     assert {(d["event_type"], d["audience"], d["state"]) for d in sms} >= {
-        ("case.registered", "reporter", "sent"), ("case.answered", "reporter", "sent")}
+        ("case.registered", "reporter", "sent"), ("case.replied", "reporter", "sent")}
     for delivery in sms:
         assert delivery["state"] == "sent", delivery
         (message,) = [m for m in notify_outside["sms"]["messages"] if m["idempotency_key"] == delivery["id"]]

@@ -35,7 +35,9 @@ def test_a_published_plan_reaches_reporting_as_assignment_events(stack, api):
     published = eventually(audited, 30, "reporting records assignment.published for the grid")
     assert published[0]["event"]["data"]["deputies"][0]["deputy_id"] == deputy["id"]
     notice = api.get(f"{roster}/v1/grids/{group['id']}/notice", headers={"Accept": "text/html"})
-    assert notice.status_code == 200 and "李红梅" in notice.text and "138****5678" in notice.text
+    # the deputy's mobile is never published, not even masked: without an office or station number, where to go
+    assert notice.status_code == 200 and "李红梅" in notice.text and "请到代表联络站当面反映" in notice.text
+    assert "5678" not in notice.text
 
     # A reception day and a suspension (with its reason) travel the same way.
     schedule = create("/v1/reception-schedules", {"grid_id": group["id"], "pattern": "weekly", "weekday": 3,

@@ -176,12 +176,28 @@ def on_case_assigned(uow, event, contact):
 
 
 def on_case_answered(uow, event, contact):
+    """谁接待、谁答复: the department's answer goes to the first-receiving deputy, who passes it on; the resident hears
+    it through that reply (case.replied), or directly when the reply is overdue (case.reply_overdue)."""
     data = event.data
     department = (data["department"] or {}).get("name") or "承办单位"
     contact.answer_summary, contact.department_name = data["summary"], department
-    variables = _case_vars(contact, summary=data["summary"], department=department)
-    _reporter(uow, event, contact, "case.answered/reporter", variables)
-    _deputies(uow, event, contact, "case.answered/deputy", variables)
+    if data.get("on_the_spot"):
+        return  # the deputy answered the resident in person; the reply that follows carries it
+    _deputies(uow, event, contact, "case.answered/deputy",
+              _case_vars(contact, summary=data["summary"], department=department))
+
+
+def _answer_to_reporter(uow, event, contact) -> None:
+    if contact.answer_summary:
+        _reporter(uow, event, contact, "case.answered/reporter", _case_vars(
+            contact, summary=contact.answer_summary, department=contact.department_name or "承办单位"))
+
+
+def on_case_replied(uow, event, contact):
+    """The first receiver passed the answer on: the resident also gets it in writing (an interim reply before the
+    answer sends nothing)."""
+    if event.data.get("state") == "resolved":
+        _answer_to_reporter(uow, event, contact)
 
 
 def on_case_evaluation_requested(uow, event, contact):
@@ -198,6 +214,10 @@ def on_case_reopened(uow, event, contact):
 
 
 def on_case_reply_overdue(uow, event, contact):
+    """The reply is overdue: the deputy is flagged, and an answer not passed on in time reaches the resident
+    directly (the fallback of 谁接待、谁答复)."""
+    if event.data.get("state") == "answered":
+        _answer_to_reporter(uow, event, contact)
     due = datetime.fromisoformat(event.data["due_at"].replace("Z", "+00:00"))
     deputy = event.data["deputy_id"]
     _deputies(uow, event, contact, "case.reply_overdue/deputy", _case_vars(contact, due_at=domain.local_time(due)),
@@ -313,6 +333,7 @@ def _nothing(uow, event, contact):
 
 CASE_HANDLERS = {
     "case.triaged": on_case_triaged, "case.assigned": on_case_assigned, "case.answered": on_case_answered,
+    "case.replied": on_case_replied,
     "case.evaluation_requested": on_case_evaluation_requested, "case.reopened": on_case_reopened,
     "case.reply_overdue": on_case_reply_overdue, "case.return_visit_due": on_case_return_visit_due,
     "case.escalated": on_case_escalated, "case.closed": on_case_closed,

@@ -24,6 +24,8 @@ def lifecycle(case):
         case_event(case, "work_order.dispatched", work_order_id=work_order, role="sole", deadline_rule="town-5d"),
         case_event(case, "case.answered", state="answered", previous_state="in_progress", on_the_spot=False,
                    department=department, summary="路灯已于今日修复。", on_time=True),
+        case_event(case, "case.replied", state="resolved", previous_state="answered", deputy_id=D1, channel="phone",
+                   on_time=True),
         case_event(case, "case.escalated", state="escalated", previous_state="in_progress", step="supervision",
                    trigger="overdue", work_order_id=work_order, department=department, target="镇村镇建设办"),
         case_event(case, "case.closed", state="closed", previous_state="evaluated", outcome="not_rated",
@@ -54,8 +56,9 @@ def test_a_case_life_reaches_each_audience_on_its_channels(world):
         ("case.assigned", "reporter", "rp_abc", "inbox"), ("case.assigned", "reporter", "rp_abc", "sms"),
         ("work_order.dispatched", "department", "dept:town-construction", "inbox"),
         ("work_order.dispatched", "department", f"recipient:{dept['id']}", "email"),
-        ("case.answered", "reporter", "rp_abc", "inbox"), ("case.answered", "reporter", "rp_abc", "sms"),
+        # 谁接待、谁答复: the answer goes to the first receiver, and to the resident with the deputy's reply
         ("case.answered", "deputy", D1, "inbox"), ("case.answered", "deputy", D1, "sms"),
+        ("case.replied", "reporter", "rp_abc", "inbox"), ("case.replied", "reporter", "rp_abc", "sms"),
         ("case.escalated", "department", "dept:town-construction", "inbox"),
         ("case.escalated", "department", f"recipient:{dept['id']}", "email"),
         ("case.escalated", "congress_staff", "staff", "inbox"),
@@ -114,7 +117,7 @@ def test_a_consumer_killed_mid_batch_neither_loses_nor_doubles(world, monkeypatc
     for item in events:  # the restarted consumer re-reads the batch from the last committed offset
         svc.deliver(item, "cases.v1")
     world.send()
-    assert len(world.deliveries(event_type="case.answered")) == 4
+    assert len(world.deliveries(event_type="case.answered")) == 2  # the first receiver, inbox and SMS
     assert len(world.sms()) == 5
 
 
@@ -341,3 +344,23 @@ def test_escalation_messages_are_chinese_and_never_doubled_stops(world):
     assert texts and all(not re.search(r"[A-Za-z]{3,}", t.replace("WG7K3M9Q2P", "")) for t in texts), texts
     assert all("。。" not in t for t in texts)
     assert any("已催办" in t for t in texts) and any("群众多次来电反映。" in t for t in texts)
+
+
+def test_an_answer_not_passed_on_in_time_reaches_the_resident_directly(world):
+    """The fallback of 谁接待、谁答复: when the first receiver has not replied in time, the resident is told the
+    answer directly and the deputy is flagged."""
+    svc = world.svc
+    case = registered()
+    svc.deliver(case, "cases.v1")
+    svc.deliver(case_event(case, "case.answered", state="answered", previous_state="in_progress", on_the_spot=False,
+                           department={"code": "town-construction", "name": "镇村镇建设办"}, summary="路灯已修复。",
+                           on_time=True), "cases.v1")
+    assert world.deliveries(event_type="case.answered", audience="reporter") == []  # not yet: the deputy tells
+    svc.deliver(case_event(case, "case.replied", state="answered", previous_state="answered", deputy_id=D1,
+                           channel="phone", on_time=True), "cases.v1")  # an interim reply sends the resident nothing
+    assert world.deliveries(audience="reporter", event_type="case.replied") == []
+    svc.deliver(case_event(case, "case.reply_overdue", state="answered", previous_state="answered", deputy_id=D1,
+                           due_at="2026-11-22T09:00:00Z"), "cases.v1")
+    direct = world.deliveries(event_type="case.reply_overdue", audience="reporter")
+    assert {d["channel"] for d in direct} == {"inbox", "sms"} and "路灯已修复。" in direct[0]["body"]
+    assert {d["channel"] for d in world.deliveries(event_type="case.reply_overdue", audience="deputy")} == {"inbox", "sms"}

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from notifyfakes import DAYTIME, case_event, registered
+from notifyfakes import D1, DAYTIME, case_event, registered
 from notify import domain
 from notify.models import Delivery
 
@@ -57,10 +57,13 @@ def test_a_saved_template_failing_on_a_real_event_falls_back_to_the_built_in_tex
     svc.deliver(case, "cases.v1")
     answered = case_event(case, "case.answered", state="answered", previous_state="in_progress", on_the_spot=True,
                           department=None, summary="已修复", on_time=True)
-    assert svc.deliver(answered, "cases.v1") == "processed"  # not a failed (then dead-lettered) event
-    (inbox,) = world.deliveries(event_type="case.answered", channel="inbox", audience="reporter")
+    assert svc.deliver(answered, "cases.v1") == "processed"
+    replied = case_event(case, "case.replied", state="resolved", previous_state="answered", deputy_id=D1,
+                         channel="on_the_spot", on_time=True)
+    assert svc.deliver(replied, "cases.v1") == "processed"  # not a failed (then dead-lettered) event
+    (inbox,) = world.deliveries(event_type="case.replied", channel="inbox", audience="reporter")
     assert inbox["template_version"] == 0 and inbox["body"] == "您反映的问题（受理编号WG7K3M9Q2P）已办理答复：已修复"
-    assert len(world.deliveries(event_type="case.answered")) == 4  # reporter and deputy, inbox and SMS
+    assert len(world.deliveries(event_type="case.replied")) == 2  # the reporter, inbox and SMS
 
 
 def test_a_saved_template_rendering_nothing_for_an_event_sends_the_built_in_text(world):

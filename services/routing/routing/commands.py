@@ -84,10 +84,21 @@ def _check_mediation(session, case: RoutedCase, data: dict, departments: list[di
         d.setdefault("role", "member")
 
 
+def _check_deputy(session, case: RoutedCase, deputy_id: str, field: str) -> None:
+    """谁接待、谁答复: only the case's first receiver or a deputy serving its grid acts for the grid's deputies."""
+    if deputy_id == case.first_receiver_deputy_id:
+        return
+    serving = session.scalar(select(GridDeputy.deputy_id).where(GridDeputy.grid_id == case.grid_id,
+                                                                 GridDeputy.deputy_id == deputy_id))
+    if serving is None:
+        raise Invalid([(field, "must be the case's first receiver or a deputy assigned to the case's grid")])
+
+
 def answer_on_the_spot(uow: UnitOfWork, case_id: str, data: dict, secret: str) -> RoutedCase:
     """能现场解答的现场解答: the receiving deputy answered; the deputy's answer is also the reply to the reporter."""
     case = get_case(uow.session, case_id, lock=True)
     domain.next_state(case.state, "answer_on_the_spot")
+    _check_deputy(uow.session, case, str(data["deputy_id"]), "deputy_id")
     _cancel_unsigned(uow, case, "answered on the spot by the receiving deputy")
     case.path, case.on_time = "on_the_spot", True
     case.answer_summary, case.answered_by = data["summary"], "人大代表现场解答"
@@ -253,6 +264,9 @@ def reply(uow: UnitOfWork, case_id: str, data: dict, secret: str) -> RoutedCase:
     if case.state in domain.TERMINAL:
         raise domain.IllegalTransition(case.state, "reply")
     deputy = str(data["deputy_id"]) if data.get("deputy_id") else case.first_receiver_deputy_id
+    if deputy is None:
+        raise Invalid([("deputy_id", "the case has no first receiver: name the deputy serving its grid who replied")])
+    _check_deputy(uow.session, case, deputy, "deputy_id")
     _replied(uow, case, deputy, data["channel"], data["reason"], secret)
     return case
 

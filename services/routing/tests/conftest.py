@@ -71,8 +71,16 @@ class Routing(ServiceHarness):
         return self.post(f"/v1/cases/{case_id}/replies", {"channel": channel, "reason": "电话告知处理结果"})
 
 
+GRID_DEPUTY = "d0000000-0000-4000-8000-000000000007"  # the township deputy of the example's grid
+
+
 @pytest.fixture
 def svc(tmp_path):
     harness = Routing(SPEC, create_app, tmp_path)
+    # the example grid has its township deputy, who becomes the first receiver of cases taken by a call taker
+    harness.deliver(event("assignment.published", EXAMPLE["grid_id"], {
+        "grid_id": EXAMPLE["grid_id"], "plan_id": str(uuid.uuid4()),
+        "deputies": [{"deputy_id": GRID_DEPUTY, "kind": "npc_deputy", "level": "township"}]},
+        source="/wangge/roster"), "roster.v1")
     yield harness
     harness.close()

@@ -91,3 +91,20 @@ def test_a_409_names_only_what_a_client_can_do_through_the_api(svc):
     assert "POST /v1/work-orders/{id}/answer" in early["detail"]
     again = svc.act(order["id"], "sign", expect=409)
     assert "cancel" not in again["detail"] and "POST /v1/work-orders/{id}/return" in again["detail"]
+
+
+def test_a_reply_by_a_made_up_or_other_grids_deputy_is_refused(svc):
+    """谁接待、谁答复: the first receiver or another deputy serving the grid replies; a made-up id made a KPI row of
+    a deputy who does not exist."""
+    case_id = svc.register(category="request", topic="road")
+    order = svc.order(case_id)
+    svc.act(order["id"], "sign")
+    svc.act(order["id"], "answer", {"summary": "已修复"})
+    made_up = svc.post(f"/v1/cases/{case_id}/replies", {"channel": "phone", "reason": "x",
+                                                         "deputy_id": "d0000000-0000-4000-8000-0000000000ff"},
+                       expect=422)
+    assert made_up["errors"][0]["field"] == "deputy_id"
+    spot = svc.register(category="enquiry", topic="policy")
+    svc.post(f"/v1/cases/{spot}/on-the-spot-answer", {"deputy_id": "d0000000-0000-4000-8000-0000000000ff",
+                                                      "summary": "已解答"}, expect=422)
+    assert svc.post(f"/v1/cases/{case_id}/replies", {"channel": "phone", "reason": "电话告知"})["state"] == "resolved"

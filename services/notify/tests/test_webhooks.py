@@ -109,3 +109,32 @@ def test_subscriptions_are_validated_and_admin_only(world):
     generated = svc.client.post("/v1/webhooks", json={"name": "x", "url": "http://127.0.0.1:9/h",
                                                       "event_types": ["*"]}, headers=svc.headers())
     assert generated.status_code == 201 and len(generated.json["secret"]) >= 32
+
+
+def _documented_receiver(secret: str):
+    """The receiver docs/integrators.md shows integrators, run as written (with this test's secret)."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "integrators.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
+    namespace: dict = {"__name__": "__main__"}  # as when the integrator runs it as a script
+    exec(compile(code.replace("the subscription's secret", secret), "docs/integrators.md", "exec"), namespace)
+    return namespace
+
+
+def test_the_documented_receiver_verifies_real_deliveries_and_refuses_a_tampered_one(world):
+    import requests
+
+    receiver = _documented_receiver(SECRET)
+    with live_server(receiver["app"]) as url:
+        subscribe(world.svc, url + "/wangge-events", event_types=("case.*",))
+        case = registered()
+        world.svc.deliver(case, "cases.v1")
+        world.send()
+        assert {d["state"] for d in world.deliveries(channel="webhook")} == {"sent"}
+        assert case.id in receiver["seen"]
+        body = b'{"id": "forged", "type": "case.closed"}'
+        forged = requests.post(url + "/wangge-events", data=body, timeout=5,
+                               headers={"X-Wangge-Signature": "sha256=" + "0" * 64})
+        assert forged.status_code == 401 and "forged" not in receiver["seen"]

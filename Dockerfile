@@ -55,9 +55,10 @@ COPY deploy/healthcheck.py /app/deploy/healthcheck.py
 WORKDIR /app
 
 # The only places the app writes to: WANGGE_VAR_DIR's default (/app/var, for the SQLite fallback), the Prometheus
-# multi-process directory (compose and Kubernetes mount a fresh tmpfs over it on every start) and /tmp.
-RUN mkdir -p /app/var /tmp/prom \
- && chown wangge:wangge /app/var /tmp/prom
+# multi-process directory of gunicorn's workers (/app/prom; compose and Kubernetes mount a fresh tmpfs over it on
+# every start, as over /tmp) and /tmp. Everything else can be mounted read-only.
+RUN mkdir -p /app/var /app/prom \
+ && chown wangge:wangge /app/var /app/prom
 
 USER 10001:10001
 

@@ -26,13 +26,20 @@ def secret(env, name: str) -> str | None:
         raise ValueError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from exc
 
 
-def _with_password(url: str, password: str, name: str) -> str:
-    from sqlalchemy.engine import make_url
+def with_database_password(env, component: str, url: str) -> str:
+    """`url` with the password from WANGGE_<COMPONENT>_DATABASE_PASSWORD or else WANGGE_DATABASE_PASSWORD (or their
+    _FILE variants) when one is set: the password can come from a secret file and needs no URL escaping."""
+    for name in (f"WANGGE_{component.upper()}_DATABASE_PASSWORD", "WANGGE_DATABASE_PASSWORD"):
+        password = secret(env, name)
+        if password is None:
+            continue
+        from sqlalchemy.engine import make_url
 
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        raise ValueError(f"{name} is set but the database is SQLite, which takes no password")
-    return parsed.set(password=password).render_as_string(hide_password=False)
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            raise ValueError(f"{name} is set but the database is SQLite, which takes no password")
+        return parsed.set(password=password).render_as_string(hide_password=False)
+    return url
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -85,12 +92,7 @@ class Settings:
             or env.get("DATABASE_URL")
             or f"sqlite:///{var_dir / (service + '.db')}"
         )
-        # The password apart from the URL, so it can come from a secret file and need no URL escaping.
-        for name in (f"WANGGE_{upper}_DATABASE_PASSWORD", "WANGGE_DATABASE_PASSWORD"):
-            password = secret(env, name)
-            if password is not None:
-                database_url = _with_password(database_url, password, name)
-                break
+        database_url = with_database_password(env, service, database_url)
         session_timeout = _int(env, "WANGGE_KAFKA_SESSION_TIMEOUT_MS", 10000)
         return cls(
             service=service,

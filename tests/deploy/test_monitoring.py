@@ -181,3 +181,14 @@ def test_prometheus_scrapes_every_web_relay_consumer_and_scheduler_of_the_compos
             expected.add((name, 9100))
     assert expected and expected <= scraped, sorted(expected - scraped)
     assert {n for n, _ in scraped} <= set(services), "a scrape target names no compose service"
+
+
+def test_every_alert_has_its_section_in_the_runbook():
+    rules = YAML(typ="safe").load((PROMETHEUS / "alerts.yml").read_text())
+    headings = {line[4:].strip().lower() for line in (ROOT / "docs" / "operations.md").read_text().splitlines()
+                if line.startswith("### ")}
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            anchor = rule["annotations"]["runbook"].split("#", 1)[1]
+            assert anchor in headings, (rule["alert"], anchor)
+            assert rule["labels"]["severity"] in ("page", "ticket"), rule["alert"]

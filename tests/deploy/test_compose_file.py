@@ -15,7 +15,7 @@ COMPOSE = YAML(typ="safe").load((ROOT / "docker-compose.yml").read_text())
 SERVICES_ = COMPOSE["services"]
 WANGGE = {name: s for name, s in SERVICES_.items() if s.get("image", "").startswith("${WANGGE_IMAGE")}
 DAEMONS = {name: s for name, s in WANGGE.items() if s.get("restart") != "no"}
-SECRETISH = re.compile(r"KEY|PASSWORD|SECRET|TOKEN")
+SECRETISH = re.compile(r"(KEY|KEYS|PASSWORD|SECRET|TOKEN)$")
 
 
 def env(service) -> dict:
@@ -88,6 +88,11 @@ def test_messages_link_to_the_public_address_not_to_a_container():
         public = env(SERVICES_[name])["WANGGE_NOTIFY_PUBLIC_URL"]
         assert public.startswith("${WANGGE_PUBLIC_URL:?"), (name, public)
     assert env(SERVICES_["portal"])["WANGGE_PORTAL_ISSUER"].startswith("${WANGGE_PUBLIC_URL:?")
+    # the services check people's tokens against the portal's issuer name and its key set, inside the network
+    for name, service in WANGGE.items():
+        if name != "topics":
+            assert env(service)["WANGGE_TOKEN_ISSUER"] == env(SERVICES_["portal"])["WANGGE_PORTAL_ISSUER"], name
+            assert env(service)["WANGGE_TOKEN_JWKS"] == "http://portal:8100/.well-known/jwks.json", name
 
 
 def test_relays_consumers_and_schedulers_serve_metrics_on_every_interface():

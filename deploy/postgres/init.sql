@@ -6,3 +6,6 @@ CREATE DATABASE intake;
 CREATE DATABASE routing;
 CREATE DATABASE notify;
 CREATE DATABASE reporting;
+-- The portal's own database (people's accounts, sessions). On a volume created before the portal existed this file
+-- does not run again: create it by hand once (docs/operations.md, "Adding the portal to an existing deployment").
+CREATE DATABASE portal;

@@ -39,6 +39,7 @@ def test_compose_runs_kafka_in_kraft_mode_postgres_and_every_process():
         assert (f"{service}-consumer" in services) == (service != "roster")
         assert (f"{service}-scheduler" in services) == bool(load_spec(service).periodic)
     assert services["topics"]["command"] == "wangge topics create"
+    assert "portal.wsgi:app" in services["portal"]["command"] and "portal-migrate" in services
 
 
 @pytest.fixture(scope="session")
@@ -48,16 +49,24 @@ def docker_compose_file():
 
 @pytest.fixture(scope="session")
 def docker_setup(tmp_path_factory):
-    """Keys for the compose run: the hashed entry into deploy/api_keys.json, the PII key into the environment."""
+    """Keys for the compose run: the hashed entries into deploy/api_keys.json, every secret file under
+    deploy/secrets/ (both ignored by git and the image's build context), the public address into the environment."""
     import os
 
     raw, entry = new_key("compose-test", ["cases:write", "cases:read", "roster:admin", "roster:read"])
     service_raw, service_entry = new_key("services", ["cases:read", "roster:read", "contacts:read"])
-    keys = ROOT / "deploy" / "api_keys.json"
-    keys.write_text(json.dumps([entry, service_entry]))
-    os.environ.setdefault("WANGGE_PII_KEY", new_pii_key())
-    os.environ.setdefault("WANGGE_SERVICE_KEY", service_raw)
-    os.environ.setdefault("WANGGE_REPORTING_SIGNING_KEY", os.urandom(32).hex())
+    (ROOT / "deploy" / "api_keys.json").write_text(json.dumps([entry, service_entry]))
+    secrets = ROOT / "deploy" / "secrets"
+    secrets.mkdir(exist_ok=True)
+    for name, value in {"pii_key": new_pii_key(), "service_key": service_raw,
+                        "reporting_signing_key": os.urandom(32).hex(), "postgres_password": os.urandom(16).hex(),
+                        "portal_secret_key": os.urandom(32).hex(), "portal_signing_key": os.urandom(32).hex(),
+                        "grafana_admin_password": os.urandom(12).hex()}.items():
+        (secrets / name).write_text(value + "\n")
+        (secrets / name).chmod(0o644)  # the containers run as uid 10001
+    os.environ.setdefault("WANGGE_PUBLIC_URL", "http://localhost")
+    os.environ.setdefault("WANGGE_HTTP_PORT", "18080")
+    os.environ.setdefault("WANGGE_HTTPS_PORT", "18443")
     os.environ["WANGGE_COMPOSE_TEST_KEY"] = raw
     return ["up --build -d"]
 
@@ -67,11 +76,12 @@ def test_the_compose_stack_serves_a_case(docker_setup, docker_services, docker_i
     import os
 
     headers = {"Authorization": f"Bearer {os.environ['WANGGE_COMPOSE_TEST_KEY']}"}
-    base = {s: f"http://{docker_ip}:{docker_services.port_for(s, 8000)}" for s in ("roster", "intake")}
+    proxy = f"http://{docker_ip}:{docker_services.port_for('proxy', 80)}"
+    base = {s: f"{proxy}/api/{s}" for s in ("roster", "intake")}
 
     def ready():
-        try:
-            return requests.get(base["intake"] + "/readyz", timeout=2).status_code == 200
+        try:  # /readyz is not public: the intake API answering through the proxy is
+            return requests.get(base["intake"] + "/openapi.json", timeout=2).status_code == 200
         except requests.RequestException:
             return False
 

@@ -36,7 +36,7 @@ def _serve_metrics(settings: Settings) -> None:
     if settings.metrics_port:
         from prometheus_client import start_http_server
 
-        start_http_server(settings.metrics_port, addr=os.environ.get("WANGGE_METRICS_HOST", "127.0.0.1"))
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
 
 
 def cmd_migrate(args) -> int:

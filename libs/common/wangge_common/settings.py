@@ -8,6 +8,38 @@ from pathlib import Path
 SERVICES = ("roster", "intake", "routing", "notify", "reporting")
 DEFAULT_PORTS = {"roster": 8101, "intake": 8102, "routing": 8103, "notify": 8104, "reporting": 8105}
 DEFAULT_BROKER_PORT = 9092
+# Secrets a deployment may pass as files (Docker or Kubernetes secrets): NAME_FILE names a file holding NAME's
+# value. WANGGE_API_KEYS_FILE predates this and is read by wangge_common.auth beside WANGGE_API_KEYS.
+SECRET_NAMES = ("WANGGE_PII_KEY", "WANGGE_SERVICE_KEY", "WANGGE_REPORTING_SIGNING_KEY", "WANGGE_NOTIFY_SMS_TOKEN")
+
+
+def secret(env, name: str) -> str | None:
+    """NAME's value, or the content of the file NAME_FILE names (surrounding whitespace stripped); never both."""
+    path, value = env.get(f"{name}_FILE"), env.get(name)
+    if not path:
+        return value
+    if value:
+        raise ValueError(f"set {name} or {name}_FILE, not both")
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from exc
+
+
+def with_database_password(env, component: str, url: str) -> str:
+    """`url` with the password from WANGGE_<COMPONENT>_DATABASE_PASSWORD or else WANGGE_DATABASE_PASSWORD (or their
+    _FILE variants) when one is set: the password can come from a secret file and needs no URL escaping."""
+    for name in (f"WANGGE_{component.upper()}_DATABASE_PASSWORD", "WANGGE_DATABASE_PASSWORD"):
+        password = secret(env, name)
+        if password is None:
+            continue
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            raise ValueError(f"{name} is set but the database is SQLite, which takes no password")
+        return parsed.set(password=password).render_as_string(hide_password=False)
+    return url
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -39,6 +71,7 @@ class Settings:
     api_keys_file: str | None = None
     pii_key: str | None = None
     metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"  # 0.0.0.0 in containers, so Prometheus can reach relays and consumers
     # Service-to-service calls (notify asking intake or roster for contact details, ...): where each service
     # answers (WANGGE_<SERVICE>_URL) and the API key this service presents (WANGGE_SERVICE_KEY).
     service_urls: dict = field(default_factory=dict)
@@ -51,6 +84,7 @@ class Settings:
         if service not in SERVICES:
             raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
         env = dict(os.environ if env is None else env)
+        env.update({name: secret(env, name) for name in SECRET_NAMES if env.get(f"{name}_FILE")})
         upper = service.upper()
         var_dir = Path(env.get("WANGGE_VAR_DIR", "var")).resolve()
         database_url = (
@@ -58,6 +92,7 @@ class Settings:
             or env.get("DATABASE_URL")
             or f"sqlite:///{var_dir / (service + '.db')}"
         )
+        database_url = with_database_password(env, service, database_url)
         session_timeout = _int(env, "WANGGE_KAFKA_SESSION_TIMEOUT_MS", 10000)
         return cls(
             service=service,
@@ -76,6 +111,7 @@ class Settings:
             api_keys_file=env.get("WANGGE_API_KEYS_FILE"),
             pii_key=env.get("WANGGE_PII_KEY"),
             metrics_port=_int(env, f"WANGGE_{upper}_METRICS_PORT", 0),
+            metrics_host=env.get("WANGGE_METRICS_HOST") or "127.0.0.1",
             service_urls={
                 name: env.get(f"WANGGE_{name.upper()}_URL", f"http://127.0.0.1:{port}")
                 for name, port in DEFAULT_PORTS.items()

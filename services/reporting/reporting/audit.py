@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from prometheus_client import Counter
 from sqlalchemy import and_, func, or_, select
 
 from wangge_common.errors import Invalid, NotFound
@@ -16,10 +17,17 @@ from . import domain, merkle
 from .models import AuditEntry, ChainHead, Checkpoint, MerkleNode
 
 SIGNING_KEY_ENV = "WANGGE_REPORTING_SIGNING_KEY"
+# What the AuditLogVerifyFailed alert watches. check="verify": GET /v1/audit/verify found the log broken;
+# check="checkpoint": the checkpoint job found the log no longer reaches its last signed root and signed nothing.
+VERIFY_FAILURES = Counter("audit_verify_failures", "Audit-log checks that found the log does not hold", ["check"])
 
 
 class SigningKeyMissing(RuntimeError):
     """Checkpoints cannot be signed: no key configured."""
+
+
+class AuditLogBroken(RuntimeError):
+    """The log no longer matches its last signed checkpoint: signing a new one would cover the change."""
 
 
 # --- append ----------------------------------------------------------------------------------------------------
@@ -164,6 +172,8 @@ def verify(session) -> dict:
     size = walk.size if broken is None else session.scalar(select(func.count()).select_from(AuditEntry))
     if broken is None:
         broken = _node_problem(walk, stored) or _check_head(session, walk) or _check_checkpoints(cps, walk)
+    if broken is not None:
+        VERIFY_FAILURES.labels("verify").inc()
     return {"valid": broken is None, "entries": size, "first_bad": broken,
             "root_hash": walk.roots[walk.size].hex() if broken is None else None}
 
@@ -290,10 +300,34 @@ def sign_checkpoint(session, key: Ed25519PrivateKey, now: datetime | None = None
     return cp
 
 
+def last_checkpoint_problem(session) -> str | None:
+    """Why the log no longer holds against its latest signed checkpoint, else None: the signature, the size, and
+    the root recomputed from the stored tree (cheap: about log2(size) nodes; GET /v1/audit/verify checks it all)."""
+    last = session.scalars(select(Checkpoint).order_by(Checkpoint.tree_size.desc()).limit(1)).one_or_none()
+    if last is None:
+        return None
+    problem = checkpoint_problem(_cp_dict(last))
+    size = tree_size(session)
+    if problem is None and last.tree_size > size:
+        problem = f"the log holds {size} entries, fewer than the checkpoint"
+    if problem is None:
+        try:
+            root = stored_tree(session, lambda t: t.root(last.tree_size)).root(last.tree_size).hex()
+        except LookupError as exc:
+            return f"checkpoint at size {last.tree_size}: {exc}"
+        if root != last.root_hash:
+            problem = "the log's root at this size differs from the signed root"
+    return None if problem is None else f"checkpoint at size {last.tree_size}: {problem}"
+
+
 def checkpoint_job(runtime, now) -> int:
-    """Periodic job: sign a checkpoint when the log has grown."""
+    """Periodic job: sign a checkpoint when the log has grown, after checking it still reaches the last one."""
     key = load_signing_key(runtime.settings.extra.get(SIGNING_KEY_ENV))
     with runtime.db.transaction() as session:
+        problem = last_checkpoint_problem(session)
+        if problem:
+            VERIFY_FAILURES.labels("checkpoint").inc()
+            raise AuditLogBroken(f"audit log does not hold, no checkpoint signed: {problem}")
         return 1 if sign_checkpoint(session, key, now) else 0
 
 

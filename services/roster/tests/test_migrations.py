@@ -39,3 +39,25 @@ def test_clear_mobiles_are_encrypted_and_masked_by_the_upgrade(database, tmp_pat
         engine.dispose()
     assert crypto.FieldCipher(key).decrypt(token) == "13812345678" and masked == "138****5678"
     assert "mobile" not in columns
+
+
+def test_the_upgrade_reads_the_pii_key_from_a_secret_file(database, tmp_path, monkeypatch):
+    key = crypto.new_key()
+    settings = Settings.from_env("roster", {"WANGGE_VAR_DIR": str(tmp_path), "WANGGE_ROSTER_DATABASE_URL": database})
+    migrations.upgrade(SPEC, settings, "8d39fa725282")
+    engine = create_engine(database)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO deputies (id, kind, name, gender, level, mobile, phone_display, "
+                              "specialities, capability, status, created_at, updated_at) VALUES ('d1', 'npc_deputy', "
+                              "'李红梅', 'female', 'township', '13812345678', 'masked_mobile', '[]', 3, 'serving', "
+                              "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        (tmp_path / "pii.key").write_text(key + "\n")
+        monkeypatch.delenv("WANGGE_PII_KEY", raising=False)
+        monkeypatch.setenv("WANGGE_PII_KEY_FILE", str(tmp_path / "pii.key"))
+        migrations.upgrade(SPEC, settings)
+        with engine.connect() as conn:
+            token = conn.execute(text("SELECT mobile_encrypted FROM deputies")).scalar_one()
+    finally:
+        engine.dispose()
+    assert crypto.FieldCipher(key).decrypt(token) == "13812345678"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from prometheus_client import Gauge
+from sqlalchemy import func, select
 
 from . import domain
 from .handlers import case_event, deadline_from_dispatch, escalate_order, finish, order_event, policy
@@ -12,6 +13,9 @@ from .models import RoutedCase, WorkOrder
 
 ACTOR = "service:routing-scheduler"
 BATCH = 500
+# Set by the leading scheduler after each deadline scan; a standby shows 0, so alert on the max over instances.
+OVERDUE = Gauge("routing_work_orders_overdue", "Open work orders past their deadline, after the latest scan",
+                multiprocess_mode="max")
 
 
 def _batches(runtime, model, column, now: datetime, apply) -> int:
@@ -71,7 +75,16 @@ def _check_order(uow, order: WorkOrder, now: datetime) -> None:
 
 def scan_work_orders(runtime, now: datetime) -> int:
     """Mark orders due soon and overdue (once each) and climb the ladder 催办 → 督办 → 提级督办."""
-    return _batches(runtime, WorkOrder, WorkOrder.next_check_at, now, _check_order)
+    done = _batches(runtime, WorkOrder, WorkOrder.next_check_at, now, _check_order)
+    OVERDUE.set(count_overdue(runtime, now))
+    return done
+
+
+def count_overdue(runtime, now: datetime) -> int:
+    """Open work orders whose deadline has passed (through the index on state: proportional to open orders)."""
+    with runtime.db.snapshot() as session:
+        return session.scalar(select(func.count()).select_from(WorkOrder).where(
+            WorkOrder.state.in_(domain.OPEN_ORDER_STATES), WorkOrder.due_at <= now))
 
 
 def _check_reply(uow, case: RoutedCase, now: datetime) -> None:

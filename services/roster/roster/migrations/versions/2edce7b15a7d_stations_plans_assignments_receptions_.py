@@ -13,6 +13,8 @@ import sqlalchemy as sa
 
 from cryptography.fernet import Fernet
 
+from wangge_common.settings import secret
+
 
 # revision identifiers, used by Alembic.
 revision: str = '2edce7b15a7d'
@@ -27,7 +29,7 @@ def _encrypt_stored_mobiles() -> None:
     rows = bind.execute(sa.text("SELECT id, mobile FROM deputies")).all()
     if not rows:
         return
-    keys = [k.strip() for k in os.environ.get("WANGGE_PII_KEY", "").split(",") if k.strip()]
+    keys = [k.strip() for k in (secret(os.environ, "WANGGE_PII_KEY") or "").split(",") if k.strip()]
     if not keys:
         raise RuntimeError("deputies hold clear-text mobiles: set WANGGE_PII_KEY so this migration can encrypt them")
     fernet = Fernet(keys[0].encode())

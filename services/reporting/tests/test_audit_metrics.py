@@ -1,0 +1,78 @@
+"""audit_verify_failures_total: the checkpoint job refuses to sign over a changed log and counts it; so does verify."""
+from dataclasses import replace
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select, update
+
+from wangge_common.testing import event
+from reporting import audit
+from reporting.models import AuditEntry, Checkpoint
+
+
+def failures(check):
+    return REGISTRY.get_sample_value("audit_verify_failures_total", {"check": check}) or 0.0
+
+
+def fill(svc, n, start=0):
+    for i in range(start, start + n):
+        svc.deliver(event("case.teleported", f"c-{i}", {"i": i}), "cases.v1")
+
+
+def job(svc):
+    settings = replace(svc.runtime.settings, extra={**svc.runtime.settings.extra,
+                                                    audit.SIGNING_KEY_ENV: audit.new_signing_key()})
+    return audit.checkpoint_job(SimpleNamespace(settings=settings, db=svc.runtime.db), datetime.now(timezone.utc))
+
+
+def checkpoint_sizes(svc):
+    with svc.runtime.db.snapshot() as session:
+        return list(session.scalars(select(Checkpoint.tree_size).order_by(Checkpoint.tree_size)))
+
+
+def test_an_intact_log_gets_its_next_checkpoint_and_counts_nothing(svc):
+    before = failures("checkpoint")
+    fill(svc, 20)
+    assert job(svc) == 1
+    fill(svc, 5, start=20)
+    assert job(svc) == 1
+    assert checkpoint_sizes(svc) == [20, 25] and failures("checkpoint") == before
+
+
+def test_an_entry_edited_after_its_checkpoint_stops_signing_and_is_counted(svc):
+    fill(svc, 20)
+    assert job(svc) == 1
+    with svc.runtime.db.transaction() as session:  # entry 18 sits in the unstored right edge of the tree
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 18).values(payload='{"forged":true}'))
+    fill(svc, 4, start=20)
+    before = failures("checkpoint")
+    with pytest.raises(audit.AuditLogBroken, match="differs from the signed root"):
+        job(svc)
+    assert failures("checkpoint") == before + 1
+    assert checkpoint_sizes(svc) == [20]  # nothing signed over the change
+
+
+def test_a_truncated_log_is_caught_by_the_checkpoint_job(svc):
+    fill(svc, 6)
+    assert job(svc) == 1
+    with svc.runtime.db.transaction() as session:
+        session.execute(update(Checkpoint).values(tree_size=Checkpoint.tree_size + 10))
+        assert session.scalar(select(func.max(Checkpoint.tree_size))) == 16
+    before = failures("checkpoint")
+    with pytest.raises(audit.AuditLogBroken):
+        job(svc)
+    assert failures("checkpoint") == before + 1
+
+
+def test_a_failed_verify_request_is_counted(svc):
+    fill(svc, 4)
+    job(svc)
+    before = failures("verify")
+    assert svc.client.get("/v1/audit/verify", headers=svc.headers()).json["valid"] is True
+    assert failures("verify") == before
+    with svc.runtime.db.transaction() as session:
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(payload='{"forged":true}'))
+    assert svc.client.get("/v1/audit/verify", headers=svc.headers()).json["valid"] is False
+    assert failures("verify") == before + 1

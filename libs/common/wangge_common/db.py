@@ -147,13 +147,45 @@ def make_engine(database_url: str, *, pool_size: int = 10, writer_queue: bool = 
     return create_engine(database_url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
+def make_read_engine(database_url: str, *, pool_size: int = 10) -> Engine:
+    """SQLite: an engine for reads only, on its own pooled connections: deferred transactions (no BEGIN IMMEDIATE,
+    no writers' flock) and `query_only`, so a read never queues behind a writer; WAL lets it read the last
+    committed state while a writer writes."""
+    engine = create_engine(database_url, pool_size=pool_size, max_overflow=pool_size,
+                           connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _read_pragmas(dbapi_connection, _record):  # pragma: no cover - exercised by every SQLite test
+        dbapi_connection.execute("PRAGMA busy_timeout=30000")
+        dbapi_connection.execute("PRAGMA query_only=ON")
+
+    return engine
+
+
 class Database:
-    """The engine and session factory of one service."""
+    """The engine and session factories of one service: `sessions` and `transaction` for writes, `reads` for
+    reads (on SQLite a separate engine whose transactions take no write lock; on PostgreSQL the same engine)."""
 
     def __init__(self, database_url: str):
         self.url = database_url
         self.engine = make_engine(database_url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_engine: Engine | None = None
+        self._read_sessions = None
+        self._read_lock = threading.Lock()
+
+    def reads(self) -> Session:
+        """A session for reads only. SQLite: never takes BEGIN IMMEDIATE or the writers' queue, so readers do not
+        wait for a long write (an import); a write through it fails (query_only). PostgreSQL: a plain session."""
+        path = self.url.split("sqlite:///", 1)[-1] if self.dialect == "sqlite" else ""
+        if not path or path == ":memory:" or path.startswith("file:"):  # PostgreSQL, or no file to share
+            return self.sessions()
+        if self._read_sessions is None:
+            with self._read_lock:
+                if self._read_sessions is None:
+                    self._read_engine = make_read_engine(self.url)
+                    self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
+        return self._read_sessions()
 
     @property
     def dialect(self) -> str:
@@ -171,18 +203,21 @@ class Database:
         other (a log and the hashes over it, a listing and its total). PostgreSQL's default READ COMMITTED gives
         every statement its own snapshot, so such a read runs REPEATABLE READ; a SQLite transaction already sees
         one state from its first statement to its end. Nothing is written: closing the session rolls back (and
-        keeps the objects read usable, detached), and the pool resets the isolation level."""
-        with self.sessions() as session:
+        keeps the objects read usable, detached), and the pool resets the isolation level. On SQLite it reads
+        through `reads`: no write lock."""
+        with self.reads() as session:
             if self.dialect == "postgresql":
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             yield session
 
     def ping(self) -> None:
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        with self.reads() as session:  # a readiness probe must not queue behind a writer
+            session.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._read_engine is not None:
+            self._read_engine.dispose()
 
 
 class UtcDateTime(TypeDecorator):

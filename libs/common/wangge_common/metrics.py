@@ -25,7 +25,7 @@ class OutboxCollector:
 
         gauge = GaugeMetricFamily("outbox_pending", "Outbox events not yet published", labels=["service"])
         try:
-            with self.runtime.db.sessions() as session:
+            with self.runtime.db.reads() as session:  # a scrape never waits for a writer
                 gauge.add_metric([self.runtime.service], pending_count(session, self.runtime.tables))
         except Exception:  # noqa: BLE001 - a scrape must not fail because the database is down
             gauge.add_metric([self.runtime.service], float("nan"))

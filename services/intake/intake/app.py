@@ -1,9 +1,6 @@
 """Intake app factory."""
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.orm import sessionmaker
-
 from wangge_common.crypto import FieldCipher
 from wangge_common.groupcommit import GroupCommit
 from wangge_common.http import create_service_app
@@ -19,30 +16,6 @@ TRACK_LOOKUPS_PER_MINUTE = 30
 GROUP_COMMIT_MAX = 64
 
 
-def _read_sessions(runtime):
-    """Sessions for reads. SQLite: deferred transactions (the shared engine begins IMMEDIATE, taking the write
-    lock) on their own pooled, read-only connections; WAL lets them read while a writer writes. PostgreSQL: the
-    shared engine."""
-    if not runtime.settings.is_sqlite:
-        return runtime.db.sessions
-    engine = create_engine(runtime.settings.database_url, pool_size=10, max_overflow=10,
-                           connect_args={"timeout": 30, "check_same_thread": False})
-    dispose_writes = runtime.db.dispose
-
-    def dispose() -> None:  # whoever disposes the runtime's database closes these connections too
-        engine.dispose()
-        dispose_writes()
-
-    runtime.db.dispose = dispose
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record):  # pragma: no cover - exercised by every SQLite test
-        dbapi_connection.execute("PRAGMA busy_timeout=30000")
-        dbapi_connection.execute("PRAGMA query_only=ON")
-
-    return sessionmaker(engine, expire_on_commit=False)
-
-
 def create_app(settings: Settings | None = None):
     settings = settings or Settings.from_env(SPEC.name)
     app = create_service_app(
@@ -55,7 +28,7 @@ def create_app(settings: Settings | None = None):
     )
     app.extensions["wangge_pii"] = FieldCipher(settings.pii_key)
     runtime = app.extensions["wangge_runtime"]
-    app.extensions["intake_reads"] = _read_sessions(runtime)
+    app.extensions["intake_reads"] = runtime.db.reads  # SQLite: no write lock for reads
     # WANGGE_INTAKE_GROUP_COMMIT_MAX: registrations committed in one transaction at most (1: one each)
     app.extensions["intake_group_commit"] = GroupCommit(
         runtime, max_batch=settings.count("GROUP_COMMIT_MAX", GROUP_COMMIT_MAX))

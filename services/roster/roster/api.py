@@ -30,7 +30,7 @@ class Grids(MethodView):
     @grids.response(200, page_of(GridOut))
     def get(self, query):
         """List grids, by level or parent."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             return handlers.list_grids(session, **query)
 
     @requires("roster:admin")
@@ -51,7 +51,7 @@ class GridById(MethodView):
     @grids.response(200, GridOut)
     def get(self, grid_id):
         """One grid."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             return handlers.get_grid(session, str(grid_id))
 
     @requires("roster:admin")
@@ -73,7 +73,7 @@ class GridNotice(MethodView):
         """The grid's public notice (公示): deputies, their chosen contact number, pledge, station and reception
         days; a printable Chinese page (text/html) or JSON. Public: it is posted in the grid."""
         settings = runtime().settings
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             data = notice.notice(session, str(grid_id), notice_days=settings.count("NOTICE_DAYS", domain.NOTICE_DAYS),
                                  supervision_phone=settings.extra.get("WANGGE_ROSTER_SUPERVISION_PHONE") or None)
         fmt = query.get("format") or ("html" if request.accept_mimetypes.best_match(
@@ -90,7 +90,7 @@ class Deputies(MethodView):
     @deputies.response(200, page_of(DeputyOut))
     def get(self, query):
         """List deputies, by level, status or grid."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             return handlers.list_deputies(session, **query)
 
     @requires("roster:admin")
@@ -114,7 +114,7 @@ class DeputyById(MethodView):
     @deputies.response(200, DeputyOut)
     def get(self, deputy_id):
         """One deputy; the mobile number is shown masked."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             return handlers.get_deputy(session, str(deputy_id))
 
     @requires("roster:admin")
@@ -152,7 +152,7 @@ class DeputyContact(MethodView):
     def get(self, deputy_id):
         """A deputy's contact in clear text, for notify to reach them (never shown publicly)."""
         rt = runtime()
-        with rt.db.sessions() as session:
+        with rt.db.reads() as session:
             return handlers.deputy_contact(session, rt, str(deputy_id))
 
 
@@ -163,7 +163,7 @@ class Stations(MethodView):
     @stations.response(200, page_of(StationOut))
     def get(self, query):
         """List liaison stations, by tier or by a grid they serve."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             return handlers.list_stations(session, **query)
 
     @requires("roster:admin")
@@ -183,7 +183,7 @@ class StationById(MethodView):
     @stations.response(200, StationOut)
     def get(self, station_id):
         """One liaison station."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             return handlers.get_station(session, str(station_id))
 
     @requires("roster:admin")

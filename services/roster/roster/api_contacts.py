@@ -23,7 +23,7 @@ class DeputyLinks(MethodView):
     @blp.response(200, ContactLinkOut(many=True))
     def get(self, query, deputy_id):
         """A deputy's contact households, with this year's meeting count."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             return contacts.links_of(session, str(deputy_id), query.get("year"))
 
     @requires("roster:admin")
@@ -70,6 +70,6 @@ class Report(MethodView):
     @blp.response(200, ContactReportOut)
     def get(self, query):
         """Deputies below 3 links, missing a kind, or with a household met fewer than twice in the year."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             return contacts.report(session, year=query.get("year") or today_in_china().year,
                                    township_id=str(query["township_id"]) if query.get("township_id") else None)

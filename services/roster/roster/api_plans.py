@@ -23,7 +23,7 @@ class Plans(MethodView):
     @blp.response(200, page_of(PlanOut))
     def get(self, query):
         """List plans, newest first (without their grids)."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             return plans.list_plans(session, **query)
 
     @requires("roster:admin")
@@ -44,7 +44,7 @@ class PlanById(MethodView):
     @blp.response(200, PlanOut)
     def get(self, plan_id):
         """One plan with every grid and its deputies."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             return plans.plan_view(session, plans.get_plan(session, str(plan_id)))
 
 
@@ -90,7 +90,7 @@ class Coverage(MethodView):
         """Coverage of the published assignments: grids without a deputy or a township-level deputy, deputies
         without a grid or over load, per township."""
         fmt = query.pop("format")
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             report = plans.coverage(session, township_id=str(query["township_id"]) if query.get("township_id")
                                     else None, max_load=query["max_load"])
         if fmt == "csv":
@@ -106,5 +106,5 @@ class Assignments(MethodView):
     @blp.response(200, page_of(AssignmentOut))
     def get(self, query):
         """Who serves (and served) where: live and ended assignments, by grid or deputy, newest first."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             return plans.list_assignments(session, **query)

@@ -29,7 +29,7 @@ class Schedules(MethodView):
     @blp.response(200, page_of(ReceptionRuleOut))
     def get(self, query):
         """Reception schedules, by grid or station (without their days)."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             found = receptions.list_rules(session, **query)
             return {**found, "items": [_rule_view(r, [], []) for r in found["items"]]}
 
@@ -52,7 +52,7 @@ class ScheduleById(MethodView):
     @blp.response(200, ReceptionRuleOut)
     def get(self, rule_id):
         """A schedule with every day published from it."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             rule = receptions.get_rule(session, str(rule_id))
             return _rule_view(rule, receptions.list_days(session, rule_id=rule.id, page_size=1000)["items"], [])
 
@@ -87,7 +87,7 @@ class Days(MethodView):
     @blp.response(200, page_of(ReceptionDayOut))
     def get(self, query):
         """Published reception days, by grid, station and date range."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             return receptions.list_days(session, **query)
 
 
@@ -97,7 +97,7 @@ class DayById(MethodView):
     @blp.response(200, ReceptionDayOut)
     def get(self, reception_id):
         """One reception day."""
-        with runtime().db.sessions() as session:
+        with runtime().db.reads() as session:
             return receptions.get_day(session, str(reception_id))
 
     @requires("roster:admin")

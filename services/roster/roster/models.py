@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from wangge_common.db import UtcDateTime, utcnow
@@ -188,3 +188,27 @@ class ContactMeeting(Base):
     deputy_id: Mapped[str] = mapped_column(ForeignKey("deputies.id"), index=True)
     met_on: Mapped[date] = mapped_column(Date)
     summary: Mapped[str | None] = mapped_column(Text)
+
+
+class ImportJob(Base):
+    """A long import run outside the request that sent it (revision 7f3a9c2e1b40): its progress and outcome."""
+
+    __tablename__ = "import_jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    what: Mapped[str] = mapped_column(String(10))  # grids or deputies
+    filename: Mapped[str] = mapped_column(String(200))
+    import_valid_rows: Mapped[bool] = mapped_column(Boolean, default=False)
+    actor: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(12), default="queued")  # queued, checking, writing, succeeded, failed
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    rows_written: Mapped[int] = mapped_column(Integer, default=0)  # rows handled by committed chunks
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    invalid_rows: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list] = mapped_column(JSON, default=list)  # the first ERRORS_KEPT row errors
+    errors_total: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -495,6 +495,35 @@ class ImportOut(Schema):
     errors = fields.List(fields.Nested(ImportRowError))
 
 
+class ImportJobOut(Schema):
+    id = fields.String()
+    what = fields.String(metadata={"description": "grids or deputies"})
+    filename = fields.String()
+    import_valid_rows = fields.Boolean()
+    actor = fields.String()
+    status = fields.String(metadata={"description": "queued, checking (every row validated, nothing written yet), "
+                                                    "writing (chunk by chunk), succeeded, failed, or interrupted "
+                                                    "(its process ended)"})
+    rows = fields.Integer(metadata={"description": "data rows in the file"})
+    rows_written = fields.Integer(metadata={"description": "valid rows written by committed chunks so far"})
+    progress = fields.Method("_progress", metadata={"description": "share of the valid rows written, 0 to 1"})
+    created = fields.Integer()
+    updated = fields.Integer()
+    invalid_rows = fields.Integer()
+    errors = fields.List(fields.Nested(ImportRowError), metadata={"description": "the first 1000 row errors"})
+    errors_total = fields.Integer()
+    detail = fields.String(allow_none=True, metadata={"description": "why the job failed"})
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+
+    def _progress(self, job) -> float:
+        if job.status == "succeeded":
+            return 1.0
+        valid = job.rows - job.invalid_rows
+        return round(job.rows_written / valid, 4) if valid > 0 else 0.0
+
+
 class ExportQuery(Schema):
     format = fields.String(load_default="csv", validate=validate.OneOf(("csv", "xlsx")))
 

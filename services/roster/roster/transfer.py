@@ -9,10 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime
+from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from sqlalchemy import select
 
 from wangge_common.errors import DomainError, Invalid
@@ -23,6 +23,7 @@ from . import handlers
 from .models import Deputy, Grid
 from .schemas import DeputyIn, DeputyPatch, GridIn, GridPatch
 
+GRID_IN, GRID_PATCH, DEPUTY_IN, DEPUTY_PATCH = GridIn(), GridPatch(partial=True), DeputyIn(), DeputyPatch(partial=True)
 GRID_COLUMNS = ("code", "name", "level", "parent_code", "kind", "households", "population", "difficulty", "leader",
                 "workers", "constituency")
 DEPUTY_COLUMNS = ("id", "name", "gender", "level", "kind", "position", "mobile", "mobile_masked", "office_phone",
@@ -61,52 +62,15 @@ DEPUTY_VALUES = {
 }
 
 
-def read_rows(filename: str, content: bytes) -> list[tuple[int, dict]]:
-    """(spreadsheet row number, {column: value}) for every non-empty row; the first row holds the headings."""
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        try:
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the caller's bad file
-            raise Invalid([("file", f"not a readable XLSX workbook ({type(exc).__name__})")]) from None
-        try:
-            table = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            book.close()
-    elif name.endswith(".csv"):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = content.decode("gb18030")  # what spreadsheet apps on Chinese Windows save
-            except UnicodeDecodeError:
-                raise Invalid([("file", "a CSV file must be UTF-8 or GB18030 text")]) from None
-        table = list(csv.reader(io.StringIO(text)))
-    else:
-        raise Invalid([("file", "send a .csv or .xlsx file")])
-    if not table:
-        raise Invalid([("file", "the file is empty")])
-    headings = [ALIASES.get(str(h).strip(), str(h).strip()) if h is not None else "" for h in table[0]]
-    rows = []
-    for number, values in enumerate(table[1:], start=2):
-        row = {}
-        for heading, value in zip(headings, values):
-            if not heading:
-                continue
-            if isinstance(value, datetime):
-                value = value.date().isoformat()
-            elif isinstance(value, date):
-                value = value.isoformat()
-            elif isinstance(value, float) and value.is_integer():
-                value = str(int(value))  # a mobile or a code typed as a number: 13812345678.0
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                value = str(value)  # the schemas parse numbers from text; a number where text belongs is no error
-            if isinstance(value, str):
-                value = value.strip()
-            row[heading] = None if value in ("", None) else value
-        if any(v is not None for v in row.values()):
-            rows.append((number, row))
-    return rows
+def headings_of(what: str):
+    """For the file reader: raw headings -> column names of this import (None where unknown)."""
+    known = set(GRID_COLUMNS if what == "grids" else DEPUTY_COLUMNS + DEPUTY_IMPORT_ONLY)
+
+    def columns(headings: list[str]) -> list[str | None]:
+        named = [ALIASES.get(h, h) for h in headings]
+        return [n if n in known else None for n in named]
+
+    return columns
 
 
 def _clean(row: dict, columns: tuple[str, ...], drop: tuple[str, ...], values: dict) -> dict:
@@ -124,42 +88,69 @@ def _load(schema, data: dict) -> tuple[dict | None, list[dict]]:
         return None, field_errors(exc.messages)
 
 
-def import_grids(uow: UnitOfWork, rows: list[tuple[int, dict]], *, import_valid_rows: bool) -> dict:
-    """Create or update grids, parents before children; codes in the file or already on the roster may be parents."""
-    session = uow.session
-    ids = dict(session.execute(select(Grid.code, Grid.id)).all())
-    errors, created, updated, seen = [], 0, 0, {}
-    for number, row in sorted(rows, key=lambda r: _level_key(r[1])):
+@dataclass
+class Plan:
+    """An import checked against the schemas and the roster, before any write: rows to write and bad rows."""
+
+    what: str
+    rows: int
+    items: list = field(default_factory=list)  # (row number, loaded data, existing id or None, reference)
+    errors: list = field(default_factory=list)
+    ids: dict = field(default_factory=dict)  # grid code -> id, as known when writing
+
+
+def plan_grids(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
+    """Check grid rows, parents before children; codes in the file or already on the roster may be parents.
+    Reads only: runs outside the write transaction."""
+    plan = Plan("grids", len(rows), ids=dict(session.execute(select(Grid.code, Grid.id)).all()))
+    valid_codes, seen = set(plan.ids), {}
+    for index, (number, row) in enumerate(sorted(rows, key=lambda r: _level_key(r[1]))):
+        if clock is not None and index % 500 == 0:
+            clock.check("checking the rows")
         data = _clean(row, GRID_COLUMNS, ("parent_code",), GRID_VALUES)
         code = data.get("code")
         if code is not None and code in seen:
-            errors.append({"row": number, "field": "code", "reason": f"the code {code!r} is also on row {seen[code]}"})
+            plan.errors.append({"row": number, "field": "code",
+                                "reason": f"the code {code!r} is also on row {seen[code]}"})
             continue
         seen[code] = number
         problems = []
         parent_code = row.get("parent_code")
-        parent_id = ids.get(str(parent_code)) if parent_code is not None else None
-        if parent_code is not None and parent_id is None:
+        if parent_code is not None and str(parent_code) not in valid_codes:
             problems.append({"field": "parent_code", "reason": f"no grid with code {parent_code!r} on the roster or "
                                                                "among the file's valid rows"})
-        existing = ids.get(str(code)) if code is not None else None
-        loaded, invalid = _load(GridPatch(partial=True) if existing else GridIn(), data)
+        existing = plan.ids.get(str(code)) if code is not None else None
+        loaded, invalid = _load(GRID_PATCH if existing else GRID_IN, data)
         problems += invalid
         if problems:
-            errors += [{"row": number, **p} for p in problems]
+            plan.errors += [{"row": number, **p} for p in problems]
             continue
-        loaded["parent_id"] = parent_id
+        valid_codes.add(loaded.get("code", code))
+        plan.items.append((number, loaded, existing, None if parent_code is None else str(parent_code)))
+    return plan
+
+
+def write_grids(uow: UnitOfWork, plan: Plan, items: list) -> tuple[int, int, list]:
+    """Write checked grid rows in the caller's transaction; a row a rule refuses is rolled back alone."""
+    session, created, updated, errors = uow.session, 0, 0, []
+    for number, loaded, existing, parent_code in items:
+        loaded = dict(loaded)
+        if parent_code is not None and parent_code not in plan.ids:  # its parent's row was refused while writing
+            errors.append({"row": number, "field": "parent_code", "reason": f"the grid {parent_code!r} was not "
+                                                                            "imported"})
+            continue
+        loaded["parent_id"] = plan.ids.get(parent_code) if parent_code is not None else None
         try:
             with session.begin_nested():
                 if existing:
                     handlers.update_grid(uow, existing, loaded)
                     updated += 1
                 else:
-                    ids[loaded["code"]] = handlers.create_grid(uow, loaded).id
+                    plan.ids[loaded["code"]] = handlers.create_grid(uow, loaded).id
                     created += 1
         except DomainError as exc:
             errors += _row_errors(number, exc)
-    return _finish(rows, errors, created, updated, import_valid_rows)
+    return created, updated, errors
 
 
 def _level_key(row: dict):
@@ -169,13 +160,13 @@ def _level_key(row: dict):
         return 9
 
 
-def import_deputies(uow: UnitOfWork, rows: list[tuple[int, dict]], *, import_valid_rows: bool) -> dict:
-    """Register deputies, or update those whose id the row carries; grids are named by code."""
-    session = uow.session
-    ids = dict(session.execute(select(Grid.code, Grid.id)).all())
+def plan_deputies(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
+    """Check deputy rows (grids named by code, updates by id). Reads only."""
+    plan = Plan("deputies", len(rows), ids=dict(session.execute(select(Grid.code, Grid.id)).all()))
     known = set(session.scalars(select(Deputy.id)))
-    errors, created, updated = [], 0, 0
-    for number, row in rows:
+    for index, (number, row) in enumerate(rows):
+        if clock is not None and index % 500 == 0:
+            clock.check("checking the rows")
         deputy_id = str(row["id"]) if row.get("id") else None
         data = _clean(row, DEPUTY_COLUMNS + DEPUTY_IMPORT_ONLY,
                       ("id", "mobile_masked", "home_grid_code", "work_grid_code") + (() if deputy_id else ("reason",)),
@@ -183,28 +174,58 @@ def import_deputies(uow: UnitOfWork, rows: list[tuple[int, dict]], *, import_val
         problems = []
         for column, target in (("home_grid_code", "home_grid_id"), ("work_grid_code", "work_grid_id")):
             if row.get(column) is not None:
-                if str(row[column]) not in ids:
+                if str(row[column]) not in plan.ids:
                     problems.append({"field": column, "reason": f"no grid with code {row[column]!r}"})
                 else:
-                    data[target] = ids[str(row[column])]
+                    data[target] = plan.ids[str(row[column])]
         if deputy_id and deputy_id not in known:
             problems.append({"field": "id", "reason": f"no deputy {deputy_id} (leave id empty to register a new one)"})
-        loaded, invalid = _load(DeputyPatch(partial=True) if deputy_id else DeputyIn(), data)
+        loaded, invalid = _load(DEPUTY_PATCH if deputy_id else DEPUTY_IN, data)
         problems += invalid
         if problems:
-            errors += [{"row": number, **p} for p in problems]
+            plan.errors += [{"row": number, **p} for p in problems]
             continue
+        plan.items.append((number, loaded, deputy_id, None))
+    return plan
+
+
+def write_deputies(uow: UnitOfWork, plan: Plan, items: list) -> tuple[int, int, list]:
+    """Register or update checked deputy rows in the caller's transaction."""
+    session, created, updated, errors = uow.session, 0, 0, []
+    for number, loaded, deputy_id, _ in items:
         try:
             with session.begin_nested():
                 if deputy_id:
-                    handlers.update_deputy(uow, deputy_id, loaded)
+                    handlers.update_deputy(uow, deputy_id, dict(loaded))
                     updated += 1
                 else:
-                    handlers.register_deputy(uow, loaded)
+                    handlers.register_deputy(uow, dict(loaded))
                     created += 1
         except DomainError as exc:
             errors += _row_errors(number, exc)
-    return _finish(rows, errors, created, updated, import_valid_rows)
+    return created, updated, errors
+
+
+PLANNERS = {"grids": plan_grids, "deputies": plan_deputies}
+WRITERS = {"grids": write_grids, "deputies": write_deputies}
+
+
+def refuse_if_invalid(plan: Plan, import_valid_rows: bool) -> None:
+    """All or nothing by default: any bad row refuses the whole file (422 listing every bad row)."""
+    bad = sorted({e["row"] for e in plan.errors})
+    if bad and not import_valid_rows:
+        plan.errors.sort(key=lambda e: e["row"])
+        raise Invalid(plan.errors, f"{len(bad)} of {plan.rows} rows are invalid, so nothing was imported; fix them, "
+                                   f"or send import_valid_rows=true to import the {plan.rows - len(bad)} good rows")
+
+
+def import_now(uow: UnitOfWork, what: str, rows: list[tuple[int, dict]], *, import_valid_rows: bool) -> dict:
+    """A small import in one transaction: checked, then written; any bad row (or a rule refusing a row while
+    writing) changes nothing unless import_valid_rows."""
+    plan = PLANNERS[what](uow.session, rows)
+    refuse_if_invalid(plan, import_valid_rows)
+    created, updated, errors = WRITERS[what](uow, plan, plan.items)
+    return _finish(rows, plan.errors + errors, created, updated, import_valid_rows)
 
 
 def _row_errors(number: int, exc: DomainError) -> list[dict]:

@@ -24,6 +24,8 @@ SCOPES = {
     "cases:evaluate": "record a resident's rating at a station or on a return visit",
     "contacts:read": "service-to-service: read a reporter's or deputy's contact details (phone, email) in clear",
     "notify:admin": "edit message templates and webhook subscriptions",
+    "cases:read_personal": "staff: read what redaction masked in a case (its text as written, the reporter's contact)",
+    "personal:erase": "erase a person's personal data (crypto-shredding) on their request",
 }
 KEY_PREFIX = "wg_"
 

@@ -156,8 +156,13 @@ def make_read_engine(database_url: str, *, pool_size: int = 10) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _read_pragmas(dbapi_connection, _record):  # pragma: no cover - exercised by every SQLite test
+        dbapi_connection.isolation_level = None  # SQLAlchemy issues BEGIN (below), so a session is one snapshot
         dbapi_connection.execute("PRAGMA busy_timeout=30000")
         dbapi_connection.execute("PRAGMA query_only=ON")
+
+    @event.listens_for(engine, "begin")
+    def _read_begin(conn):  # pragma: no cover
+        conn.exec_driver_sql("BEGIN")  # deferred: a read lock from the first statement, never the write lock
 
     return engine
 

@@ -261,7 +261,8 @@ class Withdrawal(MethodView):
     @cases.doc(parameters=[IDEMPOTENCY_DOC])
     def post(self, data, case_id):
         """Withdraw a case (撤回) at the reporter's request; emits case.withdrawn. Routing stops its work orders."""
-        return idempotent(lambda uow: (200, CASE_OUT.dump(handlers.withdraw_case(uow, str(case_id), data))))
+        cipher = _cipher()
+        return idempotent(lambda uow: (200, CASE_OUT.dump(handlers.withdraw_case(uow, str(case_id), data, cipher))))
 
 
 @cases.route("/<uuid:case_id>/links")
@@ -282,8 +283,9 @@ def _decide(decision: str):
     @links.alt_response(409, description="the link was already decided")
     @links.doc(parameters=[IDEMPOTENCY_DOC])
     def post(self, data, link_id):
+        reason = domain.redact(data["reason"])  # free text: no phone, ID number or e-mail goes into the event
         return idempotent(lambda uow: (200, LinkOut().dump(handlers.decide_link(uow, str(link_id), decision,
-                                                                                  data["reason"]))))
+                                                                                  reason))))
     return post
 
 

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from itertools import repeat
 
+from wangge_common import redaction
 from wangge_common.contracts import labels
 
 CHANNELS = ("hotline", "station", "online", "visit", "meeting", "integration")
@@ -181,20 +182,24 @@ def reception_minutes(started_at, ended_at) -> int:
     return int((ended_at - started_at).total_seconds() // 60)
 
 
-# A phone or resident ID number written into free text (content, notes) must not reach an event or an answer.
-_PHONE_OR_ID = re.compile(r"(?<![\dA-Za-z])(?:\d{17}[\dXx]|1[3-9]\d{9}|0\d{2,3}-\d{7,8})(?![\dA-Za-z])")
+# Personal data written into free text (content, supplements, reasons, notes) must not reach an event, an answer
+# or a list: wangge_common.redaction finds phones (any width, spaced, +86), ID numbers, e-mails and known names.
+def has_phone_or_id(text: str | None, names=()) -> bool:
+    return redaction.contains_personal(text, names)
 
 
-def _mask(number: str) -> str:
-    if len(number) == 18:  # resident ID number
-        return number[:6] + "*" * 8 + number[-4:]
-    return number[:3] + "****" + number[-4:]
+def redact(text: str | None, names=()) -> str | None:
+    """The text with every phone, ID number, e-mail address and the given names masked (138****1234,
+    430382********1234, w***@example.cn, 王*英)."""
+    return redaction.redact(text, names)
 
 
-def has_phone_or_id(text: str | None) -> bool:
-    return bool(text) and _PHONE_OR_ID.search(text) is not None
-
-
-def redact(text: str) -> str:
-    """The text with every phone and ID number masked (138****1234, 430382********1234)."""
-    return _PHONE_OR_ID.sub(lambda m: _mask(m.group()), text)
+def phone_digits(phone: str | None) -> str | None:
+    """A phone number as its digits alone, without a +86 / 0086 prefix: the form its keyed hash is taken of."""
+    if not phone:
+        return None
+    digits = "".join(c for c in phone if c.isdigit())
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) == 11:
+            return digits[len(prefix):]
+    return digits

@@ -57,6 +57,9 @@ class Case(Base):
     step: Mapped[str] = mapped_column(String(12), default="received")  # resident's view of the progress
     content_original_enc: Mapped[str | None] = mapped_column(Text)  # when content held a phone or ID number
     state_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # added by revision 9e4b7d1c2a60: the data key the reporter's fields and the original content are encrypted
+    # with (None: a case registered before, encrypted with the service's key)
+    data_key_id: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
         UniqueConstraint("external_system", "external_id", name="uq_cases_external"),
@@ -107,6 +110,23 @@ class Household(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    data_key_id: Mapped[str | None] = mapped_column(String(40))  # the contact's data key (revision 9e4b7d1c2a60)
+
+
+class DataKey(Base):
+    """A data key per reporter (per case registered) or household, wrapped with the service's key; erasure
+    destroys `wrapped`, and with it every field encrypted under the key (crypto-shredding)."""
+
+    __tablename__ = "data_keys"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))  # reporter, household, or case (an anonymous report's content)
+    subject_ref: Mapped[str] = mapped_column(String(64), index=True)  # reporter_ref, household id or case id
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # keyed hash, to erase by phone
+    wrapped: Mapped[str | None] = mapped_column(Text)  # None once erased
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    erased_by: Mapped[str | None] = mapped_column(String(100))
+    erasure_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class Visit(Base):

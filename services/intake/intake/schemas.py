@@ -252,8 +252,8 @@ class HouseholdOut(Schema):
     updated_at = fields.DateTime()
 
     def _contact(self, household):
-        if household.contact_phone_masked is None:
-            return None
+        if household.contact_phone_masked is None and household.contact_name_masked is None:
+            return None  # no contact given (an erased one shows its name as 已删除)
         return {"name": household.contact_name_masked, "phone": household.contact_phone_masked}
 
 
@@ -401,3 +401,49 @@ class TrackOut(Schema):
     step_label = fields.String()
     updated_at = fields.DateTime()
     steps = fields.List(fields.Nested(TrackStep))
+
+
+class ReporterPersonalOut(Schema):
+    reporter_ref = fields.String()
+    name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    id_number = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
+class SupplementPersonalOut(Schema):
+    event_id = fields.String()
+    at = fields.DateTime()
+    content_added = fields.String(allow_none=True)
+
+
+class CasePersonalOut(Schema):
+    case_id = fields.String()
+    content = fields.String(metadata={"description": "the text as written, before redaction"})
+    reporter = fields.Nested(ReporterPersonalOut, allow_none=True)
+    supplements = fields.List(fields.Nested(SupplementPersonalOut))
+
+
+class ErasureIn(Schema):
+    reporter_ref = fields.String(validate=validate.Length(1, 64), metadata={
+        "description": "the reporter of a case (CaseOut.reporter.reporter_ref)"})
+    phone = fields.String(validate=validate.Length(1, 30), metadata={
+        "description": "erase every report made with this phone number (and the household files with it)"})
+    household_id = fields.UUID(metadata={"description": "erase the household file's contact"})
+    reason = fields.String(required=True, validate=validate.Length(1, 500), metadata={
+        "example": "the resident asked for erasure on 2026-12-05 (request 2026-041)"})
+
+    @validates_schema
+    def _someone(self, data, **_):
+        if not any(data.get(k) for k in ("reporter_ref", "phone", "household_id")):
+            raise ValidationError("give reporter_ref, phone or household_id", field_name="reporter_ref")
+
+
+class ErasureOut(Schema):
+    erasure_id = fields.String()
+    reporter_refs = fields.List(fields.String())
+    case_ids = fields.List(fields.String())
+    household_ids = fields.List(fields.String())
+    keys_destroyed = fields.Integer()
+    reason = fields.String(metadata={"description": "as recorded in reporter.erased (personal data masked)"})
+    erased_at = fields.String()

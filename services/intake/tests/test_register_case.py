@@ -58,8 +58,11 @@ def test_no_phone_name_or_id_number_in_the_event_and_all_encrypted_at_rest(svc):
         case = session.scalar(select(Case).where(Case.id == case_id))
         stored = json.dumps([case.reporter_name_enc, case.reporter_phone_enc, case.reporter_id_number_enc])
     assert PHONE not in stored and ID_NUMBER not in stored and "王秀英" not in stored
+    # encrypted under the reporter's own data key (kept wrapped by the service's key), not the service's key
+    from intake.handlers.personal import cipher_of
     cipher = svc.app.extensions["wangge_pii"]
-    assert cipher.decrypt(case.reporter_phone_enc) == PHONE
+    with svc.runtime.db.sessions() as session:
+        assert cipher_of(session, case.data_key_id, cipher).decrypt(case.reporter_phone_enc) == PHONE
 
 
 def test_an_anonymous_report_has_no_reporter_ref(svc):

@@ -5,11 +5,12 @@ from .cases import (Registration, case_history, decide_link, find_cases, get_cas
 from .consumed import HANDLERS, on_case_event, on_grid_changed
 from .households import (create_household, find_households, find_reception_sessions, find_visits, household_file,
                          record_reception_session, record_visit)
+from .personal import case_personal, erase
 from .idempotency import (idempotency_record, is_external_clash, is_idempotency_race, is_tracking_code_clash,
                           remember_idempotent, replay_idempotent)
 
 __all__ = [
-    "HANDLERS", "Registration", "case_history", "create_household", "decide_link", "find_cases", "find_households",
+    "HANDLERS", "Registration", "case_history", "case_personal", "erase", "create_household", "decide_link", "find_cases", "find_households",
     "find_reception_sessions", "find_visits", "get_case", "grid_is_known", "household_file", "idempotency_record",
     "is_external_clash", "is_idempotency_race", "is_tracking_code_clash", "links_of", "on_case_event",
     "on_grid_changed", "plan_registration",

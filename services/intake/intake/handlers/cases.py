@@ -14,6 +14,7 @@ from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import PreparedEvent, UnitOfWork
 
 from .. import domain
+from . import personal
 from ..models import Case, CaseEntry, CaseLink, Household, KnownGrid
 
 
@@ -147,6 +148,7 @@ class Registration:
     link: dict | None = None
     link_event: PreparedEvent | None = None
     searched_outside: bool = False  # the duplicate search ran on a read snapshot, outside the transaction
+    data_key: dict | None = None  # the row of the reporter's new data key (wrapped)
 
 
 def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=None) -> Registration:
@@ -176,21 +178,32 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
     groups = list(data.get("special_groups") or [])
     if household is not None:  # the household file's flags count for every matter of the household
         groups += [g for g in household.special_groups if g not in groups]
+    # Phones (any width, spaced, +86), ID numbers, e-mails and the names of the people concerned are masked in the
+    # record, the event and every answer; what was written is kept encrypted under the reporter's data key.
+    names = [reporter.get("name")] if reporter else []
+    names += personal.household_names(session, household, cipher)
+    content = domain.redact(data["content"], names)
+    case_id = str(uuid.uuid4())
+    reporter_ref = domain.new_reporter_ref() if reporter else None
+    key = key_row = None
+    if reporter or content != data["content"]:
+        key, key_row = personal.new_key_row(cipher, "reporter" if reporter else "case", reporter_ref or case_id,
+                                            reporter.get("phone") if reporter else None)
+    sealed = key.cipher if key is not None else None
     case = SimpleNamespace(
-        id=str(uuid.uuid4()), tracking_code=domain.new_tracking_code(), channel=data["channel"], grid_id=grid_id,
+        id=case_id, tracking_code=domain.new_tracking_code(), channel=data["channel"], grid_id=grid_id,
         household_id=household.id if household else None, category=data["category"], topic=data.get("topic"),
-        # a phone or ID number in the text is masked in the record and the event; the original is kept encrypted
-        content=domain.redact(data["content"]), content_key=domain.content_key(data["content"]),
-        content_original_enc=cipher.encrypt(data["content"]) if domain.has_phone_or_id(data["content"]) else None,
+        content=content, content_key=domain.content_key(data["content"]),
+        content_original_enc=sealed.encrypt(data["content"]) if content != data["content"] else None,
         urgency=data["urgency"],
         priority=domain.priority(data["urgency"], groups), special_groups=groups,
         address=location.get("address"), latitude=location.get("latitude"), longitude=location.get("longitude"),
         attachments=[{k: v for k, v in a.items() if v is not None} for a in data.get("attachments") or []],
-        reporter_ref=domain.new_reporter_ref() if reporter else None,
-        reporter_name_enc=cipher.encrypt(reporter.get("name")) if reporter else None,
-        reporter_phone_enc=cipher.encrypt(reporter.get("phone")) if reporter else None,
-        reporter_id_number_enc=cipher.encrypt(reporter.get("id_number")) if reporter else None,
-        reporter_email_enc=cipher.encrypt(reporter.get("email")) if reporter else None,
+        reporter_ref=reporter_ref, data_key_id=key_row["id"] if key_row else None,
+        reporter_name_enc=sealed.encrypt(reporter.get("name")) if reporter else None,
+        reporter_phone_enc=sealed.encrypt(reporter.get("phone")) if reporter else None,
+        reporter_id_number_enc=sealed.encrypt(reporter.get("id_number")) if reporter else None,
+        reporter_email_enc=sealed.encrypt(reporter.get("email")) if reporter else None,
         reporter_phone_masked=mask_phone(reporter.get("phone")) if reporter else None,
         reporter_name_masked=mask_name(reporter.get("name")) if reporter else None,
         reporter_id_number_masked=mask_id_number(reporter.get("id_number")) if reporter else None,
@@ -210,7 +223,7 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
     entry = {"case_id": case.id, "event_id": event.event.id, "event_type": "case.registered", "state": "registered",
              "step": "received", "reason": f"registered via {case.channel}", "content_added": None,
              "content_original_enc": None, "attachments": [], "actor": uow.actor, "at": now}
-    plan = Registration(case, entry, event, uow, searched_outside=reads is not None)
+    plan = Registration(case, entry, event, uow, searched_outside=reads is not None, data_key=key_row)
     related = _find_related(session.connection(), case, now)
     if related is not None:
         _plan_link(uow, plan, *related)
@@ -226,6 +239,8 @@ def write_registration(uow: UnitOfWork, plan: Registration) -> None:
     connection = uow.session.connection()  # Core statements need none of the ORM session's execution machinery
     case = plan.case
     uow.emit_prepared(plan.event, new_subject=True)
+    if plan.data_key is not None:
+        connection.execute(personal.INSERT_KEY, plan.data_key)
     connection.execute(INSERT_CASE, vars(case))
     connection.execute(INSERT_ENTRY, plan.entry)
     if plan.link is None and plan.searched_outside:
@@ -316,12 +331,14 @@ def find_cases(session, query: dict) -> tuple[list[Case], int]:
 
 
 def reporter_contact(session, reporter_ref: str, cipher: FieldCipher) -> dict:
-    """A reporter's contact in clear, for a service that must reach the resident (scope contacts:read)."""
+    """A reporter's contact in clear, for a service that must reach the resident (scope contacts:read); 410 once
+    the reporter was erased."""
     case = session.scalars(select(Case).where(Case.reporter_ref == reporter_ref).limit(1)).first()
     if case is None:
         raise NotFound(f"no reporter {reporter_ref}")
-    return {"name": cipher.decrypt(case.reporter_name_enc), "phone": cipher.decrypt(case.reporter_phone_enc),
-            "email": cipher.decrypt(case.reporter_email_enc)}
+    sealed = personal.cipher_of(session, case.data_key_id, cipher)
+    return {"name": sealed.decrypt(case.reporter_name_enc), "phone": sealed.decrypt(case.reporter_phone_enc),
+            "email": sealed.decrypt(case.reporter_email_enc)}
 
 
 def case_history(session, case_id: str) -> list[CaseEntry]:
@@ -372,9 +389,13 @@ def _open_case(uow: UnitOfWork, case_id: str, allowed: tuple[str, ...], doing: s
 def supplement_case(uow: UnitOfWork, case_id: str, data: dict, cipher: FieldCipher) -> CaseEntry:
     """Add information or attachments to a case (补充材料); emits case.supplemented."""
     case = _open_case(uow, case_id, domain.WITHDRAWABLE_STATES, "supplemented")
+    names = _names_of(uow.session, case, cipher)
     added = data.get("content_added")
-    original = cipher.encrypt(added) if domain.has_phone_or_id(added) else None
-    added = domain.redact(added) if added else added
+    original = None
+    if added and domain.has_phone_or_id(added, names):
+        original = _sealing(uow, case, cipher).encrypt(added)
+        added = domain.redact(added, names)
+    data = {**data, "reason": domain.redact(data["reason"], names)}
     attachments = [{k: v for k, v in a.items() if v is not None and k != "url"} for a in data["attachments"]]
     case.attachments = list(case.attachments) + [{k: v for k, v in a.items() if v is not None}
                                                  for a in data["attachments"]]
@@ -388,9 +409,38 @@ def supplement_case(uow: UnitOfWork, case_id: str, data: dict, cipher: FieldCiph
     return entry
 
 
-def withdraw_case(uow: UnitOfWork, case_id: str, data: dict) -> Case:
+def _names_of(session, case: Case, cipher: FieldCipher) -> list[str]:
+    """The names to redact from text about this case: the reporter's and the household contact's."""
+    names = []
+    if case.reporter_name_enc is not None:
+        try:
+            names.append(personal.cipher_of(session, case.data_key_id, cipher).decrypt(case.reporter_name_enc))
+        except personal.Erased:
+            pass
+    if case.household_id:
+        names += personal.household_names(session, session.get(Household, case.household_id), cipher)
+    return names
+
+
+def _sealing(uow: UnitOfWork, case: Case, cipher: FieldCipher) -> FieldCipher:
+    """The cipher for a new original text of this case: its data key (made now for a case without one)."""
+    if case.data_key_id is not None:
+        try:
+            return personal.cipher_of(uow.session, case.data_key_id, cipher)
+        except personal.Erased:
+            pass  # the reporter was erased: a new text gets a key of its own
+    key, row = personal.new_key_row(cipher, "case", case.id)
+    personal.insert_key(uow.session, row)
+    if case.data_key_id is None:
+        case.data_key_id = row["id"]
+    return key.cipher
+
+
+def withdraw_case(uow: UnitOfWork, case_id: str, data: dict, cipher: FieldCipher | None = None) -> Case:
     """The reporter (or staff, or the pushing system for them) withdraws the matter; emits case.withdrawn."""
     case = _open_case(uow, case_id, domain.WITHDRAWABLE_STATES, "withdrawn")
+    if cipher is not None:  # the reason is free text too
+        data = {**data, "reason": domain.redact(data["reason"], _names_of(uow.session, case, cipher))}
     now = datetime.now(timezone.utc)
     case.status, case.step, case.state_changed_at = "withdrawn", "withdrawn", now
     event = uow.emit("case.withdrawn", case.id, data={

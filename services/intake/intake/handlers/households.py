@@ -13,6 +13,7 @@ from wangge_common.outbox import UnitOfWork
 
 from .. import domain
 from ..models import Case, Household, ReceptionSession, Visit, VisitHousehold
+from . import personal
 from .cases import grid_is_known, utc_iso
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -34,11 +35,18 @@ def create_household(uow: UnitOfWork, data: dict, cipher: FieldCipher) -> Househ
     contact, now = data.get("contact"), datetime.now(timezone.utc)
     members = [{"relation": m["relation"], "special_groups": list(m["special_groups"])} for m in data["members"]]
     groups = sorted({g for m in members for g in m["special_groups"]})
+    household_id = str(uuid.uuid4())
+    sealed, key_id = None, None
+    if contact:  # the contact is encrypted under the household's own data key, destroyed on erasure
+        key, row = personal.new_key_row(cipher, "household", household_id, contact.get("phone"))
+        personal.insert_key(uow.session, row)
+        sealed, key_id = key.cipher, row["id"]
     household = Household(
-        id=str(uuid.uuid4()), grid_id=grid_id, address=data["address"], address_key=domain.address_key(data["address"]),
+        id=household_id, grid_id=grid_id, address=data["address"], address_key=domain.address_key(data["address"]),
         members=members, special_groups=groups, notes=data.get("notes"), created_at=now, updated_at=now,
-        contact_name_enc=cipher.encrypt(contact.get("name")) if contact else None,
-        contact_phone_enc=cipher.encrypt(contact["phone"]) if contact else None,
+        data_key_id=key_id,
+        contact_name_enc=sealed.encrypt(contact.get("name")) if contact else None,
+        contact_phone_enc=sealed.encrypt(contact["phone"]) if contact else None,
         contact_name_masked=mask_name(contact.get("name")) if contact else None,
         contact_phone_masked=mask_phone(contact["phone"]) if contact else None,
     )

@@ -41,6 +41,8 @@ def fetch_contact(settings, config: NotifyConfig, audience: str, ref: str) -> di
     response = _get(url, token=settings.service_key, timeout=config.http_timeout_s)
     if response.status_code == 404:
         raise Permanent(f"{audience} {ref} is not known to the contact source")
+    if response.status_code == 410:  # the person was erased (crypto-shredding at intake): never retried
+        raise Permanent(f"{audience} {ref} was erased; there is nobody to reach")
     if response.status_code != 200:
         raise Retry(f"contact look-up answered {response.status_code}")
     return response.json()

@@ -1,7 +1,7 @@
 """import jobs: long imports run outside the request, with their progress
 
 Revision ID: 7f3a9c2e1b40
-Revises: 2edce7b15a7d
+Revises: 4c8e2a9f7d13
 Create Date: 2026-12-06 00:10:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision: str = '7f3a9c2e1b40'
-down_revision: Union[str, Sequence[str], None] = '2edce7b15a7d'
+down_revision: Union[str, Sequence[str], None] = '4c8e2a9f7d13'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

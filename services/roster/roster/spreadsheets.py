@@ -25,7 +25,7 @@ class ImportLimits:
     max_rows: int = 50_000  # data rows, headings excluded
     max_columns: int = 64
     max_cell_chars: int = 2_000
-    max_seconds: int = 600  # reading, validating and writing one import
+    max_seconds: int = 1800  # reading, checking and writing one import (a job writes ~50-100 rows/s)
     max_xlsx_expanded_bytes: int = 256 * 1024 * 1024  # the workbook's parts once unzipped
     sync_rows: int = 1_000  # up to this many rows an import answers at once; more run as a job
     chunk_rows: int = 200  # rows a job writes per transaction (the write lock is released between chunks)

@@ -155,10 +155,11 @@ def test_reads_health_and_readiness_answer_while_a_writer_holds_the_write_lock(s
         writer.join(30)
 
 
-@pytest.mark.parametrize("name", ["x.csv"])
-def test_the_read_engine_refuses_writes(svc, name):
+def test_the_read_engine_refuses_writes(svc):
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
 
+    if svc.runtime.db.dialect != "sqlite":
+        pytest.skip("PostgreSQL reads use the one engine: its readers never wait for writers anyway")
     with svc.runtime.db.reads() as session, pytest.raises(OperationalError):
         session.execute(text("DELETE FROM grids"))

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, event as sa_event, insert, select
 
+from wangge_common import redaction
 from wangge_common.db import utcnow
 from wangge_common.errors import NotFound
 from wangge_common.envelope import Event
@@ -57,6 +58,19 @@ def _forget_history(session) -> None:
         rows.clear()
 
 
+# Fields of routing's events that staff type freely: a phone, ID number or e-mail written there is masked before
+# the event is written (cases.v1, and so reporting's audit log and notify's messages never hold it in clear).
+FREE_TEXT = ("reason", "summary", "comment")
+
+
+def _redacted(data: dict) -> dict:
+    for name in FREE_TEXT:
+        if isinstance(data.get(name), str):
+            data[name] = redaction.redact(data[name])
+    data["reason"] = data["reason"][:500]  # a mask can be a few characters longer than what it hides
+    return data
+
+
 def case_event(uow: UnitOfWork, case: RoutedCase, event_type: str, action: str | None, reason: str,
                **fields) -> Event:
     """Move the case by `action` through the transition table (None: state unchanged) and emit `event_type`."""
@@ -64,8 +78,8 @@ def case_event(uow: UnitOfWork, case: RoutedCase, event_type: str, action: str |
     if action:  # events that leave the state alone leave the row alone (no lock taken on it by the scheduler)
         case.state = domain.next_state(previous, action)
         case.updated_at = utcnow()
-    data = {"case_id": case.case_id, "state": case.state, "previous_state": previous, "reason": reason[:500],
-            **fields}
+    data = _redacted({"case_id": case.case_id, "state": case.state, "previous_state": previous,
+                      "reason": reason[:500], **fields})
     event = uow.emit(event_type, case.case_id, data)
     _log(uow, case.case_id, event, data)
     return event
@@ -79,8 +93,8 @@ def order_event(uow: UnitOfWork, order: WorkOrder, event_type: str, action: str 
         order.state = domain.next_order_state(order.state, action)
     if order.state not in domain.OPEN_ORDER_STATES:
         order.next_check_at = None  # a finished order needs no more watching
-    data = {"case_id": order.case_id, "work_order_id": order.id, "department": department(order),
-            "state": order.state, "previous_state": previous, "reason": reason[:500], **fields}
+    data = _redacted({"case_id": order.case_id, "work_order_id": order.id, "department": department(order),
+                      "state": order.state, "previous_state": previous, "reason": reason[:500], **fields})
     event = uow.emit(event_type, order.case_id, data)
     _log(uow, order.case_id, event, data)
     return event

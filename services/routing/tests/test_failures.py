@@ -108,3 +108,16 @@ def test_a_reply_by_a_made_up_or_other_grids_deputy_is_refused(svc):
     svc.post(f"/v1/cases/{spot}/on-the-spot-answer", {"deputy_id": "d0000000-0000-4000-8000-0000000000ff",
                                                       "summary": "已解答"}, expect=422)
     assert svc.post(f"/v1/cases/{case_id}/replies", {"channel": "phone", "reason": "电话告知"})["state"] == "resolved"
+
+
+def test_a_phone_or_email_typed_into_an_answer_or_reason_never_reaches_an_event(svc):
+    case_id = svc.register()
+    order = svc.order(case_id, state="dispatched")
+    svc.act(order["id"], "sign")
+    svc.act(order["id"], "start", {"reason": "已电话联系居民 139 1234 5678"})
+    svc.act(order["id"], "answer", {"summary": "已更换灯泡，回访电话１３９１２３４５６７８，邮件wang@example.cn"})
+    wire = " ".join(e.to_json() for e in svc.outbox())
+    for clear in ("1234 5678", "１３９１２３４５６７８", "13912345678", "wang@"):
+        assert clear not in wire, clear
+    answered = svc.events(case_id, "work_order.answered")[-1].data
+    assert answered["summary"] == "已更换灯泡，回访电话139****5678，邮件w***@example.cn"

@@ -30,7 +30,7 @@ def _audit_matches_history(stack, api, case_id) -> list:
     """The audit log of the case once it holds everything routing's history lists; checked entry by entry."""
     history = _history(stack, api, case_id)["history"]
     audit = eventually(lambda: (lambda a: a if len(a) >= len(history) + 1 else None)(_audit(stack, api, case_id)),
-                       30, "every transition reaches reporting's audit log")
+                       60, "every transition reaches reporting's audit log")
     assert audit[0]["event_type"] == "case.registered" and audit[0]["event"]["source"] == "/wangge/intake"
     routed = [e for e in audit if e["event"]["source"] == "/wangge/routing"]
     assert [e["event_id"] for e in routed] == [h["event_id"] for h in history]  # the same events, in order
@@ -72,7 +72,8 @@ def _open_order(stack, api, case_id, seen=()):
     return eventually(found, 20, "routing dispatches a work order")
 
 
-def test_every_transition_of_a_case_reaches_the_audit_log_in_order_with_actor_and_reason(stack, api, grid):
+def test_every_transition_of_a_case_reaches_the_audit_log_in_order_with_actor_and_reason(stack, api, served_grid):
+    grid = served_grid
     routing = stack.url("routing")
     case_id = api.post(stack.url("intake") + "/v1/cases", json=case_body(grid)).json()["id"]
     order_id = _open_order(stack, api, case_id)["id"]
@@ -91,7 +92,8 @@ def test_every_transition_of_a_case_reaches_the_audit_log_in_order_with_actor_an
     assert api.get(stack.url("reporting") + "/v1/audit/verify").json()["valid"] is True
 
 
-def test_return_reroute_extension_and_reopening_all_reach_the_audit_log_in_order(stack, api, grid):
+def test_return_reroute_extension_and_reopening_all_reach_the_audit_log_in_order(stack, api, served_grid):
+    grid = served_grid
     routing = stack.url("routing")
     body = case_body(grid, content=f"桥头路面塌陷，车辆无法通行。{uuid.uuid4().hex[:6]}")
     case_id = api.post(stack.url("intake") + "/v1/cases", json=body).json()["id"]

@@ -308,6 +308,8 @@ def find_cases(session, query: dict) -> tuple[list[Case], int]:
     for name in ("grid_id", "household_id"):
         if query.get(name):
             conditions.append(getattr(Case, name) == str(query[name]))
+    if query.get("grid_ids") is not None:  # a person's data scope
+        conditions.append(Case.grid_id.in_(query["grid_ids"]))
     total = session.scalar(select(func.count()).select_from(Case).where(*conditions))
     page, size = query["page"], query["page_size"]
     items = session.scalars(select(Case).where(*conditions).order_by(Case.created_at.desc(), Case.id)

@@ -198,3 +198,16 @@ def has_phone_or_id(text: str | None) -> bool:
 def redact(text: str) -> str:
     """The text with every phone and ID number masked (138****1234, 430382********1234)."""
     return _PHONE_OR_ID.sub(lambda m: _mask(m.group()), text)
+
+
+# --- attachments (photos) ---------------------------------------------------------------------------------------
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+_PHOTO_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+
+
+def photo_media_type(body: bytes) -> str | None:
+    """JPEG or PNG by the file's first bytes (its content), whatever name or Content-Type came with it."""
+    for magic, media_type in _PHOTO_MAGIC:
+        if body.startswith(magic):
+            return media_type
+    return None

@@ -59,3 +59,28 @@ def test_tokens_that_must_be_refused(gsvc):
     assert gsvc.client.get("/v1/cases", headers=no_scope).status_code == 403
     contacts = gsvc.person(scopes=["contacts:read"])  # never granted to a person, whatever the token says
     assert gsvc.client.get("/v1/internal/reporters/rp_x/contact", headers=contacts).status_code == 403
+
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 2000
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 500
+
+
+def test_photos_are_checked_by_content_and_served_only_within_the_grid(gsvc):
+    headers = {**_deputy(gsvc), "Content-Type": "image/jpeg"}
+    stored = gsvc.client.post(f"/v1/attachments?grid_id={GRID}&name=lamp.jpg", data=JPEG, headers=headers)
+    assert stored.status_code == 201, stored.json
+    assert stored.json["media_type"] == "image/jpeg" and stored.json["size"] == len(JPEG)
+    again = gsvc.client.post(f"/v1/attachments?grid_id={GRID}&name=lamp.jpg", data=JPEG, headers=headers)
+    assert again.json["id"] == stored.json["id"]  # a retried upload is the same attachment
+    fake = gsvc.client.post(f"/v1/attachments?grid_id={GRID}&name=x.jpg", data=b"GIF89a" + b"\x00" * 100,
+                            headers=headers)
+    assert fake.status_code == 422 and fake.json["errors"][0]["field"] == "body"
+    big = gsvc.client.post(f"/v1/attachments?grid_id={GRID}", data=PNG + b"\x00" * (5 * 1024 * 1024),
+                           headers=headers)
+    assert big.status_code == 413
+    assert gsvc.client.post(f"/v1/attachments?grid_id={OTHER_GRID}", data=PNG, headers=headers).status_code == 403
+    url = stored.json["url"]
+    photo = gsvc.client.get(url, headers=_deputy(gsvc))
+    assert photo.status_code == 200 and photo.data == JPEG and photo.mimetype == "image/jpeg"
+    assert gsvc.client.get(url).status_code == 401  # never public
+    assert gsvc.client.get(url, headers=gsvc.person("p-2", grids=[OTHER_GRID])).status_code == 403

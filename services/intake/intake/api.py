@@ -19,7 +19,7 @@ from wangge_common.schemas import page_of
 from . import domain, handlers
 from .schemas import (BulkIn, BulkOut, CaseIn, CaseOut, CaseQuery, ContactOut, EntryOut, HouseholdFileOut, HouseholdIn,
                       HouseholdOut, HouseholdQuery, LinkDecisionIn, LinkOut, ReceptionQuery, ReceptionSessionIn,
-                      ReceptionSessionOut, SupplementIn, TrackOut, VisitIn, VisitOut, VisitQuery, WithdrawIn)
+                      ReceptionSessionOut, SimilarOut, SimilarQuery, SupplementIn, TrackOut, VisitIn, VisitOut, VisitQuery, WithdrawIn)
 
 cases = Blueprint("cases", __name__, url_prefix="/v1/cases",
                   description="Cases (一事一登记): one registered matter per request, complaint or suggestion")
@@ -236,6 +236,19 @@ def _bulk_item(uow, raw: dict, cipher) -> dict:
         return {"status": 409, "detail": "the external system's case is already registered"}
     savepoint.commit()
     return {"status": 201, "case": CASE_OUT.dump(case)}
+
+
+@cases.route("/similar")
+class SimilarCases(MethodView):
+    @requires("cases:read")
+    @cases.arguments(SimilarQuery, location="query")
+    @cases.response(200, SimilarOut(many=True))
+    def get(self, query):
+        """Open cases a new matter would be linked to as possibly the same (相关件), asked before registering it."""
+        require_grid(query["grid_id"])
+        with reads() as session:
+            return handlers.similar_open_cases(session, str(query["grid_id"]), query["content"],
+                                               str(query["household_id"]) if query.get("household_id") else None)
 
 
 @cases.route("/<uuid:case_id>")

@@ -401,3 +401,14 @@ class TrackOut(Schema):
     step_label = fields.String()
     updated_at = fields.DateTime()
     steps = fields.List(fields.Nested(TrackStep))
+
+
+class SimilarQuery(Schema):
+    grid_id = fields.UUID(required=True)
+    content = fields.String(required=True, validate=validate.Length(5, 5000))
+    household_id = fields.UUID(load_default=None)
+
+
+class SimilarOut(Schema):
+    basis = fields.String(metadata={"description": "same_household or similar_content"})
+    case = fields.Nested(CaseSummary)

@@ -84,3 +84,17 @@ def test_photos_are_checked_by_content_and_served_only_within_the_grid(gsvc):
     assert photo.status_code == 200 and photo.data == JPEG and photo.mimetype == "image/jpeg"
     assert gsvc.client.get(url).status_code == 401  # never public
     assert gsvc.client.get(url, headers=gsvc.person("p-2", grids=[OTHER_GRID])).status_code == 403
+
+
+def test_similar_open_cases_are_suggested_before_registering(gsvc):
+    first = gsvc.client.post("/v1/cases", json=case_body(), headers=gsvc.headers()).json
+    found = gsvc.client.get("/v1/cases/similar", query_string={"grid_id": GRID, "content": "村口路灯坏了三天，晚上出行不便！"},
+                            headers=_deputy(gsvc))
+    assert found.status_code == 200
+    assert [(s["case"]["id"], s["basis"]) for s in found.json] == [(first["id"], "similar_content")]
+    none = gsvc.client.get("/v1/cases/similar", query_string={"grid_id": GRID, "content": "建议在村委会旁增设健身器材。"},
+                           headers=_deputy(gsvc))
+    assert none.json == []
+    outside = gsvc.client.get("/v1/cases/similar", query_string={"grid_id": OTHER_GRID, "content": "村口路灯坏了三天"},
+                              headers=_deputy(gsvc))
+    assert outside.status_code == 403

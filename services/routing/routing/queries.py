@@ -20,8 +20,11 @@ def case_detail(session, case_id: str) -> dict:
             "history": history}
 
 
-def list_cases(session, *, state=None, grid_id=None, grid_ids=None, queue=None, page=1, page_size=100):
+def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiver=None, queue=None, page=1,
+               page_size=100):
     query = select(RoutedCase)
+    if first_receiver:
+        query = query.where(RoutedCase.first_receiver_deputy_id == str(first_receiver))
     if grid_ids is not None:  # a person's data scope
         query = query.where(RoutedCase.grid_id.in_(grid_ids))
     if state:

@@ -31,3 +31,11 @@ def test_a_deputy_sees_cases_and_orders_of_own_grids_only(svc):
     reply = svc.client.post(f"/v1/cases/{case_id}/replies", json={"channel": "phone", "reason": "伪造"},
                             headers=elsewhere)
     assert reply.status_code == 403
+
+
+def test_cases_by_first_receiver(svc):
+    deputy = str(uuid.uuid4())
+    mine = svc.register(received_by={"kind": "deputy", "id": deputy}, first_receiver_id=deputy)
+    svc.register()
+    listed = svc.client.get(f"/v1/cases?first_receiver={deputy}", headers=svc.headers("reader")).json
+    assert [c["case_id"] for c in listed] == [mine]

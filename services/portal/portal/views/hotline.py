@@ -46,7 +46,7 @@ def grid_choices() -> list[tuple[str, str]]:
 def register():
     form = MatterForm()
     form.topic.choices = registration.topic_choices()
-    households = registration.prepare(form, grid_choices())
+    households = registration.prepare(form, [("", "请选择来电群众所在网格"), *grid_choices()])
     suggestions = []
     if request.method == "POST" and "lookup" not in request.form and form.validate_on_submit():
         suggestions = [] if form.confirmed.data else registration.similar(form)

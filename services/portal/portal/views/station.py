@@ -177,7 +177,8 @@ def _submit(form: OnlineForm, grid_id: str, photos) -> str | None:
     for name, body, media_type in photos:
         stored = rt.services.call(station_caller, "POST", "intake", "/v1/attachments", params={"grid_id": grid_id,
                                   "name": name}, data=body, headers={"Content-Type": media_type})
-        attachments.append({k: stored[k] for k in ("name", "media_type", "size", "sha256")})
+        attachments.append({**{k: stored[k] for k in ("name", "media_type", "size", "sha256")},
+                            "url": rt.services.urls["intake"] + stored["url"]})  # served to authorised staff only
     body = {"channel": "online", "grid_id": grid_id, "category": form.category.data,
             "topic": form.topic.data or None, "content": form.content.data.strip(), "attachments": attachments,
             "reporter": {"name": form.name.data.strip(), "phone": form.mobile.data.strip()},

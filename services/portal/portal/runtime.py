@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 
 from wangge_common.db import Database
 from wangge_common.tokens import TokenIssuer
@@ -22,7 +22,9 @@ class PortalRuntime:
         self.db = Database(settings.database_url)
         self.issuer = TokenIssuer(settings.issuer, settings.signing_key, ttl_s=settings.token_ttl_s)
         self.services = Services(settings.service_urls, self.issuer, settings.service_timeout_s)
-        self.hasher = PasswordHasher()  # Argon2id with the library's (RFC 9106 low-memory) defaults
+        # Argon2id with the library's defaults (RFC 9106 low-memory profile); tests may ask for the cheapest.
+        self.hasher = (PasswordHasher.from_parameters(profiles.CHEAPEST) if settings.argon2_profile == "cheapest"
+                       else PasswordHasher())
         self._scopes: dict[str, tuple[float, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
+from wtforms.fields.choices import SelectChoice
 from wtforms import (BooleanField, HiddenField, PasswordField, RadioField, SelectField, SelectMultipleField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
@@ -16,9 +17,14 @@ MOBILE = Regexp(r"^1[3-9]\d{9}$", message="请填写 11 位手机号码，如 13
 PHONE = Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$", message="请填写手机号码或座机号码（如 0731-55681234）")
 
 
-def _choices(kind: str, blank: str | None = None) -> list[tuple[str, str]]:
+def options(pairs) -> list[SelectChoice]:
+    """(value, Chinese label) pairs as the choices of a select (WTForms 3.3 wants SelectChoice)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _choices(kind: str, blank: str | None = None) -> list[SelectChoice]:
     found = list(labels(kind).items())
-    return ([("", blank)] if blank is not None else []) + found
+    return options(([("", blank)] if blank is not None else []) + found)
 
 
 class SignInForm(FlaskForm):
@@ -40,7 +46,7 @@ class AccountForm(FlaskForm):
     username = StringField("用户名", validators=[DataRequired(REQUIRED), Length(3, 40, message="3 至 40 个字符"),
                                               Regexp(r"^[A-Za-z0-9_.-]+$", message="只用字母、数字、下划线、点和横线")])
     display_name = StringField("姓名", validators=[DataRequired(REQUIRED), Length(max=50, message="不超过 50 个字符")])
-    role = SelectField("角色", choices=list(domain.ROLE_LABELS.items()), validators=[DataRequired(REQUIRED)])
+    role = SelectField("角色", choices=options(domain.ROLE_LABELS.items()), validators=[DataRequired(REQUIRED)])
     password = PasswordField("初始密码", validators=[DataRequired(REQUIRED)])
     deputy_id = StringField("绑定代表（名册编号）", validators=[Optional(), Length(36, 36, message="名册编号为 36 位")])
     grid_id = StringField("绑定乡镇网格（编号）", validators=[Optional(), Length(36, 36, message="网格编号为 36 位")])
@@ -48,7 +54,7 @@ class AccountForm(FlaskForm):
 
 
 class BindingForm(FlaskForm):
-    role = SelectField("角色", choices=list(domain.ROLE_LABELS.items()), validators=[DataRequired(REQUIRED)])
+    role = SelectField("角色", choices=options(domain.ROLE_LABELS.items()), validators=[DataRequired(REQUIRED)])
     deputy_id = StringField("绑定代表（名册编号）", validators=[Optional(), Length(36, 36, message="名册编号为 36 位")])
     grid_id = StringField("绑定乡镇网格（编号）", validators=[Optional(), Length(36, 36, message="网格编号为 36 位")])
     department = StringField("绑定部门（代码）", validators=[Optional(), Length(max=40, message="不超过 40 个字符")])

@@ -40,6 +40,7 @@ class PortalSettings:
     online_limit: str = "5 per minute;30 per hour"
     track_limit: str = "30 per minute"
     service_timeout_s: float = 10.0
+    argon2_profile: str = "default"  # "cheapest" only in tests: a sign-in then costs microseconds, not ~0.5 s
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "PortalSettings":
@@ -69,4 +70,5 @@ class PortalSettings:
             signin_limit=env.get("WANGGE_PORTAL_SIGNIN_LIMIT", "10 per minute"),
             online_limit=env.get("WANGGE_PORTAL_ONLINE_LIMIT", "5 per minute;30 per hour"),
             track_limit=env.get("WANGGE_PORTAL_TRACK_LIMIT", "30 per minute"),
+            argon2_profile=env.get("WANGGE_PORTAL_ARGON2_PROFILE", "default"),
         )

@@ -1,13 +1,17 @@
 """The admin's page: create accounts, disable or enable them, unlock, re-bind; the sign-in log."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from .. import commands, queries
 from ..schemas import AccountForm, ActionForm, BindingForm
 from . import runtime, signed_in
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _text(field) -> str | None:
+    return (field.data or "").strip() or None
 
 
 @admin.route("/accounts", methods=["GET", "POST"])
@@ -18,11 +22,11 @@ def accounts():
         rt = runtime()
         try:
             with rt.db.transaction() as db:
-                commands.create_account(db, rt.hasher, username=form.username.data.strip(),
-                                        display_name=form.display_name.data.strip(), role=form.role.data,
-                                        password=form.password.data, deputy_id=form.deputy_id.data.strip() or None,
-                                        grid_id=form.grid_id.data.strip() or None,
-                                        department=form.department.data.strip() or None, by=f"person:{g.person.id}")
+                commands.create_account(db, rt.hasher, username=(_text(form.username) or ''),
+                                        display_name=(_text(form.display_name) or ''), role=form.role.data,
+                                        password=form.password.data, deputy_id=_text(form.deputy_id),
+                                        grid_id=_text(form.grid_id),
+                                        department=_text(form.department), by=f"person:{g.person.id}")
         except commands.AccountProblem as exc:
             for field, reason in exc.problems:
                 getattr(form, field).errors.append(reason)
@@ -60,13 +64,13 @@ def binding(account_id):
     rt = runtime()
     with rt.db.sessions() as db:
         account = queries.account(db, account_id) or abort(404)
-    form = BindingForm(obj=account)
+    form = BindingForm(obj=account) if request.method == "GET" else BindingForm()
     if form.validate_on_submit():
         try:
             with rt.db.transaction() as db:
                 commands.rebind(db, db.merge(account), role=form.role.data,
-                                deputy_id=form.deputy_id.data.strip() or None, grid_id=form.grid_id.data.strip() or None,
-                                department=form.department.data.strip() or None, by=f"person:{g.person.id}")
+                                deputy_id=_text(form.deputy_id), grid_id=_text(form.grid_id),
+                                department=_text(form.department), by=f"person:{g.person.id}")
         except commands.AccountProblem as exc:
             for field, reason in exc.problems:
                 getattr(form, field).errors.append(reason)

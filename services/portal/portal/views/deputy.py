@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from .. import commands, queries
 from ..clients import ServiceError
 from ..domain import CHINA
-from ..schemas import EndReceptionForm, MatterForm, ReplyForm, StartReceptionForm
+from ..schemas import EndReceptionForm, MatterForm, ReplyForm, StartReceptionForm, options
 from . import caller, registration, runtime, signed_in
 
 deputy = Blueprint("deputy", __name__, url_prefix="/deputy")
@@ -63,18 +63,20 @@ def reception():
         draft = queries.open_reception(db, g.person.id)
         matters = queries.registrations(db, draft.case_ids) if draft else []
     start = StartReceptionForm()
-    start.grid_id.choices = [(a["grid_id"], a["grid_name"]) for a in _assignments()]
+    served = [(a["grid_id"], a["grid_name"]) for a in _assignments()]
+    start.grid_id.choices = options(served)
     end = EndReceptionForm(residents_received=str(len(matters)) if draft else None)
     return render_template("deputy/reception.html", draft=draft, matters=matters, start=start, end=end,
-                           grid_names=dict(start.grid_id.choices))
+                           grid_names=dict(served))
 
 
 @deputy.post("/reception/start")
 @signed_in("deputy")
 def reception_start():
     form = StartReceptionForm()
-    form.grid_id.choices = [(a["grid_id"], a["grid_name"]) for a in _assignments()]
-    if not form.validate_on_submit() or form.grid_id.data not in dict(form.grid_id.choices):
+    served = dict((a["grid_id"], a["grid_name"]) for a in _assignments())
+    form.grid_id.choices = options(served.items())
+    if not form.validate_on_submit() or form.grid_id.data not in served:
         flash("请选择您服务的网格后再开始接待。")
         return redirect(url_for("deputy.reception"))
     rt = runtime()
@@ -103,7 +105,7 @@ def reception_matter(draft_id):
     form = MatterForm()
     if request.method == "GET":
         form.grid_id.data = draft.grid_id
-    form.topic.choices = registration.topic_choices()
+    form.topic.choices = options(registration.topic_choices())
     households = registration.prepare(form, _grid_choices())
     suggestions = []
     if request.method == "POST" and "lookup" not in request.form and form.validate_on_submit():

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from .. import queries
-from ..schemas import MatterForm
+from ..schemas import MatterForm, options
 from . import caller, registration, runtime, signed_in
 
 hotline = Blueprint("hotline", __name__, url_prefix="/hotline")
@@ -45,7 +45,7 @@ def grid_choices() -> list[tuple[str, str]]:
 @signed_in("call_taker")
 def register():
     form = MatterForm()
-    form.topic.choices = registration.topic_choices()
+    form.topic.choices = options(registration.topic_choices())
     households = registration.prepare(form, [("", "请选择来电群众所在网格"), *grid_choices()])
     suggestions = []
     if request.method == "POST" and "lookup" not in request.form and form.validate_on_submit():

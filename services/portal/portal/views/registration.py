@@ -10,7 +10,7 @@ from wangge_common.contracts.labels import labels
 
 from .. import commands
 from ..clients import ServiceError
-from ..schemas import MatterForm
+from ..schemas import MatterForm, options
 from . import caller, runtime
 
 FIELD_OF = {"content": "content", "reporter.name": "name", "reporter.phone": "phone", "grid_id": "grid_id",
@@ -20,7 +20,7 @@ FIELD_OF = {"content": "content", "reporter.name": "name", "reporter.phone": "ph
 
 def prepare(form: MatterForm, grid_choices: list[tuple[str, str]]) -> list[dict]:
     """Fill the form's choices; look households up when asked. Returns the households found."""
-    form.grid_id.choices = grid_choices
+    form.grid_id.choices = options(grid_choices)
     if not form.nonce.data:
         form.nonce.data = uuid.uuid4().hex
     households = []
@@ -30,9 +30,10 @@ def prepare(form: MatterForm, grid_choices: list[tuple[str, str]]) -> list[dict]
                                        grid_id=form.grid_id.data or None)
         households = found["items"]
     chosen = form.household_id.data
-    form.household_id.choices = [("", "不关联户档案")] + [(h["id"], h["address"]) for h in households]
+    pairs = [("", "不关联户档案")] + [(h["id"], h["address"]) for h in households]
     if chosen and chosen not in {h["id"] for h in households}:
-        form.household_id.choices.append((chosen, "已选户档案"))
+        pairs.append((chosen, "已选户档案"))
+    form.household_id.choices = options(pairs)
     return households
 
 

@@ -105,9 +105,12 @@ class MatterForm(FlaskForm):
         if field.data and field.data not in labels("category"):
             raise ValidationError("请选择诉求类别")
 
-    def validate_phone(self, field):
-        if not self.anonymous.data and not field.data:
-            raise ValidationError("请留联系电话，或勾选匿名反映")
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not self.anonymous.data and not (self.phone.data or "").strip():  # Optional() stops the field's chain
+            self.phone.errors = [*self.phone.errors, "请留联系电话，或勾选匿名反映"]
+            ok = False
+        return ok
 
 
 class ReplyForm(FlaskForm):

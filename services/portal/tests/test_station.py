@@ -3,6 +3,9 @@ keeps what was typed; a double tap sends one Idempotency-Key; photos are checked
 import io
 import re
 
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import stream_encode_multipart
+
 from conftest import GROUP, OTHER, TOWNSHIP, VILLAGE, Portal
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 1000
@@ -70,7 +73,12 @@ def test_photos_are_checked_by_content_size_and_count(portal):
     def send(*files):
         body = _body(portal)
         body["photos"] = [(io.BytesIO(data), name) for name, data in files]
-        return portal.client.post(f"/online/form?township={TOWNSHIP}", data=body, content_type="multipart/form-data")
+        files = MultiDict([(k, v) for k, v in body.items() if k != "photos"]
+                          + [("photos", FileStorage(stream, filename=name)) for stream, name in body["photos"]])
+        # encoded in memory: the test client would spool a large body to a temporary file it never closes
+        stream, length, boundary = stream_encode_multipart(files, use_tempfile=False)
+        return portal.client.post(f"/online/form?township={TOWNSHIP}", data=stream.read(),
+                                  content_type=f'multipart/form-data; boundary="{boundary}"')
 
     fake = send(("lamp.jpg", b"GIF89a" + b"\x00" * 100))
     assert dict(_errors(fake)) == {"photos": "“lamp.jpg”不是 JPG 或 PNG 照片，请重新选择"}

@@ -155,7 +155,10 @@ def _checked_photos(form: OnlineForm) -> list[tuple[str, bytes, str]]:
         return []
     photos = []
     for upload in files:
-        body = upload.read(domain.MAX_PHOTO_BYTES + 1)
+        try:
+            body = upload.read(domain.MAX_PHOTO_BYTES + 1)
+        finally:
+            upload.close()  # a large upload is spooled to a temporary file: give it back now
         name = (upload.filename or "photo")[-100:]
         if len(body) > domain.MAX_PHOTO_BYTES:
             form.photos.errors = [f"照片“{name}”超过 5 MB，请压缩后重新选择"]

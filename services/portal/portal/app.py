@@ -42,7 +42,7 @@ def create_app(settings: PortalSettings | None = None) -> Flask:
     app.before_request(load_person)
     for blueprint in (auth, admin, station, deputy, hotline, desks):
         app.register_blueprint(blueprint)
-    app.jinja_env.filters["label"] = lambda code, kind, default="其他": label(kind, code, default)
+    app.jinja_env.filters["label"] = lambda code, kind, default="其他": label(kind, code) or default
     app.jinja_env.filters["local"] = _local
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
     _errors(app)

@@ -114,7 +114,10 @@ class MatterForm(FlaskForm):
 
 
 class ReplyForm(FlaskForm):
-    channel = RadioField("答复方式", choices=_choices("reply_channel"), validators=[InputRequired("请选择答复方式")])
+    # an on-the-spot answer (现场答复) is its own command at routing, not a reply passed on later
+    channel = RadioField("答复方式", choices=options((c, t) for c, t in labels("reply_channel").items()
+                                                    if c != "on_the_spot"),
+                         validators=[InputRequired("请选择答复方式")])
     reason = TextAreaField("答复情况", validators=[DataRequired(REQUIRED), Length(2, 500, message="2 至 500 字")])
 
 

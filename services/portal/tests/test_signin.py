@@ -3,7 +3,7 @@ import time
 
 from sqlalchemy import select
 
-from conftest import DEPUTY, GROUP, PASSWORD, TOWNSHIP, Portal
+from portal_testkit import DEPUTY, GROUP, PASSWORD, TOWNSHIP, Portal
 from portal.models import Account, SignInEvent
 
 

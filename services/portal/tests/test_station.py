@@ -6,7 +6,7 @@ import re
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import stream_encode_multipart
 
-from conftest import GROUP, OTHER, TOWNSHIP, VILLAGE, Portal
+from portal_testkit import GROUP, OTHER, TOWNSHIP, VILLAGE, Portal
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 1000
 

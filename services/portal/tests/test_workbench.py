@@ -1,7 +1,7 @@
 """The deputy's reception workflow and the call taker's registration: forms and their failure paths."""
 import re
 
-from conftest import DEPUTY, GROUP, OTHER
+from portal_testkit import DEPUTY, GROUP, OTHER
 
 
 def _token(page: str) -> tuple[str, str | None]:

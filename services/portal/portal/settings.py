@@ -40,6 +40,7 @@ class PortalSettings:
     online_limit: str = "5 per minute;30 per hour"
     track_limit: str = "30 per minute"
     service_timeout_s: float = 10.0
+    public_url: str | None = None  # what residents' phones reach (QR posters); default: the request's own host
     argon2_profile: str = "default"  # "cheapest" only in tests: a sign-in then costs microseconds, not ~0.5 s
 
     @classmethod
@@ -70,5 +71,6 @@ class PortalSettings:
             signin_limit=env.get("WANGGE_PORTAL_SIGNIN_LIMIT", "10 per minute"),
             online_limit=env.get("WANGGE_PORTAL_ONLINE_LIMIT", "5 per minute;30 per hour"),
             track_limit=env.get("WANGGE_PORTAL_TRACK_LIMIT", "30 per minute"),
+            public_url=(env.get("WANGGE_PORTAL_PUBLIC_URL") or "").rstrip("/") or None,
             argon2_profile=env.get("WANGGE_PORTAL_ARGON2_PROFILE", "default"),
         )

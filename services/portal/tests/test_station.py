@@ -132,3 +132,12 @@ def test_a_missing_csrf_token_is_refused(portal):
     body.pop("csrf_token")
     answer = portal.client.post(f"/online/form?township={TOWNSHIP}", data=body)
     assert answer.status_code == 400 and "页面已过期" in answer.get_data(as_text=True)
+
+
+def test_the_poster_links_to_the_public_address_when_one_is_set(tmp_path):
+    portal = Portal(tmp_path, WANGGE_PORTAL_PUBLIC_URL="https://lianluozhan.example.gov.cn/")
+    try:
+        poster = portal.client.get(f"/grids/{GROUP}/poster").get_data(as_text=True)
+        assert f"https://lianluozhan.example.gov.cn/online/form?grid={GROUP}" in poster
+    finally:
+        portal.close()

@@ -227,9 +227,14 @@ def track(code):
     return render_template("station/track.html", case=case, code=code)
 
 
+def _public(path: str) -> str:
+    """The address a resident's phone opens: WANGGE_PORTAL_PUBLIC_URL behind a proxy, else this request's host."""
+    return (runtime().settings.public_url or request.host_url.rstrip("/")) + path
+
+
 def _qr_svg(url: str) -> Markup:
     qr = segno.make(url, error="m")
-    return Markup(qr.svg_inline(scale=8, border=2, dark="#000"))
+    return Markup(qr.svg_inline(border=2, dark="#000", omitsize=True))  # a viewBox: the poster sizes it
 
 
 @station.get("/grids/<grid_id>/poster")
@@ -237,7 +242,7 @@ def grid_poster(grid_id):
     """A printable A4 poster with the QR code that opens the form for this grid."""
     if grid(grid_id) is None:
         abort(404)
-    url = url_for("station.online_form", grid=grid_id, _external=True)
+    url = _public(url_for("station.online_form", grid=grid_id))
     return render_template("station/poster.html", title=full_name(grid_id), url=url, qr=_qr_svg(url))
 
 
@@ -250,5 +255,5 @@ def station_poster(station_id):
         if exc.status in (404, 422):
             abort(404)
         raise
-    url = url_for("station.online_start", station=station_id, _external=True)
+    url = _public(url_for("station.online_start", station=station_id))
     return render_template("station/poster.html", title=found["name"], url=url, qr=_qr_svg(url))

@@ -202,3 +202,23 @@ def test_a_call_taker_registers_a_call(stack, api, county):
     case = api.get(stack.url("intake") + "/v1/cases", params={"tracking_code": code}).json()["items"][0]
     assert case["channel"] == "hotline" and case["received_by"] == {"kind": "call_taker", "id": county["caller_user"]}
     assert json.dumps(case["reporter"], ensure_ascii=False).count("张") == 1  # masked name, stored encrypted
+
+
+def test_a_deputy_records_a_visit_with_a_matter(stack, api, county):
+    base = stack.url("portal")
+    with browser_page({"width": 390, "height": 844}) as page:
+        _sign_in(page, base, county["deputy_user"])
+        page.goto(base + "/deputy/visits")
+        page.fill("#residents_reached", "4")
+        page.fill("#notes", "走访了解灌溉用水情况。")
+        page.select_option("#category", "request")
+        page.fill("#content", "水渠堵塞，需要清淤。")
+        with page.expect_navigation():
+            page.click("button:has-text('记录走访')")
+        assert "已记录" in page.content() and "入户走访" in page.content(), page.content()[-1500:]
+        assert missing_glyphs(page) == []
+        _shot(page, "deputy-visits-390")
+    [visit] = api.get(stack.url("intake") + "/v1/visits", params={"deputy_id": county["deputy"]["id"]}).json()["items"]
+    assert visit["residents_reached"] == 4 and len(visit["case_ids"]) == 1
+    case = api.get(stack.url("intake") + f"/v1/cases/{visit['case_ids'][0]}").json()
+    assert case["channel"] == "visit" and case["first_receiver_id"] == county["deputy"]["id"]

@@ -130,3 +130,27 @@ class EndReceptionForm(FlaskForm):
     residents_received = StringField("接待群众人数", validators=[DataRequired(REQUIRED),
                                                            Regexp(r"^\d{1,4}$", message="请填写人数（数字）")])
     notes = TextAreaField("接待情况（不要写电话和身份证号）", validators=[Optional(), Length(max=2000)])
+
+
+class VisitForm(FlaskForm):
+    """A household visit (走访) and, optionally, one matter raised in it (a case on the visit channel)."""
+
+    grid_id = SelectField("走访网格", validate_choice=False, validators=[DataRequired(REQUIRED)])
+    visited_on = StringField("走访日期", validators=[DataRequired(REQUIRED),
+                                                  Regexp(r"^\d{4}-\d{2}-\d{2}$", message="日期格式如 2026-12-05")])
+    kind = SelectField("走访方式", choices=_choices("visit_kind"), validators=[DataRequired(REQUIRED)])
+    household_query = StringField("查找户（地址）", validators=[Optional(), Length(max=100)])
+    household_ids = SelectMultipleField("走访的户", validate_choice=False, validators=[Optional()])
+    residents_reached = StringField("走访群众人数", validators=[DataRequired(REQUIRED),
+                                                         Regexp(r"^\d{1,4}$", message="请填写人数（数字）")])
+    notes = TextAreaField("民情日志（不要写电话和身份证号）", validators=[Optional(), Length(max=2000)])
+    category = SelectField("群众反映的诉求（可选）", choices=_choices("category", "没有诉求"), validators=[Optional()])
+    content = TextAreaField("诉求内容", validators=[Optional(), Length(5, 2000, message="5 至 2000 字")])
+    nonce = HiddenField()
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.category.data and not (self.content.data or "").strip():
+            self.content.errors = [*self.content.errors, "选了诉求类别，请写明诉求内容"]
+            ok = False
+        return ok

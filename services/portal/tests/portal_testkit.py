@@ -47,6 +47,9 @@ class FakeServices:
                                "deputy_id": DEPUTY, "deputy_name": "欧林俊"}], "total": 1}
         if path == "/v1/households":
             return {"items": [], "total": 0}
+        if path == "/v1/visits":
+            found = [p[3] for p in self.posts if p[2] == "/v1/visits"]
+            return {"items": found, "total": len(found)}
         if path == "/v1/cases/similar":
             return self.similar
         if path in ("/v1/cases", "/v1/reception-days"):
@@ -65,6 +68,10 @@ class FakeServices:
                 code = "WG" + uuid.uuid4().hex[:8].upper()
                 self.cases[idempotency_key] = {"id": str(uuid.uuid4()), "tracking_code": code, **body}
             return self.cases[idempotency_key]
+        if path == "/v1/visits" and body["notes"] and "138" in body["notes"]:
+            raise ServiceError(service, 422, "invalid", [{"field": "notes", "reason": "must not hold a phone"}])
+        if path == "/v1/visits":
+            return {"id": str(uuid.uuid4()), **body}
         if path == "/v1/reception-sessions":
             return {"id": str(uuid.uuid4()), "minutes": 125, "meets_two_hours": True}
         return {}

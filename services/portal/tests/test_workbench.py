@@ -126,3 +126,21 @@ def test_a_call_taker_registers_a_call_and_sees_it_in_todays_list(portal):
     assert sent["urgency"] == "urgent"
     page = portal.client.get("/hotline").get_data(as_text=True)
     assert "今天我登记的（1 件）" in page and "拖欠工资" in page and "工地拖欠工资三个月" in page
+
+
+def test_a_visit_is_recorded_with_the_matter_raised_in_it(portal):
+    _deputy(portal)
+    csrf, nonce = _token(portal.client.get("/deputy/visits").get_data(as_text=True))
+    body = {"csrf_token": csrf, "nonce": nonce, "grid_id": GROUP, "visited_on": "2026-12-01", "kind": "door_to_door",
+            "residents_reached": "3", "notes": "走访了解灌溉用水情况。", "category": "request", "content": ""}
+    assert _errors(portal.client.post("/deputy/visits", data=body)) == {"content": "选了诉求类别，请写明诉求内容"}
+    refused = portal.client.post("/deputy/visits", data={**body, "category": "", "notes": "他的电话 13812345678"})
+    assert refused.status_code == 422 and _errors(refused) == {"notes": "民情日志里不要写电话或身份证号"}
+    body["content"] = "水渠堵塞，需要清淤。"
+    done = portal.client.post("/deputy/visits", data=body)
+    assert done.status_code == 302
+    case, visit = [p for p in portal.services.posts if p[2] in ("/v1/cases", "/v1/visits")][-2:]
+    assert case[3]["channel"] == "visit" and case[3]["received_by"] == {"kind": "deputy", "id": DEPUTY}
+    assert visit[3]["case_ids"] == [portal.services.cases[case[4]]["id"]] and visit[3]["residents_reached"] == 3
+    assert visit[4] == f"visit-{nonce}" and case[4] == f"visit-case-{nonce}"
+    assert "入户走访" in portal.client.get("/deputy/visits").get_data(as_text=True)

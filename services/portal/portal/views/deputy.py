@@ -1,4 +1,4 @@
-"""The deputies' workbench (代表工作台), on a phone: 我的网格, 接待日, 待我答复."""
+"""The deputies' workbench (代表工作台), on a phone: 我的网格, 接待日, 走访, 待我答复."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from .. import commands, queries
 from ..clients import ServiceError
 from ..domain import CHINA
-from ..schemas import EndReceptionForm, MatterForm, ReplyForm, StartReceptionForm, options
+from ..schemas import EndReceptionForm, MatterForm, ReplyForm, StartReceptionForm, VisitForm, options
 from . import caller, registration, runtime, signed_in
 
 deputy = Blueprint("deputy", __name__, url_prefix="/deputy")
@@ -198,3 +198,66 @@ def reply(case_id):
 
 def today() -> date:
     return datetime.now(CHINA).date()
+
+
+@deputy.route("/visits", methods=["GET", "POST"])
+@signed_in("deputy")
+def visits():
+    """走访: record a household visit (intake's visit); a matter raised becomes a case on the visit channel."""
+    import uuid
+
+    services, me = runtime().services, caller()
+    form = VisitForm()
+    grids = _grid_choices()
+    form.grid_id.choices = options(grids)
+    if request.method == "GET":
+        form.visited_on.data = today().isoformat()
+        form.residents_reached.data = "1"
+        form.nonce.data = uuid.uuid4().hex
+    households = []
+    if (form.household_query.data or "").strip():
+        households = services.get(me, "intake", "/v1/households", address=form.household_query.data.strip(),
+                                  grid_id=form.grid_id.data or None, page_size=20)["items"]
+    chosen = list(form.household_ids.data or [])
+    form.household_ids.choices = options([(h["id"], h["address"]) for h in households]
+                                         + [(h, "已选户档案") for h in chosen if h not in {x["id"] for x in households}])
+    if request.method == "POST" and "lookup" not in request.form and form.validate_on_submit():
+        done = _record_visit(form, services, me)
+        if done:
+            flash(done)
+            return redirect(url_for("deputy.visits"))
+    log = services.get(me, "intake", "/v1/visits", deputy_id=g.person.deputy_id, page_size=20)["items"]
+    status = 422 if request.method == "POST" and "lookup" not in request.form and form.errors else 200
+    return render_template("deputy/visits.html", form=form, log=log, grid_names=dict(grids)), status
+
+
+def _record_visit(form, services, me) -> str | None:
+    case_ids = []
+    try:
+        if form.category.data:
+            case = services.post(me, "intake", "/v1/cases", {
+                "channel": "visit", "grid_id": form.grid_id.data, "category": form.category.data,
+                "content": form.content.data.strip(), "reporter": None,
+                "household_id": (form.household_ids.data or [None])[0],
+                "received_by": {"kind": "deputy", "id": g.person.deputy_id}},
+                idempotency_key=f"visit-case-{form.nonce.data}")
+            case_ids.append(case["id"])
+            with runtime().db.transaction() as db:
+                commands.remember_registration(db, g.person.id, case)
+        visit = services.post(me, "intake", "/v1/visits", {
+            "deputy_id": g.person.deputy_id, "grid_id": form.grid_id.data, "visited_on": form.visited_on.data,
+            "kind": form.kind.data, "household_ids": list(form.household_ids.data or []),
+            "residents_reached": int(form.residents_reached.data), "case_ids": case_ids,
+            "notes": (form.notes.data or "").strip() or None}, idempotency_key=f"visit-{form.nonce.data}")
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        for error in exc.errors:
+            name = error.get("field", "")
+            field = {"visited_on": form.visited_on, "notes": form.notes, "household_id": form.household_ids,
+                     "household_ids": form.household_ids, "content": form.content}.get(name.split(".")[0], form.notes)
+            reason = {"visited_on": "走访日期不能晚于今天", "notes": "民情日志里不要写电话或身份证号"}.get(
+                name.split(".")[0], "填写有误，请检查")
+            field.errors = [*field.errors, reason]
+        return None
+    return f"已记录 {visit['visited_on']} 的走访" + (f"，登记诉求 {case['tracking_code']}。" if case_ids else "。")

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wangge_common.settings import DEFAULT_PORTS
+from wangge_common.settings import DEFAULT_PORTS, secret, with_database_password
 
 DEFAULT_PORT = 8100
 
@@ -47,15 +47,17 @@ class PortalSettings:
     def from_env(cls, env: dict | None = None) -> "PortalSettings":
         env = dict(os.environ if env is None else env)
         var_dir = Path(env.get("WANGGE_VAR_DIR", "var")).resolve()
-        secret, seed = env.get("WANGGE_PORTAL_SECRET_KEY"), env.get("WANGGE_PORTAL_SIGNING_KEY")
-        if not secret or not seed:
-            raise ValueError("WANGGE_PORTAL_SECRET_KEY and WANGGE_PORTAL_SIGNING_KEY are required (make run "
-                             "generates both into var/)")
+        # each may come as a file (WANGGE_PORTAL_SECRET_KEY_FILE, ...): Docker or Kubernetes secrets
+        session_secret = secret(env, "WANGGE_PORTAL_SECRET_KEY")
+        seed = secret(env, "WANGGE_PORTAL_SIGNING_KEY")
+        if not session_secret or not seed:
+            raise ValueError("WANGGE_PORTAL_SECRET_KEY and WANGGE_PORTAL_SIGNING_KEY (or their _FILE forms) are "
+                             "required (make run generates both into var/)")
         port = _int(env, "WANGGE_PORTAL_PORT", DEFAULT_PORT)
         return cls(
-            database_url=env.get("WANGGE_PORTAL_DATABASE_URL") or env.get("DATABASE_URL")
-            or f"sqlite:///{var_dir / 'portal.db'}",
-            var_dir=var_dir, secret_key=secret, signing_key=seed,
+            database_url=with_database_password(env, "portal", env.get("WANGGE_PORTAL_DATABASE_URL")
+                                                or env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'portal.db'}"),
+            var_dir=var_dir, secret_key=session_secret, signing_key=seed,
             issuer=env.get("WANGGE_PORTAL_ISSUER") or f"http://127.0.0.1:{port}",
             service_urls={name: env.get(f"WANGGE_{name.upper()}_URL", f"http://127.0.0.1:{p}")
                           for name, p in DEFAULT_PORTS.items()},

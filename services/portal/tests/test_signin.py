@@ -190,3 +190,20 @@ def test_the_deputys_token_carries_their_grids_and_services_can_verify_it(portal
     principal = TokenVerifier(portal.settings.issuer, str(tmp_path / "jwks.json")).verify(real.token(me))
     assert principal.actor == f"person:{person_id}" and principal.grids == {GROUP}
     assert principal.display_name == "dep" and "contacts:read" not in principal.scopes
+
+
+def test_settings_take_secrets_from_files_and_refuse_to_start_without_them(tmp_path):
+    import pytest
+
+    from portal.settings import PortalSettings
+
+    (tmp_path / "secret").write_text("session-secret\n")
+    (tmp_path / "seed").write_text("22" * 32)
+    settings = PortalSettings.from_env({"WANGGE_PORTAL_SECRET_KEY_FILE": str(tmp_path / "secret"),
+                                        "WANGGE_PORTAL_SIGNING_KEY_FILE": str(tmp_path / "seed"),
+                                        "WANGGE_PORTAL_DATABASE_URL": "postgresql://wangge@db:5432/portal",
+                                        "WANGGE_DATABASE_PASSWORD": "pw"})
+    assert settings.secret_key == "session-secret" and settings.signing_key == "22" * 32
+    assert settings.database_url == "postgresql://wangge:pw@db:5432/portal"
+    with pytest.raises(ValueError, match="WANGGE_PORTAL_SECRET_KEY"):
+        PortalSettings.from_env({"WANGGE_PORTAL_SIGNING_KEY": "22" * 32})

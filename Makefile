@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-PACKAGES := libs/common libs/devstack services/roster services/intake services/routing services/notify services/reporting
+PACKAGES := libs/common libs/devstack services/roster services/intake services/routing services/notify services/reporting services/portal
 
 .PHONY: run test test-unit test-integration bench lock clean
 

@@ -86,7 +86,7 @@ def stack(tmp_path_factory, notify_outside):
         drops.append(drop)
         if not url.startswith("sqlite"):
             databases[service] = url
-    running = Stack(var_dir=base, ports={s: free_port() for s in SERVICES}, broker_port=free_port(),
+    running = Stack(var_dir=base, ports={s: free_port() for s in (*SERVICES, "portal")}, broker_port=free_port(),
                     database_urls=databases, session_timeout_ms=2000, web_workers=2, gated=True,
                     extra_env=notify_outside["env"])
     try:

@@ -1,4 +1,6 @@
-"""API keys with scopes, stored as SHA-256 hashes; every endpoint is private unless marked public."""
+"""Who may call: API keys with scopes (stored as SHA-256 hashes) or a person's access token (an RFC 9068 JWT from a
+trusted issuer, e.g. the portal); every endpoint is private unless marked public. A token also carries the person's
+data scope (grids, departments), which the services enforce with `require_grid` / `require_department`."""
 from __future__ import annotations
 
 import functools
@@ -97,24 +99,155 @@ def requires(scope: str):
     return decorate
 
 
-def authorize(scope: str) -> ApiKey:
+def authorize(scope: str):
+    """The caller of this request (an ApiKey or a token's Principal) if it holds `scope`; 401/403 otherwise."""
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
-        raise AuthError(401, "an API key is required: send 'Authorization: Bearer <key>'")
-    # Keys are looked up by their SHA-256: timing can reveal nothing about a key from where its hash lands.
-    found = current_app.extensions["wangge_api_keys"].get(hash_key(header[len("Bearer "):].strip()))
-    if found is None:
-        raise AuthError(401, "the API key is not known")
-    if scope not in found.scopes:
-        raise AuthError(403, f"the API key {found.name!r} lacks the scope {scope!r}")
+        raise AuthError(401, "an API key or access token is required: send 'Authorization: Bearer <key or token>'")
+    credential = header[len("Bearer "):].strip()
+    if credential.count(".") == 2 and not credential.startswith(KEY_PREFIX):
+        found = _verify_token(credential)
+        if scope not in found.scopes:
+            raise AuthError(403, f"the access token of {found.actor} lacks the scope {scope!r}")
+    else:
+        # Keys are looked up by their SHA-256: timing can reveal nothing about a key from where its hash lands.
+        found = current_app.extensions["wangge_api_keys"].get(hash_key(credential))
+        if found is None:
+            raise AuthError(401, "the API key is not known")
+        if scope not in found.scopes:
+            raise AuthError(403, f"the API key {found.name!r} lacks the scope {scope!r}")
     g.api_key = found
     return found
 
 
 def actor() -> str:
-    """Who is acting in this request, for the events it causes."""
+    """Who is acting in this request, for the events it causes: `apikey:<name>` or `person:<id>`."""
     key = getattr(g, "api_key", None)
-    return f"apikey:{key.name}" if key else "anonymous"
+    if key is None:
+        return "anonymous"
+    return key.actor if isinstance(key, Principal) else f"apikey:{key.name}"
+
+
+# --- people's access tokens ------------------------------------------------------------------------------------
+TOKEN_TYPE = "at+jwt"  # RFC 9068: the JOSE header's typ of a JWT access token
+TOKEN_ALGORITHMS = ["EdDSA", "ES256", "RS256"]  # EdDSA from the portal; the others for a province OIDC provider
+ACTOR_KINDS = ("person", "resident")  # resident: the public online station acting for an anonymous resident
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A person (or the public online station) acting through an access token from a trusted issuer."""
+
+    name: str  # unique per person: idempotency keys and logs are kept per caller
+    scopes: frozenset[str]
+    actor: str  # person:<id> on every event this request causes
+    display_name: str | None = None
+    grids: frozenset[str] | None = None  # None: not limited to grids
+    departments: frozenset[str] | None = None  # None: not limited to departments
+
+
+@dataclass
+class TokenVerifier:
+    """Checks access tokens against the issuer's public keys (a JWKS file or URL); configured per service."""
+
+    issuer: str
+    jwks: str  # a path, file:// or http(s):// URL of a JSON Web Key Set
+    audience: str = "wangge"
+    leeway_s: int = 30
+
+    def __post_init__(self):
+        import jwt
+
+        if self.jwks.startswith(("http://", "https://")):
+            client = jwt.PyJWKClient(self.jwks, cache_keys=True, lifespan=300)
+            self._key_for = lambda token: client.get_signing_key_from_jwt(token).key
+        else:
+            path = Path(self.jwks[len("file://"):] if self.jwks.startswith("file://") else self.jwks)
+            keys = jwt.PyJWKSet.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            self._key_for = lambda token: self._from_set(keys, token)
+
+    @staticmethod
+    def _from_set(keys, token: str):
+        import jwt
+
+        kid = jwt.get_unverified_header(token).get("kid")
+        for key in keys.keys:
+            if kid is None or key.key_id == kid:
+                return key.key
+        raise jwt.InvalidTokenError(f"no key {kid!r} in the issuer's key set")
+
+    def verify(self, token: str) -> Principal:
+        import jwt
+
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("typ", "").lower() not in (TOKEN_TYPE, "application/" + TOKEN_TYPE):
+                raise jwt.InvalidTokenError("not an access token (typ must be at+jwt, RFC 9068)")
+            claims = jwt.decode(token, self._key_for(token), algorithms=TOKEN_ALGORITHMS, audience=self.audience,
+                                issuer=self.issuer, leeway=self.leeway_s,
+                                options={"require": ["exp", "iat", "sub", "iss", "aud", "client_id", "jti"]})
+        except jwt.ExpiredSignatureError:
+            raise AuthError(401, "the access token has expired") from None
+        except jwt.PyJWTError as exc:
+            raise AuthError(401, f"the access token is not valid: {exc}") from None
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict) -> Principal:
+    kind = claims.get("wangge_actor", "person")
+    if kind not in ACTOR_KINDS:
+        raise AuthError(401, f"the access token names an unknown actor kind {kind!r}")
+    scopes = frozenset(str(claims.get("scope", "")).split()) & set(SCOPES)
+    scopes -= {"contacts:read"}  # clear phone numbers stay service-to-service, whatever a token says
+    grids, departments = claims.get("wangge_grids"), claims.get("wangge_departments")
+    return Principal(name=f"{kind}:{claims['sub']}", scopes=scopes, actor=f"{kind}:{claims['sub']}",
+                     display_name=claims.get("name"),
+                     grids=None if grids is None else frozenset(map(str, grids)),
+                     departments=None if departments is None else frozenset(map(str, departments)))
+
+
+def load_token_verifier(issuer: str | None, jwks: str | None, audience: str | None = None) -> TokenVerifier | None:
+    if not issuer and not jwks:
+        return None
+    if not (issuer and jwks):
+        raise ValueError("WANGGE_TOKEN_ISSUER and WANGGE_TOKEN_JWKS go together: the issuer and its public keys")
+    return TokenVerifier(issuer, jwks, audience or "wangge")
+
+
+def _verify_token(token: str) -> Principal:
+    verifier = current_app.extensions.get("wangge_token_verifier")
+    if verifier is None:
+        raise AuthError(401, "this service trusts no token issuer: send an API key")
+    return verifier.verify(token)
+
+
+# --- data scope: the grids and departments a person's token is limited to -------------------------------------
+def caller():
+    return getattr(g, "api_key", None)
+
+
+def grid_scope() -> frozenset[str] | None:
+    """The grids the caller may see, or None when it is not limited to grids (an API key, a supervisor)."""
+    who = caller()
+    return who.grids if isinstance(who, Principal) else None
+
+
+def department_scope() -> frozenset[str] | None:
+    who = caller()
+    return who.departments if isinstance(who, Principal) else None
+
+
+def require_grid(grid_id, what: str = "grid") -> None:
+    """403 unless the caller may act in this grid (its data scope); always passes for API keys."""
+    grids = grid_scope()
+    if grids is not None and (grid_id is None or str(grid_id) not in grids):
+        raise AuthError(403, f"the {what} is outside the grids of {caller().actor}")
+
+
+def require_department(code, what: str = "work order") -> None:
+    departments = department_scope()
+    if departments is not None and str(code) not in departments:
+        raise AuthError(403, f"the {what} belongs to another department than {caller().actor}'s")
 
 
 def check_every_view_is_guarded(app) -> None:

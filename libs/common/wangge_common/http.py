@@ -88,7 +88,8 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, t
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
         API_SPEC_OPTIONS={
-            "info": {"description": description + "\n\nAuthentication: `Authorization: Bearer <API key>`; each "
+            "info": {"description": description + "\n\nAuthentication: `Authorization: Bearer <API key or a person's "
+                     "access token>`; each "
                      "operation names the scope it needs. Errors are `application/problem+json` (RFC 9457). "
                      "Event contracts: `/asyncapi.json`."},
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
@@ -98,6 +99,8 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, t
     app.json.ensure_ascii = False
     app.extensions["wangge_runtime"] = rt
     app.extensions["wangge_api_keys"] = auth.load_keys(settings.api_keys_json, settings.api_keys_file)
+    app.extensions["wangge_token_verifier"] = auth.load_token_verifier(settings.token_issuer, settings.token_jwks,
+                                                                       settings.token_audience)
     api = Api(app)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

@@ -76,6 +76,11 @@ class Settings:
     # answers (WANGGE_<SERVICE>_URL) and the API key this service presents (WANGGE_SERVICE_KEY).
     service_urls: dict = field(default_factory=dict)
     service_key: str | None = None
+    # People's access tokens (RFC 9068 JWTs): the issuer trusted (the portal, or the province's OIDC provider) and
+    # its public keys (a JWKS file path or URL); unset: API keys only.
+    token_issuer: str | None = None
+    token_jwks: str | None = None
+    token_audience: str = "wangge"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -117,6 +122,9 @@ class Settings:
                 for name, port in DEFAULT_PORTS.items()
             },
             service_key=env.get("WANGGE_SERVICE_KEY"),
+            token_issuer=env.get("WANGGE_TOKEN_ISSUER") or None,
+            token_jwks=env.get("WANGGE_TOKEN_JWKS") or None,
+            token_audience=env.get("WANGGE_TOKEN_AUDIENCE") or "wangge",
             extra={k: v for k, v in env.items() if k.startswith(f"WANGGE_{upper}_")},
         )
 

@@ -16,6 +16,7 @@ from .consumer import Delivery, EventProcessor
 from .envelope import Event
 from .runtime import Runtime, ServiceSpec
 from .settings import Settings
+from .tokens import TokenIssuer, new_seed
 
 
 def free_port() -> int:
@@ -60,10 +61,14 @@ class ServiceHarness:
             raw, entry = auth.new_key(name, scopes)
             self.keys[name] = raw
             raw_entries.append(entry)
+        # A trusted token issuer, as the portal is in `make run`: tests mint people's access tokens with it.
+        self.token_issuer = TokenIssuer("https://portal.test", new_seed())
+        jwks = self.token_issuer.write_jwks(self.tmp_path / f"{self.spec.name}-jwks.json")
         self.settings = Settings.from_env(self.spec.name, {
             "WANGGE_VAR_DIR": str(self.tmp_path), f"WANGGE_{self.spec.name.upper()}_DATABASE_URL": self.database_url,
             "WANGGE_API_KEYS": json.dumps(raw_entries), "WANGGE_PII_KEY": crypto.new_key(),
             "WANGGE_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+            "WANGGE_TOKEN_ISSUER": "https://portal.test", "WANGGE_TOKEN_JWKS": str(jwks),
         })
         migrations.upgrade(self.spec, self.settings)
         self.app = self.create_app(self.settings)
@@ -73,6 +78,12 @@ class ServiceHarness:
 
     def headers(self, key: str = "all", **extra) -> dict:
         return {"Authorization": f"Bearer {self.keys[key]}", **extra}
+
+    def person(self, person_id: str = "p-1", *, scopes=("cases:read", "cases:write"), grids=None, departments=None,
+               **extra) -> dict:
+        """Headers carrying a person's access token, as the portal sends them."""
+        token = self.token_issuer.mint(person_id, scopes=scopes, name="测试人员", grids=grids, departments=departments)
+        return {"Authorization": f"Bearer {token}", **extra}
 
     def deliver(self, event: Event, topic: str, group: str = "test") -> str:
         """Hand an event to the service's handlers as the consumer would; returns the outcome."""

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import requests
 
-from wangge_common import auth, crypto
+from wangge_common import auth, crypto, tokens
 from wangge_common.settings import DEFAULT_BROKER_PORT, DEFAULT_PORTS, SERVICES
 from wangge_common.testing import free_port
 
 from .gate import TcpGate
 
 PROCESS_ROLES = ("web", "relay", "consumer", "scheduler")
+PORTAL_PORT = 8100  # the portal (people's pages): WANGGE_PORTAL_PORT
 
 
 def tansu_binary() -> Path:
@@ -102,7 +103,7 @@ class Stack:
     """Everything one machine runs, with the ports, files and keys it uses."""
 
     var_dir: Path
-    ports: dict = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    ports: dict = field(default_factory=lambda: {**DEFAULT_PORTS, "portal": PORTAL_PORT})
     broker_port: int = DEFAULT_BROKER_PORT
     database_urls: dict = field(default_factory=dict)  # service -> URL; SQLite files under var_dir otherwise
     session_timeout_ms: int = 6000
@@ -119,6 +120,13 @@ class Stack:
         self.pii_key = self._persistent_secret("pii.key", crypto.new_key)
         # Ed25519 seed reporting signs its audit checkpoints with; kept so checkpoints verify across restarts.
         self.signing_key = self._persistent_secret("reporting-signing.key", lambda: os.urandom(32).hex())
+        # The portal: its session secret, and the Ed25519 seed of people's access tokens, whose public key set
+        # every service trusts (WANGGE_TOKEN_ISSUER / WANGGE_TOKEN_JWKS).
+        self.ports.setdefault("portal", PORTAL_PORT)
+        self.portal_secret = self._persistent_secret("portal-secret.key", lambda: os.urandom(32).hex())
+        self.portal_signing_key = self._persistent_secret("portal-signing.key", tokens.new_seed)
+        self.token_jwks = tokens.TokenIssuer(self.url("portal"), self.portal_signing_key).write_jwks(
+            self.var_dir / "portal-jwks.json")
 
     # --- configuration --------------------------------------------------------------------------------
     def _persistent_secret(self, name: str, make) -> str:
@@ -160,6 +168,8 @@ class Stack:
             "WANGGE_API_KEYS": json.dumps(self.key_entries),
             "WANGGE_PII_KEY": self.pii_key,
             "WANGGE_SERVICE_KEY": self.service_key,
+            "WANGGE_TOKEN_ISSUER": self.url("portal"),
+            "WANGGE_TOKEN_JWKS": str(self.token_jwks),
             "PYTHONUNBUFFERED": "1",
         })
         env.update({f"WANGGE_{name.upper()}_URL": self.url(name) for name in self.ports})
@@ -167,6 +177,10 @@ class Stack:
             env[f"WANGGE_{service.upper()}_DATABASE_URL"] = self.database_urls[service]
         if service == "reporting":
             env["WANGGE_REPORTING_SIGNING_KEY"] = self.signing_key
+        if service == "portal":
+            env.update({"WANGGE_PORTAL_SECRET_KEY": self.portal_secret, "WANGGE_PORTAL_ISSUER": self.url("portal"),
+                        "WANGGE_PORTAL_SIGNING_KEY": self.portal_signing_key,
+                        "WANGGE_PORTAL_PORT": str(self.ports["portal"])})
         env.update(self.extra_env)
         return env
 
@@ -213,11 +227,28 @@ class Stack:
 
     # --- the services -----------------------------------------------------------------------------------
     def migrate(self) -> None:
-        for service in SERVICES:
-            done = subprocess.run([sys.executable, "-m", "wangge_common.cli", "migrate", service],
+        for service in (*SERVICES, "portal"):
+            argv = ["-m", "portal.cli", "migrate"] if service == "portal" else ["-m", "wangge_common.cli", "migrate",
+                                                                                 service]
+            done = subprocess.run([sys.executable, *argv],
                                   env=self.env_for(service), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             if done.returncode != 0:
                 raise RuntimeError(f"migrating {service} failed:\n{done.stderr[-3000:]}")
+
+    def portal_process(self) -> Process:
+        """The portal's web process (it has no relay or consumer: it owns no events)."""
+        return Process("portal-web", [
+            sys.executable, "-m", "gunicorn", "-c", "python:wangge_common.gunicorn_conf",
+            "--bind", f"127.0.0.1:{self.ports['portal']}", "--workers", str(self.web_workers),
+            "--graceful-timeout", "10", "portal.wsgi:app"], self.env_for("portal"), self.log_dir / "portal-web.log")
+
+    def demo_accounts(self) -> str:
+        """Create (once) and list the portal's demo accounts, one per role, with their passwords."""
+        done = subprocess.run([sys.executable, "-m", "portal.cli", "demo-accounts"], env=self.env_for("portal"),
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"creating the portal's demo accounts failed:\n{done.stderr[-3000:]}")
+        return done.stdout
 
     def service_processes(self, service: str) -> list[Process]:
         from wangge_common.cli import load_spec
@@ -250,7 +281,10 @@ class Stack:
             for process in self.service_processes(service):
                 process.start()
                 self.processes[process.name] = process
-        for service in SERVICES:
+        portal = self.portal_process()
+        portal.start()
+        self.processes[portal.name] = portal
+        for service in (*SERVICES, "portal"):
             self.wait_healthy(service, timeout)
 
     def wait_healthy(self, service: str, timeout: float) -> None:
@@ -290,7 +324,7 @@ def run_foreground(load_demo: bool = True) -> int:
     """`make run`: start everything, load the demo county, print the URLs, stop everything on Ctrl-C/SIGTERM."""
     stack = Stack(
         var_dir=Path(os.environ.get("WANGGE_VAR_DIR", "var")),
-        ports={s: _env_port(f"WANGGE_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()},
+        ports={s: _env_port(f"WANGGE_{s.upper()}_PORT", p) for s, p in {**DEFAULT_PORTS, "portal": PORTAL_PORT}.items()},
         broker_port=_env_port("WANGGE_BROKER_PORT", DEFAULT_BROKER_PORT),
         session_timeout_ms=_env_port("WANGGE_KAFKA_SESSION_TIMEOUT_MS", 6000),
     )
@@ -311,6 +345,11 @@ def run_foreground(load_demo: bool = True) -> int:
             print(f"wangge: demo county {'already loaded' if summary.get('skipped') else 'loaded'}: "
                   f"{json.dumps(summary, ensure_ascii=False)}", flush=True)
         print("\nwangge is running:")
+        print(f"  portal 门户 (people sign in here)  {stack.url('portal')}/")
+        print(f"    online liaison station 网上联络站  {stack.url('portal')}/online")
+        if load_demo:
+            print("    demo accounts (role, username, password, name):")
+            print(stack.demo_accounts(), end="")
         print(f"  broker (Kafka protocol)  {stack.bootstrap}")
         for service in SERVICES:
             base = stack.url(service)

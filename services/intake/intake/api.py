@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from wangge_common.auth import actor, public, requires
+from wangge_common.auth import AuthError, actor, authorize, grid_scope, public, require_grid, requires
 from wangge_common.errors import Conflict, DomainError, Invalid
 from wangge_common.http import runtime
 from wangge_common.problems import Problem, field_errors
@@ -19,7 +19,7 @@ from wangge_common.schemas import page_of
 from . import domain, handlers
 from .schemas import (BulkIn, BulkOut, CaseIn, CaseOut, CaseQuery, ContactOut, EntryOut, HouseholdFileOut, HouseholdIn,
                       HouseholdOut, HouseholdQuery, LinkDecisionIn, LinkOut, ReceptionQuery, ReceptionSessionIn,
-                      ReceptionSessionOut, SupplementIn, TrackOut, VisitIn, VisitOut, VisitQuery, WithdrawIn)
+                      ReceptionSessionOut, SimilarOut, SimilarQuery, SupplementIn, TrackOut, VisitIn, VisitOut, VisitQuery, WithdrawIn)
 
 cases = Blueprint("cases", __name__, url_prefix="/v1/cases",
                   description="Cases (一事一登记): one registered matter per request, complaint or suggestion")
@@ -141,6 +141,7 @@ def registration(data: dict, answer: Callable) -> Callable:
 
     def work(uow, session):
         plan = handlers.plan_registration(uow, data, cipher, reads=session)
+        require_grid(plan.case.grid_id, "case's grid")  # a person's token registers only in their own grids
         status, body = answer(plan.case)
         return status, body, lambda batch_uow: handlers.write_registration(batch_uow, plan)
 
@@ -153,6 +154,23 @@ def _case_location(body) -> str:
 
 def _page(items, total, query) -> dict:
     return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+
+
+def _scoped(query: dict) -> dict:
+    """Limit a list query to the caller's grids (a person's token); an explicit grid outside them is a 403."""
+    grids = grid_scope()
+    if grids is None:
+        return query
+    if query.get("grid_id"):
+        require_grid(query["grid_id"])
+        return query
+    return {**query, "grid_ids": sorted(grids)}
+
+
+def _case_in_scope(case_id) -> None:
+    if grid_scope() is not None:
+        with reads() as session:
+            require_grid(handlers.get_case(session, str(case_id)).grid_id, "case")
 
 
 # --- cases --------------------------------------------------------------------------------------------
@@ -175,7 +193,7 @@ class Cases(MethodView):
     def get(self, query):
         """Find cases: by tracking code, by the external system's id, by grid, household or status."""
         with reads() as session:
-            items, total = handlers.find_cases(session, query)
+            items, total = handlers.find_cases(session, _scoped(query))
         return _page(items, total, query)
 
 
@@ -187,6 +205,8 @@ class BulkCases(MethodView):
     @cases.doc(parameters=[IDEMPOTENCY_DOC])
     def post(self, data):
         """Register up to 100 cases in one call (integrators); each gets its own result, none blocks another."""
+        if grid_scope() is not None:
+            raise AuthError(403, "bulk registration is for integrators' API keys, not a person's token")
         cipher = _cipher()
 
         def work(uow):
@@ -218,6 +238,19 @@ def _bulk_item(uow, raw: dict, cipher) -> dict:
     return {"status": 201, "case": CASE_OUT.dump(case)}
 
 
+@cases.route("/similar")
+class SimilarCases(MethodView):
+    @requires("cases:read")
+    @cases.arguments(SimilarQuery, location="query")
+    @cases.response(200, SimilarOut(many=True))
+    def get(self, query):
+        """Open cases a new matter would be linked to as possibly the same (相关件), asked before registering it."""
+        require_grid(query["grid_id"])
+        with reads() as session:
+            return handlers.similar_open_cases(session, str(query["grid_id"]), query["content"],
+                                               str(query["household_id"]) if query.get("household_id") else None)
+
+
 @cases.route("/<uuid:case_id>")
 class CaseById(MethodView):
     @requires("cases:read")
@@ -225,7 +258,9 @@ class CaseById(MethodView):
     def get(self, case_id):
         """One case as registered; the reporter's name, phone and ID number are shown masked."""
         with reads() as session:
-            return handlers.get_case(session, str(case_id))
+            case = handlers.get_case(session, str(case_id))
+        require_grid(case.grid_id, "case")
+        return case
 
 
 @cases.route("/<uuid:case_id>/history")
@@ -235,7 +270,7 @@ class CaseHistory(MethodView):
     def get(self, case_id):
         """The case's history as intake knows it: registration, supplements, withdrawal, lifecycle from cases.v1."""
         with reads() as session:
-            handlers.get_case(session, str(case_id))
+            require_grid(handlers.get_case(session, str(case_id)).grid_id, "case")
             return handlers.case_history(session, str(case_id))
 
 
@@ -249,6 +284,7 @@ class Supplements(MethodView):
     def post(self, data, case_id):
         """Add information or attachments' metadata (补充材料); emits case.supplemented."""
         cipher = _cipher()
+        _case_in_scope(case_id)
         return idempotent(lambda uow: (201, EntryOut().dump(handlers.supplement_case(uow, str(case_id), data, cipher))))
 
 
@@ -261,6 +297,7 @@ class Withdrawal(MethodView):
     @cases.doc(parameters=[IDEMPOTENCY_DOC])
     def post(self, data, case_id):
         """Withdraw a case (撤回) at the reporter's request; emits case.withdrawn. Routing stops its work orders."""
+        _case_in_scope(case_id)
         cipher = _cipher()
         return idempotent(lambda uow: (200, CASE_OUT.dump(handlers.withdraw_case(uow, str(case_id), data, cipher))))
 
@@ -272,7 +309,7 @@ class CaseLinks(MethodView):
     def get(self, case_id):
         """Cases linked to this one as possibly the same matter, with the staff's decisions."""
         with reads() as session:
-            handlers.get_case(session, str(case_id))
+            require_grid(handlers.get_case(session, str(case_id)).grid_id, "case")
             return handlers.links_of(session, str(case_id))
 
 
@@ -320,6 +357,7 @@ class Households(MethodView):
     @households.doc(parameters=[IDEMPOTENCY_DOC])
     def post(self, data):
         """Open a household file; the contact is stored encrypted and shown masked."""
+        require_grid(data["grid_id"])
         cipher = _cipher()
         return idempotent(lambda uow: (201, HouseholdOut().dump(handlers.create_household(uow, data, cipher))),
                           location=lambda body: f"/v1/households/{body['id']}")
@@ -330,7 +368,7 @@ class Households(MethodView):
     def get(self, query):
         """Find household files by grid or address."""
         with reads() as session:
-            items, total = handlers.find_households(session, query)
+            items, total = handlers.find_households(session, _scoped(query))
         return _page(items, total, query)
 
 
@@ -343,6 +381,7 @@ class HouseholdById(MethodView):
         with reads() as session:
             found = handlers.household_file(session, str(household_id))
         household = found["household"]
+        require_grid(household.grid_id, "household")
         household.cases, household.visits = found["cases"], found["visits"]
         return household
 
@@ -355,6 +394,7 @@ class Visits(MethodView):
     @visits.doc(parameters=[IDEMPOTENCY_DOC])
     def post(self, data):
         """Log a deputy's visit; emits visit.recorded (reporting counts visits and households per deputy)."""
+        require_grid(data["grid_id"])
         return idempotent(lambda uow: (201, VisitOut().dump(handlers.record_visit(uow, data))))
 
     @requires("cases:read")
@@ -363,7 +403,7 @@ class Visits(MethodView):
     def get(self, query):
         """A deputy's or a grid's visit log, newest first; ?from=&to= dates."""
         with reads() as session:
-            items, total = handlers.find_visits(session, query)
+            items, total = handlers.find_visits(session, _scoped(query))
         return _page(items, total, query)
 
 
@@ -375,6 +415,7 @@ class ReceptionSessions(MethodView):
     @receptions.doc(parameters=[IDEMPOTENCY_DOC])
     def post(self, data):
         """Record a reception day; emits reception_session.recorded. The answer says whether it met 2 hours."""
+        require_grid(data.get("grid_id"))
         return idempotent(lambda uow: (201, ReceptionSessionOut().dump(handlers.record_reception_session(uow, data))))
 
     @requires("cases:read")
@@ -383,13 +424,19 @@ class ReceptionSessions(MethodView):
     def get(self, query):
         """Reception-day records of a grid or station, newest first."""
         with reads() as session:
-            items, total = handlers.find_reception_sessions(session, query)
+            items, total = handlers.find_reception_sessions(session, _scoped(query))
         return _page(items, total, query)
 
 
 # --- tracking -----------------------------------------------------------------------------------------------
 def rate_limited() -> None:
     """Refuse a client IP over its allowance of tracking look-ups (429 problem+json with Retry-After)."""
+    if request.headers.get("Authorization"):  # a known caller (the portal) throttles its own clients per address
+        try:
+            authorize("cases:read")
+            return
+        except AuthError:
+            pass
     wait = current_app.extensions["intake_track_limiter"].hit(request.remote_addr or "?")
     if wait:
         raise Problem(429, "Too Many Requests", f"too many look-ups from this address; try again in {wait} s",

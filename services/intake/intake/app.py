@@ -8,6 +8,7 @@ from wangge_common.settings import Settings
 
 from .api import cases, households, internal, links, receptions, tracking, visits
 from .api_personal import personal
+from .api_attachments import attachments
 from .limits import SlidingWindowLimiter
 from .open311 import open311
 from .pages import pages
@@ -21,7 +22,7 @@ def create_app(settings: Settings | None = None):
     settings = settings or Settings.from_env(SPEC.name)
     app = create_service_app(
         SPEC, settings, title="wangge intake",
-        blueprints=(cases, links, households, visits, receptions, tracking, internal, open311, personal),
+        blueprints=(cases, links, households, visits, receptions, tracking, internal, open311, personal, attachments),
         extra_blueprints=(pages,),
         description="Intake (受理): cases from the hotline, stations, online, visits, meetings and 综治中心 "
                     "systems. Accepted cases are never lost: they are written with their event in one "

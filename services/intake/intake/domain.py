@@ -203,3 +203,16 @@ def phone_digits(phone: str | None) -> str | None:
         if digits.startswith(prefix) and len(digits) - len(prefix) == 11:
             return digits[len(prefix):]
     return digits
+
+
+# --- attachments (photos) ---------------------------------------------------------------------------------------
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+_PHOTO_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+
+
+def photo_media_type(body: bytes) -> str | None:
+    """JPEG or PNG by the file's first bytes (its content), whatever name or Content-Type came with it."""
+    for magic, media_type in _PHOTO_MAGIC:
+        if body.startswith(magic):
+            return media_type
+    return None

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Date, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from wangge_common.db import UtcDateTime, utcnow
@@ -200,4 +201,21 @@ class CaseLink(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     decision_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Attachment(Base):
+    """A photo a resident or a receiver attached to a matter (≤ 5 MB, JPEG or PNG by its content), kept here and
+    served only to callers whose data scope covers its grid. Stored once per grid and content."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("grid_id", "sha256", name="uq_attachments_grid_sha256"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(String(36))
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -447,3 +447,14 @@ class ErasureOut(Schema):
     keys_destroyed = fields.Integer()
     reason = fields.String(metadata={"description": "as recorded in reporter.erased (personal data masked)"})
     erased_at = fields.String()
+
+
+class SimilarQuery(Schema):
+    grid_id = fields.UUID(required=True)
+    content = fields.String(required=True, validate=validate.Length(5, 5000))
+    household_id = fields.UUID(load_default=None)
+
+
+class SimilarOut(Schema):
+    basis = fields.String(metadata={"description": "same_household or similar_content"})
+    case = fields.Nested(CaseSummary)

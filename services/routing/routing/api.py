@@ -7,7 +7,8 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from wangge_common.auth import actor, public, requires
+from wangge_common.auth import (actor, department_scope, grid_scope, public, require_department, require_grid,
+                                 requires)
 from wangge_common.db import utcnow
 from wangge_common.errors import Invalid
 from wangge_common.http import runtime
@@ -53,6 +54,24 @@ def _case(case_id) -> dict:
         return queries.case_detail(session, str(case_id))
 
 
+def _case_in_scope(case_id) -> None:
+    """403 unless the case is in the caller's grids (a person's token); API keys pass."""
+    if grid_scope() is not None:
+        with runtime().db.sessions() as session:
+            require_grid(get_case(session, str(case_id)).grid_id, "case")
+
+
+def _order_in_scope(order_id) -> None:
+    """403 unless the work order is the caller's department's and its case in the caller's grids."""
+    if grid_scope() is None and department_scope() is None:
+        return
+    with runtime().db.sessions() as session:
+        order = queries.get_work_order(session, str(order_id))
+        require_department(order.department_code)
+        if grid_scope() is not None:
+            require_grid(get_case(session, order.case_id).grid_id, "work order's case")
+
+
 # ---- cases -------------------------------------------------------------------------------------------------------
 
 @cases.route("")
@@ -62,6 +81,12 @@ class Cases(MethodView):
     @cases.response(200, CaseOut(many=True))
     def get(self, query):
         """List cases by state or grid; queue=manual lists the manual triage queue."""
+        grids = grid_scope()
+        if grids is not None:
+            if query.get("grid_id"):
+                require_grid(query["grid_id"])
+            else:
+                query = {**query, "grid_ids": sorted(grids)}
         with runtime().db.sessions() as session:
             return queries.list_cases(session, **query)
 
@@ -72,6 +97,7 @@ class CaseById(MethodView):
     @cases.response(200, CaseDetailOut)
     def get(self, case_id):
         """One case: current state, its work orders and its full history from routing's transition log."""
+        _case_in_scope(case_id)
         return _case(case_id)
 
 
@@ -96,6 +122,7 @@ class OnTheSpot(MethodView):
     @cases.alt_response(409, description=CONFLICT["description"])
     def post(self, data, case_id):
         """The receiving deputy answered on the spot (现场解答); that is also the reply, so a rating is requested."""
+        _case_in_scope(case_id)
         with _uow() as uow:
             commands.answer_on_the_spot(uow, str(case_id), data, _secret())
         return _case(case_id)
@@ -109,6 +136,7 @@ class Replies(MethodView):
     @cases.alt_response(409, description=CONFLICT["description"])
     def post(self, data, case_id):
         """The first receiver's reply to the reporter (谁接待、谁答复); after the answer it resolves the case."""
+        _case_in_scope(case_id)
         with _uow() as uow:
             commands.reply(uow, str(case_id), data, _secret())
         return _case(case_id)
@@ -122,6 +150,7 @@ class Ratings(MethodView):
     @cases.alt_response(409, description=CONFLICT["description"])
     def post(self, data, case_id):
         """Record the reporter's rating taken at the station, by a call-taker or on a return visit (回访)."""
+        _case_in_scope(case_id)
         with _uow() as uow:
             evaluation.rate_by_staff(uow, str(case_id), data)
         return _case(case_id)
@@ -149,6 +178,13 @@ class WorkOrders(MethodView):
     @work_orders.response(200, WorkOrderOut(many=True))
     def get(self, query):
         """List work orders by department, state, due date or case (a department's own list: department=code)."""
+        departments, grids = department_scope(), grid_scope()
+        if departments is not None:
+            if query.get("department"):
+                require_department(query["department"])
+            query = {**query, "departments": sorted(departments)}
+        if grids is not None:
+            query = {**query, "grid_ids": sorted(grids)}
         with runtime().db.sessions() as session:
             return queries.list_work_orders(session, **query)
 
@@ -159,12 +195,14 @@ class WorkOrderById(MethodView):
     @work_orders.response(200, WorkOrderOut)
     def get(self, order_id):
         """One work order."""
+        _order_in_scope(order_id)
         with runtime().db.sessions() as session:
             return queries.get_work_order(session, str(order_id))
 
 
 def _order_action(name: str, schema, command, doc: str, *, scope: str = "orders:handle", secret: bool = False):
     def post(self, data, order_id):
+        _order_in_scope(order_id)
         with _uow() as uow:
             args = (uow, str(order_id), data) + ((_secret(),) if secret else ())
             order = command(*args)

@@ -20,8 +20,13 @@ def case_detail(session, case_id: str) -> dict:
             "history": history}
 
 
-def list_cases(session, *, state=None, grid_id=None, queue=None, page=1, page_size=100):
+def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiver=None, queue=None, page=1,
+               page_size=100):
     query = select(RoutedCase)
+    if first_receiver:
+        query = query.where(RoutedCase.first_receiver_deputy_id == str(first_receiver))
+    if grid_ids is not None:  # a person's data scope
+        query = query.where(RoutedCase.grid_id.in_(grid_ids))
     if state:
         query = query.where(RoutedCase.state == state)
     if grid_id:
@@ -35,8 +40,13 @@ def list_cases(session, *, state=None, grid_id=None, queue=None, page=1, page_si
 
 
 def list_work_orders(session, *, case_id=None, department=None, state=None, due_before=None, overdue=None,
-                     supervision=None, sort="created", page=1, page_size=100) -> list[WorkOrder]:
+                     supervision=None, sort="created", page=1, page_size=100, departments=None,
+                     grid_ids=None) -> list[WorkOrder]:
     query = select(WorkOrder)
+    if departments is not None:  # a person's data scope
+        query = query.where(WorkOrder.department_code.in_(departments))
+    if grid_ids is not None:
+        query = query.where(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.grid_id.in_(grid_ids))))
     if case_id:
         query = query.where(WorkOrder.case_id == str(case_id))
     if department:

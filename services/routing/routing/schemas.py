@@ -169,6 +169,7 @@ class CaseDetailOut(CaseOut):
 class CaseQuery(PageArgs):
     state = fields.String(validate=validate.OneOf(CASE_STATES))
     grid_id = fields.UUID()
+    first_receiver = fields.UUID(metadata={"description": "cases whose first receiver (首问责任人) is this deputy"})
     queue = fields.String(validate=validate.OneOf(("manual",)),
                           metadata={"description": "manual: cases waiting for manual triage (no open work order)"})
 

@@ -66,6 +66,11 @@ def label(kind: str, code) -> str:
     return VOCABULARIES[kind].get(code, str(code))
 
 
+def labels(kind: str) -> dict:
+    """Every code of vocabulary `kind` with its Chinese label, in the list's order (for a form's choices)."""
+    return VOCABULARIES[kind]
+
+
 def as_json() -> dict:
     """Every vocabulary as plain JSON (grid levels keyed by their number as a string), for APIs and docs."""
     return {kind: {str(code): text for code, text in values.items()} for kind, values in VOCABULARIES.items()}

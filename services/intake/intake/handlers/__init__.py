@@ -1,7 +1,7 @@
 """Intake's commands (one function per use case) and the handlers of the events it consumes."""
 from .cases import (Registration, case_history, decide_link, find_cases, get_case, grid_is_known, links_of,
-                    plan_registration, register_case, reporter_contact, supplement_case, track, withdraw_case,
-                    write_registration)
+                    plan_registration, register_case, reporter_contact, similar_open_cases, supplement_case, track,
+                    withdraw_case, write_registration)
 from .consumed import HANDLERS, on_case_event, on_grid_changed
 from .households import (create_household, find_households, find_reception_sessions, find_visits, household_file,
                          record_reception_session, record_visit)
@@ -15,5 +15,5 @@ __all__ = [
     "is_external_clash", "is_idempotency_race", "is_tracking_code_clash", "links_of", "on_case_event",
     "on_grid_changed", "plan_registration",
     "record_reception_session", "record_visit", "register_case", "remember_idempotent", "replay_idempotent",
-    "reporter_contact", "supplement_case", "track", "withdraw_case", "write_registration",
+    "reporter_contact", "similar_open_cases", "supplement_case", "track", "withdraw_case", "write_registration",
 ]

@@ -308,6 +308,17 @@ def links_of(session, case_id: str) -> list[CaseLink]:
 
 
 # --- reads ----------------------------------------------------------------------------------------------
+def similar_open_cases(session, grid_id: str, content: str, household_id: str | None) -> list[dict]:
+    """What registering this matter would link it to (the same duplicate rule), shown before it is saved."""
+    probe = SimpleNamespace(id="", grid_id=grid_id, content=content, content_key=domain.content_key(content),
+                            household_id=household_id)
+    found = _find_related(session.connection(), probe, datetime.now(timezone.utc))
+    if found is None:
+        return []
+    case = session.get(Case, found[0])
+    return [{"case": case, "basis": found[1]}] if case is not None else []
+
+
 def get_case(session, case_id: str) -> Case:
     case = session.get(Case, case_id)
     if case is None:
@@ -323,6 +334,8 @@ def find_cases(session, query: dict) -> tuple[list[Case], int]:
     for name in ("grid_id", "household_id"):
         if query.get(name):
             conditions.append(getattr(Case, name) == str(query[name]))
+    if query.get("grid_ids") is not None:  # a person's data scope
+        conditions.append(Case.grid_id.in_(query["grid_ids"]))
     total = session.scalar(select(func.count()).select_from(Case).where(*conditions))
     page, size = query["page"], query["page_size"]
     items = session.scalars(select(Case).where(*conditions).order_by(Case.created_at.desc(), Case.id)

@@ -68,6 +68,8 @@ def find_households(session, query: dict) -> tuple[list[Household], int]:
     conditions = []
     if query.get("grid_id"):
         conditions.append(Household.grid_id == str(query["grid_id"]))
+    if query.get("grid_ids") is not None:  # a person's data scope
+        conditions.append(Household.grid_id.in_(query["grid_ids"]))
     if query.get("address"):
         conditions.append(Household.address_key.contains(domain.address_key(query["address"]), autoescape=True))
     total = session.scalar(select(func.count()).select_from(Household).where(*conditions))
@@ -113,6 +115,8 @@ def find_visits(session, query: dict) -> tuple[list[Visit], int]:
     for name in ("deputy_id", "grid_id"):
         if query.get(name):
             conditions.append(getattr(Visit, name) == str(query[name]))
+    if query.get("grid_ids") is not None:
+        conditions.append(Visit.grid_id.in_(query["grid_ids"]))
     if query.get("visited_from"):
         conditions.append(Visit.visited_on >= query["visited_from"])
     if query.get("visited_to"):
@@ -151,6 +155,8 @@ def find_reception_sessions(session, query: dict) -> tuple[list[ReceptionSession
     for name in ("grid_id", "station_id"):
         if query.get(name):
             conditions.append(getattr(ReceptionSession, name) == str(query[name]))
+    if query.get("grid_ids") is not None:
+        conditions.append(ReceptionSession.grid_id.in_(query["grid_ids"]))
     total = session.scalar(select(func.count()).select_from(ReceptionSession).where(*conditions))
     page, size = query["page"], query["page_size"]
     items = session.scalars(select(ReceptionSession).where(*conditions)

@@ -1,0 +1,101 @@
+"""The portal's rules, pure Python: roles and what each may do, lock-out, session expiry, photo checks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+ROLES = ("deputy", "call_taker", "township_staff", "department", "supervisor", "auditor", "admin")
+ROLE_LABELS = {"deputy": "人大代表", "call_taker": "热线话务员", "township_staff": "乡镇人大工作人员",
+               "department": "职能部门经办人", "supervisor": "人大常委会督查", "auditor": "审计员", "admin": "系统管理员"}
+# What each role's access token may do at the services (scopes of wangge_common.auth.SCOPES).
+ROLE_SCOPES = {
+    "deputy": ("cases:read", "cases:write", "cases:evaluate", "roster:read"),
+    "call_taker": ("cases:read", "cases:write", "roster:read"),
+    "township_staff": ("cases:read", "cases:write", "cases:supervise", "cases:evaluate", "roster:read"),
+    "department": ("cases:read", "orders:handle", "roster:read"),
+    "supervisor": ("cases:read", "cases:supervise", "audit:read", "roster:read", "notify:read"),
+    "auditor": ("audit:read", "cases:read", "roster:read"),
+    "admin": ("roster:read",),
+}
+# The binding each role needs: a deputy to a roster deputy, township staff to a township grid, a handler to a
+# department; the others see the whole county.
+ROLE_BINDING = {"deputy": "deputy_id", "township_staff": "grid_id", "department": "department"}
+HOME = {"deputy": "deputy.home", "call_taker": "hotline.register", "admin": "admin.accounts"}
+
+MIN_PASSWORD = 10
+CHINA = ZoneInfo("Asia/Shanghai")  # pages show local time; China keeps one zone
+
+
+def binding_problems(role: str, deputy_id: str | None, grid_id: str | None, department: str | None) -> list[tuple]:
+    """What is missing or extra in an account's binding, as (field, Chinese reason)."""
+    if role not in ROLES:
+        return [("role", "未知角色")]
+    given = {"deputy_id": deputy_id, "grid_id": grid_id, "department": department}
+    needed = ROLE_BINDING.get(role)
+    problems = []
+    if needed and not given[needed]:
+        problems.append((needed, {"deputy_id": "人大代表账户须绑定名册中的代表",
+                                  "grid_id": "乡镇工作人员账户须绑定一个乡镇网格",
+                                  "department": "部门账户须绑定一个职能部门"}[needed]))
+    for name, value in given.items():
+        if value and name != needed:
+            problems.append((name, f"{ROLE_LABELS[role]}账户不绑定此项"))
+    return problems
+
+
+def password_problems(password: str, username: str) -> list[str]:
+    problems = []
+    if len(password) < MIN_PASSWORD:
+        problems.append(f"密码至少 {MIN_PASSWORD} 位")
+    if username and username.lower() in password.lower():
+        problems.append("密码不能包含用户名")
+    if len(set(password)) < 4:
+        problems.append("密码过于简单")
+    return problems
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    outcome: str  # signed_in, wrong_password, locked, disabled
+    failed: int
+    locked_until: datetime | None
+
+
+def after_attempt(password_ok: bool, failed: int, locked_until: datetime | None, disabled: bool, now: datetime, *,
+                  max_failures: int, lock_minutes: int) -> SignInOutcome:
+    """The lock-out rule: `max_failures` wrong passwords in a row lock the account for `lock_minutes`; a locked or
+    disabled account is refused even with the right password; a success clears the count."""
+    if disabled:
+        return SignInOutcome("disabled", failed, locked_until)
+    if locked_until is not None and locked_until > now:
+        return SignInOutcome("locked", failed, locked_until)
+    if password_ok:
+        return SignInOutcome("signed_in", 0, None)
+    failed += 1
+    if failed >= max_failures:
+        return SignInOutcome("locked", 0, now + timedelta(minutes=lock_minutes))
+    return SignInOutcome("wrong_password", failed, None)
+
+
+def session_expired(signed_in_at: float, last_seen: float, now: float, *, idle_minutes: int, max_hours: int) -> bool:
+    """A session ends after `idle_minutes` without a request, and `max_hours` after signing in, whichever first."""
+    return now - last_seen > idle_minutes * 60 or now - signed_in_at > max_hours * 3600
+
+
+# --- the online form's photos ---------------------------------------------------------------------------------
+MAX_PHOTOS = 3
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+
+
+def photo_type(head: bytes) -> str | None:
+    """The photo's real type from its first bytes (JPEG or PNG), whatever its name or declared type says."""
+    for magic, media_type in _MAGIC:
+        if head.startswith(magic):
+            return media_type
+    return None
+
+
+def mobile_ok(phone: str) -> bool:
+    return len(phone) == 11 and phone.isdigit() and phone[0] == "1" and phone[1] in "3456789"

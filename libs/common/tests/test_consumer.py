@@ -140,7 +140,7 @@ class FakeConsumer:
     def poll(self, timeout_ms=0):
         return self.batches.pop(0) if self.batches else {}
 
-    def commit(self, offsets):
+    def commit(self, offsets, timeout_ms=None):
         for tp in offsets:
             if tp in self.fail_commit_of:
                 self.fail_commit_of.discard(tp)

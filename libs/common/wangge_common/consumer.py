@@ -388,7 +388,9 @@ class ConsumerRunner:
         return handled
 
     def _commit(self, tp: TopicPartition, next_offset: int) -> None:
-        self.consumer.commit({tp: OffsetAndMetadata(next_offset, "", -1)})
+        # Bounded: kafka-python retries a commit without a timeout forever (a frozen broker stalls the loop unseen).
+        self.consumer.commit({tp: OffsetAndMetadata(next_offset, "", -1)},
+                             timeout_ms=self.settings.kafka_request_timeout_ms)
         self.progress.committed(tp, next_offset)
 
     def _rewind(self) -> None:

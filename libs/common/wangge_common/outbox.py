@@ -48,6 +48,7 @@ def define_infra_tables(metadata: MetaData) -> InfraTables:
         # set when a published row was put back to be published again (a broker that forgot, an operator's
         # --republish-since): the backlog's age counts from here, not from the row's creation
         Column("republished_at", UtcDateTime, nullable=True),
+        Column("republish_reason", String(30), nullable=True),  # cleared once published again
         UniqueConstraint("message_key", "sequence", name="uq_outbox_key_sequence"),
         Index("ix_outbox_pending", "id", sqlite_where=Column("published_at").is_(None),
               postgresql_where=Column("published_at").is_(None)),
@@ -290,3 +291,10 @@ def _savepoint_rolled_back(session, previous_transaction) -> None:
 def pending_count(session: Session, tables: InfraTables) -> int:
     outbox = tables.outbox
     return session.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))).scalar_one()
+
+
+def oldest_pending_since(session: Session, tables: InfraTables):
+    """When the oldest row waiting to be published started waiting: written, or put back to be published again."""
+    outbox = tables.outbox
+    return session.execute(select(func.min(func.coalesce(outbox.c.republished_at, outbox.c.created_at)))
+                           .where(outbox.c.published_at.is_(None))).scalar_one()

@@ -74,7 +74,7 @@ class Settings:
     # Published outbox rows are kept this long (what a relay can publish again to a broker that forgot).
     outbox_retention_hours: float = 168.0
     # How often a relay checks that the broker still holds its marker (and before publishing after a reconnect).
-    relay_check_interval_s: float = 5.0
+    relay_check_interval_s: float = 2.0
     api_keys_json: str | None = None
     api_keys_file: str | None = None
     pii_key: str | None = None
@@ -118,7 +118,7 @@ class Settings:
             consumer_stall_s=float(_int(env, "WANGGE_CONSUMER_STALL_SECONDS", 120)),
             consumer_progress_interval_s=_int(env, "WANGGE_CONSUMER_PROGRESS_INTERVAL_MS", 5000) / 1000,
             outbox_retention_hours=float(_int(env, "WANGGE_OUTBOX_RETENTION_HOURS", 168)),
-            relay_check_interval_s=_int(env, "WANGGE_RELAY_CHECK_INTERVAL_MS", 5000) / 1000,
+            relay_check_interval_s=_int(env, "WANGGE_RELAY_CHECK_INTERVAL_MS", 2000) / 1000,
             api_keys_json=env.get("WANGGE_API_KEYS"),
             api_keys_file=env.get("WANGGE_API_KEYS_FILE"),
             pii_key=env.get("WANGGE_PII_KEY"),
@@ -139,6 +139,11 @@ class Settings:
         if value < 1:
             raise ValueError(f"{name} must be at least 1, got {value}")
         return value
+
+    def metrics_port_for(self, role: str) -> int:
+        """WANGGE_<SERVICE>_<ROLE>_METRICS_PORT (relay, consumer, scheduler on one machine need one each), else
+        WANGGE_<SERVICE>_METRICS_PORT, else 0 (no metrics server)."""
+        return _int(self.extra, f"WANGGE_{self.service.upper()}_{role.upper()}_METRICS_PORT", self.metrics_port)
 
     @property
     def is_sqlite(self) -> bool:

@@ -42,10 +42,19 @@ TOPICS = {
 }
 
 
+# Where each outbox relay keeps its marker: one record keyed by service, found again where it landed as long as the
+# broker is the one the relay published to (see relay.BrokerMarker). Compacted, so the latest marker of every
+# service stays however old it is.
+RELAY_MARKERS_TOPIC = "wangge.relay-markers"
+TOPIC_CONFIGS = {RELAY_MARKERS_TOPIC: {"cleanup.policy": "compact"}}
+
+
 def all_topic_specs() -> dict[str, int]:
-    """Every topic the suite uses, dead-letter topics included, with its partition count."""
+    """Every topic the suite uses, dead-letter topics and the relays' marker topic included, with its partition
+    count."""
     specs = {t.name: t.partitions for t in TOPICS.values()}
     specs.update({t.dead_letter: 1 for t in TOPICS.values()})
+    specs[RELAY_MARKERS_TOPIC] = 1
     return specs
 
 

@@ -74,7 +74,7 @@ class Settings:
     # Published outbox rows are kept this long (what a relay can publish again to a broker that forgot).
     outbox_retention_hours: float = 168.0
     # How often a relay checks that the broker still holds its marker (and before publishing after a reconnect).
-    relay_check_interval_s: float = 2.0
+    relay_check_interval_s: float = 0.5
     api_keys_json: str | None = None
     api_keys_file: str | None = None
     pii_key: str | None = None
@@ -118,7 +118,7 @@ class Settings:
             consumer_stall_s=float(_int(env, "WANGGE_CONSUMER_STALL_SECONDS", 120)),
             consumer_progress_interval_s=_int(env, "WANGGE_CONSUMER_PROGRESS_INTERVAL_MS", 5000) / 1000,
             outbox_retention_hours=float(_int(env, "WANGGE_OUTBOX_RETENTION_HOURS", 168)),
-            relay_check_interval_s=_int(env, "WANGGE_RELAY_CHECK_INTERVAL_MS", 2000) / 1000,
+            relay_check_interval_s=_int(env, "WANGGE_RELAY_CHECK_INTERVAL_MS", 500) / 1000,
             api_keys_json=env.get("WANGGE_API_KEYS"),
             api_keys_file=env.get("WANGGE_API_KEYS_FILE"),
             pii_key=env.get("WANGGE_PII_KEY"),

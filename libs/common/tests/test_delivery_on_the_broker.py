@@ -19,10 +19,11 @@ from sqlalchemy import insert, select
 from wangge_common import contracts
 from wangge_common.consumer import ConsumerRunner
 from wangge_common.envelope import Event
-from wangge_common.gate import TcpGate
 from wangge_common.kafka import ensure_topics
 from wangge_common.relay import BrokerMarker, OutboxRelay, republish_since
-from wangge_common.stack import free_port, tansu_binary, wait_for_port
+from wangge_common.testing import free_port
+from wangge_devstack.gate import TcpGate
+from wangge_devstack.stack import tansu_binary, wait_for_port
 
 CASE = contracts.contract("case.registered", 1).schema["examples"][0]
 

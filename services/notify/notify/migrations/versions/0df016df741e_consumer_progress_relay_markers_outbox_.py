@@ -1,7 +1,7 @@
 """consumer progress, relay markers, outbox republished_at
 
 Revision ID: 0df016df741e
-Revises: 6955cf50e5c9
+Revises: 8b2f4c6d1e3a
 Create Date: 2026-12-05 23:45:19.892572
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0df016df741e'
-down_revision: Union[str, Sequence[str], None] = '6955cf50e5c9'
+down_revision: Union[str, Sequence[str], None] = '8b2f4c6d1e3a'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -3,6 +3,8 @@ notices its marker is gone and publishes its retained outbox again; consumers an
 once."""
 from __future__ import annotations
 
+import random
+
 from stackhelpers import case_body, case_everywhere, eventually
 
 
@@ -17,7 +19,10 @@ def test_a_broker_restarted_without_its_data_loses_no_event(stack, api, grid):
     try:
         accepted = []
         for i in range(3):
-            answer = api.post(stack.url("intake") + "/v1/cases", json=case_body(grid, content=f"重启前受理的第{i + 1}件事。"))
+            # a phone of its own: notify caps SMS per phone and day, and later tests text the default one
+            body = case_body(grid, content=f"重启前受理的第{i + 1}件事。",
+                             reporter={"name": "赵春兰", "phone": f"1370000{random.randrange(10000):04d}"})
+            answer = api.post(stack.url("intake") + "/v1/cases", json=body)
             assert answer.status_code == 201, answer.text
             accepted.append(answer.json()["id"])
         # published (reporting has read them from the broker), and intake's outbox says so

@@ -560,14 +560,24 @@ def test_a_consumer_that_stops_writing_its_progress_with_lag_is_reported(runtime
     assert [line.split(" lag")[0] for line in progress.stalled(runtime)] == ["wangge-routing cases.v1[3]"]
 
 
-def app_for(runtime, *, requires_broker=True):
+@pytest.fixture
+def app_for():
+    """A web app on a test's runtime; its own database engine is disposed after the test."""
     import dataclasses
 
-    spec = dataclasses.replace(runtime.spec, ready_requires_broker=requires_broker)
-    return create_service_app(spec, runtime.settings, title="t", description="d").test_client()
+    made = []
+
+    def make(runtime, *, requires_broker=True):
+        spec = dataclasses.replace(runtime.spec, ready_requires_broker=requires_broker)
+        made.append(create_service_app(spec, runtime.settings, title="t", description="d"))
+        return made[-1].test_client()
+
+    yield make
+    for app in made:
+        app.extensions["wangge_runtime"].db.dispose()
 
 
-def test_readyz_answers_503_naming_the_consumer_group_of_a_stalled_partition(runtime_factory, monkeypatch):
+def test_readyz_answers_503_naming_the_consumer_group_of_a_stalled_partition(runtime_factory, monkeypatch, app_for):
     from wangge_common import http
 
     runtime, runner = make_runner(runtime_factory)

@@ -1,7 +1,7 @@
 """consumer progress, relay markers, outbox republished_at
 
 Revision ID: dad21c0a0aec
-Revises: c5d1e8f2a7b4
+Revises: e2a4c6b8d0f1
 Create Date: 2026-12-05 23:45:21.108093
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'dad21c0a0aec'
-down_revision: Union[str, Sequence[str], None] = 'c5d1e8f2a7b4'
+down_revision: Union[str, Sequence[str], None] = 'e2a4c6b8d0f1'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

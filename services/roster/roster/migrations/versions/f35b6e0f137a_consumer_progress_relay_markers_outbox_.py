@@ -1,7 +1,7 @@
 """consumer progress, relay markers, outbox republished_at
 
 Revision ID: f35b6e0f137a
-Revises: 2edce7b15a7d
+Revises: 4c8e2a9f7d13
 Create Date: 2026-12-05 23:45:08.928453
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'f35b6e0f137a'
-down_revision: Union[str, Sequence[str], None] = '2edce7b15a7d'
+down_revision: Union[str, Sequence[str], None] = '4c8e2a9f7d13'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """consumer progress, relay markers, outbox republished_at
 
 Revision ID: f3c526913059
-Revises: 79e7e84256a0
+Revises: 6e8a0c2d4f31
 Create Date: 2026-12-05 23:45:16.824908
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'f3c526913059'
-down_revision: Union[str, Sequence[str], None] = '79e7e84256a0'
+down_revision: Union[str, Sequence[str], None] = '6e8a0c2d4f31'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -145,7 +145,7 @@ def test_killing_notify_mid_batch_neither_loses_nor_doubles_a_message(stack, api
         data = copy.deepcopy(example)
         data.update(case_id=str(uuid.uuid4()), grid_id=grid, reporter_ref=f"rp_it_kill_{n}",
                     tracking_code=f"WGK{n:07d}", received_by={"kind": "call_taker", "id": "ct-it"})
-        cases.append(event("case.registered", data["case_id"], data, source="/wangge/integration-test"))
+        cases.append(event("case.registered", data["case_id"], data, source="/wangge/intake"))
     with live_server(receiver.app) as hook_url:
         answer = api.post(stack.url("notify") + "/v1/webhooks", json={
             "name": "kill test", "url": hook_url + "/hook", "event_types": ["case.registered"], "secret": SECRET})

@@ -72,7 +72,7 @@ def test_a_malformed_message_goes_to_the_dead_letter_topic_and_the_next_event_is
     poison = b"{this is not an event" + uuid.uuid4().hex.encode()
     good_id = str(uuid.uuid4())
     good = {
-        "specversion": "1.0", "id": str(uuid.uuid4()), "source": "/wangge/integration-test", "type": "case.registered",
+        "specversion": "1.0", "id": str(uuid.uuid4()), "source": "/wangge/intake", "type": "case.registered",
         "subject": good_id, "time": "2026-11-21T08:00:00Z", "datacontenttype": "application/json",
         "dataschema": "urn:wangge:schema:case.registered:v1", "sequence": 1, "correlationid": str(uuid.uuid4()),
         "data": {"case_id": good_id, "tracking_code": "WGTEST0001", "channel": "integration", "grid_id": grid,

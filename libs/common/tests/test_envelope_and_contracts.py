@@ -75,3 +75,40 @@ def test_every_topic_has_a_dead_letter_topic():
     specs = contracts.all_topic_specs()
     for topic in contracts.TOPICS.values():
         assert specs[topic.name] == topic.partitions and specs[topic.dead_letter] == 1
+
+
+def test_json_nested_too_deep_or_too_large_is_refused_before_parsing():
+    from wangge_common.envelope import MAX_DEPTH, MAX_EVENT_BYTES, check_limits
+
+    for poison in (b"[" * 100000 + b"]" * 100000, b'{"a":' * (MAX_DEPTH + 1) + b"1" + b"}" * (MAX_DEPTH + 1)):
+        with pytest.raises(EnvelopeError, match="nested deeper than"):
+            Event.from_json(poison)
+    with pytest.raises(EnvelopeError, match="over the limit"):
+        Event.from_json(b" " * (MAX_EVENT_BYTES + 1))
+    with pytest.raises(EnvelopeError, match="nested deeper than"):
+        Event.from_json("[" * 5000 + "]" * 5000)  # a str as well as bytes
+    # brackets inside strings (escaped quotes included) do not nest; exactly the limit is allowed
+    check_limits(b'["' + b"[" * 500 + b'\\"' + b"{" * 500 + b'"]')
+    check_limits(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH)
+    with pytest.raises(EnvelopeError, match="not JSON"):
+        Event.from_json(b'{"n": ' + b"9" * 5000 + b"}")  # an integer literal over Python's 4,300 digits
+
+
+def test_each_topics_writers_are_exactly_the_services_that_declare_they_publish_it():
+    from wangge_common.cli import load_spec
+    from wangge_common.settings import SERVICES
+
+    publishers = {topic: set() for topic in contracts.TOPICS}
+    for service in SERVICES:
+        for topic in load_spec(service).publishes:
+            publishers[topic].add(service)
+    assert {name: set(topic.writers) for name, topic in contracts.TOPICS.items()} == publishers
+    assert contracts.TOPICS["cases.v1"].sources == {"/wangge/intake", "/wangge/routing"}
+
+
+def test_an_event_whose_source_does_not_write_the_topic_is_refused():
+    ok = Event(type="grid.created", source="/wangge/roster", subject="g", data={}, sequence=1)
+    contracts.check_source("roster.v1", ok)
+    contracts.check_source("somewhere.else", ok.replace(source="/anyone"))  # topics the registry does not know
+    with pytest.raises(contracts.ForeignSourceError, match="/wangge/intake"):
+        contracts.check_source("roster.v1", ok.replace(source="/wangge/intake"))

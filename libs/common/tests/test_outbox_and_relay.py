@@ -1,7 +1,9 @@
 """The outbox keeps every event written with its change; the relay publishes in order and loses nothing."""
 import copy
+import dataclasses
 import json
 import threading
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from kafka.errors import KafkaError, KafkaTimeoutError
@@ -224,3 +226,126 @@ def test_a_rolled_back_savepoint_takes_its_events_with_it(runtime_factory):
         sequences = runtime.tables.sequences
         assert dict(session.execute(select(sequences.c.subject, sequences.c.last_sequence)).all()) == {
             "old": 2, "kept": 1}
+
+
+# --- retention, re-publication, and what operators see of them ---------------------------------------------------
+
+def set_published(runtime, ago: timedelta | None):
+    outbox = runtime.tables.outbox
+    with runtime.db.transaction() as session:
+        session.execute(outbox.update().where(outbox.c.published_at.is_not(None))
+                        .values(published_at=datetime.now(timezone.utc) - ago))
+
+
+def test_published_rows_are_deleted_after_the_retention_period_and_pending_ones_never(runtime_factory):
+    from wangge_common.relay import delete_published_before, retention_cutoff
+
+    runtime = runtime_factory()
+    runtime.settings = dataclasses.replace(runtime.settings, outbox_retention_hours=24)
+    emit_cases(runtime, 3)
+    OutboxRelay(runtime, producer_factory=FakeProducer).publish_batch()
+    set_published(runtime, timedelta(hours=25))
+    emit_cases(runtime, 2)
+    OutboxRelay(runtime, producer_factory=FakeProducer).publish_batch()
+    emit_cases(runtime, 1)  # pending, however old
+    outbox = runtime.tables.outbox
+    with runtime.db.transaction() as session:
+        session.execute(outbox.update().where(outbox.c.published_at.is_(None))
+                        .values(created_at=datetime.now(timezone.utc) - timedelta(days=30)))
+    assert delete_published_before(runtime, retention_cutoff(runtime)) == 3
+    with runtime.db.sessions() as session:
+        left = session.execute(select(outbox.c.published_at)).all()
+    assert len(left) == 3 and sum(1 for (published,) in left if published is None) == 1
+    runtime.settings = dataclasses.replace(runtime.settings, outbox_retention_hours=0)
+    assert retention_cutoff(runtime) is None  # 0 keeps them forever
+
+
+def test_the_relay_cleans_up_as_it_leads(runtime_factory):
+    from wangge_common.relay import DELETED
+
+    runtime = runtime_factory()
+    runtime.settings = dataclasses.replace(runtime.settings, outbox_retention_hours=1)
+    emit_cases(runtime, 2)
+    relay = OutboxRelay(runtime, producer_factory=FakeProducer)
+    relay.publish_batch()
+    set_published(runtime, timedelta(hours=2))
+    before = DELETED.labels("routing")._value.get()
+    relay._housekeeping()
+    assert DELETED.labels("routing")._value.get() == before + 2
+
+
+def test_republished_rows_go_out_again_in_order_counted_by_reason(runtime_factory):
+    from prometheus_client import REGISTRY
+
+    from wangge_common.relay import republish_since
+
+    runtime = runtime_factory()
+    emit_cases(runtime, 3, subject="case-r")
+    producer = FakeProducer()
+    relay = OutboxRelay(runtime, producer_factory=lambda: producer)
+    relay.publish_batch()
+    emit_cases(runtime, 1, subject="case-r")  # pending when the operator puts the others back
+    before = REGISTRY.get_sample_value("outbox_republished_total", {"service": "routing", "reason": "operator"}) or 0
+    assert republish_since(runtime, datetime.now(timezone.utc) - timedelta(minutes=5), "operator") == 3
+    assert relay.publish_batch() == 4
+    assert [json.loads(v)["sequence"] for _, _, v, _ in producer.sent] == [1, 2, 3, 1, 2, 3, 4]
+    assert REGISTRY.get_sample_value("outbox_republished_total",
+                                     {"service": "routing", "reason": "operator"}) == before + 3
+    outbox = runtime.tables.outbox
+    with runtime.db.sessions() as session:
+        reasons = session.execute(select(outbox.c.republish_reason, outbox.c.republished_at)).all()
+    assert all(reason is None for reason, _ in reasons)  # counted once; republished_at stays as a record
+    assert sum(1 for _, at in reasons if at is not None) == 3
+
+
+def test_the_backlog_age_counts_from_when_a_row_started_waiting(runtime_factory):
+    from prometheus_client import generate_latest
+
+    from wangge_common.metrics import registry_for
+    from wangge_common.relay import republish_since
+
+    runtime = runtime_factory()
+
+    def age():
+        text = generate_latest(registry_for(runtime)).decode()
+        [line] = [l for l in text.splitlines() if l.startswith("outbox_oldest_pending_age_seconds{")]
+        return float(line.rsplit(" ", 1)[1])
+
+    assert age() == 0
+    emit_cases(runtime, 1)
+    outbox = runtime.tables.outbox
+    with runtime.db.transaction() as session:
+        session.execute(outbox.update().values(created_at=datetime.now(timezone.utc) - timedelta(minutes=10)))
+    assert 590 < age() < 700
+    OutboxRelay(runtime, producer_factory=FakeProducer).publish_batch()
+    assert age() == 0
+    republish_since(runtime, None, "broker_forgot")  # a ten-minute-old event put back now waits from now
+    assert age() < 60
+
+
+def test_wangge_relay_republish_since_puts_rows_back_and_warns_beyond_the_retention(runtime_factory, monkeypatch,
+                                                                                   capsys):
+    from wangge_common import cli
+
+    runtime = runtime_factory()
+    emit_cases(runtime, 2)
+    OutboxRelay(runtime, producer_factory=FakeProducer).publish_batch()
+    monkeypatch.setattr(cli, "load_spec", lambda service: runtime.spec)
+    monkeypatch.setattr(cli.Settings, "from_env", classmethod(lambda cls, service, env=None: runtime.settings))
+    assert cli.main(["relay", "routing", "--republish-since", "2000-01-01T00:00:00Z"]) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("2 events of routing published since 2000-01-01T00:00:00+00:00 put back")
+    assert "cannot be re-published" in out.err
+    assert len(pending(runtime)) == 2
+    with pytest.raises(SystemExit):
+        cli.main(["relay", "routing", "--republish-since", "last tuesday"])
+    assert "not an ISO 8601 time" in capsys.readouterr().err
+
+
+def test_relay_and_consumer_of_one_service_can_have_metrics_ports_of_their_own():
+    from wangge_common.settings import Settings
+
+    settings = Settings.from_env("routing", {"WANGGE_ROUTING_METRICS_PORT": "9300",
+                                             "WANGGE_ROUTING_CONSUMER_METRICS_PORT": "9301"})
+    assert settings.metrics_port_for("relay") == 9300 and settings.metrics_port_for("consumer") == 9301
+    assert Settings.from_env("routing", {}).metrics_port_for("relay") == 0

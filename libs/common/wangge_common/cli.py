@@ -32,11 +32,15 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _serve_metrics(settings: Settings) -> None:
-    if settings.metrics_port:
+def _serve_metrics(settings: Settings, role: str) -> None:
+    """Serve /metrics on WANGGE_<SERVICE>_<ROLE>_METRICS_PORT, else WANGGE_<SERVICE>_METRICS_PORT (one process
+    per container), bound to WANGGE_METRICS_HOST (127.0.0.1 by default; 0.0.0.0 in containers)."""
+    port = settings.metrics_port_for(role)
+    if port:
         from prometheus_client import start_http_server
 
-        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+        start_http_server(port, addr=settings.metrics_host)
+        log.info("metrics on %s:%d", settings.metrics_host, port, extra={"service": settings.service, "role": role})
 
 
 def cmd_migrate(args) -> int:
@@ -65,15 +69,56 @@ def _run_process(service: str, role: str, spec, loop) -> int:
     telemetry.configure(service, role)
     settings = Settings.from_env(service)
     stop = _stop_on_signals()
-    _serve_metrics(settings)
+    _serve_metrics(settings, role)
     loop(Runtime(spec, settings)).run(stop)
     return 0
+
+
+def _utc_time(raw: str):
+    """An ISO 8601 time for --republish-since; without a zone it is UTC."""
+    from datetime import datetime, timezone
+
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {raw!r} (e.g. 2026-12-01T08:00:00Z)") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def cmd_relay(args) -> int:
     from .relay import OutboxRelay
 
-    return _run_process(args.service, "relay", load_spec(args.service), OutboxRelay)
+    spec = load_spec(args.service)
+    if args.republish_since is not None:
+        return republish(args.service, spec, args.republish_since)
+    return _run_process(args.service, "relay", spec, OutboxRelay)
+
+
+def republish(service: str, spec, since) -> int:
+    """`wangge relay <service> --republish-since T`: put every event the relay published at or after T back to be
+    published again (a broker that lost them, a topic restored from a backup taken at T); the running relay sends
+    them, oldest first, and consumers drop the ones they already have."""
+    from . import telemetry
+    from .relay import oldest_published, republish_since, retention_cutoff
+    from .runtime import Runtime
+
+    telemetry.configure(service, "relay")
+    if not spec.publishes:
+        print(f"{service} publishes no topic: nothing to re-publish", file=sys.stderr)
+        return 2
+    runtime = Runtime(spec, Settings.from_env(service))
+    try:
+        oldest, cutoff = oldest_published(runtime), retention_cutoff(runtime)
+        count = republish_since(runtime, since, "operator")
+    finally:
+        runtime.db.dispose()
+    print(f"{count} events of {service} published since {since.isoformat()} put back to be published again; "
+          f"the running relay ({service}) sends them")
+    if oldest is not None and since < oldest:
+        print(f"warning: the oldest published event {service} still keeps is from {oldest.isoformat()}; events "
+              f"before it were deleted after the retention period "
+              f"({cutoff.isoformat() if cutoff else 'kept forever'}) and cannot be re-published", file=sys.stderr)
+    return 0
 
 
 def cmd_consume(args) -> int:
@@ -174,7 +219,10 @@ def main(argv=None) -> int:
         return p
 
     service_cmd("migrate", cmd_migrate, "apply the service's database migrations")
-    service_cmd("relay", cmd_relay, "publish the service's outbox to Kafka until stopped")
+    p = service_cmd("relay", cmd_relay, "publish the service's outbox to Kafka until stopped")
+    p.add_argument("--republish-since", type=_utc_time, metavar="ISO_TIME",
+                   help="instead: put every event published at or after this time back to be published again by "
+                        "the running relay (a broker that lost them, a topic restored from a backup), then exit")
     service_cmd("consume", cmd_consume, "run the service's Kafka consumer until stopped")
     service_cmd("schedule", cmd_schedule, "run the service's periodic jobs (one leader per service) until stopped")
     p = service_cmd("revision", cmd_revision, "autogenerate a migration for the service (developers)")

@@ -9,6 +9,7 @@ batched (not an envelope, breaking its schema, of an unknown type) is handled on
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -18,13 +19,14 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from . import contracts
 from . import kafka as wk
 from .envelope import EnvelopeError, Event
+from .progress import LAG, ProgressTracker  # noqa: F401 - LAG was defined here before
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -36,13 +38,26 @@ EVENTS = Counter("consumer_events_total", "Records seen by a consumer, by outcom
 HANDLE_SECONDS = Histogram("consumer_handle_seconds", "Time to handle one event", ["service", "type"])
 BATCHES = Counter("consumer_batches_total", "Batches of records applied in one transaction, by outcome "
                   "(committed, or fallback: rolled back and applied one by one)", ["service", "outcome"])
-LAG = Gauge("consumer_lag", "Records fetched or known on the partition but not yet committed "
-            "(high watermark from fetch responses, else position, minus committed offset)",
-            ["service", "topic", "partition"])
+DEAD_LETTERS = Counter("consumer_dead_letters_total", "Records sent to the dead-letter topic, by consumer group, "
+                       "original topic and reason (the error's class: EnvelopeError, ContractError, "
+                       "ForeignSourceError, or the handler's exception)", ["group", "topic", "reason"])
+COMMIT_FAILURES = Counter("consumer_commit_failures_total", "Offset commits that failed; every assigned partition "
+                          "was rewound to its committed offset", ["group"])
+# A record's value is dead-lettered whole up to this size, else its first bytes (Kafka refuses larger records,
+# and a dead-letter publish that can never succeed would stop the partition).
+DLT_MAX_VALUE_BYTES = 512 * 1024
 
 
 class TransientError(Exception):
     """A failure of the surroundings (database or broker down): retry the same record, never dead-letter it."""
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A record whose decoding raised something unexpected on every attempt: dead-letter it with the error."""
+
+    error: BaseException
+    attempts: int
 
 
 @dataclass(frozen=True)
@@ -150,6 +165,8 @@ def batch_size_setting(settings) -> int:
 class ConsumerRunner:
     """The Kafka loop of one service: poll, apply the records (in batches), dead-letter poison, commit, repeat."""
 
+    REWIND_TIMEOUT_MS = 5000
+
     def __init__(self, runtime: Runtime, *, group_id: str | None = None, consumer_factory=None,
                  producer_factory=None, batch_size: int | None = None):
         self.runtime = runtime
@@ -164,6 +181,7 @@ class ConsumerRunner:
         self._producer_factory = producer_factory or (lambda: wk.producer(self.settings))
         self._dlt_producer = None
         self.consumer = None
+        self.progress = ProgressTracker(runtime, self.group_id)
 
     # --- one record -------------------------------------------------------------------------------
     def handle_record(self, record) -> str:
@@ -173,13 +191,35 @@ class ConsumerRunner:
             return self._settle(record, event, problem)
         return self._apply(record, event)
 
-    def _read(self, record) -> tuple[Event | None, BaseException | str | None]:
+    def _read(self, record) -> tuple[Event | None, BaseException | Unreadable | str | None]:
         """The record's event and None when it is to be applied, else what stands in the way: an error to
-        dead-letter it with, or "unknown_type"."""
+        dead-letter it with, or "unknown_type".
+
+        Poison is whatever the bytes make of it: not an envelope (over the size or depth limits included), a source
+        that does not write this topic, data breaking its schema. Anything else raised while reading (a bug, memory
+        running out) is retried like a failing handler and then dead-lettered: never retried forever.
+        """
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                return self._decode(record)
+            except Exception as exc:  # noqa: BLE001 - bounded retries, then the dead-letter topic
+                if attempts > self.settings.consumer_max_retries:
+                    return None, Unreadable(exc, attempts)
+                log.warning("reading %s[%d]@%d failed (attempt %d), retrying: %r", record.topic, record.partition,
+                            record.offset, attempts, exc)
+                time.sleep(self.settings.consumer_retry_backoff_s * 2 ** (attempts - 1))
+
+    def _decode(self, record) -> tuple[Event | None, BaseException | str | None]:
         try:
             event = Event.from_json(record.value)
         except EnvelopeError as exc:
             return None, exc
+        try:
+            contracts.check_source(record.topic, event)
+        except contracts.ForeignSourceError as exc:
+            return event, exc
         try:
             contracts.validate(event)
         except contracts.UnknownEventType:
@@ -196,6 +236,8 @@ class ConsumerRunner:
             log.warning("unknown event type %s v%s skipped", event.type, event.version,
                         extra={"event_id": event.id, "topic": record.topic})
             return "unknown_type"
+        if isinstance(problem, Unreadable):
+            return self.dead_letter(record, problem.error, attempts=problem.attempts)
         return self.dead_letter(record, problem, attempts=1)
 
     @staticmethod
@@ -289,13 +331,18 @@ class ConsumerRunner:
             "wangge.dlt.original_offset": str(record.offset),
             "wangge.dlt.attempts": str(attempts),
         })
+        value = record.value
+        if value is not None and len(value) > DLT_MAX_VALUE_BYTES:
+            headers += wk.headers_from({"wangge.dlt.truncated_from": str(len(value))})
+            value = value[:DLT_MAX_VALUE_BYTES]
         try:
-            self._dlt_producer.send(f"{record.topic}.dlt", key=record.key, value=record.value,
+            self._dlt_producer.send(f"{record.topic}.dlt", key=record.key, value=value,
                                     headers=headers).get(timeout=30)
         except KafkaError as exc:
             wk.close_producer(self._dlt_producer)
             self._dlt_producer = None
             raise TransientError(f"dead-letter publish failed: {exc}") from exc
+        DEAD_LETTERS.labels(self.group_id, record.topic, type(error).__name__).inc()
         log.error("record dead-lettered: %r", error, exc_info=error,
                   extra={"topic": record.topic, "partition": record.partition, "offset": record.offset})
         return "dead_lettered"
@@ -304,12 +351,16 @@ class ConsumerRunner:
     def poll_once(self, timeout_ms: int = 500) -> int:
         """Poll, apply the records partition by partition, commit after each partition. Returns records handled.
 
-        On a transient failure every partition not finished is rewound to its first unhandled record: the poll
-        has already moved their positions past records that are not processed yet.
+        Whatever fails (a handler's transient failure, or a commit: KafkaTimeoutError with the broker away,
+        CommitFailedError after a rebalance), every assigned partition is rewound before the error propagates: the
+        poll has moved positions past records that are not processed, or processed but not committed, and the next
+        poll must start from them again (what was processed is a duplicate then, dropped by event id).
         """
         batches = list(self.consumer.poll(timeout_ms=timeout_ms).items())
+        for tp, records in batches:
+            self.progress.fetched(tp, records[0].offset, records[-1].offset + 1)
         handled = 0
-        for index, (tp, records) in enumerate(batches):
+        for tp, records in batches:
             last_done = None
             try:
                 for record, outcome in self.handle_records(records):
@@ -319,26 +370,57 @@ class ConsumerRunner:
             except Exception as exc:
                 failed_at = records[0].offset if last_done is None else last_done + 1
                 log.warning("failure at %s[%d]@%d, rewinding to retry: %s", tp.topic, tp.partition, failed_at, exc)
-                self.consumer.seek(tp, failed_at)
-                for later_tp, later_records in batches[index + 1:]:
-                    self.consumer.seek(later_tp, later_records[0].offset)
                 if last_done is not None:
-                    self._commit(tp, last_done + 1)
+                    with contextlib.suppress(Exception):  # if this commit fails too, the rewind goes further back
+                        self._commit(tp, last_done + 1)
+                self._rewind()
                 raise
             if last_done is not None:
-                self._commit(tp, last_done + 1)
+                try:
+                    self._commit(tp, last_done + 1)
+                except Exception as exc:
+                    COMMIT_FAILURES.labels(self.group_id).inc()
+                    log.warning("commit of %s[%d] up to %d failed, rewinding every partition to its committed "
+                                "offset: %r", tp.topic, tp.partition, last_done + 1, exc)
+                    self._rewind()
+                    raise
+        self.progress.observe(self.consumer)
         return handled
 
     def _commit(self, tp: TopicPartition, next_offset: int) -> None:
-        self.consumer.commit({tp: OffsetAndMetadata(next_offset, "", -1)})
-        self._update_lag(tp, next_offset)
+        # Bounded: kafka-python retries a commit without a timeout forever (a frozen broker stalls the loop unseen).
+        self.consumer.commit({tp: OffsetAndMetadata(next_offset, "", -1)},
+                             timeout_ms=self.settings.kafka_request_timeout_ms)
+        self.progress.committed(tp, next_offset)
 
-    def _update_lag(self, tp: TopicPartition, committed: int) -> None:
-        # End offsets are unreliable on some brokers (see STACK_NOTES): use what the fetches reported.
-        known_end = self.consumer.highwater(tp)
-        if known_end is None:
-            known_end = self.consumer.position(tp)
-        LAG.labels(self.runtime.service, tp.topic, str(tp.partition)).set(max(0, (known_end or committed) - committed))
+    def _rewind(self) -> None:
+        """Seek every assigned partition to the offset the group has committed for it (the beginning if none).
+
+        The committed offsets are asked of the broker; if it cannot answer, the consumer is closed without
+        committing and made again on the next loop: a new member starts from the committed offsets all the same.
+        """
+        try:
+            assigned = list(self.consumer.assignment())
+            for tp in assigned:
+                offset = self.consumer.committed(tp, timeout_ms=self.REWIND_TIMEOUT_MS)
+                if offset is None:
+                    self.consumer.seek_to_beginning(tp)
+                else:
+                    self.consumer.seek(tp, offset)
+                self.progress.rewound(tp, offset)
+        except Exception as exc:  # noqa: BLE001 - whatever stops the rewind, a fresh consumer does it
+            log.warning("rewind failed (%r); closing the consumer, a new one resumes from the committed offsets",
+                        exc)
+            self._drop_consumer()
+
+    def _drop_consumer(self) -> None:
+        consumer, self.consumer = self.consumer, None
+        self.progress.reset()
+        if consumer is not None:
+            try:
+                consumer.close(autocommit=False)
+            except Exception:  # noqa: BLE001 - it is being thrown away
+                log.exception("consumer close failed")
 
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set, then commit what is done and leave the group cleanly."""
@@ -358,7 +440,11 @@ class ConsumerRunner:
                     log.warning("consumer paused %.1fs after failure: %s", delay, exc)
                 else:
                     log.exception("unexpected consumer failure, retrying in %.1fs", delay)
+                self.progress.save_if_due()
                 stop.wait(delay)
+                continue
+            self.progress.save_if_due()
+        self.progress.save()
         self.close()
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, current_app, jsonify, send_from_directory
 from flask_smorest import Api
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
-from . import auth, contracts, metrics, problems, telemetry
+from . import auth, contracts, metrics, problems, progress, telemetry
 from .runtime import Runtime, ServiceSpec
 from .settings import Settings
 
@@ -43,7 +43,8 @@ def _infra_blueprint(spec: ServiceSpec) -> Blueprint:
     @bp.get("/readyz")
     @auth.public
     def readyz():
-        """Readiness: the database answers, and the broker where this service needs it to serve."""
+        """Readiness: the database answers, the broker where this service needs it to serve, and the service's
+        consumer advances (a partition with lag that has not moved for WANGGE_CONSUMER_STALL_SECONDS)."""
         rt = runtime()
         checks = {}
         try:
@@ -53,6 +54,17 @@ def _infra_blueprint(spec: ServiceSpec) -> Blueprint:
             checks["database"] = f"down: {type(exc).__name__}"
         checks["broker"] = "ok" if broker_reachable(rt.settings.kafka_bootstrap) else "down"
         ready = checks["database"] == "ok" and (checks["broker"] == "ok" or not spec.ready_requires_broker)
+        if spec.consumes and checks["database"] == "ok":
+            try:
+                stuck = progress.stalled(rt)
+            except Exception as exc:  # noqa: BLE001 - e.g. not migrated yet: reported, not fatal
+                checks["consumer"] = f"unknown: {type(exc).__name__}"
+            else:
+                checks["consumer"] = "stalled: " + "; ".join(stuck) if stuck else "ok"
+                # A service that serves with the broker down (intake) is not taken out for a consumer the outage
+                # itself holds up; with the broker there, a consumer that does not advance is a fault.
+                if stuck and (checks["broker"] == "ok" or spec.ready_requires_broker):
+                    ready = False
         return jsonify(status="ready" if ready else "not ready", service=spec.name, checks=checks), (200 if ready else 503)
 
     @bp.get("/asyncapi.json")

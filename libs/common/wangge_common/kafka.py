@@ -8,7 +8,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from opentelemetry import propagate
 from opentelemetry.propagators.textmap import Getter
 
-from .contracts import all_topic_specs
+from .contracts import TOPIC_CONFIGS, all_topic_specs
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,9 @@ def ensure_topics(bootstrap: str, specs: dict[str, int] | None = None, *, timeou
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="wangge-topics", request_timeout_ms=timeout_ms)
     try:
         existing = set(admin.list_topics())
-        wanted = {name: {"num_partitions": n, "replication_factor": 1} for name, n in specs.items() if name not in existing}
+        wanted = {name: {"num_partitions": n, "replication_factor": 1,
+                         **({"configs": TOPIC_CONFIGS[name]} if name in TOPIC_CONFIGS else {})}
+                  for name, n in specs.items() if name not in existing}
         if wanted:
             try:
                 admin.create_topics(wanted)

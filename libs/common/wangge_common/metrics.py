@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import datetime, timezone
 
 from flask import Response, g, request
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest,
@@ -15,21 +16,31 @@ LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["s
 
 
 class OutboxCollector:
-    """outbox_pending, read from the database at scrape time so every replica reports the truth."""
+    """outbox_pending and outbox_oldest_pending_age_seconds, read from the database at scrape time so every
+    replica reports the truth."""
 
     def __init__(self, runtime):
         self.runtime = runtime
 
     def collect(self):
-        from .outbox import pending_count
+        from .outbox import oldest_pending_since, pending_count
 
+        service = self.runtime.service
         gauge = GaugeMetricFamily("outbox_pending", "Outbox events not yet published", labels=["service"])
+        age = GaugeMetricFamily("outbox_oldest_pending_age_seconds", "Age of the oldest event waiting to be "
+                                "published (since it was written, or put back to be published again); 0 when none",
+                                labels=["service"])
         try:
             with self.runtime.db.reads() as session:  # a scrape never waits for a writer
-                gauge.add_metric([self.runtime.service], pending_count(session, self.runtime.tables))
+                gauge.add_metric([service], pending_count(session, self.runtime.tables))
+                since = oldest_pending_since(session, self.runtime.tables)
+            age.add_metric([service], 0.0 if since is None else
+                           max(0.0, (datetime.now(timezone.utc) - since).total_seconds()))
         except Exception:  # noqa: BLE001 - a scrape must not fail because the database is down
-            gauge.add_metric([self.runtime.service], float("nan"))
+            gauge.add_metric([service], float("nan"))
+            age.add_metric([service], float("nan"))
         yield gauge
+        yield age
 
 
 class _ProcessMetrics:

@@ -19,11 +19,14 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 
 @dataclass(frozen=True)
 class InfraTables:
-    """Tables every service carries beside its own: outbox, per-aggregate sequences, processed events."""
+    """Tables every service carries beside its own: outbox, per-aggregate sequences, processed events, the
+    consumers' progress (read by /readyz) and the relay's broker marker (to notice a broker that forgot)."""
 
     outbox: Table
     sequences: Table
     processed: Table
+    consumer_progress: Table
+    relay_markers: Table
 
 
 def define_infra_tables(metadata: MetaData) -> InfraTables:
@@ -42,6 +45,10 @@ def define_infra_tables(metadata: MetaData) -> InfraTables:
         Column("published_at", UtcDateTime, nullable=True),
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text, nullable=True),
+        # set when a published row was put back to be published again (a broker that forgot, an operator's
+        # --republish-since): the backlog's age counts from here, not from the row's creation
+        Column("republished_at", UtcDateTime, nullable=True),
+        Column("republish_reason", String(30), nullable=True),  # cleared once published again
         UniqueConstraint("message_key", "sequence", name="uq_outbox_key_sequence"),
         Index("ix_outbox_pending", "id", sqlite_where=Column("published_at").is_(None),
               postgresql_where=Column("published_at").is_(None)),
@@ -58,7 +65,28 @@ def define_infra_tables(metadata: MetaData) -> InfraTables:
         Column("event_type", String(100), nullable=False),
         Column("processed_at", UtcDateTime, nullable=False, default=utcnow),
     )
-    return InfraTables(outbox, sequences, processed)
+    consumer_progress = Table(
+        "consumer_progress", metadata,
+        Column("consumer", String(100), primary_key=True),
+        Column("topic", String(100), primary_key=True),
+        Column("partition", Integer, primary_key=True, autoincrement=False),
+        Column("committed_offset", BigInteger, nullable=True),
+        Column("end_offset", BigInteger, nullable=True),
+        Column("lag", BigInteger, nullable=False, default=0),
+        Column("advanced_at", UtcDateTime, nullable=False),  # the committed offset last moved, or lag was 0
+        Column("updated_at", UtcDateTime, nullable=False),  # the consumer last wrote this row
+    )
+    relay_markers = Table(
+        "relay_markers", metadata,
+        Column("service", String(50), primary_key=True),
+        Column("marker_id", String(36), nullable=False),
+        Column("topic", String(100), nullable=False),
+        Column("partition", Integer, nullable=False, autoincrement=False),
+        Column("offset", BigInteger, nullable=False),
+        Column("written_at", UtcDateTime, nullable=False),
+        Column("verified_at", UtcDateTime, nullable=True),
+    )
+    return InfraTables(outbox, sequences, processed, consumer_progress, relay_markers)
 
 
 def _statements(tables: InfraTables) -> tuple:
@@ -263,3 +291,10 @@ def _savepoint_rolled_back(session, previous_transaction) -> None:
 def pending_count(session: Session, tables: InfraTables) -> int:
     outbox = tables.outbox
     return session.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))).scalar_one()
+
+
+def oldest_pending_since(session: Session, tables: InfraTables):
+    """When the oldest row waiting to be published started waiting: written, or put back to be published again."""
+    outbox = tables.outbox
+    return session.execute(select(func.min(func.coalesce(outbox.c.republished_at, outbox.c.created_at)))
+                           .where(outbox.c.published_at.is_(None))).scalar_one()

@@ -67,6 +67,14 @@ class Settings:
     relay_batch_size: int = 500
     consumer_max_retries: int = 3
     consumer_retry_backoff_s: float = 0.2
+    # /readyz reports a consumer whose partition has lag and has not advanced for this long, or that has not
+    # written its progress for this long; it writes its progress at most every consumer_progress_interval_s.
+    consumer_stall_s: float = 120.0
+    consumer_progress_interval_s: float = 5.0
+    # Published outbox rows are kept this long (what a relay can publish again to a broker that forgot).
+    outbox_retention_hours: float = 168.0
+    # How often a relay checks that the broker still holds its marker (and before publishing after a reconnect).
+    relay_check_interval_s: float = 0.5
     api_keys_json: str | None = None
     api_keys_file: str | None = None
     pii_key: str | None = None
@@ -112,6 +120,10 @@ class Settings:
             relay_batch_size=_int(env, "WANGGE_RELAY_BATCH_SIZE", 500),
             consumer_max_retries=_int(env, "WANGGE_CONSUMER_MAX_RETRIES", 3),
             consumer_retry_backoff_s=_int(env, "WANGGE_CONSUMER_RETRY_BACKOFF_MS", 200) / 1000,
+            consumer_stall_s=float(_int(env, "WANGGE_CONSUMER_STALL_SECONDS", 120)),
+            consumer_progress_interval_s=_int(env, "WANGGE_CONSUMER_PROGRESS_INTERVAL_MS", 5000) / 1000,
+            outbox_retention_hours=float(_int(env, "WANGGE_OUTBOX_RETENTION_HOURS", 168)),
+            relay_check_interval_s=_int(env, "WANGGE_RELAY_CHECK_INTERVAL_MS", 500) / 1000,
             api_keys_json=env.get("WANGGE_API_KEYS"),
             api_keys_file=env.get("WANGGE_API_KEYS_FILE"),
             pii_key=env.get("WANGGE_PII_KEY"),
@@ -135,6 +147,11 @@ class Settings:
         if value < 1:
             raise ValueError(f"{name} must be at least 1, got {value}")
         return value
+
+    def metrics_port_for(self, role: str) -> int:
+        """WANGGE_<SERVICE>_<ROLE>_METRICS_PORT (relay, consumer, scheduler on one machine need one each), else
+        WANGGE_<SERVICE>_METRICS_PORT, else 0 (no metrics server)."""
+        return _int(self.extra, f"WANGGE_{self.service.upper()}_{role.upper()}_METRICS_PORT", self.metrics_port)
 
     @property
     def is_sqlite(self) -> bool:

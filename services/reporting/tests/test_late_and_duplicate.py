@@ -69,3 +69,32 @@ def test_intakes_link_and_supplement_events_never_move_a_case_back(svc):
         by_state[name] = svc.client.get("/v1/kpis", headers=svc.headers()).json["cases_by_state"]
     assert by_state["link-last"] == {"assigned": 1}
     assert by_state["link-first"] == {"assigned": 2}
+
+
+def test_events_published_again_after_a_broker_forgot_reach_the_audit_log_once(svc):
+    """A relay re-publishes its retained outbox to a broker that lost it: every event comes again at new offsets,
+    through the consumer loop (in batches), between events the log has not seen; each is kept once."""
+    from collections import namedtuple
+
+    from wangge_common.consumer import ConsumerRunner
+
+    Record = namedtuple("Record", "topic partition offset key value headers timestamp")
+    deliver_all(svc, [grid(G, "L-01", "晚到村", 2)])
+    first = Case("again-1", G).assigned("d1").answered("d1").events
+    second = Case("again-2", G).assigned("d1").events
+    runner = ConsumerRunner(svc.runtime, producer_factory=lambda: None, batch_size=50)
+
+    def records(events, start):
+        return [Record("cases.v1", 0, start + i, e.subject.encode(), e.to_json().encode(), [], 0)
+                for i, e in enumerate(events)]
+
+    assert [o for _, o in runner.handle_records(records(first, 0))] == ["processed"] * len(first)
+    before = figures(svc)
+    # the new broker's topic: the first case again (re-published), then the second case, seen for the first time
+    outcomes = [o for _, o in runner.handle_records(records(first + second, 0))]
+    assert outcomes == ["duplicate"] * len(first) + ["processed"] * len(second)
+    log = svc.client.get("/v1/audit/events?limit=1000", headers=svc.headers()).json
+    ids = [entry["event_id"] for entry in log]
+    assert len(ids) == len(set(ids)) == 1 + len(first) + len(second)
+    assert svc.client.get("/v1/audit/verify", headers=svc.headers()).json["valid"] is True
+    assert figures(svc)["cases"] == before["cases"] + 1

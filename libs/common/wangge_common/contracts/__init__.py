@@ -18,27 +18,57 @@ class Topic:
     name: str
     partitions: int
     description: str
+    writers: tuple[str, ...] = ()  # the services whose relays publish to it; each declares it in its ServiceSpec
 
     @property
     def dead_letter(self) -> str:
         return f"{self.name}.dlt"
 
+    @property
+    def sources(self) -> frozenset[str]:
+        """The CloudEvents `source` of every event that may arrive on this topic."""
+        return frozenset(f"/wangge/{writer}" for writer in self.writers)
+
 
 TOPICS = {
     t.name: t
     for t in (
-        Topic("roster.v1", 3, "Roster changes: grids, deputies, stations, assignments, reception schedules."),
-        Topic("cases.v1", 6, "The life of every case, from registration to closure. Key: case id."),
-        Topic("notify.v1", 3, "Notifications that went out, failed or were given up."),
+        Topic("roster.v1", 3, "Roster changes: grids, deputies, stations, assignments, reception schedules.",
+              writers=("roster",)),
+        Topic("cases.v1", 6, "The life of every case, from registration to closure. Key: case id.",
+              writers=("intake", "routing")),
+        Topic("notify.v1", 3, "Notifications that went out, failed or were given up.", writers=("notify",)),
     )
 }
 
 
+# Where each outbox relay keeps its marker: one record keyed by service, found again where it landed as long as the
+# broker is the one the relay published to (see relay.BrokerMarker). Compacted, so the latest marker of every
+# service stays however old it is.
+RELAY_MARKERS_TOPIC = "wangge.relay-markers"
+TOPIC_CONFIGS = {RELAY_MARKERS_TOPIC: {"cleanup.policy": "compact"}}
+
+
 def all_topic_specs() -> dict[str, int]:
-    """Every topic the suite uses, dead-letter topics included, with its partition count."""
+    """Every topic the suite uses, dead-letter topics and the relays' marker topic included, with its partition
+    count."""
     specs = {t.name: t.partitions for t in TOPICS.values()}
     specs.update({t.dead_letter: 1 for t in TOPICS.values()})
+    specs[RELAY_MARKERS_TOPIC] = 1
     return specs
+
+
+class ForeignSourceError(ValueError):
+    """An event arrived on a topic its source does not own: forged, or a service publishing where it must not."""
+
+
+def check_source(topic: str, event: Event) -> None:
+    """Raise ForeignSourceError unless the event's source is one of the topic's writers (topics the registry does
+    not know are not checked)."""
+    known = TOPICS.get(topic)
+    if known is not None and event.source not in known.sources:
+        raise ForeignSourceError(f"source {event.source!r} does not write {topic} (its writers: "
+                                 f"{', '.join(sorted(known.sources))})")
 
 
 class ContractError(ValueError):

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import requests
 from kafka import KafkaAdminClient
-
+from stackhelpers import case_body, case_everywhere, eventually
 from wangge_common.contracts import all_topic_specs
 from wangge_devstack.stack import port_open
-
-from stackhelpers import case_body, case_everywhere, eventually
 
 
 def restarts(stack, process: str) -> float:

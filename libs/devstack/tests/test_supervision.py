@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from wangge_common.testing import free_port
 from wangge_devstack.supervision import STOP_ORDER, Program, SupervisionPolicy, Supervisor
 from wangge_devstack.watch import Policy
@@ -136,7 +135,8 @@ def test_a_program_that_keeps_dying_is_restarted_with_growing_delays_then_given_
 
 
 def test_a_program_that_fails_as_it_starts_is_reported_not_retried_forever(supervise):
-    supervisor = supervise({"scheduler": ("schedulers", "fail-at-start")}, SupervisionPolicy(start_s=1, start_retries=2))
+    supervisor = supervise({"scheduler": ("schedulers", "fail-at-start")},
+                           SupervisionPolicy(start_s=1, start_retries=2))
     supervisor.start_group("schedulers")
     eventually(lambda: supervisor.info("scheduler")["statename"] == "FATAL", 60, "supervisord gives up")
     eventually(lambda: metric(supervisor, "wangge_process_given_up", "scheduler") == 1, 10, "the given-up metric")

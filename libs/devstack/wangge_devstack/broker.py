@@ -48,7 +48,7 @@ def create_topics(tansu: str, broker_url: str, specs: dict[str, int], timeout: f
     directly (a Kafka admin client would follow the advertised, still closed, public address)."""
     deadline = time.monotonic() + timeout
     while True:
-        listed = subprocess.run([tansu, "topic", "list", "--broker", broker_url], capture_output=True, text=True)
+        listed = subprocess.run([tansu, "topic", "list", "--broker", broker_url], capture_output=True, text=True, check=False)
         existing = {t["name"]: len(t["partitions"]) for t in json.loads(listed.stdout or "[]")} \
             if listed.returncode == 0 else {}
         missing = {name: n for name, n in specs.items() if name not in existing}
@@ -56,7 +56,7 @@ def create_topics(tansu: str, broker_url: str, specs: dict[str, int], timeout: f
             return
         for name, partitions in sorted(missing.items()):
             subprocess.run([tansu, "topic", "create", "--broker", broker_url, "--partitions", str(partitions), name],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, check=False)
         if time.monotonic() > deadline:
             raise TimeoutError(f"topics not created after {timeout:.0f} s: {sorted(missing)}; {listed.stderr[-500:]}")
         time.sleep(0.2)

@@ -54,7 +54,7 @@ class SupervisionPolicy:
     backoff_max_s: float = 30
 
     @classmethod
-    def from_env(cls, env=os.environ) -> "SupervisionPolicy":
+    def from_env(cls, env=os.environ) -> SupervisionPolicy:
         return cls(max_restarts=int(env.get("WANGGE_SUPERVISION_MAX_RESTARTS", cls.max_restarts)),
                    window_s=float(env.get("WANGGE_SUPERVISION_WINDOW_S", cls.window_s)),
                    backoff_max_s=float(env.get("WANGGE_SUPERVISION_BACKOFF_MAX_S", cls.backoff_max_s)))
@@ -103,7 +103,8 @@ class Supervisor:
             *(["user=root"] if os.geteuid() == 0 else []),  # says so, instead of a CRIT line in the log
             "",
             "[inet_http_server]", f"port=127.0.0.1:{port}", "username=wangge", f"password={self._password}", "",
-            "[rpcinterface:supervisor]", "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
+            "[rpcinterface:supervisor]",
+            "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
             "", "[supervisorctl]", f"serverurl=http://127.0.0.1:{port}", "username=wangge",
             f"password={self._password}", "",
             "[eventlistener:watch]",
@@ -111,7 +112,8 @@ class Supervisor:
                 sys.executable, "-m", "wangge_devstack.watch", "--metrics-port", str(self.metrics_port),
                 "--log-dir", str(self.log_dir), "--max-restarts", str(p.max_restarts), "--window-s", str(p.window_s),
                 "--backoff-max-s", str(p.backoff_max_s)])),
-            "events=PROCESS_STATE,TICK_5", "buffer_size=1000", "priority=1", "autostart=true", "autorestart=true", "startsecs=1",
+            "events=PROCESS_STATE,TICK_5", "buffer_size=1000", "priority=1", "autostart=true", "autorestart=true",
+            "startsecs=1",
             f"environment=SUPERVISOR_USERNAME=\"wangge\",SUPERVISOR_PASSWORD=\"{self._password}\"",
             "stdout_logfile=NONE",  # its stdout is supervisord's event protocol
             "stderr_logfile=/dev/stderr", "stderr_logfile_maxbytes=0", "",

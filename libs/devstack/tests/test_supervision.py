@@ -136,11 +136,13 @@ def test_a_program_that_keeps_dying_is_restarted_with_growing_delays_then_given_
 
 def test_a_program_that_fails_as_it_starts_is_reported_not_retried_forever(supervise):
     supervisor = supervise({"scheduler": ("schedulers", "fail-at-start")},
-                           SupervisionPolicy(start_s=1, start_retries=2))
+                           SupervisionPolicy(start_s=5, start_retries=2))  # 5 s: a slow start still fails in it
     supervisor.start_group("schedulers")
     eventually(lambda: supervisor.info("scheduler")["statename"] == "FATAL", 60, "supervisord gives up")
     eventually(lambda: metric(supervisor, "wangge_process_given_up", "scheduler") == 1, 10, "the given-up metric")
-    assert "scheduler keeps failing as it starts; NOT restarting it any more" in supervise.log.read_text()
+    text = supervise.log.read_text()
+    assert "scheduler keeps failing as it starts; NOT restarting it any more" in text
+    assert "died" not in text  # supervisord's own retries, not the listener's: nothing counted twice
     assert len([n for n in notes(supervise.notes) if n[2] == "started"]) == 3  # the start and two retries
 
 
@@ -157,3 +159,22 @@ def test_a_stop_goes_group_by_group_http_first_the_broker_last(supervise):
         assert max(stopped[f"{earlier}-{i}"] for i in (1, 2)) < min(stopped[f"{later}-{i}"] for i in (1, 2)), \
             f"{earlier} must be down before {later} is asked to stop"
     assert STOP_ORDER == ("web", "relays", "consumers", "schedulers", "broker")
+
+
+def test_a_restarted_listener_restarts_only_what_died_while_it_was_away(tmp_path):
+    from wangge_devstack.watch import Watch
+
+    scheduled = []
+
+    class Probe(Watch):
+        def call(self, method, *args):
+            assert method == "getAllProcessInfo"
+            return [{"name": "old", "group": "relays", "statename": "EXITED", "stop": 100.0},
+                    {"name": "new", "group": "consumers", "statename": "EXITED", "stop": 200.0},  # its event follows
+                    {"name": "fine", "group": "web", "statename": "RUNNING", "stop": 0}]
+
+        def exited(self, namespec, name):
+            scheduled.append(namespec)
+
+    Probe(Policy(5, 600, 30), str(tmp_path)).recover(since=150.0)
+    assert scheduled == ["relays:old"]

@@ -118,10 +118,11 @@ class Watch:
         except OSError as exc:
             self.say(f"could not restart {namespec}: {exc}")
 
-    def recover(self) -> None:
-        """After this listener itself restarted: programs that died meanwhile are restarted too."""
+    def recover(self, since: float) -> None:
+        """After this listener itself restarted: programs that died before it started (`since`, epoch seconds) are
+        restarted too; a death after that comes as an event of its own, so it is not counted twice."""
         for info in self.call("getAllProcessInfo"):
-            if info["statename"] == "EXITED":
+            if info["statename"] == "EXITED" and info["stop"] < since:
                 self.exited(f"{info['group']}:{info['name']}", info["name"])
             UP.labels(info["name"]).set(1 if info["statename"] == "RUNNING" else 0)
 
@@ -135,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window-s", type=float, default=600)
     parser.add_argument("--backoff-max-s", type=float, default=30)
     args = parser.parse_args(argv)
+    started_at = time.time()
     watch = Watch(Policy(args.max_restarts, args.window_s, args.backoff_max_s), args.log_dir)
     if args.metrics_port:
         try:
@@ -147,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         if not recovered:  # first event: supervisord answers RPC by now
             recovered = True
             try:
-                watch.recover()
+                watch.recover(since=started_at)
             except (OSError, xmlrpc.client.Error) as exc:
                 watch.say(f"could not read the process table: {exc}")
         try:

@@ -87,7 +87,8 @@ def stack(tmp_path_factory, notify_outside):
         if not url.startswith("sqlite"):
             databases[service] = url
     running = Stack(var_dir=base, ports={s: free_port() for s in (*SERVICES, "portal")}, broker_port=free_port(),
-                    database_urls=databases, session_timeout_ms=2000, web_workers=2, gated=True,
+                    database_urls=databases, session_timeout_ms=2000, web_workers=2,
+                    supervision_metrics_port=free_port(),
                     extra_env=notify_outside["env"])
     try:
         running.start()

@@ -157,6 +157,29 @@ def test_relay_run_retries_with_backoff_until_the_broker_returns(runtime_factory
     assert calls["n"] == 3 and len(producer.sent) == 2 and pending(runtime) == []
 
 
+def test_a_stopping_relay_publishes_what_the_outbox_still_holds(runtime_factory):
+    runtime = runtime_factory()
+    emit_cases(runtime, 3)
+    producer, stop = FakeProducer(), threading.Event()
+    stop.set()  # SIGTERM arrived: HTTP has stopped, the relay drains before it exits
+    OutboxRelay(runtime, producer_factory=lambda: producer).run(stop)
+    assert len(producer.sent) == 3 and pending(runtime) == []
+
+
+def test_the_drain_on_stop_is_bounded_and_keeps_what_it_could_not_publish(runtime_factory):
+    import time
+    from dataclasses import replace
+
+    runtime = runtime_factory()
+    runtime.settings = replace(runtime.settings, relay_drain_s=0.5)
+    emit_cases(runtime, 2)
+    producer = FakeProducer(fail_from=0)  # the broker refuses everything
+    relay = OutboxRelay(runtime, producer_factory=lambda: producer)
+    began = time.monotonic()
+    assert relay.drain() == 0
+    assert time.monotonic() - began < 5 and len(pending(runtime)) == 2
+
+
 def test_only_one_relay_leads_at_a_time(runtime_factory):
     from wangge_common.relay import RelayLock
 

@@ -337,9 +337,11 @@ class OutboxRelay:
     def run(self, stop: threading.Event) -> None:
         """Publish until `stop` is set; with the broker down, retry with backoff and keep every row."""
         lock = RelayLock(self.runtime)
-        while not stop.is_set():
+        while True:  # once more after stop is set: a relay that gets the lock then drains the outbox
             if not lock.acquire():
                 RELAY_LEADER.labels(self.runtime.service).set(0)
+                if stop.is_set():
+                    break
                 stop.wait(2.0)
                 continue
             RELAY_LEADER.labels(self.runtime.service).set(1)
@@ -349,6 +351,8 @@ class OutboxRelay:
             finally:
                 RELAY_LEADER.labels(self.runtime.service).set(0)
                 lock.release()
+            if stop.is_set():
+                break
         self.close()
 
     def _lead(self, stop: threading.Event, lock: RelayLock) -> None:
@@ -372,3 +376,21 @@ class OutboxRelay:
                 stop.wait(delay)
                 if not lock.still_held():
                     return
+        self.drain()
+
+    def drain(self) -> int:
+        """On stop (the web processes have stopped by now, see docs/operations.md): publish what the outbox still
+        holds, starting no batch after relay_drain_s; what is left stays pending for the next start. Returns rows
+        published."""
+        deadline, drained = time.monotonic() + self.settings.relay_drain_s, 0
+        while time.monotonic() < deadline:
+            try:
+                published = self.publish_batch()
+            except (KafkaError, SQLAlchemyError, OSError) as exc:
+                log.warning("outbox drain on stop gave up: %s", exc, extra={"service": self.runtime.service})
+                break
+            if published == 0:
+                break
+            drained += published
+        log.info("outbox drained on stop: %d published", drained, extra={"service": self.runtime.service})
+        return drained

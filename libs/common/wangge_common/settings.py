@@ -65,6 +65,7 @@ class Settings:
     kafka_request_timeout_ms: int = 30000
     relay_poll_interval_s: float = 0.2
     relay_batch_size: int = 500
+    relay_drain_s: float = 10.0  # on stop, how long the relay goes on publishing what the outbox still holds
     consumer_max_retries: int = 3
     consumer_retry_backoff_s: float = 0.2
     # /readyz reports a consumer whose partition has lag and has not advanced for this long, or that has not
@@ -118,6 +119,7 @@ class Settings:
             kafka_request_timeout_ms=_int(env, "WANGGE_KAFKA_REQUEST_TIMEOUT_MS", 30000),
             relay_poll_interval_s=_int(env, "WANGGE_RELAY_POLL_MS", 200) / 1000,
             relay_batch_size=_int(env, "WANGGE_RELAY_BATCH_SIZE", 500),
+            relay_drain_s=_int(env, "WANGGE_RELAY_DRAIN_MS", 10000) / 1000,
             consumer_max_retries=_int(env, "WANGGE_CONSUMER_MAX_RETRIES", 3),
             consumer_retry_backoff_s=_int(env, "WANGGE_CONSUMER_RETRY_BACKOFF_MS", 200) / 1000,
             consumer_stall_s=float(_int(env, "WANGGE_CONSUMER_STALL_SECONDS", 120)),

@@ -5,7 +5,6 @@ import ast
 from pathlib import Path
 
 import pytest
-
 from wangge_common import cli
 
 COMMON = Path(cli.__file__).parent

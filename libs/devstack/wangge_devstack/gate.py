@@ -17,6 +17,8 @@ class TcpGate:
         self._lock = threading.Lock()
 
     def open(self) -> None:
+        if self._server is not None:
+            return
         server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         server.bind(("127.0.0.1", self.listen_port))

@@ -1,6 +1,8 @@
-"""The whole suite on one machine: Tansu broker, five services under gunicorn, relays and consumers.
+"""The whole suite on one machine: Tansu broker, five services under gunicorn, relays, consumers and schedulers,
+supervised by supervisord (see supervision.py and watch.py).
 
-Used by `make run` (foreground, demo data) and by tests/integration (temporary directory, free ports).
+Used by `make run` (foreground, demo data) and by tests/integration (temporary directory, free ports): both go
+through the same Supervisor, so a test that kills a process sees the restart an operator gets.
 """
 from __future__ import annotations
 
@@ -17,14 +19,14 @@ from importlib import resources
 from pathlib import Path
 
 import requests
-
 from wangge_common import auth, crypto, tokens
 from wangge_common.settings import DEFAULT_BROKER_PORT, DEFAULT_PORTS, SERVICES
-from wangge_common.testing import free_port
 
-from .gate import TcpGate
+from .supervision import STOP_ORDER, Program, SupervisionPolicy, Supervisor
 
 PROCESS_ROLES = ("web", "relay", "consumer", "scheduler")
+ROLE_GROUP = {"web": "web", "relay": "relays", "consumer": "consumers", "scheduler": "schedulers"}
+DEFAULT_SUPERVISION_METRICS_PORT = 8109
 PORTAL_PORT = 8100  # the portal (people's pages): WANGGE_PORTAL_PORT
 
 
@@ -36,66 +38,58 @@ def tansu_binary() -> Path:
     return path
 
 
-def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on port {port} after {timeout:.0f}s")
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGTERM when the process that started us dies (Linux), so nothing is orphaned."""
+def port_open(port: int) -> bool:
     try:
-        import ctypes
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+
+def wait_for_port(port: int, timeout: float, open_: bool = True) -> None:
+    deadline = time.monotonic() + timeout
+    while port_open(port) != open_:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"port {port} still {'closed' if open_ else 'open'} after {timeout:.0f}s")
+        time.sleep(0.1)
 
 
 @dataclass
 class Process:
-    name: str
-    argv: list[str]
-    env: dict
-    log_path: Path
-    popen: subprocess.Popen | None = None
+    """A handle on one supervised program, for tests and `make run`."""
 
-    def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        # A process group of its own: gunicorn's workers and the broker stop with their parent.
-        self.popen = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
-        log.close()
+    supervisor: Supervisor
+    name: str
+
+    @property
+    def log_path(self) -> Path:
+        return self.supervisor.program(self.name).log_path
+
+    @property
+    def info(self) -> dict:
+        return self.supervisor.info(self.name)
+
+    @property
+    def pid(self) -> int:
+        return self.info["pid"]
 
     @property
     def running(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
+        return self.supervisor.alive and self.info["statename"] in ("STARTING", "RUNNING")
 
-    def stop(self, timeout: float = 10) -> None:
-        if not self.running:
-            return
-        try:
-            os.killpg(self.popen.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(5)
+    def start(self) -> None:
+        self.supervisor.start_program(self.name)
 
-    def kill(self) -> None:
-        if self.running:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(5)
+    def stop(self) -> None:
+        self.supervisor.stop_program(self.name)
+
+    def kill(self) -> int:
+        """SIGKILL the program and its process group (a crash, no clean shutdown); returns the pid killed.
+        The supervision restarts it."""
+        pid = self.pid
+        if pid:
+            os.killpg(pid, signal.SIGKILL)
+        return pid
 
 
 @dataclass
@@ -108,9 +102,16 @@ class Stack:
     database_urls: dict = field(default_factory=dict)  # service -> URL; SQLite files under var_dir otherwise
     session_timeout_ms: int = 6000
     web_workers: int = 2
-    gated: bool = False  # tests: clients reach the broker through a TcpGate they can cut (see gate.py)
-    extra_env: dict = field(default_factory=dict)
-    processes: dict = field(default_factory=dict)
+    extra_env: dict = field(default_factory=dict)  # wins over everything (tests)
+    # The environment the services inherit. Its WANGGE_* settings pass through only with inherit_settings
+    # (`make run`); tests leave it off so a developer's shell cannot point the test stack at real data.
+    base_env: dict = field(default_factory=lambda: dict(os.environ))
+    inherit_settings: bool = False
+    supervision_metrics_port: int = 0  # wangge_process_restarts_total and friends; 0 = not served
+    policy: SupervisionPolicy = field(default_factory=SupervisionPolicy)
+    broker_args: list = field(default_factory=list)  # extra flags for `tansu broker`
+    console: bool = False  # supervision messages on this terminal (make run) rather than logs/supervisord.out
+    gated: bool = True  # accepted for older callers: the broker is always behind its gate now (broker.py)
 
     def __post_init__(self):
         self.var_dir = Path(self.var_dir).resolve()
@@ -127,6 +128,26 @@ class Stack:
         self.portal_signing_key = self._persistent_secret("portal-signing.key", tokens.new_seed)
         self.token_jwks = tokens.TokenIssuer(self.url("portal"), self.portal_signing_key).write_jwks(
             self.var_dir / "portal-jwks.json")
+        self.supervisor: Supervisor | None = None
+        self.processes: dict[str, Process] = {}
+
+    @classmethod
+    def from_env(cls, environ=None, **overrides) -> Stack:
+        """`make run`'s stack: ports and folders from the documented WANGGE_* settings, which also reach every
+        service (WANGGE_NOTIFY_SMS_URL, WANGGE_LOG_LEVEL, ...)."""
+        env = dict(os.environ if environ is None else environ)
+
+        def port(name: str, default: int) -> int:
+            raw = env.get(name)
+            return int(raw) if raw else default
+
+        return cls(var_dir=Path(env.get("WANGGE_VAR_DIR", "var")),
+                   ports={s: port(f"WANGGE_{s.upper()}_PORT", p)
+                          for s, p in {**DEFAULT_PORTS, "portal": PORTAL_PORT}.items()},
+                   broker_port=port("WANGGE_BROKER_PORT", DEFAULT_BROKER_PORT),
+                   session_timeout_ms=port("WANGGE_KAFKA_SESSION_TIMEOUT_MS", 6000),
+                   supervision_metrics_port=port("WANGGE_SUPERVISION_METRICS_PORT", DEFAULT_SUPERVISION_METRICS_PORT),
+                   policy=SupervisionPolicy.from_env(env), base_env=env, inherit_settings=True, **overrides)
 
     # --- configuration --------------------------------------------------------------------------------
     def _persistent_secret(self, name: str, make) -> str:
@@ -160,23 +181,35 @@ class Stack:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def env_for(self, service: str) -> dict:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WANGGE_")}
+        """A service's environment. The stack sets only what it must (where the broker and the other services
+        answer, the keys it made, its folder); every other WANGGE_* setting passes through with inherit_settings."""
+        inherited = self.base_env if self.inherit_settings else {
+            k: v for k, v in self.base_env.items() if not k.startswith("WANGGE_")}
+        env = dict(inherited)
+        # Relays, consumers and schedulers of a service all read this one variable: a port each would collide.
+        for name in SERVICES:
+            env.pop(f"WANGGE_{name.upper()}_METRICS_PORT", None)
+        keys = list(self.key_entries)
+        if inherited.get("WANGGE_API_KEYS"):
+            keys = json.loads(inherited["WANGGE_API_KEYS"]) + keys  # the operator's keys work beside the demo key
         env.update({
             "WANGGE_VAR_DIR": str(self.var_dir),
             "WANGGE_KAFKA_BOOTSTRAP": self.bootstrap,
             "WANGGE_KAFKA_SESSION_TIMEOUT_MS": str(self.session_timeout_ms),
-            "WANGGE_API_KEYS": json.dumps(self.key_entries),
-            "WANGGE_PII_KEY": self.pii_key,
+            "WANGGE_API_KEYS": json.dumps(keys),
             "WANGGE_SERVICE_KEY": self.service_key,
             "WANGGE_TOKEN_ISSUER": self.url("portal"),
             "WANGGE_TOKEN_JWKS": str(self.token_jwks),
             "PYTHONUNBUFFERED": "1",
         })
+        env.setdefault("WANGGE_PII_KEY", self.pii_key)
         env.update({f"WANGGE_{name.upper()}_URL": self.url(name) for name in self.ports})
         if service in self.database_urls:
             env[f"WANGGE_{service.upper()}_DATABASE_URL"] = self.database_urls[service]
         if service == "reporting":
-            env["WANGGE_REPORTING_SIGNING_KEY"] = self.signing_key
+            env.setdefault("WANGGE_REPORTING_SIGNING_KEY", self.signing_key)
+        else:
+            env.pop("WANGGE_REPORTING_SIGNING_KEY", None)  # only reporting signs
         if service == "portal":
             env.update({"WANGGE_PORTAL_SECRET_KEY": self.portal_secret, "WANGGE_PORTAL_ISSUER": self.url("portal"),
                         "WANGGE_PORTAL_SIGNING_KEY": self.portal_signing_key,
@@ -184,46 +217,97 @@ class Stack:
         env.update(self.extra_env)
         return env
 
-    # --- the broker -------------------------------------------------------------------------------------
-    def start_broker(self, timeout: float = 30) -> None:
-        from wangge_common.kafka import ensure_topics
+    # --- the programs ---------------------------------------------------------------------------------
+    def broker_program(self) -> Program:
+        """The broker keeper (broker.py) around `tansu broker`; add flags through broker_args."""
+        tansu = [str(tansu_binary()), "broker", "--listener-url", "{listener_url}",
+                 "--advertised-listener-url", f"tcp://127.0.0.1:{self.broker_port}",
+                 "--storage-engine", "memory://tansu/", *self.broker_args]
+        env = {k: v for k, v in self.base_env.items() if not k.startswith("WANGGE_")}
+        env.setdefault("RUST_LOG", "warn")
+        env["PYTHONUNBUFFERED"] = "1"
+        return Program("broker", "broker", [sys.executable, "-m", "wangge_devstack.broker",
+                                            "--port", str(self.broker_port), "--", *tansu],
+                       env, self.log_dir / "broker.log", stop_wait_s=15)
 
-        advertised = f"tcp://127.0.0.1:{self.broker_port}"
-        listen_port = free_port() if self.gated else self.broker_port
-        broker = Process("broker", [str(tansu_binary()), "broker", "--listener-url", f"tcp://127.0.0.1:{listen_port}",
-                                    "--advertised-listener-url", advertised, "--storage-engine", "memory://tansu/"],
-                         {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}, self.log_dir / "broker.log")
-        broker.start()
-        self.processes["broker"] = broker
-        wait_for_port(listen_port, timeout, broker.popen)
-        if self.gated:
-            self.gate = TcpGate(self.broker_port, listen_port)
-            self.gate.open()
+    def service_programs(self, service: str) -> list[Program]:
+        from wangge_common.cli import load_spec
+
+        spec, env = load_spec(service), self.env_for(service)
+        web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(self.var_dir / "prometheus" / service)}
+        cli = [sys.executable, "-m", "wangge_common.cli"]
+        found = [Program(f"{service}-web", "web", [
+            sys.executable, "-m", "gunicorn", "-c", "python:wangge_common.gunicorn_conf",
+            "--bind", f"127.0.0.1:{self.ports[service]}", "--workers", str(self.web_workers),
+            "--graceful-timeout", "10", f"{service}.wsgi:app"],
+            web_env, self.log_dir / f"{service}-web.log", stop_wait_s=20)]
+        if spec.publishes:
+            found.append(Program(f"{service}-relay", "relays", [*cli, "relay", service], env,
+                                 self.log_dir / f"{service}-relay.log", stop_wait_s=30))
+        if spec.consumes:
+            found.append(Program(f"{service}-consumer", "consumers", [*cli, "consume", service], env,
+                                 self.log_dir / f"{service}-consumer.log", stop_wait_s=60))
+        if spec.periodic:
+            found.append(Program(f"{service}-scheduler", "schedulers", [*cli, "schedule", service], env,
+                                 self.log_dir / f"{service}-scheduler.log", stop_wait_s=30))
+        return found
+
+    def portal_program(self) -> Program:
+        """The portal's web process (it has no relay or consumer: it owns no events), in the web group."""
+        return Program("portal-web", "web", [
+            sys.executable, "-m", "gunicorn", "-c", "python:wangge_common.gunicorn_conf",
+            "--bind", f"127.0.0.1:{self.ports['portal']}", "--workers", str(self.web_workers),
+            "--graceful-timeout", "10", "portal.wsgi:app"], self.env_for("portal"), self.log_dir / "portal-web.log",
+            stop_wait_s=20)
+
+    def demo_accounts(self) -> str:
+        """Create (once) and list the portal's demo accounts, one per role, with their passwords."""
+        done = subprocess.run([sys.executable, "-m", "portal.cli", "demo-accounts"], env=self.env_for("portal"),
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"creating the portal's demo accounts failed:\n{done.stderr[-3000:]}")
+        return done.stdout
+
+    def _supervise(self) -> Supervisor:
+        if self.supervisor is None or not self.supervisor.alive:
+            programs = [self.broker_program()] + [p for s in SERVICES for p in self.service_programs(s)]
+            programs.append(self.portal_program())
+            self.supervisor = Supervisor(self.var_dir / "supervisor", self.log_dir, programs,
+                                         metrics_port=self.supervision_metrics_port, policy=self.policy,
+                                         console=self.console)
+            self.supervisor.start()
+            self.processes = {p.name: Process(self.supervisor, p.name) for p in programs}
+        return self.supervisor
+
+    # --- the broker -------------------------------------------------------------------------------------
+    def start_broker(self, timeout: float = 60) -> None:
+        """Start the broker; returns once it answers on its port with the suite's topics created."""
+        self._supervise().start_program("broker")
         deadline = time.monotonic() + timeout
-        while True:
-            try:
-                ensure_topics(self.bootstrap, timeout_ms=5000)
-                return
-            except Exception:  # noqa: BLE001 - the broker may accept connections before it serves metadata
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+        while not port_open(self.broker_port):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the broker does not answer on {self.broker_port}; see {self.log_dir}/broker.log")
+            time.sleep(0.1)
 
     def stop_broker(self) -> None:
-        """Stop the broker process; with Tansu's memory storage its topics and offsets are gone after."""
-        if self.gated:
-            self.gate.cut()
-        broker = self.processes.pop("broker", None)
-        if broker:
-            broker.stop()
+        """Stop the broker; with Tansu's memory storage its topics and offsets are gone after. Alone in the
+        stack (benchmarks), supervisord stops too."""
+        if self.supervisor is None or not self.supervisor.alive:
+            return
+        if any(p.running for name, p in self.processes.items() if name != "broker"):
+            self.processes["broker"].stop()
+        else:
+            self.stop()
 
     def cut_broker(self) -> None:
         """Make the broker unreachable (connection refused) while it keeps its data: a broker outage."""
-        self.gate.cut()
+        os.kill(self.processes["broker"].pid, signal.SIGUSR1)
+        wait_for_port(self.broker_port, 10, open_=False)
 
     def restore_broker(self) -> None:
         """The broker answers again, with every record and committed offset it had."""
-        self.gate.open()
+        os.kill(self.processes["broker"].pid, signal.SIGUSR2)
+        wait_for_port(self.broker_port, 10)
 
     # --- the services -----------------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -231,59 +315,21 @@ class Stack:
             argv = ["-m", "portal.cli", "migrate"] if service == "portal" else ["-m", "wangge_common.cli", "migrate",
                                                                                  service]
             done = subprocess.run([sys.executable, *argv],
-                                  env=self.env_for(service), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                  env=self.env_for(service), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                  check=False)
             if done.returncode != 0:
                 raise RuntimeError(f"migrating {service} failed:\n{done.stderr[-3000:]}")
 
-    def portal_process(self) -> Process:
-        """The portal's web process (it has no relay or consumer: it owns no events)."""
-        return Process("portal-web", [
-            sys.executable, "-m", "gunicorn", "-c", "python:wangge_common.gunicorn_conf",
-            "--bind", f"127.0.0.1:{self.ports['portal']}", "--workers", str(self.web_workers),
-            "--graceful-timeout", "10", "portal.wsgi:app"], self.env_for("portal"), self.log_dir / "portal-web.log")
-
-    def demo_accounts(self) -> str:
-        """Create (once) and list the portal's demo accounts, one per role, with their passwords."""
-        done = subprocess.run([sys.executable, "-m", "portal.cli", "demo-accounts"], env=self.env_for("portal"),
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"creating the portal's demo accounts failed:\n{done.stderr[-3000:]}")
-        return done.stdout
-
-    def service_processes(self, service: str) -> list[Process]:
-        from wangge_common.cli import load_spec
-
-        spec, env = load_spec(service), self.env_for(service)
-        prom = self.var_dir / "prometheus" / service
-        shutil.rmtree(prom, ignore_errors=True)
-        prom.mkdir(parents=True)
-        web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(prom)}
-        found = [Process(f"{service}-web", [
-            sys.executable, "-m", "gunicorn", "-c", "python:wangge_common.gunicorn_conf",
-            "--bind", f"127.0.0.1:{self.ports[service]}", "--workers", str(self.web_workers),
-            "--graceful-timeout", "10", f"{service}.wsgi:app"],
-            web_env, self.log_dir / f"{service}-web.log")]
-        if spec.publishes:
-            found.append(Process(f"{service}-relay", [sys.executable, "-m", "wangge_common.cli", "relay", service],
-                                 env, self.log_dir / f"{service}-relay.log"))
-        if spec.consumes:
-            found.append(Process(f"{service}-consumer", [sys.executable, "-m", "wangge_common.cli", "consume", service],
-                                 env, self.log_dir / f"{service}-consumer.log"))
-        if spec.periodic:
-            found.append(Process(f"{service}-scheduler",
-                                 [sys.executable, "-m", "wangge_common.cli", "schedule", service],
-                                 env, self.log_dir / f"{service}-scheduler.log"))
-        return found
-
-    def start_services(self, timeout: float = 60) -> None:
+    def start_services(self, timeout: float = 240) -> None:
         self.migrate()
+        supervisor = self._supervise()
         for service in SERVICES:
-            for process in self.service_processes(service):
-                process.start()
-                self.processes[process.name] = process
-        portal = self.portal_process()
-        portal.start()
-        self.processes[portal.name] = portal
+            prom = self.var_dir / "prometheus" / service
+            shutil.rmtree(prom, ignore_errors=True)
+            prom.mkdir(parents=True)
+        for group in reversed(STOP_ORDER):  # start in the opposite order to stopping
+            if group != "broker":
+                supervisor.start_group(group)
         for service in (*SERVICES, "portal"):
             self.wait_healthy(service, timeout)
 
@@ -291,8 +337,8 @@ class Stack:
         deadline = time.monotonic() + timeout
         web = self.processes[f"{service}-web"]
         while time.monotonic() < deadline:
-            if not web.running:
-                raise RuntimeError(f"{service} web exited; see {web.log_path}")
+            if web.info["statename"] in ("FATAL", "EXITED", "STOPPED"):
+                raise RuntimeError(f"{service} web is {web.info['statename']}; see {web.log_path}")
             try:
                 if requests.get(self.url(service) + "/healthz", timeout=1).status_code == 200:
                     return
@@ -306,28 +352,22 @@ class Stack:
         self.start_services()
 
     def stop(self) -> None:
-        for name in list(self.processes)[::-1]:
-            if name != "broker":
-                self.processes.pop(name).stop()
-        self.stop_broker()
+        """Stop everything in order: HTTP, relays (drain the outbox), consumers, schedulers, the broker."""
+        if self.supervisor is not None:
+            self.supervisor.shutdown()
 
-    def dead_processes(self) -> list[Process]:
-        return [p for p in self.processes.values() if not p.running]
-
-
-def _env_port(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw else default
+    def given_up(self) -> list[str]:
+        """Programs the supervision no longer restarts (FATAL, or exited and left so)."""
+        if self.supervisor is None or not self.supervisor.alive:
+            return []
+        return [i["name"] for i in self.supervisor.call("getAllProcessInfo")
+                if i["statename"] in ("FATAL", "EXITED") and i["name"] != "watch"]
 
 
 def run_foreground(load_demo: bool = True) -> int:
-    """`make run`: start everything, load the demo county, print the URLs, stop everything on Ctrl-C/SIGTERM."""
-    stack = Stack(
-        var_dir=Path(os.environ.get("WANGGE_VAR_DIR", "var")),
-        ports={s: _env_port(f"WANGGE_{s.upper()}_PORT", p) for s, p in {**DEFAULT_PORTS, "portal": PORTAL_PORT}.items()},
-        broker_port=_env_port("WANGGE_BROKER_PORT", DEFAULT_BROKER_PORT),
-        session_timeout_ms=_env_port("WANGGE_KAFKA_SESSION_TIMEOUT_MS", 6000),
-    )
+    """`make run`: start everything supervised, load the demo county, print the URLs, stop in order on
+    Ctrl-C/SIGTERM."""
+    stack = Stack.from_env(console=True)
     stopping = {"signal": None}
 
     def _stop(signum, _frame):
@@ -336,7 +376,8 @@ def run_foreground(load_demo: bool = True) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        print(f"wangge: starting the broker on {stack.bootstrap} and five services (logs in {stack.log_dir})", flush=True)
+        print(f"wangge: starting the broker on {stack.bootstrap}, five services and the portal (logs in {stack.log_dir})",
+              flush=True)
         stack.start()
         if load_demo:
             from wangge_common.demo import load_demo as load
@@ -363,16 +404,18 @@ def run_foreground(load_demo: bool = True) -> int:
         print(f"    reception board 接待公示    {stack.url('notify')}/board/grids/<grid id>")
         print(f"\n  demo API key (every scope): {stack.demo_key}")
         print(f"  try: curl -H 'Authorization: Bearer {stack.demo_key}' {stack.url('roster')}/v1/grids?level=1")
+        if stack.supervision_metrics_port:
+            print(f"\n  supervision: a process that dies is restarted; metrics "
+                  f"http://127.0.0.1:{stack.supervision_metrics_port}/metrics, status "
+                  f"{Path(sys.executable).parent}/supervisorctl -c {stack.supervisor.config_path} status")
         print("\nCtrl-C stops everything.", flush=True)
         while stopping["signal"] is None:
-            dead = stack.dead_processes()
-            if dead:
-                for process in dead:
-                    print(f"wangge: {process.name} exited with {process.popen.returncode}; see {process.log_path}",
-                          file=sys.stderr)
+            if not stack.supervisor.alive:
+                print(f"wangge: supervisord exited with {stack.supervisor.popen.returncode}; see {stack.log_dir}",
+                      file=sys.stderr)
                 return 1
             time.sleep(0.5)
         return 0
     finally:
-        print("wangge: stopping", flush=True)
+        print("wangge: stopping (HTTP, then relays, consumers, schedulers, the broker)", flush=True)
         stack.stop()

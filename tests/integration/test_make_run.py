@@ -64,7 +64,7 @@ class Run:
 @pytest.fixture(scope="module")
 def one_machine(tmp_path_factory):
     base = tmp_path_factory.mktemp("make-run")
-    ports = {s: free_port() for s in SERVICES}
+    ports = {s: free_port() for s in (*SERVICES, "portal")}
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANGGE_")}
     env.update({f"WANGGE_{s.upper()}_PORT": str(p) for s, p in ports.items()})
     env.update({"WANGGE_BROKER_PORT": str(free_port()), "WANGGE_VAR_DIR": str(base / "var"),

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from wangge_devstack.stack import free_port
+from wangge_common.testing import free_port
 
 from deploytools import ROOT, require_tool
 

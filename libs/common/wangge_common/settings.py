@@ -91,6 +91,12 @@ class Settings:
     token_jwks: str | None = None
     token_audience: str = "wangge"
     extra: dict = field(default_factory=dict)
+    # Public endpoints' rate limits (ratelimit.py): shared storage, proxies whose X-Forwarded-For is believed,
+    # and overrides of each limit (WANGGE_RATELIMIT_TRACK=30/minute → {"TRACK": "30/minute"}).
+    ratelimit_storage_uri: str = "memory://"
+    trusted_proxies: str = ""
+    trusted_proxy_hops: int = 1
+    ratelimits: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, service: str, env: dict | None = None) -> "Settings":
@@ -140,6 +146,11 @@ class Settings:
             token_jwks=env.get("WANGGE_TOKEN_JWKS") or None,
             token_audience=env.get("WANGGE_TOKEN_AUDIENCE") or "wangge",
             extra={k: v for k, v in env.items() if k.startswith(f"WANGGE_{upper}_")},
+            ratelimit_storage_uri=env.get("WANGGE_RATELIMIT_STORAGE_URI") or "memory://",
+            trusted_proxies=env.get("WANGGE_TRUSTED_PROXIES", ""),
+            trusted_proxy_hops=_int(env, "WANGGE_TRUSTED_PROXY_HOPS", 1),
+            ratelimits={k.removeprefix("WANGGE_RATELIMIT_"): v for k, v in env.items()
+                        if k.startswith("WANGGE_RATELIMIT_") and k != "WANGGE_RATELIMIT_STORAGE_URI" and v},
         )
 
     def count(self, suffix: str, default: int) -> int:

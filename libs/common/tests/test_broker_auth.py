@@ -13,7 +13,8 @@ from kafka.errors import KafkaError
 
 from wangge_common import kafka as wk
 from wangge_common.settings import Settings
-from wangge_common.stack import free_port, tansu_binary, wait_for_port
+from wangge_common.testing import free_port
+from wangge_devstack.stack import tansu_binary, wait_for_port
 
 
 def settings(tmp_path, password="s3cret-for-intake", **env):

@@ -254,6 +254,7 @@ class EvaluationByToken(MethodView):
     @evaluations.alt_response(404, description="the link is not valid")
     @evaluations.alt_response(409, description="the link was already used")
     @evaluations.alt_response(410, description="the link has expired")
+    @evaluations.alt_response(429, description="too many ratings from this client address (keyed callers are exempt)")
     def post(self, data, token):
         """Rate the answer once: satisfied, basically_satisfied or unsatisfied (unsatisfied reopens the case)."""
         with runtime().unit_of_work(actor="resident:evaluation-link") as uow:

@@ -1,7 +1,7 @@
 """holiday calendar: where each day comes from, and the history of every change
 
 Revision ID: c41d7a2e9b10
-Revises: 6e8a0c2d4f31
+Revises: f3c526913059
 Create Date: 2026-12-06 00:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision: str = 'c41d7a2e9b10'
-down_revision: Union[str, Sequence[str], None] = '6e8a0c2d4f31'
+down_revision: Union[str, Sequence[str], None] = 'f3c526913059'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

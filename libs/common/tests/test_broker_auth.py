@@ -71,7 +71,7 @@ def authenticating_tansu(tmp_path):
                                 "--storage-engine", "memory://tansu/", "--authentication"],
                                stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for_port(port, 20, process)
+        wait_for_port(port, 20)
         yield f"127.0.0.1:{port}"
     finally:
         process.terminate()

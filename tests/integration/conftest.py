@@ -72,7 +72,9 @@ def notify_outside():
                 "WANGGE_NOTIFY_SMS_URL": gateway_url + "/sms", "WANGGE_NOTIFY_SMS_TOKEN": "it-sms-token",
                 "WANGGE_NOTIFY_SMTP_HOST": "127.0.0.1", "WANGGE_NOTIFY_SMTP_PORT": str(smtp.port),
                 "WANGGE_NOTIFY_QUIET_HOURS": "off", "WANGGE_NOTIFY_RETRY_BASE_S": "1",
-                "WANGGE_NOTIFY_MAX_ATTEMPTS": "3", "WANGGE_NOTIFY_LEASE_S": "5"}}
+                "WANGGE_NOTIFY_MAX_ATTEMPTS": "3", "WANGGE_NOTIFY_LEASE_S": "5",
+                # the tests' webhook receivers listen on loopback, which notify refuses unless allowed
+                "WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8"}}
     finally:
         smtp.stop()
 

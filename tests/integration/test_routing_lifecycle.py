@@ -45,7 +45,8 @@ def _audit_matches_history(stack, api, case_id) -> list:
         if entry["event_type"].startswith("case.") and "previous_state" in data:
             assert data["previous_state"] == state, (entry["event_type"], data["previous_state"], state)
             state = data["state"]
-    assert [e["event"]["sequence"] for e in routed] == list(range(1, len(routed) + 1))
+    # envelope v2: the sequence extension's zero-padded string, in order as text and as numbers
+    assert [e["event"]["sequence"] for e in routed] == [f"{n:010d}" for n in range(1, len(routed) + 1)]
     return audit
 
 

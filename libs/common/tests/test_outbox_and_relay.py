@@ -98,7 +98,7 @@ def test_relay_publishes_in_order_keyed_by_subject_and_marks_rows(runtime_factor
     relay = OutboxRelay(runtime, producer_factory=lambda: producer)
     assert relay.publish_batch() == 2
     assert [(t, k) for t, k, _, _ in producer.sent] == [("cases.v1", b"case-a")] * 2
-    assert [json.loads(v)["sequence"] for _, _, v, _ in producer.sent] == [1, 2]
+    assert [json.loads(v)["sequence"] for _, _, v, _ in producer.sent] == ["0000000001", "0000000002"]  # envelope v2
     assert ("content-type", b"application/cloudevents+json") in producer.sent[0][3]
     assert pending(runtime) == [] and relay.publish_batch() == 0
 
@@ -207,7 +207,7 @@ def test_a_new_subject_starts_at_one_and_cannot_be_claimed_new_twice(runtime_fac
 def outbox_rows(runtime):
     outbox = runtime.tables.outbox
     with runtime.db.sessions() as session:
-        return [(r.message_key, r.sequence, json.loads(r.payload)["sequence"])
+        return [(r.message_key, r.sequence, int(json.loads(r.payload)["sequence"]))  # v2: "0000000001"
                 for r in session.execute(select(outbox).order_by(outbox.c.id))]
 
 
@@ -311,7 +311,7 @@ def test_republished_rows_go_out_again_in_order_counted_by_reason(runtime_factor
     before = REGISTRY.get_sample_value("outbox_republished_total", {"service": "routing", "reason": "operator"}) or 0
     assert republish_since(runtime, datetime.now(timezone.utc) - timedelta(minutes=5), "operator") == 3
     assert relay.publish_batch() == 4
-    assert [json.loads(v)["sequence"] for _, _, v, _ in producer.sent] == [1, 2, 3, 1, 2, 3, 4]
+    assert [int(json.loads(v)["sequence"]) for _, _, v, _ in producer.sent] == [1, 2, 3, 1, 2, 3, 4]  # v2 strings
     assert REGISTRY.get_sample_value("outbox_republished_total",
                                      {"service": "routing", "reason": "operator"}) == before + 3
     outbox = runtime.tables.outbox

@@ -139,10 +139,10 @@ def cmd_schedule(args) -> int:
 
 def cmd_topics(args) -> int:
     from .contracts import all_topic_specs
-    from .kafka import ensure_topics
+    from .kafka import client_security, ensure_topics
 
-    bootstrap = args.bootstrap or Settings.from_env("intake").kafka_bootstrap
-    created = ensure_topics(bootstrap)
+    settings = Settings.from_env("intake")  # topics are created with the settings' credentials (an admin's)
+    created = ensure_topics(args.bootstrap or settings.kafka_bootstrap, security=client_security(settings))
     for name, partitions in sorted(all_topic_specs().items()):
         print(f"{name}\t{partitions} partitions\t{'created' if name in created else 'exists'}")
     return 0
@@ -186,11 +186,14 @@ def cmd_replay(args) -> int:
     """Delegates to the reporting package: rebuild, verify and diff against the live service."""
     from reporting import replay
 
+    from .kafka import client_security
+
     settings = Settings.from_env("reporting")
     source = open(args.file, encoding="utf-8") if args.file else None
     try:
         report = replay.replay(
             into=args.into, source_file=source, kafka_bootstrap=None if args.file else settings.kafka_bootstrap,
+            kafka_security=None if args.file else client_security(settings),
             trusted_key=args.public_key, live_database_url=args.live_database_url, live_url=args.live_url,
             api_key=args.api_key or os.environ.get("WANGGE_API_KEY"), idle_s=args.idle_s)
     finally:

@@ -57,6 +57,23 @@ def parse_schema_uri(uri: str) -> tuple[str, int]:
     return event_type, int(version)
 
 
+SEQUENCE_DIGITS = 10  # a 32-bit count (the outbox column), zero-padded so the strings sort as the numbers do
+
+
+def sequence_text(sequence: int) -> str:
+    """Envelope v2: the CloudEvents sequence extension's lexicographically orderable string, `0000000042`."""
+    return str(sequence).zfill(SEQUENCE_DIGITS)
+
+
+def parse_sequence(value) -> tuple[int, str | None]:
+    """(number, the string as written) from v2's string, or (number, None) from v1's integer; both are accepted."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value, None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19 and int(value) >= 1:
+        return int(value), value
+    raise EnvelopeError("sequence must be a positive number: a string of digits (v2) or an integer (v1)")
+
+
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -78,6 +95,10 @@ class Event:
     actor: str | None = None
     traceparent: str | None = None
     tracestate: str | None = None
+    # how the record on the topic spelled the sequence (None: an integer, envelope v1), so an event read and
+    # written again (the audit log, webhook copies) keeps the exact bytes it had
+    sequence_as: str | None = field(default=None, compare=False, repr=False)
+    sequence_v1: bool = field(default=False, compare=False, repr=False)
 
     def __post_init__(self):
         if not self.correlationid:
@@ -97,7 +118,7 @@ class Event:
             "time": self.time,
             "datacontenttype": "application/json",
             "dataschema": self.dataschema,
-            "sequence": self.sequence,
+            "sequence": self._sequence_value(),
             "correlationid": self.correlationid,
         }
         for optional in ("causationid", "actor", "traceparent", "tracestate"):
@@ -106,6 +127,13 @@ class Event:
                 out[optional] = value
         out["data"] = self.data
         return out
+
+    def _sequence_value(self):
+        if self.sequence_as is not None and int(self.sequence_as) == self.sequence:
+            return self.sequence_as
+        if self.sequence_v1:
+            return self.sequence
+        return sequence_text(self.sequence)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
@@ -124,16 +152,16 @@ class Event:
             raise EnvelopeError(f"dataschema names {event_type!r} but type is {raw['type']!r}")
         if not isinstance(raw["data"], dict):
             raise EnvelopeError("data must be a JSON object")
-        if not isinstance(raw["sequence"], int) or raw["sequence"] < 1:
-            raise EnvelopeError("sequence must be a positive integer")
+        sequence, sequence_as = parse_sequence(raw["sequence"])
         for name in ("id", "source", "subject", "time", "correlationid"):
             if not isinstance(raw[name], str) or not raw[name]:
                 raise EnvelopeError(f"{name} must be a non-empty string")
         return cls(
             type=raw["type"], source=raw["source"], subject=raw["subject"], data=raw["data"],
-            sequence=raw["sequence"], version=version, id=raw["id"], time=raw["time"],
+            sequence=sequence, version=version, id=raw["id"], time=raw["time"],
             correlationid=raw["correlationid"], causationid=raw.get("causationid"), actor=raw.get("actor"),
-            traceparent=raw.get("traceparent"), tracestate=raw.get("tracestate"),
+            traceparent=raw.get("traceparent"), tracestate=raw.get("tracestate"), sequence_as=sequence_as,
+            sequence_v1=sequence_as is None,  # a v1 record: written again, it stays as it was on the topic
         )
 
     @classmethod

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -14,6 +15,45 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 
+PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN")
+
+
+def client_security(settings: Settings) -> dict:
+    """The broker-authentication part of every client's configuration, from the settings (empty: PLAINTEXT).
+
+    SASL needs a mechanism, the service's user name and a file holding its password (never the password in the
+    environment, where `ps e` and crash reports show it). PLAIN sends the password as it is: only over TLS."""
+    protocol = settings.kafka_security_protocol
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"WANGGE_KAFKA_SECURITY_PROTOCOL must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+    config: dict = {} if protocol == "PLAINTEXT" else {"security_protocol": protocol}
+    if protocol.endswith("SSL"):
+        config["ssl_check_hostname"] = True
+        if settings.kafka_ssl_cafile:
+            config["ssl_cafile"] = settings.kafka_ssl_cafile
+    if protocol.startswith("SASL"):
+        mechanism = settings.kafka_sasl_mechanism
+        if mechanism not in MECHANISMS:
+            raise ValueError(f"WANGGE_KAFKA_SASL_MECHANISM must be one of {', '.join(MECHANISMS)} with "
+                             f"{protocol}, got {mechanism!r}")
+        if mechanism == "PLAIN" and protocol != "SASL_SSL":
+            raise ValueError("SASL PLAIN sends the password in clear: use it with SASL_SSL only (or SCRAM)")
+        if not settings.kafka_sasl_username or not settings.kafka_sasl_password_file:
+            raise ValueError(f"{protocol} needs WANGGE_KAFKA_SASL_USERNAME (or WANGGE_{settings.service.upper()}"
+                             "_KAFKA_SASL_USERNAME) and WANGGE_KAFKA_SASL_PASSWORD_FILE")
+        try:
+            password = Path(settings.kafka_sasl_password_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"cannot read the Kafka password file {settings.kafka_sasl_password_file}: "
+                             f"{exc.strerror}") from exc
+        if not password:
+            raise ValueError(f"the Kafka password file {settings.kafka_sasl_password_file} is empty")
+        config.update(sasl_mechanism=mechanism, sasl_plain_username=settings.kafka_sasl_username,
+                      sasl_plain_password=password)
+    return config
+
+
 def producer(settings: Settings, **overrides) -> KafkaProducer:
     """An idempotent producer (acks=all): retries cannot duplicate or reorder a partition's records."""
     request_timeout_ms = min(settings.kafka_request_timeout_ms, 10000)
@@ -23,6 +63,7 @@ def producer(settings: Settings, **overrides) -> KafkaProducer:
         request_timeout_ms=request_timeout_ms, max_block_ms=10000,
         # Bound the retries: a send that cannot complete fails, and the caller keeps the record to try again.
         delivery_timeout_ms=request_timeout_ms + 5000,
+        **client_security(settings),
     )
     config.update(overrides)
     return KafkaProducer(**config)
@@ -36,6 +77,7 @@ def consumer(settings: Settings, topics: list[str], *, group_id: str, **override
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         request_timeout_ms=max(settings.kafka_request_timeout_ms, settings.kafka_session_timeout_ms + 5000),
+        **client_security(settings),
     )
     config.update(overrides)
     found = KafkaConsumer(**config)
@@ -63,10 +105,13 @@ def close_producer(producer, timeout: float = 5) -> None:
         log.warning("producer closed with undelivered records; they stay pending and are sent again")
 
 
-def ensure_topics(bootstrap: str, specs: dict[str, int] | None = None, *, timeout_ms: int = 30000) -> list[str]:
-    """Create the suite's topics with explicit partition counts; existing topics are left alone."""
+def ensure_topics(bootstrap: str, specs: dict[str, int] | None = None, *, timeout_ms: int = 30000,
+                  security: dict | None = None) -> list[str]:
+    """Create the suite's topics with explicit partition counts; existing topics are left alone. `security` is
+    client_security(settings) where the broker wants authentication."""
     specs = specs or all_topic_specs()
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="wangge-topics", request_timeout_ms=timeout_ms)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="wangge-topics", request_timeout_ms=timeout_ms,
+                             **(security or {}))
     try:
         existing = set(admin.list_topics())
         wanted = {name: {"num_partitions": n, "replication_factor": 1,

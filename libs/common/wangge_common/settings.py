@@ -91,6 +91,18 @@ class Settings:
     token_jwks: str | None = None
     token_audience: str = "wangge"
     extra: dict = field(default_factory=dict)
+    # Public endpoints' rate limits (ratelimit.py): shared storage, proxies whose X-Forwarded-For is believed,
+    # and overrides of each limit (WANGGE_RATELIMIT_TRACK=30/minute → {"TRACK": "30/minute"}).
+    # Broker authentication (kafka.py client_security): one principal per service in production
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password_file: str | None = None
+    kafka_ssl_cafile: str | None = None
+    ratelimit_storage_uri: str = "memory://"
+    trusted_proxies: str = ""
+    trusted_proxy_hops: int = 1
+    ratelimits: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, service: str, env: dict | None = None) -> "Settings":
@@ -140,6 +152,18 @@ class Settings:
             token_jwks=env.get("WANGGE_TOKEN_JWKS") or None,
             token_audience=env.get("WANGGE_TOKEN_AUDIENCE") or "wangge",
             extra={k: v for k, v in env.items() if k.startswith(f"WANGGE_{upper}_")},
+            kafka_security_protocol=(env.get("WANGGE_KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT").upper(),
+            kafka_sasl_mechanism=(env.get("WANGGE_KAFKA_SASL_MECHANISM") or "").upper() or None,
+            # the per-service principal (WANGGE_INTAKE_KAFKA_SASL_USERNAME) wins over a shared one
+            kafka_sasl_username=env.get(f"WANGGE_{upper}_KAFKA_SASL_USERNAME") or env.get("WANGGE_KAFKA_SASL_USERNAME"),
+            kafka_sasl_password_file=(env.get(f"WANGGE_{upper}_KAFKA_SASL_PASSWORD_FILE")
+                                      or env.get("WANGGE_KAFKA_SASL_PASSWORD_FILE")),
+            kafka_ssl_cafile=env.get("WANGGE_KAFKA_SSL_CAFILE") or None,
+            ratelimit_storage_uri=env.get("WANGGE_RATELIMIT_STORAGE_URI") or "memory://",
+            trusted_proxies=env.get("WANGGE_TRUSTED_PROXIES", ""),
+            trusted_proxy_hops=_int(env, "WANGGE_TRUSTED_PROXY_HOPS", 1),
+            ratelimits={k.removeprefix("WANGGE_RATELIMIT_"): v for k, v in env.items()
+                        if k.startswith("WANGGE_RATELIMIT_") and k != "WANGGE_RATELIMIT_STORAGE_URI" and v},
         )
 
     def count(self, suffix: str, default: int) -> int:

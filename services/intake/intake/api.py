@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from wangge_common.auth import AuthError, actor, authorize, grid_scope, public, require_grid, requires
+from wangge_common.auth import AuthError, actor, grid_scope, public, require_grid, requires
 from wangge_common.errors import Conflict, DomainError, Invalid
 from wangge_common.http import runtime
 from wangge_common.problems import Problem, field_errors
@@ -429,20 +429,6 @@ class ReceptionSessions(MethodView):
 
 
 # --- tracking -----------------------------------------------------------------------------------------------
-def rate_limited() -> None:
-    """Refuse a client IP over its allowance of tracking look-ups (429 problem+json with Retry-After)."""
-    if request.headers.get("Authorization"):  # a known caller (the portal) throttles its own clients per address
-        try:
-            authorize("cases:read")
-            return
-        except AuthError:
-            pass
-    wait = current_app.extensions["intake_track_limiter"].hit(request.remote_addr or "?")
-    if wait:
-        raise Problem(429, "Too Many Requests", f"too many look-ups from this address; try again in {wait} s",
-                      headers={"Retry-After": str(wait)})
-
-
 @tracking.route("/<string:tracking_code>")
 class Track(MethodView):
     @public
@@ -451,6 +437,5 @@ class Track(MethodView):
     @tracking.doc(security=[])
     def get(self, tracking_code):
         """A case's progress for the resident: received, assigned, answered, evaluated, closed. No personal data."""
-        rate_limited()
         with reads() as session:
             return handlers.track(session, tracking_code)

@@ -3,18 +3,19 @@ from zoneinfo import ZoneInfo
 
 from wangge_common.crypto import FieldCipher
 from wangge_common.groupcommit import GroupCommit
+from wangge_common import ratelimit
 from wangge_common.http import create_service_app
 from wangge_common.settings import Settings
 
 from .api import cases, households, internal, links, receptions, tracking, visits
 from .api_personal import personal
 from .api_attachments import attachments
-from .limits import SlidingWindowLimiter
 from .open311 import open311
-from .pages import pages
+from .pages import limited_page, pages
 from .service import SPEC
 
 TRACK_LOOKUPS_PER_MINUTE = 30
+OPEN311_POSTS_PER_MINUTE = "60/minute"  # per client address (WANGGE_RATELIMIT_OPEN311)
 GROUP_COMMIT_MAX = 64
 
 
@@ -34,7 +35,12 @@ def create_app(settings: Settings | None = None):
     # WANGGE_INTAKE_GROUP_COMMIT_MAX: registrations committed in one transaction at most (1: one each)
     app.extensions["intake_group_commit"] = GroupCommit(
         runtime, max_batch=settings.count("GROUP_COMMIT_MAX", GROUP_COMMIT_MAX))
+    # the resident's look-ups (API and page share one budget per client address), and Open311 submissions
     per_minute = int(settings.extra.get("WANGGE_INTAKE_TRACK_PER_MINUTE") or TRACK_LOOKUPS_PER_MINUTE)
-    app.extensions["intake_track_limiter"] = SlidingWindowLimiter(per_minute, 60.0)
+    ratelimit.install(app, settings, {
+        "tracking.Track": ratelimit.Rule("track", f"{per_minute}/minute", exempt_when=ratelimit.keyed_caller),
+        "pages.track_page": ratelimit.Rule("track", f"{per_minute}/minute", page=limited_page),
+        "open311.Requests": ratelimit.Rule("open311", OPEN311_POSTS_PER_MINUTE, methods=("POST",)),
+    })
     app.jinja_env.globals["tz"] = ZoneInfo("Asia/Shanghai")  # residents read China time
     return app

@@ -221,6 +221,7 @@ class ServiceDefinition(MethodView):
 class Requests(MethodView):
     @requires("cases:write")
     @open311.response(201, CreatedOut(many=True))
+    @open311.alt_response(429, description="too many submissions from this client address")
     @open311.doc(parameters=[IDEMPOTENCY_DOC], requestBody=REQUEST_BODY_DOC)
     def post(self):
         """Submit a service request; registered as a case (channel online, or integration with attribute[external_id])."""

@@ -6,10 +6,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from wangge_common.auth import public
 from wangge_common.contracts import labels
 from wangge_common.errors import NotFound
-from wangge_common.problems import Problem
 
 from . import domain, handlers
-from .api import rate_limited, reads
+from .api import reads
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 
@@ -29,10 +28,6 @@ def track_form():
 def track_page(tracking_code):
     """The steps of one case, as the resident sees them."""
     try:
-        rate_limited()
-    except Problem as exc:
-        return render_template("track.html", case=None, code=tracking_code, missing=False, limited=True), 429, exc.headers
-    try:
         with reads() as session:
             case = handlers.track(session, tracking_code)
     except NotFound:
@@ -41,3 +36,9 @@ def track_page(tracking_code):
                            category=domain.CATEGORY_LABELS[case["category"]],
                            channel=domain.CHANNEL_LABELS[case["channel"]],
                            topic=labels.label("topic", case["topic"]))
+
+
+def limited_page(wait_s: int):
+    """What a resident sees over the look-up limit (429): in Chinese, with how long to wait."""
+    code = (request.view_args or {}).get("tracking_code", "")
+    return render_template("track.html", case=None, code=code, missing=False, limited=True, wait_s=wait_s)

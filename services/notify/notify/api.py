@@ -3,10 +3,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from wangge_common.auth import actor, public, requires
+from wangge_common.errors import Invalid
 from wangge_common.http import runtime
 from wangge_common.schemas import page_of
 
-from . import manage
+from . import egress, manage
+from .config import NotifyConfig
 from .schemas import (BoardOut, DeliveryOut, DeliveryQuery, NotificationOut, NotificationQuery, RecipientIn,
                       RecipientOut, RecipientPatch, RecipientQuery, TemplateIn, TemplateOut, WebhookCreatedOut, WebhookIn, WebhookOut,
                       WebhookPatch)
@@ -116,6 +118,14 @@ class RecipientById(MethodView):
             return manage.change_recipient(session, str(recipient_id), changes)
 
 
+def _reachable(url: str | None) -> None:
+    """Refuse a webhook URL on loopback, private or other non-public addresses (SSRF), unless allowed."""
+    if url is not None:
+        reason = egress.check_url(url, NotifyConfig.from_settings(runtime().settings).webhook_allowed_networks)
+        if reason:
+            raise Invalid([("url", reason)])
+
+
 @webhooks.route("")
 class Webhooks(MethodView):
     @requires("notify:admin")
@@ -129,7 +139,11 @@ class Webhooks(MethodView):
     @webhooks.arguments(WebhookIn)
     @webhooks.response(201, WebhookCreatedOut)
     def post(self, data):
-        """Subscribe an endpoint to event types (`case.*` and `*` allowed); the secret is shown only here."""
+        """Subscribe an endpoint to event types (`case.*` and `*` allowed); the secret is shown only here.
+
+        The URL must reach a public address: loopback, private, link-local and other non-public addresses are
+        refused (422) unless the operator allows their network (`WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS`)."""
+        _reachable(data["url"])
         with runtime().db.transaction() as session:
             return manage.add_webhook(session, runtime().settings.pii_key, data)
 
@@ -148,6 +162,7 @@ class WebhookById(MethodView):
     @webhooks.response(200, WebhookOut)
     def patch(self, changes, webhook_id):
         """Change the URL or types, or re-enable (`status: active`) a disabled subscription."""
+        _reachable(changes.get("url"))
         with runtime().db.transaction() as session:
             return manage.change_webhook(session, str(webhook_id), changes)
 

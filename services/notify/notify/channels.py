@@ -11,7 +11,7 @@ from email.utils import formatdate
 
 import requests
 
-from . import domain
+from . import domain, egress
 from .config import NotifyConfig
 
 
@@ -94,8 +94,14 @@ def send_webhook(config: NotifyConfig, *, url: str, secret: str, payload: str, e
                "X-Wangge-Signature": domain.sign(secret, body), "X-Wangge-Delivery": delivery_id,
                "X-Wangge-Event": event_type, "Idempotency-Key": delivery_id}
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=config.http_timeout_s)
+        with egress.session(config.webhook_allowed_networks) as session:
+            response = session.post(url, data=body, headers=headers, timeout=config.http_timeout_s,
+                                    allow_redirects=False)
+    except egress.RefusedAddress as exc:
+        raise Retry(f"webhook refused: {exc}") from exc
     except requests.RequestException as exc:
         raise Retry(f"webhook unreachable: {type(exc).__name__}") from exc
+    if 300 <= response.status_code < 400:
+        raise Retry(f"webhook answered {response.status_code} (redirects are not followed)")
     if not 200 <= response.status_code < 300:
         raise Retry(f"webhook answered {response.status_code}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .domain import QuietHours
+from .egress import Network, parse_networks
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class NotifyConfig:
     http_timeout_s: float
     lease_s: float  # how long a claimed batch is the sender's alone: keep above batch_size × http_timeout_s
     batch_size: int
+    # networks webhooks may reach although they are not public (loopback for local receivers, an internal network)
+    webhook_allowed_networks: tuple[Network, ...] = ()
 
     @classmethod
     def from_settings(cls, settings) -> "NotifyConfig":
@@ -51,4 +54,5 @@ class NotifyConfig:
             http_timeout_s=number("HTTP_TIMEOUT_S", 5.0, float),
             lease_s=number("LEASE_S", 120.0, float),
             batch_size=number("BATCH_SIZE", 20),
+            webhook_allowed_networks=parse_networks(env.get("WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS")),
         )

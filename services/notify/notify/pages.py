@@ -67,7 +67,9 @@ def station_board(station_id):
 def _routing(method: str, token: str, **kwargs) -> requests.Response | None:
     config = NotifyConfig.from_settings(runtime().settings)
     try:
+        key = runtime().settings.service_key  # routing does not count keyed callers against its per-address limit
         return requests.request(method, f"{config.routing_url}/v1/evaluations/{token}",
+                                headers={"Authorization": f"Bearer {key}"} if key else {},
                                 timeout=config.http_timeout_s, **kwargs)
     except requests.RequestException:
         return None
@@ -96,6 +98,12 @@ def rate(token):
     if evaluation.get("open") is False:
         return _page(410, evaluation=evaluation, message=GONE[410], failed=True)
     return _page(200, evaluation=evaluation, show_form=True)
+
+
+def limited_page(wait_s: int):
+    """What a resident sees after too many submissions from one address (429), in Chinese."""
+    return render_template("rate.html", ratings=domain.RATINGS, failed=True,
+                           message=f"提交过于频繁，请约 {wait_s} 秒后再试。")
 
 
 @pages.post("/rate/<token>")

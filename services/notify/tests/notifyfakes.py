@@ -112,7 +112,9 @@ def world(svc, smtp):
                  "WANGGE_NOTIFY_SMTP_HOST": "127.0.0.1", "WANGGE_NOTIFY_SMTP_PORT": str(controller.port),
                  "WANGGE_NOTIFY_SMTP_FROM": "notify@wangge.test", "WANGGE_NOTIFY_RETRY_BASE_S": "10",
                  "WANGGE_NOTIFY_MAX_ATTEMPTS": "3", "WANGGE_NOTIFY_WEBHOOK_DISABLE_AFTER": "5",
-                 "WANGGE_NOTIFY_PUBLIC_URL": "https://wangge.example.cn"}
+                 "WANGGE_NOTIFY_PUBLIC_URL": "https://wangge.example.cn",
+                 # the webhook receivers of these tests listen on loopback, refused unless allowed
+                 "WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8"}
         urls = {**svc.settings.service_urls, "intake": contacts_url, "roster": contacts_url}
         svc.runtime.settings = dataclasses.replace(svc.settings, extra=extra, service_urls=urls,
                                                    service_key="wg_service_key")

@@ -265,3 +265,19 @@ def test_a_grids_board_shows_the_days_of_the_station_serving_it_as_the_notice_do
                                                   "parent_id": None, "kind": "rural_village", "households": 60,
                                                   "population": 200, "difficulty": 2, "leader": None}), "roster.v1")
     assert svc.client.get(f"/v1/board/grids/{elsewhere}").json["receptions"] == []
+
+
+def test_too_many_rating_submissions_from_one_address_get_a_chinese_page(svc):
+    import dataclasses
+
+    from notify.app import create_app
+
+    client = create_app(dataclasses.replace(svc.settings, ratelimits={"RATING": "2/minute"})).test_client()
+    answers = [client.post("/rate/abcdefgh12345678", data={"rating": "nonsense"},
+                           environ_base={"REMOTE_ADDR": "203.0.113.20"}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [422, 422, 429]
+    page = answers[2].get_data(as_text=True)
+    assert answers[2].mimetype == "text/html" and "提交过于频繁" in page and int(answers[2].headers["Retry-After"]) >= 1
+    other = client.post("/rate/abcdefgh12345678", data={"rating": "nonsense"},
+                        environ_base={"REMOTE_ADDR": "203.0.113.21"})
+    assert other.status_code == 422

@@ -76,13 +76,14 @@ def records_from_file(lines: Iterable[str]) -> tuple[list[dict], list[dict]]:
     return entries, checkpoints
 
 
-def records_from_kafka(bootstrap: str, topics: list[str], idle_s: float = 5.0, max_wait_s: float = 300.0) -> list[dict]:
+def records_from_kafka(bootstrap: str, topics: list[str], idle_s: float = 5.0, max_wait_s: float = 300.0,
+                       security: dict | None = None) -> list[dict]:
     """Every record of the topics from the beginning, read until nothing arrives for `idle_s` (end offsets are not
     trusted on Tansu), in a deterministic order that keeps every partition's order."""
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             auto_offset_reset="earliest", client_id="wangge-replay")
+                             auto_offset_reset="earliest", client_id="wangge-replay", **(security or {}))
     try:
         partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
         consumer.assign(partitions)
@@ -480,8 +481,8 @@ def diff(live, replayed, path: str = "") -> list[str]:
 
 
 # --- the command -------------------------------------------------------------------------------------------------
-def replay(*, into: str, source_file=None, kafka_bootstrap: str | None = None, trusted_key: str | None = None,
-           live_database_url: str | None = None, live_url: str | None = None, api_key: str | None = None,
+def replay(*, into: str, source_file=None, kafka_bootstrap: str | None = None, kafka_security: dict | None = None,
+           trusted_key: str | None = None, live_database_url: str | None = None, live_url: str | None = None, api_key: str | None = None,
            as_of: date | None = None, idle_s: float = 5.0) -> dict:
     """Rebuild into the database at `into`, verify, and diff against the live service; returns the report."""
     as_of = as_of or date.today()
@@ -489,7 +490,8 @@ def replay(*, into: str, source_file=None, kafka_bootstrap: str | None = None, t
         records, checkpoints = records_from_file(source_file)
         source = "export"
     else:
-        records, checkpoints = records_from_kafka(kafka_bootstrap, list(contracts.TOPICS), idle_s=idle_s), []
+        records, checkpoints = records_from_kafka(kafka_bootstrap, list(contracts.TOPICS), idle_s=idle_s,
+                                                  security=kafka_security), []
         source = "kafka"
     rebuilt = rebuild(records, parallel=True)
     db = Database(into)

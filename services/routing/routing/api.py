@@ -14,10 +14,12 @@ from wangge_common.errors import Invalid
 from wangge_common.http import runtime
 
 from . import catalogue, commands, evaluation, queries
+from . import holidays as holiday_calendar
 from .handlers import forget_catalogue, get_case
 from .schemas import (AnswerIn, CaseDetailOut, CaseOut, CaseQuery, CatalogueQuery, CloseIn, DeadlineRuleIn,
                       DeadlineRuleOut, DispatchRuleIn, DispatchRuleOut, EvaluationIn, EvaluationOut,
-                      ExtensionDecisionIn, ExtensionIn, HolidayIn, HolidayOut, HolidayQuery, MediationOutcomeIn,
+                      ExtensionDecisionIn, ExtensionIn, HolidayChangeOut, HolidayIn, HolidayOut, HolidayQuery,
+                      HolidayRefreshOut, HolidayRemoval, MediationOutcomeIn,
                       OnTheSpotIn, ReplyIn, RetireQuery, ReturnIn, SignIn, StaffRatingIn, StartIn, SuperviseIn, TriageIn,
                       WorkOrderOut, WorkOrderQuery)
 
@@ -252,6 +254,7 @@ class EvaluationByToken(MethodView):
     @evaluations.alt_response(404, description="the link is not valid")
     @evaluations.alt_response(409, description="the link was already used")
     @evaluations.alt_response(410, description="the link has expired")
+    @evaluations.alt_response(429, description="too many ratings from this client address (keyed callers are exempt)")
     def post(self, data, token):
         """Rate the answer once: satisfied, basically_satisfied or unsatisfied (unsatisfied reopens the case)."""
         with runtime().unit_of_work(actor="resident:evaluation-link") as uow:
@@ -372,8 +375,34 @@ class HolidayByDay(MethodView):
             return catalogue.put_holiday(session, _day(day), data, actor())
 
     @requires("routing:admin")
+    @holidays.arguments(HolidayRemoval, location="query")
     @holidays.response(204)
-    def delete(self, day):
-        """Remove a day from the calendar (it counts by its weekday again)."""
+    def delete(self, query, day):
+        """The day counts by its weekday again (a seeded day stays listed as a local `weekday`, so no refresh
+        undoes the change)."""
         with runtime().db.transaction() as session:
-            catalogue.delete_holiday(session, _day(day))
+            catalogue.delete_holiday(session, _day(day), actor(), query.get("reason"))
+
+
+@holidays.route("/history")
+class HolidayHistory(MethodView):
+    @requires("cases:read")
+    @holidays.arguments(HolidayQuery, location="query")
+    @holidays.response(200, HolidayChangeOut(many=True))
+    def get(self, query):
+        """Every change of the calendar, oldest first: local changes with their actor and reason, and refreshes."""
+        with runtime().db.sessions() as session:
+            return catalogue.holiday_history(session, query.get("year"))
+
+
+@holidays.route("/refresh")
+class HolidayRefresh(MethodView):
+    @requires("routing:admin")
+    @holidays.response(200, HolidayRefreshOut)
+    def post(self):
+        """Refresh the seeded days from chinese-calendar now (the scheduler also does, every 6 hours); local days
+        are left as they are."""
+        now = utcnow()
+        with runtime().db.transaction() as session:
+            changed = holiday_calendar.refresh(session, now, actor=actor())
+        return {"changed": changed, "years": list(range(now.year - 1, now.year + 3))}

@@ -9,7 +9,8 @@ from sqlalchemy import extract, select
 from wangge_common.db import utcnow
 from wangge_common.errors import Conflict, NotFound
 
-from .models import DeadlineRule, DispatchRule, Holiday
+from . import holidays
+from .models import DeadlineRule, DispatchRule, Holiday, HolidayChange
 
 MODELS = {"dispatch": DispatchRule, "deadline": DeadlineRule}
 
@@ -83,15 +84,36 @@ def list_holidays(session, year: int | None):
 
 
 def put_holiday(session, day: date, data: dict, actor: str) -> Holiday:
+    """A local change: wins over every later refresh from chinese-calendar, and is kept in the history."""
     holiday = session.get(Holiday, day) or Holiday(day=day)
     holiday.kind, holiday.name, holiday.changed_by, holiday.updated_at = data["kind"], data["name"], actor, utcnow()
+    holiday.source, holiday.reason = "local", data.get("reason")
     session.add(holiday)
+    holidays.record(session, day, data["kind"], data["name"], "local", actor, data.get("reason"))
     session.flush()
     return holiday
 
 
-def delete_holiday(session, day: date) -> None:
+def delete_holiday(session, day: date, actor: str, reason: str | None = None) -> None:
+    """The day counts by its weekday again. A day the seed would put back stays as a local `weekday` entry, so a
+    refresh does not undo the change."""
     holiday = session.get(Holiday, day)
-    if holiday is None:
+    already = holiday is not None and holiday.source == "local" and holiday.kind == "weekday"
+    if already or (holiday is None and not holidays.seeded(day)):
         raise NotFound(f"{day.isoformat()} is not in the holiday calendar")
-    session.delete(holiday)
+    if holidays.seeded(day):
+        holiday = holiday or Holiday(day=day)
+        holiday.kind, holiday.name, holiday.source, holiday.reason = "weekday", "按星期计", "local", reason
+        holiday.changed_by, holiday.updated_at = actor, utcnow()
+        session.add(holiday)
+        holidays.record(session, day, "weekday", holiday.name, "local", actor, reason)
+    else:
+        session.delete(holiday)
+        holidays.record(session, day, "removed", holiday.name, "local", actor, reason)
+
+
+def holiday_history(session, year: int | None):
+    query = select(HolidayChange).order_by(HolidayChange.id)
+    if year:
+        query = query.where(extract("year", HolidayChange.day) == year)
+    return session.scalars(query).all()

@@ -63,10 +63,28 @@ class Holiday(Base):
 
     __tablename__ = "holidays"
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10))  # holiday | workday
+    kind: Mapped[str] = mapped_column(String(10))  # holiday | workday | weekday (a local "counts by its weekday")
     name: Mapped[str] = mapped_column(String(100))
     changed_by: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    # local (entered through the API: a refresh never touches it), chinese-calendar (the State Council's
+    # arrangement, from the package), statutory (provisional: the law's days, for a year the package lacks)
+    source: Mapped[str] = mapped_column(String(20), server_default="local")
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class HolidayChange(Base):
+    """Every change of the holiday calendar, oldest first, never edited: who, what, why, and from which source."""
+
+    __tablename__ = "holiday_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # holiday | workday | weekday | removed
+    name: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class RoutedCase(Base):

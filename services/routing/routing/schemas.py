@@ -312,12 +312,41 @@ class HolidayIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(("holiday", "workday")),
                          metadata={"description": "holiday: no work that day; workday: a weekend working day (调休)"})
     name = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "国庆节"})
+    reason = fields.String(load_default=None, validate=validate.Length(1, 500),
+                           metadata={"example": "县政府通知：2027年春节假期调整"})
 
 
-class HolidayOut(HolidayIn):
+class HolidayOut(Schema):
     day = fields.Date()
+    kind = fields.String(metadata={"description": "holiday, workday (调休), or weekday: a local entry saying the "
+                                                  "day counts by its weekday although the seed lists it"})
+    name = fields.String(metadata={"example": "国庆节"})
+    source = fields.String(metadata={"description": "local (entered here; refreshes never change it), "
+                                                    "chinese-calendar (the State Council's arrangement), statutory "
+                                                    "(provisional: the law's days for a year the package lacks)"})
+    reason = fields.String(allow_none=True)
     changed_by = fields.String(allow_none=True)
     updated_at = fields.DateTime()
+
+
+class HolidayChangeOut(Schema):
+    id = fields.Integer()
+    day = fields.Date()
+    kind = fields.String(metadata={"description": "holiday, workday, weekday, or removed"})
+    name = fields.String(allow_none=True)
+    source = fields.String()
+    actor = fields.String()
+    reason = fields.String(allow_none=True)
+    at = fields.DateTime()
+
+
+class HolidayRemoval(Schema):
+    reason = fields.String(load_default=None, validate=validate.Length(1, 500))
+
+
+class HolidayRefreshOut(Schema):
+    changed = fields.Integer(metadata={"description": "days added, changed or removed by the refresh"})
+    years = fields.List(fields.Integer())
 
 
 class HolidayQuery(Schema):

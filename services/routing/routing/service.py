@@ -3,7 +3,7 @@ from pathlib import Path
 
 from wangge_common.runtime import Periodic, ServiceSpec
 
-from . import jobs
+from . import holidays, jobs
 from .handlers import HANDLERS
 from .models import INFRA, Base
 
@@ -12,4 +12,6 @@ SPEC = ServiceSpec(name="routing", metadata=Base.metadata, tables=INFRA,
                    handlers=HANDLERS, publishes=("cases.v1",),
                    periodic=(Periodic("work-order-deadlines", 30, jobs.scan_work_orders),
                              Periodic("reply-deadlines", 60, jobs.scan_replies),
-                             Periodic("evaluations", 60, jobs.scan_evaluations)))
+                             Periodic("evaluations", 60, jobs.scan_evaluations),
+                             # first run at the scheduler's start seeds a fresh database
+                             Periodic("holiday-calendar", 6 * 3600, holidays.refresh_job)))

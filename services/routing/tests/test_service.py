@@ -8,7 +8,7 @@ from routing.models import WorkOrder
 
 def test_the_scheduler_process_runs_the_deadline_jobs(svc):
     assert [job.name for job in svc.runtime.spec.periodic] == ["work-order-deadlines", "reply-deadlines",
-                                                               "evaluations"]
+                                                               "evaluations", "holiday-calendar"]
     case_id = svc.register(category="request", topic="road")
     order = svc.order(case_id)
     svc.act(order["id"], "sign")

@@ -257,7 +257,11 @@ ENVELOPE_SCHEMA = {
         "type": {"type": "string"}, "subject": {"type": "string", "description": "aggregate id; also the Kafka key"},
         "time": {"type": "string", "format": "date-time"}, "datacontenttype": {"const": "application/json"},
         "dataschema": {"type": "string"},
-        "sequence": {"type": "integer", "minimum": 1, "description": "position of the event among its source's events for this subject"},
+        "sequence": {"description": "position of the event among its source's events for this subject (1, 2, 3 …). "
+                                    "Envelope v2 writes the CloudEvents sequence extension's string, zero-padded to "
+                                    "10 digits so it sorts as the number does; v1 records (an integer) stay on the "
+                                    "topics and are still accepted",
+                     "oneOf": [{"type": "string", "pattern": "^[0-9]{10}$"}, {"type": "integer", "minimum": 1}]},
         "correlationid": {"type": "string"}, "causationid": {"type": "string"},
         "actor": {"type": "string", "description": "who caused the change (API key name, service, user)"},
         "traceparent": {"type": "string"}, "tracestate": {"type": "string"}, "data": {"type": "object"},

@@ -272,6 +272,7 @@ _MEANING_PARTS = {
     "work_order.overdue": lambda d, r: (d["work_order_id"], d["due_at"]),
 }
 MEANING_KEY_LENGTH = 200
+ONCE_PER_CASE = ("case.registered", "case.triaged", "case.closed")  # a second message of these is always a double
 
 
 def meaning_key(event_type: str, data: dict, *, reopen_count: int = 0) -> str | None:

@@ -105,3 +105,18 @@ def test_a_manual_retriage_to_new_work_orders_is_told_again(world):
             {"work_order_id": str(uuid.uuid4()), "department": {"code": "x", "name": "镇综治办"}, "role": "sole"}]),
             "cases.v1")
     assert len(world.deliveries(event_type="case.assigned")) == 4
+
+
+def test_reconciliation_sees_each_handled_registration_and_its_messages(world):
+    svc = world.svc
+    case, anonymous, unknown = registered(), registered(reporter_ref=None), str(uuid.uuid4())
+    for item in (case, anonymous):
+        svc.deliver(item, "cases.v1")
+    answer = svc.client.post("/v1/internal/reconcile/cases", json={"case_ids": [case.subject, anonymous.subject,
+                                                                                  unknown]},
+                             headers=svc.headers("reader"))
+    assert answer.status_code == 200, answer.json
+    assert answer.json["cases"] == {
+        case.subject: {"registered": 4, "messages": 4, "doubled": []},
+        anonymous.subject: {"registered": 2, "messages": 2, "doubled": []},  # the deputy's only
+    }

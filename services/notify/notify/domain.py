@@ -270,6 +270,10 @@ _MEANING_PARTS = {
     "work_order.dispatched": lambda d, r: (d["work_order_id"],),
     "work_order.due_soon": lambda d, r: (d["work_order_id"], d["due_at"]),
     "work_order.overdue": lambda d, r: (d["work_order_id"], d["due_at"]),
+    "work_order.returned": lambda d, r: (d["work_order_id"],),             # a returned order is finished
+    "work_order.extension_requested": lambda d, r: (d["work_order_id"], d["requested_due_at"]),
+    "work_order.extension_decided": lambda d, r: (d["work_order_id"], d["requested_due_at"] if "requested_due_at"
+                                                  in d else "", d["approved"], d["due_at"]),
 }
 MEANING_KEY_LENGTH = 200
 ONCE_PER_CASE = ("case.registered", "case.triaged", "case.closed")  # a second message of these is always a double

@@ -93,7 +93,7 @@ def test_resent_later_events_send_nothing_twice_but_a_new_round_does(world):
 
     svc.deliver(closed, "cases.v1")
     svc.deliver(resent(closed), "cases.v1")
-    assert len(world.deliveries(event_type="case.closed")) == 1  # the staff's inbox (no mailbox kept here)
+    assert len(world.deliveries(event_type="case.closed")) == 2  # the reporter's inbox and the staff's
 
 
 def test_a_manual_retriage_to_new_work_orders_is_told_again(world):

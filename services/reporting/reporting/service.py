@@ -12,6 +12,6 @@ from .reconcile import ReconcileCollector, reconcile_job
 SPEC = ServiceSpec(name="reporting", metadata=Base.metadata, tables=INFRA,
                    migrations=str(Path(__file__).parent / "migrations"), consumes=tuple(TOPICS),
                    handlers=HANDLERS, collectors=(ReconcileCollector,),
-                   # the reconcile job runs every 30 s but reconciles only when its interval has passed
+                   # the reconcile job looks every 10 s but reconciles only when its interval has passed
                    # (WANGGE_REPORTING_RECONCILE_INTERVAL_S, 300 by default): see reconcile.Schedule
-                   periodic=(Periodic("sign-checkpoint", 60.0, checkpoint_job), Periodic("reconcile", 30.0, reconcile_job)))
+                   periodic=(Periodic("sign-checkpoint", 60.0, checkpoint_job), Periodic("reconcile", 10.0, reconcile_job)))

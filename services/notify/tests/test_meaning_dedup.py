@@ -2,6 +2,8 @@
 import copy
 import uuid
 
+from sqlalchemy import select
+
 from wangge_common import contracts
 from wangge_common.crypto import FieldCipher
 from wangge_common.testing import event
@@ -120,3 +122,23 @@ def test_reconciliation_sees_each_handled_registration_and_its_messages(world):
         case.subject: {"registered": 4, "messages": 4, "doubled": []},
         anonymous.subject: {"registered": 2, "messages": 2, "doubled": []},  # the deputy's only
     }
+
+
+def test_reconciliation_names_a_registered_message_given_twice(world):
+    """Rows from before the meaning key (or written around it) that told one recipient twice are reported."""
+    from notify.models import Delivery
+
+    svc = world.svc
+    case = registered()
+    svc.deliver(case, "cases.v1")
+    with svc.runtime.db.transaction() as session:
+        first = session.scalars(select(Delivery).where(Delivery.case_id == case.subject,
+                                                       Delivery.recipient_ref == "rp_abc",
+                                                       Delivery.channel == "sms")).one()
+        session.add(Delivery(id=str(uuid.uuid4()), cause_event_id=str(uuid.uuid4()), meaning_key=None,
+                             event_type=first.event_type, case_id=first.case_id, audience=first.audience,
+                             recipient_ref="rp_abc", channel="sms", template=first.template, body=first.body,
+                             state="sent", attempts=1))
+    answer = svc.client.post("/v1/internal/reconcile/cases", json={"case_ids": [case.subject]},
+                             headers=svc.headers("reader"))
+    assert answer.json["cases"][case.subject]["doubled"] == [["case.registered", "rp_abc", "sms", 2]]

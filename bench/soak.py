@@ -37,12 +37,8 @@ sys.path.insert(0, str(ROOT / "tests" / "faults"))
 
 import faultkit  # noqa: E402 - the fault suite's load, process finder and oracle
 from wangge_common.settings import SERVICES  # noqa: E402
-from wangge_common.testing import create_test_database, live_server  # noqa: E402
-
-try:  # the one-machine stack moved to its own package (wangge_devstack); older trees keep it in wangge_common
-    from wangge_devstack.stack import Stack, free_port  # noqa: E402
-except ImportError:
-    from wangge_common.stack import Stack, free_port  # noqa: E402
+from wangge_common.testing import create_test_database, free_port, live_server  # noqa: E402
+from wangge_devstack.stack import Stack  # noqa: E402
 
 
 def rss_by_process(stack) -> dict[str, int]:

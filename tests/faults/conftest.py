@@ -10,12 +10,8 @@ import pytest
 import requests
 
 from wangge_common.settings import SERVICES
-from wangge_common.testing import create_test_database
-
-try:  # the one-machine stack moved to its own package (wangge_devstack); older trees keep it in wangge_common
-    from wangge_devstack.stack import Stack, free_port
-except ImportError:
-    from wangge_common.stack import Stack, free_port
+from wangge_common.testing import create_test_database, free_port
+from wangge_devstack.stack import Stack
 
 from faultkit import case_body
 

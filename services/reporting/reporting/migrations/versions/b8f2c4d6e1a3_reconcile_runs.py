@@ -5,7 +5,7 @@ routing, notify and the audit log; /metrics reads the latest (reconcile_missing{
 (reconcile_runs_total{outcome}).
 
 Revision ID: b8f2c4d6e1a3
-Revises: a3e5f7c9d1b2
+Revises: e2a4c6b8d0f1
 Create Date: 2026-12-06 00:05:00.000000
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'b8f2c4d6e1a3'
-down_revision: Union[str, Sequence[str], None] = 'a3e5f7c9d1b2'
+down_revision: Union[str, Sequence[str], None] = 'e2a4c6b8d0f1'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -26,9 +26,9 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, text
 
-RATE = float(os.environ.get("WANGGE_FAULT_RATE", "12"))  # registrations per second during a row
-SECONDS = float(os.environ.get("WANGGE_FAULT_SECONDS", "18"))  # how long each row's load runs
-SETTLE_S = float(os.environ.get("WANGGE_FAULT_SETTLE_S", "150"))  # bound: all delivered this long after the fault
+RATE = float(os.environ.get("WANGGE_FAULT_RATE", "10"))  # registrations per second during a row
+SECONDS = float(os.environ.get("WANGGE_FAULT_SECONDS", "15"))  # how long each row's load runs
+SETTLE_S = float(os.environ.get("WANGGE_FAULT_SETTLE_S", "300"))  # bound: all delivered this long after the fault
 
 
 def case_body(grid_id: str, phone: str) -> dict:

@@ -51,7 +51,7 @@ def test_the_meaning_key_backfills_the_earliest_registered_message_and_refuses_a
                   " 'sms', 'case.registered/reporter', 0, '已受理', false, 'sent', 1, :at, :at, :at, :key)")
     case_id, first, second = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
     try:
-        migrations.upgrade(SPEC, settings, "8b2f4c6d1e3a")
+        migrations.upgrade(SPEC, settings, "0df016df741e")
         with engine.begin() as conn:
             for row_id, at in ((first, "2026-12-01 08:00:00"), (second, "2026-12-01 08:00:05")):  # a resend, sent
                 conn.execute(text(str(insert).replace(", meaning_key)", ")").replace(", :key)", ")")),

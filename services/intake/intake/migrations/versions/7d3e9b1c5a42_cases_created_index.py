@@ -4,7 +4,7 @@
 period; without this index each run scans the whole table.
 
 Revision ID: 7d3e9b1c5a42
-Revises: 9e4b7d1c2a60
+Revises: a3fa4e6d898d
 Create Date: 2026-12-05 23:58:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '7d3e9b1c5a42'
-down_revision: Union[str, Sequence[str], None] = '9e4b7d1c2a60'
+down_revision: Union[str, Sequence[str], None] = 'a3fa4e6d898d'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -7,7 +7,7 @@ key needs only the case id (registered, triaged, closed) are backfilled, earlies
 first, so a resend of an old case is caught too; later duplicates already sent keep NULL (history stays as it was).
 
 Revision ID: a3d51c7e9f20
-Revises: 8b2f4c6d1e3a
+Revises: 0df016df741e
 Create Date: 2026-12-05 23:50:00.000000
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'a3d51c7e9f20'
-down_revision: Union[str, Sequence[str], None] = '8b2f4c6d1e3a'
+down_revision: Union[str, Sequence[str], None] = '0df016df741e'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

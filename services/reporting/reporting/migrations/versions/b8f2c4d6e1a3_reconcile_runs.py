@@ -5,7 +5,7 @@ routing, notify and the audit log; /metrics reads the latest (reconcile_missing{
 (reconcile_runs_total{outcome}).
 
 Revision ID: b8f2c4d6e1a3
-Revises: e2a4c6b8d0f1
+Revises: dad21c0a0aec
 Create Date: 2026-12-06 00:05:00.000000
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'b8f2c4d6e1a3'
-down_revision: Union[str, Sequence[str], None] = 'e2a4c6b8d0f1'
+down_revision: Union[str, Sequence[str], None] = 'dad21c0a0aec'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

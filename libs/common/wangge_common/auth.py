@@ -28,6 +28,7 @@ SCOPES = {
     "notify:admin": "edit message templates and webhook subscriptions",
     "cases:read_personal": "staff: read what redaction masked in a case (its text as written, the reporter's contact)",
     "personal:erase": "erase a person's personal data (crypto-shredding) on their request",
+    "outbox:republish": "operators: have a service publish events of its outbox again (wangge reconcile --republish)",
 }
 KEY_PREFIX = "wg_"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import socket
 
 import swagger_ui_bundle
-from flask import Blueprint, Flask, current_app, jsonify, send_from_directory
+from flask import Blueprint, Flask, current_app, jsonify, request, send_from_directory
 from flask_smorest import Api
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
@@ -29,6 +29,23 @@ def broker_reachable(bootstrap: str, timeout: float = 0.5) -> bool:
         except OSError:
             continue
     return False
+
+
+def _republish_errors(body) -> list[dict]:
+    """What is wrong with a re-publish request: {"subjects": [1..2000 ids], "event_types": [types] (optional)}."""
+    if not isinstance(body, dict):
+        return [{"field": "body", "reason": "a JSON object is required"}]
+    errors = []
+    subjects = body.get("subjects")
+    if not (isinstance(subjects, list) and 1 <= len(subjects) <= 2000
+            and all(isinstance(s, str) and 0 < len(s) <= 200 for s in subjects)):
+        errors.append({"field": "subjects", "reason": "a list of 1 to 2000 subject ids (strings)"})
+    types = body.get("event_types")
+    if types is not None and not (isinstance(types, list) and all(isinstance(t, str) and t for t in types)):
+        errors.append({"field": "event_types", "reason": "a list of event types, or absent for every type"})
+    unknown = sorted(set(body) - {"subjects", "event_types"})
+    errors += [{"field": name, "reason": "unknown field"} for name in unknown]
+    return errors
 
 
 def _infra_blueprint(spec: ServiceSpec) -> Blueprint:
@@ -66,6 +83,23 @@ def _infra_blueprint(spec: ServiceSpec) -> Blueprint:
                 if stuck and (checks["broker"] == "ok" or spec.ready_requires_broker):
                     ready = False
         return jsonify(status="ready" if ready else "not ready", service=spec.name, checks=checks), (200 if ready else 503)
+
+    if spec.publishes:
+        @bp.post("/v1/internal/outbox/republish")
+        @auth.requires("outbox:republish")
+        def republish():
+            """Mark the published outbox rows of some subjects unpublished again, so the relay re-publishes them."""
+            from .outbox import mark_for_republish
+
+            body = request.get_json(silent=True)
+            errors = _republish_errors(body)
+            if errors:
+                raise problems.Problem(422, "invalid request", "the body does not describe what to re-publish",
+                                       errors=errors)
+            with runtime().db.transaction() as session:
+                marked, absent = mark_for_republish(session, runtime().tables, subjects=body["subjects"],
+                                                    event_types=body.get("event_types"))
+            return jsonify(marked=marked, subjects_not_found=absent)
 
     @bp.get("/asyncapi.json")
     @auth.public

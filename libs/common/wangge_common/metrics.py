@@ -60,6 +60,8 @@ def registry_for(runtime) -> CollectorRegistry:
     else:
         registry.register(_ProcessMetrics())
     registry.register(OutboxCollector(runtime))
+    for collector in runtime.spec.collectors:
+        registry.register(collector(runtime))
     return registry
 
 

@@ -298,3 +298,19 @@ def oldest_pending_since(session: Session, tables: InfraTables):
     outbox = tables.outbox
     return session.execute(select(func.min(func.coalesce(outbox.c.republished_at, outbox.c.created_at)))
                            .where(outbox.c.published_at.is_(None))).scalar_one()
+
+
+def mark_for_republish(session: Session, tables: InfraTables, *, subjects: list[str],
+                       event_types: list[str] | None = None) -> tuple[int, list[str]]:
+    """Put the published outbox rows of `subjects` (optionally only `event_types`) back to unpublished, so the relay
+    publishes them again, oldest first (reconciliation found them missing downstream: a broker that forgot them).
+    Consumers drop what they already had by event id. Returns (rows marked, subjects with no row in the outbox)."""
+    outbox = tables.outbox
+    where = [outbox.c.message_key.in_(subjects)]
+    if event_types:
+        where.append(outbox.c.event_type.in_(event_types))
+    present = set(session.scalars(select(outbox.c.message_key).where(*where).distinct()))
+    marked = session.execute(update(outbox).where(*where, outbox.c.published_at.is_not(None))
+                             .values(published_at=None, attempts=0, last_error=None,
+                                     republished_at=utcnow(), republish_reason="reconcile")).rowcount
+    return marked, [subject for subject in subjects if subject not in present]

@@ -35,6 +35,7 @@ class ServiceSpec:
     publishes: tuple[str, ...] = ()  # topics its outbox relay publishes to
     ready_requires_broker: bool = True  # False where the outbox lets the service serve with the broker down
     periodic: tuple[Periodic, ...] = ()  # run by `wangge schedule <service>` (deadlines, retries, checkpoints)
+    collectors: tuple[Callable, ...] = ()  # collector(runtime): extra Prometheus metrics the web app's /metrics reads
 
 
 class Runtime:

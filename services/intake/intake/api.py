@@ -14,7 +14,7 @@ from wangge_common.auth import AuthError, actor, grid_scope, public, require_gri
 from wangge_common.errors import Conflict, DomainError, Invalid
 from wangge_common.http import runtime
 from wangge_common.problems import Problem, field_errors
-from wangge_common.schemas import page_of
+from wangge_common.schemas import ReconcileCaseIds, ReconcilePeriod, page_of
 
 from . import domain, handlers
 from .schemas import (BulkIn, BulkOut, CaseIn, CaseOut, CaseQuery, ContactOut, EntryOut, HouseholdFileOut, HouseholdIn,
@@ -26,7 +26,7 @@ cases = Blueprint("cases", __name__, url_prefix="/v1/cases",
 links = Blueprint("case-links", __name__, url_prefix="/v1/case-links",
                   description="Related cases (相关件): possible duplicates linked, never merged; staff confirm or undo")
 internal = Blueprint("internal", __name__, url_prefix="/v1/internal",
-                     description="Service-to-service reads of personal data (scope contacts:read)")
+                     description="Service-to-service reads: personal data (scope contacts:read), reconciliation (cases:read)")
 households = Blueprint("households", __name__, url_prefix="/v1/households",
                        description="Household files (一户一档): address, grid, special groups, cases and visits")
 visits = Blueprint("visits", __name__, url_prefix="/v1/visits", description="Deputies' visit log (走访记录)")
@@ -346,6 +346,22 @@ class ReporterContact(MethodView):
         """A reporter's contact details in clear, for notify's messages to the resident (contacts:read only)."""
         with reads() as session:
             return handlers.reporter_contact(session, reporter_ref, _cipher())
+
+
+@internal.route("/reconcile/cases")
+class ReconcileCases(MethodView):
+    @requires("cases:read")
+    @internal.arguments(ReconcilePeriod, location="query")
+    @internal.response(200, ReconcileCaseIds)
+    def get(self, query):
+        """The ids of the cases accepted in [since, until), oldest first, for `wangge reconcile` (cases:read)."""
+        if query["until"] <= query["since"]:
+            raise Invalid([("until", "must be after since")])
+        with reads() as session:
+            ids = handlers.case_ids_accepted(session, query["since"], query["until"], offset=query["offset"],
+                                             limit=query["limit"] + 1)
+        more = len(ids) > query["limit"]
+        return {"case_ids": ids[:query["limit"]], "next_offset": query["offset"] + query["limit"] if more else None}
 
 
 # --- households, visits, reception sessions --------------------------------------------------------------

@@ -67,6 +67,7 @@ class Case(Base):
         # the newest open case of the grid with the same content, for duplicates (revision 5c2e8f1a9b30)
         Index("ix_cases_grid_content_created", "grid_id", "content_key", "created_at"),
         Index("ix_cases_grid_created", "grid_id", "created_at"),  # the grid's newest cases, for duplicates
+        Index("ix_cases_created", "created_at"),  # a period's cases, for reconciliation (revision 7d3e9b1c5a42)
         Index("ix_cases_external_id", "external_id"),
     )
 

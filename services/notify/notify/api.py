@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 from wangge_common.auth import actor, public, requires
 from wangge_common.errors import Invalid
 from wangge_common.http import runtime
-from wangge_common.schemas import page_of
+from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut, page_of
 
 from . import egress, manage
 from .config import NotifyConfig
@@ -25,7 +25,9 @@ webhooks = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks",
                      description="Webhook subscriptions for integrators, signed with HMAC-SHA256")
 board = Blueprint("board", __name__, url_prefix="/v1/board",
                   description="Public board (公示栏): reception schedules and publicised results; no key needed")
-BLUEPRINTS = (notifications, deliveries, templates, recipients, webhooks, board)
+internal = Blueprint("notify_internal", __name__, url_prefix="/v1/internal",
+                     description="Service-to-service reads: reconciliation (cases:read)")
+BLUEPRINTS = (notifications, deliveries, templates, recipients, webhooks, board, internal)
 
 
 @notifications.route("")
@@ -187,3 +189,15 @@ class StationBoard(MethodView):
         """A liaison station's upcoming reception days and its grids' publicised results."""
         with runtime().db.sessions() as session:
             return manage.board(session, scope="station", board_id=station_id)
+
+
+@internal.route("/reconcile/cases")
+class ReconcileCases(MethodView):
+    @requires("cases:read")
+    @internal.arguments(ReconcileCasesIn)
+    @internal.response(200, ReconcileCasesOut)
+    def post(self, body):
+        """Of these case ids, the ones whose registration notify handled, with their messages counted (for
+        `wangge reconcile`); `doubled` lists a once-per-case message given twice to one recipient on one channel."""
+        with runtime().db.sessions() as session:
+            return {"cases": manage.reconcile_cases(session, body["case_ids"])}

@@ -250,3 +250,43 @@ def matches(patterns: list[str], event_type: str) -> bool:
     """Subscription filter: exact types, 'case.*' prefixes, or '*'."""
     return any(p == "*" or p == event_type or (p.endswith(".*") and event_type.startswith(p[:-1]))
                for p in patterns)
+
+
+# --- what a message means, whatever the id of the event that caused it -----------------------------------------
+# A producer that re-emits an event (a replayed registration, a re-run job) gives it a new id; the event-id key then
+# lets a resident get "受理" twice. Each kind below names the fact a message tells: a second event of the same kind
+# and the same parts is a resend, a new part (a new round, a new work order, a new deadline) is news worth telling.
+_MEANING_PARTS = {
+    "case.registered": lambda d, r: (),                                 # registered once per case
+    "case.triaged": lambda d, r: (),                                    # registered → triaged happens once
+    "case.closed": lambda d, r: (),                                     # closed is final
+    "case.assigned": lambda d, r: tuple(sorted(o["work_order_id"] for o in d["work_orders"])),
+    "case.answered": lambda d, r: (r,),                                 # once per round of handling (重办 starts one)
+    "case.reopened": lambda d, r: (d["reopen_count"],),
+    "case.evaluation_requested": lambda d, r: (d["round"],),
+    "case.return_visit_due": lambda d, r: (d["round"],),
+    "case.reply_overdue": lambda d, r: (d["due_at"],),
+    "case.escalated": lambda d, r: (d["step"], d["trigger"], d.get("work_order_id") or ""),
+    "work_order.dispatched": lambda d, r: (d["work_order_id"],),
+    "work_order.due_soon": lambda d, r: (d["work_order_id"], d["due_at"]),
+    "work_order.overdue": lambda d, r: (d["work_order_id"], d["due_at"]),
+    "work_order.returned": lambda d, r: (d["work_order_id"],),             # a returned order is finished
+    "work_order.extension_requested": lambda d, r: (d["work_order_id"], d["requested_due_at"]),
+    "work_order.extension_decided": lambda d, r: (d["work_order_id"], d["requested_due_at"] if "requested_due_at"
+                                                  in d else "", d["approved"], d["due_at"]),
+}
+MEANING_KEY_LENGTH = 200
+ONCE_PER_CASE = ("case.registered", "case.triaged", "case.closed")  # a second message of these is always a double
+
+
+def meaning_key(event_type: str, data: dict, *, reopen_count: int = 0) -> str | None:
+    """`case.registered:<case id>`, `case.answered:<case id>:<round>` …: one message per meaning, recipient and
+    channel; None for kinds where only the event id says what is new. `reopen_count` is the case's round of handling
+    as notify knows it (case.answered carries none)."""
+    parts = _MEANING_PARTS.get(event_type)
+    if parts is None or not data.get("case_id"):
+        return None
+    key = ":".join([event_type, str(data["case_id"]), *(str(p) for p in parts(data, reopen_count))])
+    if len(key) > MEANING_KEY_LENGTH:  # many work orders: keep the key bounded, still the same for the same parts
+        key = f"{event_type}:{data['case_id']}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+    return key

@@ -56,20 +56,37 @@ def render_current(session, key: str, variables: dict) -> tuple[str, int]:
     return domain.render(domain.DEFAULTS[key].body, variables), 0
 
 
+def meaning_of(uow: UnitOfWork, event: Event) -> str | None:
+    """The event's meaning key (domain.meaning_key), with the case's round of handling as notify knows it."""
+    contact = uow.session.get(CaseContact, event.data["case_id"]) if event.data.get("case_id") else None
+    return domain.meaning_key(event.type, event.data, reopen_count=(contact.reopen_count or 0) if contact else 0)
+
+
+def already_told(uow: UnitOfWork, event: Event, meaning: str | None, recipient: str, channel: str) -> bool:
+    """A delivery of this event, or of another event meaning the same (a resend under a new id), exists; the unique
+    keys uq_delivery_once and uq_delivery_meaning hold the same rule against a concurrent writer."""
+    where = (Delivery.recipient_ref == recipient, Delivery.channel == channel)
+    if uow.session.scalar(select(Delivery.id).where(Delivery.cause_event_id == event.id, *where)) is not None:
+        return True
+    return meaning is not None and uow.session.scalar(
+        select(Delivery.id).where(Delivery.meaning_key == meaning, *where)) is not None
+
+
 def deliver(uow: UnitOfWork, event: Event, *, audience: str, recipients: list[str], channels: tuple[str, ...],
             key: str, variables: dict, case_id: str | None, urgent: bool = False,
             not_before: tuple[datetime, str] | None = None) -> int:
-    """Create one delivery per (event, recipient, channel) unless it exists; returns how many were created.
+    """Create one delivery per (event, recipient, channel) unless it exists, or one of the same meaning (a resend
+    under a new event id); returns how many were created.
     `not_before` (moment, reason) holds the non-inbox channels until then."""
     text, version = render_current(uow.session, key, variables)
+    meaning = meaning_of(uow, event)
     created = 0
     for recipient in dict.fromkeys(r for r in recipients if r):
         for channel in channels:
-            if uow.session.scalar(select(Delivery.id).where(
-                    Delivery.cause_event_id == event.id, Delivery.recipient_ref == recipient,
-                    Delivery.channel == channel)):
+            if already_told(uow, event, meaning, recipient, channel):
                 continue
-            delivery = Delivery(id=str(uuid.uuid4()), cause_event_id=event.id, event_type=event.type,
+            delivery = Delivery(id=str(uuid.uuid4()), cause_event_id=event.id, meaning_key=meaning,
+                                event_type=event.type,
                                 case_id=case_id, audience=audience, recipient_ref=recipient, channel=channel,
                                 template=key, template_version=version, subject="【网格通知】" + domain.DEFAULTS[key].title,
                                 body=text, urgent=urgent, state="pending", attempts=0, next_attempt_at=utcnow())
@@ -101,17 +118,19 @@ def _to_offices(uow, event, *, audience: str, department: dict | None, key: str,
 
 
 def _webhooks(uow: UnitOfWork, event: Event) -> None:
-    """One signed delivery of the event to every active subscription that wants its type."""
+    """One signed delivery of the event to every active subscription that wants its type (a resend of the same
+    meaning under a new id included: an integrator cannot tell it from news by its id)."""
+    meaning = None
     for subscription in uow.session.scalars(select(WebhookSubscription)
                                             .where(WebhookSubscription.status == "active")):
         if not domain.matches(subscription.event_types, event.type):
             continue
+        meaning = meaning or meaning_of(uow, event)
         ref = f"webhook:{subscription.id}"
-        if uow.session.scalar(select(Delivery.id).where(Delivery.cause_event_id == event.id,
-                                                        Delivery.recipient_ref == ref, Delivery.channel == "webhook")):
+        if already_told(uow, event, meaning, ref, "webhook"):
             continue
         uow.session.add(Delivery(
-            id=str(uuid.uuid4()), cause_event_id=event.id, event_type=event.type,
+            id=str(uuid.uuid4()), cause_event_id=event.id, meaning_key=meaning, event_type=event.type,
             case_id=event.data.get("case_id"), audience="integrator", recipient_ref=ref, channel="webhook",
             template=event.type[:80], template_version=0, subject=None, body="", payload=event.to_json(),
             subscription_id=subscription.id, state="pending", attempts=0, next_attempt_at=utcnow()))
@@ -209,6 +228,7 @@ def on_case_evaluation_requested(uow, event, contact):
 
 
 def on_case_reopened(uow, event, contact):
+    contact.reopen_count = max(contact.reopen_count or 0, event.data["reopen_count"])
     _reporter(uow, event, contact, "case.reopened/reporter",
               _case_vars(contact, reopen_count=event.data["reopen_count"]))
 

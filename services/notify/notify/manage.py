@@ -13,7 +13,7 @@ from wangge_common.errors import Invalid, NotFound
 
 from . import domain
 from .handlers import current_template
-from .models import BoardResult, Delivery, Grid, Reception, Recipient, Station, Template, WebhookSubscription
+from .models import BoardResult, CaseContact, Delivery, Grid, Reception, Recipient, Station, Template, WebhookSubscription
 
 BOARD_NOTICE_DAYS = 3  # reception schedules are posted at least three days ahead (003)
 
@@ -208,3 +208,20 @@ def board(session, *, scope: str, board_id: str, now: datetime | None = None, re
     return {"scope": scope, "id": board_id, "name": name or ("网格" if scope == "grid" else "代表联络站"),
             "address": address, "receptions": [_reception_view(r) for r in receptions], "results": found,
             "generated_at": now}
+
+
+def reconcile_cases(session, case_ids: list[str]) -> dict:
+    """{case id: {"registered", "messages", "doubled"}} for the cases whose registration notify handled."""
+    found = {case_id: {"registered": 0, "messages": 0, "doubled": []} for case_id in session.scalars(
+        select(CaseContact.case_id).where(CaseContact.case_id.in_(case_ids)))}
+    rows = session.execute(select(Delivery.case_id, Delivery.event_type, Delivery.recipient_ref, Delivery.channel,
+                                  func.count()).where(Delivery.case_id.in_(list(found)))
+                           .group_by(Delivery.case_id, Delivery.event_type, Delivery.recipient_ref, Delivery.channel))
+    for case_id, event_type, recipient, channel, count in rows:
+        case = found[case_id]
+        case["messages"] += count
+        if event_type == "case.registered":
+            case["registered"] += 1
+        if count > 1 and event_type in domain.ONCE_PER_CASE:
+            case["doubled"].append([event_type, recipient, channel, count])
+    return found

@@ -21,11 +21,13 @@ INFRA = define_infra_tables(Base.metadata)
 
 class Delivery(Base):
     """One message to one recipient on one channel, caused by one event (投递). The unique key makes a redelivered
-    event or a re-run job unable to create a second message; the sender moves it pending → sent / failed / gave_up."""
+    event or a re-run job unable to create a second message, and the meaning key a resent one (same fact, new event
+    id); the sender moves it pending → sent / failed / gave_up."""
 
     __tablename__ = "deliveries"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     cause_event_id: Mapped[str] = mapped_column(String(36))
+    meaning_key: Mapped[str | None] = mapped_column(String(200))  # domain.meaning_key: a resend's new id is no news
     event_type: Mapped[str] = mapped_column(String(100))
     case_id: Mapped[str | None] = mapped_column(String(36), index=True)
     audience: Mapped[str] = mapped_column(String(20))
@@ -51,6 +53,7 @@ class Delivery(Base):
 
     __table_args__ = (
         UniqueConstraint("cause_event_id", "recipient_ref", "channel", name="uq_delivery_once"),
+        UniqueConstraint("meaning_key", "recipient_ref", "channel", name="uq_delivery_meaning"),
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_contact_sent", "contact_key", "sent_at"),
     )
@@ -111,6 +114,7 @@ class CaseContact(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     deputy_ids: Mapped[list | None] = mapped_column(JSON)  # first-receiving deputy (首问), else the grid's deputies
     answer_summary: Mapped[str | None] = mapped_column(Text)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # rounds of handling (重办)
     department_name: Mapped[str | None] = mapped_column(String(200))
 
 

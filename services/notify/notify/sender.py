@@ -202,6 +202,7 @@ class _Cause:
     def __init__(self, reception: Reception):
         self.id = str(uuid.uuid5(REMINDER_NAMESPACE, f"{reception.id}/{reception.starts_at.isoformat()}"))
         self.type = "reception.reminder"
+        self.data = {}  # its id already names its meaning (uuid5 of reception and start)
 
 
 def remind_receptions(runtime, now: datetime) -> int:

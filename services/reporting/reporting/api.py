@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from wangge_common.auth import requires
 from wangge_common.http import runtime
+from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut
 
-from . import audit as audit_log, handlers, kpis as kpi_queries, performance
+from . import audit as audit_log, handlers, kpis as kpi_queries, performance, reconcile
 from .models import PendingEvent
-from .schemas import (AuditEntryOut, AuditQuery, CaseFactOut, CheckpointOut, ConsistencyOut, ConsistencyQuery,
+from .schemas import (AuditEntryOut, ReconcileRunOut, AuditQuery, CaseFactOut, CheckpointOut, ConsistencyOut, ConsistencyQuery,
                       InclusionOut, InclusionQuery, KpiOut, MissQuery, PendingOut, PerformanceOut, PeriodQuery,
                       RankingOut, RankingQuery, SliceOut, SliceQuery, VerifyOut, YearQuery)
 from .tables import download
@@ -23,6 +24,8 @@ audit = Blueprint("audit", __name__, url_prefix="/v1/audit",
 kpis = Blueprint("kpis", __name__, url_prefix="/v1/kpis", description="Key figures (办结率, 满意率 ...) and their slices")
 deputies = Blueprint("deputies", __name__, url_prefix="/v1/deputies", description="Deputy performance (履职)")
 grids = Blueprint("grids", __name__, url_prefix="/v1/grids", description="Excellent grids (优秀代表网格)")
+internal = Blueprint("reporting_internal", __name__, url_prefix="/v1/internal",
+                     description="Service-to-service reads: reconciliation (cases:read)")
 
 
 def _iso(value):
@@ -178,3 +181,24 @@ class ExcellentGrids(MethodView):
             return download([{k: v for k, v in g.items()} for g in result["grids"]], query["format"],
                             f"excellent-grids-{year}")
         return result
+
+
+@internal.route("/reconcile/cases")
+class ReconcileCases(MethodView):
+    @requires("cases:read")
+    @internal.arguments(ReconcileCasesIn)
+    @internal.response(200, ReconcileCasesOut)
+    def post(self, body):
+        """Of these case ids, the ones the audit log holds events about, with its entries counted by event type."""
+        with runtime().db.snapshot() as session:
+            return {"cases": handlers.audit_entries_by_case(session, body["case_ids"])}
+
+
+@audit.route("/reconciliations")
+class Reconciliations(MethodView):
+    @requires("audit:read")
+    @audit.response(200, ReconcileRunOut(many=True))
+    def get(self):
+        """The latest scheduled reconciliations (对账), newest first: cases intake accepted and missing where."""
+        with runtime().db.snapshot() as session:
+            return reconcile.recent_runs(session)

@@ -1,7 +1,7 @@
 """Reporting's consumer handler: every event into the audit log, then into the projections."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from wangge_common.envelope import Event
 from wangge_common.outbox import UnitOfWork
@@ -34,6 +34,16 @@ def audit_events(session, *, subject=None, event_type=None, since=None, until=No
     if until:
         query = query.where(AuditEntry.event_time < until)
     return session.scalars(query.order_by(AuditEntry.seq).limit(limit)).all()
+
+
+def audit_entries_by_case(session, case_ids: list[str]) -> dict:
+    """{case id: {"entries": {event type: count}}} for the cases the log holds events about (subject = case id)."""
+    found: dict = {}
+    for subject, event_type, count in session.execute(
+            select(AuditEntry.subject, AuditEntry.event_type, func.count()).where(AuditEntry.subject.in_(case_ids))
+            .group_by(AuditEntry.subject, AuditEntry.event_type)):
+        found.setdefault(subject, {"entries": {}})["entries"][event_type] = count
+    return found
 
 
 HANDLERS = {"*": on_any_event}

@@ -228,3 +228,20 @@ class KpiCell(Base):
 
 PROJECTIONS = (KpiCell, CaseFact, PendingEvent, GridFact, DeputyFact, GridDeputy, VisitFact, ReceptionAttendance,
                ContactLink, ContactMeeting)
+
+
+class ReconcileRun(Base):
+    """One scheduled reconciliation (对账) of a period: how many accepted cases were missing where (reconcile.py)."""
+
+    __tablename__ = "reconcile_runs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+    until: Mapped[datetime] = mapped_column(UtcDateTime)
+    outcome: Mapped[str] = mapped_column(String(10))  # clean | missing | error
+    accepted: Mapped[int | None] = mapped_column(Integer)
+    missing_routing: Mapped[int | None] = mapped_column(Integer)
+    missing_notify: Mapped[int | None] = mapped_column(Integer)
+    missing_audit: Mapped[int | None] = mapped_column(Integer)
+    doubled: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON: the ids missing and doubled per stage, or the error

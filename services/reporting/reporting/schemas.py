@@ -251,3 +251,19 @@ class RankingOut(Schema):
     grids_ranked = fields.Integer()
     excellent = fields.List(fields.String())
     grids = fields.List(fields.Nested(RankedGrid))
+
+
+class ReconcileRunOut(Schema):
+    """One scheduled reconciliation: the period, the outcome, and per stage how many accepted cases were missing."""
+
+    id = fields.String()
+    started_at = fields.DateTime()
+    since = fields.DateTime()
+    until = fields.DateTime()
+    outcome = fields.String(metadata={"description": "clean, missing or error"})
+    accepted = fields.Integer(allow_none=True)
+    missing_routing = fields.Integer(allow_none=True)
+    missing_notify = fields.Integer(allow_none=True)
+    missing_audit = fields.Integer(allow_none=True)
+    doubled = fields.Integer(allow_none=True)
+    detail = fields.Function(lambda run: json.loads(run.detail) if run.detail else None)

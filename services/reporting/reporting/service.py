@@ -7,7 +7,11 @@ from wangge_common.runtime import Periodic, ServiceSpec
 from .audit import checkpoint_job
 from .handlers import HANDLERS
 from .models import INFRA, Base
+from .reconcile import ReconcileCollector, reconcile_job
 
 SPEC = ServiceSpec(name="reporting", metadata=Base.metadata, tables=INFRA,
                    migrations=str(Path(__file__).parent / "migrations"), consumes=tuple(TOPICS),
-                   handlers=HANDLERS, periodic=(Periodic("sign-checkpoint", 60.0, checkpoint_job),))
+                   handlers=HANDLERS, collectors=(ReconcileCollector,),
+                   # the reconcile job looks every 10 s but reconciles only when its interval has passed
+                   # (WANGGE_REPORTING_RECONCILE_INTERVAL_S, 300 by default): see reconcile.Schedule
+                   periodic=(Periodic("sign-checkpoint", 60.0, checkpoint_job), Periodic("reconcile", 10.0, reconcile_job)))

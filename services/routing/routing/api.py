@@ -12,6 +12,7 @@ from wangge_common.auth import (actor, department_scope, grid_scope, public, req
 from wangge_common.db import utcnow
 from wangge_common.errors import Invalid
 from wangge_common.http import runtime
+from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut
 
 from . import catalogue, commands, evaluation, queries
 from . import holidays as holiday_calendar
@@ -37,7 +38,9 @@ deadlines = Blueprint("deadline_rules", __name__, url_prefix="/v1/deadline-rules
                       description="Deadlines (办理时限) by category, topic and urgency, versioned")
 holidays = Blueprint("holidays", __name__, url_prefix="/v1/holidays",
                      description="The holiday calendar working-day deadlines count with")
-BLUEPRINTS = (cases, work_orders, evaluations, rules, deadlines, holidays)
+internal = Blueprint("routing_internal", __name__, url_prefix="/v1/internal",
+                     description="Service-to-service reads: reconciliation (cases:read)")
+BLUEPRINTS = (cases, work_orders, evaluations, rules, deadlines, holidays, internal)
 
 CONFLICT = {"description": "the action is not allowed in the current state (problem+json names both)"}
 
@@ -406,3 +409,14 @@ class HolidayRefresh(MethodView):
         with runtime().db.transaction() as session:
             changed = holiday_calendar.refresh(session, now, actor=actor())
         return {"changed": changed, "years": list(range(now.year - 1, now.year + 3))}
+
+
+@internal.route("/reconcile/cases")
+class ReconcileCases(MethodView):
+    @requires("cases:read")
+    @internal.arguments(ReconcileCasesIn)
+    @internal.response(200, ReconcileCasesOut)
+    def post(self, body):
+        """Of these case ids, the ones routing holds, with their state and work orders (for `wangge reconcile`)."""
+        with runtime().db.sessions() as session:
+            return {"cases": queries.reconcile_cases(session, body["case_ids"])}

@@ -1,7 +1,7 @@
 """Routing's read side: cases with their history, work orders, the manual triage queue."""
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from wangge_common.errors import NotFound
 
@@ -69,3 +69,13 @@ def get_work_order(session, order_id: str) -> WorkOrder:
     if order is None:
         raise NotFound(f"no work order {order_id}")
     return order
+
+
+def reconcile_cases(session, case_ids: list[str]) -> dict:
+    """{case id: {"state", "work_orders"}} for the ids routing holds; reconciliation reports the others missing."""
+    found = {case_id: {"state": state, "work_orders": 0} for case_id, state in session.execute(
+        select(RoutedCase.case_id, RoutedCase.state).where(RoutedCase.case_id.in_(case_ids)))}
+    for case_id, count in session.execute(select(WorkOrder.case_id, func.count()).where(
+            WorkOrder.case_id.in_(list(found))).group_by(WorkOrder.case_id)):
+        found[case_id]["work_orders"] = count
+    return found

@@ -1,5 +1,5 @@
 """Intake's commands (one function per use case) and the handlers of the events it consumes."""
-from .cases import (Registration, case_history, decide_link, find_cases, get_case, grid_is_known, links_of,
+from .cases import (Registration, case_history, case_ids_accepted, decide_link, find_cases, get_case, grid_is_known, links_of,
                     plan_registration, register_case, reporter_contact, similar_open_cases, supplement_case, track,
                     withdraw_case, write_registration)
 from .consumed import HANDLERS, on_case_event, on_grid_changed
@@ -10,7 +10,7 @@ from .idempotency import (idempotency_record, is_external_clash, is_idempotency_
                           remember_idempotent, replay_idempotent)
 
 __all__ = [
-    "HANDLERS", "Registration", "case_history", "case_personal", "erase", "create_household", "decide_link", "find_cases", "find_households",
+    "HANDLERS", "Registration", "case_history", "case_ids_accepted", "case_personal", "erase", "create_household", "decide_link", "find_cases", "find_households",
     "find_reception_sessions", "find_visits", "get_case", "grid_is_known", "household_file", "idempotency_record",
     "is_external_clash", "is_idempotency_race", "is_tracking_code_clash", "links_of", "on_case_event",
     "on_grid_changed", "plan_registration",

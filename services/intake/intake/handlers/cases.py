@@ -462,3 +462,10 @@ def withdraw_case(uow: UnitOfWork, case_id: str, data: dict, cipher: FieldCipher
     uow.session.add(CaseEntry(case_id=case.id, event_id=event.id, event_type=event.type, state="withdrawn",
                               step="withdrawn", reason=data["reason"], actor=uow.actor, at=now))
     return case
+
+
+def case_ids_accepted(session, since: datetime, until: datetime, *, offset: int, limit: int) -> list[str]:
+    """Ids of the cases intake accepted (created_at) in [since, until), oldest first: what reconciliation expects
+    every other service to hold."""
+    return list(session.scalars(select(Case.id).where(Case.created_at >= since, Case.created_at < until)
+                                .order_by(Case.created_at, Case.id).offset(offset).limit(limit)))

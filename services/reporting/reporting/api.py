@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from wangge_common.auth import requires
 from wangge_common.http import runtime
+from wangge_common.paging import PageArgs, page_of, paged, paginate
 
 from . import audit as audit_log, handlers, kpis as kpi_queries, performance
 from .models import PendingEvent
@@ -37,13 +38,14 @@ def _table(rows, query, name):
 class AuditEvents(MethodView):
     @requires("audit:read")
     @audit.arguments(AuditQuery, location="query")
-    @audit.response(200, AuditEntryOut(many=True))
+    @audit.response(200, page_of(AuditEntryOut))
     def get(self, query):
         """Events in log order by subject (e.g. a case id), type and event time; page with after_seq."""
         with runtime().db.snapshot() as session:
             return handlers.audit_events(session, subject=query.get("subject"), event_type=query.get("type"),
                                          since=_iso(query.get("since")), until=_iso(query.get("until")),
-                                         after_seq=query["after_seq"], limit=query["limit"])
+                                         after_seq=query["after_seq"], page=query["page"],
+                                         page_size=query["page_size"])
 
 
 @audit.route("/verify")
@@ -82,11 +84,12 @@ class ConsistencyProof(MethodView):
 @audit.route("/checkpoints")
 class Checkpoints(MethodView):
     @requires("audit:read")
-    @audit.response(200, CheckpointOut(many=True))
-    def get(self):
+    @audit.arguments(PageArgs, location="query")
+    @audit.response(200, page_of(CheckpointOut))
+    def get(self, query):
         """Signed checkpoints (tree size, root, Ed25519 signature), oldest first."""
         with runtime().db.snapshot() as session:
-            return audit_log.checkpoints(session)
+            return paginate(session, audit_log.checkpoints_query(), **paged(query), each=audit_log.checkpoint_view)
 
 
 @kpis.route("")
@@ -120,23 +123,27 @@ class KpiSlices(MethodView):
 class KpiMisses(MethodView):
     @requires("audit:read")
     @kpis.arguments(MissQuery, location="query")
-    @kpis.response(200, CaseFactOut(many=True))
+    @kpis.response(200, page_of(CaseFactOut))
     def get(self, query):
         """The cases that count against a KPI in one slice (not closed, late, unsatisfied, unrated ...)."""
         with runtime().db.snapshot() as session:
             rows = kpi_queries.misses(session, kpi=query["kpi"], dimension=query["dimension"], key=query.get("key"),
-                                      period=query.get("period"), limit=query["limit"], after=query.get("after"))
-        return _table([CaseFactOut().dump(r) for r in rows], query, f"misses-{query['kpi']}")
+                                      period=query.get("period"), after=query.get("after"), page=query["page"],
+                                      page_size=query["page_size"])
+        if query["format"] == "json":
+            return rows
+        return download([CaseFactOut().dump(r) for r in rows["items"]], query["format"], f"misses-{query['kpi']}")
 
 
 @kpis.route("/pending")
 class PendingEvents(MethodView):
     @requires("audit:read")
-    @kpis.response(200, PendingOut(many=True))
-    def get(self):
+    @kpis.arguments(PageArgs, location="query")
+    @kpis.response(200, page_of(PendingOut))
+    def get(self, query):
         """Events about cases not registered here yet: kept, and applied when the registration arrives."""
         with runtime().db.snapshot() as session:
-            return session.scalars(select(PendingEvent).order_by(PendingEvent.seq).limit(1000)).all()
+            return paginate(session, select(PendingEvent).order_by(PendingEvent.seq), **paged(query))
 
 
 @deputies.route("/performance")

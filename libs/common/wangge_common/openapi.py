@@ -12,13 +12,16 @@ import http
 import flask_smorest
 from apispec import BasePlugin
 from flask_smorest.utils import prepare_response
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 PROBLEM = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
 class FieldError(Schema):
+    class Meta:
+        unknown = INCLUDE  # a service may add more about a field (the rule it broke, the allowed values)
+
     field = fields.String(metadata={"description": "the field, as a dotted path (`reporter.phone`, `items[2]`)"})
     reason = fields.String()
     in_ = fields.String(data_key="in", metadata={"description": "json, query, path, headers, form or files"})
@@ -26,6 +29,9 @@ class FieldError(Schema):
 
 class Problem(Schema):
     """RFC 9457 problem details; `errors` lists every invalid field with its reason."""
+
+    class Meta:
+        unknown = INCLUDE  # RFC 9457 allows extension members
 
     type = fields.String(metadata={"example": "about:blank"})
     title = fields.String(required=True, metadata={"example": "Unprocessable Content"})

@@ -37,7 +37,7 @@ tracking = Blueprint("tracking", __name__, url_prefix="/v1/track",
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_DOC = {
-    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 200},
+    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 200},
     "description": "Send the same key with the same body to retry safely: the first answer comes back (with "
                    "`Idempotent-Replayed: true`). The same key with a different body is refused with 422.",
 }

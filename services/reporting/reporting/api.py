@@ -30,6 +30,14 @@ def _iso(value):
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+def _table_doc(schema) -> dict:
+    """A table's 200 in all three forms `format=` asks for: JSON (the schema), CSV and XLSX for offices."""
+    return {"responses": {"200": {"description": "OK", "content": {
+        "application/json": {"schema": schema}, "text/csv": {"schema": {"type": "string"}},
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}}}}}}
+
+
 def _table(rows, query, name):
     return rows if query.get("format", "json") == "json" else download(rows, query["format"], name)
 
@@ -108,6 +116,7 @@ class KpiSlices(MethodView):
     @requires("audit:read")
     @kpis.arguments(SliceQuery, location="query")
     @kpis.response(200, SliceOut(many=True))
+    @kpis.doc(**_table_doc(SliceOut(many=True)))
     def get(self, query):
         """KPIs by grid, township, department, deputy, channel, category or month; CSV/XLSX with format=."""
         with runtime().db.snapshot() as session:
@@ -124,6 +133,7 @@ class KpiMisses(MethodView):
     @requires("audit:read")
     @kpis.arguments(MissQuery, location="query")
     @kpis.response(200, page_of(CaseFactOut))
+    @kpis.doc(**_table_doc(page_of(CaseFactOut)))
     def get(self, query):
         """The cases that count against a KPI in one slice (not closed, late, unsatisfied, unrated ...)."""
         with runtime().db.snapshot() as session:
@@ -151,6 +161,7 @@ class DeputiesPerformance(MethodView):
     @requires("audit:read")
     @deputies.arguments(YearQuery, location="query")
     @deputies.response(200, PerformanceOut(many=True))
+    @deputies.doc(**_table_doc(PerformanceOut(many=True)))
     def get(self, query):
         """Every deputy's year against the duties' numbers (visits, households, reach, receptions, 五个一)."""
         year = query.get("year") or date.today().year
@@ -176,6 +187,7 @@ class ExcellentGrids(MethodView):
     @requires("audit:read")
     @grids.arguments(RankingQuery, location="query")
     @grids.response(200, RankingOut)
+    @grids.doc(**_table_doc(RankingOut))
     def get(self, query):
         """The year's excellent-grid ranking: formula, inputs, score and rank of every grid, the top 10 % named."""
         year = query.get("year") or date.today().year

@@ -165,6 +165,7 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
     if data.get("received_at") is not None:
         problems += domain.not_in_future("received_at", data["received_at"], now,
                                          "a matter is registered once it was taken in")
+        problems += domain.not_before_2000("received_at", data["received_at"])
     grid_id, household, grid_problems = _resolve_grid(session, data)
     problems += grid_problems
     if grid_id and not grid_is_known(uow, grid_id, session):

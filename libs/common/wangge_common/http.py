@@ -8,7 +8,7 @@ import flask_swagger_ui
 from flask import Blueprint, Flask, current_app, jsonify, send_from_directory
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
-from . import auth, contracts, inputs, metrics, problems, progress, telemetry
+from . import auth, conditional, contracts, inputs, metrics, problems, progress, telemetry
 from .openapi import Api, ServicePlugin
 from .runtime import Runtime, ServiceSpec
 from .settings import Settings
@@ -117,6 +117,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, t
     app.extensions["wangge_token_verifier"] = auth.load_token_verifier(settings.token_issuer, settings.token_jwks,
                                                                        settings.token_audience)
     inputs.install(app)  # before any route is added: `<int:...>` is bounded to 64 bits in every service
+    conditional.install(app)  # ETag on every JSON read, If-None-Match -> 304, If-Match on changes -> 412
     error_docs = {b.name: b.ERROR_DOC for b in blueprints if getattr(b, "ERROR_DOC", None)}
     api = Api(app, spec_kwargs={"extra_plugins": [ServicePlugin(app, error_docs)]})
     for blueprint in blueprints:

@@ -14,6 +14,8 @@ from apispec import BasePlugin
 from flask_smorest.utils import prepare_response
 from marshmallow import INCLUDE, Schema, fields
 
+from .conditional import is_command_on_resource
+
 PROBLEM = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -71,6 +73,30 @@ class Api(flask_smorest.Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+IF_NONE_MATCH = {"in": "header", "name": "If-None-Match", "required": False, "schema": {"type": "string"},
+                 "description": "an ETag from an earlier read: 304 Not Modified, no body, when nothing changed"}
+IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+            "description": "the ETag of the resource as you read it: 412 Precondition Failed, nothing written, "
+                           "when it has changed since"}
+ETAG_HEADER = {"ETag": {"description": "the version of this representation (for If-None-Match / If-Match)",
+                        "schema": {"type": "string"}}}
+
+
+def _document_conditions(path: str, method: str, operation: dict) -> None:
+    """The conditional-request headers conditional.py honours, on the operations where it honours them."""
+    responses = operation.setdefault("responses", {})
+    parameters = operation.setdefault("parameters", [])
+    if method == "get":
+        parameters.append(IF_NONE_MATCH)
+        responses.setdefault("304", {"description": "Not Modified: the representation still has the ETag sent"})
+        ok = responses.get("200")
+        if isinstance(ok, dict) and "application/json" in ok.get("content", {}):
+            ok.setdefault("headers", {}).update(ETAG_HEADER)
+    elif method in ("put", "patch", "delete") or (method == "post" and is_command_on_resource(path)):
+        parameters.append(IF_MATCH)
+        responses.setdefault("412", "PRECONDITION_FAILED")
+
+
 class ServicePlugin(BasePlugin):
     """Rewrites each operation as it is added to the document (see the module docstring)."""
 
@@ -101,6 +127,7 @@ class ServicePlugin(BasePlugin):
                 note = f"Needs an API key with the scope `{scope}`."
                 if note not in operation.get("description", ""):
                     operation["description"] = (operation.get("description", "") + "\n\n" + note).strip()
+            _document_conditions(path, method, operation)
             own = self.error_docs.get(blueprint)
             responses = operation.setdefault("responses", {})
             responses.setdefault("default", "DEFAULT_ERROR")

@@ -51,3 +51,22 @@ def test_an_empty_idempotency_key_is_invalid_by_the_document_too(gsvc):
     assert header["schema"]["minLength"] == 1
     response = gsvc.client.post("/v1/cases", json=case_body(), headers=gsvc.headers(**{"Idempotency-Key": ""}))
     assert response.status_code == 422 and response.json["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_a_case_command_with_a_stale_if_match_is_412(gsvc):
+    case = gsvc.client.post("/v1/cases", json=case_body(), headers=gsvc.headers()).json
+    read = gsvc.client.get(f"/v1/cases/{case['id']}", headers=gsvc.headers())
+    tag = read.headers["ETag"]
+    assert gsvc.client.get(f"/v1/cases/{case['id']}", headers=gsvc.headers(**{"If-None-Match": tag})).status_code \
+        == 304
+    supplement = {"reason": "补充照片", "content_added": "路灯已坏两周。"}
+    added = gsvc.client.post(f"/v1/cases/{case['id']}/supplements", json=supplement,
+                             headers=gsvc.headers(**{"If-Match": tag}))
+    assert added.status_code == 201, added.json  # the case itself (its ETag) is unchanged by a supplement
+    withdrawn = gsvc.client.post(f"/v1/cases/{case['id']}/withdrawal", json={"reason": "已自行解决", "requested_by": "reporter"},
+                                 headers=gsvc.headers(**{"If-Match": tag}))
+    assert withdrawn.status_code == 200, withdrawn.json
+    stale = gsvc.client.post(f"/v1/cases/{case['id']}/supplements", json=supplement,
+                             headers=gsvc.headers(**{"If-Match": tag}))
+    assert stale.status_code == 412 and stale.mimetype == "application/problem+json"
+    assert [e.type for e in gsvc.outbox()].count("case.supplemented") == 1

@@ -54,3 +54,21 @@ def test_a_well_formed_surrogate_pair_is_a_character_and_accepted(svc):
     body = '{"reason": "已安排 \\ud83d\\ude00 现场查看"}'.encode()
     response = raw_post(svc, f"/v1/work-orders/{order['id']}/start", body)
     assert response.status_code == 200, response.json
+
+
+def test_a_work_order_command_with_a_stale_if_match_is_412_and_changes_nothing(svc):
+    case_id = svc.register()
+    order = svc.order(case_id, state="dispatched")
+    tag = svc.client.get(f"/v1/work-orders/{order['id']}", headers=svc.headers()).headers["ETag"]
+    assert svc.client.get(f"/v1/work-orders/{order['id']}",
+                          headers=svc.headers(**{"If-None-Match": tag})).status_code == 304
+    signed = svc.client.post(f"/v1/work-orders/{order['id']}/sign", json={}, headers=svc.headers(**{"If-Match": tag}))
+    assert signed.status_code == 200, signed.json
+    events = len(svc.outbox())
+    stale = svc.client.post(f"/v1/work-orders/{order['id']}/start", json={"reason": "已安排人员现场查看"},
+                            headers=svc.headers(**{"If-Match": tag}))
+    assert stale.status_code == 412 and stale.mimetype == "application/problem+json"
+    assert len(svc.outbox()) == events and svc.order(case_id, id=order["id"])["state"] == "signed"
+    fresh = svc.client.get(f"/v1/work-orders/{order['id']}", headers=svc.headers()).headers["ETag"]
+    assert svc.client.post(f"/v1/work-orders/{order['id']}/start", json={"reason": "已安排人员现场查看"},
+                           headers=svc.headers(**{"If-Match": fresh})).status_code == 200

@@ -2,7 +2,7 @@
 pinned `st` CLI run against it with a key holding every scope, and the run's totals read from its JSON report.
 
 Used by test_schemathesis.py (bounded examples, in `make test`) and runnable by hand for a longer run:
-`.venv/bin/python tests/fuzz/fuzzkit.py [--examples N] [--checks all] [service ...]`.
+`.venv/bin/python tests/api/fuzzkit.py [--examples N] [--checks all] [service ...]`.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Bounded: WANGGE_FUZZ_EXAMPLES generated cases per operation and phase (default 10, a fixed seed), so a run of all
 five services stays around two minutes on the 2-core machine. Held at zero: server errors, and responses whose
 status, media type, headers or body the document does not describe. A longer run by hand:
-`.venv/bin/python tests/fuzz/fuzzkit.py --examples 100 --show`.
+`.venv/bin/python tests/api/fuzzkit.py --examples 100 --show`.
 """
 import os
 

@@ -88,3 +88,18 @@ def register(app) -> None:
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
         return problem_response(500, "Internal Server Error", "an unexpected error occurred; it has been logged")
+
+
+def write_gunicorn_error(sock, status_int, reason, mesg):
+    """gunicorn's answer to a request it refuses before the app sees it (a header over 8 KB: 431, a request line
+    over 4 KB: 414, a malformed header: 400), as problem+json like every other error instead of its HTML page.
+    Installed by wangge_common.gunicorn_conf in place of gunicorn.util.write_error."""
+    import json
+
+    from gunicorn.util import write_nonblock
+
+    body = json.dumps({"type": "about:blank", "title": reason, "status": int(status_int), "detail": mesg},
+                      ensure_ascii=False).encode("utf-8")
+    head = (f"HTTP/1.1 {int(status_int)} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1")
+    write_nonblock(sock, head + body)

@@ -82,7 +82,8 @@ def register(app) -> None:
                 errors += [{"field": e["field"], "reason": e["reason"], "in": location}
                            for e in field_errors(messages)]
         detail = exc.description if errors is None else "the request has invalid fields; see errors"
-        return problem_response(exc.code or 500, exc.name, detail or "", errors=errors)
+        kept = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}  # e.g. 405's Allow
+        return problem_response(exc.code or 500, exc.name, detail or "", errors=errors, headers=kept)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

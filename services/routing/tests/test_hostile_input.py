@@ -72,3 +72,9 @@ def test_a_work_order_command_with_a_stale_if_match_is_412_and_changes_nothing(s
     fresh = svc.client.get(f"/v1/work-orders/{order['id']}", headers=svc.headers()).headers["ETag"]
     assert svc.client.post(f"/v1/work-orders/{order['id']}/start", json={"reason": "已安排人员现场查看"},
                            headers=svc.headers(**{"If-Match": fresh})).status_code == 200
+
+
+def test_an_undeclared_method_is_a_405_problem_that_keeps_its_allow_header(svc):
+    response = svc.client.open("/v1/work-orders", method="TRACE", headers=svc.headers())
+    assert_problem(response, 405)
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import requests
 
-from wangge_common.stack import free_port
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def test_a_header_over_8_kb_is_a_431_problem_json(tmp_path):

@@ -59,8 +59,11 @@ def _check_if_match():
     headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "accept-language")}
     with current_app.test_client() as client:
         current = client.get(target, headers=headers)
-    if current.status_code != 200:
-        return None  # no readable resource there: the change itself answers (404, 401 ...)
+    if current.status_code == 401:
+        return None  # no valid key: the change itself answers 401
+    if current.status_code != 200:  # RFC 9110 §13.1.1: no current representation to match
+        raise Problem(412, "Precondition Failed", f"If-Match was sent but {target} has no current version this key "
+                      f"can read (GET answered {current.status_code})")
     tag = current.headers.get("ETag", "").strip('"')
     if request.if_match.contains(tag):  # strong comparison, or "*"
         return None

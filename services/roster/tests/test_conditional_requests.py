@@ -39,3 +39,11 @@ def test_lists_carry_etags_too_and_the_document_says_so(svc):
     assert "If-Match" in [p["name"] for p in patch["parameters"]] and "412" in patch["responses"]
     get = doc["paths"]["/v1/grids/{grid_id}"]["get"]
     assert "If-None-Match" in [p["name"] for p in get["parameters"]] and "304" in get["responses"]
+
+
+def test_if_match_on_a_resource_that_does_not_exist_is_412(svc):
+    missing = "6f1c2d4e-0000-4000-8000-0000000000ff"
+    response = svc.client.patch(f"/v1/grids/{missing}", json={"households": 1},
+                                headers=svc.headers(**{"If-Match": '"abc"'}))
+    assert response.status_code == 412
+    assert svc.client.patch(f"/v1/grids/{missing}", json={"households": 1}, headers=svc.headers()).status_code == 404

@@ -116,7 +116,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, t
     app.extensions["wangge_api_keys"] = auth.load_keys(settings.api_keys_json, settings.api_keys_file)
     app.extensions["wangge_token_verifier"] = auth.load_token_verifier(settings.token_issuer, settings.token_jwks,
                                                                        settings.token_audience)
-    inputs.install(app)  # before any route is added: `<int:...>` is bounded to 64 bits in every service
+    inputs.install(app)  # before any route is added: `<int:...>` ids are bounded in every service
     conditional.install(app)  # ETag on every JSON read, If-None-Match -> 304, If-Match on changes -> 412
     error_docs = {b.name: b.ERROR_DOC for b in blueprints if getattr(b, "ERROR_DOC", None)}
     api = Api(app, spec_kwargs={"extra_plugins": [ServicePlugin(app, error_docs)]})

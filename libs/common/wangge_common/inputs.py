@@ -1,5 +1,6 @@
 """Hostile input, refused once for every service before a view runs: bodies nested too deep, numbers too long or
-out of 64-bit range, NaN/Infinity, lone UTF-16 surrogates, oversized integer ids in paths.
+out of 64-bit range, NaN/Infinity, lone UTF-16 surrogates, NUL characters (PostgreSQL cannot store them),
+oversized integer ids in paths.
 
 Each refusal is a 400/422 problem+json naming the field (a JSON path such as `reporter.name` or `items[3]`), never
 a 500 from deep inside the parser, the ORM or the broker's UTF-8 encoder.
@@ -16,8 +17,10 @@ from .errors import DomainError, Invalid
 
 MAX_JSON_DEPTH = 32  # the deepest body any operation documents is 4 levels; 32 leaves room and stops recursion
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # only a \uD800-\uDFFF escape can smuggle a lone surrogate
-_SURROGATE = re.compile("[\ud800-\udfff]")
+ID_MAX = 2 ** 31 - 1  # integer ids are `integer` columns on PostgreSQL
+# only an escape can smuggle a lone surrogate (\uD800-\uDFFF) or a NUL (\u0000) into a JSON string
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
+_SURROGATE = re.compile("[\ud800-\udfff\x00]")
 
 
 class MalformedBody(DomainError):
@@ -49,8 +52,8 @@ def load_json(raw: bytes | str):
     except ValueError as exc:  # JSONDecodeError, and int() past sys.get_int_max_str_digits()
         raise MalformedBody(f"the body is not valid JSON: {str(exc)[:200]}",
                             errors=[{"field": "", "reason": str(exc)[:200], "in": "json"}]) from exc
-    check_document(document, surrogates=_SURROGATE_ESCAPE.search(raw if isinstance(raw, bytes) else
-                                                                 raw.encode("utf-8", "surrogatepass")) is not None)
+    check_document(document, surrogates=_SUSPECT_ESCAPE.search(raw if isinstance(raw, bytes) else
+                                                               raw.encode("utf-8", "surrogatepass")) is not None)
     return document
 
 
@@ -68,37 +71,59 @@ def check_document(document, *, surrogates: bool = True) -> None:
             for key, item in value.items():
                 child = f"{path}.{key}" if path else str(key)
                 if surrogates and _SURROGATE.search(key):
-                    errors.append({"field": _printable(child), "reason": "the name contains a lone UTF-16 "
-                                   "surrogate, which is not a character", "in": "json"})
+                    errors.append({"field": _printable(child), "reason": "the name " + _why(key), "in": "json"})
                 stack.append((item, child, depth + 1))
         elif isinstance(value, list):
             stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))
         elif isinstance(value, str):
             if surrogates and _SURROGATE.search(value):
-                errors.append({"field": _printable(path), "reason": "contains a lone UTF-16 surrogate "
-                               "(\\ud800-\\udfff), which is not a character", "in": "json"})
+                errors.append({"field": _printable(path), "reason": _why(value), "in": "json"})
         elif isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
             errors.append({"field": _printable(path), "reason": "integer out of range (64-bit signed)", "in": "json"})
     if errors:
         raise Invalid(sorted(errors, key=lambda e: e["field"]), "the body has values no field accepts; see errors")
 
 
+def _why(text: str) -> str:
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000), which no field accepts"
+    return "contains a lone UTF-16 surrogate (\\ud800-\\udfff), which is not a character"
+
+
 def _printable(path: str) -> str:
     return _SURROGATE.sub("\ufffd", path)
 
 
-class Int64Converter(IntegerConverter):
-    """`<int:id>` bounded to a signed 64-bit column: a larger id is simply not found (404), never an OverflowError;
-    the bound also appears in the OpenAPI document as the parameter's `maximum`."""
+def check_parameters(request) -> None:
+    """Query and form fields, and the path: a NUL character is refused (422) before it reaches a database."""
+    errors = []
+    sources = [("query", request.args)]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        sources.append(("form", request.form))
+    for location, values in sources:
+        for name, value in values.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                errors.append({"field": _printable(name.replace("\x00", "\ufffd")), "reason": _why("\x00"),
+                               "in": location})
+    if "\x00" in request.path:
+        errors.append({"field": "path", "reason": _why("\x00"), "in": "path"})
+    if errors:
+        raise Invalid(errors, "the request has values no field accepts; see errors")
 
-    regex = r"\d{1,19}"  # more digits cannot fit, and int() of thousands of digits is itself refused
 
-    def __init__(self, map, fixed_digits=0, min=None, max=INT64_MAX, signed=False):  # noqa: A002 - werkzeug's names
+class IdConverter(IntegerConverter):
+    """`<int:id>` bounded to the id column's range: a larger id is simply not found (404), never an OverflowError
+    (SQLite) or NumericValueOutOfRange (PostgreSQL); the bound is also the parameter's `maximum` in the document."""
+
+    regex = r"\d{1,10}"  # more digits cannot fit, and int() of thousands of digits is itself refused
+
+    def __init__(self, map, fixed_digits=0, min=None, max=ID_MAX, signed=False):  # noqa: A002 - werkzeug's names
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def check_request_body(request) -> None:
     """Before every view: a JSON body must load safely (views and webargs then parse the same bytes again)."""
+    check_parameters(request)
     if request.is_json and request.content_length != 0:
         raw = request.get_data(cache=True)
         if raw.strip():
@@ -107,5 +132,5 @@ def check_request_body(request) -> None:
 
 def install(app) -> None:
     """Bounded integer ids in every `<int:...>` route, and the body check before every request."""
-    app.url_map.converters["int"] = Int64Converter
+    app.url_map.converters["int"] = IdConverter
     app.before_request(lambda: check_request_body(request))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, request
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from .auth import AuthError
@@ -84,6 +85,15 @@ def register(app) -> None:
         detail = exc.description if errors is None else "the request has invalid fields; see errors"
         kept = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}  # e.g. 405's Allow
         return problem_response(exc.code or 500, exc.name, detail or "", errors=errors, headers=kept)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _out_of_range(exc: Exception):
+        # The last net under inputs.py: a value the database cannot store (a number past its column's range) is the
+        # request's fault, not the server's. The transaction has been rolled back; nothing was written.
+        log.info("value refused by the database: %s", str(exc).splitlines()[0][:200])
+        return problem_response(422, "Unprocessable Content", "a value does not fit the field it is stored in "
+                                "(a number out of range?)")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -17,8 +17,9 @@ def assert_problem(response, status, field=None):
 
 
 @pytest.mark.parametrize("path", ["/v1/dispatch-rules/1180591620717411303424", "/v1/deadline-rules/9223372036854775808",
+                                  "/v1/dispatch-rules/2147483648",
                                   "/v1/dispatch-rules/" + "9" * 5000, "/v1/deadline-rules/9223372036854775808/history"])
-def test_an_id_past_64_bits_is_not_found_not_an_overflow(svc, path):
+def test_an_id_past_the_id_column_is_not_found_not_an_overflow(svc, path):
     assert_problem(svc.client.get(path, headers=svc.headers()), 404)
 
 
@@ -78,3 +79,11 @@ def test_an_undeclared_method_is_a_405_problem_that_keeps_its_allow_header(svc):
     response = svc.client.open("/v1/work-orders", method="TRACE", headers=svc.headers())
     assert_problem(response, 405)
     assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}
+
+
+def test_a_nul_character_anywhere_is_a_422_naming_the_field(svc):
+    response = svc.client.get("/v1/work-orders?department=a%00b", headers=svc.headers())
+    assert_problem(response, 422, "department")
+    body = b'{"category": "request", "level": "village", "department_code": "x\\u0000y", "department_name": "n",' \
+           b' "reason": "ok"}'
+    assert_problem(raw_post(svc, "/v1/dispatch-rules", body), 422, "department_code")

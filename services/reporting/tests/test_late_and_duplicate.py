@@ -93,7 +93,7 @@ def test_events_published_again_after_a_broker_forgot_reach_the_audit_log_once(s
     # the new broker's topic: the first case again (re-published), then the second case, seen for the first time
     outcomes = [o for _, o in runner.handle_records(records(first + second, 0))]
     assert outcomes == ["duplicate"] * len(first) + ["processed"] * len(second)
-    log = svc.client.get("/v1/audit/events?limit=1000", headers=svc.headers()).json
+    log = svc.client.get("/v1/audit/events?page_size=1000", headers=svc.headers()).json["items"]
     ids = [entry["event_id"] for entry in log]
     assert len(ids) == len(set(ids)) == 1 + len(first) + len(second)
     assert svc.client.get("/v1/audit/verify", headers=svc.headers()).json["valid"] is True

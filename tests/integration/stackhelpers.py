@@ -31,9 +31,9 @@ def case_body(grid_id: str, **changes) -> dict:
 
 def case_everywhere(stack, api, case_id: str) -> dict | None:
     """The case's traces in routing, notify and reporting once all are there, else None."""
-    orders = api.get(stack.url("routing") + "/v1/work-orders", params={"case_id": case_id}).json()
-    notes = api.get(stack.url("notify") + "/v1/notifications", params={"case_id": case_id}).json()
-    audit = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": case_id}).json()
+    orders = api.get(stack.url("routing") + "/v1/work-orders", params={"case_id": case_id}).json()["items"]
+    notes = api.get(stack.url("notify") + "/v1/notifications", params={"case_id": case_id}).json()["items"]
+    audit = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": case_id}).json()["items"]
     types = [entry["event_type"] for entry in audit]
     if orders and len(notes) >= 2 and types[:2] == ["case.registered", "case.triaged"]:
         return {"orders": orders, "notes": notes, "audit": audit}

@@ -216,7 +216,7 @@ def test_a_failing_webhook_is_retried_with_backoff_then_given_up(stack, api, gri
     assert shown["consecutive_failures"] >= 3
 
     def audited():  # the audit trail has each failed attempt and the giving up, from notify.v1
-        entries = api.get(reporting + "/v1/audit/events", params={"subject": delivery["id"]}).json()
+        entries = api.get(reporting + "/v1/audit/events", params={"subject": delivery["id"]}).json()["items"]
         types = [e["event_type"] for e in entries]
         return types if types == ["notification.failed", "notification.failed", "notification.gave_up"] else None
 

@@ -29,7 +29,7 @@ def test_replay_from_kafka_and_from_an_export_match_the_live_kpis(stack, api, gr
         posted = api.post(stack.url("intake") + "/v1/cases", json=case_body(grid, content=f"回放测试第{i}件。"))
         assert posted.status_code == 201, posted.text
         case_ids.append(posted.json()["id"])
-    eventually(lambda: all(api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": c}).json()
+    eventually(lambda: all(api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": c}).json()["items"]
                            for c in case_ids), 30, "reporting logs the new cases")
     _quiet(stack, api)
     live_url = stack.database_urls.get("reporting") or f"sqlite:///{stack.var_dir / 'reporting.db'}"

@@ -28,7 +28,7 @@ def test_a_published_plan_reaches_reporting_as_assignment_events(stack, api):
     create(f"/v1/assignment-plans/{plan['id']}/publish", {})
 
     def audited():
-        entries = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": group["id"]}).json()
+        entries = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": group["id"]}).json()["items"]
         published = [e for e in entries if e["event_type"] == "assignment.published"]
         return published or None
 
@@ -49,7 +49,7 @@ def test_a_published_plan_reaches_reporting_as_assignment_events(stack, api):
 
     def audited_as(subject, event_type):
         def find():
-            entries = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": subject}).json()
+            entries = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": subject}).json()["items"]
             return [e for e in entries if e["event_type"] == event_type] or None
         return find
 

@@ -16,7 +16,7 @@ LOOP = ["case.registered", "case.triaged", "work_order.dispatched", "case.assign
 
 
 def _audit(stack, api, case_id):
-    entries = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": case_id}).json()
+    entries = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": case_id}).json()["items"]
     return [e for e in entries if e["event_type"].startswith(("case.", "work_order."))]
 
 
@@ -66,7 +66,7 @@ def _act(api, routing, order_id, action, body=None):
 
 def _open_order(stack, api, case_id, seen=()):
     def found():
-        orders = api.get(stack.url("routing") + "/v1/work-orders", params={"case_id": case_id}).json()
+        orders = api.get(stack.url("routing") + "/v1/work-orders", params={"case_id": case_id}).json()["items"]
         fresh = [o for o in orders if o["state"] == "dispatched" and o["id"] not in seen]
         return fresh[0] if fresh else None
 

@@ -1,18 +1,22 @@
 """The Flask app every service starts from: OpenAPI, problem+json, auth, health, metrics, AsyncAPI."""
 from __future__ import annotations
 
+import os
 import socket
 
-import swagger_ui_bundle
+import flask_swagger_ui
 from flask import Blueprint, Flask, current_app, jsonify, request, send_from_directory
 from flask_smorest import Api
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
-from . import auth, contracts, metrics, problems, progress, telemetry
+from . import auth, conditional, contracts, inputs, metrics, problems, progress, telemetry
+from .openapi import Api, ServicePlugin
 from .runtime import Runtime, ServiceSpec
 from .settings import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
+# Swagger UI 5 (reads OpenAPI 3.1), shipped inside the flask-swagger-ui wheel: /docs works with no internet.
+SWAGGER_UI_DIST = os.path.join(os.path.dirname(flask_swagger_ui.__file__), "dist")
 
 
 def runtime() -> Runtime:
@@ -111,7 +115,7 @@ def _infra_blueprint(spec: ServiceSpec) -> Blueprint:
     @auth.public
     def docs_assets(filename):
         """Swagger UI, served from the installed package so /docs works without the internet."""
-        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+        return send_from_directory(SWAGGER_UI_DIST, filename)
 
     return bp
 
@@ -147,7 +151,10 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, t
     app.extensions["wangge_api_keys"] = auth.load_keys(settings.api_keys_json, settings.api_keys_file)
     app.extensions["wangge_token_verifier"] = auth.load_token_verifier(settings.token_issuer, settings.token_jwks,
                                                                        settings.token_audience)
-    api = Api(app)
+    inputs.install(app)  # before any route is added: `<int:...>` ids are bounded in every service
+    conditional.install(app)  # ETag on every JSON read, If-None-Match -> 304, If-Match on changes -> 412
+    error_docs = {b.name: b.ERROR_DOC for b in blueprints if getattr(b, "ERROR_DOC", None)}
+    api = Api(app, spec_kwargs={"extra_plugins": [ServicePlugin(app, error_docs)]})
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     app.register_blueprint(_infra_blueprint(spec))

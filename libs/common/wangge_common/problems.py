@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, request
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from .auth import AuthError
@@ -82,9 +83,34 @@ def register(app) -> None:
                 errors += [{"field": e["field"], "reason": e["reason"], "in": location}
                            for e in field_errors(messages)]
         detail = exc.description if errors is None else "the request has invalid fields; see errors"
-        return problem_response(exc.code or 500, exc.name, detail or "", errors=errors)
+        kept = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}  # e.g. 405's Allow
+        return problem_response(exc.code or 500, exc.name, detail or "", errors=errors, headers=kept)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _out_of_range(exc: Exception):
+        # The last net under inputs.py: a value the database cannot store (a number past its column's range) is the
+        # request's fault, not the server's. The transaction has been rolled back; nothing was written.
+        log.info("value refused by the database: %s", str(exc).splitlines()[0][:200])
+        return problem_response(422, "Unprocessable Content", "a value does not fit the field it is stored in "
+                                "(a number out of range?)")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
         return problem_response(500, "Internal Server Error", "an unexpected error occurred; it has been logged")
+
+
+def write_gunicorn_error(sock, status_int, reason, mesg):
+    """gunicorn's answer to a request it refuses before the app sees it (a header over 8 KB: 431, a request line
+    over 4 KB: 414, a malformed header: 400), as problem+json like every other error instead of its HTML page.
+    Installed by wangge_common.gunicorn_conf in place of gunicorn.util.write_error."""
+    import json
+
+    from gunicorn.util import write_nonblock
+
+    body = json.dumps({"type": "about:blank", "title": reason, "status": int(status_int), "detail": mesg},
+                      ensure_ascii=False).encode("utf-8")
+    head = (f"HTTP/1.1 {int(status_int)} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1")
+    write_nonblock(sock, head + body)

@@ -37,7 +37,7 @@ tracking = Blueprint("tracking", __name__, url_prefix="/v1/track",
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_DOC = {
-    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 200},
+    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 200},
     "description": "Send the same key with the same body to retry safely: the first answer comes back (with "
                    "`Idempotent-Replayed: true`). The same key with a different body is refused with 422.",
 }
@@ -152,10 +152,6 @@ def _case_location(body) -> str:
     return f"/v1/cases/{body['id']}"
 
 
-def _page(items, total, query) -> dict:
-    return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
-
-
 def _scoped(query: dict) -> dict:
     """Limit a list query to the caller's grids (a person's token); an explicit grid outside them is a 403."""
     grids = grid_scope()
@@ -193,8 +189,7 @@ class Cases(MethodView):
     def get(self, query):
         """Find cases: by tracking code, by the external system's id, by grid, household or status."""
         with reads() as session:
-            items, total = handlers.find_cases(session, _scoped(query))
-        return _page(items, total, query)
+            return handlers.find_cases(session, _scoped(query))
 
 
 @cases.route("/bulk")
@@ -384,8 +379,7 @@ class Households(MethodView):
     def get(self, query):
         """Find household files by grid or address."""
         with reads() as session:
-            items, total = handlers.find_households(session, _scoped(query))
-        return _page(items, total, query)
+            return handlers.find_households(session, _scoped(query))
 
 
 @households.route("/<uuid:household_id>")
@@ -419,8 +413,7 @@ class Visits(MethodView):
     def get(self, query):
         """A deputy's or a grid's visit log, newest first; ?from=&to= dates."""
         with reads() as session:
-            items, total = handlers.find_visits(session, _scoped(query))
-        return _page(items, total, query)
+            return handlers.find_visits(session, _scoped(query))
 
 
 @receptions.route("")
@@ -440,8 +433,7 @@ class ReceptionSessions(MethodView):
     def get(self, query):
         """Reception-day records of a grid or station, newest first."""
         with reads() as session:
-            items, total = handlers.find_reception_sessions(session, _scoped(query))
-        return _page(items, total, query)
+            return handlers.find_reception_sessions(session, _scoped(query))
 
 
 # --- tracking -----------------------------------------------------------------------------------------------

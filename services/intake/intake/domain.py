@@ -7,7 +7,7 @@ import json
 import re
 import secrets
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from itertools import repeat
 
 from wangge_common import redaction
@@ -154,6 +154,14 @@ def step_of(state: str) -> str:
 # Records of what happened (a case taken in, a reception held, a visit made) cannot be dated in the future;
 # a few minutes are allowed for the clocks of the systems that push them.
 CLOCK_SKEW = timedelta(minutes=5)
+
+
+EARLIEST_RECEIVED = datetime(2000, 1, 1, tzinfo=timezone.utc)  # older is a typo or a fuzzer, not a matter
+
+
+def not_before_2000(field: str, moment) -> list[tuple[str, str]]:
+    """A problem when a matter says it was taken in before 2000 (0001-01-01 also breaks deadline arithmetic)."""
+    return [(field, "is before 2000-01-01: not a date a matter was taken in")] if moment < EARLIEST_RECEIVED else []
 
 
 def not_in_future(field: str, moment, now, what: str) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
 from wangge_common.auth import AuthError, public, requires
 from wangge_common.errors import DomainError
@@ -24,6 +25,11 @@ from .models import Case
 
 open311 = Blueprint("open311", __name__, url_prefix="/open311/v2",
                     description="Open311 GeoReport v2 facade, mapped onto the same cases (service_code = category)")
+# Errors as GeoReport v2 has them (a JSON list of {code, description}), documented once for every operation here.
+open311.ERROR_DOC = {"description": "GeoReport v2 error: a list of {code, description}", "content": {
+    "application/json": {"schema": {"type": "array", "items": {
+        "type": "object", "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}}}}}}
 
 CLOSED_STATES = ("closed", "evaluated", "withdrawn")
 SERVICE_DESCRIPTIONS = {"request": "请求解决的具体困难或问题", "enquiry": "政策、办事咨询",
@@ -54,6 +60,13 @@ def _open311_error(exc: Open311Error):
 def _domain_error(exc: DomainError):
     described = [f"{_open311_name(e['field'])}: {e['reason']}" for e in exc.errors or []] or [exc.detail]
     return _open311_error(Open311Error(400 if exc.status == 422 else exc.status, described))
+
+
+@open311.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    data = getattr(exc, "data", None) or {}
+    described = [f"{_open311_name(e['field'])}: {e['reason']}" for e in field_errors(data.get("messages", {}))]
+    return _open311_error(Open311Error(exc.code or 400, described or [exc.description or exc.name]))
 
 
 @open311.errorhandler(AuthError)

@@ -34,7 +34,7 @@ BLUEPRINTS = (notifications, deliveries, templates, recipients, webhooks, board,
 class Notifications(MethodView):
     @requires("notify:read")
     @notifications.arguments(NotificationQuery, location="query")
-    @notifications.response(200, NotificationOut(many=True))
+    @notifications.response(200, page_of(NotificationOut))
     def get(self, query):
         """List inbox messages by recipient or case."""
         with runtime().db.sessions() as session:

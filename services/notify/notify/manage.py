@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from wangge_common.crypto import FieldCipher
 from wangge_common.db import utcnow
 from wangge_common.errors import Invalid, NotFound
+from wangge_common.paging import paginate
 
 from . import domain
 from .handlers import current_template
@@ -19,21 +20,18 @@ BOARD_NOTICE_DAYS = 3  # reception schedules are posted at least three days ahea
 
 
 def _page(session, query, order, page: int, page_size: int) -> dict:
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    items = session.scalars(query.order_by(*order).limit(page_size).offset((page - 1) * page_size)).all()
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    return paginate(session, query.order_by(*order), page, page_size)
 
 
 # --- deliveries ---------------------------------------------------------------------------------------------------
-def list_notifications(session, *, recipient=None, case_id=None, page=1, page_size=100) -> list[Delivery]:
+def list_notifications(session, *, recipient=None, case_id=None, page=1, page_size=100) -> dict:
     """The in-app inbox (站内信): inbox deliveries, oldest first."""
     query = select(Delivery).where(Delivery.channel == "inbox")
     if recipient:
         query = query.where(Delivery.recipient_ref == recipient)
     if case_id:
         query = query.where(Delivery.case_id == str(case_id))
-    return session.scalars(query.order_by(Delivery.created_at, Delivery.id)
-                           .limit(page_size).offset((page - 1) * page_size)).all()
+    return paginate(session, query.order_by(Delivery.created_at, Delivery.id), page, page_size)
 
 
 def list_deliveries(session, *, page=1, page_size=100, **filters) -> dict:

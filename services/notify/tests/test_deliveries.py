@@ -186,7 +186,7 @@ def test_an_event_that_overtakes_the_registration_is_applied_when_it_comes(world
     assert svc.deliver(triaged(case), "cases.v1") == "processed"
     assert world.deliveries() == []
     svc.deliver(case, "cases.v1")
-    inbox = svc.client.get(f"/v1/notifications?case_id={case.subject}", headers=svc.headers()).json
+    inbox = svc.client.get(f"/v1/notifications?case_id={case.subject}", headers=svc.headers()).json["items"]
     assert [n["template"] for n in inbox] == ["case.registered/reporter", "case.registered/deputy",
                                               "case.triaged/reporter"]
     assert svc.client.get(f"/v1/deliveries?cause_event_id={case.id}", headers=svc.headers()).json["total"] == 4

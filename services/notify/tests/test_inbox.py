@@ -23,7 +23,7 @@ def triaged(case, department=("town-construction", "镇村镇建设办")):
 
 
 def inbox(svc, case):
-    return svc.client.get(f"/v1/notifications?case_id={case.subject}", headers=svc.headers()).json
+    return svc.client.get(f"/v1/notifications?case_id={case.subject}", headers=svc.headers()).json["items"]
 
 
 def test_the_reporter_is_told_of_receipt_and_of_the_department(svc):

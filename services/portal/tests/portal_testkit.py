@@ -53,7 +53,7 @@ class FakeServices:
         if path == "/v1/cases/similar":
             return self.similar
         if path in ("/v1/cases", "/v1/reception-days"):
-            return [] if service == "routing" else {"items": [], "total": 0}
+            return {"items": [], "total": 0, "page": 1, "page_size": 100}  # routing's lists are pages too
         if path.startswith("/v1/track/"):
             raise ServiceError(service, 404, "no case")
         raise AssertionError(f"unexpected GET {service}{path}")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wangge_common.auth import requires
 from wangge_common.http import runtime
 from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut
+from wangge_common.paging import PageArgs, page_of, paged, paginate
 
 from . import audit as audit_log, handlers, kpis as kpi_queries, performance, reconcile
 from .models import PendingEvent
@@ -32,6 +33,14 @@ def _iso(value):
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+def _table_doc(schema) -> dict:
+    """A table's 200 in all three forms `format=` asks for: JSON (the schema), CSV and XLSX for offices."""
+    return {"responses": {"200": {"description": "OK", "content": {
+        "application/json": {"schema": schema}, "text/csv": {"schema": {"type": "string"}},
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}}}}}}
+
+
 def _table(rows, query, name):
     return rows if query.get("format", "json") == "json" else download(rows, query["format"], name)
 
@@ -40,13 +49,14 @@ def _table(rows, query, name):
 class AuditEvents(MethodView):
     @requires("audit:read")
     @audit.arguments(AuditQuery, location="query")
-    @audit.response(200, AuditEntryOut(many=True))
+    @audit.response(200, page_of(AuditEntryOut))
     def get(self, query):
         """Events in log order by subject (e.g. a case id), type and event time; page with after_seq."""
         with runtime().db.snapshot() as session:
             return handlers.audit_events(session, subject=query.get("subject"), event_type=query.get("type"),
                                          since=_iso(query.get("since")), until=_iso(query.get("until")),
-                                         after_seq=query["after_seq"], limit=query["limit"])
+                                         after_seq=query["after_seq"], page=query["page"],
+                                         page_size=query["page_size"])
 
 
 @audit.route("/verify")
@@ -85,11 +95,12 @@ class ConsistencyProof(MethodView):
 @audit.route("/checkpoints")
 class Checkpoints(MethodView):
     @requires("audit:read")
-    @audit.response(200, CheckpointOut(many=True))
-    def get(self):
+    @audit.arguments(PageArgs, location="query")
+    @audit.response(200, page_of(CheckpointOut))
+    def get(self, query):
         """Signed checkpoints (tree size, root, Ed25519 signature), oldest first."""
         with runtime().db.snapshot() as session:
-            return audit_log.checkpoints(session)
+            return paginate(session, audit_log.checkpoints_query(), **paged(query), each=audit_log.checkpoint_view)
 
 
 @kpis.route("")
@@ -108,6 +119,7 @@ class KpiSlices(MethodView):
     @requires("audit:read")
     @kpis.arguments(SliceQuery, location="query")
     @kpis.response(200, SliceOut(many=True))
+    @kpis.doc(**_table_doc(SliceOut(many=True)))
     def get(self, query):
         """KPIs by grid, township, department, deputy, channel, category or month; CSV/XLSX with format=."""
         with runtime().db.snapshot() as session:
@@ -123,23 +135,28 @@ class KpiSlices(MethodView):
 class KpiMisses(MethodView):
     @requires("audit:read")
     @kpis.arguments(MissQuery, location="query")
-    @kpis.response(200, CaseFactOut(many=True))
+    @kpis.response(200, page_of(CaseFactOut))
+    @kpis.doc(**_table_doc(page_of(CaseFactOut)))
     def get(self, query):
         """The cases that count against a KPI in one slice (not closed, late, unsatisfied, unrated ...)."""
         with runtime().db.snapshot() as session:
             rows = kpi_queries.misses(session, kpi=query["kpi"], dimension=query["dimension"], key=query.get("key"),
-                                      period=query.get("period"), limit=query["limit"], after=query.get("after"))
-        return _table([CaseFactOut().dump(r) for r in rows], query, f"misses-{query['kpi']}")
+                                      period=query.get("period"), after=query.get("after"), page=query["page"],
+                                      page_size=query["page_size"])
+        if query["format"] == "json":
+            return rows
+        return download([CaseFactOut().dump(r) for r in rows["items"]], query["format"], f"misses-{query['kpi']}")
 
 
 @kpis.route("/pending")
 class PendingEvents(MethodView):
     @requires("audit:read")
-    @kpis.response(200, PendingOut(many=True))
-    def get(self):
+    @kpis.arguments(PageArgs, location="query")
+    @kpis.response(200, page_of(PendingOut))
+    def get(self, query):
         """Events about cases not registered here yet: kept, and applied when the registration arrives."""
         with runtime().db.snapshot() as session:
-            return session.scalars(select(PendingEvent).order_by(PendingEvent.seq).limit(1000)).all()
+            return paginate(session, select(PendingEvent).order_by(PendingEvent.seq), **paged(query))
 
 
 @deputies.route("/performance")
@@ -147,6 +164,7 @@ class DeputiesPerformance(MethodView):
     @requires("audit:read")
     @deputies.arguments(YearQuery, location="query")
     @deputies.response(200, PerformanceOut(many=True))
+    @deputies.doc(**_table_doc(PerformanceOut(many=True)))
     def get(self, query):
         """Every deputy's year against the duties' numbers (visits, households, reach, receptions, 五个一)."""
         year = query.get("year") or date.today().year
@@ -172,6 +190,7 @@ class ExcellentGrids(MethodView):
     @requires("audit:read")
     @grids.arguments(RankingQuery, location="query")
     @grids.response(200, RankingOut)
+    @grids.doc(**_table_doc(RankingOut))
     def get(self, query):
         """The year's excellent-grid ranking: formula, inputs, score and rank of every grid, the top 10 % named."""
         year = query.get("year") or date.today().year

@@ -331,5 +331,13 @@ def checkpoint_job(runtime, now) -> int:
         return 1 if sign_checkpoint(session, key, now) else 0
 
 
+def checkpoints_query():
+    return select(Checkpoint).order_by(Checkpoint.tree_size)
+
+
+def checkpoint_view(checkpoint) -> dict:
+    return _cp_dict(checkpoint)
+
+
 def checkpoints(session) -> list[dict]:
-    return [_cp_dict(cp) for cp in session.scalars(select(Checkpoint).order_by(Checkpoint.tree_size))]
+    return [_cp_dict(cp) for cp in session.scalars(checkpoints_query())]

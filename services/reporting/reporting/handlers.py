@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from wangge_common.envelope import Event
 from wangge_common.outbox import UnitOfWork
+from wangge_common.paging import paginate
 
 from . import audit
 from .models import AuditEntry
@@ -22,7 +23,7 @@ def on_any_event(uow: UnitOfWork, event: Event) -> None:
 
 
 def audit_events(session, *, subject=None, event_type=None, since=None, until=None, after_seq=0,
-                 limit=100) -> list[AuditEntry]:
+                 page=1, page_size=100) -> dict:
     """Entries in log order by subject, type and event time (ISO 8601, since inclusive, until exclusive)."""
     query = select(AuditEntry).where(AuditEntry.seq > after_seq)
     if subject:
@@ -33,7 +34,7 @@ def audit_events(session, *, subject=None, event_type=None, since=None, until=No
         query = query.where(AuditEntry.event_time >= since)
     if until:
         query = query.where(AuditEntry.event_time < until)
-    return session.scalars(query.order_by(AuditEntry.seq).limit(limit)).all()
+    return paginate(session, query.order_by(AuditEntry.seq), page, page_size)
 
 
 def audit_entries_by_case(session, case_ids: list[str]) -> dict:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased
 
 from wangge_common.contracts import labels
 from wangge_common.errors import Invalid
+from wangge_common.paging import paginate
 
 from . import domain
 from .models import CaseFact, DeputyFact, GridFact, KpiCell
@@ -146,7 +147,7 @@ MISS_CONDITIONS = {
 
 
 def misses(session, *, kpi: str, dimension: str = "all", key: str | None = None, period: str | None = None,
-           limit: int = 100, after: str | None = None) -> list[dict]:
+           page: int = 1, page_size: int = 100, after: str | None = None) -> dict:
     """The cases that count against a KPI in one slice (e.g. not closed, for 办结率), by case id."""
     if kpi not in MISS_CONDITIONS:
         raise Invalid([("kpi", f"must be one of {', '.join(MISS_CONDITIONS)}")])
@@ -160,8 +161,8 @@ def misses(session, *, kpi: str, dimension: str = "all", key: str | None = None,
         query = query.where(column.is_(None) if key is None else column == key)
     if after:
         query = query.where(CaseFact.case_id > after)
-    return [{c.name: getattr(f, c.name) for c in CaseFact.__table__.columns}
-            for f in session.scalars(query.order_by(CaseFact.case_id).limit(limit))]
+    return paginate(session, query.order_by(CaseFact.case_id), page, page_size,
+                    each=lambda f: {c.name: getattr(f, c.name) for c in CaseFact.__table__.columns})
 
 
 def grid_table(session, *, period: str | None = None, township: str | None = None) -> tuple[list[dict], list[dict]]:

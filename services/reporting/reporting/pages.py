@@ -97,7 +97,7 @@ class DashboardMisses(MethodView):
         if kpi not in kpi_queries.MISS_CONDITIONS:
             raise Invalid([("kpi", f"must be one of {', '.join(kpi_queries.MISS_CONDITIONS)}")])
         with runtime().db.snapshot() as session:
-            cases = kpi_queries.misses(session, kpi=kpi, period=_period(), limit=1000)
+            cases = kpi_queries.misses(session, kpi=kpi, period=_period(), page_size=1000)["items"]
         title = domain.KPIS.get(kpi, ("未评价",))[0]
         return render_template("misses.html", title=title, cases=cases, label=labels.label, local=local_time)
 

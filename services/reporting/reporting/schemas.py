@@ -3,6 +3,9 @@ import json
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from wangge_common.inputs import INT64_MAX
+from wangge_common.paging import PageArgs
+
 from . import domain
 
 PERIOD = validate.Regexp(r"^\d{4}(-(0[1-9]|1[0-2]))?$", error="must be YYYY or YYYY-MM")
@@ -29,13 +32,13 @@ class AuditEntryOut(Schema):
         return json.loads(entry.payload)
 
 
-class AuditQuery(Schema):
+class AuditQuery(PageArgs):
     subject = fields.String(validate=validate.Length(1, 200), metadata={"description": "e.g. a case id"})
     type = fields.String(data_key="type", validate=validate.Length(1, 100), metadata={"example": "case.closed"})
     since = fields.DateTime(metadata={"description": "event time from (inclusive), ISO 8601"})
     until = fields.DateTime(metadata={"description": "event time until (exclusive), ISO 8601"})
-    after_seq = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    after_seq = fields.Integer(load_default=0, validate=validate.Range(0, INT64_MAX),
+                               metadata={"description": "only entries after this log position"})
 
 
 class BadPosition(Schema):
@@ -145,14 +148,13 @@ class SliceOut(Schema):
     meets = fields.Dict(keys=fields.String(), values=fields.Boolean(allow_none=True))
 
 
-class MissQuery(PeriodQuery):
+class MissQuery(PeriodQuery, PageArgs):
     kpi = fields.String(required=True, validate=validate.OneOf(["closure_rate", "on_time_closure_rate",
                                                                  "satisfaction_rate", "unrated", "reopen_rate",
                                                                  "answer_rate"]))
     dimension = fields.String(load_default="all", validate=validate.OneOf(list(domain.DIMENSIONS)))
     key = fields.String(validate=validate.Length(1, 100))
-    after = fields.String(validate=validate.Length(1, 36), metadata={"description": "page after this case id"})
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    after = fields.String(validate=validate.Length(1, 36), metadata={"description": "only cases after this case id"})
     format = FORMAT
 
 

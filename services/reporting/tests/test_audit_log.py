@@ -31,7 +31,7 @@ def verify(svc):
 
 def test_a_cases_events_come_back_in_order_and_the_chain_is_valid(svc):
     ids = case_life(svc)
-    events = svc.client.get(f"/v1/audit/events?subject={ids[1]}", headers=svc.headers()).json
+    events = svc.client.get(f"/v1/audit/events?subject={ids[1]}", headers=svc.headers()).json["items"]
     assert [e["event_type"] for e in events] == ["case.registered", "case.triaged"]
     assert events[1]["prev_hash"] != events[0]["prev_hash"] and events[0]["event"]["data"]["case_id"] == ids[1]
     result = verify(svc)

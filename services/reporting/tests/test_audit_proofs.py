@@ -36,7 +36,7 @@ def sign(svc):
 def test_an_inclusion_proof_verifies_against_the_signed_root(svc):
     ids = fill(svc, 11)
     assert sign(svc) == 11
-    cp = get(svc, "/v1/audit/checkpoints").json[0]
+    cp = get(svc, "/v1/audit/checkpoints").json["items"][0]
     assert audit.checkpoint_problem(cp, trusted_key=audit.public_key_hex(KEY)) is None
     for event_id in (ids[0], ids[6], ids[10]):
         proof = get(svc, f"/v1/audit/proofs/inclusion?event_id={event_id}&tree_size=11").json
@@ -55,7 +55,7 @@ def test_the_log_only_grew_between_two_checkpoints(svc):
     fill(svc, 9)
     sign(svc)
     assert sign(svc) is None  # nothing new: no new checkpoint
-    first, second = get(svc, "/v1/audit/checkpoints").json
+    first, second = get(svc, "/v1/audit/checkpoints").json["items"]
     proof = get(svc, f"/v1/audit/proofs/consistency?first={first['tree_size']}&second={second['tree_size']}").json
     path = [bytes.fromhex(h) for h in proof["proof"]]
     assert merkle.verify_consistency(6, 15, bytes.fromhex(first["root_hash"]), bytes.fromhex(second["root_hash"]), path)
@@ -122,7 +122,7 @@ def test_proofs_in_a_tree_bigger_than_a_stored_block_verify(svc):
 def test_a_proof_over_an_edited_entry_no_longer_reaches_the_signed_root(svc):
     ids = fill(svc, 20)
     sign(svc)
-    signed = bytes.fromhex(get(svc, "/v1/audit/checkpoints").json[0]["root_hash"])
+    signed = bytes.fromhex(get(svc, "/v1/audit/checkpoints").json["items"][0]["root_hash"])
     with svc.runtime.db.transaction() as session:  # entry 18 sits in the unstored right edge of the tree
         session.execute(update(AuditEntry).where(AuditEntry.seq == 18).values(payload='{"forged":true}'))
     proof = get(svc, f"/v1/audit/proofs/inclusion?event_id={ids[17]}&tree_size=20").json
@@ -157,9 +157,9 @@ def test_the_checkpoint_job_needs_a_key(svc):
 def test_events_by_type_and_time(svc):
     fill(svc, 3)
     svc.deliver(event("case.other", "x", {}, time="2026-01-01T00:00:00Z"), "cases.v1")
-    assert len(get(svc, "/v1/audit/events?type=case.other").json) == 1
-    assert len(get(svc, "/v1/audit/events?until=2026-06-01T00:00:00Z").json) == 1
-    assert len(get(svc, "/v1/audit/events?since=2026-06-01T00:00:00Z").json) == 3
+    assert len(get(svc, "/v1/audit/events?type=case.other").json["items"]) == 1
+    assert len(get(svc, "/v1/audit/events?until=2026-06-01T00:00:00Z").json["items"]) == 1
+    assert len(get(svc, "/v1/audit/events?since=2026-06-01T00:00:00Z").json["items"]) == 3
 
 
 def test_a_consistently_rewritten_log_is_caught_only_by_the_signed_checkpoint(svc):
@@ -170,7 +170,7 @@ def test_a_consistently_rewritten_log_is_caught_only_by_the_signed_checkpoint(sv
 
     fill(svc, 8)
     sign(svc)
-    signed = get(svc, "/v1/audit/checkpoints").json[0]
+    signed = get(svc, "/v1/audit/checkpoints").json["items"][0]
     with svc.runtime.db.transaction() as session:
         entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
         forged = json.loads(entries[2].payload)

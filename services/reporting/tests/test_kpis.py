@@ -60,7 +60,7 @@ def test_slices_by_grid_township_department_deputy_channel(loaded):
 
 def test_the_cases_that_miss_a_kpi_are_listed(loaded):
     svc, cases = loaded
-    ids = lambda url: sorted(r["case_id"] for r in get(svc, url).json)  # noqa: E731
+    ids = lambda url: sorted(r["case_id"] for r in get(svc, url).json["items"])  # noqa: E731
     assert ids("/v1/kpis/misses?kpi=closure_rate") == sorted([cases["d"].id, cases["e"].id])
     assert ids("/v1/kpis/misses?kpi=unrated") == [cases["c"].id]  # open cases are not "unrated" yet
     assert ids("/v1/kpis/misses?kpi=on_time_closure_rate") == [cases["b"].id]

@@ -24,16 +24,16 @@ def test_events_before_their_case_wait_and_are_applied_when_it_arrives(svc):
         "unsatisfied", 30)
     registered, later = case.events[0], case.events[1:]
     deliver_all(svc, later[::-1])  # every later event first, and in reverse order
-    pending = svc.client.get("/v1/kpis/pending", headers=svc.headers()).json
+    pending = svc.client.get("/v1/kpis/pending", headers=svc.headers()).json["items"]
     assert len(pending) == len(later) and {p["case_id"] for p in pending} == {case.id}
     assert figures(svc)["cases"] == 0
     deliver_all(svc, [registered])
-    assert svc.client.get("/v1/kpis/pending", headers=svc.headers()).json == []
+    assert svc.client.get("/v1/kpis/pending", headers=svc.headers()).json["items"] == []
     f = figures(svc)
     assert (f["cases"], f["closed"], f["unsatisfied"], f["replied"]) == (1, 1, 1, 1)
     assert f["avg_handling_hours"] == 30.0
     # every event is in the log once, in arrival order
-    log = svc.client.get(f"/v1/audit/events?subject={case.id}", headers=svc.headers()).json
+    log = svc.client.get(f"/v1/audit/events?subject={case.id}", headers=svc.headers()).json["items"]
     assert [e["event_id"] for e in log] == [e.id for e in later[::-1]] + [registered.id]
 
 
@@ -93,7 +93,7 @@ def test_events_published_again_after_a_broker_forgot_reach_the_audit_log_once(s
     # the new broker's topic: the first case again (re-published), then the second case, seen for the first time
     outcomes = [o for _, o in runner.handle_records(records(first + second, 0))]
     assert outcomes == ["duplicate"] * len(first) + ["processed"] * len(second)
-    log = svc.client.get("/v1/audit/events?limit=1000", headers=svc.headers()).json
+    log = svc.client.get("/v1/audit/events?page_size=1000", headers=svc.headers()).json["items"]
     ids = [entry["event_id"] for entry in log]
     assert len(ids) == len(set(ids)) == 1 + len(first) + len(second)
     assert svc.client.get("/v1/audit/verify", headers=svc.headers()).json["valid"] is True

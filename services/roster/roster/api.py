@@ -68,7 +68,8 @@ class GridNotice(MethodView):
     @public
     @grids.arguments(NoticeQuery, location="query")
     @grids.response(200, NoticeOut)
-    @grids.doc(security=[], responses={"200": {"content": {"text/html": {"schema": {"type": "string"}}}}})
+    @grids.doc(security=[], responses={"200": {"content": {"application/json": {"schema": NoticeOut},
+                                                           "text/html": {"schema": {"type": "string"}}}}})
     def get(self, query, grid_id):
         """The grid's public notice (公示): deputies, their chosen contact number, pledge, station and reception
         days; a printable Chinese page (text/html) or JSON. Public: it is posted in the grid."""

@@ -85,7 +85,8 @@ class Coverage(MethodView):
     @requires("roster:read")
     @blp.arguments(CoverageQuery, location="query")
     @blp.response(200, description="JSON by township; `format=csv` gives one line per finding")
-    @blp.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.doc(responses={"200": {"content": {"application/json": {"schema": {"type": "object"}},
+                                            "text/csv": {"schema": {"type": "string"}}}}})
     def get(self, query):
         """Coverage of the published assignments: grids without a deputy or a township-level deputy, deputies
         without a grid or over load, per township."""

@@ -10,6 +10,7 @@ from wangge_common.crypto import FieldCipher
 from wangge_common.db import utcnow
 from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
+from wangge_common.paging import paginate
 
 from . import domain
 from .models import (Assignment, ContactHousehold, Deputy, Grid, PlanEntry, ReceptionDay, ReceptionRule,
@@ -110,7 +111,7 @@ def list_grids(session, *, level=None, parent_id=None, page=1, page_size=100) ->
         query = query.where(Grid.level == level)
     if parent_id is not None:
         query = query.where(Grid.parent_id == str(parent_id))
-    return _page(session, query.order_by(Grid.code), page, page_size)
+    return paginate(session, query.order_by(Grid.code), page, page_size)
 
 
 def _check_grid_refs(session, data: dict) -> None:
@@ -295,7 +296,7 @@ def list_stations(session, *, grid_id=None, tier=None, page=1, page_size=100) ->
         query = query.where(Station.id.in_(select(StationGrid.station_id).where(StationGrid.grid_id == str(grid_id))))
     if tier:
         query = query.where(Station.tier == tier)
-    return _page(session, query.order_by(Station.name, Station.id), page, page_size)
+    return paginate(session, query.order_by(Station.name, Station.id), page, page_size)
 
 
 def get_deputy(session, deputy_id: str) -> Deputy:
@@ -315,10 +316,5 @@ def list_deputies(session, *, level=None, kind=None, status=None, grid_id=None, 
         query = query.where(Deputy.status == status)
     if grid_id:
         query = query.where((Deputy.home_grid_id == str(grid_id)) | (Deputy.work_grid_id == str(grid_id)))
-    return _page(session, query.order_by(Deputy.name, Deputy.id), page, page_size)
+    return paginate(session, query.order_by(Deputy.name, Deputy.id), page, page_size)
 
-
-def _page(session, query, page: int, page_size: int) -> dict:
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    items = session.scalars(query.limit(page_size).offset((page - 1) * page_size)).all()
-    return {"items": items, "total": total, "page": page, "page_size": page_size}

@@ -12,6 +12,7 @@ from sqlalchemy import delete, false, func, insert, select
 from wangge_common.db import utcnow
 from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
+from wangge_common.paging import paginate
 
 from . import planner
 from .models import Assignment, AssignmentPlan, Deputy, Grid, PlanEntry
@@ -119,11 +120,8 @@ def list_plans(session, *, status=None, page=1, page_size=100) -> dict:
     query = select(AssignmentPlan)
     if status:
         query = query.where(AssignmentPlan.status == status)
-    query = query.order_by(AssignmentPlan.created_at.desc(), AssignmentPlan.id)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    items = session.scalars(query.limit(page_size).offset((page - 1) * page_size)).all()
-    return {"items": [plan_view(session, p, with_grids=False) for p in items], "total": total, "page": page,
-            "page_size": page_size}
+    return paginate(session, query.order_by(AssignmentPlan.created_at.desc(), AssignmentPlan.id), page, page_size,
+                    each=lambda plan: plan_view(session, plan, with_grids=False))
 
 
 def plan_view(session, plan: AssignmentPlan, *, with_grids: bool = True) -> dict:
@@ -319,7 +317,5 @@ def list_assignments(session, *, grid_id=None, deputy_id=None, current=None, pag
         query = query.where(Assignment.deputy_id == str(deputy_id))
     if current is not None:
         query = query.where(Assignment.ended_at.is_(None) if current else Assignment.ended_at.is_not(None))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.execute(query.order_by(Assignment.started_at.desc(), Grid.code, Assignment.id)
-                           .limit(page_size).offset((page - 1) * page_size)).all()
-    return {"items": [row._asdict() for row in rows], "total": total, "page": page, "page_size": page_size}
+    return paginate(session, query.order_by(Assignment.started_at.desc(), Grid.code, Assignment.id), page, page_size,
+                    rows=True)

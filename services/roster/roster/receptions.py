@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
+from wangge_common.paging import paginate
 
 from .models import Deputy, Grid, ReceptionDay, ReceptionRule, Station
 
@@ -219,8 +220,6 @@ def get_rule(session, rule_id: str) -> ReceptionRule:
 
 def list_days(session, *, rule_id=None, grid_id=None, station_id=None, start=None, end=None, page=1,
               page_size=100) -> dict:
-    from .handlers import _page
-
     query = select(ReceptionDay)
     if rule_id:
         query = query.where(ReceptionDay.rule_id == rule_id)
@@ -232,18 +231,16 @@ def list_days(session, *, rule_id=None, grid_id=None, station_id=None, start=Non
         query = query.where(ReceptionDay.day >= start)
     if end:
         query = query.where(ReceptionDay.day <= end)
-    return _page(session, query.order_by(ReceptionDay.day, ReceptionDay.id), page, page_size)
+    return paginate(session, query.order_by(ReceptionDay.day, ReceptionDay.id), page, page_size)
 
 
 def list_rules(session, *, grid_id=None, station_id=None, page=1, page_size=100) -> dict:
-    from .handlers import _page
-
     query = select(ReceptionRule)
     if grid_id:
         query = query.where(ReceptionRule.grid_id == str(grid_id))
     if station_id:
         query = query.where(ReceptionRule.station_id == str(station_id))
-    return _page(session, query.order_by(ReceptionRule.created_at, ReceptionRule.id), page, page_size)
+    return paginate(session, query.order_by(ReceptionRule.created_at, ReceptionRule.id), page, page_size)
 
 
 def withdraw_deputy(uow: UnitOfWork, deputy, why: str) -> int:

@@ -13,6 +13,7 @@ from wangge_common.db import utcnow
 from wangge_common.errors import Invalid
 from wangge_common.http import runtime
 from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut
+from wangge_common.paging import page_of
 
 from . import catalogue, commands, evaluation, queries
 from . import holidays as holiday_calendar
@@ -83,7 +84,7 @@ def _order_in_scope(order_id) -> None:
 class Cases(MethodView):
     @requires("cases:read")
     @cases.arguments(CaseQuery, location="query")
-    @cases.response(200, CaseOut(many=True))
+    @cases.response(200, page_of(CaseOut))
     def get(self, query):
         """List cases by state or grid; queue=manual lists the manual triage queue."""
         grids = grid_scope()
@@ -180,7 +181,7 @@ class Close(MethodView):
 class WorkOrders(MethodView):
     @requires("cases:read")
     @work_orders.arguments(WorkOrderQuery, location="query")
-    @work_orders.response(200, WorkOrderOut(many=True))
+    @work_orders.response(200, page_of(WorkOrderOut))
     def get(self, query):
         """List work orders by department, state, due date or case (a department's own list: department=code)."""
         departments, grids = department_scope(), grid_scope()

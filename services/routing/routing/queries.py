@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import exists, func, select
 
 from wangge_common.errors import NotFound
+from wangge_common.paging import paginate
 
 from . import domain
 from .handlers import get_case
@@ -35,13 +36,12 @@ def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiv
         open_order = exists().where(WorkOrder.case_id == RoutedCase.case_id,
                                     WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
         query = query.where(RoutedCase.state.in_(domain.OPEN_FOR_ROUTING), ~open_order)
-    return session.scalars(query.order_by(RoutedCase.registered_at, RoutedCase.case_id)
-                           .limit(page_size).offset((page - 1) * page_size)).all()
+    return paginate(session, query.order_by(RoutedCase.registered_at, RoutedCase.case_id), page, page_size)
 
 
 def list_work_orders(session, *, case_id=None, department=None, state=None, due_before=None, overdue=None,
                      supervision=None, sort="created", page=1, page_size=100, departments=None,
-                     grid_ids=None) -> list[WorkOrder]:
+                     grid_ids=None) -> dict:
     query = select(WorkOrder)
     if departments is not None:  # a person's data scope
         query = query.where(WorkOrder.department_code.in_(departments))
@@ -60,8 +60,7 @@ def list_work_orders(session, *, case_id=None, department=None, state=None, due_
     if supervision:
         query = query.where(WorkOrder.supervision == supervision)
     order = (WorkOrder.due_at.is_(None), WorkOrder.due_at) if sort == "due" else ()
-    return session.scalars(query.order_by(*order, WorkOrder.created_at, WorkOrder.id)
-                           .limit(page_size).offset((page - 1) * page_size)).all()
+    return paginate(session, query.order_by(*order, WorkOrder.created_at, WorkOrder.id), page, page_size)
 
 
 def get_work_order(session, order_id: str) -> WorkOrder:

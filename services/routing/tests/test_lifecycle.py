@@ -125,13 +125,13 @@ def test_a_returned_order_is_rerouted_then_queued_then_escalated_after_repeated_
     svc.act(second["id"], "return", {"reason": "应由县级部门办理"})
     case = svc.case(case_id)
     assert case["state"] == "returned" and case["path"] == "manual"
-    queue = svc.client.get("/v1/cases?queue=manual", headers=svc.headers("reader")).json
+    queue = svc.client.get("/v1/cases?queue=manual", headers=svc.headers("reader")).json["items"]
     assert [c["case_id"] for c in queue] == [case_id]
     svc.post(f"/v1/cases/{case_id}/triage", {"path": "county", "reason": "县交通运输局管养", "departments": [
         {"code": "county-transport", "name": "县交通运输局"}]}, key="reader", expect=403)
     svc.post(f"/v1/cases/{case_id}/triage", {"path": "county", "reason": "县交通运输局管养", "departments": [
         {"code": "county-transport", "name": "县交通运输局"}]})
-    assert svc.client.get("/v1/cases?queue=manual", headers=svc.headers("reader")).json == []
+    assert svc.client.get("/v1/cases?queue=manual", headers=svc.headers("reader")).json["items"] == []
     third = svc.order(case_id, state="dispatched")
     svc.act(third["id"], "return", {"reason": "仍不属于本部门"})
     escalated = svc.events(case_id, "case.escalated")[-1]
@@ -180,7 +180,7 @@ def test_overdue_climbs_reminder_supervision_escalation_once_each(svc):
     assert all(e.data["trigger"] == "overdue" and e.data["state"] == "signed" for e in escalations)
     assert all(e.actor == "service:routing-scheduler" for e in escalations)
     listed = svc.client.get("/v1/work-orders?overdue=true&department=town-construction",
-                            headers=svc.headers("reader")).json
+                            headers=svc.headers("reader")).json["items"]
     assert [(o["id"], o["escalation_step"]) for o in listed] == [(order["id"], "escalation")]
     from routing.models import WorkOrder
 

@@ -21,7 +21,7 @@ def first(svc, event_type):
 def test_a_road_request_goes_to_the_town_construction_office(svc):
     case = registered(category="request", topic="road")
     assert svc.deliver(case, "cases.v1") == "processed"
-    orders = svc.client.get(f"/v1/work-orders?case_id={case.subject}", headers=svc.headers("reader")).json
+    orders = svc.client.get(f"/v1/work-orders?case_id={case.subject}", headers=svc.headers("reader")).json["items"]
     assert [(o["department_code"], o["state"]) for o in orders] == [("town-construction", "dispatched")]
     triaged = first(svc, "case.triaged")
     assert triaged.data["path"] == "town"
@@ -60,7 +60,7 @@ def test_redelivery_opens_no_second_work_order(svc):
     case = registered()
     assert svc.deliver(case, "cases.v1") == "processed"
     assert svc.deliver(case, "cases.v1") == "duplicate"
-    orders = svc.client.get(f"/v1/work-orders?case_id={case.subject}", headers=svc.headers("reader")).json
+    orders = svc.client.get(f"/v1/work-orders?case_id={case.subject}", headers=svc.headers("reader")).json["items"]
     assert len(orders) == 1
     assert [e.type for e in svc.outbox()] == ["case.triaged", "work_order.dispatched", "case.assigned"]
 

@@ -12,6 +12,7 @@ from sqlalchemy import (String, Text, bindparam, cast, func, insert, literal_col
 from wangge_common.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
 from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import PreparedEvent, UnitOfWork
+from wangge_common.paging import paged, paginate
 
 from .. import domain
 from . import personal
@@ -164,6 +165,7 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
     if data.get("received_at") is not None:
         problems += domain.not_in_future("received_at", data["received_at"], now,
                                          "a matter is registered once it was taken in")
+        problems += domain.not_before_2000("received_at", data["received_at"])
     grid_id, household, grid_problems = _resolve_grid(session, data)
     problems += grid_problems
     if grid_id and not grid_is_known(uow, grid_id, session):
@@ -326,7 +328,7 @@ def get_case(session, case_id: str) -> Case:
     return case
 
 
-def find_cases(session, query: dict) -> tuple[list[Case], int]:
+def find_cases(session, query: dict) -> dict:
     conditions = []
     for name in ("tracking_code", "external_system", "external_id", "status"):
         if query.get(name):
@@ -336,11 +338,7 @@ def find_cases(session, query: dict) -> tuple[list[Case], int]:
             conditions.append(getattr(Case, name) == str(query[name]))
     if query.get("grid_ids") is not None:  # a person's data scope
         conditions.append(Case.grid_id.in_(query["grid_ids"]))
-    total = session.scalar(select(func.count()).select_from(Case).where(*conditions))
-    page, size = query["page"], query["page_size"]
-    items = session.scalars(select(Case).where(*conditions).order_by(Case.created_at.desc(), Case.id)
-                            .offset((page - 1) * size).limit(size)).all()
-    return list(items), total
+    return paginate(session, select(Case).where(*conditions).order_by(Case.created_at.desc(), Case.id), **paged(query))
 
 
 def reporter_contact(session, reporter_ref: str, cipher: FieldCipher) -> dict:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from wangge_common.crypto import FieldCipher, mask_name, mask_phone
 from wangge_common.errors import Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
+from wangge_common.paging import paged, paginate
 
 from .. import domain
 from ..models import Case, Household, ReceptionSession, Visit, VisitHousehold
@@ -64,7 +65,7 @@ def household_file(session, household_id: str) -> dict:
     return {"household": household, "cases": cases, "visits": visits}
 
 
-def find_households(session, query: dict) -> tuple[list[Household], int]:
+def find_households(session, query: dict) -> dict:
     conditions = []
     if query.get("grid_id"):
         conditions.append(Household.grid_id == str(query["grid_id"]))
@@ -72,11 +73,8 @@ def find_households(session, query: dict) -> tuple[list[Household], int]:
         conditions.append(Household.grid_id.in_(query["grid_ids"]))
     if query.get("address"):
         conditions.append(Household.address_key.contains(domain.address_key(query["address"]), autoescape=True))
-    total = session.scalar(select(func.count()).select_from(Household).where(*conditions))
-    page, size = query["page"], query["page_size"]
-    items = session.scalars(select(Household).where(*conditions).order_by(Household.address, Household.id)
-                            .offset((page - 1) * size).limit(size)).all()
-    return list(items), total
+    return paginate(session, select(Household).where(*conditions).order_by(Household.address, Household.id),
+                    **paged(query))
 
 
 def _unknown(session, model, ids: list[str], field: str) -> list[tuple[str, str]]:
@@ -110,7 +108,7 @@ def record_visit(uow: UnitOfWork, data: dict) -> Visit:
     return visit
 
 
-def find_visits(session, query: dict) -> tuple[list[Visit], int]:
+def find_visits(session, query: dict) -> dict:
     conditions = []
     for name in ("deputy_id", "grid_id"):
         if query.get(name):
@@ -121,11 +119,8 @@ def find_visits(session, query: dict) -> tuple[list[Visit], int]:
         conditions.append(Visit.visited_on >= query["visited_from"])
     if query.get("visited_to"):
         conditions.append(Visit.visited_on <= query["visited_to"])
-    total = session.scalar(select(func.count()).select_from(Visit).where(*conditions))
-    page, size = query["page"], query["page_size"]
-    items = session.scalars(select(Visit).where(*conditions).order_by(Visit.visited_on.desc(), Visit.id)
-                            .offset((page - 1) * size).limit(size)).all()
-    return list(items), total
+    return paginate(session, select(Visit).where(*conditions).order_by(Visit.visited_on.desc(), Visit.id),
+                    **paged(query))
 
 
 def record_reception_session(uow: UnitOfWork, data: dict) -> ReceptionSession:
@@ -150,16 +145,12 @@ def record_reception_session(uow: UnitOfWork, data: dict) -> ReceptionSession:
     return record
 
 
-def find_reception_sessions(session, query: dict) -> tuple[list[ReceptionSession], int]:
+def find_reception_sessions(session, query: dict) -> dict:
     conditions = []
     for name in ("grid_id", "station_id"):
         if query.get(name):
             conditions.append(getattr(ReceptionSession, name) == str(query[name]))
     if query.get("grid_ids") is not None:
         conditions.append(ReceptionSession.grid_id.in_(query["grid_ids"]))
-    total = session.scalar(select(func.count()).select_from(ReceptionSession).where(*conditions))
-    page, size = query["page"], query["page_size"]
-    items = session.scalars(select(ReceptionSession).where(*conditions)
-                            .order_by(ReceptionSession.started_at.desc(), ReceptionSession.id)
-                            .offset((page - 1) * size).limit(size)).all()
-    return list(items), total
+    return paginate(session, select(ReceptionSession).where(*conditions)
+                            .order_by(ReceptionSession.started_at.desc(), ReceptionSession.id), **paged(query))

@@ -42,7 +42,7 @@ def home():
     for assignment in _assignments():
         gid = assignment["grid_id"]
         households = services.get(me, "intake", "/v1/households", grid_id=gid, page_size=1)["total"]
-        cases = services.get(me, "routing", "/v1/cases", grid_id=gid, page_size=200)
+        cases = services.get(me, "routing", "/v1/cases", grid_id=gid, page_size=200)["items"]
         open_cases = [c for c in cases if c["state"] not in ("closed", "withdrawn")]
         days = services.get(me, "roster", "/v1/reception-days", grid_id=gid, page_size=5,
                             **{"from": today.isoformat(), "to": (today + timedelta(days=60)).isoformat()})
@@ -165,7 +165,7 @@ def reception_end(draft_id):
 def _replies_due() -> list[dict]:
     services, me = runtime().services, caller()
     return services.get(me, "routing", "/v1/cases", first_receiver=g.person.deputy_id, state="answered",
-                        page_size=100)
+                        page_size=100)["items"]
 
 
 @deputy.get("/replies")

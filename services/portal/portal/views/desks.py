@@ -15,10 +15,11 @@ def home():
     services, me, role = runtime().services, caller(), g.person.role
     context = {}
     if role == "township_staff":
-        context["manual"] = services.get(me, "routing", "/v1/cases", queue="manual", page_size=50)
-        context["overdue"] = services.get(me, "routing", "/v1/work-orders", overdue="true", sort="due", page_size=50)
+        context["manual"] = services.get(me, "routing", "/v1/cases", queue="manual", page_size=50)["items"]
+        context["overdue"] = services.get(me, "routing", "/v1/work-orders", overdue="true", sort="due",
+                                         page_size=50)["items"]
     elif role == "department":
-        context["orders"] = [o for o in services.get(me, "routing", "/v1/work-orders", sort="due", page_size=100)
+        context["orders"] = [o for o in services.get(me, "routing", "/v1/work-orders", sort="due", page_size=100)["items"]
                              if o["state"] in ("dispatched", "signed", "in_progress")]
     elif role == "supervisor":
         context["kpis"] = services.get(me, "reporting", "/v1/kpis")

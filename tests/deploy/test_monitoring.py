@@ -16,9 +16,6 @@ PROMETHEUS = ROOT / "deploy" / "prometheus"
 DASHBOARDS = sorted((ROOT / "deploy" / "grafana" / "dashboards").glob("*.json"))
 DATASOURCES = ROOT / "deploy" / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
 
-# Metrics that helpers working in parallel are adding to the code right now; the rules and the dashboard already
-# use them. Once their work is merged every one of them must be exported: test_expected_metrics_have_landed
-# names those still missing (an expected failure until then, so the gap stays visible in every test run).
 # Metrics the alerts need from the delivery guarantees and reconciliation (issue 12): exported since those landed.
 LANDED_WITH_ISSUE_12 = {
     "outbox_oldest_pending_age_seconds",  # {service}, age of the oldest unpublished outbox row

@@ -9,7 +9,7 @@ from stackhelpers import case_body, case_everywhere, eventually
 
 
 def audit_types(stack, api, case_id) -> list[str]:
-    entries = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": case_id}).json()
+    entries = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": case_id}).json()["items"]
     return [entry["event_type"] for entry in entries]
 
 

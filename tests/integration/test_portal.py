@@ -158,7 +158,7 @@ def test_a_deputy_runs_a_reception_session(stack, api, county):
     assert case["channel"] == "station" and case["first_receiver_id"] == county["deputy"]["id"]
 
     def audited():
-        entries = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": case_id}).json()
+        entries = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": case_id}).json()["items"]
         return [e for e in entries if e["event_type"] == "case.registered"] or None
 
     registered = eventually(audited, 30, "reporting records the deputy's case")

@@ -48,7 +48,7 @@ class Broker:
                 [str(tansu_binary()), "broker", "--listener-url", f"tcp://127.0.0.1:{listen}",
                  "--advertised-listener-url", f"tcp://127.0.0.1:{self.port}", "--storage-engine", "memory://tansu/"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        wait_for_port(listen, 30, self.process)
+        wait_for_port(listen, 30)
         self.gate = TcpGate(self.port, listen)
         self.gate.open()
         deadline = time.monotonic() + 30

@@ -136,7 +136,7 @@ class ServicePlugin(BasePlugin):
                     response["description"] = _phrase(status)  # OpenAPI requires one on every response
                 if not _is_error(status):
                     continue
-                if own is not None:
+                if own is not None and str(status) != "429":  # the rate limiter answers problem+json everywhere
                     description = response.get("description") if isinstance(response, dict) else None
                     responses[status] = {"description": description or own["description"], "content": own["content"]}
                 elif isinstance(response, dict) and not response.get("content"):

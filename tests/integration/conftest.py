@@ -18,7 +18,7 @@ from wangge_common.settings import SERVICES
 from wangge_common.testing import create_test_database, free_port
 from wangge_devstack.stack import Stack
 
-from stackhelpers import case_body, eventually
+from stackhelpers import case_body, eventually, publish_group_grid, wait_until_routing_serves
 
 
 def _docker_unavailable() -> str | None:
@@ -136,32 +136,7 @@ def grid(stack, api):
 def served_grid(stack, api):
     """A group grid (township → village → group) with a township deputy published to it, known to intake and
     routing: cases a call taker registers there have a first receiver (首问责任), who replies."""
-    roster, suffix = stack.url("roster"), uuid.uuid4().hex[:6]
-
-    def create(path, body):
-        response = api.post(roster + path, json=body)
-        assert response.status_code in (200, 201), response.text
-        return response.json()
-
-    town = create("/v1/grids", {"code": f"SG-{suffix}", "name": "首问乡", "level": 1, "kind": "rural_village"})
-    village = create("/v1/grids", {"code": f"SG-{suffix}-01", "name": "首问村", "level": 2, "kind": "rural_village",
-                                   "parent_id": town["id"]})
-    group = create("/v1/grids", {"code": f"SG-{suffix}-01-01", "name": "首问村第一组", "level": 3,
-                                 "kind": "rural_village", "parent_id": village["id"], "households": 240})
-    deputy = create("/v1/deputies", {"name": "周建华", "gender": "male", "level": "township",
-                                     "mobile": "13700001234", "home_grid_id": group["id"]})
-    plan = create("/v1/assignment-plans", {"scope_grid_id": town["id"]})
-    assert plan["feasible"], plan["violations"]
-    create(f"/v1/assignment-plans/{plan['id']}/approve", {})
-    create(f"/v1/assignment-plans/{plan['id']}/publish", {})
-
-    def routing_knows():
-        probe = api.post(stack.url("intake") + "/v1/cases",
-                         json=case_body(group["id"], content=f"探测代表派驻{uuid.uuid4().hex[:6]}"))
-        if probe.status_code != 201:
-            return False  # intake has not learnt the grid yet
-        found = api.get(stack.url("routing") + f"/v1/cases/{probe.json()['id']}")
-        return found.status_code == 200 and found.json().get("first_receiver_deputy_id") == deputy["id"]
-
-    eventually(routing_knows, 120, "intake and routing learn the grid and its deputy from roster.v1")
-    return group["id"]
+    made = publish_group_grid(stack, api, code=f"SG-{uuid.uuid4().hex[:6]}", names=("首问乡", "首问村", "首问村第一组"),
+                              deputy={"name": "周建华", "mobile": "13700001234"})
+    wait_until_routing_serves(stack, api, made["group"]["id"], made["deputy"]["id"])
+    return made["group"]["id"]

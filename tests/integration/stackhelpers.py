@@ -38,3 +38,56 @@ def case_everywhere(stack, api, case_id: str) -> dict | None:
     if orders and len(notes) >= 2 and types[:2] == ["case.registered", "case.triaged"]:
         return {"orders": orders, "notes": notes, "audit": audit}
     return None
+
+
+def publish_group_grid(stack, api, *, code: str, names: tuple[str, str, str], deputy: dict) -> dict:
+    """Create township → village → group in roster, a township deputy living in the group, and publish the plan
+    that assigns the deputy to it. Returns {"town", "village", "group", "deputy"} as roster answered them."""
+    roster = stack.url("roster")
+
+    def create(path, body):
+        response = api.post(roster + path, json=body)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    town = create("/v1/grids", {"code": code, "name": names[0], "level": 1, "kind": "rural_village"})
+    village = create("/v1/grids", {"code": f"{code}-01", "name": names[1], "level": 2, "kind": "rural_village",
+                                   "parent_id": town["id"]})
+    group = create("/v1/grids", {"code": f"{code}-01-01", "name": names[2], "level": 3, "kind": "rural_village",
+                                 "parent_id": village["id"], "households": 240})
+    person = create("/v1/deputies", {"gender": "male", "level": "township", **deputy, "home_grid_id": group["id"]})
+    plan = create("/v1/assignment-plans", {"scope_grid_id": town["id"]})
+    assert plan["feasible"], plan["violations"]
+    create(f"/v1/assignment-plans/{plan['id']}/approve", {})
+    create(f"/v1/assignment-plans/{plan['id']}/publish", {})
+    return {"town": town, "village": village, "group": group, "deputy": person}
+
+
+def wait_until_routing_serves(stack, api, grid_id: str, deputy_id: str, timeout: float = 120) -> None:
+    """Wait until intake accepts cases for the grid and routing names the deputy first receiver of a new one.
+
+    Routing learns the grid's deputies from roster.v1 asynchronously and triages each case when it consumes it:
+    a probe is posted only when the previous one has been triaged (so probes never pile up ahead of the consumer),
+    and one triaged before routing learnt the assignment is answered by the next probe."""
+    intake, routing = stack.url("intake"), stack.url("routing")
+    deadline, last = time.monotonic() + timeout, "no probe accepted yet"
+    while time.monotonic() < deadline:
+        probe = api.post(intake + "/v1/cases", json=case_body(grid_id, content=f"探测代表派驻{time.monotonic_ns()}"))
+        if probe.status_code != 201:
+            last = f"intake answered {probe.status_code}: it has not learnt the grid yet"
+            time.sleep(0.5)
+            continue
+        case_id = probe.json()["id"]
+        while time.monotonic() < deadline:
+            found = api.get(f"{routing}/v1/cases/{case_id}")
+            if found.status_code == 200:
+                receiver = found.json().get("first_receiver_deputy_id")
+                if receiver == deputy_id:
+                    return
+                last = f"routing triaged probe {case_id} with first receiver {receiver!r}"
+                break
+            last = f"routing has not triaged probe {case_id} yet ({found.status_code})"
+            time.sleep(0.2)
+        time.sleep(0.3)
+    pytest.fail(f"intake and routing learn the grid and its deputy from roster.v1 within {timeout:.0f}s "
+                f"(last seen: {last})")

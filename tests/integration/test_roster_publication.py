@@ -3,29 +3,19 @@ from __future__ import annotations
 
 import uuid
 
-from stackhelpers import eventually
+from stackhelpers import eventually, publish_group_grid
 
 
 def test_a_published_plan_reaches_reporting_as_assignment_events(stack, api):
     roster = stack.url("roster")
-    suffix = uuid.uuid4().hex[:6]
+    made = publish_group_grid(stack, api, code=f"RT-{uuid.uuid4().hex[:6]}", names=("名册集成乡", "名册村", "名册村第一组"),
+                              deputy={"name": "李红梅", "gender": "female", "mobile": "13812345678"})
+    group, deputy = made["group"], made["deputy"]
 
     def create(path, body):
         response = api.post(roster + path, json=body)
         assert response.status_code in (200, 201), response.text
         return response.json()
-
-    town = create("/v1/grids", {"code": f"RT-{suffix}", "name": "名册集成乡", "level": 1, "kind": "rural_village"})
-    village = create("/v1/grids", {"code": f"RT-{suffix}-01", "name": "名册村", "level": 2, "kind": "rural_village",
-                                   "parent_id": town["id"]})
-    group = create("/v1/grids", {"code": f"RT-{suffix}-01-01", "name": "名册村第一组", "level": 3,
-                                 "kind": "rural_village", "parent_id": village["id"], "households": 240})
-    deputy = create("/v1/deputies", {"name": "李红梅", "gender": "female", "level": "township",
-                                     "mobile": "13812345678", "home_grid_id": group["id"]})
-    plan = create("/v1/assignment-plans", {"scope_grid_id": town["id"]})
-    assert plan["feasible"], plan["violations"]
-    create(f"/v1/assignment-plans/{plan['id']}/approve", {})
-    create(f"/v1/assignment-plans/{plan['id']}/publish", {})
 
     def audited():
         entries = api.get(stack.url("reporting") + "/v1/audit/events", params={"subject": group["id"]}).json()["items"]

@@ -70,7 +70,17 @@ def one_machine(tmp_path_factory):
     env.update({"WANGGE_BROKER_PORT": str(free_port()), "WANGGE_VAR_DIR": str(base / "var"),
                 "WANGGE_SUPERVISION_METRICS_PORT": str(free_port()), "WANGGE_KAFKA_SESSION_TIMEOUT_MS": "2000",
                 "WANGGE_NOTIFY_QUIET_HOURS": "off", "WANGGE_LOG_LEVEL": "INFO"})  # documented settings
+    env["WANGGE_PROCESS_METRICS_BASE_PORT"] = str(free_block(3 * len(SERVICES)))
     return {"env": env, "var": base / "var", "ports": ports}
+
+
+def free_block(size: int) -> int:
+    """The first of `size` consecutive ports nothing listens on (relays, consumers and schedulers get one each)."""
+    for _ in range(200):
+        base = free_port()
+        if base + size < 65000 and not any(port_open(p) for p in range(base, base + size)):
+            return base
+    raise RuntimeError(f"no {size} consecutive free ports")
 
 
 def stops(var_dir: Path) -> list[tuple[datetime, str, str]]:
@@ -97,6 +107,15 @@ def test_sigterm_under_load_stops_in_order_and_loses_nothing_accepted(one_machin
         pid = int(run.supervisorctl("pid", "web:notify-web").strip())
         environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         assert b"WANGGE_NOTIFY_QUIET_HOURS=off" in environ
+
+        # issue 12: relays and consumers are scrapable on one machine, each on its own port (printed at start)
+        base = int(env["WANGGE_PROCESS_METRICS_BASE_PORT"])
+        relay = f"http://127.0.0.1:{base + 3 * SERVICES.index('intake')}/metrics"
+        consumer = f"http://127.0.0.1:{base + 3 * SERVICES.index('routing') + 1}/metrics"
+        assert f"intake-relay :{base + 3 * SERVICES.index('intake')}" in run.output
+        eventually(lambda: "outbox_" in requests.get(relay, timeout=5).text, 60, "intake's relay serves its metrics")
+        eventually(lambda: "consumer_" in requests.get(consumer, timeout=5).text, 60,
+                   "routing's consumer serves its metrics")
 
         grid = api.post(roster + "/v1/grids", json={"code": "RUN-1", "name": "停机测试乡", "level": 1,
                                                    "kind": "rural_village"})

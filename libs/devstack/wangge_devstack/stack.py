@@ -28,6 +28,9 @@ PROCESS_ROLES = ("web", "relay", "consumer", "scheduler")
 ROLE_GROUP = {"web": "web", "relay": "relays", "consumer": "consumers", "scheduler": "schedulers"}
 DEFAULT_SUPERVISION_METRICS_PORT = 8109
 PORTAL_PORT = 8100  # the portal (people's pages): WANGGE_PORTAL_PORT
+# `make run`: relays, consumers and schedulers serve /metrics from here up, one port each (see process_metrics_port)
+DEFAULT_PROCESS_METRICS_BASE_PORT = 9110
+PROCESS_ROLES = ("relay", "consumer", "scheduler")
 
 
 def tansu_binary() -> Path:
@@ -108,6 +111,8 @@ class Stack:
     base_env: dict = field(default_factory=lambda: dict(os.environ))
     inherit_settings: bool = False
     supervision_metrics_port: int = 0  # wangge_process_restarts_total and friends; 0 = not served
+    # First of the ports relays, consumers and schedulers serve /metrics on (three per service); 0 = none
+    process_metrics_base_port: int = 0
     policy: SupervisionPolicy = field(default_factory=SupervisionPolicy)
     broker_args: list = field(default_factory=list)  # extra flags for `tansu broker`
     console: bool = False  # supervision messages on this terminal (make run) rather than logs/supervisord.out
@@ -147,6 +152,8 @@ class Stack:
                    broker_port=port("WANGGE_BROKER_PORT", DEFAULT_BROKER_PORT),
                    session_timeout_ms=port("WANGGE_KAFKA_SESSION_TIMEOUT_MS", 6000),
                    supervision_metrics_port=port("WANGGE_SUPERVISION_METRICS_PORT", DEFAULT_SUPERVISION_METRICS_PORT),
+                   process_metrics_base_port=port("WANGGE_PROCESS_METRICS_BASE_PORT",
+                                                  DEFAULT_PROCESS_METRICS_BASE_PORT),
                    policy=SupervisionPolicy.from_env(env), base_env=env, inherit_settings=True, **overrides)
 
     # --- configuration --------------------------------------------------------------------------------
@@ -179,6 +186,27 @@ class Stack:
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
+
+    def process_metrics_port(self, service: str, role: str) -> int:
+        """Where a service's relay, consumer or scheduler serves /metrics on this machine (0: not served). They
+        share one address here, so each gets its own port: base + 3 × the service's place in SERVICES + the role's."""
+        if not self.process_metrics_base_port:
+            return 0
+        return self.process_metrics_base_port + 3 * SERVICES.index(service) + PROCESS_ROLES.index(role)
+
+    def metrics_urls(self) -> dict[str, str]:
+        """Every metrics endpoint of the stack by process name (web services serve theirs on their HTTP port)."""
+        from wangge_common.cli import load_spec
+
+        urls = {f"{s}-web": f"{self.url(s)}/metrics" for s in SERVICES}
+        for service in SERVICES:
+            spec = load_spec(service)
+            for role, present in zip(PROCESS_ROLES, (spec.publishes, spec.consumes, spec.periodic)):
+                if present and self.process_metrics_port(service, role):
+                    urls[f"{service}-{role}"] = f"http://127.0.0.1:{self.process_metrics_port(service, role)}/metrics"
+        if self.supervision_metrics_port:
+            urls["supervision"] = f"http://127.0.0.1:{self.supervision_metrics_port}/metrics"
+        return urls
 
     def env_for(self, service: str) -> dict:
         """A service's environment. The stack sets only what it must (where the broker and the other services
@@ -241,15 +269,16 @@ class Stack:
             "--bind", f"127.0.0.1:{self.ports[service]}", "--workers", str(self.web_workers),
             "--graceful-timeout", "10", f"{service}.wsgi:app"],
             web_env, self.log_dir / f"{service}-web.log", stop_wait_s=20)]
-        if spec.publishes:
-            found.append(Program(f"{service}-relay", "relays", [*cli, "relay", service], env,
-                                 self.log_dir / f"{service}-relay.log", stop_wait_s=30))
-        if spec.consumes:
-            found.append(Program(f"{service}-consumer", "consumers", [*cli, "consume", service], env,
-                                 self.log_dir / f"{service}-consumer.log", stop_wait_s=60))
-        if spec.periodic:
-            found.append(Program(f"{service}-scheduler", "schedulers", [*cli, "schedule", service], env,
-                                 self.log_dir / f"{service}-scheduler.log", stop_wait_s=30))
+        for role, present, group, command, stop_wait_s in (
+                ("relay", spec.publishes, "relays", "relay", 30), ("consumer", spec.consumes, "consumers", "consume", 60),
+                ("scheduler", spec.periodic, "schedulers", "schedule", 30)):
+            if not present:
+                continue
+            metrics_port = self.process_metrics_port(service, role)
+            role_env = {**env, f"WANGGE_{service.upper()}_{role.upper()}_METRICS_PORT": str(metrics_port)} \
+                if metrics_port else env
+            found.append(Program(f"{service}-{role}", group, [*cli, command, service], role_env,
+                                 self.log_dir / f"{service}-{role}.log", stop_wait_s=stop_wait_s))
         return found
 
     def portal_program(self) -> Program:
@@ -408,6 +437,10 @@ def run_foreground(load_demo: bool = True) -> int:
             print(f"\n  supervision: a process that dies is restarted; metrics "
                   f"http://127.0.0.1:{stack.supervision_metrics_port}/metrics, status "
                   f"{Path(sys.executable).parent}/supervisorctl -c {stack.supervisor.config_path} status")
+        processes = {name: url for name, url in stack.metrics_urls().items() if not name.endswith("-web")}
+        if processes:
+            print("  process metrics (Prometheus): "
+                  + ", ".join(f"{name} :{url.rsplit(':', 1)[1].split('/')[0]}" for name, url in processes.items()))
         print("\nCtrl-C stops everything.", flush=True)
         while stopping["signal"] is None:
             if not stack.supervisor.alive:

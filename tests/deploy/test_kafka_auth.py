@@ -96,6 +96,7 @@ def test_the_health_check_and_the_setup_job_use_the_loopback_admin_listener():
     assert test[test.index("--bootstrap-server") + 1] == listeners()["LOCAL"] == "127.0.0.1:9094"
     setup = SERVICES_["kafka-setup"]
     assert setup["network_mode"] == "service:kafka" and setup["restart"] == "no"
+    assert setup["image"] == SERVICES_["kafka"]["image"], "the admin tools of the broker's own version"
     assert setup["depends_on"]["kafka"]["condition"] == "service_healthy"
     assert env(setup)["WANGGE_KAFKA_ADMIN_BOOTSTRAP"] == "127.0.0.1:9094"
     assert setup["entrypoint"] == ["/bin/bash", "/etc/wangge/kafka/setup.sh"]

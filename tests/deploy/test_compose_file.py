@@ -63,6 +63,9 @@ def test_no_secret_is_an_environment_variable_each_is_a_mounted_file():
 def test_the_code_reads_every_secret_the_compose_file_passes_as_a_file():
     """A *_FILE the code does not read would leave the service without its key."""
     read_by_code = {f"{name}_FILE" for name in SECRET_NAMES} | {"WANGGE_API_KEYS_FILE", "WANGGE_DATABASE_PASSWORD_FILE"}
+    # the Kafka principals' passwords (settings.py; test_kafka_auth.py shows a client configured from them)
+    read_by_code |= {f"WANGGE_{s.upper()}_KAFKA_SASL_PASSWORD_FILE" for s in SERVICES} | {
+        "WANGGE_KAFKA_SASL_PASSWORD_FILE"}
     # Read by images other than ours (their documented *_FILE variables) and by the portal (parallel work).
     others = {"POSTGRES_PASSWORD_FILE", "GF_SECURITY_ADMIN_PASSWORD__FILE"}
     expected_from_parallel_work = {"WANGGE_PORTAL_SECRET_KEY_FILE", "WANGGE_PORTAL_SIGNING_KEY_FILE"}

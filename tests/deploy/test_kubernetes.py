@@ -142,3 +142,33 @@ def test_secret_files_are_mounted_where_the_configuration_points():
 def test_the_proxy_runs_the_same_caddyfile_as_compose():
     data = kinds("ConfigMap")["wangge-proxy"]["data"]["Caddyfile"]
     assert data == (ROOT / "deploy" / "proxy" / "Caddyfile").read_text()
+
+
+def test_every_kafka_client_authenticates_as_its_own_principal_with_only_its_password_mounted():
+    config = kinds("ConfigMap")["wangge-config"]["data"]
+    assert (config["WANGGE_KAFKA_SECURITY_PROTOCOL"], config["WANGGE_KAFKA_SASL_MECHANISM"]) == (
+        "SASL_PLAINTEXT", "SCRAM-SHA-512")
+    seen = set()
+    for _, doc in documents():
+        if doc["kind"] not in ("Deployment", "Job") or doc["metadata"]["name"] == "proxy":
+            continue
+        pod = doc["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        for container in pod.get("initContainers", []) + pod["containers"]:
+            variables = {e["name"]: e.get("value") for e in container.get("env", [])}
+            users = {k: v for k, v in variables.items() if k.endswith("KAFKA_SASL_USERNAME")}
+            keys = {item["key"] for mount in container["volumeMounts"] if "secret" in volumes[mount["name"]]
+                    for item in volumes[mount["name"]]["secret"]["items"]}
+            kafka_keys = {k for k in keys if k.startswith("kafka_")}
+            if container["name"] in ("migrate-portal",) or doc["metadata"]["name"].startswith("portal"):
+                assert not users and not kafka_keys, container["name"]  # the portal is no Kafka client
+                continue
+            (variable, principal), = users.items()
+            prefix = "WANGGE" if principal == "topics" else f"WANGGE_{principal.upper()}"
+            assert variable == f"{prefix}_KAFKA_SASL_USERNAME", container["name"]
+            assert variables[f"{prefix}_KAFKA_SASL_PASSWORD_FILE"] == f"/run/secrets/kafka_{principal}"
+            assert kafka_keys == {f"kafka_{principal}"}, (doc["metadata"]["name"], container["name"])
+            seen.add(principal)
+    assert seen == {"roster", "intake", "routing", "notify", "reporting", "topics"}
+    readme = (K8S / "README.md").read_text()
+    assert "deploy/kafka/acls.txt" in readme and "kafka_topics" in readme

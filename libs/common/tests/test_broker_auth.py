@@ -125,3 +125,30 @@ def test_the_configured_client_runs_the_scram_exchange_with_its_principal(tmp_pa
                      "WANGGE_KAFKA_SASL_PASSWORD_FILE": configured.kafka_sasl_password_file})
     # it ran SCRAM with user "intake"; Tansu knows no such user (it cannot be given one on memory storage)
     assert found == {"outcome": "KafkaTimeoutError", "scram": True}
+
+
+def test_the_relays_marker_check_connects_with_the_relays_principal(tmp_path, monkeypatch):
+    """The relay reads its marker back with a consumer of its own: with authentication on, it must authenticate
+    like the relay's producer, or the broker check fails on every authenticated broker."""
+    from types import SimpleNamespace
+
+    from wangge_common import relay
+
+    seen = {}
+
+    class Refused(Exception):
+        pass
+
+    def consumer(**config):
+        seen.update(config)
+        raise Refused
+
+    monkeypatch.setattr(relay, "KafkaConsumer", consumer)
+    runtime = SimpleNamespace(settings=settings(tmp_path, **SCRAM), service="intake")
+    marker = relay.BrokerMarker(runtime)
+    monkeypatch.setattr(marker, "_marker_row", lambda: SimpleNamespace(topic="wangge.relay-markers", partition=0,
+                                                                      offset=3, marker_id="m"))
+    with pytest.raises(Refused):
+        marker.verify()
+    assert (seen["security_protocol"], seen["sasl_mechanism"]) == ("SASL_PLAINTEXT", "SCRAM-SHA-512")
+    assert (seen["sasl_plain_username"], seen["sasl_plain_password"]) == ("intake", "s3cret-for-intake")

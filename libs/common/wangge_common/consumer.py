@@ -157,6 +157,11 @@ class EventProcessor:
         return {"consumer": self.group_id, "event_id": event.id, "event_type": event.type}
 
 
+def default_group_id(service: str) -> str:
+    """The consumer group of a service's consumer (and the group its Kafka principal may read as)."""
+    return f"wangge-{service}"
+
+
 def batch_size_setting(settings) -> int:
     """WANGGE_<SERVICE>_CONSUMER_BATCH_SIZE: records of one partition applied in one transaction (1: one each)."""
     return settings.count("CONSUMER_BATCH_SIZE", DEFAULT_BATCH_SIZE)
@@ -171,7 +176,7 @@ class ConsumerRunner:
                  producer_factory=None, batch_size: int | None = None):
         self.runtime = runtime
         self.settings = runtime.settings
-        self.group_id = group_id or f"wangge-{runtime.service}"
+        self.group_id = group_id or default_group_id(runtime.service)
         self.processor = EventProcessor(runtime, self.group_id)
         self.batch_size = batch_size if batch_size is not None else batch_size_setting(self.settings)
         if self.batch_size < 1:

@@ -121,7 +121,8 @@ class BrokerMarker:
             self._consumer = KafkaConsumer(
                 bootstrap_servers=self.settings.kafka_bootstrap, client_id=f"wangge-{self.runtime.service}-marker",
                 group_id=None, enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=100,
-                request_timeout_ms=min(self.settings.kafka_request_timeout_ms, 10000))
+                request_timeout_ms=min(self.settings.kafka_request_timeout_ms, 10000),
+                **wk.client_security(self.settings))  # the relay's own principal, like its producer
         tp = TopicPartition(row.topic, row.partition)
         self._consumer.assign([tp])
         self._consumer.seek(tp, row.offset)

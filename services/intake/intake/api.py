@@ -18,7 +18,7 @@ from wangge_common.schemas import ReconcileCaseIds, ReconcilePeriod, page_of
 
 from . import domain, handlers
 from .schemas import (BulkIn, BulkOut, CaseIn, CaseOut, CaseQuery, ContactOut, EntryOut, HouseholdFileOut, HouseholdIn,
-                      HouseholdOut, HouseholdQuery, LinkDecisionIn, LinkOut, ReceptionQuery, ReceptionSessionIn,
+                      HouseholdOut, HouseholdQuery, LinkDecisionIn, LinkIn, LinkOut, ReceptionQuery, ReceptionSessionIn,
                       ReceptionSessionOut, SimilarOut, SimilarQuery, SupplementIn, TrackOut, VisitIn, VisitOut, VisitQuery, WithdrawIn)
 
 cases = Blueprint("cases", __name__, url_prefix="/v1/cases",
@@ -115,11 +115,21 @@ def idempotent(work: Callable, *, location: Callable | None = None, two_phase: b
                 with reads() as session:  # a concurrent retry with the same key committed first
                     status, body = handlers.replay_idempotent(session, client, key, fingerprint)
                 return _answer(status, body, replayed=True, location=location(body) if location else None)
-            if handlers.is_external_clash(exc):
-                raise Conflict("the external system's case is already registered") from None
+            if handlers.is_external_clash(exc):  # another instance committed the same push first
+                raise _external_clash() from None
             if not (handlers.is_tracking_code_clash(exc) and attempt < 2):
                 raise
     raise AssertionError("unreachable")
+
+
+def _external_clash() -> Conflict:
+    body = request.get_json(silent=True) if request.is_json else None
+    external = body.get("external_ref") if isinstance(body, dict) else None
+    with reads() as session:
+        existing = handlers.existing_external_case(session, external) if isinstance(external, dict) else None
+    if existing is None:
+        return Conflict("the external system's case is already registered")
+    return handlers.external_conflict(external, existing)
 
 
 def _keyed(record: dict | None, write: Callable) -> Callable:
@@ -175,7 +185,8 @@ class Cases(MethodView):
     @requires("cases:write")
     @cases.arguments(CASE_IN)  # an instance: webargs would build the schema (and its nested ones) per request
     @cases.response(201, CaseOut)
-    @cases.alt_response(409, description="the external system's case is already registered")
+    @cases.alt_response(409, description="the external system's case is already registered: `existing_case_id` "
+                                         "names it")
     @cases.alt_response(413, description="the body is over 1 MiB")
     @cases.doc(parameters=[IDEMPOTENCY_DOC])
     def post(self, data):
@@ -225,10 +236,11 @@ def _bulk_item(uow, raw: dict, cipher) -> dict:
         uow.session.flush()
     except DomainError as exc:
         savepoint.rollback()
-        return {"status": exc.status, "errors": exc.errors, "detail": exc.detail}
+        return {"status": exc.status, "errors": exc.errors, "detail": exc.detail, **exc.extra}
     except IntegrityError:
         savepoint.rollback()
-        return {"status": 409, "detail": "the external system's case is already registered"}
+        return {"status": 409, "detail": "the external system's case is already registered",
+                "existing_case_id": handlers.existing_external_case(uow.session, data.get("external_ref"))}
     savepoint.commit()
     return {"status": 201, "case": CASE_OUT.dump(case)}
 
@@ -306,6 +318,23 @@ class CaseLinks(MethodView):
         with reads() as session:
             require_grid(handlers.get_case(session, str(case_id)).grid_id, "case")
             return handlers.links_of(session, str(case_id))
+
+
+@links.route("")
+class Links(MethodView):
+    @requires("cases:write")
+    @links.arguments(LinkIn)
+    @links.response(201, LinkOut)
+    @links.alt_response(409, description="the two cases are already linked: `existing_link_id` names the link")
+    @links.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, data):
+        """Link two cases by hand as the same matter (相关件); emits case.related_linked (basis manual) and
+        case.related_confirmed. Both cases live on; undo with /v1/case-links/{id}/undo."""
+        case_id, related = str(data["case_id"]), str(data["related_case_id"])
+        for one in {case_id, related}:
+            _case_in_scope(one)
+        reason = domain.redact(data["reason"])  # free text: no phone, ID number or e-mail goes into the event
+        return idempotent(lambda uow: (201, LinkOut().dump(handlers.link_by_hand(uow, case_id, related, reason))))
 
 
 def _decide(decision: str):

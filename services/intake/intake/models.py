@@ -220,3 +220,33 @@ class Attachment(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# --- read copies of other services' data (issue 18) ----------------------------------------------------------
+class KnownDeputy(Base):
+    """Read copy of roster's deputies (deputy.registered/updated/ended/removed): who may receive a matter.
+    No name or contact: only what the checks need."""
+
+    __tablename__ = "known_deputies"
+    deputy_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    level: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12))  # serving, suspended, ended, removed
+    home_grid_id: Mapped[str | None] = mapped_column(String(36))
+    work_grid_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class KnownGridDeputy(Base):
+    """Read copy of the published assignments (assignment.published replaces a grid's list)."""
+
+    __tablename__ = "known_grid_deputies"
+    grid_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deputy_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+
+
+class KnownTopic(Base):
+    """Read copy of the topics of routing's active dispatch catalogue (dispatch_catalogue.changed); seeded with
+    the catalogue routing starts with."""
+
+    __tablename__ = "known_topics"
+    topic: Mapped[str] = mapped_column(String(60), primary_key=True)

@@ -9,7 +9,21 @@ from . import domain
 
 MOBILE_OR_LANDLINE = validate.Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
                                      error="must be a mobile number (13812345678) or a landline (0731-55681234)")
-ID_NUMBER = validate.Regexp(r"^\d{17}[\dX]$", error="must be an 18-character resident ID number")
+ID_WEIGHTS, ID_CHECK = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), "10X98765432"  # GB 11643-1999
+
+
+def _id_number(value: str) -> None:
+    """An 18-character resident ID number whose last character is its check digit (GB 11643, ISO 7064 MOD 11-2)."""
+    if not (len(value) == 18 and value[:17].isascii() and value[:17].isdigit() and value[17] in "0123456789X"):
+        raise ValidationError("must be an 18-character resident ID number")
+    expected = ID_CHECK[sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS)) % 11]
+    if value[17] != expected:
+        raise ValidationError(f"has a wrong check digit (the first 17 digits give {expected}): mistyped?")
+
+
+def _not_blank(text: str) -> None:
+    if not text.strip():
+        raise ValidationError("is only spaces: say what the matter is")
 SPECIAL_GROUPS_DOC = ("special groups (特殊群体) that raise priority: subsistence_allowance 低保, disabled 残疾, "
                       "elderly_alone 孤寡老人, left_behind_child 留守儿童")
 
@@ -28,7 +42,7 @@ class Reporter(Schema):
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 50))
     phone = fields.String(load_default=None, allow_none=True, validate=MOBILE_OR_LANDLINE,
                           metadata={"example": "13812345678"})
-    id_number = fields.String(load_default=None, allow_none=True, validate=ID_NUMBER)
+    id_number = fields.String(load_default=None, allow_none=True, validate=_id_number)
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
     @validates_schema
@@ -83,8 +97,9 @@ class CaseIn(Schema):
     category = fields.String(required=True, validate=validate.OneOf(domain.CATEGORIES),
                              metadata={"description": "request 求决, enquiry 咨询, complaint 投诉, suggestion 建议"})
     topic = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 60),
-                          metadata={"example": "road"})
-    content = fields.String(required=True, validate=validate.Length(5, 5000),
+                          metadata={"example": "road", "description": "a topic of the dispatch catalogue (routing's "
+                                                                      "dispatch rules); omit for the category's line"})
+    content = fields.String(required=True, validate=[validate.Length(5, 5000), _not_blank],
                             metadata={"example": "村口路灯坏了三天，晚上出行不便。"})
     location = fields.Nested(Location, load_default=None, allow_none=True)
     urgency = fields.String(load_default="normal", validate=validate.OneOf(domain.URGENCIES))
@@ -169,6 +184,7 @@ class BulkIn(Schema):
 
 class BulkItem(Schema):
     index = fields.Integer()
+    existing_case_id = fields.String(allow_none=True, metadata={"description": "with 409: the case registered earlier"})
     status = fields.Integer(metadata={"description": "201 registered, 409 already registered, 422 invalid"})
     case = fields.Nested(CaseOut, allow_none=True)
     errors = fields.List(fields.Dict(), allow_none=True)
@@ -373,12 +389,20 @@ class LinkOut(Schema):
     id = fields.String()
     case_id = fields.String()
     related_case_id = fields.String()
-    basis = fields.String(metadata={"description": "same_household or similar_content"})
+    basis = fields.String(metadata={"description": "same_household or similar_content (found at registration), "
+                                                   "manual (linked by staff)"})
     status = fields.String(metadata={"description": "suggested, confirmed or undone"})
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     decision_reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
+
+
+class LinkIn(Schema):
+    case_id = fields.UUID(required=True, metadata={"description": "the newer case"})
+    related_case_id = fields.UUID(required=True, metadata={"description": "the case it is the same matter as"})
+    reason = fields.String(required=True, validate=validate.Length(1, 500),
+                           metadata={"example": "同一路灯，两位群众分别反映"})
 
 
 class LinkDecisionIn(Schema):

@@ -15,12 +15,29 @@ from wangge_common.outbox import PreparedEvent, UnitOfWork
 from wangge_common.paging import paged, paginate
 
 from .. import domain
-from . import personal
+from . import personal, reality
 from ..models import Case, CaseEntry, CaseLink, Household, KnownGrid
 
 
 def utc_iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _field(field: str, problem: str | None) -> list[tuple[str, str]]:
+    return [(field, problem)] if problem else []
+
+
+def external_conflict(external: dict, case_id: str | None) -> Conflict:
+    """409 for a second push of an external system's case, naming the case already registered for it."""
+    return Conflict(f"case {external['id']} of {external['system']} is already registered",
+                    extra={"existing_case_id": case_id} if case_id else None)
+
+
+def existing_external_case(session, external: dict | None) -> str | None:
+    if not external:
+        return None
+    row = session.execute(EXTERNAL_CASE, {"system": external["system"], "external_id": external["id"]}).first()
+    return row.id if row else None
 
 
 def grid_is_known(uow: UnitOfWork, grid_id: str, session=None) -> bool:
@@ -81,17 +98,29 @@ def _related_query(kind: str, *same, limit: int = 1, with_content: bool = False)
 # One statement of separate branches, not one query with OR: each branch is answered from its own index (grid,
 # content key and time; household; grid and time). A household's cases are all in its grid (registration
 # refuses another), so the household branch needs no grid.
-SAME_CONTENT = _related_query("same_content", CASES.c.grid_id == bindparam("grid_id"),
+# `grid_ids`: the case's grid and its neighbours in the same village (a matter reported on both sides of a line)
+IN_VILLAGE = CASES.c.grid_id.in_(bindparam("grid_ids", expanding=True))
+SAME_CONTENT = _related_query("same_content", IN_VILLAGE,
                               CASES.c.content_key == bindparam("content_key"))
 SAME_HOUSEHOLD = _related_query("same_household", CASES.c.household_id == bindparam("household_id"))
-RECENT_IN_GRID = _related_query("recent", CASES.c.grid_id == bindparam("grid_id"), limit=domain.SIMILAR_SCAN,
+RECENT_IN_GRID = _related_query("recent", IN_VILLAGE, limit=domain.SIMILAR_SCAN,
                                 with_content=True)
 RELATED_SAME = union_all(SAME_CONTENT, SAME_HOUSEHOLD)
 RELATED_ANY = union_all(SAME_CONTENT, SAME_HOUSEHOLD, RECENT_IN_GRID)
 
 
-def _related_params(case, now: datetime) -> dict:
-    return {"grid_id": case.grid_id, "content_key": case.content_key, "household_id": case.household_id,
+def village_grids(session, grid_id: str) -> list[str]:
+    """The grid and the other grids of its village (the same parent in roster's tree), the grid first."""
+    parent = session.scalar(select(KnownGrid.parent_id).where(KnownGrid.grid_id == grid_id))
+    if parent is None:
+        return [grid_id]
+    siblings = session.scalars(select(KnownGrid.grid_id).where(KnownGrid.parent_id == parent,
+                                                                KnownGrid.grid_id != grid_id)).all()
+    return [grid_id, *sorted(siblings)]
+
+
+def _related_params(case, now: datetime, grid_ids: list[str] | None = None) -> dict:
+    return {"grid_ids": grid_ids or [case.grid_id], "content_key": case.content_key, "household_id": case.household_id,
             "case_id": case.id, "since": now - timedelta(days=domain.DUPLICATE_WINDOW_DAYS)}
 
 
@@ -104,17 +133,17 @@ def _same_of(rows) -> tuple[str, str] | None:
     return (by_content.id, "similar_content") if by_content is not None else None
 
 
-def _same_content_or_household(connection, case, now: datetime) -> tuple[str, str] | None:
+def _same_content_or_household(connection, case, now: datetime, grid_ids=None) -> tuple[str, str] | None:
     """An open case of the grid with the same household file or the same content once spaces and punctuation
     are gone: one statement, indexed."""
-    return _same_of(connection.execute(RELATED_SAME, _related_params(case, now)).all())
+    return _same_of(connection.execute(RELATED_SAME, _related_params(case, now, grid_ids)).all())
 
 
-def _find_related(connection, case, now: datetime) -> tuple[str, str] | None:
+def _find_related(connection, case, now: datetime, grid_ids=None) -> tuple[str, str] | None:
     """An open case of the same grid this one may duplicate: the same household file, the same content once
     spaces and punctuation are gone (indexed), or near-identical content among the grid's newest open cases.
     One statement answers all three."""
-    rows = connection.execute(RELATED_ANY, _related_params(case, now)).all()
+    rows = connection.execute(RELATED_ANY, _related_params(case, now, grid_ids)).all()
     found = _same_of(rows)
     if found is not None:
         return found
@@ -150,6 +179,7 @@ class Registration:
     link_event: PreparedEvent | None = None
     searched_outside: bool = False  # the duplicate search ran on a read snapshot, outside the transaction
     data_key: dict | None = None  # the row of the reporter's new data key (wrapped)
+    grid_ids: list[str] | None = None  # where duplicates are looked for: the grid and its village's other grids
 
 
 def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=None) -> Registration:
@@ -170,12 +200,16 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
     problems += grid_problems
     if grid_id and not grid_is_known(uow, grid_id, session):
         problems.append(("grid_id", f"no grid {grid_id} is known to intake (grids arrive from the roster)"))
+    elif grid_id and data["received_by"]["kind"] == "deputy":  # the first receiver must be a deputy of the grid
+        problems += _field("received_by.id", reality.deputy_problem(session, data["received_by"]["id"], grid_id))
+    problems += _field("topic", reality.topic_problem(session, data.get("topic")))
     if problems:
         raise Invalid(problems)
     external = data.get("external_ref") or {}
-    if external and session.execute(EXTERNAL_CASE, {"system": external["system"],
-                                                    "external_id": external["id"]}).first():
-        raise Conflict(f"case {external['id']} of {external['system']} is already registered")
+    if external:
+        earlier = session.execute(EXTERNAL_CASE, {"system": external["system"], "external_id": external["id"]}).first()
+        if earlier:
+            raise external_conflict(external, earlier.id)
     reporter, location = data.get("reporter"), data.get("location") or {}
     groups = list(data.get("special_groups") or [])
     if household is not None:  # the household file's flags count for every matter of the household
@@ -217,7 +251,7 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
     event = uow.prepare("case.registered", case.id, data={
         "case_id": case.id, "tracking_code": case.tracking_code, "channel": case.channel, "grid_id": grid_id,
         "category": case.category, "topic": case.topic, "content": case.content, "urgency": case.urgency,
-        "special_groups": case.special_groups, "reporter_ref": case.reporter_ref,
+        "special_groups": case.special_groups, "priority": case.priority, "reporter_ref": case.reporter_ref,
         "received_by": {"kind": case.received_by_kind, "id": case.received_by_id},
         "received_at": utc_iso(case.received_at),
         "external_ref": {"system": case.external_system, "id": case.external_id} if case.external_system else None,
@@ -226,7 +260,8 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
              "step": "received", "reason": f"registered via {case.channel}", "content_added": None,
              "content_original_enc": None, "attachments": [], "actor": uow.actor, "at": now}
     plan = Registration(case, entry, event, uow, searched_outside=reads is not None, data_key=key_row)
-    related = _find_related(session.connection(), case, now)
+    plan.grid_ids = village_grids(session, grid_id)
+    related = _find_related(session.connection(), case, now, plan.grid_ids)
     if related is not None:
         _plan_link(uow, plan, *related)
     return plan
@@ -248,7 +283,7 @@ def write_registration(uow: UnitOfWork, plan: Registration) -> None:
     if plan.link is None and plan.searched_outside:
         # A matter with the same content or household committed since the read snapshot (a concurrent report of
         # the same thing): one indexed query catches it here, where writers are serialised.
-        related = _same_content_or_household(connection, case, case.created_at)
+        related = _same_content_or_household(connection, case, case.created_at, plan.grid_ids)
         if related is not None:
             _plan_link(plan.preparer, plan, *related)
     if plan.link is not None:
@@ -273,7 +308,9 @@ def _link_event_data(link, state: str, reason: str) -> dict:
 
 
 LINK_REASONS = {"same_household": "an open case of the same household exists",
-                "similar_content": "an open case of the same grid has near-identical content"}
+                "similar_content": "an open case of the same grid or a neighbouring grid of the village has "
+                                    "near-identical content",
+                "manual": "linked by staff as the same matter"}
 
 
 def _plan_link(uow: UnitOfWork, plan: Registration, related_id: str, basis: str) -> None:
@@ -303,6 +340,33 @@ def decide_link(uow: UnitOfWork, link_id: str, decision: str, reason: str) -> Ca
     return link
 
 
+def link_by_hand(uow: UnitOfWork, case_id: str, related_case_id: str, reason: str) -> CaseLink:
+    """Staff link two cases as the same matter (相关件, e.g. two near-identical reports registration missed):
+    case.related_linked (basis manual) and case.related_confirmed, both by the staff member; nothing is merged."""
+    if case_id == related_case_id:
+        raise Invalid([("related_case_id", "is the case itself")])
+    session = uow.session
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_([case_id, related_case_id])))}
+    problems = [(field, f"no case {value}") for field, value in (("case_id", case_id),
+                                                                  ("related_case_id", related_case_id))
+                if value not in cases]
+    if problems:
+        raise Invalid(problems)
+    pair = [case_id, related_case_id]
+    existing = session.scalars(select(CaseLink).where(CaseLink.case_id.in_(pair), CaseLink.related_case_id.in_(pair),
+                                                      CaseLink.status != "undone").limit(1)).first()
+    if existing is not None:
+        raise Conflict(f"the two cases are already linked ({existing.status})", extra={"existing_link_id": existing.id})
+    now = datetime.now(timezone.utc)
+    link = CaseLink(id=str(uuid.uuid4()), case_id=case_id, related_case_id=related_case_id, basis="manual",
+                    status="confirmed", decided_by=uow.actor, decided_at=now, decision_reason=reason, created_at=now)
+    session.add(link)
+    state = cases[case_id].status
+    uow.emit("case.related_linked", link.id, new_subject=True, data=_link_event_data(link, state, reason))
+    uow.emit("case.related_confirmed", link.id, data=_link_event_data(link, state, reason))
+    return link
+
+
 def links_of(session, case_id: str) -> list[CaseLink]:
     return list(session.scalars(select(CaseLink).where(or_(CaseLink.case_id == case_id,
                                                            CaseLink.related_case_id == case_id))
@@ -314,7 +378,7 @@ def similar_open_cases(session, grid_id: str, content: str, household_id: str | 
     """What registering this matter would link it to (the same duplicate rule), shown before it is saved."""
     probe = SimpleNamespace(id="", grid_id=grid_id, content=content, content_key=domain.content_key(content),
                             household_id=household_id)
-    found = _find_related(session.connection(), probe, datetime.now(timezone.utc))
+    found = _find_related(session.connection(), probe, datetime.now(timezone.utc), village_grids(session, grid_id))
     if found is None:
         return []
     case = session.get(Case, found[0])
@@ -330,7 +394,9 @@ def get_case(session, case_id: str) -> Case:
 
 def find_cases(session, query: dict) -> dict:
     conditions = []
-    for name in ("tracking_code", "external_system", "external_id", "status"):
+    if query.get("tracking_code"):  # codes are upper-case; residents type them any way
+        conditions.append(Case.tracking_code == query["tracking_code"].strip().upper())
+    for name in ("external_system", "external_id", "status"):
         if query.get(name):
             conditions.append(getattr(Case, name) == query[name])
     for name in ("grid_id", "household_id"):
@@ -361,7 +427,7 @@ def track(session, tracking_code: str) -> dict:
     # Two narrow Core selects: this public read is the hottest one and needs no ORM objects.
     case = session.execute(select(Case.id, Case.tracking_code, Case.category, Case.topic, Case.channel,
                                   Case.received_at, Case.step, Case.state_changed_at, Case.created_at)
-                           .where(Case.tracking_code == tracking_code.upper())).first()
+                           .where(Case.tracking_code == tracking_code.strip().upper())).first()
     if case is None:
         raise NotFound(f"no case with tracking code {tracking_code}")
     entries = session.execute(select(CaseEntry.event_type, CaseEntry.step, CaseEntry.at, CaseEntry.id)

@@ -1,0 +1,44 @@
+"""Checks against what the other services know (read copies): a receiving or visiting deputy serves the grid,
+a topic is one the dispatch catalogue routes."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..models import KnownDeputy, KnownGrid, KnownGridDeputy, KnownTopic
+
+GRID_DEPTH = 5  # grids are at most three levels deep (township, village, group); a loop in bad data stops here
+
+
+def _grid_and_ancestors(session, grid_id: str) -> list[str]:
+    chain, current = [], grid_id
+    while current and len(chain) < GRID_DEPTH and current not in chain:
+        chain.append(current)
+        grid = session.get(KnownGrid, current)
+        current = grid.parent_id if grid is not None else None
+    return chain
+
+
+def deputy_problem(session, deputy_id: str, grid_id: str) -> str | None:
+    """Why this deputy cannot act for this grid, or None. A deputy serves a grid assigned to them by the
+    published plan (a township's or village's grid covers the grids under it), or their home or work grid."""
+    deputy = session.get(KnownDeputy, deputy_id)
+    if deputy is None:
+        return f"no deputy {deputy_id} is known to intake (deputies arrive from the roster)"
+    if deputy.status != "serving":
+        return f"deputy {deputy_id} is not serving ({deputy.status})"
+    chain = _grid_and_ancestors(session, grid_id)
+    if deputy.home_grid_id in chain or deputy.work_grid_id in chain:
+        return None
+    assigned = session.scalar(select(KnownGridDeputy.grid_id).where(KnownGridDeputy.deputy_id == deputy_id,
+                                                                    KnownGridDeputy.grid_id.in_(chain)).limit(1))
+    if assigned is None:
+        return f"deputy {deputy_id} does not serve grid {grid_id} (not assigned to it, nor living or working there)"
+    return None
+
+
+def topic_problem(session, topic: str | None) -> str | None:
+    """Why this topic cannot be routed, or None; no topic is fine (the category's catalogue line applies)."""
+    if topic is None or session.get(KnownTopic, topic) is not None:
+        return None
+    known = session.scalars(select(KnownTopic.topic).order_by(KnownTopic.topic)).all()
+    return f"is not a topic of the dispatch catalogue; known topics: {', '.join(known) or 'none yet'}"

@@ -14,7 +14,7 @@ from wangge_common.paging import paged, paginate
 
 from .. import domain
 from ..models import Case, Household, ReceptionSession, Visit, VisitHousehold
-from . import personal
+from . import personal, reality
 from .cases import grid_is_known, utc_iso
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -91,8 +91,13 @@ def record_visit(uow: UnitOfWork, data: dict) -> Visit:
     grid_id = str(data["grid_id"])
     today = datetime.now(CHINA).date()  # a deputy's visit day is a date in China time
     problems = domain.not_in_future("visited_on", data["visited_on"], today, "a visit is logged once it took place")
-    problems += _require_grid(uow, grid_id) + _unknown(uow.session, Household, household_ids, "household_ids")
-    problems += _unknown(uow.session, Case, case_ids, "case_ids")
+    grid_problems = _require_grid(uow, grid_id)
+    problems += grid_problems + _unknown(uow.session, Household, household_ids, "household_ids")
+    problems += _unknown(uow.session, Case, case_ids, "case_ids") + domain.visit_problems(data["kind"],
+                                                                                       data["residents_reached"])
+    if not grid_problems:  # the visiting deputy exists and serves the grid (roster's read copy)
+        deputy_problem = reality.deputy_problem(uow.session, str(data["deputy_id"]), grid_id)
+        problems += [("deputy_id", deputy_problem)] if deputy_problem else []
     if problems:
         raise Invalid(problems)
     visit = Visit(id=str(uuid.uuid4()), deputy_id=str(data["deputy_id"]), grid_id=grid_id,
@@ -129,7 +134,12 @@ def record_reception_session(uow: UnitOfWork, data: dict) -> ReceptionSession:
     case_ids = [str(c) for c in data["case_ids"]]
     deputies = [{"deputy_id": str(d["deputy_id"]), "kind": d["kind"]} for d in data["deputies"]]
     problems = domain.reception_problems(data["started_at"], data["ended_at"], deputies, datetime.now(timezone.utc))
-    problems += _require_grid(uow, grid_id) + _unknown(uow.session, Case, case_ids, "case_ids")
+    grid_problems = _require_grid(uow, grid_id)
+    problems += grid_problems + _unknown(uow.session, Case, case_ids, "case_ids")
+    for index, on_duty in enumerate(deputies):  # each deputy on duty exists, serves, and serves the grid if given
+        problem = (reality.deputy_problem(uow.session, on_duty["deputy_id"], grid_id) if grid_id and not grid_problems
+                   else reality.deputy_exists_problem(uow.session, on_duty["deputy_id"]))
+        problems += [(f"deputies.{index}.deputy_id", problem)] if problem else []
     if problems:
         raise Invalid(problems)
     record = ReceptionSession(

@@ -18,14 +18,23 @@ def _grid_and_ancestors(session, grid_id: str) -> list[str]:
     return chain
 
 
-def deputy_problem(session, deputy_id: str, grid_id: str) -> str | None:
-    """Why this deputy cannot act for this grid, or None. A deputy serves a grid assigned to them by the
-    published plan (a township's or village's grid covers the grids under it), or their home or work grid."""
+def deputy_exists_problem(session, deputy_id: str) -> str | None:
+    """Why this deputy cannot act at all (unknown, or no longer serving), or None."""
     deputy = session.get(KnownDeputy, deputy_id)
     if deputy is None:
         return f"no deputy {deputy_id} is known to intake (deputies arrive from the roster)"
     if deputy.status != "serving":
         return f"deputy {deputy_id} is not serving ({deputy.status})"
+    return None
+
+
+def deputy_problem(session, deputy_id: str, grid_id: str) -> str | None:
+    """Why this deputy cannot act for this grid, or None. A deputy serves a grid assigned to them by the
+    published plan (a township's or village's grid covers the grids under it), or their home or work grid."""
+    problem = deputy_exists_problem(session, deputy_id)
+    if problem:
+        return problem
+    deputy = session.get(KnownDeputy, deputy_id)
     chain = _grid_and_ancestors(session, grid_id)
     if deputy.home_grid_id in chain or deputy.work_grid_id in chain:
         return None

@@ -18,7 +18,7 @@ from wangge_common.schemas import ReconcileCaseIds, ReconcilePeriod, page_of
 
 from . import domain, handlers
 from .schemas import (BulkIn, BulkOut, CaseIn, CaseOut, CaseQuery, ContactOut, EntryOut, HouseholdFileOut, HouseholdIn,
-                      HouseholdOut, HouseholdQuery, LinkDecisionIn, LinkIn, LinkOut, ReceptionQuery, ReceptionSessionIn,
+                      HouseholdChangeIn, HouseholdChangeOut, HouseholdOut, HouseholdQuery, LinkDecisionIn, LinkIn, LinkOut, ReceptionQuery, ReceptionSessionIn,
                       ReceptionSessionOut, SimilarOut, SimilarQuery, SupplementIn, TrackOut, VisitIn, VisitOut, VisitQuery, WithdrawIn)
 
 cases = Blueprint("cases", __name__, url_prefix="/v1/cases",
@@ -408,7 +408,7 @@ class Households(MethodView):
     def get(self, query):
         """Find household files by grid or address."""
         with reads() as session:
-            return handlers.find_households(session, _scoped(query))
+            return handlers.find_households(session, _scoped(query), _cipher())
 
 
 @households.route("/<uuid:household_id>")
@@ -418,11 +418,39 @@ class HouseholdById(MethodView):
     def get(self, household_id):
         """The household file with every case and visit on it."""
         with reads() as session:
-            found = handlers.household_file(session, str(household_id))
+            found = handlers.household_file(session, str(household_id), _cipher())
         household = found["household"]
         require_grid(household.grid_id, "household")
         household.cases, household.visits = found["cases"], found["visits"]
         return household
+
+    @requires("cases:write")
+    @households.arguments(HouseholdChangeIn)
+    @households.response(200, HouseholdOut)
+    @households.alt_response(409, description="nothing would change")
+    @households.alt_response(410, description="the household's personal data was erased")
+    @households.doc(parameters=[IDEMPOTENCY_DOC])
+    def patch(self, data, household_id):
+        """Change the file's members (and so its special groups), contact, address or notes, with a reason; emits
+        household.changed (the fields' names only) and keeps the change in the file's history."""
+        with reads() as session:
+            require_grid(handlers.household_file(session, str(household_id), _cipher())["household"].grid_id,
+                         "household")
+        cipher = _cipher()
+        return idempotent(lambda uow: (200, HouseholdOut().dump(
+            handlers.change_household(uow, str(household_id), data, cipher))))
+
+
+@households.route("/<uuid:household_id>/history")
+class HouseholdHistory(MethodView):
+    @requires("cases:read")
+    @households.response(200, HouseholdChangeOut(many=True))
+    def get(self, household_id):
+        """Every change of the household file, oldest first: what changed, who, when and why."""
+        with reads() as session:
+            require_grid(handlers.household_file(session, str(household_id), _cipher())["household"].grid_id,
+                         "household")
+            return handlers.household_history(session, str(household_id))
 
 
 @visits.route("")

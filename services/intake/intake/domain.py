@@ -143,6 +143,13 @@ def near_identical(a: str, b: str) -> bool:
     return near_identical_to(b)(a)
 
 
+ADDRESS_SHOWN = 6  # characters of a household's address kept readable (the village, say); the rest is encrypted
+
+
+def mask_address(address: str) -> str:
+    return address if len(address) <= ADDRESS_SHOWN else address[:ADDRESS_SHOWN] + "…"
+
+
 def address_key(address: str) -> str:
     return _PUNCTUATION.sub("", address).lower()[:200]
 

@@ -113,6 +113,11 @@ class Household(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     data_key_id: Mapped[str | None] = mapped_column(String(40))  # the contact's data key (revision 9e4b7d1c2a60)
+    # revision f4b8c1d2e3a5: the address and the notes are personal data, encrypted under the household's data key;
+    # `address` then keeps only its first characters and `address_key` a keyed hash of the normalised address
+    # (files opened before keep both in clear until their next change)
+    address_enc: Mapped[str | None] = mapped_column(Text)
+    notes_enc: Mapped[str | None] = mapped_column(Text)
 
 
 class DataKey(Base):
@@ -250,3 +255,17 @@ class KnownTopic(Base):
 
     __tablename__ = "known_topics"
     topic: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+
+class HouseholdChange(Base):
+    """A household file's history (一户一档): every change, who made it and why; never rewritten."""
+
+    __tablename__ = "household_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    household_id: Mapped[str] = mapped_column(String(36), index=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    fields: Mapped[list] = mapped_column(JSON, default=list)  # names of the fields changed, never their values
+    special_groups: Mapped[list] = mapped_column(JSON, default=list)  # the flags after the change
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -256,14 +256,39 @@ class HouseholdIn(Schema):
     notes = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=2000), _no_phone_or_id])
 
 
+class HouseholdChangeIn(Schema):
+    """Only the fields given change; `contact: null` removes the contact."""
+
+    members = fields.List(fields.Nested(Member), validate=validate.Length(max=30))
+    contact = fields.Nested(Contact, allow_none=True)
+    address = fields.String(validate=validate.Length(2, 200))
+    notes = fields.String(allow_none=True, validate=[validate.Length(max=2000), _no_phone_or_id])
+    reason = fields.String(required=True, validate=validate.Length(1, 500), metadata={"example": "老人子女外出务工，现独居"})
+
+    @validates_schema
+    def _something(self, data, **_):
+        if not any(name in data for name in ("members", "contact", "address", "notes")):
+            raise ValidationError("change members, contact, address or notes", field_name="members")
+
+
+class HouseholdChangeOut(Schema):
+    fields_ = fields.List(fields.String(), data_key="fields", attribute="fields",
+                          metadata={"description": "what changed (never the values)"})
+    special_groups = fields.List(fields.String(), metadata={"description": "the flags after the change"})
+    reason = fields.String()
+    actor = fields.String()
+    at = fields.DateTime()
+
+
 class HouseholdOut(Schema):
     id = fields.String()
     grid_id = fields.String()
-    address = fields.String()
+    address = fields.String(attribute="shown_address", metadata={
+        "description": "stored encrypted; after an erasure only its first characters"})
     members = fields.List(fields.Dict())
     special_groups = fields.List(fields.String())
     contact = fields.Method("_contact")
-    notes = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True, attribute="shown_notes", metadata={"description": "stored encrypted"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -298,7 +323,9 @@ class HouseholdFileOut(HouseholdOut):
 
 class HouseholdQuery(PageArgs):
     grid_id = fields.UUID(load_default=None)
-    address = fields.String(load_default=None, metadata={"description": "matches the address ignoring spaces and punctuation"})
+    address = fields.String(load_default=None, metadata={
+        "description": "the whole address, ignoring spaces and punctuation (addresses are stored encrypted, so no "
+                       "part of one can be searched)"})
 
 
 class VisitIn(Schema):

@@ -3,14 +3,14 @@ from .cases import (Registration, case_history, case_ids_accepted, decide_link, 
                     plan_registration, register_case, reporter_contact, similar_open_cases, supplement_case, track,
                     withdraw_case, write_registration)
 from .consumed import HANDLERS, on_case_event, on_grid_changed
-from .households import (create_household, find_households, find_reception_sessions, find_visits, household_file,
+from .households import (change_household, create_household, household_history, find_households, find_reception_sessions, find_visits, household_file,
                          record_reception_session, record_visit)
 from .personal import case_personal, erase
 from .idempotency import (idempotency_record, is_external_clash, is_idempotency_race, is_tracking_code_clash,
                           remember_idempotent, replay_idempotent)
 
 __all__ = [
-    "HANDLERS", "Registration", "case_history", "case_ids_accepted", "case_personal", "existing_external_case", "external_conflict", "erase", "create_household", "decide_link", "find_cases", "find_households",
+    "HANDLERS", "Registration", "case_history", "case_ids_accepted", "case_personal", "existing_external_case", "external_conflict", "erase", "change_household", "create_household", "household_history", "decide_link", "find_cases", "find_households",
     "find_reception_sessions", "find_visits", "get_case", "grid_is_known", "household_file", "idempotency_record",
     "is_external_clash", "is_idempotency_race", "is_tracking_code_clash", "link_by_hand", "links_of", "on_case_event",
     "on_grid_changed", "plan_registration",

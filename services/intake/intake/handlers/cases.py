@@ -51,8 +51,9 @@ def grid_is_known(uow: UnitOfWork, grid_id: str, session=None) -> bool:
     return True
 
 
-def _resolve_grid(session, data: dict) -> tuple[str | None, Household | None, list[tuple[str, str]]]:
-    """The case's grid: given, else the household's, else the household at the same address."""
+def _resolve_grid(session, data: dict, master: FieldCipher) -> tuple[str | None, Household | None, list[tuple[str, str]]]:
+    """The case's grid: given, else the household's, else the household at the same address (found by the
+    keyed hash of its address, or its normalised text for files opened before addresses were encrypted)."""
     household = None
     if data.get("household_id"):
         household = session.get(Household, str(data["household_id"]))
@@ -60,7 +61,9 @@ def _resolve_grid(session, data: dict) -> tuple[str | None, Household | None, li
             return None, None, [("household_id", f"no household file {data['household_id']}")]
     address = (data.get("location") or {}).get("address")
     if household is None and data.get("grid_id") is None and address:
-        household = session.scalars(select(Household).where(Household.address_key == domain.address_key(address))
+        normalised = domain.address_key(address)
+        address_keys = [master.lookup_hash(normalised), normalised]
+        household = session.scalars(select(Household).where(Household.address_key.in_(address_keys))
                                     .limit(1)).first()
     if data.get("grid_id") is not None:
         grid_id = str(data["grid_id"])
@@ -196,7 +199,7 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
         problems += domain.not_in_future("received_at", data["received_at"], now,
                                          "a matter is registered once it was taken in")
         problems += domain.not_before_2000("received_at", data["received_at"])
-    grid_id, household, grid_problems = _resolve_grid(session, data)
+    grid_id, household, grid_problems = _resolve_grid(session, data, cipher)
     problems += grid_problems
     if grid_id and not grid_is_known(uow, grid_id, session):
         problems.append(("grid_id", f"no grid {grid_id} is known to intake (grids arrive from the roster)"))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
-from sqlalchemy import (String, Text, bindparam, cast, func, insert, literal_column, null, or_, select, text,
+from sqlalchemy import (String, Text, bindparam, cast, func, insert, literal_column, null, select, text,
                         type_coerce, union_all)
 
 from wangge_common.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
@@ -16,6 +16,7 @@ from wangge_common.paging import paged, paginate
 
 from .. import domain
 from . import personal, reality
+from .links import LINK_REASONS, link_event_data
 from ..models import Case, CaseEntry, CaseLink, Household, KnownGrid
 
 
@@ -305,17 +306,6 @@ def register_case(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=None) 
 
 
 # --- duplicates (相关件) ---------------------------------------------------------------------------------
-def _link_event_data(link, state: str, reason: str) -> dict:
-    return {"case_id": link.case_id, "state": state, "previous_state": None, "reason": reason, "link_id": link.id,
-            "related_case_id": link.related_case_id, "basis": link.basis}
-
-
-LINK_REASONS = {"same_household": "an open case of the same household exists",
-                "similar_content": "an open case of the same grid or a neighbouring grid of the village has "
-                                    "near-identical content",
-                "manual": "linked by staff as the same matter"}
-
-
 def _plan_link(uow: UnitOfWork, plan: Registration, related_id: str, basis: str) -> None:
     case = plan.case
     link = SimpleNamespace(id=str(uuid.uuid4()), case_id=case.id, related_case_id=related_id, basis=basis,
@@ -325,55 +315,7 @@ def _plan_link(uow: UnitOfWork, plan: Registration, related_id: str, basis: str)
     # keyed by the link (its own aggregate: linked, then confirmed or undone, in order), so a case's own
     # stream stays the lifecycle routing drives
     plan.link_event = uow.prepare("case.related_linked", link.id,
-                                  data=_link_event_data(link, case.status, LINK_REASONS[basis]))
-
-
-def decide_link(uow: UnitOfWork, link_id: str, decision: str, reason: str) -> CaseLink:
-    """Staff confirm a suggested link (the same matter) or undo it (a different matter); nothing is merged."""
-    link = uow.session.get(CaseLink, link_id)
-    if link is None:
-        raise NotFound(f"no case link {link_id}")
-    wanted = {"confirm": "confirmed", "undo": "undone"}[decision]
-    if link.status != "suggested" and not (link.status == "confirmed" and decision == "undo"):
-        raise Conflict(f"the link is already {link.status}")
-    link.status, link.decided_by, link.decision_reason = wanted, uow.actor, reason
-    link.decided_at = datetime.now(timezone.utc)
-    case = uow.session.get(Case, link.case_id)
-    uow.emit(f"case.related_{wanted}", link.id, data=_link_event_data(link, case.status, reason))
-    return link
-
-
-def link_by_hand(uow: UnitOfWork, case_id: str, related_case_id: str, reason: str) -> CaseLink:
-    """Staff link two cases as the same matter (相关件, e.g. two near-identical reports registration missed):
-    case.related_linked (basis manual) and case.related_confirmed, both by the staff member; nothing is merged."""
-    if case_id == related_case_id:
-        raise Invalid([("related_case_id", "is the case itself")])
-    session = uow.session
-    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_([case_id, related_case_id])))}
-    problems = [(field, f"no case {value}") for field, value in (("case_id", case_id),
-                                                                  ("related_case_id", related_case_id))
-                if value not in cases]
-    if problems:
-        raise Invalid(problems)
-    pair = [case_id, related_case_id]
-    existing = session.scalars(select(CaseLink).where(CaseLink.case_id.in_(pair), CaseLink.related_case_id.in_(pair),
-                                                      CaseLink.status != "undone").limit(1)).first()
-    if existing is not None:
-        raise Conflict(f"the two cases are already linked ({existing.status})", extra={"existing_link_id": existing.id})
-    now = datetime.now(timezone.utc)
-    link = CaseLink(id=str(uuid.uuid4()), case_id=case_id, related_case_id=related_case_id, basis="manual",
-                    status="confirmed", decided_by=uow.actor, decided_at=now, decision_reason=reason, created_at=now)
-    session.add(link)
-    state = cases[case_id].status
-    uow.emit("case.related_linked", link.id, new_subject=True, data=_link_event_data(link, state, reason))
-    uow.emit("case.related_confirmed", link.id, data=_link_event_data(link, state, reason))
-    return link
-
-
-def links_of(session, case_id: str) -> list[CaseLink]:
-    return list(session.scalars(select(CaseLink).where(or_(CaseLink.case_id == case_id,
-                                                           CaseLink.related_case_id == case_id))
-                                .order_by(CaseLink.created_at)))
+                                  data=link_event_data(link, case.status, LINK_REASONS[basis]))
 
 
 # --- reads ----------------------------------------------------------------------------------------------
@@ -454,81 +396,6 @@ def track(session, tracking_code: str) -> dict:
             "channel": case.channel, "received_at": case.received_at, "step": case.step,
             "step_label": domain.STEP_LABELS[case.step], "updated_at": case.state_changed_at or case.created_at,
             "steps": steps}
-
-
-# --- supplements and withdrawal ---------------------------------------------------------------------------
-def _open_case(uow: UnitOfWork, case_id: str, allowed: tuple[str, ...], doing: str) -> Case:
-    case = uow.session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"no case {case_id}")
-    if case.status not in allowed:
-        raise Conflict(f"a {case.status} case cannot be {doing}")
-    return case
-
-
-def supplement_case(uow: UnitOfWork, case_id: str, data: dict, cipher: FieldCipher) -> CaseEntry:
-    """Add information or attachments to a case (补充材料); emits case.supplemented."""
-    case = _open_case(uow, case_id, domain.WITHDRAWABLE_STATES, "supplemented")
-    names = _names_of(uow.session, case, cipher)
-    added = data.get("content_added")
-    original = None
-    if added and domain.has_phone_or_id(added, names):
-        original = _sealing(uow, case, cipher).encrypt(added)
-        added = domain.redact(added, names)
-    data = {**data, "reason": domain.redact(data["reason"], names)}
-    attachments = [{k: v for k, v in a.items() if v is not None and k != "url"} for a in data["attachments"]]
-    case.attachments = list(case.attachments) + [{k: v for k, v in a.items() if v is not None}
-                                                 for a in data["attachments"]]
-    event = uow.emit("case.supplemented", case.id, data={
-        "case_id": case.id, "state": case.status, "previous_state": None, "reason": data["reason"],
-        "content_added": added, "attachments": attachments})
-    entry = CaseEntry(case_id=case.id, event_id=event.id, event_type=event.type, state=case.status,
-                      reason=data["reason"], content_added=added, content_original_enc=original, attachments=attachments,
-                      actor=uow.actor, at=datetime.now(timezone.utc))
-    uow.session.add(entry)
-    return entry
-
-
-def _names_of(session, case: Case, cipher: FieldCipher) -> list[str]:
-    """The names to redact from text about this case: the reporter's and the household contact's."""
-    names = []
-    if case.reporter_name_enc is not None:
-        try:
-            names.append(personal.cipher_of(session, case.data_key_id, cipher).decrypt(case.reporter_name_enc))
-        except personal.Erased:
-            pass
-    if case.household_id:
-        names += personal.household_names(session, session.get(Household, case.household_id), cipher)
-    return names
-
-
-def _sealing(uow: UnitOfWork, case: Case, cipher: FieldCipher) -> FieldCipher:
-    """The cipher for a new original text of this case: its data key (made now for a case without one)."""
-    if case.data_key_id is not None:
-        try:
-            return personal.cipher_of(uow.session, case.data_key_id, cipher)
-        except personal.Erased:
-            pass  # the reporter was erased: a new text gets a key of its own
-    key, row = personal.new_key_row(cipher, "case", case.id)
-    personal.insert_key(uow.session, row)
-    if case.data_key_id is None:
-        case.data_key_id = row["id"]
-    return key.cipher
-
-
-def withdraw_case(uow: UnitOfWork, case_id: str, data: dict, cipher: FieldCipher | None = None) -> Case:
-    """The reporter (or staff, or the pushing system for them) withdraws the matter; emits case.withdrawn."""
-    case = _open_case(uow, case_id, domain.WITHDRAWABLE_STATES, "withdrawn")
-    if cipher is not None:  # the reason is free text too
-        data = {**data, "reason": domain.redact(data["reason"], _names_of(uow.session, case, cipher))}
-    now = datetime.now(timezone.utc)
-    case.status, case.step, case.state_changed_at = "withdrawn", "withdrawn", now
-    event = uow.emit("case.withdrawn", case.id, data={
-        "case_id": case.id, "state": "withdrawn", "previous_state": None, "reason": data["reason"],
-        "requested_by": data["requested_by"]})
-    uow.session.add(CaseEntry(case_id=case.id, event_id=event.id, event_type=event.type, state="withdrawn",
-                              step="withdrawn", reason=data["reason"], actor=uow.actor, at=now))
-    return case
 
 
 def case_ids_accepted(session, since: datetime, until: datetime, *, offset: int, limit: int) -> list[str]:

@@ -248,7 +248,7 @@ class SimilarCases(MethodView):
         """Open cases a new matter would be linked to as possibly the same (相关件), asked before registering it."""
         require_grid(query["grid_id"])
         with reads() as session:
-            return handlers.similar_open_cases(session, str(query["grid_id"]), query["content"],
+            return handlers.similar_open_cases(runtime(), session, str(query["grid_id"]), query["content"],
                                                str(query["household_id"]) if query.get("household_id") else None)
 
 

@@ -113,16 +113,6 @@ RELATED_SAME = union_all(SAME_CONTENT, SAME_HOUSEHOLD)
 RELATED_ANY = union_all(SAME_CONTENT, SAME_HOUSEHOLD, RECENT_IN_GRID)
 
 
-def village_grids(session, grid_id: str) -> list[str]:
-    """The grid and the other grids of its village (the same parent in roster's tree), the grid first."""
-    parent = session.scalar(select(KnownGrid.parent_id).where(KnownGrid.grid_id == grid_id))
-    if parent is None:
-        return [grid_id]
-    siblings = session.scalars(select(KnownGrid.grid_id).where(KnownGrid.parent_id == parent,
-                                                                KnownGrid.grid_id != grid_id)).all()
-    return [grid_id, *sorted(siblings)]
-
-
 def _related_params(case, now: datetime, grid_ids: list[str] | None = None) -> dict:
     return {"grid_ids": grid_ids or [case.grid_id], "content_key": case.content_key, "household_id": case.household_id,
             "case_id": case.id, "since": now - timedelta(days=domain.DUPLICATE_WINDOW_DAYS)}
@@ -206,7 +196,7 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
         problems.append(("grid_id", f"no grid {grid_id} is known to intake (grids arrive from the roster)"))
     elif grid_id and data["received_by"]["kind"] == "deputy":  # the first receiver must be a deputy of the grid
         problems += _field("received_by.id", reality.deputy_problem(session, data["received_by"]["id"], grid_id))
-    problems += _field("topic", reality.topic_problem(session, data.get("topic")))
+    problems += _field("topic", reality.topic_problem(uow.runtime, session, data.get("topic")))
     if problems:
         raise Invalid(problems)
     external = data.get("external_ref") or {}
@@ -264,7 +254,7 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
              "step": "received", "reason": f"registered via {case.channel}", "content_added": None,
              "content_original_enc": None, "attachments": [], "actor": uow.actor, "at": now}
     plan = Registration(case, entry, event, uow, searched_outside=reads is not None, data_key=key_row)
-    plan.grid_ids = village_grids(session, grid_id)
+    plan.grid_ids = reality.village_grids(uow.runtime, session, grid_id)
     related = _find_related(session.connection(), case, now, plan.grid_ids)
     if related is not None:
         _plan_link(uow, plan, *related)
@@ -319,11 +309,12 @@ def _plan_link(uow: UnitOfWork, plan: Registration, related_id: str, basis: str)
 
 
 # --- reads ----------------------------------------------------------------------------------------------
-def similar_open_cases(session, grid_id: str, content: str, household_id: str | None) -> list[dict]:
+def similar_open_cases(runtime, session, grid_id: str, content: str, household_id: str | None) -> list[dict]:
     """What registering this matter would link it to (the same duplicate rule), shown before it is saved."""
     probe = SimpleNamespace(id="", grid_id=grid_id, content=content, content_key=domain.content_key(content),
                             household_id=household_id)
-    found = _find_related(session.connection(), probe, datetime.now(timezone.utc), village_grids(session, grid_id))
+    found = _find_related(session.connection(), probe, datetime.now(timezone.utc),
+                          reality.village_grids(runtime, session, grid_id))
     if found is None:
         return []
     case = session.get(Case, found[0])

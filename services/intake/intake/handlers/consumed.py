@@ -10,6 +10,7 @@ from wangge_common.envelope import Event
 from wangge_common.outbox import UnitOfWork
 
 from .. import domain
+from . import reality
 from ..models import Case, CaseEntry, KnownDeputy, KnownGrid, KnownGridDeputy, KnownTopic
 
 
@@ -17,6 +18,7 @@ from ..models import Case, CaseEntry, KnownDeputy, KnownGrid, KnownGridDeputy, K
 def on_grid_changed(uow: UnitOfWork, event: Event) -> None:
     """Keep the read copy of grids that case registration checks against."""
     data = event.data
+    reality.forget(uow.runtime)  # a village's grids may have changed
     grid = uow.session.get(KnownGrid, data["grid_id"]) or KnownGrid(grid_id=data["grid_id"])
     grid.code, grid.name, grid.level, grid.parent_id = data["code"], data["name"], data["level"], data["parent_id"]
     uow.session.add(grid)
@@ -70,6 +72,7 @@ def on_assignment_ended(uow: UnitOfWork, event: Event) -> None:
 
 def on_catalogue_changed(uow: UnitOfWork, event: Event) -> None:
     """Routing's dispatch catalogue changed: its full list of topics replaces the read copy."""
+    reality.forget(uow.runtime)
     uow.session.execute(delete(KnownTopic))
     uow.session.add_all([KnownTopic(topic=t) for t in sorted(set(event.data["topics"]))])
 

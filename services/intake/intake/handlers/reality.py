@@ -2,6 +2,8 @@
 a topic is one the dispatch catalogue routes."""
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 
 from ..models import KnownDeputy, KnownGrid, KnownGridDeputy, KnownTopic
@@ -45,9 +47,47 @@ def deputy_problem(session, deputy_id: str, grid_id: str) -> str | None:
     return None
 
 
-def topic_problem(session, topic: str | None) -> str | None:
+# Read copies that change (the catalogue's topics, a village's grids) are re-read at most every few seconds per
+# process, as routing re-reads its catalogue; the consumer clears them at once when it runs in the same process.
+REREAD_SECONDS = 5.0
+
+
+def recent(runtime, key, load):
+    """`load()`, or its value from less than REREAD_SECONDS ago in this process (per service runtime)."""
+    cache = runtime.memo.setdefault("intake.reread", {})  # not a fact that never changes: timestamped
+    now = time.monotonic()
+    found = cache.get(key)
+    if found is None or now - found[0] > REREAD_SECONDS:
+        if len(cache) > 10_000:
+            cache.clear()
+        found = cache[key] = (now, load())
+    return found[1]
+
+
+def forget(runtime) -> None:
+    runtime.memo.pop("intake.reread", None)
+
+
+def known_topics(runtime, session) -> frozenset[str]:
+    return recent(runtime, "topics", lambda: frozenset(session.scalars(select(KnownTopic.topic))))
+
+
+def topic_problem(runtime, session, topic: str | None) -> str | None:
     """Why this topic cannot be routed, or None; no topic is fine (the category's catalogue line applies)."""
-    if topic is None or session.get(KnownTopic, topic) is not None:
+    known = known_topics(runtime, session)
+    if topic is None or topic in known:
         return None
-    known = session.scalars(select(KnownTopic.topic).order_by(KnownTopic.topic)).all()
-    return f"is not a topic of the dispatch catalogue; known topics: {', '.join(known) or 'none yet'}"
+    return f"is not a topic of the dispatch catalogue; known topics: {', '.join(sorted(known)) or 'none yet'}"
+
+
+def village_grids(runtime, session, grid_id: str) -> list[str]:
+    """The grid and the other grids of its village (the same parent in roster's tree), the grid first."""
+    def load():
+        parent = session.scalar(select(KnownGrid.parent_id).where(KnownGrid.grid_id == grid_id))
+        if parent is None:
+            return [grid_id]
+        siblings = session.scalars(select(KnownGrid.grid_id).where(KnownGrid.parent_id == parent,
+                                                                    KnownGrid.grid_id != grid_id)).all()
+        return [grid_id, *sorted(siblings)]
+
+    return recent(runtime, ("village", grid_id), load)

@@ -9,7 +9,7 @@ from wangge_common.schemas import page_of
 
 from . import handlers
 from .api import IDEMPOTENCY_DOC, _cipher, _scoped, idempotent, reads
-from .schemas import (HouseholdChangeIn, HouseholdChangeOut, HouseholdFileOut, HouseholdIn, HouseholdOut,
+from .schemas_households import (HouseholdChangeIn, HouseholdChangeOut, HouseholdFileOut, HouseholdIn, HouseholdOut,
                       HouseholdQuery, ReceptionQuery, ReceptionSessionIn, ReceptionSessionOut, VisitIn, VisitOut,
                       VisitQuery)
 

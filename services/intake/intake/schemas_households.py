@@ -92,8 +92,8 @@ class HouseholdFileOut(HouseholdOut):
 class HouseholdQuery(PageArgs):
     grid_id = fields.UUID(load_default=None)
     address = fields.String(load_default=None, metadata={
-        "description": "the whole address, ignoring spaces and punctuation (addresses are stored encrypted, so no "
-                       "part of one can be searched)"})
+        "description": "with grid_id (or a person's token): any part of the address; else the whole address. "
+                       "Spaces and punctuation are ignored (addresses are stored encrypted)"})
 
 
 class VisitIn(Schema):

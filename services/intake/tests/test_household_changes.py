@@ -42,6 +42,24 @@ def test_address_and_notes_are_encrypted_at_rest_and_shown_to_staff(gsvc):
     assert case["grid_id"] == GRID and case["household_id"] == home["id"]
 
 
+def test_a_part_of_an_address_is_found_within_a_grid_the_whole_address_anywhere(gsvc):
+    home = open_household(gsvc)
+    open_household(gsvc, address="韶山村第二村民小组7号")
+
+    def found(**query):
+        answer = gsvc.client.get("/v1/households", query_string=query, headers=gsvc.headers("reader")).json
+        return [h["address"] for h in answer["items"]]
+
+    assert found(grid_id=GRID, address="一组12号") == [] and found(grid_id=GRID, address="第一村民小组 12") == [ADDRESS]
+    assert sorted(found(grid_id=GRID, address="村民小组")) == sorted([ADDRESS, "韶山村第二村民小组7号"])
+    assert found(grid_id=GRID, address="村民小组", page_size=1, page=2) != []
+    assert found(address="第一村民小组") == []  # across every grid: the whole address only
+    assert found(address="韶山村，第一村民小组12号") == [ADDRESS]
+    mine = gsvc.client.get("/v1/households", query_string={"address": "12号"},
+                           headers=gsvc.person("acc-7", grids=[GRID])).json  # a person's grids are searched
+    assert [h["id"] for h in mine["items"]] == [home["id"]]
+
+
 def test_members_flags_contact_and_notes_change_with_history_and_events(gsvc):
     home = open_household(gsvc)
     changed = change(gsvc, home["id"], members=[{"relation": "户主", "special_groups": ["elderly_alone"]}],

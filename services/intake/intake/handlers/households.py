@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from wangge_common.crypto import FieldCipher, mask_name, mask_phone
 from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
-from wangge_common.paging import paged, paginate
+from wangge_common.paging import page, paged, paginate
 
 from .. import domain
 from ..models import Case, DataKey, Household, HouseholdChange, ReceptionSession, Visit, VisitHousehold
@@ -176,16 +176,28 @@ def household_file(session, household_id: str, master: FieldCipher) -> dict:
     return {"household": shown(session, household, master), "cases": cases, "visits": visits}
 
 
+GRID_SCAN_LIMIT = 5000  # a grid holds a few hundred households; a part of an address is looked for among them
+
+
 def find_households(session, query: dict, master: FieldCipher) -> dict:
+    """Household files of a grid (or a person's grids), or found by address. Addresses are stored encrypted: within
+    given grids any part of the address is matched (the grid's files are decrypted and compared, spaces and
+    punctuation aside); across all grids only the whole address, by its keyed hash."""
     conditions = []
     if query.get("grid_id"):
         conditions.append(Household.grid_id == str(query["grid_id"]))
     if query.get("grid_ids") is not None:  # a person's data scope
         conditions.append(Household.grid_id.in_(query["grid_ids"]))
-    if query.get("address"):  # the whole address: it is stored encrypted, with a keyed hash to find it by
-        conditions.append(Household.address_key.in_(address_keys(query["address"], master)))
-    return paginate(session, select(Household).where(*conditions).order_by(Household.created_at, Household.id),
-                    **paged(query), each=lambda h: shown(session, h, master))
+    ordered = select(Household).where(*conditions).order_by(Household.created_at, Household.id)
+    if query.get("address") and conditions:
+        wanted = domain.address_key(query["address"])
+        found = [h for h in session.scalars(ordered.limit(GRID_SCAN_LIMIT))
+                 if wanted in domain.address_key(shown(session, h, master).shown_address)]
+        first = (query["page"] - 1) * query["page_size"]
+        return page(found[first:first + query["page_size"]], len(found), query["page"], query["page_size"])
+    if query.get("address"):
+        ordered = ordered.where(Household.address_key.in_(address_keys(query["address"], master)))
+    return paginate(session, ordered, **paged(query), each=lambda h: shown(session, h, master))
 
 
 def _unknown(session, model, ids: list[str], field: str) -> list[tuple[str, str]]:

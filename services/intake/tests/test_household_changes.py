@@ -73,13 +73,13 @@ def test_members_flags_contact_and_notes_change_with_history_and_events(gsvc):
     # the household's next matter is high priority
     assert post(gsvc, "/v1/cases", case_body(household_id=home["id"])).json["priority"] == "high"
     moved = change(gsvc, home["id"], contact={"name": "毛建军", "phone": "13600002222"}, notes="已搬到儿子家",
-                   address="韶山村第二村民小组3号", reason="户主搬家")
+                   address="韶山村第二村民小组3号", reason="毛秀兰搬到儿子毛建军家")
     assert moved.status_code == 200, moved.json
     assert moved.json["contact"] == {"name": "毛*军", "phone": "136****2222"}
     assert moved.json["address"] == "韶山村第二村民小组3号" and moved.json["notes"] == "已搬到儿子家"
     event = [e for e in gsvc.outbox() if e.type == "household.changed"][-1]
     assert sorted(event.data["fields"]) == ["address", "contact", "notes"]
-    for secret in ("13600002222", "毛建军", "第二村民小组3号", "搬到儿子家"):
+    for secret in ("13600002222", "毛建军", "毛秀兰", "第二村民小组3号", "已搬到儿子家"):
         assert secret not in event.to_json()
     history = gsvc.client.get(f"/v1/households/{home['id']}/history", headers=gsvc.headers("reader")).json
     assert [sorted(h["fields"]) for h in history] == [["members", "special_groups"], ["address", "contact", "notes"]]

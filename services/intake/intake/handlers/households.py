@@ -99,6 +99,7 @@ def change_household(uow: UnitOfWork, household_id: str, data: dict, cipher: Fie
     if household is None:
         raise NotFound(f"no household file {household_id}")
     key = _household_key(uow, household, cipher)
+    names = personal.household_names(session, household, cipher)  # the contact's name before the change
     changed = []
     if "members" in data:
         members = _members(data["members"])
@@ -124,7 +125,7 @@ def change_household(uow: UnitOfWork, household_id: str, data: dict, cipher: Fie
     _seal_address(household, data.get("address", old.shown_address), key, cipher)  # also seals older files
     household.notes, household.notes_enc = None, key.encrypt(data.get("notes", old.shown_notes))
     household.updated_at = datetime.now(timezone.utc)
-    reason = domain.redact(data["reason"], personal.household_names(session, household, cipher))
+    reason = domain.redact(data["reason"], names + personal.household_names(session, household, cipher))
     event = uow.emit("household.changed", household.id, data={
         "household_id": household.id, "grid_id": household.grid_id, "fields": changed,
         "special_groups": list(household.special_groups), "reason": reason})

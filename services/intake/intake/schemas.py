@@ -175,6 +175,8 @@ class CaseQuery(PageArgs):
     grid_id = fields.UUID(load_default=None)
     household_id = fields.UUID(load_default=None)
     status = fields.String(load_default=None)
+    priority = fields.String(load_default=None, validate=validate.OneOf(("normal", "high", "urgent")),
+                             metadata={"description": "high: a special group (低保, 残疾, 孤寡老人, 留守儿童)"})
 
 
 class BulkIn(Schema):

@@ -124,3 +124,14 @@ def test_tracking_codes_are_case_insensitive_everywhere(gsvc):
         assert [c["tracking_code"] for c in found["items"]] == [code], typed
         assert gsvc.client.get(f"/v1/track/{typed.strip()}").status_code == 200
         assert gsvc.client.get(f"/track/{typed.strip()}").status_code == 200
+
+
+def test_staff_find_a_special_groups_cases_by_priority(gsvc):
+    high = post(gsvc, case_body(special_groups=["left_behind_child"])).json
+    post(gsvc, case_body(content="另一件一般的事情。"))
+    assert high["priority"] == "high"
+    assert [e.data["priority"] for e in gsvc.outbox() if e.type == "case.registered"] == ["high", "normal"]
+    found = gsvc.client.get("/v1/cases", query_string={"priority": "high"}, headers=gsvc.headers()).json
+    assert [c["id"] for c in found["items"]] == [high["id"]]
+    bad = gsvc.client.get("/v1/cases", query_string={"priority": "vip"}, headers=gsvc.headers())
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "priority"

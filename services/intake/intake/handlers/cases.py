@@ -332,7 +332,7 @@ def find_cases(session, query: dict) -> dict:
     conditions = []
     if query.get("tracking_code"):  # codes are upper-case; residents type them any way
         conditions.append(Case.tracking_code == query["tracking_code"].strip().upper())
-    for name in ("external_system", "external_id", "status"):
+    for name in ("external_system", "external_id", "status", "priority"):
         if query.get(name):
             conditions.append(getattr(Case, name) == query[name])
     for name in ("grid_id", "household_id"):

@@ -63,6 +63,16 @@ def county(stack, api):
         return probe.status_code == 201
 
     eventually(intake_knows, 60, "intake learns the new grids from roster.v1")
+
+    def intake_knows_the_deputy():
+        # a receiving deputy must be one intake knows to serve the grid (issue 18): probe without registering
+        # anything, with a topic no catalogue has (422 either way; the deputy's field is named only while unknown)
+        probe = api.post(stack.url("intake") + "/v1/cases", json=case_body(
+            group["id"], channel="station", topic="probe-no-such-topic",
+            received_by={"kind": "deputy", "id": deputy["id"]}))
+        return probe.status_code == 422 and "received_by.id" not in {e["field"] for e in probe.json()["errors"]}
+
+    eventually(intake_knows_the_deputy, 60, "intake learns the deputy from roster.v1")
     mine = [a for a in api.get(roster + "/v1/assignments", params={"deputy_id": deputy["id"], "current": "true"}
                                ).json()["items"]]
     assert [a["grid_id"] for a in mine] == [group["id"]], mine

@@ -6,9 +6,10 @@ class DomainError(Exception):
     status = 400
     title = "Bad Request"
 
-    def __init__(self, detail: str, *, errors: list[dict] | None = None):
+    def __init__(self, detail: str, *, errors: list[dict] | None = None, extra: dict | None = None):
         super().__init__(detail)
         self.detail, self.errors = detail, errors
+        self.extra = extra or {}  # extension members of the problem document (RFC 9457), e.g. an existing id
 
 
 class Invalid(DomainError):

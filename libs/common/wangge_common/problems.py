@@ -43,8 +43,8 @@ def field_errors(messages, prefix: str = "") -> list[dict]:
 
 
 def problem_response(status: int, title: str, detail: str = "", *, type_: str = "about:blank",
-                     errors: list[dict] | None = None, headers: dict | None = None):
-    body = {"type": type_, "title": title, "status": status, "instance": request.path}
+                     errors: list[dict] | None = None, headers: dict | None = None, extra: dict | None = None):
+    body = {**(extra or {}), "type": type_, "title": title, "status": status, "instance": request.path}
     if detail:
         body["detail"] = detail
     if errors:
@@ -65,7 +65,7 @@ def register(app) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
-        return problem_response(exc.status, exc.title, exc.detail, errors=exc.errors)
+        return problem_response(exc.status, exc.title, exc.detail, errors=exc.errors, extra=exc.extra)
 
     @app.errorhandler(AuthError)
     def _auth(exc: AuthError):

@@ -17,9 +17,8 @@ from wangge_common.problems import Problem, field_errors
 from wangge_common.schemas import ReconcileCaseIds, ReconcilePeriod, page_of
 
 from . import domain, handlers
-from .schemas import (BulkIn, BulkOut, CaseIn, CaseOut, CaseQuery, ContactOut, EntryOut, HouseholdFileOut, HouseholdIn,
-                      HouseholdOut, HouseholdQuery, LinkDecisionIn, LinkOut, ReceptionQuery, ReceptionSessionIn,
-                      ReceptionSessionOut, SimilarOut, SimilarQuery, SupplementIn, TrackOut, VisitIn, VisitOut, VisitQuery, WithdrawIn)
+from .schemas import (BulkIn, BulkOut, CaseIn, CaseOut, CaseQuery, ContactOut, EntryOut, LinkDecisionIn, LinkIn,
+                      LinkOut, SimilarOut, SimilarQuery, SupplementIn, TrackOut, WithdrawIn)
 
 cases = Blueprint("cases", __name__, url_prefix="/v1/cases",
                   description="Cases (一事一登记): one registered matter per request, complaint or suggestion")
@@ -27,11 +26,6 @@ links = Blueprint("case-links", __name__, url_prefix="/v1/case-links",
                   description="Related cases (相关件): possible duplicates linked, never merged; staff confirm or undo")
 internal = Blueprint("internal", __name__, url_prefix="/v1/internal",
                      description="Service-to-service reads: personal data (scope contacts:read), reconciliation (cases:read)")
-households = Blueprint("households", __name__, url_prefix="/v1/households",
-                       description="Household files (一户一档): address, grid, special groups, cases and visits")
-visits = Blueprint("visits", __name__, url_prefix="/v1/visits", description="Deputies' visit log (走访记录)")
-receptions = Blueprint("reception-sessions", __name__, url_prefix="/v1/reception-sessions",
-                       description="Reception-day records (接待活动记录): who was on duty, how long, whom they received")
 tracking = Blueprint("tracking", __name__, url_prefix="/v1/track",
                      description="Status for residents (进度查询), public and rate-limited; no personal data")
 
@@ -115,11 +109,21 @@ def idempotent(work: Callable, *, location: Callable | None = None, two_phase: b
                 with reads() as session:  # a concurrent retry with the same key committed first
                     status, body = handlers.replay_idempotent(session, client, key, fingerprint)
                 return _answer(status, body, replayed=True, location=location(body) if location else None)
-            if handlers.is_external_clash(exc):
-                raise Conflict("the external system's case is already registered") from None
+            if handlers.is_external_clash(exc):  # another instance committed the same push first
+                raise _external_clash() from None
             if not (handlers.is_tracking_code_clash(exc) and attempt < 2):
                 raise
     raise AssertionError("unreachable")
+
+
+def _external_clash() -> Conflict:
+    body = request.get_json(silent=True) if request.is_json else None
+    external = body.get("external_ref") if isinstance(body, dict) else None
+    with reads() as session:
+        existing = handlers.existing_external_case(session, external) if isinstance(external, dict) else None
+    if existing is None:
+        return Conflict("the external system's case is already registered")
+    return handlers.external_conflict(external, existing)
 
 
 def _keyed(record: dict | None, write: Callable) -> Callable:
@@ -175,7 +179,8 @@ class Cases(MethodView):
     @requires("cases:write")
     @cases.arguments(CASE_IN)  # an instance: webargs would build the schema (and its nested ones) per request
     @cases.response(201, CaseOut)
-    @cases.alt_response(409, description="the external system's case is already registered")
+    @cases.alt_response(409, description="the external system's case is already registered: `existing_case_id` "
+                                         "names it")
     @cases.alt_response(413, description="the body is over 1 MiB")
     @cases.doc(parameters=[IDEMPOTENCY_DOC])
     def post(self, data):
@@ -225,10 +230,11 @@ def _bulk_item(uow, raw: dict, cipher) -> dict:
         uow.session.flush()
     except DomainError as exc:
         savepoint.rollback()
-        return {"status": exc.status, "errors": exc.errors, "detail": exc.detail}
+        return {"status": exc.status, "errors": exc.errors, "detail": exc.detail, **exc.extra}
     except IntegrityError:
         savepoint.rollback()
-        return {"status": 409, "detail": "the external system's case is already registered"}
+        return {"status": 409, "detail": "the external system's case is already registered",
+                "existing_case_id": handlers.existing_external_case(uow.session, data.get("external_ref"))}
     savepoint.commit()
     return {"status": 201, "case": CASE_OUT.dump(case)}
 
@@ -242,7 +248,7 @@ class SimilarCases(MethodView):
         """Open cases a new matter would be linked to as possibly the same (相关件), asked before registering it."""
         require_grid(query["grid_id"])
         with reads() as session:
-            return handlers.similar_open_cases(session, str(query["grid_id"]), query["content"],
+            return handlers.similar_open_cases(runtime(), session, str(query["grid_id"]), query["content"],
                                                str(query["household_id"]) if query.get("household_id") else None)
 
 
@@ -308,6 +314,23 @@ class CaseLinks(MethodView):
             return handlers.links_of(session, str(case_id))
 
 
+@links.route("")
+class Links(MethodView):
+    @requires("cases:write")
+    @links.arguments(LinkIn)
+    @links.response(201, LinkOut)
+    @links.alt_response(409, description="the two cases are already linked: `existing_link_id` names the link")
+    @links.doc(parameters=[IDEMPOTENCY_DOC])
+    def post(self, data):
+        """Link two cases by hand as the same matter (相关件); emits case.related_linked (basis manual) and
+        case.related_confirmed. Both cases live on; undo with /v1/case-links/{id}/undo."""
+        case_id, related = str(data["case_id"]), str(data["related_case_id"])
+        for one in {case_id, related}:
+            _case_in_scope(one)
+        reason = domain.redact(data["reason"])  # free text: no phone, ID number or e-mail goes into the event
+        return idempotent(lambda uow: (201, LinkOut().dump(handlers.link_by_hand(uow, case_id, related, reason))))
+
+
 def _decide(decision: str):
     @requires("cases:write")
     @links.arguments(LinkDecisionIn)
@@ -357,83 +380,6 @@ class ReconcileCases(MethodView):
                                              limit=query["limit"] + 1)
         more = len(ids) > query["limit"]
         return {"case_ids": ids[:query["limit"]], "next_offset": query["offset"] + query["limit"] if more else None}
-
-
-# --- households, visits, reception sessions --------------------------------------------------------------
-@households.route("")
-class Households(MethodView):
-    @requires("cases:write")
-    @households.arguments(HouseholdIn)
-    @households.response(201, HouseholdOut)
-    @households.doc(parameters=[IDEMPOTENCY_DOC])
-    def post(self, data):
-        """Open a household file; the contact is stored encrypted and shown masked."""
-        require_grid(data["grid_id"])
-        cipher = _cipher()
-        return idempotent(lambda uow: (201, HouseholdOut().dump(handlers.create_household(uow, data, cipher))),
-                          location=lambda body: f"/v1/households/{body['id']}")
-
-    @requires("cases:read")
-    @households.arguments(HouseholdQuery, location="query")
-    @households.response(200, page_of(HouseholdOut))
-    def get(self, query):
-        """Find household files by grid or address."""
-        with reads() as session:
-            return handlers.find_households(session, _scoped(query))
-
-
-@households.route("/<uuid:household_id>")
-class HouseholdById(MethodView):
-    @requires("cases:read")
-    @households.response(200, HouseholdFileOut)
-    def get(self, household_id):
-        """The household file with every case and visit on it."""
-        with reads() as session:
-            found = handlers.household_file(session, str(household_id))
-        household = found["household"]
-        require_grid(household.grid_id, "household")
-        household.cases, household.visits = found["cases"], found["visits"]
-        return household
-
-
-@visits.route("")
-class Visits(MethodView):
-    @requires("cases:write")
-    @visits.arguments(VisitIn)
-    @visits.response(201, VisitOut)
-    @visits.doc(parameters=[IDEMPOTENCY_DOC])
-    def post(self, data):
-        """Log a deputy's visit; emits visit.recorded (reporting counts visits and households per deputy)."""
-        require_grid(data["grid_id"])
-        return idempotent(lambda uow: (201, VisitOut().dump(handlers.record_visit(uow, data))))
-
-    @requires("cases:read")
-    @visits.arguments(VisitQuery, location="query")
-    @visits.response(200, page_of(VisitOut))
-    def get(self, query):
-        """A deputy's or a grid's visit log, newest first; ?from=&to= dates."""
-        with reads() as session:
-            return handlers.find_visits(session, _scoped(query))
-
-
-@receptions.route("")
-class ReceptionSessions(MethodView):
-    @requires("cases:write")
-    @receptions.arguments(ReceptionSessionIn)
-    @receptions.response(201, ReceptionSessionOut)
-    @receptions.doc(parameters=[IDEMPOTENCY_DOC])
-    def post(self, data):
-        """Record a reception day; emits reception_session.recorded. The answer says whether it met 2 hours."""
-        require_grid(data.get("grid_id"))
-        return idempotent(lambda uow: (201, ReceptionSessionOut().dump(handlers.record_reception_session(uow, data))))
-
-    @requires("cases:read")
-    @receptions.arguments(ReceptionQuery, location="query")
-    @receptions.response(200, page_of(ReceptionSessionOut))
-    def get(self, query):
-        """Reception-day records of a grid or station, newest first."""
-        with reads() as session:
-            return handlers.find_reception_sessions(session, _scoped(query))
 
 
 # --- tracking -----------------------------------------------------------------------------------------------

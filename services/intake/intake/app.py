@@ -7,7 +7,8 @@ from wangge_common import ratelimit
 from wangge_common.http import create_service_app
 from wangge_common.settings import Settings
 
-from .api import cases, households, internal, links, receptions, tracking, visits
+from .api import cases, internal, links, tracking
+from .api_households import households, receptions, visits
 from .api_personal import personal
 from .api_attachments import attachments
 from .open311 import open311

@@ -143,6 +143,13 @@ def near_identical(a: str, b: str) -> bool:
     return near_identical_to(b)(a)
 
 
+ADDRESS_SHOWN = 6  # characters of a household's address kept readable (the village, say); the rest is encrypted
+
+
+def mask_address(address: str) -> str:
+    return address if len(address) <= ADDRESS_SHOWN else address[:ADDRESS_SHOWN] + "…"
+
+
 def address_key(address: str) -> str:
     return _PUNCTUATION.sub("", address).lower()[:200]
 
@@ -173,11 +180,28 @@ def not_in_future(field: str, moment, now, what: str) -> list[tuple[str, str]]:
     return [(field, f"is in the future: {what}")] if late else []
 
 
+# What one visit can reach: a few households door to door; a grid meeting (网格会议/民主恳谈) a village at most.
+VISIT_MAX_RESIDENTS = {"door_to_door": 100, "contact_household": 100, "meeting": 1000}
+RECEPTION_MAX = timedelta(hours=12)  # a reception day is one day: a longer span is two sessions or a typo
+
+
+def visit_problems(kind: str, residents_reached: int) -> list[tuple[str, str]]:
+    most = VISIT_MAX_RESIDENTS[kind]
+    if residents_reached > most:
+        return [("residents_reached", f"{residents_reached} residents in one {kind} visit is more than one visit "
+                                      f"reaches (at most {most}); record each visit or meeting on its own")]
+    return []
+
+
 def reception_problems(started_at, ended_at, deputies: list[dict], now: datetime) -> list[tuple[str, str]]:
-    """A reception session is recorded once held: it ends after it starts, and not later than now."""
+    """A reception session is recorded once held: it ends after it starts, within the day, and not later than now."""
     problems = []
     if ended_at <= started_at:
         problems.append(("ended_at", "must be after started_at"))
+    elif ended_at - started_at > RECEPTION_MAX:
+        hours = (ended_at - started_at).total_seconds() / 3600
+        problems.append(("ended_at", f"the session would last {hours:.0f} hours: a reception day lasts at most "
+                                     f"{RECEPTION_MAX.seconds // 3600} hours; record each day as its own session"))
     problems += not_in_future("started_at", started_at, now, "a reception session is recorded once it took place")
     problems += not_in_future("ended_at", ended_at, now, "a reception session is recorded once it took place")
     ids = [d["deputy_id"] for d in deputies]

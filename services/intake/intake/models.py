@@ -113,6 +113,11 @@ class Household(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     data_key_id: Mapped[str | None] = mapped_column(String(40))  # the contact's data key (revision 9e4b7d1c2a60)
+    # revision f4b8c1d2e3a5: the address and the notes are personal data, encrypted under the household's data key;
+    # `address` then keeps only its first characters and `address_key` a keyed hash of the normalised address
+    # (files opened before keep both in clear until their next change)
+    address_enc: Mapped[str | None] = mapped_column(Text)
+    notes_enc: Mapped[str | None] = mapped_column(Text)
 
 
 class DataKey(Base):
@@ -220,3 +225,47 @@ class Attachment(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# --- read copies of other services' data (issue 18) ----------------------------------------------------------
+class KnownDeputy(Base):
+    """Read copy of roster's deputies (deputy.registered/updated/ended/removed): who may receive a matter.
+    No name or contact: only what the checks need."""
+
+    __tablename__ = "known_deputies"
+    deputy_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    level: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12))  # serving, suspended, ended, removed
+    home_grid_id: Mapped[str | None] = mapped_column(String(36))
+    work_grid_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class KnownGridDeputy(Base):
+    """Read copy of the published assignments (assignment.published replaces a grid's list)."""
+
+    __tablename__ = "known_grid_deputies"
+    grid_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deputy_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+
+
+class KnownTopic(Base):
+    """Read copy of the topics of routing's active dispatch catalogue (dispatch_catalogue.changed); seeded with
+    the catalogue routing starts with."""
+
+    __tablename__ = "known_topics"
+    topic: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+
+class HouseholdChange(Base):
+    """A household file's history (一户一档): every change, who made it and why; never rewritten."""
+
+    __tablename__ = "household_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    household_id: Mapped[str] = mapped_column(String(36), index=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    fields: Mapped[list] = mapped_column(JSON, default=list)  # names of the fields changed, never their values
+    special_groups: Mapped[list] = mapped_column(JSON, default=list)  # the flags after the change
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

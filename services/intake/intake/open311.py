@@ -59,6 +59,8 @@ def _open311_error(exc: Open311Error):
 @open311.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
     described = [f"{_open311_name(e['field'])}: {e['reason']}" for e in exc.errors or []] or [exc.detail]
+    if exc.extra.get("existing_case_id"):  # a second push: name the request registered the first time
+        described = [f"{exc.detail}: service_request_id {exc.extra['existing_case_id']}"]
     return _open311_error(Open311Error(400 if exc.status == 422 else exc.status, described))
 
 

@@ -9,7 +9,21 @@ from . import domain
 
 MOBILE_OR_LANDLINE = validate.Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
                                      error="must be a mobile number (13812345678) or a landline (0731-55681234)")
-ID_NUMBER = validate.Regexp(r"^\d{17}[\dX]$", error="must be an 18-character resident ID number")
+ID_WEIGHTS, ID_CHECK = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), "10X98765432"  # GB 11643-1999
+
+
+def _id_number(value: str) -> None:
+    """An 18-character resident ID number whose last character is its check digit (GB 11643, ISO 7064 MOD 11-2)."""
+    if not (len(value) == 18 and value[:17].isascii() and value[:17].isdigit() and value[17] in "0123456789X"):
+        raise ValidationError("must be an 18-character resident ID number")
+    expected = ID_CHECK[sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS)) % 11]
+    if value[17] != expected:
+        raise ValidationError(f"has a wrong check digit (the first 17 digits give {expected}): mistyped?")
+
+
+def _not_blank(text: str) -> None:
+    if not text.strip():
+        raise ValidationError("is only spaces: say what the matter is")
 SPECIAL_GROUPS_DOC = ("special groups (特殊群体) that raise priority: subsistence_allowance 低保, disabled 残疾, "
                       "elderly_alone 孤寡老人, left_behind_child 留守儿童")
 
@@ -28,7 +42,7 @@ class Reporter(Schema):
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 50))
     phone = fields.String(load_default=None, allow_none=True, validate=MOBILE_OR_LANDLINE,
                           metadata={"example": "13812345678"})
-    id_number = fields.String(load_default=None, allow_none=True, validate=ID_NUMBER)
+    id_number = fields.String(load_default=None, allow_none=True, validate=_id_number)
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
     @validates_schema
@@ -83,8 +97,9 @@ class CaseIn(Schema):
     category = fields.String(required=True, validate=validate.OneOf(domain.CATEGORIES),
                              metadata={"description": "request 求决, enquiry 咨询, complaint 投诉, suggestion 建议"})
     topic = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 60),
-                          metadata={"example": "road"})
-    content = fields.String(required=True, validate=validate.Length(5, 5000),
+                          metadata={"example": "road", "description": "a topic of the dispatch catalogue (routing's "
+                                                                      "dispatch rules); omit for the category's line"})
+    content = fields.String(required=True, validate=[validate.Length(5, 5000), _not_blank],
                             metadata={"example": "村口路灯坏了三天，晚上出行不便。"})
     location = fields.Nested(Location, load_default=None, allow_none=True)
     urgency = fields.String(load_default="normal", validate=validate.OneOf(domain.URGENCIES))
@@ -160,6 +175,8 @@ class CaseQuery(PageArgs):
     grid_id = fields.UUID(load_default=None)
     household_id = fields.UUID(load_default=None)
     status = fields.String(load_default=None)
+    priority = fields.String(load_default=None, validate=validate.OneOf(("normal", "high", "urgent")),
+                             metadata={"description": "high: a special group (低保, 残疾, 孤寡老人, 留守儿童)"})
 
 
 class BulkIn(Schema):
@@ -169,6 +186,7 @@ class BulkIn(Schema):
 
 class BulkItem(Schema):
     index = fields.Integer()
+    existing_case_id = fields.String(allow_none=True, metadata={"description": "with 409: the case registered earlier"})
     status = fields.Integer(metadata={"description": "201 registered, 409 already registered, 422 invalid"})
     case = fields.Nested(CaseOut, allow_none=True)
     errors = fields.List(fields.Dict(), allow_none=True)
@@ -215,48 +233,6 @@ class ContactOut(Schema):
     email = fields.String(allow_none=True)
 
 
-# --- households, visits, reception sessions --------------------------------------------------------
-class Member(Schema):
-    relation = fields.String(required=True, validate=validate.Length(1, 20), metadata={"example": "户主"})
-    special_groups = SpecialGroups()
-
-
-class Contact(Schema):
-    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 50))
-    phone = fields.String(required=True, validate=MOBILE_OR_LANDLINE)
-
-
-def _no_phone_or_id(text) -> None:
-    if domain.has_phone_or_id(text):
-        raise ValidationError("must not hold a phone or ID number: keep contact details in the household file's "
-                              "contact (stored encrypted)")
-
-
-class HouseholdIn(Schema):
-    grid_id = fields.UUID(required=True)
-    address = fields.String(required=True, validate=validate.Length(2, 200), metadata={"example": "韶山村第一村民小组12号"})
-    members = fields.List(fields.Nested(Member), load_default=list, validate=validate.Length(max=30))
-    contact = fields.Nested(Contact, load_default=None, allow_none=True)
-    notes = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=2000), _no_phone_or_id])
-
-
-class HouseholdOut(Schema):
-    id = fields.String()
-    grid_id = fields.String()
-    address = fields.String()
-    members = fields.List(fields.Dict())
-    special_groups = fields.List(fields.String())
-    contact = fields.Method("_contact")
-    notes = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-
-    def _contact(self, household):
-        if household.contact_phone_masked is None and household.contact_name_masked is None:
-            return None  # no contact given (an erased one shows its name as 已删除)
-        return {"name": household.contact_name_masked, "phone": household.contact_phone_masked}
-
-
 class CaseSummary(Schema):
     id = fields.String()
     tracking_code = fields.String()
@@ -266,119 +242,25 @@ class CaseSummary(Schema):
     received_at = fields.DateTime()
 
 
-class VisitSummary(Schema):
-    id = fields.String()
-    deputy_id = fields.String()
-    visited_on = fields.Date()
-    kind = fields.String()
-
-
-class HouseholdFileOut(HouseholdOut):
-    """The household file (一户一档) with every case and visit on it."""
-
-    cases = fields.List(fields.Nested(CaseSummary))
-    visits = fields.List(fields.Nested(VisitSummary))
-
-
-class HouseholdQuery(PageArgs):
-    grid_id = fields.UUID(load_default=None)
-    address = fields.String(load_default=None, metadata={"description": "matches the address ignoring spaces and punctuation"})
-
-
-class VisitIn(Schema):
-    deputy_id = fields.UUID(required=True)
-    grid_id = fields.UUID(required=True)
-    visited_on = fields.Date(required=True, metadata={"example": "2026-11-20"})
-    kind = fields.String(load_default="door_to_door", validate=validate.OneOf(domain.VISIT_KINDS))
-    household_ids = fields.List(fields.UUID(), load_default=list, validate=[validate.Length(max=500), _no_repeats])
-    residents_reached = fields.Integer(required=True, validate=validate.Range(0, 10000))
-    case_ids = fields.List(fields.UUID(), load_default=list, validate=[validate.Length(max=200), _no_repeats],
-                           metadata={"description": "cases registered during the visit"})
-    notes = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=4000), _no_phone_or_id],
-                          metadata={"description": "the visit log (民情工作日志); no phone or ID numbers here"})
-
-
-class VisitOut(Schema):
-    id = fields.String()
-    deputy_id = fields.String()
-    grid_id = fields.String()
-    visited_on = fields.Date()
-    kind = fields.String()
-    household_ids = fields.List(fields.String())
-    residents_reached = fields.Integer()
-    case_ids = fields.List(fields.String())
-    notes = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-
-
-class VisitQuery(PageArgs):
-    deputy_id = fields.UUID(load_default=None)
-    grid_id = fields.UUID(load_default=None)
-    visited_from = fields.Date(load_default=None, data_key="from")
-    visited_to = fields.Date(load_default=None, data_key="to")
-
-
-class OnDuty(Schema):
-    deputy_id = fields.UUID(required=True)
-    kind = fields.String(load_default="npc_deputy", validate=validate.OneOf(domain.DEPUTY_KINDS),
-                         metadata={"description": "npc_deputy 人大代表 or party_delegate 党代表"})
-
-
-class ReceptionSessionIn(Schema):
-    reception_id = fields.UUID(load_default=None, allow_none=True,
-                               metadata={"description": "the scheduled reception (roster's reception.scheduled), if any"})
-    grid_id = fields.UUID(load_default=None, allow_none=True)
-    station_id = fields.UUID(load_default=None, allow_none=True)
-    deputies = fields.List(fields.Nested(OnDuty), required=True, validate=validate.Length(1, 50))
-    started_at = fields.AwareDateTime(required=True)
-    ended_at = fields.AwareDateTime(required=True)
-    residents_received = fields.Integer(required=True, validate=validate.Range(0, 10000))
-    case_ids = fields.List(fields.UUID(), load_default=list, validate=[validate.Length(max=500), _no_repeats])
-    notes = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=4000), _no_phone_or_id])
-
-    @validates_schema
-    def _where(self, data, **_):
-        if data.get("grid_id") is None and data.get("station_id") is None:
-            raise ValidationError("give the grid, the liaison station, or both", field_name="grid_id")
-
-
-class ReceptionSessionOut(Schema):
-    id = fields.String()
-    reception_id = fields.String(allow_none=True)
-    grid_id = fields.String(allow_none=True)
-    station_id = fields.String(allow_none=True)
-    deputies = fields.List(fields.Dict())
-    started_at = fields.DateTime()
-    ended_at = fields.DateTime()
-    minutes = fields.Method("_minutes")
-    meets_two_hours = fields.Method("_meets", metadata={"description": "the ≥ 2 hours rule of a reception day"})
-    residents_received = fields.Integer()
-    case_ids = fields.List(fields.String())
-    notes = fields.String(allow_none=True)
-
-    def _minutes(self, s):
-        return domain.reception_minutes(s.started_at, s.ended_at)
-
-    def _meets(self, s):
-        return domain.reception_minutes(s.started_at, s.ended_at) >= domain.RECEPTION_MINUTES
-
-
-class ReceptionQuery(PageArgs):
-    grid_id = fields.UUID(load_default=None)
-    station_id = fields.UUID(load_default=None)
-
-
 # --- duplicates and tracking -------------------------------------------------------------------------
 class LinkOut(Schema):
     id = fields.String()
     case_id = fields.String()
     related_case_id = fields.String()
-    basis = fields.String(metadata={"description": "same_household or similar_content"})
+    basis = fields.String(metadata={"description": "same_household or similar_content (found at registration), "
+                                                   "manual (linked by staff)"})
     status = fields.String(metadata={"description": "suggested, confirmed or undone"})
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     decision_reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
+
+
+class LinkIn(Schema):
+    case_id = fields.UUID(required=True, metadata={"description": "the newer case"})
+    related_case_id = fields.UUID(required=True, metadata={"description": "the case it is the same matter as"})
+    reason = fields.String(required=True, validate=validate.Length(1, 500),
+                           metadata={"example": "同一路灯，两位群众分别反映"})
 
 
 class LinkDecisionIn(Schema):

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from intake_testkit import GRID, OTHER_GRID, case_body, new_id
+from intake_testkit import DEPUTY, DEPUTY_2, GRID, OTHER_GRID, case_body, new_id
 
 
 def post(svc, path, body, **headers):
@@ -26,14 +26,16 @@ def test_a_household_file_lists_its_flags_cases_and_visits(gsvc):
     assert home["special_groups"] == ["disabled", "left_behind_child"]
     assert home["contact"] == {"name": "毛*兰", "phone": "137****1111"}
     case = post(gsvc, "/v1/cases", case_body(household_id=home["id"])).json
-    visit = post(gsvc, "/v1/visits", {"deputy_id": new_id(), "grid_id": GRID, "visited_on": "2026-11-20",
+    visit = post(gsvc, "/v1/visits", {"deputy_id": DEPUTY, "grid_id": GRID, "visited_on": "2026-11-20",
                                       "household_ids": [home["id"]], "residents_reached": 3,
                                       "case_ids": [case["id"]], "notes": "了解到路灯问题"}).json
     file = gsvc.client.get(f"/v1/households/{home['id']}", headers=gsvc.headers("reader")).json
     assert [c["id"] for c in file["cases"]] == [case["id"]]
     assert [v["id"] for v in file["visits"]] == [visit["id"]]
-    found = gsvc.client.get("/v1/households?address=第一村民小组", headers=gsvc.headers("reader")).json
+    # the whole address, spaces and punctuation aside (it is stored encrypted: no part of it can be searched)
+    found = gsvc.client.get("/v1/households?address=韶山村 第一村民小组，12号", headers=gsvc.headers("reader")).json
     assert found["total"] == 1 and found["items"][0]["id"] == home["id"]
+    assert found["items"][0]["address"] == "韶山村第一村民小组12号"
     assert gsvc.client.get(f"/v1/households?grid_id={OTHER_GRID}", headers=gsvc.headers("reader")).json["total"] == 0
 
 
@@ -53,7 +55,7 @@ def test_an_unknown_household_file_is_404(gsvc):
 
 
 def test_a_visit_is_logged_and_announced_for_reporting(gsvc):
-    home, deputy = open_household(gsvc), new_id()
+    home, deputy = open_household(gsvc), DEPUTY
     response = post(gsvc, "/v1/visits", {"deputy_id": deputy, "grid_id": GRID, "visited_on": "2026-11-20",
                                          "household_ids": [home["id"]], "residents_reached": 3,
                                          "kind": "contact_household"})
@@ -78,7 +80,7 @@ def test_a_visit_is_logged_and_announced_for_reporting(gsvc):
     ({"visited_on": "yesterday"}, "visited_on"),
 ])
 def test_bad_visits_are_refused_and_not_announced(gsvc, change, field):
-    body = {"deputy_id": new_id(), "grid_id": GRID, "visited_on": "2026-11-20", "residents_reached": 1, **change}
+    body = {"deputy_id": DEPUTY, "grid_id": GRID, "visited_on": "2026-11-20", "residents_reached": 1, **change}
     response = post(gsvc, "/v1/visits", body)
     assert response.status_code == 422 and field in [e["field"] for e in response.json["errors"]], response.json
     assert [e for e in gsvc.outbox() if e.type == "visit.recorded"] == []
@@ -89,14 +91,14 @@ DAY = (datetime.now(CHINA) - timedelta(days=3)).date().isoformat()  # a receptio
 
 
 def session_body(**changes):
-    return {"grid_id": GRID, "deputies": [{"deputy_id": new_id(), "kind": "npc_deputy"},
-                                          {"deputy_id": new_id(), "kind": "party_delegate"}],
+    return {"grid_id": GRID, "deputies": [{"deputy_id": DEPUTY, "kind": "npc_deputy"},
+                                          {"deputy_id": DEPUTY_2, "kind": "party_delegate"}],
             "started_at": f"{DAY}T09:00:00+08:00", "ended_at": f"{DAY}T11:10:00+08:00",
             "residents_received": 6, **changes}
 
 
 def test_a_reception_day_is_recorded_with_its_length_checked(gsvc):
-    case = post(gsvc, "/v1/cases", case_body(channel="station", received_by={"kind": "deputy", "id": "d"})).json
+    case = post(gsvc, "/v1/cases", case_body(channel="station", received_by={"kind": "deputy", "id": DEPUTY})).json
     response = post(gsvc, "/v1/reception-sessions", session_body(case_ids=[case["id"]]))
     assert response.status_code == 201, response.json
     assert response.json["minutes"] == 130 and response.json["meets_two_hours"] is True
@@ -137,7 +139,7 @@ def test_a_reception_session_cannot_be_recorded_before_it_took_place(gsvc):
 
 def test_a_visit_cannot_be_logged_for_a_day_still_to_come(gsvc):
     today = datetime.now(CHINA).date()
-    body = {"deputy_id": new_id(), "grid_id": GRID, "residents_reached": 1}
+    body = {"deputy_id": DEPUTY, "grid_id": GRID, "residents_reached": 1}
     tomorrow = post(gsvc, "/v1/visits", {**body, "visited_on": (today + timedelta(days=1)).isoformat()})
     assert tomorrow.status_code == 422 and tomorrow.json["errors"][0]["field"] == "visited_on"
     assert gsvc.outbox() == []

@@ -128,6 +128,10 @@ def test_an_open311_json_request_with_an_external_id_is_an_integration_case(gsvc
     assert created.status_code == 201, created.json
     registered = gsvc.outbox()[-1].data
     assert registered["channel"] == "integration" and registered["external_ref"] == {"system": "all", "id": "GP-9"}
+    again = gsvc.client.post("/open311/v2/requests.json", headers=gsvc.headers(),
+                             json=open311_form(**{"attribute[external_id]": "GP-9"}))
+    assert again.status_code == 409 and again.json[0]["code"] == 409
+    assert again.json[0]["description"].endswith(f"service_request_id {created.json[0]['service_request_id']}")
 
 
 @pytest.mark.parametrize("changes, status, text", [

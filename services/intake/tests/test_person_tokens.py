@@ -1,5 +1,5 @@
 """A person's access token (from the portal) over HTTP: the actor on events, and the data scope the service enforces."""
-from intake_testkit import GRID, OTHER_GRID, case_body
+from intake_testkit import GRID, OTHER_GRID, announce_deputy, assign, case_body
 
 DEPUTY = "6f1c2d4e-0000-4000-8000-0000000000d1"
 
@@ -9,6 +9,7 @@ def _deputy(svc, **extra):
 
 
 def test_a_persons_case_carries_the_person_as_actor(gsvc):
+    assign(gsvc, GRID, announce_deputy(gsvc, deputy_id=DEPUTY))
     body = case_body(channel="station", received_by={"kind": "deputy", "id": DEPUTY})
     response = gsvc.client.post("/v1/cases", json=body, headers=_deputy(gsvc))
     assert response.status_code == 201, response.json

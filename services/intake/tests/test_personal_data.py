@@ -33,7 +33,7 @@ def test_no_phone_or_id_number_in_any_event_log_line_or_answer(gsvc, caplog):
                                                     "address_string": "韶山村12号", "phone": PHONE,
                                                     "first_name": "秀英", "last_name": "王"})
     call("post", f"/v1/cases/{case['id']}/supplements", json={"reason": "补充", "content_added": "已经坏了一周"})
-    call("post", "/v1/visits", json={"deputy_id": new_id(), "grid_id": GRID, "visited_on": "2026-11-20",
+    call("post", "/v1/visits", json={"deputy_id": "d0000000-0000-4000-8000-000000000007", "grid_id": GRID, "visited_on": "2026-11-20",
                                      "household_ids": [home["id"]], "residents_reached": 2})
     call("get", f"/v1/cases/{case['id']}")
     call("get", f"/v1/households/{home['id']}")

@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from wangge_common.testing import event
 from intake.models import Case
+from intake_testkit import serving_deputy
 
 GRID = str(uuid.uuid4())
-PHONE, ID_NUMBER = "13912345678", "430382199001011234"
+PHONE, ID_NUMBER = "13912345678", "430382199001091234"
 
 
 @pytest.fixture
@@ -40,13 +41,14 @@ def post(svc, body, **headers):
 ])
 def test_every_channel_registers_a_case_and_announces_it(svc, channel, receiver):
     extra = {"external_ref": {"system": "zongzhi", "id": "ZZ-1"}} if channel == "integration" else {}
-    response = post(svc, case_body(channel=channel, received_by={"kind": receiver, "id": "r-1"}, **extra))
+    receiver_id = serving_deputy(svc, GRID) if receiver == "deputy" else "r-1"
+    response = post(svc, case_body(channel=channel, received_by={"kind": receiver, "id": receiver_id}, **extra))
     assert response.status_code == 201, response.json
     assert response.headers["Location"] == f"/v1/cases/{response.json['id']}"
     assert response.json["tracking_code"].startswith("WG") and response.json["reporter_phone_masked"] == "139****5678"
     registered = svc.outbox()[-1]
     assert registered.type == "case.registered" and registered.subject == response.json["id"]
-    assert registered.data["received_by"] == {"kind": receiver, "id": "r-1"}
+    assert registered.data["received_by"] == {"kind": receiver, "id": receiver_id}
 
 
 def test_no_phone_name_or_id_number_in_the_event_and_all_encrypted_at_rest(svc):

@@ -1,7 +1,7 @@
 """Intake: the full registration record (grid resolution, location, attachments, priority, first receiver)."""
 import pytest
 
-from intake_testkit import GRID, ID_NUMBER, OTHER_GRID, PHONE, case_body, new_id
+from intake_testkit import GRID, ID_NUMBER, OTHER_GRID, PHONE, case_body, new_id, serving_deputy
 
 
 def post(svc, body, path="/v1/cases", **headers):
@@ -17,7 +17,7 @@ def household(svc, grid=GRID, address="韶山村第一村民小组12号", groups
 
 
 def test_a_deputys_case_names_the_deputy_as_first_receiver_and_keeps_the_record(gsvc):
-    deputy = new_id()
+    deputy = serving_deputy(gsvc, GRID)
     response = post(gsvc, case_body(channel="station", received_by={"kind": "deputy", "id": deputy},
                                     received_at="2026-11-20T09:30:00+08:00", urgency="urgent",
                                     location={"address": "韶山村村部", "latitude": 27.91, "longitude": 112.52},

@@ -347,14 +347,16 @@ CONTACT_KINDS = ("wealth_leader", "household_in_difficulty", "respected_figure")
 def contact_households(*, year: int, end: date, links: list[dict], meetings: list[dict]) -> dict:
     """双联系 (004): at least 3 contact households — one wealth-creation leader, one household in difficulty, one
     respected local figure — each met at least twice a year. A link counts in the year when it was linked by `end`
-    and not ended before the year began; meetings count in the year they took place, up to `end`."""
+    and not ended before the year began; meetings count in the year they took place, up to `end`, once a day per
+    household."""
     start = date(year, 1, 1).isoformat()
     active = [link for link in links if link["linked_on"] <= end.isoformat()
               and (link["ended_on"] is None or link["ended_on"] >= start)]
     met = {link["link_id"]: 0 for link in active}
-    for meeting in meetings:
-        if meeting["link_id"] in met and start <= meeting["met_on"] <= end.isoformat():
-            met[meeting["link_id"]] += 1
+    # two meetings recorded with one household on one day are one meeting
+    for link_id, met_on in {(m["link_id"], m["met_on"]) for m in meetings}:
+        if link_id in met and start <= met_on <= end.isoformat():
+            met[link_id] += 1
     kinds = {kind: sum(1 for link in active if link["kind"] == kind) for kind in CONTACT_KINDS}
     return {
         "contact_households": len(active), "contact_kinds": kinds,

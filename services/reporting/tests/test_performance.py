@@ -66,6 +66,8 @@ def test_a_missed_week_and_too_few_households_are_shown():
     (LINKS[:2] + [dict(LINKS[2], ended_on="2025-12-31")], MEETINGS, (2, 2, False)),  # ended before the year
     (LINKS[:2] + [dict(LINKS[2], ended_on="2026-01-15")], MEETINGS, (3, 2, True)),  # ended during it: counts
     (LINKS, MEETINGS[:4] + [{"link_id": "l2", "met_on": d} for d in ("2025-12-30", "2026-02-03")], (3, 0, False)),
+    # two meetings with one household on one day count once (issue 18 item 11)
+    (LINKS, MEETINGS[:4] + [{"link_id": "l2", "met_on": "2026-01-08"}] * 2, (3, 1, False)),
 ])
 def test_contact_households_against_the_rule(links, meetings, expected):
     """双联系: at least 3 households, one of each kind, each met at least twice in the year (to the day judged)."""

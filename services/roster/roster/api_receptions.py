@@ -38,6 +38,8 @@ class Schedules(MethodView):
                                              "month_days": [10, 25], "start_time": "09:00", "end_time": "11:00",
                                              "rota": [["d0000000-0000-4000-8000-000000000007"]], "weeks": 8})
     @blp.response(201, ReceptionRuleOut)
+    @blp.alt_response(409, description="the same schedule (place, days, hours) is already set up: "
+                                       "`existing_schedule_id` names it")
     def post(self, data):
         """Set up a schedule at a grid or station and publish its days for the next N weeks (reception.scheduled
         for each); each reception lasts ≥ 2 hours with an NPC deputy (and, for 两代表, a party delegate) on duty."""

@@ -94,10 +94,12 @@ def links_of(session, deputy_id: str, year: int | None = None) -> list[dict]:
 
 
 def _meetings(session, year: int, deputy_id: str | None = None) -> Counter:
-    query = select(ContactMeeting.link_id).where(extract("year", ContactMeeting.met_on) == year)
+    """Meetings per contact household in `year`: two recorded on the same day with the same household are one."""
+    query = (select(ContactMeeting.link_id, ContactMeeting.met_on).distinct()
+             .where(extract("year", ContactMeeting.met_on) == year))
     if deputy_id:
         query = query.where(ContactMeeting.deputy_id == deputy_id)
-    return Counter(session.scalars(query))
+    return Counter(link_id for link_id, _ in session.execute(query))
 
 
 def report(session, *, year: int, township_id: str | None = None) -> dict:

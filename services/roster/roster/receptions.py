@@ -60,6 +60,35 @@ def rule_days(rule: ReceptionRule, first: date, last: date) -> list[date]:
     return days
 
 
+def missing_days(rule: ReceptionRule, first: date, last: date) -> list[dict]:
+    """Days of the month a monthly rule asks for that a month in [first, last] does not have (30 February, 31
+    April): said in `skipped`, as nothing is published for them."""
+    if rule.pattern != "monthly":
+        return []
+    missing, month = [], first.replace(day=1)
+    while month <= last:
+        following = (month + timedelta(days=32)).replace(day=1)
+        month_end = following - timedelta(days=1)
+        if first <= month_end <= last:
+            missing += [{"day": None, "month": month.strftime("%Y-%m"),
+                         "reason": f"{month.strftime('%Y-%m')} has no day {d} (it ends on the {month_end.day}th): "
+                                   f"no reception that month on this day"}
+                        for d in rule.month_days if d > month_end.day]
+        month = following
+    return missing
+
+
+def _same_schedule(session, rule: ReceptionRule) -> ReceptionRule | None:
+    """A schedule already set up for the same place, days and hours (its rota aside): the same schedule twice."""
+    place = (ReceptionRule.grid_id == rule.grid_id) if rule.grid_id else (ReceptionRule.station_id == rule.station_id)
+    for other in session.scalars(select(ReceptionRule).where(
+            place, ReceptionRule.pattern == rule.pattern, ReceptionRule.start_time == rule.start_time,
+            ReceptionRule.end_time == rule.end_time)):
+        if other.id != rule.id and other.weekday == rule.weekday and sorted(other.month_days) == rule.month_days:
+            return other
+    return None
+
+
 def describe(rule: ReceptionRule) -> str:
     """The rule in Chinese, as the notice prints it: 每月10日、25日 9:00-11:00."""
     hours = f"{rule.start_time}-{rule.end_time}"
@@ -95,6 +124,10 @@ def create_rule(uow: UnitOfWork, data: dict, *, today: date | None = None) -> tu
                          start_time=data["start_time"], end_time=data["end_time"],
                          rota=[[str(d) for d in team] for team in data["rota"]],
                          two_representatives=data["two_representatives"])
+    same = _same_schedule(session, rule)
+    if same is not None:
+        raise Conflict(f"the same schedule is already set up ({describe(same)} at {same.place}): change its rota "
+                       "instead", extra={"existing_schedule_id": same.id})
     session.add(rule)
     session.flush()
     created, skipped = generate(uow, rule, weeks, today=today)
@@ -125,7 +158,7 @@ def generate(uow: UnitOfWork, rule: ReceptionRule, weeks: int, *, today: date | 
     today = today or today_in_china()
     existing = set(session.scalars(select(ReceptionDay.day).where(ReceptionDay.rule_id == rule.id)))
     taken = len(existing)
-    created, skipped = [], []
+    created, skipped = [], missing_days(rule, today, today + timedelta(weeks=weeks))
     for day in rule_days(rule, today, today + timedelta(weeks=weeks)):
         if day in existing:
             continue

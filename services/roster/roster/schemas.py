@@ -352,7 +352,8 @@ class ReceptionDayOut(Schema):
 
 
 class SkippedDay(Schema):
-    day = fields.Date()
+    day = fields.Date(allow_none=True, metadata={"description": "null when the month has no such day (30 February)"})
+    month = fields.String(metadata={"description": "YYYY-MM, for a day of the month the month does not have"})
     reason = fields.String()
 
 

@@ -296,8 +296,9 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         @blp.arguments(schema_in, example=schema_in.Meta.example)
         @blp.response(201, schema_out)
         def post(self, data):
-            with runtime().db.transaction() as session:
-                line = catalogue.create_line(session, kind, data, actor())
+            with _uow() as uow:
+                line = catalogue.create_line(uow.session, kind, data, actor())
+                catalogue.announce(uow, kind, line, "created", data["reason"])
             forget_catalogue(runtime().memo)
             return line
 
@@ -313,8 +314,9 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         @blp.response(200, schema_out)
         @blp.alt_response(409, description="the line is a retired version")
         def put(self, data, line_id):
-            with runtime().db.transaction() as session:
-                line = catalogue.revise_line(session, kind, line_id, data, actor())
+            with _uow() as uow:
+                line = catalogue.revise_line(uow.session, kind, line_id, data, actor())
+                catalogue.announce(uow, kind, line, "revised", data["reason"])
             forget_catalogue(runtime().memo)
             return line
 
@@ -323,8 +325,9 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         @blp.response(200, schema_out)
         @blp.alt_response(409, description="the line is already retired")
         def delete(self, query, line_id):
-            with runtime().db.transaction() as session:
-                line = catalogue.retire_line(session, kind, line_id, query["reason"], actor())
+            with _uow() as uow:
+                line = catalogue.retire_line(uow.session, kind, line_id, query["reason"], actor())
+                catalogue.announce(uow, kind, line, "retired", query["reason"])
             forget_catalogue(runtime().memo)
             return line
 

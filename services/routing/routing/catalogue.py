@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import extract, select
 
+from wangge_common import redaction
 from wangge_common.db import utcnow
 from wangge_common.errors import Conflict, NotFound
 
@@ -74,6 +75,22 @@ def _active(session, kind: str, line_id: int):
         raise Conflict(f"{kind} rule {line_id} is a retired version; edit the active one of its lineage",
                        errors=[{"field": "id", "reason": "retired"}])
     return line
+
+
+CATALOGUE_KEY = "dispatch-catalogue"  # one key: every change's list arrives in order
+
+
+def announce(uow, kind: str, line, change: str, reason: str) -> None:
+    """Tell the other services the dispatch catalogue changed: dispatch_catalogue.changed with the full list of
+    topics the active lines route (intake refuses a case whose topic is not among them). Deadline rules route
+    nothing and are not announced."""
+    if kind != "dispatch":
+        return
+    uow.session.flush()
+    topics = sorted(set(uow.session.scalars(select(DispatchRule.topic).where(DispatchRule.active.is_(True),
+                                                                             DispatchRule.topic.is_not(None)))))
+    uow.emit("dispatch_catalogue.changed", CATALOGUE_KEY, data={
+        "topics": topics, "rule_id": line.id, "change": change, "reason": redaction.redact(reason)[:500]})
 
 
 def list_holidays(session, year: int | None):

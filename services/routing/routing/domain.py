@@ -165,10 +165,13 @@ class DeadlineRule:
     urgency: str | None
     amount: int
     unit: str
+    priority: str | None = None  # a rule for high-priority cases (special groups) only
 
     @property
     def name(self) -> str:
         scope = f"{self.category or '*'}/{self.topic or '*'}/{self.urgency or '*'}"
+        if self.priority:
+            scope += f" priority {self.priority}"
         unit = {"hours": "hours", "days": "days", "working_days": "working days"}[self.unit]
         return f"{scope}: {self.amount} {unit}"
 
@@ -176,14 +179,24 @@ class DeadlineRule:
 DEFAULT_DEADLINE = DeadlineRule(None, None, None, None, 15, "working_days")
 
 
-def pick_deadline(category: str, topic: str | None, urgency: str, rules: list[DeadlineRule]) -> DeadlineRule:
-    """The most specific matching rule: topic beats category beats urgency-only; no rule → 15 working days."""
+def derive_priority(urgency: str, special_groups) -> str:
+    """Intake's rule, for events written before case.registered carried `priority`: urgent first; a special
+    group (低保, 残疾, 孤寡老人, 留守儿童) raises a normal matter to high."""
+    if urgency == "urgent":
+        return "urgent"
+    return "high" if special_groups else "normal"
+
+
+def pick_deadline(category: str, topic: str | None, urgency: str, rules: list[DeadlineRule],
+                  priority: str = "normal") -> DeadlineRule:
+    """The most specific matching rule: a rule for the case's priority beats every other (special groups are
+    served first), then topic beats category beats urgency-only; no rule → 15 working days."""
     matching = [r for r in rules if (r.category in (None, category)) and (r.topic in (None, topic))
-                and (r.urgency in (None, urgency))]
+                and (r.urgency in (None, urgency)) and (r.priority in (None, priority))]
     if not matching:
         return DEFAULT_DEADLINE
-    return max(matching, key=lambda r: (r.topic is not None, r.category is not None, r.urgency is not None,
-                                        -(r.id or 0)))
+    return max(matching, key=lambda r: (r.priority is not None, r.topic is not None, r.category is not None,
+                                        r.urgency is not None, -(r.id or 0)))
 
 
 def is_working_day(day: date, calendar: dict[date, str]) -> bool:

@@ -150,7 +150,7 @@ def _load_rules(session) -> list[domain.Rule]:
 
 def _load_deadlines(session) -> list[domain.DeadlineRule]:
     rows = session.scalars(select(DeadlineRule).where(DeadlineRule.active.is_(True))).all()
-    return [domain.DeadlineRule(r.id, r.category, r.topic, r.urgency, r.amount, r.unit) for r in rows]
+    return [domain.DeadlineRule(r.id, r.category, r.topic, r.urgency, r.amount, r.unit, r.priority) for r in rows]
 
 
 def active_rules(uow: UnitOfWork) -> list[domain.Rule]:
@@ -201,7 +201,8 @@ def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[
     """Open one work order per department (roles sole, or lead + members) and move the case to assigned.
 
     With `collect`, the orders are appended there instead of added to the session: the caller writes them."""
-    rule = domain.pick_deadline(case.category, case.topic, case.urgency, active_deadlines(uow))
+    rule = domain.pick_deadline(case.category, case.topic, case.urgency, active_deadlines(uow),
+                                case.priority or "normal")
     now, rules = utcnow(), policy(uow.runtime)
     # The handling deadline runs from dispatch, not from signing: a department cannot stop the clock by not
     # signing; not signing within the signing limit (签收时限) is flagged by itself.
@@ -299,6 +300,7 @@ def _register(uow: UnitOfWork, event: Event) -> None:
     rules = policy(uow.runtime)
     case = RoutedCase(case_id=data["case_id"], tracking_code=data.get("tracking_code"), grid_id=data["grid_id"],
                       category=data["category"], topic=data.get("topic"), urgency=data["urgency"],
+                      priority=data.get("priority") or domain.derive_priority(data["urgency"], data["special_groups"]),
                       state="triaged", registered_at=registered_at, received_by_kind=data["received_by"]["kind"],
                       received_by_id=data["received_by"]["id"], return_count=0, reopen_count=0,
                       evaluation_round=0, reply_due_at=registered_at + rules.reply_within,

@@ -47,6 +47,7 @@ class DeadlineRule(Base):
     category: Mapped[str | None] = mapped_column(String(20))
     topic: Mapped[str | None] = mapped_column(String(60))
     urgency: Mapped[str | None] = mapped_column(String(10))
+    priority: Mapped[str | None] = mapped_column(String(10))  # "high": special groups (revision 18b2d4f6a8c0)
     amount: Mapped[int] = mapped_column(Integer)
     unit: Mapped[str] = mapped_column(String(20))  # hours | days | working_days
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -97,6 +98,8 @@ class RoutedCase(Base):
     category: Mapped[str] = mapped_column(String(20))
     topic: Mapped[str | None] = mapped_column(String(60))
     urgency: Mapped[str] = mapped_column(String(10))
+    # normal, high (a special group: 低保, 残疾, 孤寡老人, 留守儿童) or urgent (revision 18b2d4f6a8c0)
+    priority: Mapped[str] = mapped_column(String(10), default="normal", server_default="normal", index=True)
     state: Mapped[str] = mapped_column(String(20), index=True)
     path: Mapped[str | None] = mapped_column(String(20))
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)

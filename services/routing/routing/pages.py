@@ -31,7 +31,7 @@ def board():
             .where(WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
             .group_by(WorkOrder.department_name).order_by(func.count().desc())).all()
         orders = session.execute(
-            select(WorkOrder, RoutedCase.tracking_code, RoutedCase.category)
+            select(WorkOrder, RoutedCase.tracking_code, RoutedCase.category, RoutedCase.priority)
             .join(RoutedCase, RoutedCase.case_id == WorkOrder.case_id)
             .where(WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
             .order_by(WorkOrder.due_at.is_(None), WorkOrder.due_at, WorkOrder.created_at).limit(LIMIT)).all()
@@ -40,10 +40,11 @@ def board():
              "overdue_width": 360 * int(overdue or 0) / widest, "y": 8 + i * 30}
             for i, (name, total, overdue) in enumerate(per_department)]
     rows = [{"tracking_code": code or "—", "category": CATEGORY_NAMES.get(category, category),
+             "priority": labels.label("priority", priority), "priority_code": priority,
              "department": order.department_name, "state": STATE_NAMES[order.state],
              "due": order.due_at.astimezone(domain.CHINA).strftime("%Y-%m-%d %H:%M") if order.due_at else "—",
              "overdue": bool(order.due_at and order.due_at < now),
              "supervision": f"{SUPERVISION_NAMES[order.supervision]}（{order.supervisor}）" if order.supervision else ""}
-            for order, code, category in orders]
+            for order, code, category, priority in orders]
     return render_template("board.html", bars=bars, rows=rows, height=16 + 30 * len(bars),
                            updated=now.astimezone(domain.CHINA).strftime("%Y-%m-%d %H:%M"))

@@ -21,9 +21,11 @@ def case_detail(session, case_id: str) -> dict:
             "history": history}
 
 
-def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiver=None, queue=None, page=1,
-               page_size=100):
+def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiver=None, queue=None, priority=None,
+               page=1, page_size=100):
     query = select(RoutedCase)
+    if priority:
+        query = query.where(RoutedCase.priority == priority)
     if first_receiver:
         query = query.where(RoutedCase.first_receiver_deputy_id == str(first_receiver))
     if grid_ids is not None:  # a person's data scope
@@ -41,8 +43,10 @@ def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiv
 
 def list_work_orders(session, *, case_id=None, department=None, state=None, due_before=None, overdue=None,
                      supervision=None, sort="created", page=1, page_size=100, departments=None,
-                     grid_ids=None) -> dict:
+                     grid_ids=None, priority=None) -> dict:
     query = select(WorkOrder)
+    if priority:
+        query = query.where(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.priority == priority)))
     if departments is not None:  # a person's data scope
         query = query.where(WorkOrder.department_code.in_(departments))
     if grid_ids is not None:
@@ -60,13 +64,24 @@ def list_work_orders(session, *, case_id=None, department=None, state=None, due_
     if supervision:
         query = query.where(WorkOrder.supervision == supervision)
     order = (WorkOrder.due_at.is_(None), WorkOrder.due_at) if sort == "due" else ()
-    return paginate(session, query.order_by(*order, WorkOrder.created_at, WorkOrder.id), page, page_size)
+    found = paginate(session, query.order_by(*order, WorkOrder.created_at, WorkOrder.id), page, page_size)
+    with_priority(session, found["items"])
+    return found
+
+
+def with_priority(session, orders) -> None:
+    """Each order shows its case's priority (one query for the page)."""
+    priorities = dict(session.execute(select(RoutedCase.case_id, RoutedCase.priority).where(
+        RoutedCase.case_id.in_({o.case_id for o in orders}))).all()) if orders else {}
+    for order in orders:
+        order.priority = priorities.get(order.case_id, "normal")
 
 
 def get_work_order(session, order_id: str) -> WorkOrder:
     order = session.get(WorkOrder, order_id)
     if order is None:
         raise NotFound(f"no work order {order_id}")
+    with_priority(session, [order])
     return order
 
 

@@ -39,6 +39,8 @@ class WorkOrderOut(Schema):
     department_code = fields.String()
     department_name = fields.String()
     role = fields.String(metadata={"description": "sole, or lead / member of a joint mediation"})
+    priority = fields.String(metadata={"description": "the case's priority: high for special groups (低保, 残疾, "
+                                                      "孤寡老人, 留守儿童), urgent, normal"})
     state = fields.String(metadata={"enum": list(ORDER_STATES)})
     rule_id = fields.Integer(allow_none=True)
     deadline_rule = fields.String(allow_none=True, metadata={"example": "request/*/normal: 7 working days"})
@@ -67,6 +69,8 @@ class WorkOrderOut(Schema):
 
 class WorkOrderQuery(PageArgs):
     case_id = fields.UUID()
+    priority = fields.String(validate=validate.OneOf(("normal", "high", "urgent")),
+                             metadata={"description": "the case's priority; high: special groups"})
     department = fields.String(validate=validate.Length(1, 40), metadata={"description": "department code"})
     state = fields.String(validate=validate.OneOf(ORDER_STATES))
     due_before = fields.AwareDateTime(metadata={"description": "only orders due before this moment"})
@@ -147,6 +151,8 @@ class CaseOut(Schema):
     category = fields.String()
     topic = fields.String(allow_none=True)
     urgency = fields.String()
+    priority = fields.String(metadata={"enum": ["normal", "high", "urgent"],
+                                       "description": "high: a special group (低保, 残疾, 孤寡老人, 留守儿童)"})
     state = fields.String(metadata={"enum": list(CASE_STATES)})
     path = fields.String(allow_none=True, metadata={"enum": list(domain.PATHS)})
     registered_at = fields.DateTime()
@@ -166,8 +172,13 @@ class CaseDetailOut(CaseOut):
     history = fields.List(fields.Nested(TransitionOut), metadata={"description": "every change, oldest first"})
 
 
+PRIORITY_FILTER = dict(validate=validate.OneOf(("normal", "high", "urgent")),
+                       metadata={"description": "high: special groups (低保, 残疾, 孤寡老人, 留守儿童); urgent; normal"})
+
+
 class CaseQuery(PageArgs):
     state = fields.String(validate=validate.OneOf(CASE_STATES))
+    priority = fields.String(**PRIORITY_FILTER)
     grid_id = fields.UUID()
     first_receiver = fields.UUID(metadata={"description": "cases whose first receiver (首问责任人) is this deputy"})
     queue = fields.String(validate=validate.OneOf(("manual",)),
@@ -281,6 +292,8 @@ class DispatchRuleOut(VersionFields):
 
 class DeadlineRuleIn(Schema):
     category = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CATEGORIES))
+    priority = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("high",)), metadata={
+        "description": "high: the rule is for special groups' cases only, and beats every rule without it"})
     topic = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 60))
     urgency = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("normal", "urgent")))
     amount = fields.Integer(required=True, validate=validate.Range(1, 1000))
@@ -294,6 +307,7 @@ class DeadlineRuleIn(Schema):
 
 class DeadlineRuleOut(VersionFields):
     category = fields.String(allow_none=True)
+    priority = fields.String(allow_none=True)
     topic = fields.String(allow_none=True)
     urgency = fields.String(allow_none=True)
     amount = fields.Integer()

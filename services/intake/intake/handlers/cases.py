@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
-from sqlalchemy import (String, Text, bindparam, cast, func, insert, literal_column, null, or_, select, text,
+from sqlalchemy import (String, Text, bindparam, cast, func, insert, literal_column, null, select, text,
                         type_coerce, union_all)
 
 from wangge_common.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
@@ -15,12 +15,30 @@ from wangge_common.outbox import PreparedEvent, UnitOfWork
 from wangge_common.paging import paged, paginate
 
 from .. import domain
-from . import personal
+from . import personal, reality
+from .links import LINK_REASONS, link_event_data
 from ..models import Case, CaseEntry, CaseLink, Household, KnownGrid
 
 
 def utc_iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _field(field: str, problem: str | None) -> list[tuple[str, str]]:
+    return [(field, problem)] if problem else []
+
+
+def external_conflict(external: dict, case_id: str | None) -> Conflict:
+    """409 for a second push of an external system's case, naming the case already registered for it."""
+    return Conflict(f"case {external['id']} of {external['system']} is already registered",
+                    extra={"existing_case_id": case_id} if case_id else None)
+
+
+def existing_external_case(session, external: dict | None) -> str | None:
+    if not external:
+        return None
+    row = session.execute(EXTERNAL_CASE, {"system": external["system"], "external_id": external["id"]}).first()
+    return row.id if row else None
 
 
 def grid_is_known(uow: UnitOfWork, grid_id: str, session=None) -> bool:
@@ -34,8 +52,9 @@ def grid_is_known(uow: UnitOfWork, grid_id: str, session=None) -> bool:
     return True
 
 
-def _resolve_grid(session, data: dict) -> tuple[str | None, Household | None, list[tuple[str, str]]]:
-    """The case's grid: given, else the household's, else the household at the same address."""
+def _resolve_grid(session, data: dict, master: FieldCipher) -> tuple[str | None, Household | None, list[tuple[str, str]]]:
+    """The case's grid: given, else the household's, else the household at the same address (found by the
+    keyed hash of its address, or its normalised text for files opened before addresses were encrypted)."""
     household = None
     if data.get("household_id"):
         household = session.get(Household, str(data["household_id"]))
@@ -43,7 +62,9 @@ def _resolve_grid(session, data: dict) -> tuple[str | None, Household | None, li
             return None, None, [("household_id", f"no household file {data['household_id']}")]
     address = (data.get("location") or {}).get("address")
     if household is None and data.get("grid_id") is None and address:
-        household = session.scalars(select(Household).where(Household.address_key == domain.address_key(address))
+        normalised = domain.address_key(address)
+        address_keys = [master.lookup_hash(normalised), normalised]
+        household = session.scalars(select(Household).where(Household.address_key.in_(address_keys))
                                     .limit(1)).first()
     if data.get("grid_id") is not None:
         grid_id = str(data["grid_id"])
@@ -81,17 +102,19 @@ def _related_query(kind: str, *same, limit: int = 1, with_content: bool = False)
 # One statement of separate branches, not one query with OR: each branch is answered from its own index (grid,
 # content key and time; household; grid and time). A household's cases are all in its grid (registration
 # refuses another), so the household branch needs no grid.
-SAME_CONTENT = _related_query("same_content", CASES.c.grid_id == bindparam("grid_id"),
+# `grid_ids`: the case's grid and its neighbours in the same village (a matter reported on both sides of a line)
+IN_VILLAGE = CASES.c.grid_id.in_(bindparam("grid_ids", expanding=True))
+SAME_CONTENT = _related_query("same_content", IN_VILLAGE,
                               CASES.c.content_key == bindparam("content_key"))
 SAME_HOUSEHOLD = _related_query("same_household", CASES.c.household_id == bindparam("household_id"))
-RECENT_IN_GRID = _related_query("recent", CASES.c.grid_id == bindparam("grid_id"), limit=domain.SIMILAR_SCAN,
+RECENT_IN_GRID = _related_query("recent", IN_VILLAGE, limit=domain.SIMILAR_SCAN,
                                 with_content=True)
 RELATED_SAME = union_all(SAME_CONTENT, SAME_HOUSEHOLD)
 RELATED_ANY = union_all(SAME_CONTENT, SAME_HOUSEHOLD, RECENT_IN_GRID)
 
 
-def _related_params(case, now: datetime) -> dict:
-    return {"grid_id": case.grid_id, "content_key": case.content_key, "household_id": case.household_id,
+def _related_params(case, now: datetime, grid_ids: list[str] | None = None) -> dict:
+    return {"grid_ids": grid_ids or [case.grid_id], "content_key": case.content_key, "household_id": case.household_id,
             "case_id": case.id, "since": now - timedelta(days=domain.DUPLICATE_WINDOW_DAYS)}
 
 
@@ -104,17 +127,17 @@ def _same_of(rows) -> tuple[str, str] | None:
     return (by_content.id, "similar_content") if by_content is not None else None
 
 
-def _same_content_or_household(connection, case, now: datetime) -> tuple[str, str] | None:
+def _same_content_or_household(connection, case, now: datetime, grid_ids=None) -> tuple[str, str] | None:
     """An open case of the grid with the same household file or the same content once spaces and punctuation
     are gone: one statement, indexed."""
-    return _same_of(connection.execute(RELATED_SAME, _related_params(case, now)).all())
+    return _same_of(connection.execute(RELATED_SAME, _related_params(case, now, grid_ids)).all())
 
 
-def _find_related(connection, case, now: datetime) -> tuple[str, str] | None:
+def _find_related(connection, case, now: datetime, grid_ids=None) -> tuple[str, str] | None:
     """An open case of the same grid this one may duplicate: the same household file, the same content once
     spaces and punctuation are gone (indexed), or near-identical content among the grid's newest open cases.
     One statement answers all three."""
-    rows = connection.execute(RELATED_ANY, _related_params(case, now)).all()
+    rows = connection.execute(RELATED_ANY, _related_params(case, now, grid_ids)).all()
     found = _same_of(rows)
     if found is not None:
         return found
@@ -150,6 +173,7 @@ class Registration:
     link_event: PreparedEvent | None = None
     searched_outside: bool = False  # the duplicate search ran on a read snapshot, outside the transaction
     data_key: dict | None = None  # the row of the reporter's new data key (wrapped)
+    grid_ids: list[str] | None = None  # where duplicates are looked for: the grid and its village's other grids
 
 
 def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=None) -> Registration:
@@ -166,16 +190,20 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
         problems += domain.not_in_future("received_at", data["received_at"], now,
                                          "a matter is registered once it was taken in")
         problems += domain.not_before_2000("received_at", data["received_at"])
-    grid_id, household, grid_problems = _resolve_grid(session, data)
+    grid_id, household, grid_problems = _resolve_grid(session, data, cipher)
     problems += grid_problems
     if grid_id and not grid_is_known(uow, grid_id, session):
         problems.append(("grid_id", f"no grid {grid_id} is known to intake (grids arrive from the roster)"))
+    elif grid_id and data["received_by"]["kind"] == "deputy":  # the first receiver must be a deputy of the grid
+        problems += _field("received_by.id", reality.deputy_problem(session, data["received_by"]["id"], grid_id))
+    problems += _field("topic", reality.topic_problem(uow.runtime, session, data.get("topic")))
     if problems:
         raise Invalid(problems)
     external = data.get("external_ref") or {}
-    if external and session.execute(EXTERNAL_CASE, {"system": external["system"],
-                                                    "external_id": external["id"]}).first():
-        raise Conflict(f"case {external['id']} of {external['system']} is already registered")
+    if external:
+        earlier = session.execute(EXTERNAL_CASE, {"system": external["system"], "external_id": external["id"]}).first()
+        if earlier:
+            raise external_conflict(external, earlier.id)
     reporter, location = data.get("reporter"), data.get("location") or {}
     groups = list(data.get("special_groups") or [])
     if household is not None:  # the household file's flags count for every matter of the household
@@ -217,7 +245,7 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
     event = uow.prepare("case.registered", case.id, data={
         "case_id": case.id, "tracking_code": case.tracking_code, "channel": case.channel, "grid_id": grid_id,
         "category": case.category, "topic": case.topic, "content": case.content, "urgency": case.urgency,
-        "special_groups": case.special_groups, "reporter_ref": case.reporter_ref,
+        "special_groups": case.special_groups, "priority": case.priority, "reporter_ref": case.reporter_ref,
         "received_by": {"kind": case.received_by_kind, "id": case.received_by_id},
         "received_at": utc_iso(case.received_at),
         "external_ref": {"system": case.external_system, "id": case.external_id} if case.external_system else None,
@@ -226,7 +254,8 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
              "step": "received", "reason": f"registered via {case.channel}", "content_added": None,
              "content_original_enc": None, "attachments": [], "actor": uow.actor, "at": now}
     plan = Registration(case, entry, event, uow, searched_outside=reads is not None, data_key=key_row)
-    related = _find_related(session.connection(), case, now)
+    plan.grid_ids = reality.village_grids(uow.runtime, session, grid_id)
+    related = _find_related(session.connection(), case, now, plan.grid_ids)
     if related is not None:
         _plan_link(uow, plan, *related)
     return plan
@@ -248,7 +277,7 @@ def write_registration(uow: UnitOfWork, plan: Registration) -> None:
     if plan.link is None and plan.searched_outside:
         # A matter with the same content or household committed since the read snapshot (a concurrent report of
         # the same thing): one indexed query catches it here, where writers are serialised.
-        related = _same_content_or_household(connection, case, case.created_at)
+        related = _same_content_or_household(connection, case, case.created_at, plan.grid_ids)
         if related is not None:
             _plan_link(plan.preparer, plan, *related)
     if plan.link is not None:
@@ -267,15 +296,6 @@ def register_case(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=None) 
 
 
 # --- duplicates (相关件) ---------------------------------------------------------------------------------
-def _link_event_data(link, state: str, reason: str) -> dict:
-    return {"case_id": link.case_id, "state": state, "previous_state": None, "reason": reason, "link_id": link.id,
-            "related_case_id": link.related_case_id, "basis": link.basis}
-
-
-LINK_REASONS = {"same_household": "an open case of the same household exists",
-                "similar_content": "an open case of the same grid has near-identical content"}
-
-
 def _plan_link(uow: UnitOfWork, plan: Registration, related_id: str, basis: str) -> None:
     case = plan.case
     link = SimpleNamespace(id=str(uuid.uuid4()), case_id=case.id, related_case_id=related_id, basis=basis,
@@ -285,36 +305,16 @@ def _plan_link(uow: UnitOfWork, plan: Registration, related_id: str, basis: str)
     # keyed by the link (its own aggregate: linked, then confirmed or undone, in order), so a case's own
     # stream stays the lifecycle routing drives
     plan.link_event = uow.prepare("case.related_linked", link.id,
-                                  data=_link_event_data(link, case.status, LINK_REASONS[basis]))
-
-
-def decide_link(uow: UnitOfWork, link_id: str, decision: str, reason: str) -> CaseLink:
-    """Staff confirm a suggested link (the same matter) or undo it (a different matter); nothing is merged."""
-    link = uow.session.get(CaseLink, link_id)
-    if link is None:
-        raise NotFound(f"no case link {link_id}")
-    wanted = {"confirm": "confirmed", "undo": "undone"}[decision]
-    if link.status != "suggested" and not (link.status == "confirmed" and decision == "undo"):
-        raise Conflict(f"the link is already {link.status}")
-    link.status, link.decided_by, link.decision_reason = wanted, uow.actor, reason
-    link.decided_at = datetime.now(timezone.utc)
-    case = uow.session.get(Case, link.case_id)
-    uow.emit(f"case.related_{wanted}", link.id, data=_link_event_data(link, case.status, reason))
-    return link
-
-
-def links_of(session, case_id: str) -> list[CaseLink]:
-    return list(session.scalars(select(CaseLink).where(or_(CaseLink.case_id == case_id,
-                                                           CaseLink.related_case_id == case_id))
-                                .order_by(CaseLink.created_at)))
+                                  data=link_event_data(link, case.status, LINK_REASONS[basis]))
 
 
 # --- reads ----------------------------------------------------------------------------------------------
-def similar_open_cases(session, grid_id: str, content: str, household_id: str | None) -> list[dict]:
+def similar_open_cases(runtime, session, grid_id: str, content: str, household_id: str | None) -> list[dict]:
     """What registering this matter would link it to (the same duplicate rule), shown before it is saved."""
     probe = SimpleNamespace(id="", grid_id=grid_id, content=content, content_key=domain.content_key(content),
                             household_id=household_id)
-    found = _find_related(session.connection(), probe, datetime.now(timezone.utc))
+    found = _find_related(session.connection(), probe, datetime.now(timezone.utc),
+                          reality.village_grids(runtime, session, grid_id))
     if found is None:
         return []
     case = session.get(Case, found[0])
@@ -330,7 +330,9 @@ def get_case(session, case_id: str) -> Case:
 
 def find_cases(session, query: dict) -> dict:
     conditions = []
-    for name in ("tracking_code", "external_system", "external_id", "status"):
+    if query.get("tracking_code"):  # codes are upper-case; residents type them any way
+        conditions.append(Case.tracking_code == query["tracking_code"].strip().upper())
+    for name in ("external_system", "external_id", "status", "priority"):
         if query.get(name):
             conditions.append(getattr(Case, name) == query[name])
     for name in ("grid_id", "household_id"):
@@ -361,7 +363,7 @@ def track(session, tracking_code: str) -> dict:
     # Two narrow Core selects: this public read is the hottest one and needs no ORM objects.
     case = session.execute(select(Case.id, Case.tracking_code, Case.category, Case.topic, Case.channel,
                                   Case.received_at, Case.step, Case.state_changed_at, Case.created_at)
-                           .where(Case.tracking_code == tracking_code.upper())).first()
+                           .where(Case.tracking_code == tracking_code.strip().upper())).first()
     if case is None:
         raise NotFound(f"no case with tracking code {tracking_code}")
     entries = session.execute(select(CaseEntry.event_type, CaseEntry.step, CaseEntry.at, CaseEntry.id)
@@ -385,81 +387,6 @@ def track(session, tracking_code: str) -> dict:
             "channel": case.channel, "received_at": case.received_at, "step": case.step,
             "step_label": domain.STEP_LABELS[case.step], "updated_at": case.state_changed_at or case.created_at,
             "steps": steps}
-
-
-# --- supplements and withdrawal ---------------------------------------------------------------------------
-def _open_case(uow: UnitOfWork, case_id: str, allowed: tuple[str, ...], doing: str) -> Case:
-    case = uow.session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"no case {case_id}")
-    if case.status not in allowed:
-        raise Conflict(f"a {case.status} case cannot be {doing}")
-    return case
-
-
-def supplement_case(uow: UnitOfWork, case_id: str, data: dict, cipher: FieldCipher) -> CaseEntry:
-    """Add information or attachments to a case (补充材料); emits case.supplemented."""
-    case = _open_case(uow, case_id, domain.WITHDRAWABLE_STATES, "supplemented")
-    names = _names_of(uow.session, case, cipher)
-    added = data.get("content_added")
-    original = None
-    if added and domain.has_phone_or_id(added, names):
-        original = _sealing(uow, case, cipher).encrypt(added)
-        added = domain.redact(added, names)
-    data = {**data, "reason": domain.redact(data["reason"], names)}
-    attachments = [{k: v for k, v in a.items() if v is not None and k != "url"} for a in data["attachments"]]
-    case.attachments = list(case.attachments) + [{k: v for k, v in a.items() if v is not None}
-                                                 for a in data["attachments"]]
-    event = uow.emit("case.supplemented", case.id, data={
-        "case_id": case.id, "state": case.status, "previous_state": None, "reason": data["reason"],
-        "content_added": added, "attachments": attachments})
-    entry = CaseEntry(case_id=case.id, event_id=event.id, event_type=event.type, state=case.status,
-                      reason=data["reason"], content_added=added, content_original_enc=original, attachments=attachments,
-                      actor=uow.actor, at=datetime.now(timezone.utc))
-    uow.session.add(entry)
-    return entry
-
-
-def _names_of(session, case: Case, cipher: FieldCipher) -> list[str]:
-    """The names to redact from text about this case: the reporter's and the household contact's."""
-    names = []
-    if case.reporter_name_enc is not None:
-        try:
-            names.append(personal.cipher_of(session, case.data_key_id, cipher).decrypt(case.reporter_name_enc))
-        except personal.Erased:
-            pass
-    if case.household_id:
-        names += personal.household_names(session, session.get(Household, case.household_id), cipher)
-    return names
-
-
-def _sealing(uow: UnitOfWork, case: Case, cipher: FieldCipher) -> FieldCipher:
-    """The cipher for a new original text of this case: its data key (made now for a case without one)."""
-    if case.data_key_id is not None:
-        try:
-            return personal.cipher_of(uow.session, case.data_key_id, cipher)
-        except personal.Erased:
-            pass  # the reporter was erased: a new text gets a key of its own
-    key, row = personal.new_key_row(cipher, "case", case.id)
-    personal.insert_key(uow.session, row)
-    if case.data_key_id is None:
-        case.data_key_id = row["id"]
-    return key.cipher
-
-
-def withdraw_case(uow: UnitOfWork, case_id: str, data: dict, cipher: FieldCipher | None = None) -> Case:
-    """The reporter (or staff, or the pushing system for them) withdraws the matter; emits case.withdrawn."""
-    case = _open_case(uow, case_id, domain.WITHDRAWABLE_STATES, "withdrawn")
-    if cipher is not None:  # the reason is free text too
-        data = {**data, "reason": domain.redact(data["reason"], _names_of(uow.session, case, cipher))}
-    now = datetime.now(timezone.utc)
-    case.status, case.step, case.state_changed_at = "withdrawn", "withdrawn", now
-    event = uow.emit("case.withdrawn", case.id, data={
-        "case_id": case.id, "state": "withdrawn", "previous_state": None, "reason": data["reason"],
-        "requested_by": data["requested_by"]})
-    uow.session.add(CaseEntry(case_id=case.id, event_id=event.id, event_type=event.type, state="withdrawn",
-                              step="withdrawn", reason=data["reason"], actor=uow.actor, at=now))
-    return case
 
 
 def case_ids_accepted(session, since: datetime, until: datetime, *, offset: int, limit: int) -> list[str]:

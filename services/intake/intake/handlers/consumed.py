@@ -3,18 +3,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
+
 from wangge_common import contracts
 from wangge_common.envelope import Event
 from wangge_common.outbox import UnitOfWork
 
 from .. import domain
-from ..models import Case, CaseEntry, KnownGrid
+from . import reality
+from ..models import Case, CaseEntry, KnownDeputy, KnownGrid, KnownGridDeputy, KnownTopic
 
 
 # --- events consumed --------------------------------------------------------------------------------
 def on_grid_changed(uow: UnitOfWork, event: Event) -> None:
     """Keep the read copy of grids that case registration checks against."""
     data = event.data
+    reality.forget(uow.runtime)  # a village's grids may have changed
     grid = uow.session.get(KnownGrid, data["grid_id"]) or KnownGrid(grid_id=data["grid_id"])
     grid.code, grid.name, grid.level, grid.parent_id = data["code"], data["name"], data["level"], data["parent_id"]
     uow.session.add(grid)
@@ -37,5 +41,45 @@ def on_case_event(uow: UnitOfWork, event: Event) -> None:
         case.status, case.step, case.state_changed_at = state, step, at
 
 
+def on_deputy_changed(uow: UnitOfWork, event: Event) -> None:
+    """Keep the read copy of deputies a receiving deputy is checked against (no name, no contact)."""
+    data = event.data
+    deputy = uow.session.get(KnownDeputy, data["deputy_id"]) or KnownDeputy(deputy_id=data["deputy_id"])
+    deputy.level, deputy.status = data["level"], data["status"]
+    deputy.home_grid_id, deputy.work_grid_id = data.get("home_grid_id"), data.get("work_grid_id")
+    uow.session.add(deputy)
+
+
+def on_deputy_left(uow: UnitOfWork, event: Event) -> None:
+    """A deputy whose term ended, or who was removed as entered by mistake, receives no more matters."""
+    deputy = uow.session.get(KnownDeputy, event.data["deputy_id"])
+    if deputy is not None:
+        deputy.status = "ended" if event.type == "deputy.ended" else "removed"
+
+
+def on_assignment_published(uow: UnitOfWork, event: Event) -> None:
+    """One event per grid with its full list of deputies: it replaces the grid's list."""
+    data = event.data
+    uow.session.execute(delete(KnownGridDeputy).where(KnownGridDeputy.grid_id == data["grid_id"]))
+    uow.session.add_all([KnownGridDeputy(grid_id=data["grid_id"], deputy_id=d["deputy_id"], kind=d["kind"])
+                         for d in data["deputies"]])
+
+
+def on_assignment_ended(uow: UnitOfWork, event: Event) -> None:
+    uow.session.execute(delete(KnownGridDeputy).where(KnownGridDeputy.grid_id == event.data["grid_id"],
+                                                      KnownGridDeputy.deputy_id == event.data["deputy_id"]))
+
+
+def on_catalogue_changed(uow: UnitOfWork, event: Event) -> None:
+    """Routing's dispatch catalogue changed: its full list of topics replaces the read copy."""
+    reality.forget(uow.runtime)
+    uow.session.execute(delete(KnownTopic))
+    uow.session.add_all([KnownTopic(topic=t) for t in sorted(set(event.data["topics"]))])
+
+
 HANDLERS = {"grid.created": on_grid_changed, "grid.updated": on_grid_changed,
+            "deputy.registered": on_deputy_changed, "deputy.updated": on_deputy_changed,
+            "deputy.ended": on_deputy_left, "deputy.removed": on_deputy_left,
+            "assignment.published": on_assignment_published, "assignment.ended": on_assignment_ended,
+            "dispatch_catalogue.changed": on_catalogue_changed,
             **{event_type: on_case_event for event_type, _ in contracts.registry() if event_type.startswith("case.")}}

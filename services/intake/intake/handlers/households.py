@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from wangge_common.crypto import FieldCipher, mask_name, mask_phone
-from wangge_common.errors import Invalid, NotFound
+from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
-from wangge_common.paging import paged, paginate
+from wangge_common.paging import page, paged, paginate
 
 from .. import domain
-from ..models import Case, Household, ReceptionSession, Visit, VisitHousehold
-from . import personal
+from ..models import Case, DataKey, Household, HouseholdChange, ReceptionSession, Visit, VisitHousehold
+from . import personal, reality
 from .cases import grid_is_known, utc_iso
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -28,53 +28,177 @@ def _require_grid(uow: UnitOfWork, grid_id: str | None, field: str = "grid_id") 
 
 
 def create_household(uow: UnitOfWork, data: dict, cipher: FieldCipher) -> Household:
-    """Open a household file (一户一档)."""
+    """Open a household file (一户一档): the contact, address and notes encrypted under the file's own data key."""
     grid_id = str(data["grid_id"])
     problems = _require_grid(uow, grid_id)
     if problems:
         raise Invalid(problems)
     contact, now = data.get("contact"), datetime.now(timezone.utc)
-    members = [{"relation": m["relation"], "special_groups": list(m["special_groups"])} for m in data["members"]]
-    groups = sorted({g for m in members for g in m["special_groups"]})
+    members = _members(data["members"])
     household_id = str(uuid.uuid4())
-    sealed, key_id = None, None
-    if contact:  # the contact is encrypted under the household's own data key, destroyed on erasure
-        key, row = personal.new_key_row(cipher, "household", household_id, contact.get("phone"))
-        personal.insert_key(uow.session, row)
-        sealed, key_id = key.cipher, row["id"]
-    household = Household(
-        id=household_id, grid_id=grid_id, address=data["address"], address_key=domain.address_key(data["address"]),
-        members=members, special_groups=groups, notes=data.get("notes"), created_at=now, updated_at=now,
-        data_key_id=key_id,
-        contact_name_enc=sealed.encrypt(contact.get("name")) if contact else None,
-        contact_phone_enc=sealed.encrypt(contact["phone"]) if contact else None,
-        contact_name_masked=mask_name(contact.get("name")) if contact else None,
-        contact_phone_masked=mask_phone(contact["phone"]) if contact else None,
-    )
+    # the household's data key, destroyed on erasure
+    key, row = personal.new_key_row(cipher, "household", household_id, contact.get("phone") if contact else None)
+    personal.insert_key(uow.session, row)
+    household = Household(id=household_id, grid_id=grid_id, members=members, special_groups=_groups(members),
+                          created_at=now, updated_at=now, data_key_id=row["id"])
+    _seal_address(household, data["address"], key.cipher, cipher)
+    household.notes, household.notes_enc = None, key.cipher.encrypt(data.get("notes"))
+    _seal_contact(household, contact, key.cipher)
     uow.session.add(household)
+    return shown(uow.session, household, cipher)
+
+
+def _members(members: list[dict]) -> list[dict]:
+    return [{"relation": m["relation"], "special_groups": list(m["special_groups"])} for m in members]
+
+
+def _groups(members: list[dict]) -> list[str]:
+    return sorted({g for m in members for g in m["special_groups"]})
+
+
+def _seal_address(household: Household, address: str, sealed: FieldCipher, master: FieldCipher) -> None:
+    """Only the first characters (the village, say) stay readable; the keyed hash finds the file by address."""
+    household.address, household.address_enc = domain.mask_address(address), sealed.encrypt(address)
+    household.address_key = master.lookup_hash(domain.address_key(address))
+
+
+def _seal_contact(household: Household, contact: dict | None, sealed: FieldCipher) -> None:
+    household.contact_name_enc = sealed.encrypt(contact.get("name")) if contact else None
+    household.contact_phone_enc = sealed.encrypt(contact["phone"]) if contact else None
+    household.contact_name_masked = mask_name(contact.get("name")) if contact else None
+    household.contact_phone_masked = mask_phone(contact["phone"]) if contact else None
+
+
+def address_keys(address: str, master: FieldCipher) -> list[str]:
+    """What `address_key` holds for this address: the keyed hash, or (files opened before) the normalised text."""
+    normalised = domain.address_key(address)
+    return [master.lookup_hash(normalised), normalised]
+
+
+def shown(session, household: Household, master: FieldCipher) -> Household:
+    """The file with its address and notes decrypted for the answer (`shown_address`, `shown_notes`); after an
+    erasure, the readable start of the address and no notes."""
+    try:
+        sealed = personal.cipher_of(session, household.data_key_id, master)
+        household.shown_address = sealed.decrypt(household.address_enc) or household.address
+        household.shown_notes = sealed.decrypt(household.notes_enc) or household.notes
+    except personal.Erased:
+        household.shown_address, household.shown_notes = household.address, None
     return household
 
 
-def household_file(session, household_id: str) -> dict:
+HOUSEHOLD_FIELDS = ("members", "contact", "address", "notes")
+
+
+def change_household(uow: UnitOfWork, household_id: str, data: dict, cipher: FieldCipher) -> Household:
+    """Change a household file (members and their flags, contact, address, notes) with a reason: a history row and
+    household.changed (the fields' names, never their values). A file opened before its address and notes were
+    encrypted is encrypted now."""
+    session = uow.session
+    household = session.get(Household, household_id)
+    if household is None:
+        raise NotFound(f"no household file {household_id}")
+    key = _household_key(uow, household, cipher)
+    names = personal.household_names(session, household, cipher)  # the contact's name before the change
+    changed = []
+    if "members" in data:
+        members = _members(data["members"])
+        if members != household.members:
+            changed.append("members")
+            groups = _groups(members)
+            if groups != list(household.special_groups):
+                changed.append("special_groups")
+            household.members, household.special_groups = members, groups
+    old = shown(session, household, cipher)
+    if "address" in data and data["address"] != old.shown_address:
+        changed.append("address")
+    if "notes" in data and data["notes"] != old.shown_notes:
+        changed.append("notes")
+    if "contact" in data and _contact_differs(session, household, data["contact"], cipher):
+        changed.append("contact")
+        _seal_contact(household, data["contact"], key)
+        row = session.get(DataKey, household.data_key_id)
+        row.phone_hash = cipher.lookup_hash(domain.phone_digits(data["contact"]["phone"])) if data["contact"] else None
+    if not changed:
+        raise Conflict("nothing would change: the file already says this", errors=[
+            {"field": name, "reason": "same as on file"} for name in HOUSEHOLD_FIELDS if name in data])
+    _seal_address(household, data.get("address", old.shown_address), key, cipher)  # also seals older files
+    household.notes, household.notes_enc = None, key.encrypt(data.get("notes", old.shown_notes))
+    household.updated_at = datetime.now(timezone.utc)
+    reason = domain.redact(data["reason"], names + personal.household_names(session, household, cipher))
+    event = uow.emit("household.changed", household.id, data={
+        "household_id": household.id, "grid_id": household.grid_id, "fields": changed,
+        "special_groups": list(household.special_groups), "reason": reason})
+    session.add(HouseholdChange(household_id=household.id, event_id=event.id, fields=changed,
+                                special_groups=list(household.special_groups), reason=reason, actor=uow.actor,
+                                at=household.updated_at))
+    return shown(session, household, cipher)
+
+
+def _household_key(uow: UnitOfWork, household: Household, master: FieldCipher) -> FieldCipher:
+    """The household's data key; a file without one (opened without a contact, before data keys) gets one, and
+    what it held under the service's key is sealed under it."""
+    if household.data_key_id is not None:
+        return personal.cipher_of(uow.session, household.data_key_id, master)  # 410 once erased
+    contact = None
+    if household.contact_phone_enc is not None:
+        contact = {"name": master.decrypt(household.contact_name_enc), "phone": master.decrypt(household.contact_phone_enc)}
+    key, row = personal.new_key_row(master, "household", household.id, contact["phone"] if contact else None)
+    personal.insert_key(uow.session, row)
+    household.data_key_id = row["id"]
+    _seal_contact(household, contact, key.cipher)
+    return key.cipher
+
+
+def _contact_differs(session, household: Household, contact: dict | None, master: FieldCipher) -> bool:
+    if household.contact_phone_enc is None:
+        return contact is not None
+    if contact is None:
+        return True
+    sealed = personal.cipher_of(session, household.data_key_id, master)
+    return (contact.get("name"), contact["phone"]) != (sealed.decrypt(household.contact_name_enc),
+                                                      sealed.decrypt(household.contact_phone_enc))
+
+
+def household_history(session, household_id: str) -> list[HouseholdChange]:
+    if session.get(Household, household_id) is None:
+        raise NotFound(f"no household file {household_id}")
+    return list(session.scalars(select(HouseholdChange).where(HouseholdChange.household_id == household_id)
+                                .order_by(HouseholdChange.id)))
+
+
+def household_file(session, household_id: str, master: FieldCipher) -> dict:
     household = session.get(Household, household_id)
     if household is None:
         raise NotFound(f"no household file {household_id}")
     cases = session.scalars(select(Case).where(Case.household_id == household_id).order_by(Case.received_at)).all()
     visits = session.scalars(select(Visit).join(VisitHousehold, VisitHousehold.visit_id == Visit.id)
                              .where(VisitHousehold.household_id == household_id).order_by(Visit.visited_on)).all()
-    return {"household": household, "cases": cases, "visits": visits}
+    return {"household": shown(session, household, master), "cases": cases, "visits": visits}
 
 
-def find_households(session, query: dict) -> dict:
+GRID_SCAN_LIMIT = 5000  # a grid holds a few hundred households; a part of an address is looked for among them
+
+
+def find_households(session, query: dict, master: FieldCipher) -> dict:
+    """Household files of a grid (or a person's grids), or found by address. Addresses are stored encrypted: within
+    given grids any part of the address is matched (the grid's files are decrypted and compared, spaces and
+    punctuation aside); across all grids only the whole address, by its keyed hash."""
     conditions = []
     if query.get("grid_id"):
         conditions.append(Household.grid_id == str(query["grid_id"]))
     if query.get("grid_ids") is not None:  # a person's data scope
         conditions.append(Household.grid_id.in_(query["grid_ids"]))
+    ordered = select(Household).where(*conditions).order_by(Household.created_at, Household.id)
+    if query.get("address") and conditions:
+        wanted = domain.address_key(query["address"])
+        found = [h for h in session.scalars(ordered.limit(GRID_SCAN_LIMIT))
+                 if wanted in domain.address_key(shown(session, h, master).shown_address)]
+        first = (query["page"] - 1) * query["page_size"]
+        return page(found[first:first + query["page_size"]], len(found), query["page"], query["page_size"])
     if query.get("address"):
-        conditions.append(Household.address_key.contains(domain.address_key(query["address"]), autoescape=True))
-    return paginate(session, select(Household).where(*conditions).order_by(Household.address, Household.id),
-                    **paged(query))
+        ordered = ordered.where(Household.address_key.in_(address_keys(query["address"], master)))
+    return paginate(session, ordered, **paged(query), each=lambda h: shown(session, h, master))
 
 
 def _unknown(session, model, ids: list[str], field: str) -> list[tuple[str, str]]:
@@ -91,8 +215,13 @@ def record_visit(uow: UnitOfWork, data: dict) -> Visit:
     grid_id = str(data["grid_id"])
     today = datetime.now(CHINA).date()  # a deputy's visit day is a date in China time
     problems = domain.not_in_future("visited_on", data["visited_on"], today, "a visit is logged once it took place")
-    problems += _require_grid(uow, grid_id) + _unknown(uow.session, Household, household_ids, "household_ids")
-    problems += _unknown(uow.session, Case, case_ids, "case_ids")
+    grid_problems = _require_grid(uow, grid_id)
+    problems += grid_problems + _unknown(uow.session, Household, household_ids, "household_ids")
+    problems += _unknown(uow.session, Case, case_ids, "case_ids") + domain.visit_problems(data["kind"],
+                                                                                       data["residents_reached"])
+    if not grid_problems:  # the visiting deputy exists and serves the grid (roster's read copy)
+        deputy_problem = reality.deputy_problem(uow.session, str(data["deputy_id"]), grid_id)
+        problems += [("deputy_id", deputy_problem)] if deputy_problem else []
     if problems:
         raise Invalid(problems)
     visit = Visit(id=str(uuid.uuid4()), deputy_id=str(data["deputy_id"]), grid_id=grid_id,
@@ -129,7 +258,12 @@ def record_reception_session(uow: UnitOfWork, data: dict) -> ReceptionSession:
     case_ids = [str(c) for c in data["case_ids"]]
     deputies = [{"deputy_id": str(d["deputy_id"]), "kind": d["kind"]} for d in data["deputies"]]
     problems = domain.reception_problems(data["started_at"], data["ended_at"], deputies, datetime.now(timezone.utc))
-    problems += _require_grid(uow, grid_id) + _unknown(uow.session, Case, case_ids, "case_ids")
+    grid_problems = _require_grid(uow, grid_id)
+    problems += grid_problems + _unknown(uow.session, Case, case_ids, "case_ids")
+    for index, on_duty in enumerate(deputies):  # each deputy on duty exists, serves, and serves the grid if given
+        problem = (reality.deputy_problem(uow.session, on_duty["deputy_id"], grid_id) if grid_id and not grid_problems
+                   else reality.deputy_exists_problem(uow.session, on_duty["deputy_id"]))
+        problems += [(f"deputies.{index}.deputy_id", problem)] if problem else []
     if problems:
         raise Invalid(problems)
     record = ReceptionSession(

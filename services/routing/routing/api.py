@@ -20,7 +20,7 @@ from . import holidays as holiday_calendar
 from .handlers import forget_catalogue, get_case
 from .schemas import (AnswerIn, CaseDetailOut, CaseOut, CaseQuery, CatalogueQuery, CloseIn, DeadlineRuleIn,
                       DeadlineRuleOut, DispatchRuleIn, DispatchRuleOut, EvaluationIn, EvaluationOut,
-                      ExtensionDecisionIn, ExtensionIn, HolidayChangeOut, HolidayIn, HolidayOut, HolidayQuery,
+                      ExtensionDecisionIn, ExtensionIn, ForwardIn, HolidayChangeOut, HolidayIn, HolidayOut, HolidayQuery,
                       HolidayRefreshOut, HolidayRemoval, MediationOutcomeIn,
                       OnTheSpotIn, ReplyIn, RetireQuery, ReturnIn, SignIn, StaffRatingIn, StartIn, SuperviseIn, TriageIn,
                       WorkOrderOut, WorkOrderQuery)
@@ -223,7 +223,12 @@ def _order_action(name: str, schema, command, doc: str, *, scope: str = "orders:
     work_orders.route(f"/<uuid:order_id>/{name}")(view)
 
 
-_order_action("sign", SignIn, commands.sign, "Sign for the order (签收); the deadline starts now.")
+_order_action("forward", ForwardIn, commands.forward, "转办: the township congress (镇人大) forwards a county matter "
+              "it received to the county department, with a reason; the department's signing limit and handling "
+              "deadline count from now. Emits work_order.forwarded (actor: the staff member). 409 unless the order "
+              "awaits its forward.", scope="cases:supervise")
+_order_action("sign", SignIn, commands.sign, "Sign for the order (签收); the handling deadline has run since dispatch "
+              "(a county matter: since the township congress forwarded it). 409 while the order awaits its forward.")
 _order_action("start", StartIn, commands.start, "Start handling.")
 _order_action("answer", AnswerIn, commands.answer, "Answer the order; a joint mediation's lead records the "
               "mediated outcome, which resolves the case.", secret=True)

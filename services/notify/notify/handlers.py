@@ -89,7 +89,8 @@ def deliver(uow: UnitOfWork, event: Event, *, audience: str, recipients: list[st
                                 event_type=event.type,
                                 case_id=case_id, audience=audience, recipient_ref=recipient, channel=channel,
                                 template=key, template_version=version, subject="【网格通知】" + domain.DEFAULTS[key].title,
-                                body=text, urgent=urgent, state="pending", attempts=0, next_attempt_at=utcnow())
+                                body=text, urgent=urgent, state="pending", attempts=0, next_attempt_at=utcnow(),
+                                variables=variables if channel == "sms" else None)
             if channel == "inbox":
                 delivery.state, delivery.attempts, delivery.sent_at = "sent", 1, utcnow()
             elif not_before is not None:

@@ -28,6 +28,15 @@ PROCESS_ROLES = ("web", "relay", "consumer", "scheduler")
 ROLE_GROUP = {"web": "web", "relay": "relays", "consumer": "consumers", "scheduler": "schedulers"}
 DEFAULT_SUPERVISION_METRICS_PORT = 8109
 PORTAL_PORT = 8100  # the portal (people's pages): WANGGE_PORTAL_PORT
+# The local SMS gateway and SMTP sink with their page (messages.py), as MailHog's ports: WANGGE_MESSAGES_PORT and
+# WANGGE_MESSAGES_SMTP_PORT
+MESSAGES_PORT, MESSAGES_SMTP_PORT = 8025, 1025
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def tansu_binary() -> Path:
@@ -112,6 +121,9 @@ class Stack:
     broker_args: list = field(default_factory=list)  # extra flags for `tansu broker`
     console: bool = False  # supervision messages on this terminal (make run) rather than logs/supervisord.out
     gated: bool = True  # accepted for older callers: the broker is always behind its gate now (broker.py)
+    # The local SMS gateway and SMTP sink notify sends to unless the environment names others; None: free ports
+    messages_port: int | None = None
+    messages_smtp_port: int | None = None
 
     def __post_init__(self):
         self.var_dir = Path(self.var_dir).resolve()
@@ -128,6 +140,9 @@ class Stack:
         self.portal_signing_key = self._persistent_secret("portal-signing.key", tokens.new_seed)
         self.token_jwks = tokens.TokenIssuer(self.url("portal"), self.portal_signing_key).write_jwks(
             self.var_dir / "portal-jwks.json")
+        self.messages_port = self.messages_port or free_port()
+        self.messages_smtp_port = self.messages_smtp_port or free_port()
+        self.sms_token = self._persistent_secret("sms-gateway-token.key", lambda: os.urandom(16).hex())
         self.supervisor: Supervisor | None = None
         self.processes: dict[str, Process] = {}
 
@@ -147,6 +162,8 @@ class Stack:
                    broker_port=port("WANGGE_BROKER_PORT", DEFAULT_BROKER_PORT),
                    session_timeout_ms=port("WANGGE_KAFKA_SESSION_TIMEOUT_MS", 6000),
                    supervision_metrics_port=port("WANGGE_SUPERVISION_METRICS_PORT", DEFAULT_SUPERVISION_METRICS_PORT),
+                   messages_port=port("WANGGE_MESSAGES_PORT", MESSAGES_PORT),
+                   messages_smtp_port=port("WANGGE_MESSAGES_SMTP_PORT", MESSAGES_SMTP_PORT),
                    policy=SupervisionPolicy.from_env(env), base_env=env, inherit_settings=True, **overrides)
 
     # --- configuration --------------------------------------------------------------------------------
@@ -210,6 +227,9 @@ class Stack:
             env.setdefault("WANGGE_REPORTING_SIGNING_KEY", self.signing_key)
         else:
             env.pop("WANGGE_REPORTING_SIGNING_KEY", None)  # only reporting signs
+        if service == "notify":  # SMS and e-mail go to the local sink unless the environment names a gateway
+            for name, value in self.messages_settings().items():
+                env.setdefault(name, value)
         if service == "portal":
             env.update({"WANGGE_PORTAL_SECRET_KEY": self.portal_secret, "WANGGE_PORTAL_ISSUER": self.url("portal"),
                         "WANGGE_PORTAL_SIGNING_KEY": self.portal_signing_key,
@@ -217,7 +237,26 @@ class Stack:
         env.update(self.extra_env)
         return env
 
+    @property
+    def messages_url(self) -> str:
+        return f"http://127.0.0.1:{self.messages_port}"
+
+    def messages_settings(self) -> dict:
+        """notify's SMS and SMTP settings pointing at the local sink (messages.py)."""
+        return {"WANGGE_NOTIFY_SMS_URL": self.messages_url + "/sms", "WANGGE_NOTIFY_SMS_TOKEN": self.sms_token,
+                "WANGGE_NOTIFY_SMTP_HOST": "127.0.0.1", "WANGGE_NOTIFY_SMTP_PORT": str(self.messages_smtp_port),
+                "WANGGE_NOTIFY_SMTP_FROM": "wangge-notify@localhost"}
+
     # --- the programs ---------------------------------------------------------------------------------
+    def messages_program(self) -> Program:
+        """The local SMS gateway and SMTP sink with the page showing what was sent, in the web group."""
+        env = {k: v for k, v in self.base_env.items() if not k.startswith("WANGGE_")}
+        env.update({"PYTHONUNBUFFERED": "1", "WANGGE_MESSAGES_TOKEN": self.sms_token})
+        return Program("messages", "web", [sys.executable, "-m", "wangge_devstack.messages",
+                                           "--port", str(self.messages_port),
+                                           "--smtp-port", str(self.messages_smtp_port)],
+                       env, self.log_dir / "messages.log", stop_wait_s=10)
+
     def broker_program(self) -> Program:
         """The broker keeper (broker.py) around `tansu broker`; add flags through broker_args."""
         tansu = [str(tansu_binary()), "broker", "--listener-url", "{listener_url}",
@@ -271,7 +310,7 @@ class Stack:
     def _supervise(self) -> Supervisor:
         if self.supervisor is None or not self.supervisor.alive:
             programs = [self.broker_program()] + [p for s in SERVICES for p in self.service_programs(s)]
-            programs.append(self.portal_program())
+            programs += [self.portal_program(), self.messages_program()]
             self.supervisor = Supervisor(self.var_dir / "supervisor", self.log_dir, programs,
                                          metrics_port=self.supervision_metrics_port, policy=self.policy,
                                          console=self.console)
@@ -332,6 +371,7 @@ class Stack:
                 supervisor.start_group(group)
         for service in (*SERVICES, "portal"):
             self.wait_healthy(service, timeout)
+        wait_for_port(self.messages_port, 30)
 
     def wait_healthy(self, service: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -402,6 +442,8 @@ def run_foreground(load_demo: bool = True) -> int:
         print(f"    grid notice 网格公示        {stack.url('roster')}/v1/grids/<grid id>/notice")
         print(f"    case tracking 办理进度      {stack.url('intake')}/track/<tracking code>")
         print(f"    reception board 接待公示    {stack.url('notify')}/board/grids/<grid id>")
+        print(f"    SMS and e-mail sent 本地短信与邮件  {stack.messages_url}/   (local gateway {stack.messages_url}/sms, "
+              f"SMTP 127.0.0.1:{stack.messages_smtp_port}; set WANGGE_NOTIFY_SMS_URL / _SMTP_HOST to send elsewhere)")
         print(f"\n  demo API key (every scope): {stack.demo_key}")
         print(f"  try: curl -H 'Authorization: Bearer {stack.demo_key}' {stack.url('roster')}/v1/grids?level=1")
         if stack.supervision_metrics_port:

@@ -125,3 +125,16 @@ def test_a_misconfigured_provider_is_named(svc, env, problem):
 def test_numbers_are_normalised_for_each_provider():
     assert smsproviders.national_number("+86 138 1234 5678") == "13812345678"
     assert smsproviders.national_number("138-1234-5678") == "13812345678"
+
+
+def test_a_providers_key_secret_can_come_from_a_secret_file(tmp_path):
+    from wangge_common.settings import Settings
+
+    secret = tmp_path / "tencent_key"
+    secret.write_text("the-secret-key\n")
+    settings = Settings.from_env("notify", {
+        "WANGGE_VAR_DIR": str(tmp_path), "WANGGE_NOTIFY_SMS_PROVIDER": "tencent", "WANGGE_NOTIFY_TENCENT_KEY_ID": "AKID1",
+        "WANGGE_NOTIFY_TENCENT_KEY_SECRET_FILE": str(secret), "WANGGE_NOTIFY_TENCENT_SDK_APP_ID": SDK_APP_ID,
+        "WANGGE_NOTIFY_SMS_SIGN_NAME": SIGN_NAME, "WANGGE_NOTIFY_ALIYUN_KEY_SECRET_FILE": ""})
+    account = NotifyConfig.from_settings(settings).sms_account
+    assert (account.provider, account.key_id, account.key_secret) == ("tencent", "AKID1", "the-secret-key")

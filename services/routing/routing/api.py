@@ -301,8 +301,8 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         @blp.arguments(schema_in, example=schema_in.Meta.example)
         @blp.response(201, schema_out)
         def post(self, data):
-            with runtime().db.transaction() as session:
-                line = catalogue.create_line(session, kind, data, actor())
+            with _uow() as uow:
+                line = catalogue.create_line(uow, kind, data)
             forget_catalogue(runtime().memo)
             return line
 
@@ -318,8 +318,8 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         @blp.response(200, schema_out)
         @blp.alt_response(409, description="the line is a retired version")
         def put(self, data, line_id):
-            with runtime().db.transaction() as session:
-                line = catalogue.revise_line(session, kind, line_id, data, actor())
+            with _uow() as uow:
+                line = catalogue.revise_line(uow, kind, line_id, data)
             forget_catalogue(runtime().memo)
             return line
 
@@ -328,8 +328,8 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         @blp.response(200, schema_out)
         @blp.alt_response(409, description="the line is already retired")
         def delete(self, query, line_id):
-            with runtime().db.transaction() as session:
-                line = catalogue.retire_line(session, kind, line_id, query["reason"], actor())
+            with _uow() as uow:
+                line = catalogue.retire_line(uow, kind, line_id, query["reason"])
             forget_catalogue(runtime().memo)
             return line
 
@@ -380,8 +380,8 @@ class HolidayByDay(MethodView):
     @holidays.response(200, HolidayOut)
     def put(self, data, day):
         """Set a day as a holiday, or a weekend day as a working day (调休)."""
-        with runtime().db.transaction() as session:
-            return catalogue.put_holiday(session, _day(day), data, actor())
+        with _uow() as uow:
+            return catalogue.put_holiday(uow, _day(day), data)
 
     @requires("routing:admin")
     @holidays.arguments(HolidayRemoval, location="query")
@@ -389,8 +389,8 @@ class HolidayByDay(MethodView):
     def delete(self, query, day):
         """The day counts by its weekday again (a seeded day stays listed as a local `weekday`, so no refresh
         undoes the change)."""
-        with runtime().db.transaction() as session:
-            catalogue.delete_holiday(session, _day(day), actor(), query.get("reason"))
+        with _uow() as uow:
+            catalogue.delete_holiday(uow, _day(day), query.get("reason"))
 
 
 @holidays.route("/history")
@@ -412,8 +412,8 @@ class HolidayRefresh(MethodView):
         """Refresh the seeded days from chinese-calendar now (the scheduler also does, every 6 hours); local days
         are left as they are."""
         now = utcnow()
-        with runtime().db.transaction() as session:
-            changed = holiday_calendar.refresh(session, now, actor=actor())
+        with _uow() as uow:
+            changed = holiday_calendar.refresh(uow.session, now, actor=uow.actor, uow=uow)
         return {"changed": changed, "years": list(range(now.year - 1, now.year + 3))}
 
 

@@ -68,6 +68,7 @@ def test_an_escalated_case_keeps_its_answer_and_rating_on_the_tracking_page(gsvc
     assert shown[1:] == [("已交办", "2026-11-21", False), ("已答复", "2026-11-22", False),
                          ("已评价", "2026-11-23", False), ("已督办", "2026-11-23", True),
                          ("已答复", "待办理", False), ("已评价", "待办理", False), ("已办结", "待办理", False)]
+    assert body["step_label"] == "已督办"  # the header says where the case really is
     html = gsvc.client.get(f"/track/{code}").get_data(as_text=True)
     done = html.split('class="current"')[0]
     assert "已答复" in done and "已评价" in done and "待办理" not in done  # nothing reached shows as waiting
@@ -160,3 +161,26 @@ def test_tracking_codes_use_every_symbol_of_the_alphabet_alike():
     expected = 6000 * 8 / len(domain.TRACKING_ALPHABET)
     assert set(seen) == set(domain.TRACKING_ALPHABET)
     assert all(abs(n - expected) < 0.2 * expected for n in seen.values())  # about 8 standard deviations
+
+
+def test_an_escalated_cases_timeline_reads_on_a_phone_and_a_desk(gsvc, tmp_path):
+    import os
+
+    case = register(gsvc)
+    for event_type, at, state in (("case.assigned", "2026-11-21T01:00:00Z", "assigned"),
+                                  ("case.answered", "2026-11-22T01:00:00Z", "answered"),
+                                  ("case.evaluated", "2026-11-23T01:00:00Z", "evaluated"),
+                                  ("case.escalated", "2026-11-23T02:00:00Z", "escalated")):
+        gsvc.deliver(lifecycle(case["id"], event_type, time=at, state=state), "cases.v1")
+    with live_server(gsvc.app) as url:
+        for width in (390, 1280):
+            with browser_page({"width": width, "height": 800}) as page:
+                page.goto(f"{url}/track/{case['tracking_code']}")
+                assert page.inner_text("li.current").startswith("已督办")
+                done = page.locator("li.done").all_inner_texts()
+                assert [t.split()[0] for t in done][:4] == ["已受理", "已交办", "已答复", "已评价"]
+                assert all("待办理" not in t for t in done)
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                page.screenshot(path=str(tmp_path / f"track-{width}.png"), full_page=True)
+                if os.environ.get("WANGGE_SCREENSHOTS"):
+                    page.screenshot(path=f"{os.environ['WANGGE_SCREENSHOTS']}/track-{width}.png", full_page=True)

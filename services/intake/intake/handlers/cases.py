@@ -371,7 +371,9 @@ def track(session, tracking_code: str) -> dict:
     steps = domain.tracking_timeline([(e.state, e.at) for e in ordered])
     return {"tracking_code": case.tracking_code, "category": case.category, "topic": case.topic,
             "channel": case.channel, "received_at": case.received_at, "step": case.step,
-            "step_label": domain.STEP_LABELS[case.step], "updated_at": case.state_changed_at or case.created_at,
+            # the label of where the case really is (已督办 rather than the folded 已交办)
+            "step_label": next((s["label"] for s in steps if s["current"]), domain.STEP_LABELS[case.step]),
+            "updated_at": case.state_changed_at or case.created_at,
             "steps": steps}
 
 

@@ -3,6 +3,7 @@ SMTP sink): a county matter goes through the township congress, which forwards i
 new-case and answer messages go to the first receiver only; every SMS and e-mail shows on the sink's page."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -77,6 +78,7 @@ def _grid_with_two_deputies(stack, api) -> tuple[str, dict]:
 
 
 def _sink(stack) -> dict:
+    time.sleep(0.4)  # eventually() polls every 0.1 s: the sink need not be asked that often
     return requests.get(stack.messages_url + "/api/messages", timeout=5).json()
 
 
@@ -97,20 +99,26 @@ def test_a_county_matter_through_the_township_congress_with_messages_to_the_firs
     _post(api, notify + "/v1/recipients", {"audience": "department", "department_code": "county-market-regulation",
                                            "name": "县市场监管局", "email": "scj@county.example.cn"})
 
-    def registered_with_first_receiver():
+    def register():
         answer = api.post(stack.url("intake") + "/v1/cases", json=case_body(
             grid, category="complaint", topic="food_safety", content="农贸市场有摊位售卖过期熟食。",
             reporter={"name": "王秀英", "phone": REPORTER_PHONE}))
-        if answer.status_code != 201:
-            return None  # intake has not learnt the grid yet
-        found = api.get(routing + f"/v1/cases/{answer.json()['id']}")
-        if found.status_code == 200 and found.json()["first_receiver_deputy_id"] in {d["id"] for d in deputies.values()}:
-            return answer.json()
-        return None
+        return answer.json() if answer.status_code == 201 else None  # None: intake has not learnt the grid yet
 
-    case = eventually(registered_with_first_receiver, 180, "routing knows the grid's deputies and triages the case")
+    def triaged(case):
+        found = api.get(routing + f"/v1/cases/{case['id']}")
+        return found.json() if found.status_code == 200 else None
+
+    serving = {d["id"] for d in deputies.values()}
+    for _ in range(10):  # routing learns the grid's deputies from roster.v1 on its own time: a case registered
+        case = eventually(register, 120, "intake learns the grid", interval=1)  # before has no first receiver
+        detail = eventually(lambda: triaged(case), 120, "routing triages the case", interval=0.5)
+        if detail["first_receiver_deputy_id"] in serving:
+            break
+        time.sleep(3)
+    else:
+        pytest.fail("routing never learnt the grid's deputies")
     code, case_id = case["tracking_code"], case["id"]
-    detail = api.get(routing + f"/v1/cases/{case_id}").json()
     first = next(role for role, d in deputies.items() if d["id"] == detail["first_receiver_deputy_id"])
     other = "other" if first == "first" else "first"
 

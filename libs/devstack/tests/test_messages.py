@@ -36,8 +36,8 @@ def sink(tmp_path):
     try:
         yield f"http://127.0.0.1:{port}", smtp_port
     finally:
-        process.terminate()
-        process.wait(10)
+        process.terminate()  # supervisord's SIGTERM: a clean exit, as the stop-order check of make run wants
+        assert process.wait(10) == 0
         errors.close()
 
 

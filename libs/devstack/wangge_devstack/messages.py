@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import email
 import os
+import signal
 import email.policy
 import threading
 from datetime import datetime, timedelta, timezone
@@ -113,7 +114,10 @@ def main(argv=None) -> None:
     smtp.start()
     try:
         app = create_app(mailbox, token=args.token, smtp_address=f"{args.host}:{args.smtp_port}")
-        make_server(args.host, args.port, app, threaded=True).serve_forever()
+        server = make_server(args.host, args.port, app, threaded=True)
+        # supervisord stops programs with SIGTERM: finish cleanly (exit status 0), like the other programs
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+        server.serve_forever()
     finally:
         smtp.stop()
 

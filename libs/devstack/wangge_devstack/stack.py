@@ -252,10 +252,10 @@ class Stack:
         """The local SMS gateway and SMTP sink with the page showing what was sent, in the web group."""
         env = {k: v for k, v in self.base_env.items() if not k.startswith("WANGGE_")}
         env.update({"PYTHONUNBUFFERED": "1", "WANGGE_MESSAGES_TOKEN": self.sms_token})
-        return Program("messages", "web", [sys.executable, "-m", "wangge_devstack.messages",
+        return Program("messages-web", "web", [sys.executable, "-m", "wangge_devstack.messages",
                                            "--port", str(self.messages_port),
                                            "--smtp-port", str(self.messages_smtp_port)],
-                       env, self.log_dir / "messages.log", stop_wait_s=10)
+                       env, self.log_dir / "messages-web.log", stop_wait_s=10)
 
     def broker_program(self) -> Program:
         """The broker keeper (broker.py) around `tansu broker`; add flags through broker_args."""

@@ -10,11 +10,7 @@ import pytest
 import requests
 from ruamel.yaml import YAML
 
-from wangge_common.settings import SERVICES
-from wangge_common.testing import create_test_database, free_port
-from wangge_devstack.stack import Stack
-
-from stackhelpers import case_body, eventually
+from stackhelpers import case_body, eventually, running_stack
 
 REPORTER_PHONE = "13912340017"
 PHONES = {"first": "13700001701", "other": "13700001702"}
@@ -23,25 +19,9 @@ PHONES = {"first": "13700001701", "other": "13700001702"}
 @pytest.fixture(scope="module")
 def sink_stack(tmp_path_factory):
     """A whole stack whose notify sends to the stack's own sink (nothing overrides WANGGE_NOTIFY_SMS_URL/SMTP)."""
-    base = tmp_path_factory.mktemp("loop17")
-    databases, drops = {}, []
-    for service in SERVICES:
-        url, drop = create_test_database(service, base)
-        drops.append(drop)
-        if not url.startswith("sqlite"):
-            databases[service] = url
-    running = Stack(var_dir=base, ports={s: free_port() for s in (*SERVICES, "portal")}, broker_port=free_port(),
-                    database_urls=databases, session_timeout_ms=2000, web_workers=1,
-                    supervision_metrics_port=free_port(),
-                    extra_env={"WANGGE_NOTIFY_QUIET_HOURS": "off", "WANGGE_NOTIFY_RETRY_BASE_S": "1",
-                               "WANGGE_NOTIFY_LEASE_S": "5"})
-    try:
-        running.start()
+    with running_stack(tmp_path_factory.mktemp("loop17"), web_workers=1, extra_env={
+            "WANGGE_NOTIFY_QUIET_HOURS": "off", "WANGGE_NOTIFY_RETRY_BASE_S": "1", "WANGGE_NOTIFY_LEASE_S": "5"}) as running:
         yield running
-    finally:
-        running.stop()
-        for drop in drops:
-            drop()
 
 
 @pytest.fixture(scope="module")

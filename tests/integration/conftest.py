@@ -14,11 +14,10 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from wangge_common.settings import SERVICES
-from wangge_common.testing import create_test_database, free_port
-from wangge_devstack.stack import Stack
+from wangge_common.testing import free_port
 
-from stackhelpers import case_body, eventually, publish_group_grid, wait_until_routing_serves
+from stackhelpers import (case_body, eventually, publish_group_grid, running_stack,
+                          wait_until_routing_serves)
 
 
 def _docker_unavailable() -> str | None:
@@ -81,24 +80,8 @@ def notify_outside():
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory, notify_outside):
-    base = tmp_path_factory.mktemp("stack")
-    databases, drops = {}, []
-    for service in SERVICES:
-        url, drop = create_test_database(service, base)
-        drops.append(drop)
-        if not url.startswith("sqlite"):
-            databases[service] = url
-    running = Stack(var_dir=base, ports={s: free_port() for s in (*SERVICES, "portal")}, broker_port=free_port(),
-                    database_urls=databases, session_timeout_ms=2000, web_workers=2,
-                    supervision_metrics_port=free_port(),
-                    extra_env=notify_outside["env"])
-    try:
-        running.start()
+    with running_stack(tmp_path_factory.mktemp("stack"), extra_env=notify_outside["env"]) as running:
         yield running
-    finally:
-        running.stop()
-        for drop in drops:
-            drop()
 
 
 @pytest.fixture(scope="session")

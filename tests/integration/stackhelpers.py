@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
@@ -91,3 +93,29 @@ def wait_until_routing_serves(stack, api, grid_id: str, deputy_id: str, timeout:
         time.sleep(0.3)
     pytest.fail(f"intake and routing learn the grid and its deputy from roster.v1 within {timeout:.0f}s "
                 f"(last seen: {last})")
+
+
+@contextmanager
+def running_stack(base: Path, *, extra_env: dict, web_workers: int = 2):
+    """A whole stack on free ports (SQLite, or PostgreSQL with TEST_DATABASE_URL), started, then stopped and its
+    databases dropped."""
+    from wangge_common.settings import SERVICES
+    from wangge_common.testing import create_test_database, free_port
+    from wangge_devstack.stack import Stack
+
+    databases, drops = {}, []
+    for service in SERVICES:
+        url, drop = create_test_database(service, base)
+        drops.append(drop)
+        if not url.startswith("sqlite"):
+            databases[service] = url
+    running = Stack(var_dir=base, ports={s: free_port() for s in (*SERVICES, "portal")}, broker_port=free_port(),
+                    database_urls=databases, session_timeout_ms=2000, web_workers=web_workers,
+                    supervision_metrics_port=free_port(), extra_env=extra_env)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+        for drop in drops:
+            drop()

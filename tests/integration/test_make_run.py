@@ -69,6 +69,8 @@ def one_machine(tmp_path_factory):
     env.update({f"WANGGE_{s.upper()}_PORT": str(p) for s, p in ports.items()})
     env.update({"WANGGE_BROKER_PORT": str(free_port()), "WANGGE_VAR_DIR": str(base / "var"),
                 "WANGGE_SUPERVISION_METRICS_PORT": str(free_port()), "WANGGE_KAFKA_SESSION_TIMEOUT_MS": "2000",
+                # the local SMS gateway and SMTP sink (8025/1025 by default) on free ports too
+                "WANGGE_MESSAGES_PORT": str(free_port()), "WANGGE_MESSAGES_SMTP_PORT": str(free_port()),
                 "WANGGE_NOTIFY_QUIET_HOURS": "off", "WANGGE_LOG_LEVEL": "INFO"})  # documented settings
     env["WANGGE_PROCESS_METRICS_BASE_PORT"] = str(free_block(3 * len(SERVICES)))
     return {"env": env, "var": base / "var", "ports": ports}
@@ -107,6 +109,11 @@ def test_sigterm_under_load_stops_in_order_and_loses_nothing_accepted(one_machin
         pid = int(run.supervisorctl("pid", "web:notify-web").strip())
         environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         assert b"WANGGE_NOTIFY_QUIET_HOURS=off" in environ
+        # issue 17 item 7: notify sends to the stack's local sink, whose page `make run` prints
+        messages = f"http://127.0.0.1:{env['WANGGE_MESSAGES_PORT']}"
+        assert f"{messages}/sms".encode() in b"".join(e for e in environ if e.startswith(b"WANGGE_NOTIFY_SMS_URL="))
+        assert f"本地短信与邮件  {messages}/" in run.output
+        assert "本地短信与邮件" in requests.get(messages + "/", timeout=10).text
 
         # issue 12: relays and consumers are scrapable on one machine, each on its own port (printed at start)
         base = int(env["WANGGE_PROCESS_METRICS_BASE_PORT"])

@@ -10,7 +10,8 @@ DEFAULT_PORTS = {"roster": 8101, "intake": 8102, "routing": 8103, "notify": 8104
 DEFAULT_BROKER_PORT = 9092
 # Secrets a deployment may pass as files (Docker or Kubernetes secrets): NAME_FILE names a file holding NAME's
 # value. WANGGE_API_KEYS_FILE predates this and is read by wangge_common.auth beside WANGGE_API_KEYS.
-SECRET_NAMES = ("WANGGE_PII_KEY", "WANGGE_SERVICE_KEY", "WANGGE_REPORTING_SIGNING_KEY", "WANGGE_NOTIFY_SMS_TOKEN")
+SECRET_NAMES = ("WANGGE_PII_KEY", "WANGGE_SERVICE_KEY", "WANGGE_REPORTING_SIGNING_KEY", "WANGGE_NOTIFY_SMS_TOKEN",
+                "WANGGE_NOTIFY_ALIYUN_KEY_SECRET", "WANGGE_NOTIFY_TENCENT_KEY_SECRET")
 
 
 def secret(env, name: str) -> str | None:

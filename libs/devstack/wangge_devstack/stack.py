@@ -24,13 +24,20 @@ from wangge_common.settings import DEFAULT_BROKER_PORT, DEFAULT_PORTS, SERVICES
 
 from .supervision import STOP_ORDER, Program, SupervisionPolicy, Supervisor
 
-PROCESS_ROLES = ("web", "relay", "consumer", "scheduler")
-ROLE_GROUP = {"web": "web", "relay": "relays", "consumer": "consumers", "scheduler": "schedulers"}
 DEFAULT_SUPERVISION_METRICS_PORT = 8109
 PORTAL_PORT = 8100  # the portal (people's pages): WANGGE_PORTAL_PORT
 # `make run`: relays, consumers and schedulers serve /metrics from here up, one port each (see process_metrics_port)
 DEFAULT_PROCESS_METRICS_BASE_PORT = 9110
-PROCESS_ROLES = ("relay", "consumer", "scheduler")
+METRICS_ROLES = ("relay", "consumer", "scheduler")
+# The local SMS gateway and SMTP sink with their page (messages.py), as MailHog's ports: WANGGE_MESSAGES_PORT and
+# WANGGE_MESSAGES_SMTP_PORT
+MESSAGES_PORT, MESSAGES_SMTP_PORT = 8025, 1025
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def tansu_binary() -> Path:
@@ -117,6 +124,9 @@ class Stack:
     broker_args: list = field(default_factory=list)  # extra flags for `tansu broker`
     console: bool = False  # supervision messages on this terminal (make run) rather than logs/supervisord.out
     gated: bool = True  # accepted for older callers: the broker is always behind its gate now (broker.py)
+    # The local SMS gateway and SMTP sink notify sends to unless the environment names others; None: free ports
+    messages_port: int | None = None
+    messages_smtp_port: int | None = None
 
     def __post_init__(self):
         self.var_dir = Path(self.var_dir).resolve()
@@ -133,6 +143,9 @@ class Stack:
         self.portal_signing_key = self._persistent_secret("portal-signing.key", tokens.new_seed)
         self.token_jwks = tokens.TokenIssuer(self.url("portal"), self.portal_signing_key).write_jwks(
             self.var_dir / "portal-jwks.json")
+        self.messages_port = self.messages_port or free_port()
+        self.messages_smtp_port = self.messages_smtp_port or free_port()
+        self.sms_token = self._persistent_secret("sms-gateway-token.key", lambda: os.urandom(16).hex())
         self.supervisor: Supervisor | None = None
         self.processes: dict[str, Process] = {}
 
@@ -154,6 +167,8 @@ class Stack:
                    supervision_metrics_port=port("WANGGE_SUPERVISION_METRICS_PORT", DEFAULT_SUPERVISION_METRICS_PORT),
                    process_metrics_base_port=port("WANGGE_PROCESS_METRICS_BASE_PORT",
                                                   DEFAULT_PROCESS_METRICS_BASE_PORT),
+                   messages_port=port("WANGGE_MESSAGES_PORT", MESSAGES_PORT),
+                   messages_smtp_port=port("WANGGE_MESSAGES_SMTP_PORT", MESSAGES_SMTP_PORT),
                    policy=SupervisionPolicy.from_env(env), base_env=env, inherit_settings=True, **overrides)
 
     # --- configuration --------------------------------------------------------------------------------
@@ -192,7 +207,7 @@ class Stack:
         share one address here, so each gets its own port: base + 3 × the service's place in SERVICES + the role's."""
         if not self.process_metrics_base_port:
             return 0
-        return self.process_metrics_base_port + 3 * SERVICES.index(service) + PROCESS_ROLES.index(role)
+        return self.process_metrics_base_port + 3 * SERVICES.index(service) + METRICS_ROLES.index(role)
 
     def metrics_urls(self) -> dict[str, str]:
         """Every metrics endpoint of the stack by process name (web services serve theirs on their HTTP port)."""
@@ -201,7 +216,7 @@ class Stack:
         urls = {f"{s}-web": f"{self.url(s)}/metrics" for s in SERVICES}
         for service in SERVICES:
             spec = load_spec(service)
-            for role, present in zip(PROCESS_ROLES, (spec.publishes, spec.consumes, spec.periodic)):
+            for role, present in zip(METRICS_ROLES, (spec.publishes, spec.consumes, spec.periodic)):
                 if present and self.process_metrics_port(service, role):
                     urls[f"{service}-{role}"] = f"http://127.0.0.1:{self.process_metrics_port(service, role)}/metrics"
         if self.supervision_metrics_port:
@@ -238,6 +253,9 @@ class Stack:
             env.setdefault("WANGGE_REPORTING_SIGNING_KEY", self.signing_key)
         else:
             env.pop("WANGGE_REPORTING_SIGNING_KEY", None)  # only reporting signs
+        if service == "notify":  # SMS and e-mail go to the local sink unless the environment names a gateway
+            for name, value in self.messages_settings().items():
+                env.setdefault(name, value)
         if service == "portal":
             env.update({"WANGGE_PORTAL_SECRET_KEY": self.portal_secret, "WANGGE_PORTAL_ISSUER": self.url("portal"),
                         "WANGGE_PORTAL_SIGNING_KEY": self.portal_signing_key,
@@ -245,7 +263,26 @@ class Stack:
         env.update(self.extra_env)
         return env
 
+    @property
+    def messages_url(self) -> str:
+        return f"http://127.0.0.1:{self.messages_port}"
+
+    def messages_settings(self) -> dict:
+        """notify's SMS and SMTP settings pointing at the local sink (messages.py)."""
+        return {"WANGGE_NOTIFY_SMS_URL": self.messages_url + "/sms", "WANGGE_NOTIFY_SMS_TOKEN": self.sms_token,
+                "WANGGE_NOTIFY_SMTP_HOST": "127.0.0.1", "WANGGE_NOTIFY_SMTP_PORT": str(self.messages_smtp_port),
+                "WANGGE_NOTIFY_SMTP_FROM": "wangge-notify@localhost"}
+
     # --- the programs ---------------------------------------------------------------------------------
+    def messages_program(self) -> Program:
+        """The local SMS gateway and SMTP sink with the page showing what was sent, in the web group."""
+        env = {k: v for k, v in self.base_env.items() if not k.startswith("WANGGE_")}
+        env.update({"PYTHONUNBUFFERED": "1", "WANGGE_MESSAGES_TOKEN": self.sms_token})
+        return Program("messages-web", "web", [sys.executable, "-m", "wangge_devstack.messages",
+                                           "--port", str(self.messages_port),
+                                           "--smtp-port", str(self.messages_smtp_port)],
+                       env, self.log_dir / "messages-web.log", stop_wait_s=10)
+
     def broker_program(self) -> Program:
         """The broker keeper (broker.py) around `tansu broker`; add flags through broker_args."""
         tansu = [str(tansu_binary()), "broker", "--listener-url", "{listener_url}",
@@ -300,7 +337,7 @@ class Stack:
     def _supervise(self) -> Supervisor:
         if self.supervisor is None or not self.supervisor.alive:
             programs = [self.broker_program()] + [p for s in SERVICES for p in self.service_programs(s)]
-            programs.append(self.portal_program())
+            programs += [self.portal_program(), self.messages_program()]
             self.supervisor = Supervisor(self.var_dir / "supervisor", self.log_dir, programs,
                                          metrics_port=self.supervision_metrics_port, policy=self.policy,
                                          console=self.console)
@@ -361,6 +398,7 @@ class Stack:
                 supervisor.start_group(group)
         for service in (*SERVICES, "portal"):
             self.wait_healthy(service, timeout)
+        wait_for_port(self.messages_port, 30)
 
     def wait_healthy(self, service: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -431,6 +469,8 @@ def run_foreground(load_demo: bool = True) -> int:
         print(f"    grid notice 网格公示        {stack.url('roster')}/v1/grids/<grid id>/notice")
         print(f"    case tracking 办理进度      {stack.url('intake')}/track/<tracking code>")
         print(f"    reception board 接待公示    {stack.url('notify')}/board/grids/<grid id>")
+        print(f"    SMS and e-mail sent 本地短信与邮件  {stack.messages_url}/   (local gateway {stack.messages_url}/sms, "
+              f"SMTP 127.0.0.1:{stack.messages_smtp_port}; set WANGGE_NOTIFY_SMS_URL / _SMTP_HOST to send elsewhere)")
         print(f"\n  demo API key (every scope): {stack.demo_key}")
         print(f"  try: curl -H 'Authorization: Bearer {stack.demo_key}' {stack.url('roster')}/v1/grids?level=1")
         if stack.supervision_metrics_port:

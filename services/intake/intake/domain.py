@@ -75,7 +75,12 @@ STEP_OF_STATE = {
     "closed": "closed", "withdrawn": "withdrawn",
 }
 STEP_LABELS = {"received": "已受理", "assigned": "已交办", "answered": "已答复", "evaluated": "已评价",
-               "closed": "已办结", "withdrawn": "已撤回"}
+               "closed": "已办结", "withdrawn": "已撤回",
+               # steps of the real history that the five-step view folds into another (tracking timeline only)
+               "returned": "退回重新分办", "reopened": "发回重办", "escalated": "已督办"}
+# A state the timeline shows as its own step, where the five-step view would fold it back into an earlier one and
+# so seem to undo what already happened (已答复, 已评价 shown as 待办理 again after an escalation).
+TIMELINE_STEP_OF_STATE = {"returned": "returned", "reopened": "reopened", "escalated": "escalated"}
 CATEGORY_LABELS, CHANNEL_LABELS = labels.CATEGORIES, labels.CHANNELS
 
 _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -156,6 +161,26 @@ def address_key(address: str) -> str:
 
 def step_of(state: str) -> str:
     return STEP_OF_STATE.get(state, "received")
+
+
+def tracking_timeline(entries) -> list[dict]:
+    """The resident's view of a case as it really went, from its (state, at) entries in the order they happened:
+    every step reached, in order, repeats included (answered again after 发回重办), the last one current, then the
+    steps still ahead (reached_at None). Nothing reached is ever shown as waiting again."""
+    timeline: list[dict] = []
+    for state, at in entries:
+        step = TIMELINE_STEP_OF_STATE.get(state) or step_of(state)
+        if timeline and timeline[-1]["step"] == step:
+            continue  # an event that leaves the case where it was (a reminder, a rating request)
+        timeline.append({"step": step, "label": STEP_LABELS[step], "reached_at": at, "current": False})
+    if not timeline:
+        return timeline
+    timeline[-1]["current"] = True
+    last_state = entries[-1][0] if entries else "registered"
+    if timeline[-1]["step"] in ("closed", "withdrawn"):
+        return timeline
+    ahead = STEPS[STEPS.index(step_of(last_state)) + 1:] if step_of(last_state) in STEPS else ()
+    return timeline + [{"step": s, "label": STEP_LABELS[s], "reached_at": None, "current": False} for s in ahead]
 
 
 # Records of what happened (a case taken in, a reception held, a visit made) cannot be dated in the future;

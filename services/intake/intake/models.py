@@ -250,8 +250,8 @@ class KnownGridDeputy(Base):
 
 
 class KnownTopic(Base):
-    """Read copy of the topics of routing's active dispatch catalogue (dispatch_catalogue.changed); seeded with
-    the catalogue routing starts with."""
+    """Read copy of the topics of routing's active dispatch catalogue (the `topics` of catalogue.changed of a
+    dispatch line); seeded with the catalogue routing starts with."""
 
     __tablename__ = "known_topics"
     topic: Mapped[str] = mapped_column(String(60), primary_key=True)

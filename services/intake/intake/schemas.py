@@ -268,9 +268,11 @@ class LinkDecisionIn(Schema):
 
 
 class TrackStep(Schema):
-    step = fields.String()
+    step = fields.String(metadata={"description": "received, assigned, answered, evaluated, closed, withdrawn; in the "
+                                                  "real history also returned, reopened, escalated"})
     label = fields.String(metadata={"example": "已受理"})
-    reached_at = fields.DateTime(allow_none=True)
+    reached_at = fields.DateTime(allow_none=True, metadata={"description": "null: a step still ahead (待办理)"})
+    current = fields.Boolean(metadata={"description": "the step the case is at now (the last one reached)"})
 
 
 class TrackOut(Schema):
@@ -282,7 +284,9 @@ class TrackOut(Schema):
     step = fields.String()
     step_label = fields.String()
     updated_at = fields.DateTime()
-    steps = fields.List(fields.Nested(TrackStep))
+    steps = fields.List(fields.Nested(TrackStep), metadata={
+        "description": "the steps the case really went through, in order (a step may repeat, e.g. answered again "
+                       "after 发回重办), then those still ahead"})
 
 
 class ReporterPersonalOut(Schema):

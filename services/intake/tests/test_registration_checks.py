@@ -96,10 +96,15 @@ def test_a_topic_the_dispatch_catalogue_does_not_know_is_refused(gsvc):
 
 
 def test_the_catalogue_read_copy_follows_routings_changes(gsvc):
-    changed = event("dispatch_catalogue.changed", "dispatch-catalogue", {
-        "topics": ["road", "ufo_sighting"], "rule_id": 30, "change": "created", "reason": "新增"},
+    changed = event("catalogue.changed", "dispatch-catalogue", {
+        "kind": "dispatch_rule", "action": "created", "item": "30", "version": 1, "lineage_id": 30,
+        "values": {"topic": "ufo_sighting"}, "reason": "新增", "topics": ["road", "ufo_sighting"]},
         source="/wangge/routing")
     assert gsvc.deliver(changed, "cases.v1") == "processed"
+    deadline = event("catalogue.changed", "deadline_rule:4", {
+        "kind": "deadline_rule", "action": "created", "item": "4", "version": 1, "lineage_id": 4,
+        "values": {"topic": "road"}, "reason": "时限"}, source="/wangge/routing")
+    assert gsvc.deliver(deadline, "cases.v1") == "processed"  # no topic list: the copy stays
     assert post(gsvc, case_body(topic="ufo_sighting")).status_code == 201
     assert "dispatch catalogue" in refused(post(gsvc, case_body(topic="water")), "topic")
 

@@ -42,11 +42,42 @@ def test_a_reopened_case_goes_back_to_assigned_and_redelivery_changes_nothing(gs
     gsvc.deliver(lifecycle(case["id"], "case.reopened", time="2026-11-24T01:00:00Z"), "cases.v1")
     assert gsvc.deliver(answered, "cases.v1") == "duplicate"
     body = gsvc.client.get(f"/v1/track/{case['tracking_code']}").json
-    assert body["step"] == "assigned" and steps(body)["answered"] is None
-    assert steps(body)["assigned"].startswith("2026-11-24")
+    # the real history: the earlier answer stays answered; 发回重办 is a step of its own, and a new answer is ahead
+    assert [(s["label"], (s["reached_at"] or "")[:10]) for s in body["steps"]] == [
+        ("已受理", body["received_at"][:10]), ("已交办", "2026-11-21"), ("已答复", "2026-11-22"),
+        ("发回重办", "2026-11-24"), ("已答复", ""), ("已评价", ""), ("已办结", "")]
+    assert body["step"] == "assigned" and [s["current"] for s in body["steps"]].index(True) == 3
     history = gsvc.client.get(f"/v1/cases/{case['id']}/history", headers=gsvc.headers("reader")).json
     assert [h["state"] for h in history] == ["registered", "assigned", "answered", "reopened"]
     assert history[-1]["actor"] == "user:routing-clerk"
+
+
+def test_an_escalated_case_keeps_its_answer_and_rating_on_the_tracking_page(gsvc):
+    """Issue 17, item 11: after 已答复 and 已评价 an escalation (unsatisfied again at the reopen limit) showed those
+    steps as 待办理 again; the resident's view follows the case's real history."""
+    case = register(gsvc)
+    code = case["tracking_code"]
+    for event_type, at, state in (("case.assigned", "2026-11-21T01:00:00Z", "assigned"),
+                                  ("case.answered", "2026-11-22T01:00:00Z", "answered"),
+                                  ("case.replied", "2026-11-22T03:00:00Z", "resolved"),
+                                  ("case.evaluated", "2026-11-23T01:00:00Z", "evaluated"),
+                                  ("case.escalated", "2026-11-23T01:00:01Z", "escalated")):
+        gsvc.deliver(lifecycle(case["id"], event_type, time=at, state=state), "cases.v1")
+    body = gsvc.client.get(f"/v1/track/{code}").json
+    shown = [(s["label"], (s["reached_at"] or "待办理")[:10], s["current"]) for s in body["steps"]]
+    assert shown[1:] == [("已交办", "2026-11-21", False), ("已答复", "2026-11-22", False),
+                         ("已评价", "2026-11-23", False), ("已督办", "2026-11-23", True),
+                         ("已答复", "待办理", False), ("已评价", "待办理", False), ("已办结", "待办理", False)]
+    assert body["step_label"] == "已督办"  # the header says where the case really is
+    html = gsvc.client.get(f"/track/{code}").get_data(as_text=True)
+    done = html.split('class="current"')[0]
+    assert "已答复" in done and "已评价" in done and "待办理" not in done  # nothing reached shows as waiting
+    assert html.count('class="current"') == 1
+    # the supervising body closes it: closed, nothing left ahead
+    gsvc.deliver(lifecycle(case["id"], "case.closed", time="2026-11-30T01:00:00Z", state="closed"), "cases.v1")
+    body = gsvc.client.get(f"/v1/track/{code}").json
+    assert body["steps"][-1]["label"] == "已办结" and body["steps"][-1]["current"]
+    assert all(s["reached_at"] for s in body["steps"])
 
 
 def test_a_late_event_does_not_move_the_state_back(gsvc):
@@ -130,3 +161,26 @@ def test_tracking_codes_use_every_symbol_of_the_alphabet_alike():
     expected = 6000 * 8 / len(domain.TRACKING_ALPHABET)
     assert set(seen) == set(domain.TRACKING_ALPHABET)
     assert all(abs(n - expected) < 0.2 * expected for n in seen.values())  # about 8 standard deviations
+
+
+def test_an_escalated_cases_timeline_reads_on_a_phone_and_a_desk(gsvc, tmp_path):
+    import os
+
+    case = register(gsvc)
+    for event_type, at, state in (("case.assigned", "2026-11-21T01:00:00Z", "assigned"),
+                                  ("case.answered", "2026-11-22T01:00:00Z", "answered"),
+                                  ("case.evaluated", "2026-11-23T01:00:00Z", "evaluated"),
+                                  ("case.escalated", "2026-11-23T02:00:00Z", "escalated")):
+        gsvc.deliver(lifecycle(case["id"], event_type, time=at, state=state), "cases.v1")
+    with live_server(gsvc.app) as url:
+        for width in (390, 1280):
+            with browser_page({"width": width, "height": 800}) as page:
+                page.goto(f"{url}/track/{case['tracking_code']}")
+                assert page.inner_text("li.current").startswith("已督办")
+                done = page.locator("li.done").all_inner_texts()
+                assert [t.split()[0] for t in done][:4] == ["已受理", "已交办", "已答复", "已评价"]
+                assert all("待办理" not in t for t in done)
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                page.screenshot(path=str(tmp_path / f"track-{width}.png"), full_page=True)
+                if os.environ.get("WANGGE_SCREENSHOTS"):
+                    page.screenshot(path=f"{os.environ['WANGGE_SCREENSHOTS']}/track-{width}.png", full_page=True)

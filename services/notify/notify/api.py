@@ -13,6 +13,11 @@ from .schemas import (BoardOut, DeliveryOut, DeliveryQuery, NotificationOut, Not
                       RecipientOut, RecipientPatch, RecipientQuery, TemplateIn, TemplateOut, WebhookCreatedOut, WebhookIn, WebhookOut,
                       WebhookPatch)
 
+
+def _uow():
+    """A change by a person or integrator: its events carry them as actor."""
+    return runtime().unit_of_work(actor=actor())
+
 notifications = Blueprint("notifications", __name__, url_prefix="/v1/notifications",
                           description="In-app inbox (站内信): what was said to whom")
 deliveries = Blueprint("deliveries", __name__, url_prefix="/v1/deliveries",
@@ -86,8 +91,8 @@ class TemplateByKey(MethodView):
     @templates.response(201, TemplateOut)
     def put(self, data, key):
         """Save a new version (Jinja2, sandboxed); a variable the event does not provide is refused with 422."""
-        with runtime().db.transaction() as session:
-            return manage.save_template(session, key, actor=actor(), **data)
+        with _uow() as uow:
+            return manage.save_template(uow, key, **data)
 
 
 @recipients.route("")
@@ -105,8 +110,8 @@ class Recipients(MethodView):
     @recipients.response(201, RecipientOut)
     def post(self, data):
         """Add a department's (by department code) or the congress staff's mailbox."""
-        with runtime().db.transaction() as session:
-            return manage.add_recipient(session, data)
+        with _uow() as uow:
+            return manage.add_recipient(uow, data)
 
 
 @recipients.route("/<uuid:recipient_id>")
@@ -116,8 +121,8 @@ class RecipientById(MethodView):
     @recipients.response(200, RecipientOut)
     def patch(self, changes, recipient_id):
         """Change a mailbox's name or address, or deactivate it (`active: false`)."""
-        with runtime().db.transaction() as session:
-            return manage.change_recipient(session, str(recipient_id), changes)
+        with _uow() as uow:
+            return manage.change_recipient(uow, str(recipient_id), changes)
 
 
 def _reachable(url: str | None) -> None:
@@ -146,8 +151,8 @@ class Webhooks(MethodView):
         The URL must reach a public address: loopback, private, link-local and other non-public addresses are
         refused (422) unless the operator allows their network (`WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS`)."""
         _reachable(data["url"])
-        with runtime().db.transaction() as session:
-            return manage.add_webhook(session, runtime().settings.pii_key, data)
+        with _uow() as uow:
+            return manage.add_webhook(uow, runtime().settings.pii_key, data)
 
 
 @webhooks.route("/<uuid:webhook_id>")
@@ -165,8 +170,8 @@ class WebhookById(MethodView):
     def patch(self, changes, webhook_id):
         """Change the URL or types, or re-enable (`status: active`) a disabled subscription."""
         _reachable(changes.get("url"))
-        with runtime().db.transaction() as session:
-            return manage.change_webhook(session, str(webhook_id), changes)
+        with _uow() as uow:
+            return manage.change_webhook(uow, str(webhook_id), changes)
 
 
 @board.route("/grids/<grid_id>")

@@ -9,10 +9,14 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from typing import TYPE_CHECKING
+
 import requests
 
 from . import domain, egress
-from .config import NotifyConfig
+
+if TYPE_CHECKING:  # config imports the SMS providers, which raise this module's Retry and Permanent
+    from .config import NotifyConfig
 
 
 class Retry(Exception):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from .domain import QuietHours
 from .egress import Network, parse_networks
+from .smsproviders import SmsAccount, account_from_env
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class NotifyConfig:
     batch_size: int
     # networks webhooks may reach although they are not public (loopback for local receivers, an internal network)
     webhook_allowed_networks: tuple[Network, ...] = ()
+    # WANGGE_NOTIFY_SMS_PROVIDER aliyun | tencent: the provider account; None: the HTTP gateway (sms_url)
+    sms_account: SmsAccount | None = None
 
     @classmethod
     def from_settings(cls, settings) -> "NotifyConfig":
@@ -55,4 +58,5 @@ class NotifyConfig:
             lease_s=number("LEASE_S", 120.0, float),
             batch_size=number("BATCH_SIZE", 20),
             webhook_allowed_networks=parse_networks(env.get("WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS")),
+            sms_account=account_from_env(env),
         )

@@ -66,6 +66,23 @@ DEFAULTS: dict[str, DefaultTemplate] = {
     "work_order.dispatched/department": DefaultTemplate(
         "新工单", "{{ department }}：新工单（受理编号{{ tracking_code }}），{{ content_excerpt }}。请及时签收办理。",
         {**_CASE, "department": "镇村镇建设办", "content_excerpt": "村口路灯损坏"}),
+    "work_order.dispatched.forward/congress_staff": DefaultTemplate(
+        "县级事项待转办", "县级事项（受理编号{{ tracking_code }}）：{{ content_excerpt }}。拟交{{ department }}办理，"
+        "请于{{ forward_due_at }}前核实并转办。",
+        {**_CASE, "department": "县市场监督管理局", "content_excerpt": "农贸市场售卖过期食品",
+         "forward_due_at": "2026年11月21日 17:00"}),
+    "work_order.forwarded/department": DefaultTemplate(
+        "镇人大转办工单", "{{ department }}：镇人大转办工单（受理编号{{ tracking_code }}），{{ content_excerpt }}。"
+        "请于{{ sign_due_at }}前签收，{{ due_at }}前办结答复。",
+        {**_CASE, "department": "县市场监督管理局", "content_excerpt": "农贸市场售卖过期食品",
+         "sign_due_at": "2026年11月22日 17:00", "due_at": "2026年12月11日 17:00"}),
+    "work_order.forward_overdue/congress_staff": DefaultTemplate(
+        "县级事项超时未转办", "县级事项（受理编号{{ tracking_code }}）拟交{{ department }}办理，超过转办时限"
+        "（{{ forward_due_at }}）仍未转办，请尽快核实转办。",
+        {**_CASE, "department": "县市场监督管理局", "forward_due_at": "2026年11月21日 17:00"}),
+    "case.answered/congress_staff": DefaultTemplate(
+        "县级部门已答复", "镇人大转办的县级事项（受理编号{{ tracking_code }}）已由{{ department }}答复：{{ summary }}",
+        {**_CASE, "department": "县市场监督管理局", "summary": "已立案调查，责令商户整改。"}),
     "work_order.due_soon/department": DefaultTemplate(
         "工单即将到期", "{{ department }}：工单（受理编号{{ tracking_code }}）将于{{ due_at }}到期，请抓紧办理。",
         {**_CASE, "department": "镇村镇建设办", "due_at": "2026年11月22日 17:00"}),
@@ -268,6 +285,8 @@ _MEANING_PARTS = {
     "case.reply_overdue": lambda d, r: (d["due_at"],),
     "case.escalated": lambda d, r: (d["step"], d["trigger"], d.get("work_order_id") or ""),
     "work_order.dispatched": lambda d, r: (d["work_order_id"],),
+    "work_order.forwarded": lambda d, r: (d["work_order_id"],),           # forwarded once
+    "work_order.forward_overdue": lambda d, r: (d["work_order_id"], d["forward_due_at"]),
     "work_order.due_soon": lambda d, r: (d["work_order_id"], d["due_at"]),
     "work_order.overdue": lambda d, r: (d["work_order_id"], d["due_at"]),
     "work_order.returned": lambda d, r: (d["work_order_id"],),             # a returned order is finished

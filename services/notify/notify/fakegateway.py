@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+from datetime import datetime, timezone
 
 from flask import Flask, jsonify, request
 
@@ -35,7 +36,8 @@ def create_gateway(token: str | None = None, fail_first: int = 0) -> Flask:
             if key in state["keys"]:
                 return jsonify(status="duplicate", idempotency_key=key), 200
             state["keys"].add(key)
-            state["messages"].append({"to": body["to"], "text": body["text"], "idempotency_key": key})
+            state["messages"].append({"to": body["to"], "text": body["text"], "idempotency_key": key,
+                                      "received_at": datetime.now(timezone.utc).isoformat()})
         return jsonify(status="accepted", idempotency_key=key), 202
 
     @app.get("/messages")

@@ -89,7 +89,8 @@ def deliver(uow: UnitOfWork, event: Event, *, audience: str, recipients: list[st
                                 event_type=event.type,
                                 case_id=case_id, audience=audience, recipient_ref=recipient, channel=channel,
                                 template=key, template_version=version, subject="【网格通知】" + domain.DEFAULTS[key].title,
-                                body=text, urgent=urgent, state="pending", attempts=0, next_attempt_at=utcnow())
+                                body=text, urgent=urgent, state="pending", attempts=0, next_attempt_at=utcnow(),
+                                variables=variables if channel == "sms" else None)
             if channel == "inbox":
                 delivery.state, delivery.attempts, delivery.sent_at = "sent", 1, utcnow()
             elif not_before is not None:
@@ -158,7 +159,7 @@ def on_case_registered(uow: UnitOfWork, event: Event) -> None:
     received_by = data["received_by"]
     if received_by["kind"] == "deputy":
         deputies = [received_by["id"]]
-    else:
+    else:  # until routing names the first receiver (case.triaged): the grid's deputies, told nothing yet
         deputies = list(uow.session.scalars(select(GridDeputy.deputy_id).where(GridDeputy.grid_id == data["grid_id"])
                                             .order_by(GridDeputy.deputy_id)))
     contact = uow.session.get(CaseContact, data["case_id"]) or CaseContact(case_id=data["case_id"])
@@ -168,9 +169,8 @@ def on_case_registered(uow: UnitOfWork, event: Event) -> None:
     uow.session.add(contact)
     uow.session.flush()
     _reporter(uow, event, contact, "case.registered/reporter", _case_vars(contact))
-    grid = uow.session.get(Grid, data["grid_id"])
-    _deputies(uow, event, contact, "case.registered/deputy", _case_vars(
-        contact, grid_name=grid.name if grid else "本网格", urgent=contact.urgent, content_excerpt=contact.excerpt))
+    if received_by["kind"] == "deputy":  # the deputy who took it is the first receiver (首问责任人)
+        _new_case_to_deputy(uow, event, contact)
     # Events of this case that overtook its registration (different partitions or producers) apply now, in order.
     held = uow.session.scalars(select(HeldEvent).where(HeldEvent.case_id == contact.case_id)
                                .order_by(HeldEvent.received_at, HeldEvent.event_id)).all()
@@ -180,7 +180,23 @@ def on_case_registered(uow: UnitOfWork, event: Event) -> None:
     uow.session.execute(delete(HeldEvent).where(HeldEvent.case_id == contact.case_id))
 
 
+def _new_case_to_deputy(uow, event, contact) -> None:
+    grid = uow.session.get(Grid, contact.grid_id)
+    _deputies(uow, event, contact, "case.registered/deputy", _case_vars(
+        contact, grid_name=grid.name if grid else "本网格", urgent=contact.urgent, content_excerpt=contact.excerpt))
+
+
 def on_case_triaged(uow, event, contact):
+    """Routing names the first receiver (首问责任人, 谁接待、谁答复): the new-case message, and every later deputy
+    message of the case (the answer to pass on, overdue, return visit), go to that deputy only, not to every deputy
+    of the grid. An event from before routing named one (no field) leaves the grid's deputies."""
+    if "first_receiver_deputy_id" in event.data:
+        first = event.data["first_receiver_deputy_id"]
+        contact.deputy_ids = [first] if first else []
+    told = uow.session.scalar(select(Delivery.id).where(Delivery.case_id == contact.case_id,
+                                                        Delivery.template == "case.registered/deputy").limit(1))
+    if told is None:
+        _new_case_to_deputy(uow, event, contact)
     department = event.data["department"]
     if department:
         _reporter(uow, event, contact, "case.triaged/reporter", _case_vars(contact, department=department["name"]),
@@ -204,6 +220,10 @@ def on_case_answered(uow, event, contact):
         return  # the deputy answered the resident in person; the reply that follows carries it
     _deputies(uow, event, contact, "case.answered/deputy",
               _case_vars(contact, summary=data["summary"], department=department))
+    if data.get("forward_via"):  # a county matter the township congress forwarded: it is told the answer
+        _to_offices(uow, event, audience="congress_staff", department=None, key="case.answered/congress_staff",
+                    variables=_case_vars(contact, summary=data["summary"], department=department),
+                    case_id=contact.case_id)
 
 
 def _answer_to_reporter(uow, event, contact) -> None:
@@ -304,9 +324,32 @@ def on_work_order_extension_decided(uow, event, contact):
 
 def on_work_order_dispatched(uow, event, contact):
     department = event.data["department"]
+    if event.data.get("forward_via"):  # a county matter: the township congress receives it and forwards it
+        _to_offices(uow, event, audience="congress_staff", department=None,
+                    key="work_order.dispatched.forward/congress_staff", case_id=contact.case_id,
+                    variables=_case_vars(contact, department=department["name"], content_excerpt=contact.excerpt or "",
+                                         forward_due_at=_local(event.data["forward_due_at"])))
+        return
     _to_offices(uow, event, audience="department", department=department, key="work_order.dispatched/department",
                 variables=_case_vars(contact, department=department["name"], content_excerpt=contact.excerpt or ""),
                 case_id=contact.case_id)
+
+
+def on_work_order_forwarded(uow, event, contact):
+    """The township congress forwarded a county matter: now the county department has a new order."""
+    data = event.data
+    _to_offices(uow, event, audience="department", department=data["department"],
+                key="work_order.forwarded/department", case_id=contact.case_id,
+                variables=_case_vars(contact, department=data["department"]["name"],
+                                     content_excerpt=contact.excerpt or "", sign_due_at=_local(data["sign_due_at"]),
+                                     due_at=_local(data["due_at"])))
+
+
+def on_work_order_forward_overdue(uow, event, contact):
+    _to_offices(uow, event, audience="congress_staff", department=None,
+                key="work_order.forward_overdue/congress_staff", case_id=contact.case_id,
+                variables=_case_vars(contact, department=event.data["department"]["name"],
+                                     forward_due_at=_local(event.data["forward_due_at"])))
 
 
 def on_work_order_due_soon(uow, event, contact):
@@ -360,6 +403,7 @@ CASE_HANDLERS = {
     "work_order.overdue": on_work_order_overdue, "work_order.dispatched": on_work_order_dispatched,
     "work_order.due_soon": on_work_order_due_soon, "work_order.returned": on_work_order_returned,
     "work_order.signing_overdue": on_work_order_signing_overdue,
+    "work_order.forwarded": on_work_order_forwarded, "work_order.forward_overdue": on_work_order_forward_overdue,
     "work_order.extension_requested": on_work_order_extension_requested,
     "work_order.extension_decided": on_work_order_extension_decided,
 }

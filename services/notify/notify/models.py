@@ -38,6 +38,8 @@ class Delivery(Base):
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     payload: Mapped[str | None] = mapped_column(Text)  # webhooks: the event JSON, as signed and sent
+    # SMS: the template's values, for providers that send approved templates with parameters (Aliyun, Tencent)
+    variables: Mapped[dict | None] = mapped_column(JSON)
     subscription_id: Mapped[str | None] = mapped_column(String(36))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(20), default="pending")

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select, update
 
 from wangge_common.crypto import FieldCipher, PiiKeyMissing
 
-from . import channels, domain
+from . import channels, domain, smsproviders
 from .config import NotifyConfig
 from .handlers import deliver, sent_event_data
 from .models import Delivery, Grid, Reception, Recipient, WebhookSubscription
@@ -90,7 +90,11 @@ def _phone(runtime, config: NotifyConfig, delivery: Delivery) -> str:
 def _transmit(runtime, config: NotifyConfig, delivery: Delivery, target, phone: str | None) -> None:
     """Send one delivery on its channel; raises channels.Retry or channels.Permanent. No transaction is open."""
     if delivery.channel == "sms":
-        channels.send_sms(config, phone=phone, text=delivery.body, delivery_id=delivery.id)
+        if config.sms_account is not None:  # Aliyun or Tencent Cloud: an approved template and its values
+            smsproviders.send(config.sms_account, phone=phone, template_key=delivery.template,
+                              variables=delivery.variables, delivery_id=delivery.id, timeout=config.http_timeout_s)
+        else:
+            channels.send_sms(config, phone=phone, text=delivery.body, delivery_id=delivery.id)
     elif delivery.channel == "email":
         if target is None or not target.active:
             raise channels.Permanent("the mailbox was removed")

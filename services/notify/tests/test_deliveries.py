@@ -192,18 +192,45 @@ def test_an_event_that_overtakes_the_registration_is_applied_when_it_comes(world
     assert svc.client.get(f"/v1/deliveries?cause_event_id={case.id}", headers=svc.headers()).json["total"] == 4
 
 
-def test_new_case_in_a_grid_goes_to_its_assigned_deputies_when_no_deputy_received_it(world):
-    svc = world.svc
+def _grid_with_two_deputies(svc):
     svc.deliver(case_event_roster("assignment.published", grid_id=G1, plan_id=str(uuid.uuid4()), deputies=[
         {"deputy_id": D1, "kind": "npc_deputy", "level": "township"},
         {"deputy_id": D2, "kind": "npc_deputy", "level": "county"}]), "roster.v1")
     svc.deliver(case_event_roster("grid.created", grid_id=G1, code="SS-01", name="韶山村网格", level=3,
                                   parent_id=None, kind="rural_village", households=300, population=1000,
                                   difficulty=2, leader=None), "roster.v1")
-    svc.deliver(registered(received_by={"kind": "call_taker", "id": "ct-1"}, urgency="urgent"), "cases.v1")
-    deputies = world.deliveries(audience="deputy", channel="inbox")
-    assert {d["recipient_ref"] for d in deputies} == {D1, D2}
+
+
+def test_new_case_and_answer_go_to_the_first_receiver_only_not_every_deputy_of_the_grid(world):
+    """首问责任 (issue 17, item 5): routing names the first receiver in case.triaged; the new-case message waits for
+    it, and the answer to pass on goes to that deputy alone."""
+    svc = world.svc
+    _grid_with_two_deputies(svc)
+    case = registered(received_by={"kind": "call_taker", "id": "ct-1"}, urgency="urgent")
+    svc.deliver(case, "cases.v1")
+    assert world.deliveries(audience="deputy") == []  # who the first receiver is, routing says
+    svc.deliver(case_event(case, "case.triaged", path="town", department={"code": "town-construction",
+                "name": "镇村镇建设办"}, work_order_id=str(uuid.uuid4()), rule_id=1, first_receiver_deputy_id=D1),
+                "cases.v1")
+    deputies = world.deliveries(audience="deputy")
+    assert {(d["recipient_ref"], d["channel"]) for d in deputies} == {(D1, "inbox"), (D1, "sms")}
     assert all(d["body"].startswith("韶山村网格新收【紧急】民情一件") for d in deputies)
+    svc.deliver(case_event(case, "case.answered", state="answered", previous_state="in_progress", on_the_spot=False,
+                           department={"code": "town-construction", "name": "镇村镇建设办"},
+                           summary="路灯已修复。", on_time=True), "cases.v1")
+    answered = world.deliveries(audience="deputy", event_type="case.answered")
+    assert {d["recipient_ref"] for d in answered} == {D1}
+    world.send()
+    assert {m["to"] for m in world.sms()} == {"13812345678", "13900000001"}  # never D2's phone
+
+
+def test_a_triage_from_before_routing_named_the_first_receiver_tells_the_grids_deputies(world):
+    svc = world.svc
+    _grid_with_two_deputies(svc)
+    case = registered(received_by={"kind": "call_taker", "id": "ct-1"})
+    svc.deliver(case, "cases.v1")
+    svc.deliver(triaged(case), "cases.v1")  # no first_receiver_deputy_id
+    assert {d["recipient_ref"] for d in world.deliveries(audience="deputy")} == {D1, D2}
 
 
 def test_deliveries_api_filters_and_guards(world):

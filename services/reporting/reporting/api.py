@@ -13,9 +13,9 @@ from wangge_common.http import runtime
 from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut
 from wangge_common.paging import PageArgs, page_of, paged, paginate
 
-from . import audit as audit_log, handlers, kpis as kpi_queries, performance, reconcile
+from . import audit as audit_log, handlers, kpis as kpi_queries, performance, projection_check, reconcile
 from .models import PendingEvent
-from .schemas import (AuditEntryOut, ReconcileRunOut, AuditQuery, CaseFactOut, CheckpointOut, ConsistencyOut, ConsistencyQuery,
+from .schemas import (AuditEntryOut, ProjectionCheckOut, ReconcileRunOut, AuditQuery, CaseFactOut, CheckpointOut, ConsistencyOut, ConsistencyQuery,
                       InclusionOut, InclusionQuery, KpiOut, MissQuery, PendingOut, PerformanceOut, PeriodQuery,
                       RankingOut, RankingQuery, SliceOut, SliceQuery, VerifyOut, YearQuery)
 from .tables import download
@@ -221,3 +221,14 @@ class Reconciliations(MethodView):
         """The latest scheduled reconciliations (对账), newest first: cases intake accepted and missing where."""
         with runtime().db.snapshot() as session:
             return reconcile.recent_runs(session)
+
+
+@audit.route("/projection-checks")
+class ProjectionChecks(MethodView):
+    @requires("audit:read")
+    @audit.response(200, ProjectionCheckOut(many=True))
+    def get(self):
+        """The latest scheduled comparisons of the KPI projections with a replay of the audit log, newest first:
+        `differs` names the first differing rows (an edited projection); the figures then need a rebuild."""
+        with runtime().db.snapshot() as session:
+            return projection_check.recent_checks(session)

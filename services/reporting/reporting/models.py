@@ -245,3 +245,15 @@ class ReconcileRun(Base):
     missing_audit: Mapped[int | None] = mapped_column(Integer)
     doubled: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(Text)  # JSON: the ids missing and doubled per stage, or the error
+
+
+class ProjectionCheck(Base):
+    """One scheduled comparison of the projections with a replay of the audit log (projection_check.py)."""
+
+    __tablename__ = "projection_checks"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    outcome: Mapped[str] = mapped_column(String(10))  # clean | differs | error
+    entries: Mapped[int | None] = mapped_column(Integer)
+    differences: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON: the first differing rows, or the error

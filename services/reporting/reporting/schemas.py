@@ -255,6 +255,17 @@ class RankingOut(Schema):
     grids = fields.List(fields.Nested(RankedGrid))
 
 
+class ProjectionCheckOut(Schema):
+    """One scheduled comparison of the projections with a replay of the audit log."""
+
+    id = fields.String()
+    started_at = fields.DateTime()
+    outcome = fields.String(metadata={"description": "clean, differs or error"})
+    entries = fields.Integer(allow_none=True, metadata={"description": "audit-log entries replayed"})
+    differences = fields.Integer(allow_none=True, metadata={"description": "projection rows that differ"})
+    detail = fields.Function(lambda run: json.loads(run.detail) if run.detail else None)
+
+
 class ReconcileRunOut(Schema):
     """One scheduled reconciliation: the period, the outcome, and per stage how many accepted cases were missing."""
 

@@ -20,7 +20,7 @@ from . import holidays as holiday_calendar
 from .handlers import forget_catalogue, get_case
 from .schemas import (AnswerIn, CaseDetailOut, CaseOut, CaseQuery, CatalogueQuery, CloseIn, DeadlineRuleIn,
                       DeadlineRuleOut, DispatchRuleIn, DispatchRuleOut, EvaluationIn, EvaluationOut,
-                      ExtensionDecisionIn, ExtensionIn, HolidayChangeOut, HolidayIn, HolidayOut, HolidayQuery,
+                      ExtensionDecisionIn, ExtensionIn, ForwardIn, HolidayChangeOut, HolidayIn, HolidayOut, HolidayQuery,
                       HolidayRefreshOut, HolidayRemoval, MediationOutcomeIn,
                       OnTheSpotIn, ReplyIn, RetireQuery, ReturnIn, SignIn, StaffRatingIn, StartIn, SuperviseIn, TriageIn,
                       WorkOrderOut, WorkOrderQuery)
@@ -223,7 +223,12 @@ def _order_action(name: str, schema, command, doc: str, *, scope: str = "orders:
     work_orders.route(f"/<uuid:order_id>/{name}")(view)
 
 
-_order_action("sign", SignIn, commands.sign, "Sign for the order (签收); the deadline starts now.")
+_order_action("forward", ForwardIn, commands.forward, "转办: the township congress (镇人大) forwards a county matter "
+              "it received to the county department, with a reason; the department's signing limit and handling "
+              "deadline count from now. Emits work_order.forwarded (actor: the staff member). 409 unless the order "
+              "awaits its forward.", scope="cases:supervise")
+_order_action("sign", SignIn, commands.sign, "Sign for the order (签收); the handling deadline has run since dispatch "
+              "(a county matter: since the township congress forwarded it). 409 while the order awaits its forward.")
 _order_action("start", StartIn, commands.start, "Start handling.")
 _order_action("answer", AnswerIn, commands.answer, "Answer the order; a joint mediation's lead records the "
               "mediated outcome, which resolves the case.", secret=True)
@@ -297,8 +302,7 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         @blp.response(201, schema_out)
         def post(self, data):
             with _uow() as uow:
-                line = catalogue.create_line(uow.session, kind, data, actor())
-                catalogue.announce(uow, kind, line, "created", data["reason"])
+                line = catalogue.create_line(uow, kind, data)
             forget_catalogue(runtime().memo)
             return line
 
@@ -315,8 +319,7 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         @blp.alt_response(409, description="the line is a retired version")
         def put(self, data, line_id):
             with _uow() as uow:
-                line = catalogue.revise_line(uow.session, kind, line_id, data, actor())
-                catalogue.announce(uow, kind, line, "revised", data["reason"])
+                line = catalogue.revise_line(uow, kind, line_id, data)
             forget_catalogue(runtime().memo)
             return line
 
@@ -326,8 +329,7 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         @blp.alt_response(409, description="the line is already retired")
         def delete(self, query, line_id):
             with _uow() as uow:
-                line = catalogue.retire_line(uow.session, kind, line_id, query["reason"], actor())
-                catalogue.announce(uow, kind, line, "retired", query["reason"])
+                line = catalogue.retire_line(uow, kind, line_id, query["reason"])
             forget_catalogue(runtime().memo)
             return line
 
@@ -378,8 +380,8 @@ class HolidayByDay(MethodView):
     @holidays.response(200, HolidayOut)
     def put(self, data, day):
         """Set a day as a holiday, or a weekend day as a working day (调休)."""
-        with runtime().db.transaction() as session:
-            return catalogue.put_holiday(session, _day(day), data, actor())
+        with _uow() as uow:
+            return catalogue.put_holiday(uow, _day(day), data)
 
     @requires("routing:admin")
     @holidays.arguments(HolidayRemoval, location="query")
@@ -387,8 +389,8 @@ class HolidayByDay(MethodView):
     def delete(self, query, day):
         """The day counts by its weekday again (a seeded day stays listed as a local `weekday`, so no refresh
         undoes the change)."""
-        with runtime().db.transaction() as session:
-            catalogue.delete_holiday(session, _day(day), actor(), query.get("reason"))
+        with _uow() as uow:
+            catalogue.delete_holiday(uow, _day(day), query.get("reason"))
 
 
 @holidays.route("/history")
@@ -410,8 +412,8 @@ class HolidayRefresh(MethodView):
         """Refresh the seeded days from chinese-calendar now (the scheduler also does, every 6 hours); local days
         are left as they are."""
         now = utcnow()
-        with runtime().db.transaction() as session:
-            changed = holiday_calendar.refresh(session, now, actor=actor())
+        with _uow() as uow:
+            changed = holiday_calendar.refresh(uow.session, now, actor=uow.actor, uow=uow)
         return {"changed": changed, "years": list(range(now.year - 1, now.year + 3))}
 
 

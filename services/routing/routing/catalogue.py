@@ -14,6 +14,37 @@ from . import holidays
 from .models import DeadlineRule, DispatchRule, Holiday, HolidayChange
 
 MODELS = {"dispatch": DispatchRule, "deadline": DeadlineRule}
+KINDS = {"dispatch": "dispatch_rule", "deadline": "deadline_rule"}
+FIELDS = {"dispatch": ("category", "topic", "level", "department_code", "department_name", "priority"),
+          "deadline": ("category", "topic", "urgency", "amount", "unit")}
+
+
+CATALOGUE_KEY = "dispatch-catalogue"  # every dispatch line's change on one key: the topic lists arrive in order
+
+
+def announce(uow, kind: str, action: str, item: str, *, values: dict | None, reason: str | None,
+             version: int | None = None, lineage_id: int | None = None, topics: list[str] | None = None) -> None:
+    """A change of routing's rules as `catalogue.changed`, in the change's transaction: reporting's audit log keeps
+    it with its actor like every other event. A dispatch line's change also carries the full list of topics the
+    active catalogue routes (intake keeps it to refuse a topic nothing routes), keyed so the lists stay in order."""
+    key = CATALOGUE_KEY if topics is not None else f"{kind}:{lineage_id or item}"
+    data = {"kind": kind, "action": action, "item": str(item)[:80], "version": version, "lineage_id": lineage_id,
+            "values": values, "reason": redaction.redact(reason)[:500] if reason else None}
+    if topics is not None:
+        data["topics"] = topics
+    uow.emit("catalogue.changed", key, data=data)
+
+
+def _active_topics(session) -> list[str]:
+    session.flush()
+    return sorted(set(session.scalars(select(DispatchRule.topic).where(DispatchRule.active.is_(True),
+                                                                       DispatchRule.topic.is_not(None)))))
+
+
+def _announce_line(uow, kind: str, action: str, line, reason: str | None) -> None:
+    values = None if action == "retired" else {name: getattr(line, name) for name in FIELDS[kind]}
+    announce(uow, KINDS[kind], action, str(line.id), values=values, reason=reason, version=line.version,
+             lineage_id=line.lineage_id, topics=_active_topics(uow.session) if kind == "dispatch" else None)
 
 
 def list_lines(session, kind: str, *, include_retired: bool = False):
@@ -37,18 +68,21 @@ def history(session, kind: str, line_id: int):
     return session.scalars(select(model).where(model.lineage_id == line.lineage_id).order_by(model.version)).all()
 
 
-def create_line(session, kind: str, data: dict, actor: str):
+def create_line(uow, kind: str, data: dict):
+    session = uow.session
     fields = {k: v for k, v in data.items() if k != "reason"}
-    line = MODELS[kind](**fields, active=True, version=1, changed_by=actor, change_reason=data["reason"],
+    line = MODELS[kind](**fields, active=True, version=1, changed_by=uow.actor, change_reason=data["reason"],
                         created_at=utcnow())
     session.add(line)
     session.flush()
     line.lineage_id = line.id
+    _announce_line(uow, kind, "created", line, data["reason"])
     return line
 
 
-def revise_line(session, kind: str, line_id: int, data: dict, actor: str):
+def revise_line(uow, kind: str, line_id: int, data: dict):
     """A new version of an active line; the old one stays, retired, for the record."""
+    session, actor = uow.session, uow.actor
     old = _active(session, kind, line_id)
     old.active, old.retired_at = False, utcnow()
     session.flush()
@@ -57,13 +91,15 @@ def revise_line(session, kind: str, line_id: int, data: dict, actor: str):
                         changed_by=actor, change_reason=data["reason"], created_at=utcnow())
     session.add(line)
     session.flush()
+    _announce_line(uow, kind, "revised", line, data["reason"])
     return line
 
 
-def retire_line(session, kind: str, line_id: int, reason: str, actor: str):
-    line = _active(session, kind, line_id)
+def retire_line(uow, kind: str, line_id: int, reason: str):
+    line = _active(uow.session, kind, line_id)
     line.active, line.retired_at = False, utcnow()
-    line.change_reason = f"{line.change_reason or ''} | retired by {actor}: {reason}"[-500:]
+    line.change_reason = f"{line.change_reason or ''} | retired by {uow.actor}: {reason}"[-500:]
+    _announce_line(uow, kind, "retired", line, reason)
     return line
 
 
@@ -77,22 +113,6 @@ def _active(session, kind: str, line_id: int):
     return line
 
 
-CATALOGUE_KEY = "dispatch-catalogue"  # one key: every change's list arrives in order
-
-
-def announce(uow, kind: str, line, change: str, reason: str) -> None:
-    """Tell the other services the dispatch catalogue changed: dispatch_catalogue.changed with the full list of
-    topics the active lines route (intake refuses a case whose topic is not among them). Deadline rules route
-    nothing and are not announced."""
-    if kind != "dispatch":
-        return
-    uow.session.flush()
-    topics = sorted(set(uow.session.scalars(select(DispatchRule.topic).where(DispatchRule.active.is_(True),
-                                                                             DispatchRule.topic.is_not(None)))))
-    uow.emit("dispatch_catalogue.changed", CATALOGUE_KEY, data={
-        "topics": topics, "rule_id": line.id, "change": change, "reason": redaction.redact(reason)[:500]})
-
-
 def list_holidays(session, year: int | None):
     query = select(Holiday).order_by(Holiday.day)
     if year:
@@ -100,20 +120,24 @@ def list_holidays(session, year: int | None):
     return session.scalars(query).all()
 
 
-def put_holiday(session, day: date, data: dict, actor: str) -> Holiday:
+def put_holiday(uow, day: date, data: dict) -> Holiday:
     """A local change: wins over every later refresh from chinese-calendar, and is kept in the history."""
+    session, actor = uow.session, uow.actor
     holiday = session.get(Holiday, day) or Holiday(day=day)
     holiday.kind, holiday.name, holiday.changed_by, holiday.updated_at = data["kind"], data["name"], actor, utcnow()
     holiday.source, holiday.reason = "local", data.get("reason")
     session.add(holiday)
     holidays.record(session, day, data["kind"], data["name"], "local", actor, data.get("reason"))
     session.flush()
+    announce(uow, "holiday", "set", day.isoformat(), reason=data.get("reason"),
+             values={"day": day.isoformat(), "kind": data["kind"], "name": data["name"], "source": "local"})
     return holiday
 
 
-def delete_holiday(session, day: date, actor: str, reason: str | None = None) -> None:
+def delete_holiday(uow, day: date, reason: str | None = None) -> None:
     """The day counts by its weekday again. A day the seed would put back stays as a local `weekday` entry, so a
     refresh does not undo the change."""
+    session, actor = uow.session, uow.actor
     holiday = session.get(Holiday, day)
     already = holiday is not None and holiday.source == "local" and holiday.kind == "weekday"
     if already or (holiday is None and not holidays.seeded(day)):
@@ -127,6 +151,9 @@ def delete_holiday(session, day: date, actor: str, reason: str | None = None) ->
     else:
         session.delete(holiday)
         holidays.record(session, day, "removed", holiday.name, "local", actor, reason)
+    announce(uow, "holiday", "removed", day.isoformat(), reason=reason,
+             values={"day": day.isoformat(), "kind": "weekday", "name": "按星期计", "source": "local"}
+             if holidays.seeded(day) else None)
 
 
 def holiday_history(session, year: int | None):

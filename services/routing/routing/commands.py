@@ -11,8 +11,9 @@ from wangge_common.outbox import UnitOfWork
 
 from . import domain
 from .evaluation import request_evaluation
-from .handlers import (PRESIDIUM, active_rules, calendar, case_event, deadline_from_dispatch, department, dispatch,
-                       escalate_order, finish, get_case, lock_order, major_issue, open_orders, order_event, policy, route)
+from .handlers import (PRESIDIUM, TOWNSHIP_CONGRESS, active_rules, awaiting_forward, calendar, case_event,
+                       deadline_from_dispatch, department, dispatch, escalate_order, finish, get_case, lock_order,
+                       major_issue, open_orders, order_deadlines, order_event, policy, route)
 from .models import GridDeputy, RoutedCase, WorkOrder
 
 
@@ -117,6 +118,7 @@ def sign(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
     session, now = uow.session, utcnow()
     order, case = lock_order(session, order_id)
     domain.next_order_state(order.state, "sign")
+    _not_awaiting_forward(order, "sign")
     if _leads(order):
         domain.next_state(case.state, "sign")
     order.signed_at = now
@@ -129,6 +131,34 @@ def sign(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
     if _leads(order):
         case_event(uow, case, "case.signed", "sign", data["reason"], work_order_id=order.id,
                    department=department(order), due_at=order.due_at.isoformat())
+    return order
+
+
+def _not_awaiting_forward(order: WorkOrder, action: str) -> None:
+    if awaiting_forward(order):
+        raise Conflict(f"cannot {action} a work order the township congress (镇人大) has not forwarded yet; allowed "
+                       f"now: POST /v1/work-orders/{{id}}/forward (township congress staff)",
+                       errors=[{"field": "state", "reason": "awaiting the township congress's forward (待转办)"}])
+
+
+def forward(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
+    """转办: the township congress forwards a county matter it received to the county department. The department's
+    signing limit and handling deadline count from now; forwarding late is kept on the event (on_time false)."""
+    session, now = uow.session, utcnow()
+    order, _ = lock_order(session, order_id)
+    if not awaiting_forward(order):
+        why = ("it went to its department directly" if order.forward_due_at is None else
+               f"it was forwarded at {order.forwarded_at.isoformat()}" if order.forwarded_at else f"it is {order.state}")
+        raise Conflict(f"work order {order.id} is not waiting for the township congress to forward it: {why}",
+                       errors=[{"field": "state", "reason": why}])
+    rule = domain.DeadlineRule(None, None, None, None, order.deadline_amount or 15, order.deadline_unit or "working_days")
+    order.due_at, order.due_soon_at, order.sign_due_at = order_deadlines(uow, rule, now)
+    order.forwarded_at, order.forwarded_by = now, uow.actor
+    order.due_soon_marked = order.overdue_marked = False  # the department's clock starts now
+    order.next_check_at = min(order.due_soon_at, order.sign_due_at)
+    order_event(uow, order, "work_order.forwarded", None, data["reason"], via=TOWNSHIP_CONGRESS,
+                forward_due_at=order.forward_due_at.isoformat(), on_time=now <= order.forward_due_at,
+                due_at=order.due_at.isoformat(), sign_due_at=order.sign_due_at.isoformat())
     return order
 
 
@@ -164,8 +194,9 @@ def answer(uow: UnitOfWork, order_id: str, data: dict, secret: str) -> WorkOrder
         return order
     case.on_time = on_time if case.on_time is None else (case.on_time and on_time)
     case.answer_summary, case.answered_by = data["summary"], order.department_name
+    relayed = {"forward_via": TOWNSHIP_CONGRESS} if order.forwarded_at is not None else {}  # the congress is told
     case_event(uow, case, "case.answered", "answer", data["reason"], on_the_spot=False,
-               department=department(order), summary=data["summary"], on_time=on_time)
+               department=department(order), summary=data["summary"], on_time=on_time, **relayed)
     _await_reply(uow, case, now)
     if mediation is not None:
         for member in open_orders(session, case.case_id):
@@ -193,6 +224,7 @@ def return_order(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
     order, case = lock_order(session, order_id)
     reason = data["reason"]
     domain.next_order_state(order.state, "return")
+    _not_awaiting_forward(order, "return")
     if _leads(order):
         domain.next_state(case.state, "return")
     order_event(uow, order, "work_order.returned", "return", reason)

@@ -240,6 +240,7 @@ class Policy:
 
     due_soon_lead: timedelta = timedelta(hours=24)
     sign_within: timedelta = timedelta(hours=24)         # 签收时限: sign for a dispatched order within this
+    forward_within: timedelta = timedelta(hours=24)      # 转办时限: the township congress forwards a county matter
     reminder_after: timedelta = timedelta(hours=24)      # after the deadline: 催办 to the department
     supervision_after: timedelta = timedelta(hours=72)   # after the deadline: 督办 by the township congress
     escalation_after: timedelta = timedelta(hours=168)   # after the deadline: 提级督办 to the level above
@@ -261,6 +262,7 @@ class Policy:
 
         base = cls()
         return cls(hours("DUE_SOON_LEAD", base.due_soon_lead), hours("SIGN_WITHIN", base.sign_within),
+                   hours("FORWARD_WITHIN", base.forward_within),
                    hours("REMINDER_AFTER", base.reminder_after),
                    hours("SUPERVISION_AFTER", base.supervision_after),
                    hours("ESCALATION_AFTER", base.escalation_after), hours("REPLY_WITHIN", base.reply_within),
@@ -295,8 +297,8 @@ def ladder_target(step: str, department_name: str, level: str | None) -> str:
 
 def next_check(order_due: datetime, due_soon: datetime, *, due_soon_marked: bool, overdue_marked: bool,
                step: int, policy: Policy, sign_due: datetime | None = None) -> datetime | None:
-    """The next moment the scheduler has something to do for an open order; `sign_due` while it is unsigned and
-    not yet flagged for it."""
+    """The next moment the scheduler has something to do for an open order; `sign_due` is a limit still to watch
+    (the signing limit of an unsigned order, or the township congress's forwarding limit of a county matter)."""
     later = _next_deadline_check(order_due, due_soon, due_soon_marked=due_soon_marked, overdue_marked=overdue_marked,
                                  step=step, policy=policy)
     if sign_due is not None and (later is None or sign_due < later):

@@ -18,6 +18,8 @@ from . import domain
 from .models import CaseTransition, DeadlineRule, Deputy, DispatchRule, Grid, GridDeputy, Holiday, RoutedCase, WorkOrder
 
 PRESIDIUM = {"code": "town-congress-presidium", "name": "镇人大主席团"}
+# A county matter goes through the township people's congress, which forwards it to the county department.
+TOWNSHIP_CONGRESS = {"code": "town-congress", "name": "镇人大"}
 
 
 # ---- emitting: one place where state changes become events and history rows -------------------------------------
@@ -196,6 +198,18 @@ def deadline_from_dispatch(uow: UnitOfWork, order: WorkOrder) -> None:
     order.due_soon_at = domain.due_soon_at(order.created_at, order.due_at, policy(uow.runtime).due_soon_lead)
 
 
+def order_deadlines(uow: UnitOfWork, rule: domain.DeadlineRule, start: datetime):
+    """(due, due soon, sign by) of an order its department receives at `start`."""
+    rules = policy(uow.runtime)
+    due = domain.due_at(start, rule, calendar(uow.session, start))
+    return due, domain.due_soon_at(start, due, rules.due_soon_lead), start + rules.sign_within
+
+
+def awaiting_forward(order: WorkOrder) -> bool:
+    """A county order the township congress has not forwarded to its department yet."""
+    return order.forward_due_at is not None and order.forwarded_at is None and order.state == "dispatched"
+
+
 def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[dict], reason: str,
              rule_id: int | None = None, action: str = "assign", collect: list | None = None) -> list[WorkOrder]:
     """Open one work order per department (roles sole, or lead + members) and move the case to assigned.
@@ -204,10 +218,12 @@ def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[
     rule = domain.pick_deadline(case.category, case.topic, case.urgency, active_deadlines(uow),
                                 case.priority or "normal")
     now, rules = utcnow(), policy(uow.runtime)
+    # A county matter goes to the township congress first (转办, its own time limit); the department's signing limit
+    # and handling deadline then count from the forward, provisionally from the forwarding limit until then.
+    forward_due = now + rules.forward_within if path == "county" else None
     # The handling deadline runs from dispatch, not from signing: a department cannot stop the clock by not
     # signing; not signing within the signing limit (签收时限) is flagged by itself.
-    due = domain.due_at(now, rule, calendar(uow.session, now))
-    due_soon = domain.due_soon_at(now, due, rules.due_soon_lead)
+    due, due_soon, sign_due = order_deadlines(uow, rule, forward_due or now)
     orders = []
     for entry in departments:
         order = WorkOrder(id=entry.get("id") or str(uuid.uuid4()), case_id=case.case_id, department_code=entry["code"],
@@ -215,16 +231,17 @@ def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[
                           rule_id=rule_id, deadline_rule=rule.name, deadline_amount=rule.amount,
                           deadline_unit=rule.unit, created_at=now, due_soon_marked=False,
                           overdue_marked=False, escalation_step=0, due_at=due, due_soon_at=due_soon,
-                          sign_due_at=now + rules.sign_within, sign_overdue_marked=False,
-                          next_check_at=min(due_soon, now + rules.sign_within))
+                          sign_due_at=sign_due, sign_overdue_marked=False, forward_due_at=forward_due,
+                          forward_overdue_marked=False, next_check_at=min(due_soon, forward_due or sign_due))
         if collect is None:
             uow.session.add(order)
         else:
             collect.append(order)
         orders.append(order)
+    relay = {"forward_via": TOWNSHIP_CONGRESS, "forward_due_at": forward_due.isoformat()} if forward_due else {}
     for order in orders:
         order_event(uow, order, "work_order.dispatched", None, reason, role=order.role, deadline_rule=rule.name,
-                    due_at=order.due_at.isoformat(), sign_due_at=order.sign_due_at.isoformat())
+                    due_at=order.due_at.isoformat(), sign_due_at=order.sign_due_at.isoformat(), **relay)
     case.path = path
     if action == "assign":
         case_event(uow, case, "case.assigned", "assign", reason, path=path, work_orders=[
@@ -315,6 +332,7 @@ def _register(uow: UnitOfWork, event: Event) -> None:
         "department": ({"code": decision.rule.department_code, "name": decision.rule.department_name}
                        if decision.rule else None),
         "work_order_id": order_id, "rule_id": decision.rule.id if decision.rule else None, "reason": decision.reason,
+        "first_receiver_deputy_id": case.first_receiver_deputy_id,  # 首问责任人: notify tells this deputy only
     })
     _log(uow, case.case_id, triaged, {**triaged.data, "state": "triaged", "previous_state": "registered"})
     orders: list[WorkOrder] = []

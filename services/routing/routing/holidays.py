@@ -65,11 +65,12 @@ def record(session, day: date, kind: str, name: str | None, source: str, actor: 
     session.add(HolidayChange(day=day, kind=kind, name=name, source=source, actor=actor, reason=reason, at=utcnow()))
 
 
-def refresh(session, now: datetime, *, years: list[int] | None = None, actor: str = ACTOR) -> int:
+def refresh(session, now: datetime, *, years: list[int] | None = None, actor: str = ACTOR, uow=None) -> int:
     """Bring the seeded days of last year, this year and the next two up to date; local days stay as they are.
-    Returns how many days changed."""
-    changed = 0
-    for year in years or range(now.year - 1, now.year + 3):
+    Returns how many days changed; with `uow`, a refresh that changed days is announced (catalogue.changed)."""
+    changed, days = 0, []
+    years = list(years or range(now.year - 1, now.year + 3))
+    for year in years:
         source, wanted, reason = seed(year)
         rows = {h.day: h for h in session.scalars(select(Holiday).where(extract("year", Holiday.day) == year))}
         for day, row in rows.items():
@@ -77,6 +78,7 @@ def refresh(session, now: datetime, *, years: list[int] | None = None, actor: st
                 session.delete(row)
                 record(session, day, "removed", row.name, source, actor, reason)
                 changed += 1
+                days.append({"day": day.isoformat(), "kind": "removed", "name": row.name, "source": source})
         for day, (kind, name) in sorted(wanted.items()):
             row = rows.get(day)
             if row is not None and (row.source == "local" or (row.kind, row.name, row.source) == (kind, name, source)):
@@ -87,7 +89,13 @@ def refresh(session, now: datetime, *, years: list[int] | None = None, actor: st
             session.add(row)
             record(session, day, kind, name, source, actor, reason)
             changed += 1
+            days.append({"day": day.isoformat(), "kind": kind, "name": name, "source": source})
     session.flush()
+    if uow is not None and days:
+        from .catalogue import announce  # catalogue imports this module
+
+        announce(uow, "holiday_calendar", "refreshed", f"{years[0]}-{years[-1]}", values={"days": days},
+                 reason=f"refreshed from {PACKAGE} (days of a year it does not cover are the statutory ones)")
     return changed
 
 
@@ -98,5 +106,5 @@ def seeded(day: date) -> bool:
 
 def refresh_job(runtime, now: datetime) -> int:
     """The periodic job: seed a fresh database at the scheduler's start, then keep the years ahead current."""
-    with runtime.db.transaction() as session:
-        return refresh(session, now)
+    with runtime.unit_of_work(actor=ACTOR) as uow:
+        return refresh(uow.session, now, uow=uow)

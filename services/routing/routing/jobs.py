@@ -8,7 +8,8 @@ from prometheus_client import Gauge
 from sqlalchemy import func, select
 
 from . import domain
-from .handlers import case_event, deadline_from_dispatch, escalate_order, finish, order_event, policy
+from .handlers import (TOWNSHIP_CONGRESS, awaiting_forward, case_event, deadline_from_dispatch, escalate_order,
+                       finish, order_event, policy)
 from .models import RoutedCase, WorkOrder
 
 ACTOR = "service:routing-scheduler"
@@ -43,13 +44,24 @@ def _check_signing(uow, order: WorkOrder, now: datetime) -> None:
                     sign_due_at=order.sign_due_at.isoformat(), due_at=order.due_at.isoformat())
 
 
+def _check_forwarding(uow, order: WorkOrder, now: datetime) -> None:
+    """转办时限: a county matter the township congress has not forwarded in time is flagged once (the congress staff
+    are told). Until it is forwarded the department cannot sign it, so its signing limit is not watched."""
+    if awaiting_forward(order) and not order.forward_overdue_marked and now >= order.forward_due_at:
+        order.forward_overdue_marked = True
+        order_event(uow, order, "work_order.forward_overdue", None, "not forwarded within the forwarding limit",
+                    via=TOWNSHIP_CONGRESS, forward_due_at=order.forward_due_at.isoformat())
+
+
 def _check_order(uow, order: WorkOrder, now: datetime) -> None:
     rules = policy(uow.runtime)
     if order.state not in domain.OPEN_ORDER_STATES:
         order.next_check_at = None
         return
     deadline_from_dispatch(uow, order)
-    _check_signing(uow, order, now)
+    _check_forwarding(uow, order, now)
+    if not awaiting_forward(order):
+        _check_signing(uow, order, now)
     if not order.due_soon_marked and (order.due_soon_at is None or now >= order.due_soon_at):
         order.due_soon_marked = True
         if now < order.due_at:  # past the deadline already (the scheduler was down): overdue says it all
@@ -67,10 +79,13 @@ def _check_order(uow, order: WorkOrder, now: datetime) -> None:
         overdue_by = now - order.due_at
         escalate_order(uow, case, order, step, trigger="overdue",
                        reason=f"work order overdue by {overdue_by.days} d {overdue_by.seconds // 3600} h: {step}")
-    unsigned = order.state == "dispatched" and not order.sign_overdue_marked
+    if awaiting_forward(order):
+        pending = None if order.forward_overdue_marked else order.forward_due_at
+    else:
+        pending = order.sign_due_at if order.state == "dispatched" and not order.sign_overdue_marked else None
     order.next_check_at = domain.next_check(order.due_at, order.due_soon_at, due_soon_marked=order.due_soon_marked,
                                             overdue_marked=order.overdue_marked, step=order.escalation_step,
-                                            policy=rules, sign_due=order.sign_due_at if unsigned else None)
+                                            policy=rules, sign_due=pending)
 
 
 def scan_work_orders(runtime, now: datetime) -> int:

@@ -151,6 +151,12 @@ class WorkOrder(Base):
     signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sign_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # 签收时限: sign by then
     sign_overdue_marked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A county matter goes through the township congress (镇人大): it forwards the order by forward_due_at (转办时限);
+    # until forwarded_at the department cannot sign it. NULL forward_due_at: an order sent to the department directly.
+    forward_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    forwarded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    forwarded_by: Mapped[str | None] = mapped_column(String(120))
+    forward_overdue_marked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     due_soon_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -42,8 +42,8 @@ def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiv
 
 
 def list_work_orders(session, *, case_id=None, department=None, state=None, due_before=None, overdue=None,
-                     supervision=None, sort="created", page=1, page_size=100, departments=None,
-                     grid_ids=None, priority=None) -> dict:
+                     supervision=None, awaiting_forward=None, sort="created", page=1, page_size=100,
+                     departments=None, grid_ids=None, priority=None) -> dict:
     query = select(WorkOrder)
     if priority:
         query = query.where(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.priority == priority)))
@@ -63,6 +63,10 @@ def list_work_orders(session, *, case_id=None, department=None, state=None, due_
         query = query.where(WorkOrder.overdue_marked.is_(overdue))
     if supervision:
         query = query.where(WorkOrder.supervision == supervision)
+    if awaiting_forward is not None:
+        waiting = (WorkOrder.forward_due_at.is_not(None) & WorkOrder.forwarded_at.is_(None)
+                   & (WorkOrder.state == "dispatched"))
+        query = query.where(waiting if awaiting_forward else ~waiting)
     order = (WorkOrder.due_at.is_(None), WorkOrder.due_at) if sort == "due" else ()
     found = paginate(session, query.order_by(*order, WorkOrder.created_at, WorkOrder.id), page, page_size)
     with_priority(session, found["items"])

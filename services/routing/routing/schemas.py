@@ -62,6 +62,18 @@ class WorkOrderOut(Schema):
     supervised_at = fields.DateTime(allow_none=True)
     extension_requested_due_at = fields.DateTime(allow_none=True)
     extension_reason = fields.String(allow_none=True)
+    forward_due_at = fields.DateTime(allow_none=True, metadata={
+        "description": "a county matter: the township congress (镇人大) forwards it by then (转办时限); null for an "
+                       "order sent to its department directly"})
+    forwarded_at = fields.DateTime(allow_none=True, metadata={"description": "when the township congress forwarded it"})
+    forwarded_by = fields.String(allow_none=True, metadata={"description": "who forwarded it (the actor)"})
+    forward_overdue = fields.Boolean(attribute="forward_overdue_marked",
+                                     metadata={"description": "not forwarded within the forwarding limit"})
+    awaiting_forward = fields.Method("_awaiting", metadata={
+        "description": "waiting for the township congress to forward it (待转办); the department cannot sign yet"})
+
+    def _awaiting(self, order):
+        return order.forward_due_at is not None and order.forwarded_at is None and order.state == "dispatched"
 
     def _step(self, order):
         return domain.LADDER[order.escalation_step - 1] if order.escalation_step else None
@@ -77,6 +89,8 @@ class WorkOrderQuery(PageArgs):
     overdue = fields.Boolean(metadata={"description": "only orders marked overdue (or only those not)"})
     supervision = fields.String(validate=validate.OneOf(domain.SUPERVISION_LEVELS), metadata={
         "description": "only orders under 督办 by the township presidium (township) or 提级督办 (county)"})
+    awaiting_forward = fields.Boolean(metadata={
+        "description": "true: county matters the township congress (镇人大) still has to forward (its 待转办 list)"})
     sort = fields.String(load_default="created", validate=validate.OneOf(("created", "due")),
                          metadata={"description": "created (oldest first) or due (soonest deadline first)"})
 
@@ -85,6 +99,12 @@ class SuperviseIn(Schema):
     step = fields.String(required=True, validate=validate.OneOf(domain.LADDER),
                          metadata={"description": "reminder 催办, supervision 督办, escalation 提级督办"})
     reason = fields.String(required=True, validate=validate.Length(1, 500), metadata={"example": "群众多次来电反映"})
+
+
+class ForwardIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 500), metadata={
+        "description": "why and how the township congress forwards it: kept with the event and in the case history",
+        "example": "已核实情况，转县市场监督管理局办理"})
 
 
 class SignIn(Schema):

@@ -128,18 +128,20 @@ def test_the_first_receiver_is_the_grids_township_deputy_from_the_roster_read_co
 
 
 def test_every_catalogue_change_announces_the_topics_it_routes(svc):
-    """Issue 18 item 7: intake keeps a read copy of the catalogue's topics from dispatch_catalogue.changed."""
+    """Issue 18 item 7: intake keeps a read copy of the catalogue's topics from catalogue.changed (dispatch lines)."""
+    def announced():
+        return [e for e in svc.outbox() if e.type == "catalogue.changed" and e.data["kind"] == "dispatch_rule"]
+
     created = svc.post("/v1/dispatch-rules", {**LINE, "reason": "桥梁归县交通运输局管养，电话13912345678"},
                        expect=201)
-    announced = [e for e in svc.outbox() if e.type == "dispatch_catalogue.changed"]
-    assert [(e.subject, e.data["change"], e.data["rule_id"]) for e in announced] == [
-        ("dispatch-catalogue", "created", created["id"])]
-    assert "bridge" in announced[-1].data["topics"] and "road" in announced[-1].data["topics"]
-    assert "13912345678" not in announced[-1].data["reason"]  # free text is redacted before it leaves
+    assert [(e.subject, e.data["action"], e.data["item"]) for e in announced()] == [
+        ("dispatch-catalogue", "created", str(created["id"]))]
+    assert "bridge" in announced()[-1].data["topics"] and "road" in announced()[-1].data["topics"]
+    assert "13912345678" not in announced()[-1].data["reason"]  # free text is redacted before it leaves
     svc.client.delete(f"/v1/dispatch-rules/{created['id']}?reason=不再单列", headers=svc.headers())
-    retired = [e for e in svc.outbox() if e.type == "dispatch_catalogue.changed"][-1]
-    assert retired.data["change"] == "retired" and "bridge" not in retired.data["topics"]
-    before = len([e for e in svc.outbox() if e.type == "dispatch_catalogue.changed"])
+    retired = announced()[-1]
+    assert retired.data["action"] == "retired" and "bridge" not in retired.data["topics"]
     svc.post("/v1/deadline-rules", {"category": None, "topic": "bridge", "urgency": None, "amount": 5,
                                     "unit": "days", "reason": "桥梁五日"}, expect=201)
-    assert len([e for e in svc.outbox() if e.type == "dispatch_catalogue.changed"]) == before
+    deadline = [e for e in svc.outbox() if e.type == "catalogue.changed"][-1]
+    assert deadline.data["kind"] == "deadline_rule" and "topics" not in deadline.data  # routes no topic

@@ -67,6 +67,8 @@ def test_a_county_matter_goes_through_the_township_congress(svc):
     assert assigned.data["path"] == "county"
     assert assigned.data["work_orders"][0]["department"]["code"] == "county-market-regulation"
     assert "township people's congress" in assigned.data["reason"]
+    order = svc.order(case_id)
+    svc.act(order["id"], "forward", {"reason": "转县市场监督管理局办理"})  # the township congress forwards it
     svc.handle_to_answer(case_id)
     assert svc.case(case_id)["state"] == "answered"
 
@@ -133,6 +135,7 @@ def test_a_returned_order_is_rerouted_then_queued_then_escalated_after_repeated_
         {"code": "county-transport", "name": "县交通运输局"}]})
     assert svc.client.get("/v1/cases?queue=manual", headers=svc.headers("reader")).json["items"] == []
     third = svc.order(case_id, state="dispatched")
+    svc.act(third["id"], "forward", {"reason": "转县交通运输局"})
     svc.act(third["id"], "return", {"reason": "仍不属于本部门"})
     escalated = svc.events(case_id, "case.escalated")[-1]
     assert escalated.data["trigger"] == "returned_repeatedly" and escalated.data["step"] == "supervision"

@@ -366,26 +366,16 @@ def track(session, tracking_code: str) -> dict:
                            .where(Case.tracking_code == tracking_code.strip().upper())).first()
     if case is None:
         raise NotFound(f"no case with tracking code {tracking_code}")
-    entries = session.execute(select(CaseEntry.event_type, CaseEntry.step, CaseEntry.at, CaseEntry.id)
+    entries = session.execute(select(CaseEntry.event_type, CaseEntry.state, CaseEntry.at, CaseEntry.id)
                               .where(CaseEntry.case_id == case.id, CaseEntry.step.is_not(None))).all()
-    reached: dict[str, datetime] = {}
     # registration first whatever the clocks say; then routing's events in the order they happened
-    for entry in sorted(entries, key=lambda e: (e.event_type != "case.registered", e.at, e.id)):
-        if entry.step in domain.STEPS:
-            later = domain.STEPS[domain.STEPS.index(entry.step) + 1:]
-            if any(s in reached for s in later):  # a step back (reopened, returned): reached again, later
-                for s in (entry.step, *later):
-                    reached.pop(s, None)
-            reached.setdefault(entry.step, entry.at)
-        elif entry.step == "withdrawn":
-            reached.setdefault("withdrawn", entry.at)
-    steps = [{"step": s, "label": domain.STEP_LABELS[s], "reached_at": reached.get(s)} for s in domain.STEPS]
-    if case.step == "withdrawn":
-        steps = [s for s in steps if s["reached_at"]] + [
-            {"step": "withdrawn", "label": domain.STEP_LABELS["withdrawn"], "reached_at": reached.get("withdrawn")}]
+    ordered = sorted(entries, key=lambda e: (e.event_type != "case.registered", e.at, e.id))
+    steps = domain.tracking_timeline([(e.state, e.at) for e in ordered])
     return {"tracking_code": case.tracking_code, "category": case.category, "topic": case.topic,
             "channel": case.channel, "received_at": case.received_at, "step": case.step,
-            "step_label": domain.STEP_LABELS[case.step], "updated_at": case.state_changed_at or case.created_at,
+            # the label of where the case really is (已督办 rather than the folded 已交办)
+            "step_label": next((s["label"] for s in steps if s["current"]), domain.STEP_LABELS[case.step]),
+            "updated_at": case.state_changed_at or case.created_at,
             "steps": steps}
 
 

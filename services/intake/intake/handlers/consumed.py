@@ -71,7 +71,10 @@ def on_assignment_ended(uow: UnitOfWork, event: Event) -> None:
 
 
 def on_catalogue_changed(uow: UnitOfWork, event: Event) -> None:
-    """Routing's dispatch catalogue changed: its full list of topics replaces the read copy."""
+    """Routing's dispatch catalogue changed: its full list of topics replaces the read copy (deadline rules and
+    holidays change no topic and carry no list)."""
+    if event.data.get("topics") is None:
+        return
     reality.forget(uow.runtime)
     uow.session.execute(delete(KnownTopic))
     uow.session.add_all([KnownTopic(topic=t) for t in sorted(set(event.data["topics"]))])
@@ -81,5 +84,5 @@ HANDLERS = {"grid.created": on_grid_changed, "grid.updated": on_grid_changed,
             "deputy.registered": on_deputy_changed, "deputy.updated": on_deputy_changed,
             "deputy.ended": on_deputy_left, "deputy.removed": on_deputy_left,
             "assignment.published": on_assignment_published, "assignment.ended": on_assignment_ended,
-            "dispatch_catalogue.changed": on_catalogue_changed,
+            "catalogue.changed": on_catalogue_changed,
             **{event_type: on_case_event for event_type, _ in contracts.registry() if event_type.startswith("case.")}}

@@ -149,7 +149,7 @@ def served_grid(stack, api):
     group = create("/v1/grids", {"code": f"SG-{suffix}-01-01", "name": "首问村第一组", "level": 3,
                                  "kind": "rural_village", "parent_id": village["id"], "households": 240})
     deputy = create("/v1/deputies", {"name": "周建华", "gender": "male", "level": "township",
-                                     "mobile": "13700001234", "home_grid_id": group["id"]})
+                                     "mobile": f"137{uuid.uuid4().int % 10**8:08d}", "home_grid_id": group["id"]})
     plan = create("/v1/assignment-plans", {"scope_grid_id": town["id"]})
     assert plan["feasible"], plan["violations"]
     create(f"/v1/assignment-plans/{plan['id']}/approve", {})

@@ -21,7 +21,7 @@ def test_a_published_plan_reaches_reporting_as_assignment_events(stack, api):
     group = create("/v1/grids", {"code": f"RT-{suffix}-01-01", "name": "名册村第一组", "level": 3,
                                  "kind": "rural_village", "parent_id": village["id"], "households": 240})
     deputy = create("/v1/deputies", {"name": "李红梅", "gender": "female", "level": "township",
-                                     "mobile": "13812345678", "home_grid_id": group["id"]})
+                                     "mobile": f"137{uuid.uuid4().int % 10**8:08d}", "home_grid_id": group["id"]})
     plan = create("/v1/assignment-plans", {"scope_grid_id": town["id"]})
     assert plan["feasible"], plan["violations"]
     create(f"/v1/assignment-plans/{plan['id']}/approve", {})

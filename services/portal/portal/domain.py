@@ -15,8 +15,9 @@ ROLE_SCOPES = {
     "call_taker": ("cases:read", "cases:write", "roster:read"),
     "township_staff": ("cases:read", "cases:write", "cases:supervise", "cases:evaluate", "roster:read",
                        "roster:admin"),
-    # Approves and publishes the township's assignment plans (派驻方案); never the one who drafted a plan.
-    "township_approver": ("cases:read", "roster:read", "roster:approve"),
+    # Approves and publishes the township's assignment plans (派驻方案), and may draft one too; roster refuses a
+    # person approving a plan they drafted or submitted.
+    "township_approver": ("cases:read", "roster:read", "roster:admin", "roster:approve"),
     "department": ("cases:read", "orders:handle", "roster:read"),
     "supervisor": ("cases:read", "cases:supervise", "audit:read", "roster:read", "notify:read"),
     "auditor": ("audit:read", "cases:read", "roster:read"),

@@ -1,5 +1,6 @@
-"""派驻方案: the township's assignment plans. The staff drafts one with roster's planner, sees its violations and
-warnings, edits it grid by grid and submits it; another person with the approver's role approves and publishes it;
+"""派驻方案: the township's assignment plans. The staff (or the approver) drafts one with roster's planner, sees its
+violations and warnings, edits it grid by grid and submits it; a person with the approver's role who neither drafted
+nor submitted it approves and publishes it;
 anyone of the township prints the 公示 (A4). Roster records each step as the person who took it and refuses a
 person approving a plan they drafted or submitted (403), which the page says in Chinese."""
 from __future__ import annotations
@@ -14,8 +15,8 @@ from . import caller, runtime, signed_in
 from .roster_desk import township_grids, township_id
 
 roster_plans = Blueprint("roster_plans", __name__, url_prefix="/desk/plans")
-STEPS = {"submit": ("township_staff", "已提交审定。"), "approve": ("township_approver", "已审定通过。"),
-         "publish": ("township_approver", "已公布，网格公示已更新。")}
+STEPS = {"submit": (TOWNSHIP_ROLES, "已提交审定。"), "approve": (("township_approver",), "已审定通过。"),
+         "publish": (("township_approver",), "已公布，网格公示已更新。")}
 REFUSED = {
     403: "不能审定自己起草或提交的方案：须由另一位有审定权限的人员审定。",
     409: "方案的状态已经变化（或名册已变化），这一步不能进行；请刷新后查看。",
@@ -47,8 +48,6 @@ def people(*actors) -> dict:
 def plans():
     form = DraftPlanForm()
     if request.method == "POST":
-        if g.person.role != "township_staff":
-            abort(403)
         if form.validate_on_submit():
             rules = {"max_load": int(form.max_load.data), "max_per_grid": int(form.max_per_grid.data),
                      "pair_party_delegates": bool(form.pair_party_delegates.data)}
@@ -63,7 +62,7 @@ def plans():
                                    page_size=50)["items"]
     names = people(*(p[k] for p in found for k in ("created_by", "approved_by", "published_by")))
     return render_template("roster_desk/plans.html", plans=found, form=form, names=names,
-                           can_draft=g.person.role == "township_staff"), 422 if form.errors else 200
+                           can_draft=True), 422 if form.errors else 200
 
 
 def _candidates() -> list[dict]:
@@ -82,19 +81,21 @@ def plan(plan_id):
 def _page(plan_id, refusal: str | None = None, status: int = 200):
     current = _plan(plan_id)
     grids = {x["id"]: x for x in township_grids()}
-    editable = current["status"] == "draft" and g.person.role == "township_staff"
+    editable = current["status"] == "draft"
     by_grid = {x["grid_id"]: x for x in current.get("grids", [])}
     bottom = sorted((x for x in grids.values() if not any(c["parent_id"] == x["id"] for c in grids.values())),
                     key=lambda x: x["code"])
     names = people(current["created_by"], current.get("submitted_by"), current.get("approved_by"),
                    current.get("published_by"))
+    candidates = _candidates()
     return render_template("roster_desk/plan.html", plan=current, bottom=bottom, by_grid=by_grid, grids=grids,
-                           editable=editable, candidates=_candidates() if editable else [], names=names,
+                           editable=editable, candidates=candidates, names=names,
+                           deputy_names={d["id"]: d["name"] for d in candidates},
                            step_form=PlanStepForm(), grid_form=PlanGridForm(), refusal=refusal), status
 
 
 @roster_plans.post("/<uuid:plan_id>/grids")
-@signed_in("township_staff")
+@signed_in(*TOWNSHIP_ROLES)
 def edit_grid(plan_id):
     form = PlanGridForm()
     chosen = list(dict.fromkeys(request.form.getlist("deputy_ids")))
@@ -116,8 +117,8 @@ def edit_grid(plan_id):
 @roster_plans.post("/<uuid:plan_id>/<any(submit, approve, publish):step>")
 @signed_in(*TOWNSHIP_ROLES)
 def take_step(plan_id, step):
-    role, done = STEPS[step]
-    if g.person.role != role or not PlanStepForm().validate_on_submit():
+    roles, done = STEPS[step]
+    if g.person.role not in roles or not PlanStepForm().validate_on_submit():
         abort(403)
     _plan(plan_id)
     try:

@@ -263,7 +263,7 @@ def keep_in_scope(session, plan: Plan, scope: frozenset[str]) -> None:
             if inside and not existing:
                 allowed_codes.add(loaded["code"])
         else:
-            grids = {loaded.get("home_grid_id"), loaded.get("work_grid_id")} - {None}
+            grids = {str(g) for g in (loaded.get("home_grid_id"), loaded.get("work_grid_id")) if g}
             inside = grids <= scope and (bool(grids) or existing is not None) and (
                 existing is None or bool(anchors.get(existing, set()) & scope))
         if inside:

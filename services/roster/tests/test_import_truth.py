@@ -176,6 +176,13 @@ def test_a_township_person_imports_only_within_their_grids(svc):
     assert response.status_code == 422, response.json
     assert [e["row"] for e in response.json["errors"]] == [2] and "所辖" in response.json["errors"][0]["reason"]
     assert other
+    deputies = "姓名,性别,代表层级,手机,居住网格\n王秀英,女,乡镇,13812345678,QX-01-01\n李四,男,乡镇,13912345678,QY\n"
+    builder = EnvironBuilder(path="/v1/imports/deputies", method="POST", headers=headers,
+                             query_string={"import_valid_rows": "true"},
+                             data={"file": (io.BytesIO(deputies.encode()), "d.csv")}, content_type="multipart/form-data")
+    response = svc.client.open(builder.get_environ())
+    builder.close()
+    assert response.json["created"] == 1 and [e["row"] for e in response.json["errors"]] == [3], response.json
 
 
 def test_an_xlsx_date_cell_and_typed_dates_are_read(svc):

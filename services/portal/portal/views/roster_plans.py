@@ -60,7 +60,7 @@ def plans():
                 flash(REFUSED.get(exc.status, "未能生成方案，请稍后再试。"))
     found = runtime().services.get(caller(), "roster", "/v1/assignment-plans", scope_grid_id=township_id(),
                                    page_size=50)["items"]
-    names = people(*(p[k] for p in found for k in ("created_by", "approved_by", "published_by")))
+    names = people(*(p.get(k) for p in found for k in ("created_by", "approved_by", "published_by")))
     return render_template("roster_desk/plans.html", plans=found, form=form, names=names,
                            can_draft=True), 422 if form.errors else 200
 

@@ -201,10 +201,12 @@ def _refuse_same_person(uow: UnitOfWork, data: dict, own_id: str | None = None) 
                        errors=[{"field": name, "reason": f"the same as deputy {holder}", "existing_id": holder}])
 
 
-def register_deputy(uow: UnitOfWork, data: dict) -> Deputy:
-    """Add a deputy or party delegate to the roster and emit deputy.registered; the same person twice is 409."""
+def register_deputy(uow: UnitOfWork, data: dict, *, matched: bool = False) -> Deputy:
+    """Add a deputy or party delegate to the roster and emit deputy.registered; the same person twice is 409.
+    `matched`: an import already matched the row against the whole roster and the file (transfer.plan_deputies)."""
     _check_grid_refs(uow.session, data)
-    _refuse_same_person(uow, data)
+    if not matched:
+        _refuse_same_person(uow, data)
     _seal_mobile(uow, data)
     deputy = Deputy(id=str(uuid.uuid4()), **data)
     uow.session.add(deputy)

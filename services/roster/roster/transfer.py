@@ -214,7 +214,7 @@ def write_deputies(uow: UnitOfWork, plan: Plan, items: list) -> tuple[int, int, 
         def write(loaded=loaded, deputy_id=deputy_id):
             if deputy_id:
                 return handlers.update_deputy(uow, deputy_id, dict(loaded)), False
-            return handlers.register_deputy(uow, dict(loaded)), True
+            return handlers.register_deputy(uow, dict(loaded), matched=True), True
         try:
             with session.begin_nested():
                 counts[_counted(uow, plan, number, loaded.get("name") or "", write)] += 1

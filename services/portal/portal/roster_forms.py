@@ -61,9 +61,13 @@ class DeputyForm(FlaskForm):
     external_id = StringField("外部编号", validators=[Optional(), Length(max=100, message="不超过 100 个字符"),
                                                   _not_blank])
 
-    def validate_office_phone(self, field):
-        if self.phone_display.data == "office" and not (field.data or "").strip():
-            raise ValidationError("公示本人办公电话时须填写办公电话")
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # not an inline validator: Optional() ends an empty field's checks before it would run
+        if self.phone_display.data == "office" and not (self.office_phone.data or "").strip():
+            self.office_phone.errors = [*self.office_phone.errors, "公示本人办公电话时须填写办公电话"]
+            return False
+        return ok
 
 
 class StationForm(FlaskForm):

@@ -8,7 +8,7 @@ from portal import domain
 from portal.clients import ServiceError
 from portal_testkit import GROUP, TOWNSHIP, VILLAGE, OTHER, FakeServices
 
-PLAN = str(uuid.UUID(int=500))
+PLAN, DEPUTY_ID = str(uuid.UUID(int=500)), str(uuid.UUID(int=501))
 
 
 class FakeRoster(FakeServices):
@@ -33,6 +33,10 @@ class FakeRoster(FakeServices):
             return {"items": [{"id": "d1", "name": "欧阳红", "level": "township", "kind": "npc_deputy",
                                "status": "serving", "home_grid_id": GROUP, "mobile_masked": "138****5678"}],
                     "total": 1}
+        if path == f"/v1/deputies/{DEPUTY_ID}":
+            return {"id": DEPUTY_ID, "name": "欧阳红", "level": "township", "kind": "npc_deputy", "status": "serving",
+                    "home_grid_id": GROUP, "mobile_masked": "138****5678", "phone_display": "station",
+                    "position": None, "office_phone": None, "pledge": None, "external_id": None}
         if path == "/v1/assignment-plans":
             return {"items": [self.plan], "total": 1}
         if path == f"/v1/assignment-plans/{PLAN}":
@@ -147,3 +151,19 @@ def test_approving_ones_own_plan_is_refused_in_chinese(portal):
     staff_page = portal.client.get(f"/desk/plans/{PLAN}").get_data(as_text=True)
     assert "审定通过" not in staff_page
     assert portal.client.post(f"/desk/plans/{PLAN}/approve", data={"csrf_token": _csrf(staff_page)}).status_code == 403
+
+
+def test_a_status_change_needs_its_reason_beside_the_field(portal):
+    services = _portal(portal)
+    portal.account("staff", "township_staff", grid_id=TOWNSHIP)
+    portal.sign_in("staff")
+    page = portal.client.get(f"/desk/roster/deputies/{DEPUTY_ID}").get_data(as_text=True)
+    form = {"csrf_token": _csrf(page), "name": "欧阳红", "phone_display": "station", "home_grid_id": GROUP,
+            "status": "suspended", "position": "村委会主任"}
+    answer = portal.client.post(f"/desk/roster/deputies/{DEPUTY_ID}", data=form)
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and 'id="reason-error">变更状态须填写变更原因' in text
+    assert 'value="村委会主任"' in text and not [c for c in services.calls if c[0] == "PATCH"]
+    office = portal.client.post(f"/desk/roster/deputies/{DEPUTY_ID}", data={**form, "status": "serving",
+                                                                            "phone_display": "office"})
+    assert office.status_code == 422 and "公示本人办公电话时须填写办公电话" in office.get_data(as_text=True)

@@ -78,6 +78,21 @@ def _changes(form, current: dict, names: tuple[str, ...]) -> dict:
     return out
 
 
+def _edit_page(what: str, record_id, form, current: dict, title: str, changes: dict | None):
+    """Save the changes (if the form was valid) and go back to the list, or show the form again with the reasons
+    beside the fields and everything typed kept."""
+    if changes is not None:
+        try:
+            if changes:
+                runtime().services.call(caller(), "PATCH", "roster", f"/v1/{what}/{record_id}", json=changes)
+            flash("已保存。" if changes else "没有改动。")
+            return redirect(url_for("roster_desk.roster", tab=what))
+        except ServiceError as exc:
+            _field_errors(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render_template("roster_desk/edit.html", form=form, title=title, what=what, record=current), status
+
+
 @roster_desk.route("/grids/<uuid:grid_id>", methods=["GET", "POST"])
 @signed_in("township_staff")
 def grid(grid_id):
@@ -86,23 +101,15 @@ def grid(grid_id):
         abort(403)
     form = GridForm(data={**current, "difficulty": str(current["difficulty"]),
                           "workers": "、".join(current.get("workers") or [])})
+    changes = None
     if form.validate_on_submit():
         changes = _changes(form, current, ("name", "kind", "households", "population", "leader", "external_id"))
-        changes.update({"difficulty": int(form.difficulty.data)} if int(form.difficulty.data) != current[
-            "difficulty"] else {})
+        if int(form.difficulty.data) != current["difficulty"]:
+            changes["difficulty"] = int(form.difficulty.data)
         workers = [w for w in re.split(r"[、,，;；\s]+", form.workers.data or "") if w]
         if workers != (current.get("workers") or []):
             changes["workers"] = workers
-        try:
-            if changes:
-                runtime().services.call(caller(), "PATCH", "roster", f"/v1/grids/{grid_id}", json=changes)
-            flash("已保存。" if changes else "没有改动。")
-            return redirect(url_for("roster_desk.roster", tab="grids"))
-        except ServiceError as exc:
-            _field_errors(form, exc)
-    status = 422 if request.method == "POST" else 200
-    return render_template("roster_desk/edit.html", form=form, title=f"网格：{current['name']}",
-                           what="grids", record=current), status
+    return _edit_page("grids", grid_id, form, current, f"网格：{current['name']}", changes)
 
 
 @roster_desk.route("/deputies/<uuid:deputy_id>", methods=["GET", "POST"])
@@ -112,32 +119,23 @@ def deputy(deputy_id):
     if current["status"] == "ended":
         flash("该代表任期已终止，记录作为历史保留，不能修改。")
         return redirect(url_for("roster_desk.roster", tab="deputies"))
-    grids = township_grids()
     form = DeputyForm(data={**current, "phone_display": "office" if current["phone_display"] == "office"
                             else "station", "home_grid_id": current.get("home_grid_id") or ""})
     form.home_grid_id.choices = options([("", "（不在本乡镇）"), *((x["id"], f"{x['code']} {x['name']}")
-                                                               for x in grids)])
+                                                               for x in township_grids())])
+    changes = None
     if form.validate_on_submit():
         changes = _changes(form, current, ("name", "position", "office_phone", "phone_display", "home_grid_id",
                                            "status", "pledge", "external_id"))
         if changes.get("phone_display") == "station" and current["phone_display"] == "masked_mobile":
             changes.pop("phone_display")
         if "status" in changes:
-            if not (form.reason.data or "").strip():
+            if (form.reason.data or "").strip():
+                changes["reason"] = form.reason.data.strip()
+            else:
                 form.reason.errors = ["变更状态须填写变更原因"]
-                return render_template("roster_desk/edit.html", form=form, what="deputies", record=current,
-                                       title=f"代表：{current['name']}"), 422
-            changes["reason"] = form.reason.data.strip()
-        try:
-            if changes:
-                runtime().services.call(caller(), "PATCH", "roster", f"/v1/deputies/{deputy_id}", json=changes)
-            flash("已保存。" if changes else "没有改动。")
-            return redirect(url_for("roster_desk.roster", tab="deputies"))
-        except ServiceError as exc:
-            _field_errors(form, exc)
-    status = 422 if request.method == "POST" else 200
-    return render_template("roster_desk/edit.html", form=form, title=f"代表：{current['name']}", what="deputies",
-                           record=current), status
+                changes = None
+    return _edit_page("deputies", deputy_id, form, current, f"代表：{current['name']}", changes)
 
 
 @roster_desk.route("/stations/<uuid:station_id>", methods=["GET", "POST"])
@@ -145,18 +143,10 @@ def deputy(deputy_id):
 def station(station_id):
     current = _roster(f"/v1/stations/{station_id}")
     form = StationForm(data=current)
+    changes = None
     if form.validate_on_submit():
         changes = _changes(form, current, ("name", "address", "opening_hours", "phone"))
-        try:
-            if changes:
-                runtime().services.call(caller(), "PATCH", "roster", f"/v1/stations/{station_id}", json=changes)
-            flash("已保存。" if changes else "没有改动。")
-            return redirect(url_for("roster_desk.roster", tab="stations"))
-        except ServiceError as exc:
-            _field_errors(form, exc)
-    status = 422 if request.method == "POST" else 200
-    return render_template("roster_desk/edit.html", form=form, title=f"联络站：{current['name']}", what="stations",
-                           record=current), status
+    return _edit_page("stations", station_id, form, current, f"联络站：{current['name']}", changes)
 
 
 # --- import: upload → preview (roster's dry run) → confirm -------------------------------------------------------

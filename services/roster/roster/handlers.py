@@ -13,6 +13,8 @@ from wangge_common.outbox import UnitOfWork
 from wangge_common.paging import paginate
 
 from . import domain
+from .identity import check_external_id
+from .identity import refuse_same_person
 from .models import (Assignment, ContactHousehold, Deputy, Grid, PlanEntry, ReceptionDay, ReceptionRule,
                      Station, StationGrid)
 
@@ -35,16 +37,6 @@ def deputy_event(deputy: Deputy) -> dict:
             "specialities": list(deputy.specialities or []), "capability": deputy.capability, "status": deputy.status}
 
 
-def _check_external_id(session, model, external_id, own_id: str | None = None) -> None:
-    """An integrator's id names one record: a second record with it is a conflict naming the first."""
-    if external_id is None:
-        return
-    holder = session.scalar(select(model.id).where(model.external_id == external_id))
-    if holder is not None and holder != own_id:
-        raise Conflict(f"external_id {external_id!r} already names {model.__tablename__[:-1]} {holder}",
-                       errors=[{"field": "external_id", "reason": f"already names {holder}", "existing_id": holder}])
-
-
 def create_grid(uow: UnitOfWork, data: dict) -> Grid:
     """Add a grid to the tree (网格设立) and emit grid.created."""
     session = uow.session
@@ -60,7 +52,7 @@ def create_grid(uow: UnitOfWork, data: dict) -> Grid:
         raise Invalid([("parent_id" if data["level"] > 1 or parent_id else "level", problem)])
     if session.scalar(select(Grid.id).where(Grid.code == data["code"])):
         raise Conflict(f"a grid with code {data['code']!r} exists")
-    _check_external_id(session, Grid, data.get("external_id"))
+    check_external_id(session, Grid, data.get("external_id"))
     grid = Grid(id=str(uuid.uuid4()), **{**data, "parent_id": parent_id})
     session.add(grid)
     try:
@@ -80,7 +72,7 @@ def update_grid(uow: UnitOfWork, grid_id: str, changes: dict) -> Grid:
             select(Grid.id).where(Grid.code == changes["code"])):
         raise Conflict(f"a grid with code {changes['code']!r} exists")
     if "external_id" in changes:
-        _check_external_id(session, Grid, changes["external_id"], grid.id)
+        check_external_id(session, Grid, changes["external_id"], grid.id)
     if "parent_id" in changes or "level" in changes:
         raw_parent = changes.get("parent_id", grid.parent_id)
         parent_id = str(raw_parent) if raw_parent else None
@@ -176,37 +168,12 @@ def _seal_mobile(uow: UnitOfWork, data: dict) -> None:
         data["id_number_hash"] = fields_cipher.lookup_hash(number)
 
 
-def same_person(session, runtime, data: dict, own_id: str | None = None) -> tuple[str, str] | None:
-    """(field, deputy id) of another deputy who is the same person as `data`: the same external id, ID number or
-    mobile. A person is registered once; a second registration would split their assignments and history."""
-    fields_cipher = cipher(runtime)
-    probes = (("external_id", Deputy.external_id, data.get("external_id")),
-              ("id_number", Deputy.id_number_hash, fields_cipher.lookup_hash(data.get("id_number"))),
-              ("mobile", Deputy.mobile_hash, fields_cipher.lookup_hash(data.get("mobile"))))
-    for name, column, value in probes:
-        if value:
-            holder = session.scalar(select(Deputy.id).where(column == value, Deputy.id != (own_id or "")).limit(1))
-            if holder is not None:
-                return name, holder
-    return None
-
-
-def _refuse_same_person(uow: UnitOfWork, data: dict, own_id: str | None = None) -> None:
-    found = same_person(uow.session, uow.runtime, data, own_id)
-    if found:
-        name, holder = found
-        what = {"external_id": "external id", "id_number": "ID number", "mobile": "mobile"}[name]
-        raise Conflict(f"deputy {holder} has the same {what}: a person is registered once (change that record, "
-                       "or import with its external_id to update it)",
-                       errors=[{"field": name, "reason": f"the same as deputy {holder}", "existing_id": holder}])
-
-
 def register_deputy(uow: UnitOfWork, data: dict, *, matched: bool = False) -> Deputy:
     """Add a deputy or party delegate to the roster and emit deputy.registered; the same person twice is 409.
     `matched`: an import already matched the row against the whole roster and the file (transfer.plan_deputies)."""
     _check_grid_refs(uow.session, data)
     if not matched:
-        _refuse_same_person(uow, data)
+        refuse_same_person(uow.session, cipher(uow.runtime), data)
     _seal_mobile(uow, data)
     deputy = Deputy(id=str(uuid.uuid4()), **data)
     uow.session.add(deputy)
@@ -235,7 +202,7 @@ def update_deputy(uow: UnitOfWork, deputy_id: str, changes: dict) -> Deputy:
         raise Invalid([("status", "end a term with POST /v1/deputies/{id}/end, which also ends the assignments")])
     if "status" in changes and not reason:
         raise Invalid([("reason", f"a change of status ({deputy.status} → {changes['status']}) needs a reason")])
-    _refuse_same_person(uow, changes, deputy.id)
+    refuse_same_person(uow.session, cipher(uow.runtime), changes, deputy.id)
     _seal_mobile(uow, changes)
     display = changes.get("phone_display", deputy.phone_display)
     office = changes.get("office_phone", deputy.office_phone)
@@ -311,7 +278,7 @@ def create_station(uow: UnitOfWork, data: dict) -> Station:
     """Open a liaison station (代表联络站) and emit station.created."""
     if data["tier"] == "main":
         _check_one_main_station(uow.session)
-    _check_external_id(uow.session, Station, data.get("external_id"))
+    check_external_id(uow.session, Station, data.get("external_id"))
     data["grid_ids"] = _check_station_grids(uow.session, data.get("grid_ids", []))
     station = Station(id=str(uuid.uuid4()), **data)
     uow.session.add(station)
@@ -327,7 +294,7 @@ def update_station(uow: UnitOfWork, station_id: str, changes: dict) -> Station:
     if changes.get("tier") == "main" and station.tier != "main":
         _check_one_main_station(uow.session)
     if "external_id" in changes:
-        _check_external_id(uow.session, Station, changes["external_id"], station.id)
+        check_external_id(uow.session, Station, changes["external_id"], station.id)
     if "grid_ids" in changes:
         changes["grid_ids"] = _check_station_grids(uow.session, changes["grid_ids"])
         uow.session.execute(StationGrid.__table__.delete().where(StationGrid.station_id == station.id))

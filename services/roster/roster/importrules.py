@@ -10,11 +10,11 @@ import difflib
 import re
 from datetime import date
 
-GRID_COLUMNS = ("code", "external_id", "name", "level", "parent_code", "kind", "households", "population", "difficulty", "leader",
-                "workers", "constituency")
-DEPUTY_COLUMNS = ("id", "external_id", "name", "gender", "level", "kind", "position", "mobile", "mobile_masked", "office_phone",
-                  "phone_display", "email", "constituency", "home_grid_code", "work_grid_code", "specialities",
-                  "capability", "pledge", "term_start", "term_end", "status")
+GRID_COLUMNS = ("code", "external_id", "name", "level", "parent_code", "kind", "households", "population",
+                "difficulty", "leader", "workers", "constituency")
+DEPUTY_COLUMNS = ("id", "external_id", "name", "gender", "level", "kind", "position", "mobile", "mobile_masked",
+                  "office_phone", "phone_display", "email", "constituency", "home_grid_code", "work_grid_code",
+                  "specialities", "capability", "pledge", "term_start", "term_end", "status")
 # Read on import, never exported: why a row changes a deputy's status (suspension, resumption).
 # The ID number is personal data: read to find the same person, stored encrypted, never exported.
 DEPUTY_IMPORT_ONLY = ("reason", "id_number")

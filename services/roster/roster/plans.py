@@ -129,7 +129,8 @@ def list_plans(session, *, status=None, scope_grid_id=None, page=1, page_size=10
 def plan_view(session, plan: AssignmentPlan, *, with_grids: bool = True) -> dict:
     """The plan with its grids and who serves each, by name and level."""
     view = {c: getattr(plan, c) for c in ("id", "scope_grid_id", "status", "rules", "violations", "created_by",
-                                          "submitted_by", "submitted_at", "approved_by", "approved_at", "published_by", "published_at", "created_at")}
+                                          "submitted_by", "submitted_at", "approved_by", "approved_at",
+                                          "published_by", "published_at", "created_at")}
     view["feasible"] = not plan.violations
     rows = session.execute(
         select(PlanEntry.grid_id, PlanEntry.deputy_id, PlanEntry.basis, Deputy.name, Deputy.level, Deputy.kind)

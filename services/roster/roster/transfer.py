@@ -308,11 +308,11 @@ def export_rows(session, what: str) -> tuple[tuple[str, ...], list[list]]:
     codes = dict(session.execute(select(Grid.id, Grid.code)).all())
     if what == "grids":
         grids = session.scalars(select(Grid).order_by(Grid.level, Grid.code)).all()
-        return GRID_COLUMNS, [[g.code, g.external_id, g.name, g.level, codes.get(g.parent_id), g.kind, g.households, g.population,
-                               g.difficulty, g.leader, "、".join(g.workers or []), g.constituency] for g in grids]
+        return GRID_COLUMNS, [[g.code, g.external_id, g.name, g.level, codes.get(g.parent_id), g.kind, g.households,
+                               g.population, g.difficulty, g.leader, "、".join(g.workers or []), g.constituency] for g in grids]
     deputies = session.scalars(select(Deputy).order_by(Deputy.name, Deputy.id)).all()
-    return DEPUTY_COLUMNS, [[d.id, d.external_id, d.name, d.gender, d.level, d.kind, d.position, None, d.mobile_masked,
-                             d.office_phone, d.phone_display, d.email, d.constituency, codes.get(d.home_grid_id),
+    return DEPUTY_COLUMNS, [[d.id, d.external_id, d.name, d.gender, d.level, d.kind, d.position, None,
+                             d.mobile_masked, d.office_phone, d.phone_display, d.email, d.constituency, codes.get(d.home_grid_id),
                              codes.get(d.work_grid_id), "、".join(d.specialities or []), d.capability, d.pledge,
                              d.term_start.isoformat() if d.term_start else None,
                              d.term_end.isoformat() if d.term_end else None, d.status] for d in deputies]

@@ -106,8 +106,8 @@ def test_the_api_refuses_the_same_person_twice_and_a_name_of_spaces(svc):
     blank = svc.client.post("/v1/deputies", json={**body, "name": "   ", "mobile": "13812345679"},
                             headers=svc.headers())
     assert blank.status_code == 422 and blank.json["errors"][0]["field"] == "name"
-    bad_id = svc.client.post("/v1/deputies", json={**body, "mobile": "13812345679", "id_number": "110105194912310021"},
-                             headers=svc.headers())
+    bad_id = svc.client.post("/v1/deputies", headers=svc.headers(),
+                             json={**body, "mobile": "13812345679", "id_number": "110105194912310021"})
     assert bad_id.status_code == 422 and bad_id.json["errors"][0]["field"] == "id_number"
 
 

@@ -551,6 +551,8 @@ class ImportRowOutcome(Schema):
     action = fields.String(metadata={"description": "created, updated or unchanged"})
     id = fields.String(allow_none=True)
     label = fields.String(metadata={"description": "the grid's code and name, or the deputy's name"})
+    matched_by = fields.String(metadata={"description": "how a deputy row found the deputy it updates: id, "
+                                                        "external_id, id_number or mobile (the same person merged)"})
 
 
 class ImportOut(Schema):

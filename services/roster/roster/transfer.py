@@ -45,7 +45,8 @@ class Plan:
 
     what: str
     rows: int
-    items: list = field(default_factory=list)  # (row number, loaded data, existing id or None, reference)
+    # (row number, loaded data, existing id or None, reference: a grid's parent code, or how a deputy was matched)
+    items: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     ids: dict = field(default_factory=dict)  # grid code -> id, as known when writing
     outcomes: list = field(default_factory=list)  # {row, action, id, label} of each row written
@@ -91,12 +92,13 @@ def plan_grids(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
     return plan
 
 
-def _counted(uow: UnitOfWork, plan: Plan, number: int, label: str, write) -> str:
+def _counted(uow: UnitOfWork, plan: Plan, number: int, label: str, write, matched_by: str | None = None) -> str:
     """Run one row's write; record whether it created, changed (an event went out) or left the record as it was."""
     before = len(uow.emitted)
     record, created = write()
     action = "created" if created else ("updated" if len(uow.emitted) > before else "unchanged")
-    plan.outcomes.append({"row": number, "action": action, "id": record.id, "label": label})
+    plan.outcomes.append({"row": number, "action": action, "id": record.id, "label": label,
+                          **({"matched_by": matched_by} if matched_by and not created else {})})
     return action
 
 
@@ -153,9 +155,9 @@ class _People:
 
 
 def _match_deputy(people: _People, number: int, deputy_id: str | None, data: dict, seen: dict
-                  ) -> tuple[str | None, list[dict]]:
-    """Which deputy a row is (None: a new one) and why it cannot be decided: the same person twice in the file,
-    or keys naming two different deputies."""
+                  ) -> tuple[str | None, str | None, list[dict]]:
+    """Which deputy a row is (None: a new one), by which key (id, external_id, id_number or mobile), and why it
+    cannot be decided: the same person twice in the file, or keys naming two different deputies."""
     problems, matched = [], {}
     for name, value in people.keys(data):
         if (name, value) in seen:
@@ -172,10 +174,11 @@ def _match_deputy(people: _People, number: int, deputy_id: str | None, data: dic
         problems.append(row_error("deputies", number, next(iter(matched)),
                                   f"这一行的各项指向名册中不同的代表（{named}），无法确定是哪一位"))
     target = next(iter(candidates)) if len(candidates) == 1 else None
+    matched_by = ("id" if deputy_id else next(iter(matched))) if target else None  # the strongest key naming it
     if target and data.get("external_id") and people.external.get(target) not in (None, data["external_id"]):
         problems.append(row_error("deputies", number, "external_id", f"与名册中的代表 {target} 是同一人，但外部编号"
                                                                      f"不同（名册中为“{people.external[target]}”）"))
-    return target, problems
+    return target, matched_by, problems
 
 
 def plan_deputies(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
@@ -189,7 +192,7 @@ def plan_deputies(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
         given_id = str(row["id"]) if row.get("id") else None
         data = clean(row, DEPUTY_COLUMNS + DEPUTY_IMPORT_ONLY, ("id", "mobile_masked", "home_grid_code",
                                                                 "work_grid_code"), DEPUTY_VALUES)
-        deputy_id, problems = _match_deputy(people, number, given_id, data, seen)
+        deputy_id, matched_by, problems = _match_deputy(people, number, given_id, data, seen)
         if not deputy_id:
             data.pop("reason", None)  # a status change's reason means nothing to a new registration
         for column, target in (("home_grid_code", "home_grid_id"), ("work_grid_code", "work_grid_id")):
@@ -203,21 +206,21 @@ def plan_deputies(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
         if problems:
             plan.errors += problems
             continue
-        plan.items.append((number, loaded, deputy_id, None))
+        plan.items.append((number, loaded, deputy_id, matched_by))
     return plan
 
 
 def write_deputies(uow: UnitOfWork, plan: Plan, items: list) -> tuple[int, int, list]:
     """Register or update checked deputy rows in the caller's transaction."""
     session, counts, errors = uow.session, {"created": 0, "updated": 0, "unchanged": 0}, []
-    for number, loaded, deputy_id, _ in items:
+    for number, loaded, deputy_id, matched_by in items:
         def write(loaded=loaded, deputy_id=deputy_id):
             if deputy_id:
                 return handlers.update_deputy(uow, deputy_id, dict(loaded)), False
             return handlers.register_deputy(uow, dict(loaded), matched=True), True
         try:
             with session.begin_nested():
-                counts[_counted(uow, plan, number, loaded.get("name") or "", write)] += 1
+                counts[_counted(uow, plan, number, loaded.get("name") or "", write, matched_by)] += 1
         except DomainError as exc:
             errors += _row_errors("deputies", number, exc)
     return counts["created"], counts["updated"], errors

@@ -83,6 +83,7 @@ def test_the_same_person_is_merged_by_mobile_or_id_number_never_duplicated(svc):
     merged = upload(svc, "deputies", "姓名,性别,代表层级,手机,职务\n李红梅,女,乡镇,13812345678,村委会主任\n".encode(),
                     "deputies.csv").json
     assert (merged["created"], merged["updated"]) == (0, 1)
+    assert merged["outcomes"][0]["matched_by"] == "mobile"  # the preview says why it is the same person
     # The ID number finds her too, even with another mobile; the file naming her twice is refused row by row.
     twice = ("姓名,性别,代表层级,手机,身份证号\n李红梅,女,乡镇,13700000001,11010519491231002X\n"
              "李洪梅,女,乡镇,13700000002,11010519491231002X\n")

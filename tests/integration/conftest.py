@@ -120,6 +120,6 @@ def served_grid(stack, api):
     """A group grid (township → village → group) with a township deputy published to it, known to intake and
     routing: cases a call taker registers there have a first receiver (首问责任), who replies."""
     made = publish_group_grid(stack, api, code=f"SG-{uuid.uuid4().hex[:6]}", names=("首问乡", "首问村", "首问村第一组"),
-                              deputy={"name": "周建华", "mobile": "13700001234"})
+                              deputy={"name": "周建华"})
     wait_until_routing_serves(stack, api, made["group"]["id"], made["deputy"]["id"])
     return made["group"]["id"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,12 +58,15 @@ def publish_group_grid(stack, api, *, code: str, names: tuple[str, str, str], de
                                    "parent_id": town["id"]})
     group = create("/v1/grids", {"code": f"{code}-01-01", "name": names[2], "level": 3, "kind": "rural_village",
                                  "parent_id": village["id"], "households": 240})
-    person = create("/v1/deputies", {"gender": "male", "level": "township", **deputy, "home_grid_id": group["id"]})
+    # roster refuses the same person twice (same mobile): each deputy made here gets a mobile of its own
+    mobile = f"137{uuid.uuid4().int % 10**8:08d}"
+    person = create("/v1/deputies", {"gender": "male", "level": "township", "mobile": mobile, **deputy,
+                                     "home_grid_id": group["id"]})
     plan = create("/v1/assignment-plans", {"scope_grid_id": town["id"]})
     assert plan["feasible"], plan["violations"]
     create(f"/v1/assignment-plans/{plan['id']}/approve", {})
     create(f"/v1/assignment-plans/{plan['id']}/publish", {})
-    return {"town": town, "village": village, "group": group, "deputy": person}
+    return {"town": town, "village": village, "group": group, "deputy": person, "mobile": mobile}
 
 
 def wait_until_routing_serves(stack, api, grid_id: str, deputy_id: str, timeout: float = 120) -> None:

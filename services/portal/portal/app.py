@@ -19,6 +19,8 @@ from .views.auth import auth
 from .views.deputy import deputy
 from .views.desks import desks
 from .views.hotline import hotline
+from .views.roster_desk import roster_desk
+from .views.roster_plans import roster_plans
 from .views.station import station
 
 MAX_UPLOAD = 3 * 5 * 1024 * 1024 + 256 * 1024  # three 5 MB photos and the form around them
@@ -40,7 +42,7 @@ def create_app(settings: PortalSettings | None = None) -> Flask:
     CSRFProtect(app)
     limiter.init_app(app)
     app.before_request(load_person)
-    for blueprint in (auth, admin, station, deputy, hotline, desks):
+    for blueprint in (auth, admin, station, deputy, hotline, desks, roster_desk, roster_plans):
         app.register_blueprint(blueprint)
     app.jinja_env.filters["label"] = lambda code, kind, default="其他": label(kind, code) or default
     app.jinja_env.filters["local"] = _local

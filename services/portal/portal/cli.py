@@ -63,6 +63,7 @@ def demo_bindings(rt) -> dict:
 DEMO = (  # username, role, display name
     ("admin", "admin", "系统管理员"),
     ("township", "township_staff", "乡镇人大干事"),
+    ("approver", "township_approver", "乡镇人大主席"),
     ("deputy", "deputy", None),
     ("calltaker", "call_taker", "热线话务员小李"),
     ("department", "department", "部门经办人"),
@@ -90,6 +91,7 @@ def cmd_demo_accounts(_args) -> int:
         bound = demo_bindings(rt)
         binding = {"deputy": {"deputy_id": bound["deputy"]["deputy_id"]},
                    "township_staff": {"grid_id": bound["township"]["id"]},
+                   "township_approver": {"grid_id": bound["township"]["id"]},
                    "department": {"department": bound["department"]}}
         with rt.db.transaction() as db:
             for username, role, name in missing:

@@ -54,11 +54,11 @@ class Services:
         return token
 
     def call(self, caller: Caller, method: str, service: str, path: str, *, json=None, params=None, data=None,
-             headers=None, expect=(200, 201)):
+             files=None, headers=None, expect=(200, 201)):
         hdrs = {"Authorization": f"Bearer {self.token(caller)}", **(headers or {})}
         try:
             response = self.http.request(method, self.urls[service] + path, json=json, params=params, data=data,
-                                         headers=hdrs, timeout=self.timeout)
+                                         files=files, headers=hdrs, timeout=self.timeout)
         except requests.RequestException as exc:
             log.warning("service unreachable", extra={"service": service, "path": path, "error": type(exc).__name__})
             raise ServiceError(service, 503, "服务暂时无法访问，请稍后再试") from None

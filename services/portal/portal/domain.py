@@ -5,14 +5,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-ROLES = ("deputy", "call_taker", "township_staff", "department", "supervisor", "auditor", "admin")
+ROLES = ("deputy", "call_taker", "township_staff", "township_approver", "department", "supervisor", "auditor", "admin")
 ROLE_LABELS = {"deputy": "人大代表", "call_taker": "热线话务员", "township_staff": "乡镇人大工作人员",
+               "township_approver": "乡镇人大主席（方案审定）",
                "department": "职能部门经办人", "supervisor": "人大常委会督查", "auditor": "审计员", "admin": "系统管理员"}
 # What each role's access token may do at the services (scopes of wangge_common.auth.SCOPES).
 ROLE_SCOPES = {
     "deputy": ("cases:read", "cases:write", "cases:evaluate", "roster:read"),
     "call_taker": ("cases:read", "cases:write", "roster:read"),
-    "township_staff": ("cases:read", "cases:write", "cases:supervise", "cases:evaluate", "roster:read"),
+    "township_staff": ("cases:read", "cases:write", "cases:supervise", "cases:evaluate", "roster:read",
+                       "roster:admin"),
+    # Approves and publishes the township's assignment plans (派驻方案), and may draft one too; roster refuses a
+    # person approving a plan they drafted or submitted.
+    "township_approver": ("cases:read", "roster:read", "roster:admin", "roster:approve"),
     "department": ("cases:read", "orders:handle", "roster:read"),
     "supervisor": ("cases:read", "cases:supervise", "audit:read", "roster:read", "notify:read"),
     "auditor": ("audit:read", "cases:read", "roster:read"),
@@ -20,8 +25,11 @@ ROLE_SCOPES = {
 }
 # The binding each role needs: a deputy to a roster deputy, township staff to a township grid, a handler to a
 # department; the others see the whole county.
-ROLE_BINDING = {"deputy": "deputy_id", "township_staff": "grid_id", "department": "department"}
-HOME = {"deputy": "deputy.home", "call_taker": "hotline.register", "admin": "admin.accounts"}
+ROLE_BINDING = {"deputy": "deputy_id", "township_staff": "grid_id", "township_approver": "grid_id",
+                "department": "department"}
+TOWNSHIP_ROLES = ("township_staff", "township_approver")  # bound to a township: their data scope is its grids
+HOME = {"deputy": "deputy.home", "call_taker": "hotline.register", "admin": "admin.accounts",
+        "township_approver": "roster_plans.plans"}
 
 MIN_PASSWORD = 10
 CHINA = ZoneInfo("Asia/Shanghai")  # pages show local time; China keeps one zone
@@ -36,7 +44,7 @@ def binding_problems(role: str, deputy_id: str | None, grid_id: str | None, depa
     problems = []
     if needed and not given[needed]:
         problems.append((needed, {"deputy_id": "人大代表账户须绑定名册中的代表",
-                                  "grid_id": "乡镇工作人员账户须绑定一个乡镇网格",
+                                  "grid_id": "乡镇账户须绑定一个乡镇网格",
                                   "department": "部门账户须绑定一个职能部门"}[needed]))
     for name, value in given.items():
         if value and name != needed:

@@ -5,7 +5,7 @@ from flask import Response, render_template, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from wangge_common.auth import actor, public, requires
+from wangge_common.auth import actor, grid_scope, public, require_grid, requires
 from wangge_common.http import runtime
 
 from . import domain, handlers, notice
@@ -21,6 +21,29 @@ stations = Blueprint("stations", __name__, url_prefix="/v1/stations",
                      description="Liaison stations (代表联络站), \"1+4+N\": main, township and area stations")
 internal = Blueprint("internal", __name__, url_prefix="/v1/internal",
                      description="Service-to-service reads (scope contacts:read)")
+
+
+def _in_scope(*grid_ids, what: str = "grid") -> None:
+    """A person limited to grids (township staff) changes the roster of their own grids only (403 otherwise)."""
+    if grid_scope() is None:
+        return
+    named = [str(g) for g in grid_ids if g]
+    if not named:
+        require_grid(None, what)
+    for grid_id in named:
+        require_grid(grid_id, what)
+
+
+def _deputy_in_scope(deputy_id: str, changes: dict | None = None) -> None:
+    if grid_scope() is None:
+        return
+    with runtime().db.reads() as session:
+        deputy = handlers.get_deputy(session, deputy_id)
+    if not ({deputy.home_grid_id, deputy.work_grid_id} & set(grid_scope())):
+        require_grid(None, "deputy")
+    moved = [changes[k] for k in ("home_grid_id", "work_grid_id") if (changes or {}).get(k)]
+    if moved:
+        _in_scope(*moved, what="deputy's grid")
 
 
 @grids.route("")
@@ -40,7 +63,8 @@ class Grids(MethodView):
                                       "difficulty": 2, "leader": "毛建国", "workers": ["李小芳"]})
     @grids.response(201, GridOut)
     def post(self, data):
-        """Create a grid; emits grid.created."""
+        """Create a grid; emits grid.created. A person limited to grids creates grids under their own."""
+        _in_scope(data.get("parent_id"), what="parent grid")
         with runtime().unit_of_work(actor=actor()) as uow:
             return handlers.create_grid(uow, data)
 
@@ -59,6 +83,7 @@ class GridById(MethodView):
     @grids.response(200, GridOut)
     def patch(self, changes, grid_id):
         """Change a grid; a new parent is checked (no cycles, one level down); emits grid.updated."""
+        _in_scope(grid_id, *([changes["parent_id"]] if changes.get("parent_id") else []))
         with runtime().unit_of_work(actor=actor()) as uow:
             return handlers.update_grid(uow, str(grid_id), changes)
 
@@ -104,7 +129,10 @@ class Deputies(MethodView):
                                            "term_end": "2026-11-30"})
     @deputies.response(201, DeputyOut)
     def post(self, data):
-        """Register a deputy; emits deputy.registered."""
+        """Register a deputy; emits deputy.registered. The same person twice (the same external id, ID number or
+        mobile) is refused with 409 naming the deputy on the roster (`errors[].existing_id`)."""
+        if grid_scope() is not None:
+            _in_scope(data.get("home_grid_id") or data.get("work_grid_id"), what="deputy's grid")
         with runtime().unit_of_work(actor=actor()) as uow:
             return handlers.register_deputy(uow, data)
 
@@ -124,6 +152,7 @@ class DeputyById(MethodView):
     @deputies.response(200, DeputyOut)
     def patch(self, changes, deputy_id):
         """Change a deputy; emits deputy.updated."""
+        _deputy_in_scope(str(deputy_id), changes)
         with runtime().unit_of_work(actor=actor()) as uow:
             return handlers.update_deputy(uow, str(deputy_id), changes)
 
@@ -174,6 +203,8 @@ class Stations(MethodView):
     @stations.response(201, StationOut)
     def post(self, data):
         """Open a liaison station; emits station.created."""
+        if grid_scope() is not None:
+            _in_scope(*data.get("grid_ids", []), what="station's grid")
         with runtime().unit_of_work(actor=actor()) as uow:
             return handlers.create_station(uow, data)
 
@@ -192,5 +223,9 @@ class StationById(MethodView):
     @stations.response(200, StationOut)
     def patch(self, changes, station_id):
         """Change a station (address, hours, grids served); emits station.updated."""
+        if grid_scope() is not None:
+            with runtime().db.reads() as session:
+                served = handlers.get_station(session, str(station_id)).grid_ids
+            _in_scope(*served, *changes.get("grid_ids", []), what="station's grid")
         with runtime().unit_of_work(actor=actor()) as uow:
             return handlers.update_station(uow, str(station_id), changes)

@@ -5,7 +5,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from wangge_common.auth import actor, requires
+from wangge_common.auth import actor, grid_scope, require_grid, requires
 from wangge_common.http import runtime
 from wangge_common.schemas import page_of
 
@@ -14,6 +14,12 @@ from .schemas import AssignmentOut, AssignmentQuery, CoverageQuery, PlanGridEdit
 
 blp = Blueprint("assignment-plans", __name__, url_prefix="/v1",
                 description="Assignment plans (派驻方案): draft → approved → published; coverage report")
+
+
+def require_plan_scope(session, plan_id: str) -> None:
+    """A person limited to grids acts only on plans of a scope inside them (403 otherwise)."""
+    if grid_scope() is not None:
+        require_grid(plans.get_plan(session, plan_id).scope_grid_id, "plan's scope")
 
 
 @blp.route("/assignment-plans")
@@ -33,6 +39,8 @@ class Plans(MethodView):
     def post(self, data):
         """Compute a draft plan for a township or the county; when a hard rule cannot be met, `feasible` is
         false and `violations` names each failing grid or deputy and why."""
+        if grid_scope() is not None:  # a township's person plans their own township only
+            require_grid(data.get("scope_grid_id"), "plan's scope")
         with runtime().unit_of_work(actor=actor()) as uow:
             plan = plans.create_plan(uow, data)
             return plans.plan_view(uow.session, plan)
@@ -56,8 +64,21 @@ class PlanGrid(MethodView):
     def put(self, data, plan_id, grid_id):
         """Set the deputies of one grid in a draft by hand; the whole plan is re-validated."""
         with runtime().unit_of_work(actor=actor()) as uow:
+            require_plan_scope(uow.session, str(plan_id))
             plan = plans.edit_plan_grid(uow, str(plan_id), str(grid_id), data["deputy_ids"])
             return plans.plan_view(uow.session, plan)
+
+
+@blp.route("/assignment-plans/<uuid:plan_id>/submit")
+class PlanSubmission(MethodView):
+    @requires("roster:admin")
+    @blp.response(200, PlanOut)
+    def post(self, plan_id):
+        """Submit a draft that meets every hard rule for approval; the submitter is recorded and the plan is no
+        longer edited by hand."""
+        with runtime().unit_of_work(actor=actor()) as uow:
+            require_plan_scope(uow.session, str(plan_id))
+            return plans.plan_view(uow.session, plans.submit_plan(uow, str(plan_id)), with_grids=False)
 
 
 @blp.route("/assignment-plans/<uuid:plan_id>/approve")
@@ -65,8 +86,10 @@ class PlanApproval(MethodView):
     @requires("roster:approve")
     @blp.response(200, PlanOut)
     def post(self, plan_id):
-        """Approve a draft that meets every hard rule; the approver is recorded (emits assignment_plan.approved)."""
+        """Approve a draft or submitted plan that meets every hard rule; the approver is recorded (emits
+        assignment_plan.approved). A person who drafted or submitted the plan cannot approve it (403)."""
         with runtime().unit_of_work(actor=actor()) as uow:
+            require_plan_scope(uow.session, str(plan_id))
             return plans.plan_view(uow.session, plans.approve_plan(uow, str(plan_id)), with_grids=False)
 
 
@@ -77,6 +100,7 @@ class PlanPublication(MethodView):
     def post(self, plan_id):
         """Publish an approved plan: assignment.published for every grid, assignment.ended for each leaver."""
         with runtime().unit_of_work(actor=actor()) as uow:
+            require_plan_scope(uow.session, str(plan_id))
             return plans.plan_view(uow.session, plans.publish_plan(uow, str(plan_id)), with_grids=False)
 
 

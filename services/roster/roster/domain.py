@@ -67,3 +67,23 @@ def place_name(lineage_names: list[str]) -> str:
         else:
             parts.append(name)
     return "".join(parts)
+
+
+# --- a person's identity: the resident ID number (GB 11643) and blank names ----------------------------------------
+ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_number_problem(number: str) -> str | None:
+    """Why `number` is not a resident ID number (18 characters, the last a check digit over the first 17)."""
+    if not ID_NUMBER.match(number):
+        return "must be an 18-character resident ID number (17 digits and a digit or X)"
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS))
+    if _ID_CHECK[total % 11] != number[17]:
+        return "the check digit (the 18th character) does not match: the number is mistyped"
+    return None
+
+
+def mask_id_number(number: str) -> str:
+    return number[:4] + "*" * 10 + number[-4:]

@@ -13,6 +13,8 @@ from wangge_common.outbox import UnitOfWork
 from wangge_common.paging import paginate
 
 from . import domain
+from .identity import check_external_id
+from .identity import refuse_same_person
 from .models import (Assignment, ContactHousehold, Deputy, Grid, PlanEntry, ReceptionDay, ReceptionRule,
                      Station, StationGrid)
 
@@ -50,6 +52,7 @@ def create_grid(uow: UnitOfWork, data: dict) -> Grid:
         raise Invalid([("parent_id" if data["level"] > 1 or parent_id else "level", problem)])
     if session.scalar(select(Grid.id).where(Grid.code == data["code"])):
         raise Conflict(f"a grid with code {data['code']!r} exists")
+    check_external_id(session, Grid, data.get("external_id"))
     grid = Grid(id=str(uuid.uuid4()), **{**data, "parent_id": parent_id})
     session.add(grid)
     try:
@@ -68,6 +71,8 @@ def update_grid(uow: UnitOfWork, grid_id: str, changes: dict) -> Grid:
     if "code" in changes and changes["code"] != grid.code and session.scalar(
             select(Grid.id).where(Grid.code == changes["code"])):
         raise Conflict(f"a grid with code {changes['code']!r} exists")
+    if "external_id" in changes:
+        check_external_id(session, Grid, changes["external_id"], grid.id)
     if "parent_id" in changes or "level" in changes:
         raw_parent = changes.get("parent_id", grid.parent_id)
         parent_id = str(raw_parent) if raw_parent else None
@@ -105,8 +110,30 @@ def get_grid(session, grid_id: str) -> Grid:
     return grid
 
 
-def list_grids(session, *, level=None, parent_id=None, page=1, page_size=100) -> dict:
+def subtree_ids(session, root_id) -> set[str]:
+    """A grid and every grid under it (one read of the tree's edges)."""
+    children: dict = {}
+    for grid_id, parent_id in session.execute(select(Grid.id, Grid.parent_id)):
+        children.setdefault(parent_id, []).append(grid_id)
+    found, stack = set(), [str(root_id)]
+    while stack:
+        grid_id = stack.pop()
+        found.add(grid_id)
+        stack += children.get(grid_id, [])
+    return found
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def list_grids(session, *, level=None, parent_id=None, under=None, q=None, page=1, page_size=100) -> dict:
     query = select(Grid)
+    if under is not None:
+        query = query.where(Grid.id.in_(subtree_ids(session, under)))
+    if q:
+        query = query.where(Grid.name.like(_like(q), escape="\\") | Grid.code.like(_like(q), escape="\\")
+                            | (Grid.external_id == q))
     if level is not None:
         query = query.where(Grid.level == level)
     if parent_id is not None:
@@ -126,16 +153,27 @@ def _check_grid_refs(session, data: dict) -> None:
 
 
 def _seal_mobile(uow: UnitOfWork, data: dict) -> None:
-    """The mobile is stored encrypted, with its masked form beside it for every response."""
+    """The mobile (and the ID number) are stored encrypted, with the masked form beside them for every response
+    and a keyed hash that finds the same person registered twice."""
+    fields_cipher = cipher(uow.runtime)
     if "mobile" in data:
         mobile = data.pop("mobile")
-        data["mobile_encrypted"] = cipher(uow.runtime).encrypt(mobile)
+        data["mobile_encrypted"] = fields_cipher.encrypt(mobile)
         data["mobile_masked"] = domain.mask_mobile(mobile)
+        data["mobile_hash"] = fields_cipher.lookup_hash(mobile)
+    if "id_number" in data:
+        number = data.pop("id_number")
+        data["id_number_encrypted"] = fields_cipher.encrypt(number)
+        data["id_number_masked"] = domain.mask_id_number(number) if number else None
+        data["id_number_hash"] = fields_cipher.lookup_hash(number)
 
 
-def register_deputy(uow: UnitOfWork, data: dict) -> Deputy:
-    """Add a deputy or party delegate to the roster and emit deputy.registered."""
+def register_deputy(uow: UnitOfWork, data: dict, *, matched: bool = False) -> Deputy:
+    """Add a deputy or party delegate to the roster and emit deputy.registered; the same person twice is 409.
+    `matched`: an import already matched the row against the whole roster and the file (transfer.plan_deputies)."""
     _check_grid_refs(uow.session, data)
+    if not matched:
+        refuse_same_person(uow.session, cipher(uow.runtime), data)
     _seal_mobile(uow, data)
     deputy = Deputy(id=str(uuid.uuid4()), **data)
     uow.session.add(deputy)
@@ -152,7 +190,10 @@ def update_deputy(uow: UnitOfWork, deputy_id: str, changes: dict) -> Deputy:
     # Fields given with their current value are no change (a re-imported export, say), even for an ended term.
     if "mobile" in changes and cipher(uow.runtime).decrypt(deputy.mobile_encrypted) == changes["mobile"]:
         del changes["mobile"]
-    changes = {name: value for name, value in changes.items() if name == "mobile" or getattr(deputy, name) != value}
+    if "id_number" in changes and cipher(uow.runtime).lookup_hash(changes["id_number"]) == deputy.id_number_hash:
+        del changes["id_number"]
+    changes = {name: value for name, value in changes.items()
+               if name in ("mobile", "id_number") or getattr(deputy, name) != value}
     if not changes:
         return deputy
     if deputy.status == "ended":
@@ -161,6 +202,7 @@ def update_deputy(uow: UnitOfWork, deputy_id: str, changes: dict) -> Deputy:
         raise Invalid([("status", "end a term with POST /v1/deputies/{id}/end, which also ends the assignments")])
     if "status" in changes and not reason:
         raise Invalid([("reason", f"a change of status ({deputy.status} → {changes['status']}) needs a reason")])
+    refuse_same_person(uow.session, cipher(uow.runtime), changes, deputy.id)
     _seal_mobile(uow, changes)
     display = changes.get("phone_display", deputy.phone_display)
     office = changes.get("office_phone", deputy.office_phone)
@@ -236,6 +278,7 @@ def create_station(uow: UnitOfWork, data: dict) -> Station:
     """Open a liaison station (代表联络站) and emit station.created."""
     if data["tier"] == "main":
         _check_one_main_station(uow.session)
+    check_external_id(uow.session, Station, data.get("external_id"))
     data["grid_ids"] = _check_station_grids(uow.session, data.get("grid_ids", []))
     station = Station(id=str(uuid.uuid4()), **data)
     uow.session.add(station)
@@ -250,6 +293,8 @@ def update_station(uow: UnitOfWork, station_id: str, changes: dict) -> Station:
     station = get_station(uow.session, station_id)
     if changes.get("tier") == "main" and station.tier != "main":
         _check_one_main_station(uow.session)
+    if "external_id" in changes:
+        check_external_id(uow.session, Station, changes["external_id"], station.id)
     if "grid_ids" in changes:
         changes["grid_ids"] = _check_station_grids(uow.session, changes["grid_ids"])
         uow.session.execute(StationGrid.__table__.delete().where(StationGrid.station_id == station.id))
@@ -290,8 +335,13 @@ def get_station(session, station_id: str) -> Station:
     return station
 
 
-def list_stations(session, *, grid_id=None, tier=None, page=1, page_size=100) -> dict:
+def list_stations(session, *, grid_id=None, tier=None, under=None, q=None, page=1, page_size=100) -> dict:
     query = select(Station)
+    if under is not None:
+        query = query.where(Station.id.in_(select(StationGrid.station_id)
+                                           .where(StationGrid.grid_id.in_(subtree_ids(session, under)))))
+    if q:
+        query = query.where(Station.name.like(_like(q), escape="\\") | (Station.external_id == q))
     if grid_id:
         query = query.where(Station.id.in_(select(StationGrid.station_id).where(StationGrid.grid_id == str(grid_id))))
     if tier:
@@ -306,8 +356,14 @@ def get_deputy(session, deputy_id: str) -> Deputy:
     return deputy
 
 
-def list_deputies(session, *, level=None, kind=None, status=None, grid_id=None, page=1, page_size=100) -> dict:
+def list_deputies(session, *, level=None, kind=None, status=None, grid_id=None, under=None, q=None, page=1,
+                  page_size=100) -> dict:
     query = select(Deputy)
+    if under is not None:
+        grids = subtree_ids(session, under)
+        query = query.where(Deputy.home_grid_id.in_(grids) | Deputy.work_grid_id.in_(grids))
+    if q:
+        query = query.where(Deputy.name.like(_like(q), escape="\\") | (Deputy.external_id == q))
     if kind:
         query = query.where(Deputy.kind == kind)
     if level:

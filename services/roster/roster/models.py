@@ -23,6 +23,7 @@ class Grid(Base):
     __tablename__ = "grids"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)  # the integrator's own id (ref)
     name: Mapped[str] = mapped_column(String(100))
     level: Mapped[int] = mapped_column(Integer)
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("grids.id"), index=True)
@@ -43,12 +44,18 @@ class Deputy(Base):
     __tablename__ = "deputies"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default="npc_deputy")
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)  # the integrator's own id (ref)
     name: Mapped[str] = mapped_column(String(50))
     gender: Mapped[str] = mapped_column(String(10))
     level: Mapped[str] = mapped_column(String(20), index=True)
     position: Mapped[str | None] = mapped_column(String(100))
     mobile_encrypted: Mapped[str] = mapped_column(Text)  # FieldCipher token; clear only via the contact endpoint
     mobile_masked: Mapped[str] = mapped_column(String(20))
+    # Keyed hashes (FieldCipher.lookup_hash) that find the same person registered twice without a clear number.
+    mobile_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    id_number_encrypted: Mapped[str | None] = mapped_column(Text)  # 身份证号, optional, encrypted like the mobile
+    id_number_masked: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(120))
     office_phone: Mapped[str | None] = mapped_column(String(30))
     phone_display: Mapped[str] = mapped_column(String(20), default="masked_mobile")
@@ -72,6 +79,7 @@ class Station(Base):
     __tablename__ = "stations"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)  # the integrator's own id (ref)
     tier: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(200))
     opening_hours: Mapped[str | None] = mapped_column(String(200))
@@ -99,6 +107,8 @@ class AssignmentPlan(Base):
     rules: Mapped[dict] = mapped_column(JSON)
     violations: Mapped[list] = mapped_column(JSON, default=list)
     created_by: Mapped[str] = mapped_column(String(120))
+    submitted_by: Mapped[str | None] = mapped_column(String(120))  # who submitted the draft for approval (提交审定)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(120))
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     published_by: Mapped[str | None] = mapped_column(String(120))

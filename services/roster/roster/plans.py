@@ -10,7 +10,7 @@ from dataclasses import asdict
 from sqlalchemy import delete, false, func, insert, select
 
 from wangge_common.db import utcnow
-from wangge_common.errors import Conflict, Invalid, NotFound
+from wangge_common.errors import Conflict, DomainError, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
 from wangge_common.paging import paginate
 
@@ -116,10 +116,12 @@ def get_plan(session, plan_id: str) -> AssignmentPlan:
     return plan
 
 
-def list_plans(session, *, status=None, page=1, page_size=100) -> dict:
+def list_plans(session, *, status=None, scope_grid_id=None, page=1, page_size=100) -> dict:
     query = select(AssignmentPlan)
     if status:
         query = query.where(AssignmentPlan.status == status)
+    if scope_grid_id:
+        query = query.where(AssignmentPlan.scope_grid_id == str(scope_grid_id))
     return paginate(session, query.order_by(AssignmentPlan.created_at.desc(), AssignmentPlan.id), page, page_size,
                     each=lambda plan: plan_view(session, plan, with_grids=False))
 
@@ -127,7 +129,8 @@ def list_plans(session, *, status=None, page=1, page_size=100) -> dict:
 def plan_view(session, plan: AssignmentPlan, *, with_grids: bool = True) -> dict:
     """The plan with its grids and who serves each, by name and level."""
     view = {c: getattr(plan, c) for c in ("id", "scope_grid_id", "status", "rules", "violations", "created_by",
-                                          "approved_by", "approved_at", "published_by", "published_at", "created_at")}
+                                          "submitted_by", "submitted_at", "approved_by", "approved_at",
+                                          "published_by", "published_at", "created_at")}
     view["feasible"] = not plan.violations
     rows = session.execute(
         select(PlanEntry.grid_id, PlanEntry.deputy_id, PlanEntry.basis, Deputy.name, Deputy.level, Deputy.kind)
@@ -175,17 +178,44 @@ def _revalidate(session, plan: AssignmentPlan, scope: _Scope) -> list[dict]:
     return _with_codes(planner.validate(scope.grids, deputies, entries, _rules(plan)), scope)
 
 
-def approve_plan(uow: UnitOfWork, plan_id: str) -> AssignmentPlan:
-    """Approve a draft that meets every hard rule (审定); the approver is the acting user."""
-    session = uow.session
-    plan = get_plan(session, plan_id)
-    if plan.status != "draft":
-        raise Conflict(f"the plan is {plan.status}; only a draft can be approved")
+def _rules_met(session, plan: AssignmentPlan, what: str) -> None:
     plan.violations = _revalidate(session, plan, _Scope(session, plan.scope_grid_id))
     if plan.violations:
         raise Invalid([{"field": v.get("grid_code") or v.get("grid_id") or v.get("deputy_id"), "rule": v["rule"],
                         "reason": v["reason"]} for v in plan.violations],
-                      "the plan breaks hard rules and cannot be approved; edit the draft or create a new plan")
+                      f"the plan breaks hard rules and cannot be {what}; edit the draft or create a new plan")
+
+
+def submit_plan(uow: UnitOfWork, plan_id: str) -> AssignmentPlan:
+    """Submit a draft that meets every hard rule for approval (提交审定): it is no longer edited by hand."""
+    session = uow.session
+    plan = get_plan(session, plan_id)
+    if plan.status != "draft":
+        raise Conflict(f"the plan is {plan.status}; only a draft can be submitted")
+    _rules_met(session, plan, "submitted")
+    plan.status, plan.submitted_by, plan.submitted_at = "submitted", uow.actor, utcnow()
+    session.flush()
+    return plan
+
+
+class SelfApproval(DomainError):
+    """The drafter (or submitter) of a plan approving it: 403, one person cannot both draft and approve."""
+
+    status, title = 403, "Forbidden"
+
+
+def approve_plan(uow: UnitOfWork, plan_id: str) -> AssignmentPlan:
+    """Approve a draft (or a submitted plan) that meets every hard rule (审定); the approver is the acting user,
+    who must be another person than the one who drafted or submitted it."""
+    session = uow.session
+    plan = get_plan(session, plan_id)
+    if plan.status not in ("draft", "submitted"):
+        raise Conflict(f"the plan is {plan.status}; only a draft or a submitted plan can be approved")
+    if uow.actor.startswith("person:") and uow.actor in (plan.created_by, plan.submitted_by):
+        raise SelfApproval("one person cannot both draft (or submit) and approve the same plan: another person "
+                           "with the approver's permission approves it",
+                           errors=[{"field": "approved_by", "reason": f"{uow.actor} drafted or submitted this plan"}])
+    _rules_met(session, plan, "approved")
     plan.status, plan.approved_by, plan.approved_at = "approved", uow.actor, utcnow()
     summary = plan_view(session, plan, with_grids=False)["summary"]
     session.flush()

@@ -18,14 +18,36 @@ def _mobile(value: str) -> None:
 PHONE_DISPLAY_DOC = "which public contact the notice prints, as the deputy agreed: office (their office number) or station (the liaison station's number); the mobile is never published (masked_mobile: old name of station)"
 
 
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("must not be blank (only spaces)")
+
+
+def _id_number(value: str) -> None:
+    problem = domain.id_number_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
+def Name(size: int, **kwargs):  # noqa: N802 - a field factory: a name of at least one character that is not a space
+    return fields.String(validate=[validate.Length(1, size), _not_blank], **kwargs)
+
+
+ExternalId = lambda: fields.String(  # noqa: E731 - a field factory
+    allow_none=True, validate=[validate.Length(1, 100), _not_blank],
+    metadata={"description": "the integrator's own id (ref): an import matches its rows by it before anything else"})
+
+
 def _office(value: str) -> None:
     if not domain.OFFICE_PHONE.match(value):
         raise ValidationError("must be an area code and number, e.g. 0731-55681234")
 
 
 class GridIn(Schema):
-    code = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "SS-01-02-03"})
-    name = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "韶山村第三村民小组"})
+    code = fields.String(required=True, validate=[validate.Length(1, 40), _not_blank],
+                         metadata={"example": "SS-01-02-03"})
+    external_id = ExternalId()
+    name = Name(100, required=True, metadata={"example": "韶山村第三村民小组"})
     level = fields.Integer(required=True, validate=validate.Range(1, 3),
                            metadata={"description": "1 township, 2 village/community, 3 villagers' group/estate"})
     parent_id = fields.UUID(load_default=None, allow_none=True)
@@ -46,8 +68,9 @@ class GridIn(Schema):
 class GridPatch(Schema):
     """Any subset of a grid's fields; a new parent or level is checked against the tree."""
 
-    code = fields.String(validate=validate.Length(1, 40))
-    name = fields.String(validate=validate.Length(1, 100))
+    code = fields.String(validate=[validate.Length(1, 40), _not_blank])
+    external_id = ExternalId()
+    name = Name(100)
     level = fields.Integer(validate=validate.Range(1, 3))
     parent_id = fields.UUID(allow_none=True)
     kind = fields.String(validate=validate.OneOf(domain.GRID_KINDS))
@@ -62,6 +85,7 @@ class GridPatch(Schema):
 class GridOut(Schema):
     id = fields.String()
     code = fields.String()
+    external_id = fields.String(allow_none=True)
     name = fields.String()
     level = fields.Integer()
     parent_id = fields.String(allow_none=True)
@@ -79,6 +103,8 @@ class GridOut(Schema):
 
 
 class GridQuery(PageArgs):
+    under = fields.UUID(metadata={"description": "only those in this grid's subtree (a township's roster)"})
+    q = fields.String(validate=validate.Length(1, 50), metadata={"description": "search: name, code or external id"})
     level = fields.Integer(validate=validate.Range(1, 3))
     parent_id = fields.UUID()
 
@@ -86,7 +112,10 @@ class GridQuery(PageArgs):
 class DeputyFields(Schema):
     kind = fields.String(validate=validate.OneOf(domain.DEPUTY_KINDS),
                          metadata={"description": "npc_deputy 人大代表, party_delegate 党代表"})
-    name = fields.String(validate=validate.Length(1, 50))
+    name = Name(50)
+    external_id = ExternalId()
+    id_number = fields.String(allow_none=True, validate=_id_number, metadata={
+        "description": "身份证号 (optional): stored encrypted; finds the same person registered twice"})
     gender = fields.String(validate=validate.OneOf(("female", "male")))
     level = fields.String(validate=validate.OneOf(domain.LEVELS))
     position = fields.String(allow_none=True, validate=validate.Length(1, 100), metadata={"description": "职务"})
@@ -113,7 +142,7 @@ class DeputyFields(Schema):
 
 
 class DeputyIn(DeputyFields):
-    name = fields.String(required=True, validate=validate.Length(1, 50), metadata={"example": "李红梅"})
+    name = Name(50, required=True, metadata={"example": "李红梅"})
     gender = fields.String(required=True, validate=validate.OneOf(("female", "male")))
     level = fields.String(required=True, validate=validate.OneOf(domain.LEVELS))
     mobile = fields.String(required=True, validate=_mobile, metadata={"example": "13812345678"})
@@ -142,6 +171,8 @@ class DeputyPatch(DeputyFields):
 
 class DeputyOut(Schema):
     id = fields.String()
+    external_id = fields.String(allow_none=True)
+    id_number_masked = fields.String(allow_none=True, metadata={"example": "4303**********1234"})
     kind = fields.String()
     name = fields.String()
     gender = fields.String()
@@ -169,6 +200,8 @@ class DeputyOut(Schema):
 
 
 class DeputyQuery(PageArgs):
+    under = fields.UUID(metadata={"description": "only those in this grid's subtree (a township's roster)"})
+    q = fields.String(validate=validate.Length(1, 50), metadata={"description": "search: name, code or external id"})
     level = fields.String(validate=validate.OneOf(domain.LEVELS))
     kind = fields.String(validate=validate.OneOf(domain.DEPUTY_KINDS), metadata={"description": "e.g. party_delegate"})
     status = fields.String(validate=validate.OneOf(domain.STATUSES))
@@ -187,7 +220,8 @@ class ContactOut(Schema):
 
 
 class StationIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "清溪镇人大代表联络站"})
+    name = Name(100, required=True, metadata={"example": "清溪镇人大代表联络站"})
+    external_id = ExternalId()
     tier = fields.String(required=True, validate=validate.OneOf(domain.STATION_TIERS),
                          metadata={"description": "1+4+N: main 总站, township 镇站, area 片区站"})
     address = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "清溪镇政府一楼"})
@@ -199,7 +233,8 @@ class StationIn(Schema):
 
 
 class StationPatch(Schema):
-    name = fields.String(validate=validate.Length(1, 100))
+    name = Name(100)
+    external_id = ExternalId()
     tier = fields.String(validate=validate.OneOf(domain.STATION_TIERS))
     address = fields.String(validate=validate.Length(1, 200))
     opening_hours = fields.String(allow_none=True, validate=validate.Length(1, 200))
@@ -209,6 +244,7 @@ class StationPatch(Schema):
 
 class StationOut(Schema):
     id = fields.String()
+    external_id = fields.String(allow_none=True)
     name = fields.String()
     tier = fields.String()
     address = fields.String()
@@ -218,6 +254,8 @@ class StationOut(Schema):
 
 
 class StationQuery(PageArgs):
+    under = fields.UUID(metadata={"description": "only those in this grid's subtree (a township's roster)"})
+    q = fields.String(validate=validate.Length(1, 50), metadata={"description": "search: name, code or external id"})
     grid_id = fields.UUID(metadata={"description": "stations serving this grid"})
     tier = fields.String(validate=validate.OneOf(domain.STATION_TIERS))
 
@@ -272,11 +310,13 @@ class ViolationOut(Schema):
 class PlanOut(Schema):
     id = fields.String()
     scope_grid_id = fields.String(allow_none=True)
-    status = fields.String(metadata={"description": "draft, approved or published"})
+    status = fields.String(metadata={"description": "draft, submitted (for approval), approved or published"})
     feasible = fields.Boolean(metadata={"description": "false when a hard rule fails; see violations"})
     rules = fields.Dict()
     violations = fields.List(fields.Nested(ViolationOut))
-    created_by = fields.String()
+    created_by = fields.String(metadata={"description": "who drafted it: person:<account id> or apikey:<name>"})
+    submitted_by = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
     approved_by = fields.String(allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
     published_by = fields.String(allow_none=True)
@@ -287,7 +327,8 @@ class PlanOut(Schema):
 
 
 class PlanQuery(PageArgs):
-    status = fields.String(validate=validate.OneOf(("draft", "approved", "published")))
+    status = fields.String(validate=validate.OneOf(("draft", "submitted", "approved", "published")))
+    scope_grid_id = fields.UUID(metadata={"description": "the plans of one township (or grid subtree)"})
 
 
 class PlanGridEdit(Schema):
@@ -480,20 +521,55 @@ class ImportFile(Schema):
 class ImportQuery(Schema):
     import_valid_rows = fields.Boolean(load_default=False, metadata={
         "description": "import the good rows even when some are bad (default: a bad row changes nothing)"})
+    ignore_unknown_columns = fields.Boolean(load_default=False, metadata={
+        "description": "import although some headings are not columns of this import (they are listed in "
+                       "unknown_columns either way; default: such a file is refused, nothing is dropped silently)"})
+    dry_run = fields.Boolean(load_default=False, metadata={
+        "description": "check and write in a transaction that is rolled back: the answer says what the import "
+                       "would do, row by row, and nothing changes (the preview of an import)"})
+
+
+class BulkIn(Schema):
+    items = fields.List(fields.Dict(), required=True, validate=validate.Length(1, 50_000), metadata={
+        "description": "rows in the file import's columns (grids: code, parent_code …; deputies: external_id, "
+                       "home_grid_code …); an item's position (from 1) is its `row` in errors"})
 
 
 class ImportRowError(Schema):
     row = fields.Integer(metadata={"description": "spreadsheet row number (headings are row 1)"})
     field = fields.String()
+    column = fields.String(metadata={"description": "the column's Chinese heading (手机, 居住网格 …)"})
+    reason = fields.String(metadata={"description": "why, in Chinese"})
+
+
+class ImportColumn(Schema):
+    column = fields.String(metadata={"description": "the heading as written"})
     reason = fields.String()
+
+
+class ImportRowOutcome(Schema):
+    row = fields.Integer()
+    action = fields.String(metadata={"description": "created, updated or unchanged"})
+    id = fields.String(allow_none=True)
+    label = fields.String(metadata={"description": "the grid's code and name, or the deputy's name"})
+    matched_by = fields.String(metadata={"description": "how a deputy row found the deputy it updates: id, "
+                                                        "external_id, id_number or mobile (the same person merged)"})
 
 
 class ImportOut(Schema):
     rows = fields.Integer()
     created = fields.Integer()
     updated = fields.Integer()
+    unchanged = fields.Integer()
     invalid_rows = fields.Integer()
     errors = fields.List(fields.Nested(ImportRowError))
+    unknown_columns = fields.List(fields.Nested(ImportColumn), metadata={
+        "description": "headings that are no column of this import (nothing in them is read)"})
+    ignored_columns = fields.List(fields.Nested(ImportColumn), metadata={
+        "description": "known headings that an import does not read (e.g. the export's masked mobile)"})
+    dry_run = fields.Boolean()
+    outcomes = fields.List(fields.Nested(ImportRowOutcome), metadata={
+        "description": "what happened (or, in a dry run, would happen) to each valid row"})
 
 
 class ImportJobOut(Schema):

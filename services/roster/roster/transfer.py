@@ -1,14 +1,15 @@
 """Import and export of grids and deputies as CSV or XLSX, in the shape township offices keep in spreadsheets.
 
-Every row is validated; the answer lists each bad row with its reasons. A file with a bad row changes nothing
-unless the caller asks to import the good rows. Grids are matched by code, deputies by id (when the row has
-one): such rows update; others create. Export writes the same columns, so an export can be edited and re-imported.
+Every row is validated; the answer lists each bad row with its reasons (in Chinese, with the column's Chinese
+heading). A file with a bad row changes nothing unless the caller asks to import the good rows. Rows are matched
+to the roster before anything is written, so importing the same file twice changes nothing: grids by external id,
+else code; deputies by id, else external id, else ID number, else mobile (the same person is updated, never
+registered twice). Export writes the same columns, so an export can be edited and re-imported.
 """
 from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
@@ -16,76 +17,26 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from wangge_common.errors import DomainError, Invalid
+from wangge_common.http import runtime as current_runtime
 from wangge_common.outbox import UnitOfWork
 from wangge_common.problems import field_errors
 
 from . import handlers
+from .importrules import (DEPUTY_COLUMNS, DEPUTY_IMPORT_ONLY, DEPUTY_VALUES, GRID_COLUMNS, GRID_VALUES, clean,
+                          headings_of, row_error)
 from .models import Deputy, Grid
 from .schemas import DeputyIn, DeputyPatch, GridIn, GridPatch
 
+__all__ = ["headings_of", "PLANNERS", "WRITERS", "import_now", "export_rows", "to_csv", "to_xlsx"]
 GRID_IN, GRID_PATCH, DEPUTY_IN, DEPUTY_PATCH = GridIn(), GridPatch(partial=True), DeputyIn(), DeputyPatch(partial=True)
-GRID_COLUMNS = ("code", "name", "level", "parent_code", "kind", "households", "population", "difficulty", "leader",
-                "workers", "constituency")
-DEPUTY_COLUMNS = ("id", "name", "gender", "level", "kind", "position", "mobile", "mobile_masked", "office_phone",
-                  "phone_display", "email", "constituency", "home_grid_code", "work_grid_code", "specialities",
-                  "capability", "pledge", "term_start", "term_end", "status")
-# Read on import, never exported: why a row changes a deputy's status (suspension, resumption).
-DEPUTY_IMPORT_ONLY = ("reason",)
-LIST_COLUMNS = ("workers", "specialities")
-# Headings township offices write in Chinese, beside the English column names.
-ALIASES = {"编码": "code", "网格编码": "code", "名称": "name", "网格名称": "name", "层级": "level",
-           "上级编码": "parent_code", "类型": "kind", "户数": "households", "人口": "population", "难度": "difficulty",
-           "网格长": "leader", "网格员": "workers", "原选区": "constituency", "姓名": "name", "性别": "gender",
-           "代表层级": "level", "身份": "kind", "职务": "position", "手机": "mobile", "手机号码": "mobile",
-           "办公电话": "office_phone", "公示电话": "phone_display", "邮箱": "email", "居住网格": "home_grid_code",
-           "工作网格": "work_grid_code", "专长": "specialities", "履职能力": "capability", "履职承诺": "pledge",
-           "任期开始": "term_start", "任期结束": "term_end", "状态": "status", "变更原因": "reason"}
-SPLIT = re.compile(r"[、,;，；]\s*")
-# Values township offices write in Chinese, per column, beside the API's own values (which stay accepted).
-GRID_VALUES = {
-    "level": {"乡镇": 1, "乡": 1, "镇": 1, "街道": 1, "村": 2, "社区": 2, "村(社区)": 2, "村（社区）": 2,
-              "村民小组": 3, "小区": 3, "村民小组(小区)": 3, "村民小组（小区）": 3},
-    "kind": {"城市社区": "urban_community", "社区": "urban_community", "农村": "rural_village",
-             "行政村": "rural_village", "村": "rural_village", "老旧小区": "old_estate",
-             "流动人口聚居区": "migrant_cluster", "产业园区": "industrial_park", "工业园区": "industrial_park"},
-}
-DEPUTY_VALUES = {
-    "gender": {"男": "male", "女": "female"},
-    "level": {"全国": "national", "全国人大代表": "national", "省": "provincial", "省级": "provincial",
-              "省人大代表": "provincial", "市": "city", "市级": "city", "市人大代表": "city", "县": "county",
-              "县级": "county", "县人大代表": "county", "区": "county", "乡镇": "township", "乡": "township",
-              "镇": "township", "乡镇人大代表": "township"},
-    "kind": {"人大代表": "npc_deputy", "党代表": "party_delegate"},
-    "phone_display": {"办公电话": "office", "手机": "masked_mobile", "手机(隐藏中间四位)": "masked_mobile"},
-    "status": {"在任": "serving", "履职": "serving", "暂停": "suspended", "暂停履职": "suspended",
-               "终止": "ended", "已终止": "ended"},
-}
+SAME_PERSON_ZH = {"external_id": "外部编号", "id_number": "身份证号", "mobile": "手机号"}
 
 
-def headings_of(what: str):
-    """For the file reader: raw headings -> column names of this import (None where unknown)."""
-    known = set(GRID_COLUMNS if what == "grids" else DEPUTY_COLUMNS + DEPUTY_IMPORT_ONLY)
-
-    def columns(headings: list[str]) -> list[str | None]:
-        named = [ALIASES.get(h, h) for h in headings]
-        return [n if n in known else None for n in named]
-
-    return columns
-
-
-def _clean(row: dict, columns: tuple[str, ...], drop: tuple[str, ...], values: dict) -> dict:
-    data = {k: values.get(k, {}).get(v, v) for k, v in row.items() if k in columns and k not in drop and v is not None}
-    for name in LIST_COLUMNS:
-        if isinstance(data.get(name), str):
-            data[name] = [part for part in SPLIT.split(data[name]) if part]
-    return data
-
-
-def _load(schema, data: dict) -> tuple[dict | None, list[dict]]:
+def _load(what: str, number: int, schema, data: dict) -> tuple[dict | None, list[dict]]:
     try:
         return schema.load(data), []
     except ValidationError as exc:
-        return None, field_errors(exc.messages)
+        return None, [row_error(what, number, e["field"], e["reason"]) for e in field_errors(exc.messages)]
 
 
 @dataclass
@@ -94,63 +45,88 @@ class Plan:
 
     what: str
     rows: int
-    items: list = field(default_factory=list)  # (row number, loaded data, existing id or None, reference)
+    # (row number, loaded data, existing id or None, reference: a grid's parent code, or how a deputy was matched)
+    items: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     ids: dict = field(default_factory=dict)  # grid code -> id, as known when writing
+    outcomes: list = field(default_factory=list)  # {row, action, id, label} of each row written
 
 
 def plan_grids(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
     """Check grid rows, parents before children; codes in the file or already on the roster may be parents.
-    Reads only: runs outside the write transaction."""
+    A row is the grid with its external id, else its code. Reads only: runs outside the write transaction."""
     plan = Plan("grids", len(rows), ids=dict(session.execute(select(Grid.code, Grid.id)).all()))
-    valid_codes, seen = set(plan.ids), {}
+    by_external = dict(session.execute(select(Grid.external_id, Grid.id).where(Grid.external_id.is_not(None))).all())
+    valid_codes, seen, seen_external = set(plan.ids), {}, {}
     for index, (number, row) in enumerate(sorted(rows, key=lambda r: _level_key(r[1]))):
         if clock is not None and index % 500 == 0:
             clock.check("checking the rows")
-        data = _clean(row, GRID_COLUMNS, ("parent_code",), GRID_VALUES)
-        code = data.get("code")
+        data = clean(row, GRID_COLUMNS, ("parent_code",), GRID_VALUES)
+        code, external = data.get("code"), data.get("external_id")
         if code is not None and code in seen:
-            plan.errors.append({"row": number, "field": "code",
-                                "reason": f"the code {code!r} is also on row {seen[code]}"})
+            plan.errors.append(row_error("grids", number, "code", f"编码“{code}”与第 {seen[code]} 行重复"))
             continue
-        seen[code] = number
+        if external is not None and external in seen_external:
+            plan.errors.append(row_error("grids", number, "external_id",
+                                         f"外部编号“{external}”与第 {seen_external[external]} 行重复"))
+            continue
+        seen[code], seen_external[external] = number, number
         problems = []
         parent_code = row.get("parent_code")
         if parent_code is not None and str(parent_code) not in valid_codes:
-            problems.append({"field": "parent_code", "reason": f"no grid with code {parent_code!r} on the roster or "
-                                                               "among the file's valid rows"})
-        existing = plan.ids.get(str(code)) if code is not None else None
-        loaded, invalid = _load(GRID_PATCH if existing else GRID_IN, data)
+            problems.append(row_error("grids", number, "parent_code",
+                                      f"上级编码“{parent_code}”在名册和本文件的有效行中都找不到"))
+        existing = by_external.get(external) if external is not None else None
+        by_code = plan.ids.get(str(code)) if code is not None else None
+        if existing and by_code and by_code != existing:
+            problems.append(row_error("grids", number, "code", f"外部编号“{external}”对应的网格与编码“{code}”"
+                                                               "对应的网格不是同一个"))
+        existing = existing or by_code
+        loaded, invalid = _load("grids", number, GRID_PATCH if existing else GRID_IN, data)
         problems += invalid
         if problems:
-            plan.errors += [{"row": number, **p} for p in problems]
+            plan.errors += problems
             continue
         valid_codes.add(loaded.get("code", code))
         plan.items.append((number, loaded, existing, None if parent_code is None else str(parent_code)))
     return plan
 
 
+def _counted(uow: UnitOfWork, plan: Plan, number: int, label: str, write, matched_by: str | None = None) -> str:
+    """Run one row's write; record whether it created, changed (an event went out) or left the record as it was."""
+    before = len(uow.emitted)
+    record, created = write()
+    action = "created" if created else ("updated" if len(uow.emitted) > before else "unchanged")
+    plan.outcomes.append({"row": number, "action": action, "id": record.id, "label": label,
+                          **({"matched_by": matched_by} if matched_by and not created else {})})
+    return action
+
+
 def write_grids(uow: UnitOfWork, plan: Plan, items: list) -> tuple[int, int, list]:
     """Write checked grid rows in the caller's transaction; a row a rule refuses is rolled back alone."""
-    session, created, updated, errors = uow.session, 0, 0, []
+    session, counts, errors = uow.session, {"created": 0, "updated": 0, "unchanged": 0}, []
     for number, loaded, existing, parent_code in items:
         loaded = dict(loaded)
         if parent_code is not None and parent_code not in plan.ids:  # its parent's row was refused while writing
-            errors.append({"row": number, "field": "parent_code", "reason": f"the grid {parent_code!r} was not "
-                                                                            "imported"})
+            errors.append(row_error("grids", number, "parent_code", f"上级网格“{parent_code}”未能导入"))
             continue
-        loaded["parent_id"] = plan.ids.get(parent_code) if parent_code is not None else None
+        if parent_code is not None or not existing:
+            loaded["parent_id"] = plan.ids.get(parent_code) if parent_code is not None else None
+
+        def write(loaded=loaded, existing=existing):
+            if existing:
+                return handlers.update_grid(uow, existing, loaded), False
+            return handlers.create_grid(uow, loaded), True
         try:
             with session.begin_nested():
-                if existing:
-                    handlers.update_grid(uow, existing, loaded)
-                    updated += 1
-                else:
-                    plan.ids[loaded["code"]] = handlers.create_grid(uow, loaded).id
-                    created += 1
+                label = f"{loaded.get('code', '')} {loaded.get('name', '')}".strip()
+                counts[_counted(uow, plan, number, label, write)] += 1
+                grid_id = plan.outcomes[-1]["id"]
+                if "code" in loaded:
+                    plan.ids[loaded["code"]] = grid_id
         except DomainError as exc:
-            errors += _row_errors(number, exc)
-    return created, updated, errors
+            errors += _row_errors("grids", number, exc)
+    return counts["created"], counts["updated"], errors
 
 
 def _level_key(row: dict):
@@ -160,85 +136,173 @@ def _level_key(row: dict):
         return 9
 
 
+class _People:
+    """The roster's deputies by every key that names a person: id, external id, ID number and mobile hashes."""
+
+    def __init__(self, session):
+        rows = session.execute(select(Deputy.id, Deputy.external_id, Deputy.id_number_hash, Deputy.mobile_hash)).all()
+        self.ids = {r.id for r in rows}
+        self.external = {r.id: r.external_id for r in rows}
+        self.by = {"external_id": {r.external_id: r.id for r in rows if r.external_id},
+                   "id_number": {r.id_number_hash: r.id for r in rows if r.id_number_hash},
+                   "mobile": {r.mobile_hash: r.id for r in rows if r.mobile_hash}}
+        self.cipher = handlers.cipher(current_runtime())
+
+    def keys(self, data: dict) -> list[tuple[str, str]]:
+        return [(name, value) for name, value in (
+            ("external_id", data.get("external_id")), ("id_number", self.cipher.lookup_hash(data.get("id_number"))),
+            ("mobile", self.cipher.lookup_hash(data.get("mobile")))) if value]
+
+
+def _match_deputy(people: _People, number: int, deputy_id: str | None, data: dict, seen: dict
+                  ) -> tuple[str | None, str | None, list[dict]]:
+    """Which deputy a row is (None: a new one), by which key (id, external_id, id_number or mobile), and why it
+    cannot be decided: the same person twice in the file, or keys naming two different deputies."""
+    problems, matched = [], {}
+    for name, value in people.keys(data):
+        if (name, value) in seen:
+            problems.append(row_error("deputies", number, name, f"{SAME_PERSON_ZH[name]}与第 {seen[name, value]} 行"
+                                                                "相同：同一人只能登记一次"))
+        seen.setdefault((name, value), number)
+        if value in people.by[name]:
+            matched[name] = people.by[name][value]
+    if deputy_id and deputy_id not in people.ids:
+        problems.append(row_error("deputies", number, "id", f"名册中没有 ID 为 {deputy_id} 的代表（新登记请留空）"))
+    candidates = set(matched.values()) | ({deputy_id} if deputy_id else set())
+    if len(candidates) > 1:
+        named = "、".join(f"{SAME_PERSON_ZH.get(k, k)}→{v}" for k, v in sorted(matched.items()))
+        problems.append(row_error("deputies", number, next(iter(matched)),
+                                  f"这一行的各项指向名册中不同的代表（{named}），无法确定是哪一位"))
+    target = next(iter(candidates)) if len(candidates) == 1 else None
+    matched_by = ("id" if deputy_id else next(iter(matched))) if target else None  # the strongest key naming it
+    if target and data.get("external_id") and people.external.get(target) not in (None, data["external_id"]):
+        problems.append(row_error("deputies", number, "external_id", f"与名册中的代表 {target} 是同一人，但外部编号"
+                                                                     f"不同（名册中为“{people.external[target]}”）"))
+    return target, matched_by, problems
+
+
 def plan_deputies(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
-    """Check deputy rows (grids named by code, updates by id). Reads only."""
+    """Check deputy rows (grids named by code) and find each row's deputy: by id, external id, ID number or
+    mobile, so that the same person is updated and never registered twice. Reads only."""
     plan = Plan("deputies", len(rows), ids=dict(session.execute(select(Grid.code, Grid.id)).all()))
-    known = set(session.scalars(select(Deputy.id)))
+    people, seen = _People(session), {}
     for index, (number, row) in enumerate(rows):
         if clock is not None and index % 500 == 0:
             clock.check("checking the rows")
-        deputy_id = str(row["id"]) if row.get("id") else None
-        data = _clean(row, DEPUTY_COLUMNS + DEPUTY_IMPORT_ONLY,
-                      ("id", "mobile_masked", "home_grid_code", "work_grid_code") + (() if deputy_id else ("reason",)),
-                      DEPUTY_VALUES)
-        problems = []
+        given_id = str(row["id"]) if row.get("id") else None
+        data = clean(row, DEPUTY_COLUMNS + DEPUTY_IMPORT_ONLY, ("id", "mobile_masked", "home_grid_code",
+                                                                "work_grid_code"), DEPUTY_VALUES)
+        deputy_id, matched_by, problems = _match_deputy(people, number, given_id, data, seen)
+        if not deputy_id:
+            data.pop("reason", None)  # a status change's reason means nothing to a new registration
         for column, target in (("home_grid_code", "home_grid_id"), ("work_grid_code", "work_grid_id")):
             if row.get(column) is not None:
                 if str(row[column]) not in plan.ids:
-                    problems.append({"field": column, "reason": f"no grid with code {row[column]!r}"})
+                    problems.append(row_error("deputies", number, column, f"名册中没有编码为“{row[column]}”的网格"))
                 else:
                     data[target] = plan.ids[str(row[column])]
-        if deputy_id and deputy_id not in known:
-            problems.append({"field": "id", "reason": f"no deputy {deputy_id} (leave id empty to register a new one)"})
-        loaded, invalid = _load(DEPUTY_PATCH if deputy_id else DEPUTY_IN, data)
+        loaded, invalid = _load("deputies", number, DEPUTY_PATCH if deputy_id else DEPUTY_IN, data)
         problems += invalid
         if problems:
-            plan.errors += [{"row": number, **p} for p in problems]
+            plan.errors += problems
             continue
-        plan.items.append((number, loaded, deputy_id, None))
+        plan.items.append((number, loaded, deputy_id, matched_by))
     return plan
 
 
 def write_deputies(uow: UnitOfWork, plan: Plan, items: list) -> tuple[int, int, list]:
     """Register or update checked deputy rows in the caller's transaction."""
-    session, created, updated, errors = uow.session, 0, 0, []
-    for number, loaded, deputy_id, _ in items:
+    session, counts, errors = uow.session, {"created": 0, "updated": 0, "unchanged": 0}, []
+    for number, loaded, deputy_id, matched_by in items:
+        def write(loaded=loaded, deputy_id=deputy_id):
+            if deputy_id:
+                return handlers.update_deputy(uow, deputy_id, dict(loaded)), False
+            return handlers.register_deputy(uow, dict(loaded), matched=True), True
         try:
             with session.begin_nested():
-                if deputy_id:
-                    handlers.update_deputy(uow, deputy_id, dict(loaded))
-                    updated += 1
-                else:
-                    handlers.register_deputy(uow, dict(loaded))
-                    created += 1
+                counts[_counted(uow, plan, number, loaded.get("name") or "", write, matched_by)] += 1
         except DomainError as exc:
-            errors += _row_errors(number, exc)
-    return created, updated, errors
+            errors += _row_errors("deputies", number, exc)
+    return counts["created"], counts["updated"], errors
 
 
 PLANNERS = {"grids": plan_grids, "deputies": plan_deputies}
 WRITERS = {"grids": write_grids, "deputies": write_deputies}
 
 
+def _refusal(errors: list, rows: int) -> Invalid:
+    bad = sorted({e["row"] for e in errors})
+    errors.sort(key=lambda e: e["row"])
+    return Invalid(errors, f"{rows} 行中有 {len(bad)} 行有误，未导入任何数据；请改正后重新导入，或选择只导入其余 "
+                           f"{rows - len(bad)} 行正确的数据（import_valid_rows=true）")
+
+
 def refuse_if_invalid(plan: Plan, import_valid_rows: bool) -> None:
     """All or nothing by default: any bad row refuses the whole file (422 listing every bad row)."""
-    bad = sorted({e["row"] for e in plan.errors})
-    if bad and not import_valid_rows:
-        plan.errors.sort(key=lambda e: e["row"])
-        raise Invalid(plan.errors, f"{len(bad)} of {plan.rows} rows are invalid, so nothing was imported; fix them, "
-                                   f"or send import_valid_rows=true to import the {plan.rows - len(bad)} good rows")
+    if plan.errors and not import_valid_rows:
+        raise _refusal(plan.errors, plan.rows)
 
 
-def import_now(uow: UnitOfWork, what: str, rows: list[tuple[int, dict]], *, import_valid_rows: bool) -> dict:
+def refuse_unknown_columns(headings, ignore_unknown_columns: bool) -> None:
+    """A heading that is no column of the import would be dropped: refuse the file unless told to ignore them."""
+    if headings.unknown and not ignore_unknown_columns:
+        raise Invalid([{"row": 1, "field": "file", "column": u["column"], "reason": u["reason"]}
+                       for u in headings.unknown],
+                      f"有 {len(headings.unknown)} 列不是此导入的列，其内容不会被读取，因此未导入任何数据；请改正"
+                      "列标题，或确认忽略这些列（ignore_unknown_columns=true）")
+
+
+def keep_in_scope(session, plan: Plan, scope: frozenset[str]) -> None:
+    """For a person limited to grids (township staff): rows that would change or place anything outside their
+    grids become errors of their rows."""
+    allowed_codes = {code for code, grid_id in plan.ids.items() if grid_id in scope}
+    anchors = dict(((r.id, {r.home_grid_id, r.work_grid_id}) for r in session.execute(
+        select(Deputy.id, Deputy.home_grid_id, Deputy.work_grid_id)))) if plan.what == "deputies" else {}
+    kept = []
+    for item in plan.items:
+        number, loaded, existing, parent_code = item
+        if plan.what == "grids":
+            inside = (existing in scope if existing else parent_code in allowed_codes)
+            if inside and not existing:
+                allowed_codes.add(loaded["code"])
+        else:
+            grids = {str(g) for g in (loaded.get("home_grid_id"), loaded.get("work_grid_id")) if g}
+            inside = grids <= scope and (bool(grids) or existing is not None) and (
+                existing is None or bool(anchors.get(existing, set()) & scope))
+        if inside:
+            kept.append(item)
+        else:
+            plan.errors.append(row_error(plan.what, number, "home_grid_code" if plan.what == "deputies" else
+                                         "parent_code", "不在您所辖的网格范围内，不能由您导入或修改"))
+    plan.items = kept
+
+
+def import_now(uow: UnitOfWork, what: str, rows: list[tuple[int, dict]], *, import_valid_rows: bool,
+               scope: frozenset[str] | None = None) -> dict:
     """A small import in one transaction: checked, then written; any bad row (or a rule refusing a row while
-    writing) changes nothing unless import_valid_rows."""
+    writing) changes nothing unless import_valid_rows. With a `scope` (a person's grids) rows outside it are bad."""
     plan = PLANNERS[what](uow.session, rows)
+    if scope is not None:
+        keep_in_scope(uow.session, plan, scope)
     refuse_if_invalid(plan, import_valid_rows)
     created, updated, errors = WRITERS[what](uow, plan, plan.items)
-    return _finish(rows, plan.errors + errors, created, updated, import_valid_rows)
+    answer = _finish(rows, plan.errors + errors, created, updated, import_valid_rows)
+    answer["outcomes"] = sorted(plan.outcomes, key=lambda o: o["row"])
+    answer["unchanged"] = sum(1 for o in plan.outcomes if o["action"] == "unchanged")
+    return answer
 
 
-def _row_errors(number: int, exc: DomainError) -> list[dict]:
-    return [{"row": number, **e} for e in exc.errors] if exc.errors else [{"row": number, "field": "",
-                                                                          "reason": exc.detail}]
+def _row_errors(what: str, number: int, exc: DomainError) -> list[dict]:
+    if exc.errors:
+        return [row_error(what, number, e.get("field", ""), e.get("reason", "")) for e in exc.errors]
+    return [row_error(what, number, "", exc.detail)]
 
 
 def _finish(rows, errors, created: int, updated: int, import_valid_rows: bool) -> dict:
     bad = sorted({e["row"] for e in errors})
-    errors.sort(key=lambda e: e["row"])
     if bad and not import_valid_rows:
-        raise Invalid(errors, f"{len(bad)} of {len(rows)} rows are invalid, so nothing was imported; fix them, or "
-                              f"send import_valid_rows=true to import the {len(rows) - len(bad)} good rows")
+        raise _refusal(errors, len(rows))
+    errors.sort(key=lambda e: e["row"])
     return {"rows": len(rows), "created": created, "updated": updated, "invalid_rows": len(bad), "errors": errors}
 
 
@@ -247,11 +311,11 @@ def export_rows(session, what: str) -> tuple[tuple[str, ...], list[list]]:
     codes = dict(session.execute(select(Grid.id, Grid.code)).all())
     if what == "grids":
         grids = session.scalars(select(Grid).order_by(Grid.level, Grid.code)).all()
-        return GRID_COLUMNS, [[g.code, g.name, g.level, codes.get(g.parent_id), g.kind, g.households, g.population,
-                               g.difficulty, g.leader, "、".join(g.workers or []), g.constituency] for g in grids]
+        return GRID_COLUMNS, [[g.code, g.external_id, g.name, g.level, codes.get(g.parent_id), g.kind, g.households,
+                               g.population, g.difficulty, g.leader, "、".join(g.workers or []), g.constituency] for g in grids]
     deputies = session.scalars(select(Deputy).order_by(Deputy.name, Deputy.id)).all()
-    return DEPUTY_COLUMNS, [[d.id, d.name, d.gender, d.level, d.kind, d.position, None, d.mobile_masked,
-                             d.office_phone, d.phone_display, d.email, d.constituency, codes.get(d.home_grid_id),
+    return DEPUTY_COLUMNS, [[d.id, d.external_id, d.name, d.gender, d.level, d.kind, d.position, None,
+                             d.mobile_masked, d.office_phone, d.phone_display, d.email, d.constituency, codes.get(d.home_grid_id),
                              codes.get(d.work_grid_id), "、".join(d.specialities or []), d.capability, d.pledge,
                              d.term_start.isoformat() if d.term_start else None,
                              d.term_end.isoformat() if d.term_end else None, d.status] for d in deputies]

@@ -1,4 +1,7 @@
 """Builders for roster tests: grids and deputies through the API."""
+import itertools
+
+_MOBILES = (f"139{n:08d}" for n in itertools.count(1))  # a person is registered once: each deputy its own mobile
 
 
 def make_grid(svc, code, level, parent=None, kind="rural_village", **extra):
@@ -8,7 +11,8 @@ def make_grid(svc, code, level, parent=None, kind="rural_village", **extra):
     return response.json["id"]
 
 
-def make_deputy(svc, name, level="township", home=None, mobile="13812345678", **extra):
+def make_deputy(svc, name, level="township", home=None, mobile=None, **extra):
+    mobile = mobile or next(_MOBILES)
     body = {"name": name, "gender": "female", "level": level, "mobile": mobile, "home_grid_id": home,
             "position": "村党支部书记", "pledge": "认真倾听群众呼声，及时反映群众诉求。", **extra}
     response = svc.client.post("/v1/deputies", json=body, headers=svc.headers())

@@ -105,7 +105,7 @@ def test_a_job_with_bad_rows_writes_nothing_unless_asked_and_lists_them(svc):
     limit(svc, sync_rows=2, chunk_rows=3)
     content = grids_csv(6) + "BAD,坏行,7,,village,0,0,1,,\n".encode()
     job = wait_for_job(svc, upload(svc, "grids", content, "grids.csv").headers["Location"])
-    assert job["status"] == "failed" and "1 of 7 rows are invalid" in job["detail"]
+    assert job["status"] == "failed" and "7 行中有 1 行有误" in job["detail"]
     assert {(e["row"], e["field"]) for e in job["errors"]} == {(8, "level"), (8, "kind")}
     assert job["rows_written"] == 0 and svc.outbox() == []
     job = wait_for_job(svc, upload(svc, "grids", content, "grids.csv", import_valid_rows="true").headers["Location"])

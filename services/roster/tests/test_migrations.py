@@ -33,12 +33,15 @@ def test_clear_mobiles_are_encrypted_and_masked_by_the_upgrade(database, tmp_pat
         monkeypatch.setenv("WANGGE_PII_KEY", key)
         migrations.upgrade(SPEC, settings)
         with engine.connect() as conn:
-            token, masked = conn.execute(text("SELECT mobile_encrypted, mobile_masked FROM deputies")).one()
+            token, masked, hashed = conn.execute(text("SELECT mobile_encrypted, mobile_masked, mobile_hash "
+                                                      "FROM deputies")).one()
             columns = [r[0] for r in conn.execute(text("SELECT * FROM deputies")).cursor.description]
     finally:
         engine.dispose()
     assert crypto.FieldCipher(key).decrypt(token) == "13812345678" and masked == "138****5678"
     assert "mobile" not in columns
+    # b5d1e7a3c9f2 indexes the mobile by its keyed hash, so the same person registered again is found
+    assert hashed == crypto.FieldCipher(key).lookup_hash("13812345678")
 
 
 def test_the_upgrade_reads_the_pii_key_from_a_secret_file(database, tmp_path, monkeypatch):

@@ -104,7 +104,7 @@ def test_the_office_number_on_file_is_enough_to_show_it_and_none_is_refused(svc)
     assert shown.status_code == 200 and shown.json["public_phone"] == "0731-55681234"
     dropped = svc.client.patch(f"/v1/deputies/{on_file['id']}", json={"office_phone": None}, headers=svc.headers())
     assert dropped.status_code == 422 and dropped.json["errors"][0]["field"] == "office_phone"
-    bare = svc.client.post("/v1/deputies", json=DEPUTY, headers=svc.headers()).json
+    bare = svc.client.post("/v1/deputies", json={**DEPUTY, "mobile": "13812345679"}, headers=svc.headers()).json
     refused = svc.client.patch(f"/v1/deputies/{bare['id']}", json={"phone_display": "office"}, headers=svc.headers())
     assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "office_phone"
     bad = svc.client.patch(f"/v1/deputies/{bare['id']}", json={"office_phone": "55681234"}, headers=svc.headers())

@@ -40,7 +40,11 @@ def test_a_good_csv_of_grids_is_imported_with_parents_first_and_announced(svc):
     content = "\n".join([lines[0], lines[3], lines[2], lines[1]]).encode("utf-8")
     response = upload(svc, "grids", content, "grids.csv")
     assert response.status_code == 200, response.json
-    assert response.json == {"rows": 3, "created": 3, "updated": 0, "invalid_rows": 0, "errors": []}
+    answer = {k: v for k, v in response.json.items() if k != "outcomes"}
+    assert answer == {"rows": 3, "created": 3, "updated": 0, "unchanged": 0, "invalid_rows": 0, "errors": [],
+                      "unknown_columns": [], "ignored_columns": [], "dry_run": False}
+    assert [(o["row"], o["action"]) for o in response.json["outcomes"]] == [(2, "created"), (3, "created"),
+                                                                           (4, "created")]
     assert [e.type for e in svc.outbox()] == ["grid.created"] * 3
     group = svc.client.get("/v1/grids?level=3", headers=svc.headers()).json["items"][0]
     assert group["workers"] == ["张三", "王五"] and group["households"] == 260
@@ -52,7 +56,7 @@ def test_a_file_with_bad_rows_changes_nothing_and_lists_every_bad_row(svc):
                "QX-01-01,重复,3,QX-01,rural_village,250,800,2,,\n").encode("gb18030")
     response = upload(svc, "grids", content, "grids.csv")
     assert response.status_code == 422 and response.mimetype == "application/problem+json"
-    assert "3 of 6 rows are invalid" in response.json["detail"]
+    assert "6 行中有 3 行有误，未导入任何数据" in response.json["detail"]
     by_row = {(e["row"], e["field"]) for e in response.json["errors"]}
     # Every reason of a bad row is listed, not only the first one found.
     assert {(5, "parent_code"), (5, "households"), (6, "level"), (6, "kind"), (7, "code")} <= by_row
@@ -75,7 +79,7 @@ def test_deputies_from_xlsx_resolve_grid_codes_and_keep_mobiles_encrypted(svc):
     response = upload(svc, "deputies", out.getvalue(), "deputies.xlsx")
     assert response.status_code == 422
     errors = {(e["row"], e["field"]): e["reason"] for e in response.json["errors"]}
-    assert set(errors) == {(3, "home_grid_code"), (3, "mobile")} and "11-digit" in errors[(3, "mobile")]
+    assert set(errors) == {(3, "home_grid_code"), (3, "mobile")} and "11 位手机号码" in errors[(3, "mobile")]
     response = upload(svc, "deputies", out.getvalue(), "deputies.xlsx", import_valid_rows="true")
     assert response.json["created"] == 1
     deputy = svc.client.get("/v1/deputies", headers=svc.headers()).json["items"][0]
@@ -91,7 +95,8 @@ def test_an_export_has_the_import_shape_and_re_imports_as_updates(svc):
     assert [r["code"] for r in rows] == ["QX", "QX-01", "QX-01-01"] and rows[2]["parent_code"] == "QX-01"
     before = len(svc.outbox())
     again = upload(svc, "grids", exported.data, "grids.csv")
-    assert again.json["updated"] == 3 and len(svc.outbox()) == before  # unchanged rows emit nothing
+    assert (again.json["updated"], again.json["unchanged"]) == (0, 3)
+    assert len(svc.outbox()) == before  # unchanged rows emit nothing
     rows[2]["households"] = "280"
     edited = io.StringIO()
     writer = csv.DictWriter(edited, fieldnames=list(rows[0]))
@@ -101,7 +106,7 @@ def test_an_export_has_the_import_shape_and_re_imports_as_updates(svc):
     assert svc.outbox()[-1].type == "grid.updated" and svc.outbox()[-1].data["households"] == 280
     xlsx = svc.client.get("/v1/exports/deputies?format=xlsx", headers=svc.headers())
     sheet = load_workbook(io.BytesIO(xlsx.data)).worksheets[0]
-    assert [c.value for c in sheet[1]][:4] == ["id", "name", "gender", "level"]
+    assert [c.value for c in sheet[1]][:4] == ["id", "external_id", "name", "gender"]
 
 
 def test_unreadable_files_are_refused(svc):
@@ -182,7 +187,7 @@ def test_an_export_with_an_ended_term_re_imports_unchanged_but_refuses_a_change_
     writer.writerows(rows)
     refused = upload(svc, "deputies", edited.getvalue().encode(), "deputies.csv")
     assert refused.status_code == 422 and refused.json["errors"][0]["row"] == 2
-    assert "term has ended" in refused.json["errors"][0]["reason"] and len(svc.outbox()) == before
+    assert "任期已终止" in refused.json["errors"][0]["reason"] and len(svc.outbox()) == before
 
 
 def test_a_status_change_by_import_needs_its_reason_column(svc):
@@ -191,7 +196,7 @@ def test_a_status_change_by_import_needs_its_reason_column(svc):
     bare = f"id,状态\n{deputy},暂停履职\n".encode()
     refused = upload(svc, "deputies", bare, "deputies.csv")
     assert refused.status_code == 422 and refused.json["errors"] == [
-        {"row": 2, "field": "reason", "reason": "a change of status (serving → suspended) needs a reason"}]
+        {"row": 2, "field": "reason", "column": "变更原因", "reason": "变更状态须填写“变更原因”"}]
     with_reason = f"id,状态,变更原因\n{deputy},暂停履职,暂停执行代表职务\n".encode()
     assert upload(svc, "deputies", with_reason, "deputies.csv").json["updated"] == 1
     assert svc.outbox()[-1].data["reason"] == "暂停执行代表职务"

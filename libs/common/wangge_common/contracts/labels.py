@@ -47,6 +47,18 @@ ESCALATION_TRIGGERS = {"overdue": "逾期", "returned_repeatedly": "多次退回
                        "unsatisfied": "群众不满意", "manual": "人工督办", "cannot_settle_in_grid": "网格内无法解决"}
 REPLY_CHANNELS = {"phone": "电话答复", "visit": "上门答复", "station": "联络站当面答复", "message": "书面（短信）答复",
                   "on_the_spot": "现场答复"}
+GENDERS = {"female": "女", "male": "男"}
+DEPUTY_STATUSES = {"serving": "在任", "suspended": "暂停履职", "ended": "已终止"}
+STATION_TIERS = {"main": "总站", "township": "乡镇（街道）联络站", "area": "片区联络站"}
+PHONE_DISPLAYS = {"station": "联络站电话", "office": "本人办公电话", "masked_mobile": "联络站电话"}
+PLAN_STATUSES = {"draft": "草稿", "submitted": "待审定", "approved": "已审定", "published": "已公布"}
+PLAN_BASES = {"home_or_work": "居住或工作在本网格", "constituency": "原选区", "nearby": "就近", "township": "本乡镇统筹",
+              "county": "全县统筹", "party_delegate": "党代表结对", "manual": "人工调整"}
+PLAN_RULES = {"too_few_deputies": "网格代表人数不足", "too_many_deputies": "网格代表人数超出上限",
+              "no_township_deputy": "网格没有乡镇人大代表", "over_load": "代表联系网格数超出上限",
+              "not_serving": "代表不在任", "no_party_delegate": "网格没有党代表",
+              "outside_township": "乡镇代表被派到其他乡镇的网格",
+              "not_a_plan_grid": "不是本方案范围内的网格", "unknown_deputy": "名册中没有该代表"}
 
 VOCABULARIES = {
     "category": CATEGORIES, "channel": CHANNELS, "topic": TOPICS, "urgency": URGENCIES, "priority": PRIORITIES,
@@ -54,7 +66,9 @@ VOCABULARIES = {
     "triage_path": TRIAGE_PATHS, "rating": RATINGS, "receiver_kind": RECEIVER_KINDS, "deputy_level": DEPUTY_LEVELS,
     "deputy_kind": DEPUTY_KINDS, "grid_level": GRID_LEVELS, "grid_kind": GRID_KINDS, "contact_kind": CONTACT_KINDS,
     "visit_kind": VISIT_KINDS, "escalation_step": ESCALATION_STEPS, "escalation_trigger": ESCALATION_TRIGGERS,
-    "reply_channel": REPLY_CHANNELS,
+    "reply_channel": REPLY_CHANNELS, "gender": GENDERS, "deputy_status": DEPUTY_STATUSES,
+    "station_tier": STATION_TIERS, "phone_display": PHONE_DISPLAYS, "plan_status": PLAN_STATUSES,
+    "plan_basis": PLAN_BASES, "plan_rule": PLAN_RULES,
 }
 
 

@@ -90,7 +90,7 @@ def caller() -> Caller:
     person = g.person
     rt = runtime()
     grids = None
-    if person.role in ("deputy", "township_staff"):
+    if person.role in ("deputy", *domain.TOWNSHIP_ROLES):
         grids = rt.cached_grids(person.id, lambda: resolve_grids(person))
     departments = (person.department,) if person.role == "department" else None
     return Caller(person.id, person.display_name, domain.ROLE_SCOPES[person.role], grids, departments)

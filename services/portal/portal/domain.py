@@ -14,7 +14,8 @@ ROLE_SCOPES = {
     "call_taker": ("cases:read", "cases:write", "roster:read"),
     "township_staff": ("cases:read", "cases:write", "cases:supervise", "cases:evaluate", "roster:read"),
     "department": ("cases:read", "orders:handle", "roster:read"),
-    "supervisor": ("cases:read", "cases:supervise", "audit:read", "roster:read", "notify:read"),
+    # 人大常委会 oversees: it reads everything and writes nothing (督办 is the township staff's act)
+    "supervisor": ("cases:read", "audit:read", "roster:read", "notify:read"),
     "auditor": ("audit:read", "cases:read", "roster:read"),
     "admin": ("roster:read",),
 }

@@ -21,12 +21,15 @@ _lock = threading.Lock()
 
 
 # --- the grid directory: names and the tree, for every page that shows a grid id --------------------------------
-def grids() -> dict[str, dict]:
-    """Every grid of the roster by id, read at most every five minutes (names and the tree change rarely)."""
+def grids(*wanted: str | None) -> dict[str, dict]:
+    """Every grid of the roster by id, read at most every five minutes (names and the tree change rarely), or
+    sooner when a grid `wanted` is not known yet (created since), at most every ten seconds."""
     now = time.monotonic()
     with _lock:
-        if _directory["until"] > now:
-            return _directory["grids"]
+        known, until = _directory["grids"], _directory["until"]
+    missing = any(w and w not in known for w in wanted)
+    if until > now and not (missing and until - DIRECTORY_S + 10 < now):
+        return known
     reader = Caller(g.person.id, g.person.display_name, ("roster:read",))
     found, page = {}, 1
     while True:
@@ -49,7 +52,7 @@ def township_of(grid_id: str | None, directory: dict) -> dict | None:
 
 def grid_name(grid_id: str | None, directory: dict | None = None) -> str:
     """`乡镇 · 村 · 组` of a grid, or 未知网格 for an id the roster does not know."""
-    directory = directory if directory is not None else grids()
+    directory = directory if directory is not None else grids(grid_id)
     names, grid = [], directory.get(grid_id or "")
     while grid:
         names.append(grid["name"])
@@ -86,7 +89,7 @@ def grid(grid_id):
     """A grid: where it lies, its deputies, its open work orders and cases, its figures (for those who may)."""
     services, me, gid, page = runtime().services, caller(), str(grid_id), page_number()
     found = services.get(me, "roster", f"/v1/grids/{gid}")
-    directory = grids()
+    directory = grids(gid)
     children = sorted((c for c in directory.values() if c.get("parent_id") == gid), key=lambda c: c["code"])
     deputies, _ = optional(lambda: services.get(me, "roster", "/v1/assignments", grid_id=gid, current="true",
                                                 page_size=100)["items"])

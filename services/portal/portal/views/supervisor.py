@@ -77,7 +77,7 @@ def misses():
 
 def _slice_title(dimension: str, key: str | None) -> str:
     if dimension in ("grid", "township") and key:
-        grid = grids().get(key)
+        grid = grids(key).get(key)
         return grid["name"] if grid else "未知网格"
     if dimension == "all":
         return "全县"
@@ -90,7 +90,7 @@ def ladder():
     """督办阶梯: per township, how many work orders stand at 催办, 督办 and 提级督办 (open ones, or all ever)."""
     every = request.args.get("all") == "1"
     rows = runtime().services.get(caller(), "routing", "/v1/work-orders/ladder", open="false" if every else "true")
-    directory = grids()
+    directory = grids(*(r["grid_id"] for r in rows))
     towns: dict[str, dict] = {}
     for row in rows:
         town = township_of(row["grid_id"], directory) or {"id": "", "name": "未知网格", "code": ""}
@@ -110,9 +110,9 @@ def ladder_township(township_id):
     if step not in STEPS:
         return render_template("error.html", title="无法查看", message="请从督办阶梯中选择催办、督办或提级督办。"), 422
     every = request.args.get("all") == "1"
-    services, me, directory = runtime().services, caller(), grids()
-    town_id = str(township_id)
+    services, me, town_id = runtime().services, caller(), str(township_id)
     rows = services.get(me, "routing", "/v1/work-orders/ladder", open="false" if every else "true")
+    directory = grids(town_id, *(r["grid_id"] for r in rows))
     mine = [r for r in rows if r["step"] == step and (township_of(r["grid_id"], directory) or {}).get("id") == town_id]
     orders = []
     for row in mine:  # only grids with orders at this step: a few calls, never one per grid of the township

@@ -13,7 +13,9 @@ from . import caller, runtime, signed_in
 from .entities import page_number
 
 auditor = Blueprint("auditor", __name__, url_prefix="/auditor")
-ACTOR_KINDS = {"person": "", "apikey": "系统接口 ", "resident": "群众 ", "system": "系统 ", "service": "服务 "}
+ACTOR_KINDS = {"person": "", "apikey": "系统接口 ", "resident": "群众 ", "system": "系统 ", "service": ""}
+SERVICES = {"roster": "名册服务", "intake": "受理服务", "routing": "分办服务", "notify": "通知服务", "reporting": "统计服务",
+            "online-station": "网上联络站", "portal": "门户"}
 
 
 def _number(name: str, problems: dict, *, required: bool = False) -> int | None:
@@ -96,7 +98,7 @@ def _name_actors(entries: list[dict]) -> None:
         person = people.get(ident) if kind == "person" else None
         entry["actor_name"] = (f"{person.display_name}" if person else
                                "未知账户" if kind == "person" else
-                               f"{ACTOR_KINDS.get(kind, '')}{ident or '（未记录）'}")
+                               f"{ACTOR_KINDS.get(kind, '')}{SERVICES.get(ident, ident) or '（未记录）'}")
         entry["actor_role"] = person.role if person else None
 
 

@@ -4,7 +4,7 @@ import re
 import uuid
 
 import pytest
-from portal_testkit import DEPUTY, GROUP, TOWNSHIP, FakeServices
+from portal_testkit import DEPUTY, GROUP, OTHER, TOWNSHIP, FakeServices
 
 from portal.clients import ServiceError
 
@@ -46,6 +46,14 @@ class OversightServices(FakeServices):
             return PERFORMANCE
         if path == "/v1/cases" and params.get("first_receiver"):
             return {"items": [CASE], "total": 1, "page": 1, "page_size": 1000}
+        if path == "/v1/work-orders/ladder":
+            return [{"grid_id": GROUP, "step": "supervision", "orders": 2, "cases": 2},
+                    {"grid_id": OTHER, "step": "supervision", "orders": 1, "cases": 1},
+                    {"grid_id": OTHER, "step": "escalation", "orders": 1, "cases": 1}]
+        if path == "/v1/work-orders":
+            order = {"id": str(uuid.uuid4()), "case_id": CASE["case_id"], "department_name": "镇村镇建设办",
+                     "state": "in_progress", "escalation_step": params["step"], "supervisor": "镇人大主席团"}
+            return {"items": [order], "total": 3 if params["grid_id"] == GROUP else 1, "page": 1, "page_size": 200}
         if path == "/v1/kpis/misses":
             return {"items": [], "total": 0, "page": 1, "page_size": 50}
         return super().get(caller, service, path, **params)
@@ -132,3 +140,18 @@ def test_a_deputy_reads_only_their_own_performance(oversight):
     reads = [c for c in oversight.services.calls if c[2].endswith("/performance")]
     assert reads and all(c[0].scopes == ("audit:read",) and c[2] == f"/v1/deputies/{DEPUTY}/performance" for c in reads)
     assert oversight.client.get(f"/deputies/{uuid.uuid4()}/annual-report").status_code == 403
+
+
+def test_the_ladder_sums_grids_by_township_and_lists_the_orders_behind_a_figure(oversight):
+    oversight.account("sup", "supervisor")
+    oversight.sign_in("sup")
+    page = oversight.client.get("/supervisor/ladder").get_data(as_text=True)
+    row = re.search(r"<tr><td><a [^>]*>清溪镇</a></td>(.*?)</tr>", page, re.S).group(1)
+    assert re.findall(r">(\d+)</a>|<td>(\d+)</td>", row) == [("", "0"), ("3", ""), ("1", "")]
+    orders = oversight.client.get(f"/supervisor/ladder/{TOWNSHIP}?step=supervision").get_data(as_text=True)
+    asked = [c[3] for c in oversight.services.calls if c[2] == "/v1/work-orders"]
+    assert sorted(a["grid_id"] for a in asked) == sorted([GROUP, OTHER]) and all(a["step"] == "supervision"
+                                                                                 for a in asked)
+    assert orders.count('href="/order/') == 2 and "另有 2 件工单未列出" in orders
+    bad = oversight.client.get(f"/supervisor/ladder/{TOWNSHIP}?step=shouting")
+    assert bad.status_code == 422 and "请从督办阶梯中选择" in bad.get_data(as_text=True)

@@ -114,13 +114,15 @@ def ladder_township(township_id):
     rows = services.get(me, "routing", "/v1/work-orders/ladder", open="false" if every else "true")
     directory = grids(town_id, *(r["grid_id"] for r in rows))
     mine = [r for r in rows if r["step"] == step and (township_of(r["grid_id"], directory) or {}).get("id") == town_id]
-    orders = []
+    orders, more = [], 0
     for row in mine:  # only grids with orders at this step: a few calls, never one per grid of the township
         found = services.get(me, "routing", "/v1/work-orders", grid_id=row["grid_id"], step=step,
                              open=None if every else "true", sort="due", page_size=200)
         orders.extend({**o, "grid_id": row["grid_id"]} for o in found["items"])
+        more += found["total"] - len(found["items"])
     town = directory.get(town_id) or {"name": "未知网格"}
-    return render_template("supervisor/ladder_orders.html", town=town, step=step, orders=orders, every=every)
+    return render_template("supervisor/ladder_orders.html", town=town, step=step, orders=orders, every=every,
+                           more=more)
 
 
 @supervisor.get("/deputies")

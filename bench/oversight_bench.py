@@ -60,13 +60,30 @@ def sign_in(base, username, password) -> requests.Session:
 
 def time_pages(label, session, base, paths, repeat):
     for path in paths:
-        session.get(base + path).raise_for_status()  # warm: connections, caches, the grid directory
         took = []
-        for _ in range(repeat):
+        for attempt in range(repeat + 1):  # the first one warms connections, caches, the grid directory
             start = time.perf_counter()
-            session.get(base + path).raise_for_status()
-            took.append(time.perf_counter() - start)
-        print(f"  {label:<8} {path[:60]:<60} p50 {pct(took, 50):8.1f} ms  p95 {pct(took, 95):8.1f} ms", flush=True)
+            answer = session.get(base + path)
+            if answer.status_code != 200:
+                print(f"  {label:<8} {path[:60]:<60} FAILED: {answer.status_code} after "
+                      f"{time.perf_counter() - start:.1f} s (the portal waits 10 s for a service)", flush=True)
+                break
+            if attempt:
+                took.append(time.perf_counter() - start)
+        if took:
+            print(f"  {label:<8} {path[:60]:<60} p50 {pct(took, 50):8.1f} ms  p95 {pct(took, 95):8.1f} ms",
+                  flush=True)
+
+
+def time_straight(api, url, repeat):
+    """The service call a page waits on most, made straight with the API key: what the portal adds is the rest."""
+    took = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        api.get(url, timeout=120).raise_for_status()
+        took.append(time.perf_counter() - start)
+    print(f"  straight {url.split('/', 3)[-1][:60]:<60} p50 {pct(took, 50):8.1f} ms  p95 {pct(took, 95):8.1f} ms",
+          flush=True)
 
 
 def demo_cases(stack, api, groups, n):
@@ -184,6 +201,7 @@ def main() -> int:
             print(f"pages with {args.demo_cases if size == 'demo' else args.cases:,} cases:", flush=True)
             time_pages("督查", supervisor, base, paths, args.repeat)
             time_pages("审计", auditor, base, events, args.repeat)
+            time_straight(api, stack.url("reporting") + "/v1/deputies/performance", max(3, args.repeat // 3))
         return 0
     finally:
         stack.stop()

@@ -37,6 +37,8 @@ class OversightServices(FakeServices):
         if path == "/v1/audit/events":
             return {"items": [self.entry(1, f"person:{self.person}"), self.entry(2, "apikey:integration"),
                               self.entry(3, "person:no-such-account")], "total": 3, "page": 1, "page_size": 50}
+        if path == "/v1/audit/verify":
+            return self.verify
         if path == "/v1/audit/proofs/inclusion":
             if params["seq"] > 10:
                 raise ServiceError(service, 404, "no audit entry")
@@ -155,3 +157,16 @@ def test_the_ladder_sums_grids_by_township_and_lists_the_orders_behind_a_figure(
     assert orders.count('href="/order/') == 2 and "另有 2 件工单未列出" in orders
     bad = oversight.client.get(f"/supervisor/ladder/{TOWNSHIP}?step=shouting")
     assert bad.status_code == 422 and "请从督办阶梯中选择" in bad.get_data(as_text=True)
+
+
+def test_a_broken_log_is_explained_in_chinese(oversight):
+    from portal.views.auditor import break_in_chinese
+
+    oversight.account("aud", "auditor")
+    oversight.sign_in("aud")
+    oversight.services.verify = {"valid": False, "entries": 9, "root_hash": None,
+                                 "first_bad": {"seq": 4, "reason": "entry 4: hash does not match its content"}}
+    page = oversight.client.get("/auditor/verify").get_data(as_text=True)
+    assert "校验未通过：从第 4 条记录起不一致" in page and "记录内容被改动" in page
+    assert break_in_chinese("checkpoint at size 8: the signature does not verify").startswith("签名检查点不符")
+    assert break_in_chinese("something new") == "记录与哈希链或默克尔树不一致"

@@ -47,12 +47,25 @@ def home():
     return render_template("auditor/home.html", checkpoints=_checkpoints())
 
 
+# What reporting's verify found, in Chinese by the kind of break (its own words are shown beside, for the record).
+BREAKS = (("checkpoint", "签名检查点不符：签名无效，或该规模下重算的根哈希与签名的根哈希不同"),
+          ("Merkle node", "默克尔树的存储节点与记录重算的结果不一致"),
+          ("chain head", "链头与日志最后一条记录不一致"),
+          ("missing", "记录缺失"), ("position", "记录缺失或顺序被打乱"), ("order", "记录顺序被打乱"),
+          ("hash", "记录内容被改动：哈希值与重算结果不符"))
+
+
+def break_in_chinese(reason: str | None) -> str:
+    return next((text for key, text in BREAKS if key in (reason or "")), "记录与哈希链或默克尔树不一致")
+
+
 @auditor.get("/verify")
 @signed_in("auditor")
 def verify():
     """Recompute the chain, the Merkle tree and every checkpoint (reporting's /v1/audit/verify)."""
     result = runtime().services.get(caller(), "reporting", "/v1/audit/verify")
-    return render_template("auditor/verify.html", result=result)
+    reason = break_in_chinese((result.get("first_bad") or {}).get("reason")) if not result["valid"] else None
+    return render_template("auditor/verify.html", result=result, reason=reason)
 
 
 @auditor.get("/events")

@@ -157,8 +157,9 @@ def bulk_cases(stack, api, groups, total, already):
     with reporting_db.begin() as conn:
         for row in conn.execute(select(CaseFact.__table__)):  # the demo cases stay and count too
             store.put(CaseFact, dict(zip(columns, row)))
-        for case in cases:
-            store.put(CaseFact, {k: v for k, v in case.items() if k in columns})
+        for case in cases:  # every column given (an executemany needs the same keys in every row)
+            case["department_name"] = f"部门{case['department'][-2:]}"
+            store.put(CaseFact, {c: case.get(c) for c in columns})
         Projector(store, incremental_cells=False).build_cells()
         conn.execute(delete(KpiCell.__table__))
         conn.execute(delete(CaseFact.__table__))

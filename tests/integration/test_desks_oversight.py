@@ -243,6 +243,14 @@ def test_a_deputy_reads_my_performance_from_the_home_page(stack, town):
         assert "对照履职要求" in page.content() and "走访" in page.content()
         _look(page, "deputy-my-performance")
         assert page.goto(base + "/supervisor").status == 403
+        # the township's page: roster's part is shown, the cases outside the deputy's grids are refused by routing
+        page.goto(f"{base}/grids/{town['township']['id']}")
+        assert "督查村" in page.content() and "诉求：不在您的查看范围内。" in page.content()
+        with page.expect_navigation():
+            page.click("a:has-text('督查村')")
+        with page.expect_navigation():
+            page.click("a:has-text('督查村第一组')")
+        assert page.locator("a[href^='/case/']").count() >= 2  # their own group's cases
         # another deputy's report is not theirs to read
         other = str(uuid.uuid4())
         assert page.goto(f"{base}/deputies/{other}/annual-report").status == 403

@@ -70,7 +70,7 @@ def time_pages(label, session, base, paths, repeat):
                 break
             if attempt:
                 took.append(time.perf_counter() - start)
-        if took:
+        if len(took) == repeat:
             print(f"  {label:<8} {path[:60]:<60} p50 {pct(took, 50):8.1f} ms  p95 {pct(took, 95):8.1f} ms",
                   flush=True)
 

@@ -15,7 +15,7 @@ import requests
 
 from reporting import merkle
 from stackhelpers import case_body, eventually
-from test_portal import PASSWORD, _account, _shot, _sign_in
+from test_portal import _account, _shot, _sign_in
 from wangge_common.browser import missing_glyphs
 from wangge_common.testing import browser_page
 

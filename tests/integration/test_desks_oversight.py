@@ -112,7 +112,7 @@ def test_a_supervisor_follows_a_figure_down_to_its_cases(stack, town):
         _look(page, "grid-page")
         with page.expect_navigation():
             page.click("a:has-text('司马青')")
-        assert "首问接收的诉求" in page.content() and "年履职" in page.content()
+        assert "首问负责的诉求" in page.content() and "年履职" in page.content()
         _look(page, "deputy-page")
         page.goto(base + "/supervisor/deputies")
         assert page.locator(f"a[href='/deputies/{town['deputy']['id']}']").count() >= 1

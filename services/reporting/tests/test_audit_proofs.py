@@ -194,3 +194,22 @@ def test_a_consistently_rewritten_log_is_caught_only_by_the_signed_checkpoint(sv
     assert not merkle.verify_consistency(8, 11, bytes.fromhex(signed["root_hash"]),
                                          bytes.fromhex(proof["second_root"]),
                                          [bytes.fromhex(h) for h in proof["proof"]])
+
+
+def test_the_export_endpoint_gives_the_same_lines_as_the_export_command(svc):
+    import io
+
+    from reporting import replay
+
+    fill(svc, 5)
+    sign(svc)
+    response = get(svc, "/v1/audit/export")
+    assert response.status_code == 200 and response.mimetype == "application/x-ndjson"
+    assert "audit-log.jsonl" in response.headers["Content-Disposition"]
+    out = io.StringIO()
+    replay.export(svc.database_url, out)
+    assert response.get_data(as_text=True) == out.getvalue()
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [line["kind"] for line in lines] == ["entry"] * 5 + ["checkpoint"]
+    assert svc.client.get("/v1/audit/export").status_code == 401
+    assert svc.client.get("/v1/audit/export", headers=svc.person("p-9", scopes=("cases:read",))).status_code == 403

@@ -23,7 +23,7 @@ from .schemas import (AnswerIn, CaseDetailOut, CaseOut, CaseQuery, CatalogueQuer
                       ExtensionDecisionIn, ExtensionIn, ForwardIn, HolidayChangeOut, HolidayIn, HolidayOut, HolidayQuery,
                       HolidayRefreshOut, HolidayRemoval, MediationOutcomeIn,
                       OnTheSpotIn, ReplyIn, RetireQuery, ReturnIn, SignIn, StaffRatingIn, StartIn, SuperviseIn, TriageIn,
-                      WorkOrderOut, WorkOrderQuery)
+                      WorkOrderOut, WorkOrderQuery, LadderQuery, LadderRowOut)
 
 work_orders = Blueprint("work_orders", __name__, url_prefix="/v1/work-orders",
                         description="Work orders (工单) dispatched to departments: sign (签收), start, answer, "
@@ -193,6 +193,23 @@ class WorkOrders(MethodView):
             query = {**query, "grid_ids": sorted(grids)}
         with runtime().db.sessions() as session:
             return queries.list_work_orders(session, **query)
+
+
+@work_orders.route("/ladder")
+class EscalationLadder(MethodView):
+    @requires("cases:read")
+    @work_orders.arguments(LadderQuery, location="query")
+    @work_orders.response(200, LadderRowOut(many=True))
+    def get(self, query):
+        """The escalation ladder: per grid of the cases and per step (催办, 督办, 提级督办), how many work orders stand
+        there (open ones by default); a person's token counts its own grids or department only."""
+        with runtime().db.sessions() as session:
+            return queries.escalation_ladder(session, open=query["open"], grid_ids=_sorted(grid_scope()),
+                                             departments=_sorted(department_scope()))
+
+
+def _sorted(scope):
+    return sorted(scope) if scope is not None else None
 
 
 @work_orders.route("/<uuid:order_id>")

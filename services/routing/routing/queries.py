@@ -43,10 +43,17 @@ def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiv
 
 def list_work_orders(session, *, case_id=None, department=None, state=None, due_before=None, overdue=None,
                      supervision=None, awaiting_forward=None, sort="created", page=1, page_size=100,
-                     departments=None, grid_ids=None, priority=None) -> dict:
+                     departments=None, grid_ids=None, priority=None, grid_id=None, step=None, open=None) -> dict:
     query = select(WorkOrder)
     if priority:
         query = query.where(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.priority == priority)))
+    if grid_id:
+        query = query.where(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.grid_id == str(grid_id))))
+    if step:
+        query = query.where(WorkOrder.escalation_step == domain.LADDER.index(step) + 1)
+    if open is not None:
+        is_open = WorkOrder.state.in_(domain.OPEN_ORDER_STATES)
+        query = query.where(is_open if open else ~is_open)
     if departments is not None:  # a person's data scope
         query = query.where(WorkOrder.department_code.in_(departments))
     if grid_ids is not None:
@@ -79,6 +86,24 @@ def with_priority(session, orders) -> None:
         RoutedCase.case_id.in_({o.case_id for o in orders}))).all()) if orders else {}
     for order in orders:
         order.priority = priorities.get(order.case_id, "normal")
+
+
+def escalation_ladder(session, *, open=True, grid_ids=None, departments=None) -> list[dict]:
+    """The escalation ladder (催办 → 督办 → 提级督办) by the grid of the orders' cases: per grid and step, how many
+    orders stand at that step and of how many cases; with `open`, only orders still with the department."""
+    query = (select(RoutedCase.grid_id, WorkOrder.escalation_step, func.count(WorkOrder.id),
+                    func.count(func.distinct(WorkOrder.case_id)))
+             .join(RoutedCase, RoutedCase.case_id == WorkOrder.case_id).where(WorkOrder.escalation_step > 0))
+    if open:
+        query = query.where(WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
+    if grid_ids is not None:  # a person's data scope
+        query = query.where(RoutedCase.grid_id.in_(grid_ids))
+    if departments is not None:
+        query = query.where(WorkOrder.department_code.in_(departments))
+    rows = session.execute(query.group_by(RoutedCase.grid_id, WorkOrder.escalation_step)
+                           .order_by(RoutedCase.grid_id, WorkOrder.escalation_step))
+    return [{"grid_id": grid, "step": domain.LADDER[min(step, len(domain.LADDER)) - 1], "orders": orders,
+             "cases": cases} for grid, step, orders, cases in rows]
 
 
 def get_work_order(session, order_id: str) -> WorkOrder:

@@ -93,6 +93,23 @@ class WorkOrderQuery(PageArgs):
         "description": "true: county matters the township congress (镇人大) still has to forward (its 待转办 list)"})
     sort = fields.String(load_default="created", validate=validate.OneOf(("created", "due")),
                          metadata={"description": "created (oldest first) or due (soonest deadline first)"})
+    grid_id = fields.UUID(metadata={"description": "only orders of cases in this grid"})
+    step = fields.String(validate=validate.OneOf(domain.LADDER), metadata={
+        "description": "only orders at this escalation step: reminder 催办, supervision 督办, escalation 提级督办"})
+    open = fields.Boolean(metadata={"description": "only orders still with the department (dispatched, signed, "
+                                                   "in progress), or only those not"})
+
+
+class LadderQuery(Schema):
+    open = fields.Boolean(load_default=True, metadata={
+        "description": "count only orders still with the department (default), or every order ever escalated"})
+
+
+class LadderRowOut(Schema):
+    grid_id = fields.String(metadata={"description": "the grid of the orders' cases"})
+    step = fields.String(metadata={"enum": list(domain.LADDER)})
+    orders = fields.Integer()
+    cases = fields.Integer()
 
 
 class SuperviseIn(Schema):

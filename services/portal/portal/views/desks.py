@@ -2,7 +2,7 @@
 the real list its person starts from, read with their own token (so only what their data scope allows)."""
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, g, redirect, render_template, url_for
 
 from . import caller, runtime, signed_in
 
@@ -13,6 +13,8 @@ desks = Blueprint("desks", __name__, url_prefix="/desk")
 @signed_in("township_staff", "department", "supervisor", "auditor")
 def home():
     services, me, role = runtime().services, caller(), g.person.role
+    if role in ("supervisor", "auditor"):  # their desks: views/supervisor.py, views/auditor.py
+        return redirect(url_for(f"{role}.home"))
     context = {}
     if role == "township_staff":
         context["manual"] = services.get(me, "routing", "/v1/cases", queue="manual", page_size=50)["items"]

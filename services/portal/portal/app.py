@@ -17,9 +17,12 @@ from .views import limiter, load_person
 from .views.admin import admin
 from .views.auth import auth
 from .views.deputy import deputy
+from .views.department import department
 from .views.desks import desks
 from .views.hotline import hotline
 from .views.station import station
+from .views.township import township
+from .views.worklist import worklist
 
 MAX_UPLOAD = 3 * 5 * 1024 * 1024 + 256 * 1024  # three 5 MB photos and the form around them
 
@@ -40,7 +43,7 @@ def create_app(settings: PortalSettings | None = None) -> Flask:
     CSRFProtect(app)
     limiter.init_app(app)
     app.before_request(load_person)
-    for blueprint in (auth, admin, station, deputy, hotline, desks):
+    for blueprint in (auth, admin, station, deputy, hotline, desks, township, department, worklist):
         app.register_blueprint(blueprint)
     app.jinja_env.filters["label"] = lambda code, kind, default="其他": label(kind, code) or default
     app.jinja_env.filters["local"] = _local

@@ -142,7 +142,7 @@ def _cached(uow: UnitOfWork, key: str, load):
     return found[1]
 
 
-def _load_rules(session) -> list[domain.Rule]:
+def load_rules(session) -> list[domain.Rule]:
     rows = session.scalars(select(DispatchRule).where(DispatchRule.active.is_(True))).all()
     return [domain.Rule(r.id, r.category, r.topic, r.level, r.department_code, r.department_name, r.priority)
             for r in rows]
@@ -154,7 +154,7 @@ def _load_deadlines(session) -> list[domain.DeadlineRule]:
 
 
 def active_rules(uow: UnitOfWork) -> list[domain.Rule]:
-    return _cached(uow, "dispatch_rules", _load_rules)
+    return _cached(uow, "dispatch_rules", load_rules)
 
 
 def active_deadlines(uow: UnitOfWork) -> list[domain.DeadlineRule]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, func, select
 
+from wangge_common.auth import AuthError
 from wangge_common.errors import NotFound
 from wangge_common.paging import paginate
 
@@ -21,9 +22,17 @@ def case_detail(session, case_id: str) -> dict:
             "history": history}
 
 
-def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiver=None, queue=None, page=1,
-               page_size=100):
+def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiver=None, queue=None, path=None,
+               open=None, departments=None, page=1, page_size=100):
     query = select(RoutedCase)
+    if departments is not None:  # a department handler's data scope: cases it has (had) an order for
+        query = query.where(RoutedCase.case_id.in_(select(WorkOrder.case_id)
+                                                   .where(WorkOrder.department_code.in_(departments))))
+    if path:
+        query = query.where(RoutedCase.path == path)
+    if open is not None:
+        finished = RoutedCase.state.in_(domain.TERMINAL)
+        query = query.where(~finished if open else finished)
     if first_receiver:
         query = query.where(RoutedCase.first_receiver_deputy_id == str(first_receiver))
     if grid_ids is not None:  # a person's data scope
@@ -41,8 +50,17 @@ def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiv
 
 def list_work_orders(session, *, case_id=None, department=None, state=None, due_before=None, overdue=None,
                      supervision=None, sort="created", page=1, page_size=100, departments=None,
-                     grid_ids=None) -> dict:
+                     grid_ids=None, open=None, due_soon=None, extension_pending=None) -> dict:
     query = select(WorkOrder)
+    if open is not None:
+        unfinished = WorkOrder.state.in_(domain.OPEN_ORDER_STATES)
+        query = query.where(unfinished if open else ~unfinished)
+    if due_soon is not None:
+        soon = WorkOrder.due_soon_marked.is_(True) & WorkOrder.overdue_marked.is_(False)
+        query = query.where(soon if due_soon else ~soon)
+    if extension_pending is not None:
+        pending = WorkOrder.extension_requested_due_at.is_not(None)
+        query = query.where(pending if extension_pending else ~pending)
     if departments is not None:  # a person's data scope
         query = query.where(WorkOrder.department_code.in_(departments))
     if grid_ids is not None:
@@ -60,7 +78,46 @@ def list_work_orders(session, *, case_id=None, department=None, state=None, due_
     if supervision:
         query = query.where(WorkOrder.supervision == supervision)
     order = (WorkOrder.due_at.is_(None), WorkOrder.due_at) if sort == "due" else ()
-    return paginate(session, query.order_by(*order, WorkOrder.created_at, WorkOrder.id), page, page_size)
+    found = paginate(session, query.order_by(*order, WorkOrder.created_at, WorkOrder.id), page, page_size)
+    _with_case(session, found["items"])
+    return found
+
+
+def _with_case(session, orders: list[WorkOrder]) -> None:
+    """What a list of orders shows of each one's case (tracking code, category, topic, grid): one query a page."""
+    ids = {o.case_id for o in orders}
+    cases = {c.case_id: c for c in session.scalars(select(RoutedCase).where(RoutedCase.case_id.in_(ids)))} if ids \
+        else {}
+    for order in orders:
+        order.case = cases.get(order.case_id)
+
+
+def suggestion(session, case_id: str, rules: list[domain.Rule]) -> dict:
+    case = get_case(session, case_id)
+    refused = sorted(set(session.scalars(select(WorkOrder.department_code).where(
+        WorkOrder.case_id == case_id, WorkOrder.state == "returned")).all()))
+    decision = domain.triage(case.category, case.topic, rules, refused)
+    rule = decision.rule
+    return {"path": decision.path, "rule_id": rule.id if rule else None, "reason": decision.reason,
+            "department_code": rule.department_code if rule else None,
+            "department_name": rule.department_name if rule else None, "returned_by": refused}
+
+
+def order_history(session, order_id: str) -> list[CaseTransition]:
+    """Every change of one work order (and of its case caused through it), oldest first."""
+    order = get_work_order(session, order_id)
+    return session.scalars(select(CaseTransition).where(CaseTransition.case_id == order.case_id,
+                                                        CaseTransition.work_order_id == order_id)
+                           .order_by(CaseTransition.id)).all()
+
+
+def for_departments(detail: dict, departments) -> dict:
+    """A case as a department handler may see it: its own orders and their history only (403 if it has none)."""
+    orders = [o for o in detail["work_orders"] if o.department_code in departments]
+    if not orders:
+        raise AuthError(403, "the case has no work order of the caller's department")
+    mine = {o.id for o in orders}
+    return {**detail, "work_orders": orders, "history": [h for h in detail["history"] if h.work_order_id in mine]}
 
 
 def get_work_order(session, order_id: str) -> WorkOrder:

@@ -60,6 +60,14 @@ class WorkOrderOut(Schema):
     supervised_at = fields.DateTime(allow_none=True)
     extension_requested_due_at = fields.DateTime(allow_none=True)
     extension_reason = fields.String(allow_none=True)
+    case = fields.Method("_case", metadata={"description": "in lists: the case's tracking code, category, topic, "
+                                                           "urgency and grid"})
+
+    def _case(self, order):
+        case = getattr(order, "case", None)
+        if case is None:
+            return None
+        return {k: getattr(case, k) for k in ("tracking_code", "category", "topic", "urgency", "grid_id")}
 
     def _step(self, order):
         return domain.LADDER[order.escalation_step - 1] if order.escalation_step else None
@@ -73,6 +81,11 @@ class WorkOrderQuery(PageArgs):
     overdue = fields.Boolean(metadata={"description": "only orders marked overdue (or only those not)"})
     supervision = fields.String(validate=validate.OneOf(domain.SUPERVISION_LEVELS), metadata={
         "description": "only orders under 督办 by the township presidium (township) or 提级督办 (county)"})
+    open = fields.Boolean(metadata={"description": "true: only orders still to be handled (dispatched, signed, "
+                                                   "in progress); false: only finished ones"})
+    due_soon = fields.Boolean(metadata={"description": "true: only orders marked due soon (临期) and not yet overdue"})
+    extension_pending = fields.Boolean(metadata={"description": "true: only orders whose extension request awaits "
+                                                                "a decision"})
     sort = fields.String(load_default="created", validate=validate.OneOf(("created", "due")),
                          metadata={"description": "created (oldest first) or due (soonest deadline first)"})
 
@@ -97,8 +110,18 @@ class Mediation(Schema):
                             validate=validate.Length(min=1), metadata={"example": ["张调解员", "李律师"]})
 
 
+class AttachmentRef(Schema):
+    id = fields.String(required=True, validate=validate.Length(1, 64))
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    media_type = fields.String(required=True, validate=validate.OneOf(("image/jpeg", "image/png")))
+    size = fields.Integer(required=True, validate=validate.Range(1, 5 * 1024 * 1024))
+
+
 class AnswerIn(Schema):
     summary = fields.String(required=True, validate=validate.Length(1, 2000), metadata={"example": "已更换路灯灯泡。"})
+    attachments = fields.List(fields.Nested(AttachmentRef), load_default=list, validate=validate.Length(max=3),
+                              metadata={"description": "photos of the work done, stored first at intake "
+                                                       "(POST /v1/attachments); kept with the answer's event"})
     reason = reason("answer recorded")
     mediation = fields.Nested(Mediation, load_default=None, allow_none=True,
                               metadata={"description": "the lead department of a joint mediation records the "
@@ -172,6 +195,9 @@ class CaseQuery(PageArgs):
     first_receiver = fields.UUID(metadata={"description": "cases whose first receiver (首问责任人) is this deputy"})
     queue = fields.String(validate=validate.OneOf(("manual",)),
                           metadata={"description": "manual: cases waiting for manual triage (no open work order)"})
+    path = fields.String(validate=validate.OneOf(domain.PATHS),
+                         metadata={"description": "only cases on this path, e.g. major_issue (重大问题处理流程)"})
+    open = fields.Boolean(metadata={"description": "true: only cases not closed or withdrawn; false: only those"})
 
 
 class TriageIn(Schema):
@@ -190,6 +216,16 @@ class TriageIn(Schema):
                                    {"code": "town-construction", "name": "镇村镇建设办", "role": "member"},
                                    {"code": "county-natural-resources", "name": "县自然资源局", "role": "member"}],
                    "mediators": ["张调解员", "李律师"], "convenor_deputy_id": "d0000000-0000-4000-8000-000000000007"}
+
+
+class SuggestionOut(Schema):
+    path = fields.String(metadata={"enum": ["town", "county", "major_issue", "manual"]})
+    rule_id = fields.Integer(allow_none=True)
+    department_code = fields.String(allow_none=True)
+    department_name = fields.String(allow_none=True)
+    reason = fields.String(metadata={"example": "dispatch rule 7: request/road at town level"})
+    returned_by = fields.List(fields.String(), metadata={"description": "departments that returned the case (退单): "
+                                                                        "never suggested again"})
 
 
 class OnTheSpotIn(Schema):

@@ -47,6 +47,23 @@ ESCALATION_TRIGGERS = {"overdue": "逾期", "returned_repeatedly": "多次退回
                        "unsatisfied": "群众不满意", "manual": "人工督办", "cannot_settle_in_grid": "网格内无法解决"}
 REPLY_CHANNELS = {"phone": "电话答复", "visit": "上门答复", "station": "联络站当面答复", "message": "书面（短信）答复",
                   "on_the_spot": "现场答复"}
+# What a case's or work order's history shows for each event (办理记录).
+EVENT_TYPES = {
+    "case.registered": "登记受理", "case.triaged": "分办", "case.assigned": "交办", "case.signed": "部门签收",
+    "case.started": "开始办理", "case.answered": "办理答复", "case.replied": "答复群众", "case.reply_overdue": "答复群众超期",
+    "case.evaluation_requested": "发送评价链接", "case.evaluated": "群众评价", "case.return_visit_due": "待回访",
+    "case.reopened": "发回重办", "case.returned": "部门退单", "case.escalated": "升级督办", "case.closed": "办结",
+    "case.withdrawn": "撤回", "case.supplemented": "补充材料",
+    "work_order.dispatched": "派发工单", "work_order.signed": "签收工单", "work_order.started": "开始办理",
+    "work_order.answered": "工单办复", "work_order.returned": "退回工单", "work_order.cancelled": "撤销工单",
+    "work_order.due_soon": "临近期限", "work_order.overdue": "工单逾期", "work_order.signing_overdue": "超时未签收",
+    "work_order.extension_requested": "申请延期", "work_order.extension_decided": "延期审批",
+}
+SUPERVISION_LEVELS = {"township": "镇人大主席团督办", "county": "县级提级督办"}
+ORDER_ROLES = {"sole": "独立承办", "lead": "牵头单位", "member": "配合单位"}
+DISPATCH_LEVELS = {"town": "镇级", "county": "县级", "major_issue": "重大问题"}
+RATING_VIA = {"link": "评价链接", "station": "联络站当面评价", "return_visit": "电话回访", "call_taker": "热线回访"}
+MEDIATION_OUTCOMES = {"agreement": "达成协议", "partial": "部分达成", "no_agreement": "未达成协议"}
 
 VOCABULARIES = {
     "category": CATEGORIES, "channel": CHANNELS, "topic": TOPICS, "urgency": URGENCIES, "priority": PRIORITIES,
@@ -54,7 +71,9 @@ VOCABULARIES = {
     "triage_path": TRIAGE_PATHS, "rating": RATINGS, "receiver_kind": RECEIVER_KINDS, "deputy_level": DEPUTY_LEVELS,
     "deputy_kind": DEPUTY_KINDS, "grid_level": GRID_LEVELS, "grid_kind": GRID_KINDS, "contact_kind": CONTACT_KINDS,
     "visit_kind": VISIT_KINDS, "escalation_step": ESCALATION_STEPS, "escalation_trigger": ESCALATION_TRIGGERS,
-    "reply_channel": REPLY_CHANNELS,
+    "reply_channel": REPLY_CHANNELS, "event_type": EVENT_TYPES, "supervision_level": SUPERVISION_LEVELS,
+    "order_role": ORDER_ROLES, "dispatch_level": DISPATCH_LEVELS, "rating_via": RATING_VIA,
+    "mediation_outcome": MEDIATION_OUTCOMES,
 }
 
 

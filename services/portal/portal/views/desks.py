@@ -1,8 +1,8 @@
-"""The first page of the desks part 2 builds out (township staff, department, supervisor, auditor): each shows
-the real list its person starts from, read with their own token (so only what their data scope allows)."""
+"""/desk: where each desk starts. Township staff and department handlers go to their own desks
+(views/township.py, views/department.py); the supervisor and auditor see their first list here."""
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, g, redirect, render_template, url_for
 
 from . import caller, runtime, signed_in
 
@@ -12,16 +12,13 @@ desks = Blueprint("desks", __name__, url_prefix="/desk")
 @desks.get("")
 @signed_in("township_staff", "department", "supervisor", "auditor")
 def home():
-    services, me, role = runtime().services, caller(), g.person.role
-    context = {}
+    role = g.person.role
     if role == "township_staff":
-        context["manual"] = services.get(me, "routing", "/v1/cases", queue="manual", page_size=50)["items"]
-        context["overdue"] = services.get(me, "routing", "/v1/work-orders", overdue="true", sort="due",
-                                         page_size=50)["items"]
-    elif role == "department":
-        context["orders"] = [o for o in services.get(me, "routing", "/v1/work-orders", sort="due", page_size=100)["items"]
-                             if o["state"] in ("dispatched", "signed", "in_progress")]
-    elif role == "supervisor":
+        return redirect(url_for("township.triage_queue"))
+    if role == "department":
+        return redirect(url_for("department.inbox"))
+    services, me, context = runtime().services, caller(), {}
+    if role == "supervisor":
         context["kpis"] = services.get(me, "reporting", "/v1/kpis")
     else:
         context["verify"] = services.get(me, "reporting", "/v1/audit/verify")

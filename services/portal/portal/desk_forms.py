@@ -85,9 +85,12 @@ class ReturnVisitForm(FlaskForm):
                         validators=[InputRequired("请选择群众的评价")])
     comment = TextAreaField("回访记录（群众原话要点）", validators=[Optional(), Length(max=1000, message="不超过 1000 字")])
 
-    def validate_comment(self, field):
-        if self.rating.data == "unsatisfied" and not (field.data or "").strip():
-            raise ValidationError("群众不满意时，请记录不满意的原因（将发回重办）")
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)  # Optional() ends the comment's own chain when it is empty
+        if self.rating.data == "unsatisfied" and not (self.comment.data or "").strip():
+            self.comment.errors = [*self.comment.errors, "群众不满意时，请记录不满意的原因（将发回重办）"]
+            ok = False
+        return ok
 
 
 class ReasonForm(FlaskForm):

@@ -23,7 +23,8 @@ def _page() -> int:
 
 
 def _cases(**params) -> dict:
-    found = runtime().services.get(caller(), "routing", "/v1/cases", page_size=PAGE, **params)
+    # a dict, not keywords: routing's `path` filter would collide with the request path's argument
+    found = runtime().services.call(caller(), "GET", "routing", "/v1/cases", params={"page_size": PAGE, **params})
     for case in found["items"]:
         case["grid_name"] = grid_name(case["grid_id"])
     return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from stackhelpers import case_body, eventually
 from test_portal import JPEG, PASSWORD, _account, _sign_in
 from wangge_common.browser import missing_glyphs
 from wangge_common.testing import browser_page
+from portal.domain import CHINA
 
 SHOTS = Path(__file__).parent / ".screenshots"
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
@@ -42,6 +44,9 @@ def town(stack, api):
     plan = create("/v1/assignment-plans", {"scope_grid_id": township["id"]})
     create(f"/v1/assignment-plans/{plan['id']}/approve", {})
     create(f"/v1/assignment-plans/{plan['id']}/publish", {})
+    create("/v1/reception-schedules", {"grid_id": group["id"], "pattern": "monthly", "month_days": [10, 25],
+                                       "start_time": "09:00", "end_time": "11:00", "rota": [[deputy["id"]]],
+                                       "weeks": 8})
 
     def routing_knows_the_deputy():  # the first receiver of a hotline case is the grid's township deputy
         probe = api.post(stack.url("intake") + "/v1/cases", json=case_body(group["id"], content="探测代表是否已同步。"))
@@ -127,6 +132,8 @@ def _staff_triages(base, town, code, *, first: bool):
 def _handler_opens_new_order(page, base, town, code):
     _sign_in(page, base, town["accounts"]["handler"]["user"])
     _open_until(page, base + "/desk/department?tab=new", code)
+    assert "镇党政综合办 · 工单" in page.content() and missing_glyphs(page) == []
+    _shot(page, f"department-inbox-{page.viewport_size['width']}")
     _submit(page, f"text={code}")
     return page.url
 
@@ -156,7 +163,10 @@ def test_a_case_runs_its_whole_life_through_the_desks(stack, api, town, tmp_path
     _staff_triages(base, town, code, first=False)
     photo = tmp_path / "done.jpg"
     photo.write_bytes(JPEG)
-    _department_answers(base, town, code, photo, "已电话告知：分红于12月20日前发放，标准按村民代表大会决议。")
+    _department_signs_and_asks_for_time(base, town, code)
+    _staff_approves_and_supervises(base, town, code)
+    _department_answers(base, town, code, photo, "已电话告知：分红于12月20日前发放，标准按村民代表大会决议。",
+                        signed=True)
     _deputy_replies(base, town, code)
     _return_visit(base, town, code, "unsatisfied", "群众认为标准没有说清楚")
     _department_answers(base, town, code, None, "已上门说明分红标准：每人800元，12月20日前到账。")
@@ -187,12 +197,59 @@ def test_a_case_runs_its_whole_life_through_the_desks(stack, api, town, tmp_path
     assert f"person:{accounts['staff']['id']}" in by_type["case.evaluated"]
 
 
-def _department_answers(base, town, code, photo, summary):
-    with browser_page(DESKTOP) as page:
+def _department_signs_and_asks_for_time(base, town, code):
+    with browser_page(PHONE) as page:
         _handler_opens_new_order(page, base, town, code)
         _submit(page, "button:has-text('签收工单')")
         assert "已签收" in page.content()
         _submit(page, "button:has-text('开始办理')")
+        later = (datetime.now(CHINA) + timedelta(days=30)).strftime("%Y-%m-%d 17:00")
+        page.fill("#extension-requested", later)
+        page.fill("#extension-reason", "需召开村民代表大会确定分红标准")
+        _submit(page, "button:has-text('提交延期申请')")
+        assert "已提交延期申请" in page.content() and f"已申请延期至 {later}" in page.content()
+
+
+def _staff_approves_and_supervises(base, town, code):
+    with browser_page(DESKTOP) as page:
+        _sign_in(page, base, town["accounts"]["staff"]["user"])
+        page.goto(base + "/desk/township/supervision")
+        assert code in page.locator("table").first.inner_text()  # 延期申请待审批 comes first
+        _shot(page, "township-supervision-1280")
+        page.locator("table").first.locator(f"text={code}").click()
+        page.wait_for_load_state()
+        page.check("input[name=decide-decision][value=approve]")
+        page.fill("#decide-reason", "需村民代表大会决定，同意延期")
+        _submit(page, "button:has-text('提交审批')")
+        assert "已审批延期申请" in page.content() and "延期审批：同意" in page.content()
+        page.check("input[name=supervise-step][value=supervision]")
+        page.fill("#supervise-reason", "群众多次来电询问")
+        _submit(page, "button:has-text('提交督办')")
+        assert "已记录" in page.content() and "镇人大主席团督办" in page.content()
+        _shot(page, "township-order-1280")
+        page.goto(base + "/desk/township/receptions")
+        assert "闭环村第一组" in page.content() and "贺春华" in page.content() and missing_glyphs(page) == []
+        _shot(page, "township-receptions-1280")
+    with browser_page(PHONE) as page:
+        _sign_in(page, base, town["accounts"]["staff"]["user"])
+        page.goto(base + "/desk/township/receptions")
+        _shot(page, "township-receptions-390")
+        page.goto(base + "/desk/township/supervision")
+        _shot(page, "township-supervision-390")
+
+
+def _department_answers(base, town, code, photo, summary, signed=False):
+    with browser_page(DESKTOP) as page:
+        if signed:  # already signed and started: the order is in the in-progress tab
+            _sign_in(page, base, town["accounts"]["handler"]["user"])
+            page.goto(base + "/desk/department?tab=in_progress")
+            assert "镇人大主席团督办" in page.content()
+            _submit(page, f"text={code}")
+        else:
+            _handler_opens_new_order(page, base, town, code)
+            _submit(page, "button:has-text('签收工单')")
+            assert "已签收" in page.content()
+            _submit(page, "button:has-text('开始办理')")
         page.fill("#answer-summary", summary)
         if photo:
             page.set_input_files("#answer-photo", str(photo))
@@ -202,9 +259,8 @@ def _department_answers(base, town, code, photo, summary):
         if photo:
             assert "附件：done.jpg" in page.content()
             _submit(page, "text=附件：done.jpg")
-        page.goto(base + "/desk/department")
-        assert missing_glyphs(page) == []
-        _shot(page, "department-inbox-1280")
+        page.goto(base + "/desk/department?tab=answered")
+        assert code in page.content() and missing_glyphs(page) == []
 
 
 def _deputy_replies(base, town, code):

@@ -3,20 +3,20 @@ start, answer with a photo, return with a reason, ask for more time). The token 
 routing shows and lets them touch nothing of another department's."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from ..clients import ServiceError
 from ..desk_forms import AnswerForm, ExtensionForm, ReasonForm, ReturnForm
 from ..domain import MAX_PHOTO_BYTES, photo_type
 from . import caller, runtime, signed_in
-from .worklist import order_context, overdue, refusal
+from .worklist import departments, order_context, overdue, refusal
 
 department = Blueprint("department", __name__, url_prefix="/desk/department")
 PAGE = 30
 # The inbox's tabs: (key, Chinese name, routing's filter)
 TABS = (("new", "新工单（待签收）", {"state": "dispatched"}), ("signed", "已签收", {"state": "signed"}),
         ("in_progress", "办理中", {"state": "in_progress"}), ("due_soon", "临近期限", {"due_soon": "true", "open": "true"}),
-        ("overdue", "已逾期", {"overdue": "true", "open": "true"}))
+        ("overdue", "已逾期", {"overdue": "true", "open": "true"}), ("answered", "已办复", {"state": "answered"}))
 
 
 @department.get("")
@@ -38,7 +38,9 @@ def inbox():
             listed = found
     for order in listed["items"]:
         order["overdue_now"] = overdue(order.get("due_at"))
-    return render_template("department/inbox.html", tabs=TABS, tab=tab, counts=counts, orders=listed, page=page)
+    name = next((d["name"] for d in departments() if d["code"] == g.person.department), g.person.department)
+    return render_template("department/inbox.html", tabs=TABS, tab=tab, counts=counts, orders=listed, page=page,
+                           department_name=name)
 
 
 def _act(order_id: str, action: str, form, name: str, body, done: str, fields: dict):

@@ -22,6 +22,7 @@ NAME_TTL_S = 300
 _names: dict[tuple, tuple[float, str]] = {}
 _lock = threading.Lock()
 
+MIRRORED = ("case.signed", "case.started", "case.answered", "case.returned")
 # Where a service's field name shows up in our forms, and what a refusal means in Chinese.
 REFUSALS = {409: "当前状态下不能这样办理（可能已被他人办理），请查看办理记录后再试。",
             422: "填写的内容未通过校验，请检查后再提交。", 403: "这项数据不在您的网格或部门范围内。"}
@@ -71,16 +72,52 @@ def history_rows(history: list[dict]) -> list[dict]:
     for entry in history:
         details = entry.get("details") or {}
         what = label("event_type", entry["event_type"])
-        if details.get("step"):
-            what += f"（{label('escalation_step', details['step'])}）"
+        if details.get("step"):  # 催办 / 督办 / 提级督办 / 重大问题: the step says what happened
+            what = label("escalation_step", details["step"])
         if details.get("rating"):
             what += f"：{label('rating', details['rating'])}"
         if entry["event_type"] == "work_order.extension_decided":
             what += "：同意" if details.get("approved") else "：不同意"
         rows.append({"what": what, "who": actor_name(entry.get("actor")), "at": entry["at"],
-                     "reason": entry.get("reason") or "", "department": (details.get("department") or {}).get("name"),
+                     "reason": reason_text(entry.get("reason") or "", details),
+                     "department": (details.get("department") or {}).get("name"),
                      "attachments": details.get("attachments") or []})
     return rows
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def reason_text(reason: str, details: dict) -> str:
+    """The reason as a person reads it: what a person wrote (routing keeps it after its own English words, e.g.
+    "re-triaged by hand: 经核实…"), else a Chinese account built from the event's codes, never English."""
+    written = [part for part in reason.split(": ") if _chinese(part)]
+    if written and not any("a" <= ch.lower() <= "z" for ch in written[-1]):
+        return written[-1]
+    said = []
+    if details.get("path"):
+        said.append(f"分办方式：{label('triage_path', details['path'])}")
+    if details.get("trigger"):
+        said.append(f"原因：{label('escalation_trigger', details['trigger'])}")
+    if details.get("target"):
+        said.append(f"督办单位：{details['target']}")
+    if details.get("via"):
+        said.append(label("rating_via", details["via"]))
+    if details.get("channel"):
+        said.append(label("reply_channel", details["channel"]))
+    if details.get("summary"):
+        said.append(details["summary"])
+    if details.get("due_at") and details.get("deadline_rule") is not None:
+        said.append(f"办理期限 {_local(details['due_at'])}")
+    if details.get("requested_due_at"):
+        said.append(f"申请延期至 {_local(details['requested_due_at'])}")
+    return "；".join(said) or (written[-1] if written else "")
+
+
+def _local(value: str) -> str:
+    from ..domain import CHINA
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 def actor_name(actor: str | None) -> str:
@@ -191,6 +228,8 @@ def order_context(order_id: str, forms: dict | None = None) -> dict:
         forms.setdefault("supervise", SuperviseForm(prefix="supervise"))
         if order.get("extension_requested_due_at"):
             forms.setdefault("decide", ExtensionDecisionForm(prefix="decide"))
+    # the case's own mirror of an order event (签收, 开始办理, 办复, 退单) would show each step twice
+    history = [h for h in history if h["event_type"] not in MIRRORED]
     return {"order": order, "history": history_rows(history), "case": routed, "registered": registered,
             "grid": grid_name(routed["grid_id"]), "forms": forms, "overdue_now": overdue(order.get("due_at"))}
 

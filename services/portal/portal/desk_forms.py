@@ -106,6 +106,22 @@ class ReturnForm(FlaskForm):
 class AnswerForm(FlaskForm):
     summary = TextAreaField("办理结果", validators=[DataRequired(REQUIRED), Length(5, 2000, message="5 至 2000 字")])
     photo = FileField("附件（可选，一张 JPG 或 PNG 照片，不超过 5 MB）")
+    # the lead department of a joint mediation (联合调处) records the mediated outcome with its answer
+    outcome = SelectField("调处结果", choices=options([("", "请选择")] + list(labels("mediation_outcome").items())),
+                          validators=[Optional()])
+    mediators = StringField("参与调处的调解员（用顿号或逗号分隔）", validators=[Optional(), Length(max=300)])
+
+    def mediation(self, required: bool) -> dict | None:
+        """The mediated outcome, when this order leads a joint mediation (the reasons beside the fields if not)."""
+        names = [n.strip() for n in (self.mediators.data or "").replace("，", ",").replace("、", ",").split(",")
+                 if n.strip()]
+        if not required:
+            return None
+        if not self.outcome.data:
+            self.outcome.errors = [*self.outcome.errors, "牵头单位须选择调处结果"]
+        if not names:
+            self.mediators.errors = [*self.mediators.errors, "请填写参与调处的调解员"]
+        return {"outcome": self.outcome.data, "mediators": names} if self.outcome.data and names else None
 
 
 class ExtensionForm(FlaskForm):

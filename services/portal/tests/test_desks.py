@@ -180,3 +180,36 @@ def test_a_fake_photo_or_a_bad_date_is_refused_beside_the_field(portal):
     assert answer.status_code == 302 and services.uploads[0][0] == {"grid_id": GROUP, "name": "done.jpg"}
     sent = services.posts[-1]
     assert sent[2] == f"/v1/work-orders/{ORDER}/answer" and sent[3]["attachments"][0]["media_type"] == "image/jpeg"
+
+
+def test_the_lead_of_a_joint_mediation_records_the_mediated_outcome(portal):
+    services = _desk(portal, "department", department="town-office")
+    services.order = _order(state="in_progress", role="lead")
+    services.case = _case(state="in_progress", path="joint_mediation")
+    page = portal.client.get(f"/desk/orders/{ORDER}").get_data(as_text=True)
+    assert "调处结果" in page and "达成协议" in page
+    csrf = _csrf(page, "answer-")
+    answer = portal.client.post(f"/desk/department/orders/{ORDER}/answer", data={
+        "answer-csrf_token": csrf, "answer-summary": "双方达成调解协议。"})
+    assert answer.status_code == 422
+    assert _errors(answer) == {"answer-outcome": "牵头单位须选择调处结果", "answer-mediators": "请填写参与调处的调解员"}
+    answer = portal.client.post(f"/desk/department/orders/{ORDER}/answer", data={
+        "answer-csrf_token": csrf, "answer-summary": "双方达成调解协议。", "answer-outcome": "agreement",
+        "answer-mediators": "张调解员，李律师"})
+    assert answer.status_code == 302
+    assert services.posts[-1][3]["mediation"] == {"outcome": "agreement", "mediators": ["张调解员", "李律师"]}
+
+
+def test_an_on_the_spot_answer_names_the_grids_deputy(portal):
+    services = _desk(portal, "township_staff", grid_id=TOWNSHIP)
+    page = portal.client.get(f"/desk/cases/{CASE}").get_data(as_text=True)
+    assert "欧林俊" in page  # the grid's deputy, a choice: nobody types an id
+    answer = portal.client.post(f"/desk/township/cases/{CASE}/triage", data={
+        "csrf_token": _csrf(page), "path": "on_the_spot", "deputy": DEPUTY, "reason": "代表已当场解释"})
+    assert answer.status_code == 422 and _errors(answer) == {"summary": "请写明现场解答的内容"}
+    answer = portal.client.post(f"/desk/township/cases/{CASE}/triage", data={
+        "csrf_token": _csrf(page), "path": "on_the_spot", "deputy": DEPUTY, "summary": "已解释分红发放流程。",
+        "reason": "代表已当场解释"})
+    assert answer.status_code == 302
+    assert services.posts[-1][2:4] == (f"/v1/cases/{CASE}/on-the-spot-answer", {
+        "deputy_id": DEPUTY, "summary": "已解释分红发放流程。", "reason": "代表已当场解释"})

@@ -94,25 +94,31 @@ def extension(order_id):
 def answer(order_id):
     """办复: the result, with at most one photo of the work done (stored by intake, checked by content)."""
     order_id, form = str(order_id), AnswerForm(prefix="answer")
+    services, me = runtime().services, caller()
+    order = services.get(me, "routing", f"/v1/work-orders/{order_id}")
+    case = services.get(me, "routing", f"/v1/cases/{order['case_id']}")
+    leads_mediation = case.get("path") == "joint_mediation" and order["role"] == "lead"
     photo = form.photo.data if form.is_submitted() else None
     body = photo.read(MAX_PHOTO_BYTES + 1) if photo and photo.filename else b""
+    valid = form.validate_on_submit()
+    mediation = form.mediation(leads_mediation)
     if body and (len(body) > MAX_PHOTO_BYTES or photo_type(body[:8]) is None):
-        form.validate_on_submit()
         form.photo.errors = [*form.photo.errors, "附件须为不超过 5 MB 的 JPG 或 PNG 照片"]
+        valid = False
+    if not valid or (leads_mediation and mediation is None):
         return render_template("desks/order.html", **order_context(order_id, {"answer": form})), 422
 
     def send(f):
         attachments = []
         if body:
-            order = runtime().services.get(caller(), "routing", f"/v1/work-orders/{order_id}")
-            case = runtime().services.get(caller(), "routing", f"/v1/cases/{order['case_id']}")
-            stored = runtime().services.call(caller(), "POST", "intake", "/v1/attachments", data=body,
-                                             params={"grid_id": case["grid_id"], "name": photo.filename[:200]},
-                                             headers={"Content-Type": photo_type(body[:8])})
+            stored = services.call(me, "POST", "intake", "/v1/attachments", data=body,
+                                   params={"grid_id": case["grid_id"], "name": photo.filename[:200]},
+                                   headers={"Content-Type": photo_type(body[:8])})
             attachments.append({k: stored[k] for k in ("id", "name", "media_type", "size")})
-        return {"summary": f.summary.data.strip(), "reason": "部门办复", "attachments": attachments}
+        return {"summary": f.summary.data.strip(), "reason": "部门办复", "attachments": attachments,
+                "mediation": mediation}
 
     return _act(order_id, "answer", form, "answer", send, "已办复，等待首问代表答复群众。",
-                {"summary": "summary", "attachments": "photo", "state": "summary", "mediation": "summary"})
+                {"summary": "summary", "attachments": "photo", "state": "summary", "mediation": "outcome"})
 
 

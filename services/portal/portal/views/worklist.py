@@ -231,7 +231,8 @@ def order_context(order_id: str, forms: dict | None = None) -> dict:
     # the case's own mirror of an order event (签收, 开始办理, 办复, 退单) would show each step twice
     history = [h for h in history if h["event_type"] not in MIRRORED]
     return {"order": order, "history": history_rows(history), "case": routed, "registered": registered,
-            "grid": grid_name(routed["grid_id"]), "forms": forms, "overdue_now": overdue(order.get("due_at"))}
+            "grid": grid_name(routed["grid_id"]), "forms": forms, "overdue_now": overdue(order.get("due_at")),
+            "leads_mediation": routed.get("path") == "joint_mediation" and order["role"] == "lead"}
 
 
 @worklist.get("/cases/<uuid:case_id>")

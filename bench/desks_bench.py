@@ -76,10 +76,14 @@ def township_grids(stack, key, township_id):
     return grids
 
 
-def register_demo_cases(stack, grids, count):
+def register_demo_cases(stack, grids, count, department):
+    """`count` hotline cases in the township's grids: a mix of topics, a third of them the demo department's."""
     hdr = {"Authorization": f"Bearer {stack.demo_key}"}
+    rules = requests.get(stack.url("routing") + "/v1/dispatch-rules", headers=hdr).json()
+    theirs = [(r["category"], r["topic"]) for r in rules if r["department_code"] == department]
     rng, topics = random.Random(11), [("request", "road"), ("request", "water"), ("enquiry", None),
                                       ("complaint", "neighbour_dispute"), ("request", "land"), ("suggestion", None)]
+    topics += theirs * max(1, len(topics) // (2 * max(1, len(theirs))))
     for first in range(0, count, 100):
         cases = []
         for i in range(first, min(first + 100, count)):
@@ -169,6 +173,7 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--demo-cases", type=int, default=300)
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # each figure as it comes, also when piped to a file
     tmp = Path(tempfile.mkdtemp(prefix="desks-bench-"))
     stack = Stack(var_dir=tmp, ports={s: free_port() for s in (*SERVICES, "portal")}, broker_port=free_port())
     try:
@@ -186,7 +191,7 @@ def main() -> int:
         mine = township_grids(stack, stack.demo_key, township_id)
         everywhere = [g["id"] for level in (1, 2, 3) for g in requests.get(
             stack.url("roster") + "/v1/grids", params={"level": level, "page_size": 1000}, headers=hdr).json()["items"]]
-        register_demo_cases(stack, mine, args.demo_cases)
+        register_demo_cases(stack, mine, args.demo_cases, department)
         order = requests.get(stack.url("routing") + "/v1/work-orders", params={"department": department,
                                                                                "page_size": 1}, headers=hdr).json()
         if not order["items"]:

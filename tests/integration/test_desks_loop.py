@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from stackhelpers import case_body, eventually
-from test_portal import JPEG, PASSWORD, _account, _sign_in
+from test_portal import JPEG, _account, _sign_in
 from wangge_common.browser import missing_glyphs
 from wangge_common.testing import browser_page
 from portal.domain import CHINA
@@ -87,10 +87,6 @@ def _open_until(page, url, text, timeout=60):
             return
         assert time.monotonic() < deadline, f"{text!r} never showed on {url}: {page.content()[-1500:]}"
         time.sleep(1)
-
-
-def _as(town, who, size=DESKTOP):
-    return town["accounts"][who]["user"], size
 
 
 def _register_a_call(base, town) -> str:

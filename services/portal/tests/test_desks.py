@@ -51,6 +51,9 @@ class DeskServices(FakeServices):
             raise ServiceError(service, 403, "another department's order")
         if service == "routing" and path == "/v1/cases":
             return {"items": [self.case], "total": 1, "page": 1, "page_size": 30}
+        if path == "/v1/work-orders/counts":
+            return {"states": {"dispatched": 1, "signed": 0, "in_progress": 0, "answered": 0}, "due_soon": 0,
+                    "overdue": 0, "extension_pending": 0}
         if path == "/v1/work-orders":
             return {"items": [self.order], "total": 1, "page": 1, "page_size": 30}
         if path == f"/v1/cases/{CASE}":

@@ -21,9 +21,9 @@ from .handlers import forget_catalogue, get_case, load_rules
 from .schemas import (AnswerIn, CaseDetailOut, CaseOut, CaseQuery, CatalogueQuery, CloseIn, DeadlineRuleIn,
                       DeadlineRuleOut, DispatchRuleIn, DispatchRuleOut, EvaluationIn, EvaluationOut,
                       ExtensionDecisionIn, ExtensionIn, HolidayChangeOut, HolidayIn, HolidayOut, HolidayQuery,
-                      HolidayRefreshOut, HolidayRemoval, MediationOutcomeIn,
-                      OnTheSpotIn, ReplyIn, RetireQuery, ReturnIn, SignIn, StaffRatingIn, SuggestionOut, StartIn, SuperviseIn, TransitionOut, TriageIn,
-                      WorkOrderOut, WorkOrderQuery)
+                      HolidayRefreshOut, HolidayRemoval, MediationOutcomeIn, OnTheSpotIn, OrderCountsOut,
+                      OrderCountsQuery, ReplyIn, RetireQuery, ReturnIn, SignIn, StaffRatingIn, StartIn,
+                      SuggestionOut, SuperviseIn, TransitionOut, TriageIn, WorkOrderOut, WorkOrderQuery)
 
 work_orders = Blueprint("work_orders", __name__, url_prefix="/v1/work-orders",
                         description="Work orders (工单) dispatched to departments: sign (签收), start, answer, "
@@ -211,6 +211,23 @@ class WorkOrders(MethodView):
             query = {**query, "grid_ids": sorted(grids)}
         with runtime().db.sessions() as session:
             return queries.list_work_orders(session, **query)
+
+
+@work_orders.route("/counts")
+class WorkOrderCounts(MethodView):
+    @requires("cases:read")
+    @work_orders.arguments(OrderCountsQuery, location="query")
+    @work_orders.response(200, OrderCountsOut)
+    def get(self, query):
+        """How many work orders in each state, and how many open ones are due soon, overdue or waiting for an
+        extension decision, within the caller's data scope (a desk's tab counts in one call)."""
+        departments, grids = department_scope(), grid_scope()
+        if departments is not None and query.get("department"):
+            require_department(query["department"])
+        with runtime().db.sessions() as session:
+            return queries.order_counts(session, departments=sorted(departments) if departments is not None else None,
+                                        grid_ids=sorted(grids) if grids is not None else None,
+                                        department=query.get("department"))
 
 
 @work_orders.route("/<uuid:order_id>")

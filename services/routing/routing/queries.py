@@ -83,6 +83,36 @@ def list_work_orders(session, *, case_id=None, department=None, state=None, due_
     return found
 
 
+def order_counts(session, *, departments=None, grid_ids=None, department=None) -> dict:
+    """How many orders in each state, and how many open ones are due soon or overdue: a desk's tab counts in one
+    query instead of one per tab."""
+    from sqlalchemy import case as when
+
+    open_ = WorkOrder.state.in_(domain.OPEN_ORDER_STATES)
+    query = select(WorkOrder.state, func.count(),
+                   func.sum(when((open_ & WorkOrder.due_soon_marked.is_(True) & WorkOrder.overdue_marked.is_(False),
+                                  1), else_=0)),
+                   func.sum(when((open_ & WorkOrder.overdue_marked.is_(True), 1), else_=0)),
+                   func.sum(when((open_ & WorkOrder.extension_requested_due_at.is_not(None), 1), else_=0)))
+    if departments is not None:
+        query = query.where(WorkOrder.department_code.in_(departments))
+    if department:
+        query = query.where(WorkOrder.department_code == department)
+    if grid_ids is not None:
+        query = query.where(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.grid_id.in_(grid_ids))))
+    counts = {"states": {state: 0 for state in ORDER_STATE_NAMES}, "due_soon": 0, "overdue": 0,
+              "extension_pending": 0}
+    for state, count, soon, late, pending in session.execute(query.group_by(WorkOrder.state)):
+        counts["states"][state] = count
+        counts["due_soon"] += soon or 0
+        counts["overdue"] += late or 0
+        counts["extension_pending"] += pending or 0
+    return counts
+
+
+ORDER_STATE_NAMES = ("dispatched", "signed", "in_progress", "answered", "returned", "cancelled")
+
+
 def _with_case(session, orders: list[WorkOrder]) -> None:
     """What a list of orders shows of each one's case (tracking code, category, topic, grid): one query a page."""
     ids = {o.case_id for o in orders}

@@ -90,6 +90,20 @@ class WorkOrderQuery(PageArgs):
                          metadata={"description": "created (oldest first) or due (soonest deadline first)"})
 
 
+class OrderCountsOut(Schema):
+    states = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"example": {"dispatched": 3, "signed": 1, "in_progress": 4, "answered": 20,
+                                               "returned": 1, "cancelled": 0}})
+    due_soon = fields.Integer(metadata={"description": "open orders marked due soon (临期), not yet overdue"})
+    overdue = fields.Integer(metadata={"description": "open orders marked overdue"})
+    extension_pending = fields.Integer(metadata={"description": "open orders whose extension request awaits a "
+                                                                "decision"})
+
+
+class OrderCountsQuery(Schema):
+    department = fields.String(validate=validate.Length(1, 40), metadata={"description": "department code"})
+
+
 class SuperviseIn(Schema):
     step = fields.String(required=True, validate=validate.OneOf(domain.LADDER),
                          metadata={"description": "reminder 催办, supervision 督办, escalation 提级督办"})

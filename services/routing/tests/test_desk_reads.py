@@ -119,3 +119,19 @@ def test_the_catalogue_suggestion_leaves_out_departments_that_returned_the_case(
     assert manual["path"] == "manual" and manual["department_code"] is None
     elsewhere = svc.person("staff-9", scopes=STAFF, grids=[str(uuid.uuid4())])
     assert svc.client.get(f"/v1/cases/{case_id}/suggestion", headers=elsewhere).status_code == 403
+
+
+def test_order_counts_for_a_desks_tabs_within_the_callers_scope(svc):
+    first, second = svc.register(), svc.register()
+    order = svc.order(first, state="dispatched")
+    svc.act(order["id"], "sign")
+    svc.handle_to_answer(second)
+    counts = svc.client.get("/v1/work-orders/counts", headers=svc.headers("reader")).json
+    assert counts["states"]["signed"] == 1 and counts["states"]["answered"] == 1
+    assert counts["states"]["dispatched"] == 0 and counts["overdue"] == 0 and counts["due_soon"] == 0
+    svc.run_jobs(datetime.fromisoformat(svc.order(first)["due_at"]) + timedelta(hours=1))
+    assert svc.client.get("/v1/work-orders/counts", headers=svc.headers("reader")).json["overdue"] == 1
+    other = svc.person("handler-2", scopes=HANDLER, departments=["county-other-bureau"])
+    assert svc.client.get("/v1/work-orders/counts", headers=other).json["states"]["signed"] == 0
+    refused = svc.client.get(f"/v1/work-orders/counts?department={order['department_code']}", headers=other)
+    assert refused.status_code == 403

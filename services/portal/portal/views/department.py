@@ -29,13 +29,12 @@ def inbox():
         tab = "new"
     raw = request.args.get("page", "1")
     page = max(1, min(int(raw), 10000)) if raw.isdigit() else 1
-    counts, listed = {}, None
-    for key, _, params in TABS:
-        found = services.get(me, "routing", "/v1/work-orders", sort="due", page=page if key == tab else 1,
-                             page_size=PAGE if key == tab else 1, **params)
-        counts[key] = found["total"]
-        if key == tab:
-            listed = found
+    found = services.get(me, "routing", "/v1/work-orders/counts")  # every tab's count in one call
+    counts = {"new": found["states"]["dispatched"], "signed": found["states"]["signed"],
+              "in_progress": found["states"]["in_progress"], "due_soon": found["due_soon"],
+              "overdue": found["overdue"], "answered": found["states"]["answered"]}
+    params = next(p for key, _, p in TABS if key == tab)
+    listed = services.get(me, "routing", "/v1/work-orders", sort="due", page=page, page_size=PAGE, **params)
     for order in listed["items"]:
         order["overdue_now"] = overdue(order.get("due_at"))
     name = next((d["name"] for d in departments() if d["code"] == g.person.department), g.person.department)

@@ -19,7 +19,7 @@ from . import caller, runtime, signed_in
 worklist = Blueprint("worklist", __name__, url_prefix="/desk")
 DESK_ROLES = ("township_staff", "department")
 NAME_TTL_S = 300
-_names: dict[tuple, tuple[float, str]] = {}
+_names: dict[tuple, tuple[float, object]] = {}
 _lock = threading.Lock()
 
 MIRRORED = ("case.signed", "case.started", "case.answered", "case.returned")
@@ -28,7 +28,7 @@ REFUSALS = {409: "当前状态下不能这样办理（可能已被他人办理�
             422: "填写的内容未通过校验，请检查后再提交。", 403: "这项数据不在您的网格或部门范围内。"}
 
 
-def _cached(key: tuple, load) -> str:
+def _cached(key: tuple, load):
     now = time.monotonic()
     with _lock:
         hit = _names.get(key)
@@ -58,12 +58,14 @@ def grid_name(grid_id: str | None) -> str:
 def departments() -> list[dict]:
     """The departments of the active dispatch catalogue (派单目录), with the level each serves: the choices of the
     triage form, so nobody types a department code."""
-    found: dict[str, dict] = {}
-    for line in runtime().services.get(caller(), "routing", "/v1/dispatch-rules"):
-        entry = found.setdefault(line["department_code"], {"code": line["department_code"],
-                                                           "name": line["department_name"], "levels": set()})
-        entry["levels"].add(line["level"])
-    return sorted(found.values(), key=lambda d: (d["code"].startswith("county"), d["code"]))
+    def load():
+        found: dict[str, dict] = {}
+        for line in runtime().services.get(caller(), "routing", "/v1/dispatch-rules"):
+            entry = found.setdefault(line["department_code"], {"code": line["department_code"],
+                                                               "name": line["department_name"], "levels": set()})
+            entry["levels"].add(line["level"])
+        return sorted(found.values(), key=lambda d: (d["code"].startswith("county"), d["code"]))
+    return _cached(("catalogue",), load)  # the catalogue changes a few times a year; five minutes is fresh enough
 
 
 def history_rows(history: list[dict]) -> list[dict]:

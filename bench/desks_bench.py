@@ -12,8 +12,9 @@ Starts the whole stack (temporary directory, free ports, the demo county, the de
      routing has no bulk-load API and intake + broker would take an hour for 100,000): spread over every grid of
      the county, one in four in the demo township; 60 % closed, the rest open in each state the desks list
      (manual queue, major issue, assigned/signed/in progress with a work order, resolved waiting for a return
-     visit), a third of the open orders overdue, one in ten with an extension request, half the town orders
-     going to the demo department. The services read them as their own rows; intake never hears of them, so
+     visit) registered in the last 20 days (so about a quarter of the open orders are past their 15-day deadline;
+     a third of those under 督办), one open order in ten with an extension request, half the orders going to the
+     demo department. The services read them as their own rows; intake never hears of them, so
      only the lists are timed on them (the case and order pages stay on a demo case).
   4. times the same pages again.
 """
@@ -117,8 +118,11 @@ def generate(stack, grids_everywhere, grids_township, department, count):
         for i in range(first, min(first + CHUNK, count)):
             case_id = str(uuid.UUID(int=rng.getrandbits(128)))
             grid = rng.choice(grids_township) if i % 4 == 0 else rng.choice(grids_everywhere)
-            registered = now - timedelta(minutes=rng.randint(10, 365 * 24 * 60))
             roll = rng.random()
+            # closed cases over the past year; open ones registered in the last 20 days (a 15-day deadline: about
+            # a quarter of the open orders are overdue, as a busy county's would be)
+            age_days = 365 if roll < 0.6 else 20
+            registered = now - timedelta(minutes=rng.randint(10, age_days * 24 * 60))
             state, path, order_state = (("closed", "town", "answered") if roll < 0.6 else
                                         ("returned", "manual", None) if roll < 0.65 else
                                         ("escalated", "major_issue", "dispatched") if roll < 0.67 else

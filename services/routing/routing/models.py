@@ -121,6 +121,9 @@ class RoutedCase(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (
+        # a person's grid scope as a list of case ids from the index alone; the cases on a path (major issues)
+        Index("ix_routed_cases_grid_case", "grid_id", "case_id"),
+        Index("ix_routed_cases_path_state", "path", "state"),
         Index("ix_routed_cases_reply_check", "reply_check_at",
               sqlite_where=text("reply_check_at IS NOT NULL"), postgresql_where=text("reply_check_at IS NOT NULL")),
         Index("ix_routed_cases_evaluation_check", "evaluation_check_at",

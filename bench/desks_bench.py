@@ -142,7 +142,7 @@ def generate(stack, grids_everywhere, grids_township, department, count):
             code, name = department if rng.random() < 0.5 else rng.choice(DEPARTMENTS)
             due = registered + timedelta(days=15)
             open_ = order_state in ("dispatched", "signed", "in_progress")
-            orders.append({"id": str(uuid.UUID(int=rng.getrandbits(128))), "case_id": case_id,
+            orders.append({"id": str(uuid.UUID(int=rng.getrandbits(128))), "case_id": case_id, "grid_id": grid,
                            "department_code": code, "department_name": name, "state": order_state, "role": "sole",
                            "created_at": registered, "due_at": due, "due_soon_at": due - timedelta(days=1),
                            "sign_due_at": registered + timedelta(days=1), "sign_overdue_marked": False,

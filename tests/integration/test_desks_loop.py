@@ -169,7 +169,20 @@ def test_a_case_runs_its_whole_life_through_the_desks(stack, api, town, tmp_path
     _deputy_replies(base, town, code)
     _return_visit(base, town, code, "satisfied", "")
 
-    case = api.get(stack.url("intake") + "/v1/cases", params={"tracking_code": code}).json()["items"][0]
+    with browser_page(DESKTOP) as page:  # the whole life on one page, as the staff see it
+        _sign_in(page, base, accounts["staff"]["user"])
+        page.goto(base + "/desk/township/return-visits")
+        _shot(page, "township-visits-1280")
+        case = api.get(stack.url("intake") + "/v1/cases", params={"tracking_code": code}).json()["items"][0]
+        _open_until(page, base + f"/desk/cases/{case['id']}", "已办结")
+        text = page.locator("table.history").inner_text()
+        for step in ("登记受理", "交办", "部门退单", "工单办复", "答复群众", "群众评价：不满意", "发回重办", "群众评价：满意", "办结"):
+            assert step in text, step
+        for who in accounts:  # the test accounts' names hold their usernames
+            text = text.replace(f"集成{accounts[who]['user']}", "")
+        assert not re.search(r"[A-Za-z]{3,}", text), text  # no English left for people to read
+        _shot(page, "township-case-closed-1280")
+
     routed = eventually(lambda: (lambda c: c if c["state"] == "closed" else None)(
         api.get(stack.url("routing") + f"/v1/cases/{case['id']}").json()), 30, "the case closes")
     assert routed["outcome"] == "satisfied" and routed["reopen_count"] == 1 and routed["return_count"] == 1

@@ -209,7 +209,8 @@ def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[
     due_soon = domain.due_soon_at(now, due, rules.due_soon_lead)
     orders = []
     for entry in departments:
-        order = WorkOrder(id=entry.get("id") or str(uuid.uuid4()), case_id=case.case_id, department_code=entry["code"],
+        order = WorkOrder(id=entry.get("id") or str(uuid.uuid4()), case_id=case.case_id, grid_id=case.grid_id,
+                          department_code=entry["code"],
                           department_name=entry["name"], state="dispatched", role=entry.get("role", "sole"),
                           rule_id=rule_id, deadline_rule=rule.name, deadline_amount=rule.amount,
                           deadline_unit=rule.unit, created_at=now, due_soon_marked=False,

@@ -63,8 +63,8 @@ def list_work_orders(session, *, case_id=None, department=None, state=None, due_
         query = query.where(pending if extension_pending else ~pending)
     if departments is not None:  # a person's data scope
         query = query.where(WorkOrder.department_code.in_(departments))
-    if grid_ids is not None:
-        query = query.where(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.grid_id.in_(grid_ids))))
+    if grid_ids is not None:  # a person's data scope: the order carries its case's grid
+        query = query.where(WorkOrder.grid_id.in_(grid_ids))
     if case_id:
         query = query.where(WorkOrder.case_id == str(case_id))
     if department:
@@ -99,7 +99,7 @@ def order_counts(session, *, departments=None, grid_ids=None, department=None) -
     if department:
         query = query.where(WorkOrder.department_code == department)
     if grid_ids is not None:
-        query = query.where(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.grid_id.in_(grid_ids))))
+        query = query.where(WorkOrder.grid_id.in_(grid_ids))
     counts = {"states": {state: 0 for state in ORDER_STATE_NAMES}, "due_soon": 0, "overdue": 0,
               "extension_pending": 0}
     for state, count, soon, late, pending in session.execute(query.group_by(WorkOrder.state)):

@@ -176,7 +176,8 @@ def test_a_case_runs_its_whole_life_through_the_desks(stack, api, town, tmp_path
         case = api.get(stack.url("intake") + "/v1/cases", params={"tracking_code": code}).json()["items"][0]
         _open_until(page, base + f"/desk/cases/{case['id']}", "已办结")
         text = page.locator("table.history").inner_text()
-        for step in ("登记受理", "交办", "部门退单", "工单办复", "答复群众", "群众评价：不满意", "发回重办", "群众评价：满意", "办结"):
+        for step in ("分办", "交办", "部门退单", "工单办复", "答复群众", "群众评价：不满意", "发回重办", "群众评价：满意",
+                     "办结"):
             assert step in text, step
         for who in accounts:  # the test accounts' names hold their usernames
             text = text.replace(f"集成{accounts[who]['user']}", "")

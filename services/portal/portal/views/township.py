@@ -136,8 +136,9 @@ def rate(case_id):
     case_id, form = str(case_id), ReturnVisitForm()
     if form.validate_on_submit():
         try:
+            note = (form.comment.data or "").strip() or None
             runtime().services.post(caller(), "routing", f"/v1/cases/{case_id}/ratings", {
-                "rating": form.rating.data, "via": "return_visit", "comment": (form.comment.data or "").strip() or None})
+                "rating": form.rating.data, "via": "return_visit", "comment": note})
             flash("已记录回访评价。" + ("群众不满意，已发回重办。" if form.rating.data == "unsatisfied" else ""))
             return redirect(url_for("township.return_visits"))
         except ServiceError as exc:

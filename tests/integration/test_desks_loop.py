@@ -116,7 +116,7 @@ def _staff_triages(base, town, code, *, first: bool):
             assert page.locator("#department-error").inner_text() == "请选择承办部门"
             assert page.input_value("#reason") == "经核实属镇党政综合办职责"
         else:
-            assert "匹配的部门均已退回" in page.content() and "部门退单" in page.content()
+            assert "匹配的部门均已退回" in page.content() and "退回工单" in page.content()
             page.check("input[name=path][value=town]")
             page.fill("#reason", "复核：分红发放由镇党政综合办负责答复")
         page.select_option("#department", "town-office")
@@ -176,11 +176,12 @@ def test_a_case_runs_its_whole_life_through_the_desks(stack, api, town, tmp_path
         case = api.get(stack.url("intake") + "/v1/cases", params={"tracking_code": code}).json()["items"][0]
         _open_until(page, base + f"/desk/cases/{case['id']}", "已办结")
         text = page.locator("table.history").inner_text()
-        for step in ("分办", "交办", "部门退单", "工单办复", "答复群众", "群众评价：不满意", "发回重办", "群众评价：满意",
+        for step in ("分办", "交办", "退回工单", "工单办复", "答复群众", "群众评价：不满意", "发回重办", "群众评价：满意",
                      "办结"):
             assert step in text, step
         for who in accounts:  # the test accounts' names hold their usernames
             text = text.replace(f"集成{accounts[who]['user']}", "")
+        text = text.replace("done.jpg", "")  # the photo's own file name
         assert not re.search(r"[A-Za-z]{3,}", text), text  # no English left for people to read
         _shot(page, "township-case-closed-1280")
 

@@ -16,7 +16,7 @@ def _case(state="returned", **extra):
             "urgency": "normal", "state": state, "path": "manual", "registered_at": "2026-12-01T02:00:00+00:00",
             "return_count": 1, "reopen_count": 0, "evaluation_round": 1, "replied_at": None,
             "work_orders": [_order(state="returned")], "history": [{
-                "event_type": "case.returned", "actor": "person:nobody", "reason": "不属于本部门职责",
+                "event_type": "work_order.returned", "actor": "person:nobody", "reason": "不属于本部门职责",
                 "at": "2026-12-01T03:00:00+00:00", "work_order_id": ORDER,
                 "details": {"department": {"code": "town-office", "name": "镇党政综合办"}}}], **extra}
 
@@ -120,7 +120,7 @@ def test_the_triage_queue_and_a_case_with_the_suggestion_first(portal):
     assert "WGTEST0001" in queue and "第一村民小组" in queue and "已退回" in queue
     page = portal.client.get(f"/desk/cases/{CASE}").get_data(as_text=True)
     assert page.index("匹配的部门均已退回") < page.index("分办方式")
-    assert "部门退单" in page and "不属于本部门职责" in page and "镇司法所" in page
+    assert "退回工单" in page and "不属于本部门职责" in page and "镇司法所" in page
 
 
 def test_a_triage_without_its_department_keeps_what_was_typed(portal):

@@ -71,7 +71,8 @@ def departments() -> list[dict]:
 def history_rows(history: list[dict]) -> list[dict]:
     """The case's or order's history as people read it: what happened (Chinese), who did it, when, why."""
     rows = []
-    for entry in history:
+    # the case's own mirror of an order event (签收, 开始办理, 办复, 退单) would show each step twice
+    for entry in (h for h in history if h["event_type"] not in MIRRORED):
         details = entry.get("details") or {}
         what = label("event_type", entry["event_type"])
         if details.get("step"):  # 催办 / 督办 / 提级督办 / 重大问题: the step says what happened
@@ -230,8 +231,6 @@ def order_context(order_id: str, forms: dict | None = None) -> dict:
         forms.setdefault("supervise", SuperviseForm(prefix="supervise"))
         if order.get("extension_requested_due_at"):
             forms.setdefault("decide", ExtensionDecisionForm(prefix="decide"))
-    # the case's own mirror of an order event (签收, 开始办理, 办复, 退单) would show each step twice
-    history = [h for h in history if h["event_type"] not in MIRRORED]
     return {"order": order, "history": history_rows(history), "case": routed, "registered": registered,
             "grid": grid_name(routed["grid_id"]), "forms": forms, "overdue_now": overdue(order.get("due_at")),
             "leads_mediation": routed.get("path") == "joint_mediation" and order["role"] == "lead"}

@@ -92,10 +92,10 @@ def test_a_supervisor_follows_a_figure_down_to_its_cases(stack, town):
         with page.expect_navigation():
             row.locator("a[href*='kpi=closure_rate']").click()
         assert "未办结的诉求，共 2 件" in page.content()
-        shown = set(page.locator("td a[href^='/case/']").all_inner_texts())
+        shown = set(page.locator("td a[href^='/desk/cases/']").all_inner_texts())
         assert shown == codes
         assert {page.locator(f"a:has-text('{c['tracking_code']}')").get_attribute("href") for c in town["cases"]} \
-            == {f"/case/{c['id']}" for c in town["cases"]}
+            == {f"/desk/cases/{c['id']}" for c in town["cases"]}
         _look(page, "supervisor-misses")
         page.set_viewport_size(DESKTOP)
         page.goto(base + "/supervisor/ladder")
@@ -103,7 +103,7 @@ def test_a_supervisor_follows_a_figure_down_to_its_cases(stack, town):
         row = page.locator("tr", has_text=town["township"]["name"])
         with page.expect_navigation():
             row.locator("a[data-step='supervision']").click()
-        assert page.locator(f"a[href='/order/{town['order']['id']}']").count() == 1
+        assert page.locator(f"a[href='/desk/orders/{town['order']['id']}']").count() == 1
         assert "督办" in page.content() and "镇人大主席团" in page.content()
         _look(page, "supervisor-ladder-orders")
         with page.expect_navigation():
@@ -200,7 +200,7 @@ def test_an_auditor_verifies_the_log_finds_a_case_with_its_people_and_fetches_pr
         page.fill("#code", code.lower())
         with page.expect_navigation():
             page.click("button:has-text('查询')")
-        registered = page.locator("tr", has_text="诉求登记")
+        registered = page.locator("tr", has_text="登记受理")
         assert town["caller"]["name"] in registered.locator("td.actor").inner_text()
         assert "热线话务员" in registered.inner_text() and f"person:{town['caller']['id']}" in registered.inner_text()
         _look(page, "auditor-events")
@@ -250,7 +250,7 @@ def test_a_deputy_reads_my_performance_from_the_home_page(stack, town):
             page.click("a:has-text('督查村')")
         with page.expect_navigation():
             page.click("a:has-text('督查村第一组')")
-        assert page.locator("a[href^='/case/']").count() >= 2  # their own group's cases
+        assert page.locator("a[href^='/desk/cases/']").count() >= 2  # their own group's cases
         # another deputy's report is not theirs to read
         other = str(uuid.uuid4())
         assert page.goto(f"{base}/deputies/{other}/annual-report").status == 403

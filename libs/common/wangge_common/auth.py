@@ -81,17 +81,25 @@ def public(view):
     return view
 
 
-def requires(scope: str):
-    """Require a key carrying `scope` for this view."""
-    if scope not in SCOPES:
-        raise ValueError(f"unknown scope {scope}")
+def requires(scope: str, *alternatives: str):
+    """Require a key carrying `scope` (or one of `alternatives`) for this view."""
+    for needed in (scope, *alternatives):
+        if needed not in SCOPES:
+            raise ValueError(f"unknown scope {needed}")
 
     def decorate(view):
         view._wangge_scope = scope
 
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            authorize(scope)
+            for other in alternatives:
+                try:
+                    authorize(other)
+                    break
+                except AuthError:
+                    continue
+            else:
+                authorize(scope)
             return view(*args, **kwargs)
 
         wrapper._wangge_scope = scope

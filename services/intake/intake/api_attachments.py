@@ -35,7 +35,7 @@ class AttachmentOut(Schema):
 
 @attachments.route("")
 class Attachments(MethodView):
-    @requires("cases:write")
+    @requires("cases:write", "orders:handle")  # a department attaches photos of the work done to its answer
     @attachments.arguments(AttachmentQuery, location="query")
     @attachments.response(201, AttachmentOut)
     @attachments.alt_response(413, description="the photo is over 5 MB")

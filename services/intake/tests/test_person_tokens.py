@@ -99,3 +99,13 @@ def test_similar_open_cases_are_suggested_before_registering(gsvc):
     outside = gsvc.client.get("/v1/cases/similar", query_string={"grid_id": OTHER_GRID, "content": "村口路灯坏了三天"},
                               headers=_deputy(gsvc))
     assert outside.status_code == 403
+
+
+def test_a_department_handler_attaches_a_photo_to_its_answer_but_a_reader_cannot(gsvc):
+    handler = {**gsvc.person("handler-1", scopes=("cases:read", "orders:handle"), departments=["town-office"]),
+               "Content-Type": "image/jpeg"}
+    stored = gsvc.client.post(f"/v1/attachments?grid_id={GRID}&name=done.jpg", data=JPEG, headers=handler)
+    assert stored.status_code == 201, stored.json
+    reader = {**gsvc.person("reader-1", scopes=("cases:read",)), "Content-Type": "image/jpeg"}
+    refused = gsvc.client.post(f"/v1/attachments?grid_id={GRID}&name=done.jpg", data=JPEG, headers=reader)
+    assert refused.status_code == 403 and "cases:write" in refused.json["detail"]

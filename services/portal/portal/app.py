@@ -18,6 +18,7 @@ from .views.admin import admin
 from .views.auth import auth
 from .views.deputy import deputy
 from .views.auditor import auditor
+from .views.department import department
 from .views.desks import desks
 from .views.entities import entities
 from .views.hotline import hotline
@@ -25,6 +26,8 @@ from .views.roster_desk import roster_desk
 from .views.roster_plans import roster_plans
 from .views.station import station
 from .views.supervisor import supervisor
+from .views.township import township
+from .views.worklist import worklist
 
 MAX_UPLOAD = 3 * 5 * 1024 * 1024 + 256 * 1024  # three 5 MB photos and the form around them
 
@@ -45,8 +48,8 @@ def create_app(settings: PortalSettings | None = None) -> Flask:
     CSRFProtect(app)
     limiter.init_app(app)
     app.before_request(load_person)
-    for blueprint in (auth, admin, station, deputy, hotline, desks, roster_desk, roster_plans, supervisor, auditor,
-                      entities):
+    for blueprint in (auth, admin, station, deputy, hotline, desks, township, department, worklist, roster_desk,
+                      roster_plans, supervisor, auditor, entities):
         app.register_blueprint(blueprint)
     app.jinja_env.filters["label"] = lambda code, kind, default="其他": label(kind, code) or default
     app.jinja_env.filters["local"] = _local

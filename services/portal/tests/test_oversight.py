@@ -103,7 +103,7 @@ def test_the_audit_log_names_the_people_behind_person_actors(oversight):
     actors = re.findall(r'<td class="actor">(.*?)</td>', page, re.S)
     assert actors[0].startswith("hotline-li") and "热线话务员" in actors[0]
     assert actors[1].startswith("系统接口 integration") and actors[2].startswith("未知账户")
-    assert "诉求登记" in page and ">case.registered<" not in page
+    assert "登记受理" in page and ">case.registered<" not in page
 
 
 def test_proof_forms_say_what_is_wrong_in_chinese_and_keep_what_was_typed(oversight):
@@ -154,7 +154,7 @@ def test_the_ladder_sums_grids_by_township_and_lists_the_orders_behind_a_figure(
     asked = [c[3] for c in oversight.services.calls if c[2] == "/v1/work-orders"]
     assert sorted(a["grid_id"] for a in asked) == sorted([GROUP, OTHER]) and all(a["step"] == "supervision"
                                                                                  for a in asked)
-    assert orders.count('href="/order/') == 2 and "另有 2 件工单未列出" in orders
+    assert orders.count('href="/desk/orders/') == 2 and "另有 2 件工单未列出" in orders
     bad = oversight.client.get(f"/supervisor/ladder/{TOWNSHIP}?step=shouting")
     assert bad.status_code == 422 and "请从督办阶梯中选择" in bad.get_data(as_text=True)
 

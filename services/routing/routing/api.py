@@ -17,13 +17,14 @@ from wangge_common.paging import page_of
 
 from . import catalogue, commands, evaluation, queries
 from . import holidays as holiday_calendar
-from .handlers import forget_catalogue, get_case
+from .handlers import forget_catalogue, get_case, load_rules
 from .schemas import (AnswerIn, CaseDetailOut, CaseOut, CaseQuery, CatalogueQuery, CloseIn, DeadlineRuleIn,
                       DeadlineRuleOut, DispatchRuleIn, DispatchRuleOut, EvaluationIn, EvaluationOut,
-                      ExtensionDecisionIn, ExtensionIn, ForwardIn, HolidayChangeOut, HolidayIn, HolidayOut, HolidayQuery,
-                      HolidayRefreshOut, HolidayRemoval, MediationOutcomeIn,
-                      OnTheSpotIn, ReplyIn, RetireQuery, ReturnIn, SignIn, StaffRatingIn, StartIn, SuperviseIn, TriageIn,
-                      WorkOrderOut, WorkOrderQuery, LadderQuery, LadderRowOut)
+                      ExtensionDecisionIn, ExtensionIn, ForwardIn, HolidayChangeOut, HolidayIn, HolidayOut,
+                      HolidayQuery, HolidayRefreshOut, HolidayRemoval, LadderQuery, LadderRowOut, MediationOutcomeIn,
+                      OnTheSpotIn, OrderCountsOut, OrderCountsQuery, ReplyIn, RetireQuery, ReturnIn, SignIn,
+                      StaffRatingIn, StartIn, SuggestionOut, SuperviseIn, TransitionOut, TriageIn, WorkOrderOut,
+                      WorkOrderQuery)
 
 work_orders = Blueprint("work_orders", __name__, url_prefix="/v1/work-orders",
                         description="Work orders (工单) dispatched to departments: sign (签收), start, answer, "
@@ -87,12 +88,14 @@ class Cases(MethodView):
     @cases.response(200, page_of(CaseOut))
     def get(self, query):
         """List cases by state or grid; queue=manual lists the manual triage queue."""
-        grids = grid_scope()
+        grids, departments = grid_scope(), department_scope()
         if grids is not None:
             if query.get("grid_id"):
                 require_grid(query["grid_id"])
             else:
                 query = {**query, "grid_ids": sorted(grids)}
+        if departments is not None:
+            query = {**query, "departments": sorted(departments)}
         with runtime().db.sessions() as session:
             return queries.list_cases(session, **query)
 
@@ -102,9 +105,23 @@ class CaseById(MethodView):
     @requires("cases:read")
     @cases.response(200, CaseDetailOut)
     def get(self, case_id):
-        """One case: current state, its work orders and its full history from routing's transition log."""
+        """One case: current state, its work orders and its full history from routing's transition log. A
+        department handler's token sees only its own department's orders and their history (403 without one)."""
         _case_in_scope(case_id)
-        return _case(case_id)
+        detail, departments = _case(case_id), department_scope()
+        return detail if departments is None else queries.for_departments(detail, departments)
+
+
+@cases.route("/<uuid:case_id>/suggestion")
+class Suggestion(MethodView):
+    @requires("cases:read")
+    @cases.response(200, SuggestionOut)
+    def get(self, case_id):
+        """What the dispatch catalogue (派单目录) would do with the case now, leaving out the departments that
+        returned it: shown first when a person triages by hand. path manual: the catalogue has no line for it."""
+        _case_in_scope(case_id)
+        with runtime().db.sessions() as session:
+            return queries.suggestion(session, str(case_id), load_rules(session))
 
 
 @cases.route("/<uuid:case_id>/triage")
@@ -115,6 +132,7 @@ class Triage(MethodView):
     @cases.alt_response(409, description=CONFLICT["description"])
     def post(self, data, case_id):
         """Triage by hand: town, county (through the township congress), joint mediation, or major issue."""
+        _case_in_scope(case_id)
         with _uow() as uow:
             commands.triage_manually(uow, str(case_id), data)
         return _case(case_id)
@@ -170,6 +188,7 @@ class Close(MethodView):
     @cases.alt_response(409, description=CONFLICT["description"])
     def post(self, data, case_id):
         """The supervising body closes an escalated case (outcome unsatisfied or not_rated, never satisfied)."""
+        _case_in_scope(case_id)
         with _uow() as uow:
             commands.close_escalated(uow, str(case_id), data)
         return _case(case_id)
@@ -212,6 +231,23 @@ def _sorted(scope):
     return sorted(scope) if scope is not None else None
 
 
+@work_orders.route("/counts")
+class WorkOrderCounts(MethodView):
+    @requires("cases:read")
+    @work_orders.arguments(OrderCountsQuery, location="query")
+    @work_orders.response(200, OrderCountsOut)
+    def get(self, query):
+        """How many work orders in each state, and how many open ones are due soon, overdue or waiting for an
+        extension decision, within the caller's data scope (a desk's tab counts in one call)."""
+        departments, grids = department_scope(), grid_scope()
+        if departments is not None and query.get("department"):
+            require_department(query["department"])
+        with runtime().db.sessions() as session:
+            return queries.order_counts(session, departments=sorted(departments) if departments is not None else None,
+                                        grid_ids=sorted(grids) if grids is not None else None,
+                                        department=query.get("department"))
+
+
 @work_orders.route("/<uuid:order_id>")
 class WorkOrderById(MethodView):
     @requires("cases:read")
@@ -221,6 +257,18 @@ class WorkOrderById(MethodView):
         _order_in_scope(order_id)
         with runtime().db.sessions() as session:
             return queries.get_work_order(session, str(order_id))
+
+
+@work_orders.route("/<uuid:order_id>/history")
+class WorkOrderHistory(MethodView):
+    @requires("cases:read")
+    @work_orders.response(200, TransitionOut(many=True))
+    def get(self, order_id):
+        """Every change of one work order, oldest first (dispatch, signing, supervision, extensions, answer,
+        return), with the actor and reason of each: what a department handler may see of the case's history."""
+        _order_in_scope(order_id)
+        with runtime().db.sessions() as session:
+            return queries.order_history(session, str(order_id))
 
 
 def _order_action(name: str, schema, command, doc: str, *, scope: str = "orders:handle", secret: bool = False):

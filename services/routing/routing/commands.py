@@ -188,8 +188,9 @@ def answer(uow: UnitOfWork, order_id: str, data: dict, secret: str) -> WorkOrder
     on_time = order.due_at is None or now <= order.due_at
     order.answered_at, order.summary, order.on_time = now, data["summary"], on_time
     order.mediation_outcome = mediation["outcome"] if mediation else None
+    attached = {"attachments": data["attachments"]} if data.get("attachments") else {}
     order_event(uow, order, "work_order.answered", "answer", data["reason"], summary=data["summary"],
-                on_time=on_time, mediation=mediation)
+                on_time=on_time, mediation=mediation, **attached)
     if not _leads(order):
         return order
     case.on_time = on_time if case.on_time is None else (case.on_time and on_time)

@@ -144,7 +144,7 @@ def _cached(uow: UnitOfWork, key: str, load):
     return found[1]
 
 
-def _load_rules(session) -> list[domain.Rule]:
+def load_rules(session) -> list[domain.Rule]:
     rows = session.scalars(select(DispatchRule).where(DispatchRule.active.is_(True))).all()
     return [domain.Rule(r.id, r.category, r.topic, r.level, r.department_code, r.department_name, r.priority)
             for r in rows]
@@ -156,7 +156,7 @@ def _load_deadlines(session) -> list[domain.DeadlineRule]:
 
 
 def active_rules(uow: UnitOfWork) -> list[domain.Rule]:
-    return _cached(uow, "dispatch_rules", _load_rules)
+    return _cached(uow, "dispatch_rules", load_rules)
 
 
 def active_deadlines(uow: UnitOfWork) -> list[domain.DeadlineRule]:
@@ -226,7 +226,8 @@ def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[
     due, due_soon, sign_due = order_deadlines(uow, rule, forward_due or now)
     orders = []
     for entry in departments:
-        order = WorkOrder(id=entry.get("id") or str(uuid.uuid4()), case_id=case.case_id, department_code=entry["code"],
+        order = WorkOrder(id=entry.get("id") or str(uuid.uuid4()), case_id=case.case_id, grid_id=case.grid_id,
+                          department_code=entry["code"],
                           department_name=entry["name"], state="dispatched", role=entry.get("role", "sole"),
                           rule_id=rule_id, deadline_rule=rule.name, deadline_amount=rule.amount,
                           deadline_unit=rule.unit, created_at=now, due_soon_marked=False,

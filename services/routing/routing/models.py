@@ -124,6 +124,7 @@ class RoutedCase(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (
+        Index("ix_routed_cases_path_state", "path", "state"),  # the cases on a path (major issues)
         Index("ix_routed_cases_reply_check", "reply_check_at",
               sqlite_where=text("reply_check_at IS NOT NULL"), postgresql_where=text("reply_check_at IS NOT NULL")),
         Index("ix_routed_cases_evaluation_check", "evaluation_check_at",
@@ -138,6 +139,9 @@ class WorkOrder(Base):
     __tablename__ = "work_orders"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(36), index=True)
+    # the case's grid, copied at dispatch (a case never moves grid): a person's grid scope filters orders on their
+    # own row, without going through every case of the township
+    grid_id: Mapped[str | None] = mapped_column(String(36))
     department_code: Mapped[str] = mapped_column(String(40), index=True)
     department_name: Mapped[str] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(20), index=True)
@@ -177,6 +181,8 @@ class WorkOrder(Base):
     next_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (
+        Index("ix_work_orders_grid_state", "grid_id", "state"),
+        Index("ix_work_orders_department_state", "department_code", "state"),
         Index("ix_work_orders_next_check", "next_check_at",
               sqlite_where=text("next_check_at IS NOT NULL"), postgresql_where=text("next_check_at IS NOT NULL")),
     )

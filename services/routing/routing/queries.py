@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, func, select
 
+from wangge_common.auth import AuthError
 from wangge_common.errors import NotFound
 from wangge_common.paging import paginate
 
@@ -22,10 +23,18 @@ def case_detail(session, case_id: str) -> dict:
 
 
 def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiver=None, queue=None, priority=None,
-               page=1, page_size=100):
+               path=None, open=None, departments=None, page=1, page_size=100):
     query = select(RoutedCase)
     if priority:
         query = query.where(RoutedCase.priority == priority)
+    if departments is not None:  # a department handler's data scope: cases it has (had) an order for
+        query = query.where(RoutedCase.case_id.in_(select(WorkOrder.case_id)
+                                                   .where(WorkOrder.department_code.in_(departments))))
+    if path:
+        query = query.where(RoutedCase.path == path)
+    if open is not None:
+        finished = RoutedCase.state.in_(domain.TERMINAL)
+        query = query.where(~finished if open else finished)
     if first_receiver:
         query = query.where(RoutedCase.first_receiver_deputy_id == str(first_receiver))
     if grid_ids is not None:  # a person's data scope
@@ -43,21 +52,28 @@ def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiv
 
 def list_work_orders(session, *, case_id=None, department=None, state=None, due_before=None, overdue=None,
                      supervision=None, awaiting_forward=None, sort="created", page=1, page_size=100,
-                     departments=None, grid_ids=None, priority=None, grid_id=None, step=None, open=None) -> dict:
+                     departments=None, grid_ids=None, priority=None, grid_id=None, step=None, open=None,
+                     due_soon=None, extension_pending=None) -> dict:
     query = select(WorkOrder)
     if priority:
         query = query.where(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.priority == priority)))
-    if grid_id:
-        query = query.where(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.grid_id == str(grid_id))))
+    if grid_id:  # the order carries its case's grid
+        query = query.where(WorkOrder.grid_id == str(grid_id))
     if step:
         query = query.where(WorkOrder.escalation_step == domain.LADDER.index(step) + 1)
     if open is not None:
-        is_open = WorkOrder.state.in_(domain.OPEN_ORDER_STATES)
-        query = query.where(is_open if open else ~is_open)
+        unfinished = WorkOrder.state.in_(domain.OPEN_ORDER_STATES)
+        query = query.where(unfinished if open else ~unfinished)
+    if due_soon is not None:
+        soon = WorkOrder.due_soon_marked.is_(True) & WorkOrder.overdue_marked.is_(False)
+        query = query.where(soon if due_soon else ~soon)
+    if extension_pending is not None:
+        pending = WorkOrder.extension_requested_due_at.is_not(None)
+        query = query.where(pending if extension_pending else ~pending)
     if departments is not None:  # a person's data scope
         query = query.where(WorkOrder.department_code.in_(departments))
-    if grid_ids is not None:
-        query = query.where(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.grid_id.in_(grid_ids))))
+    if grid_ids is not None:  # a person's data scope: the order carries its case's grid
+        query = query.where(WorkOrder.grid_id.in_(grid_ids))
     if case_id:
         query = query.where(WorkOrder.case_id == str(case_id))
     if department:
@@ -76,16 +92,8 @@ def list_work_orders(session, *, case_id=None, department=None, state=None, due_
         query = query.where(waiting if awaiting_forward else ~waiting)
     order = (WorkOrder.due_at.is_(None), WorkOrder.due_at) if sort == "due" else ()
     found = paginate(session, query.order_by(*order, WorkOrder.created_at, WorkOrder.id), page, page_size)
-    with_priority(session, found["items"])
+    _with_case(session, found["items"])
     return found
-
-
-def with_priority(session, orders) -> None:
-    """Each order shows its case's priority (one query for the page)."""
-    priorities = dict(session.execute(select(RoutedCase.case_id, RoutedCase.priority).where(
-        RoutedCase.case_id.in_({o.case_id for o in orders}))).all()) if orders else {}
-    for order in orders:
-        order.priority = priorities.get(order.case_id, "normal")
 
 
 def escalation_ladder(session, *, open=True, grid_ids=None, departments=None) -> list[dict]:
@@ -106,11 +114,80 @@ def escalation_ladder(session, *, open=True, grid_ids=None, departments=None) ->
              "cases": cases} for grid, step, orders, cases in rows]
 
 
+def order_counts(session, *, departments=None, grid_ids=None, department=None) -> dict:
+    """How many orders in each state, and how many open ones are due soon or overdue: a desk's tab counts in one
+    query instead of one per tab."""
+    from sqlalchemy import case as when
+
+    open_ = WorkOrder.state.in_(domain.OPEN_ORDER_STATES)
+    query = select(WorkOrder.state, func.count(),
+                   func.sum(when((open_ & WorkOrder.due_soon_marked.is_(True) & WorkOrder.overdue_marked.is_(False),
+                                  1), else_=0)),
+                   func.sum(when((open_ & WorkOrder.overdue_marked.is_(True), 1), else_=0)),
+                   func.sum(when((open_ & WorkOrder.extension_requested_due_at.is_not(None), 1), else_=0)))
+    if departments is not None:
+        query = query.where(WorkOrder.department_code.in_(departments))
+    if department:
+        query = query.where(WorkOrder.department_code == department)
+    if grid_ids is not None:
+        query = query.where(WorkOrder.grid_id.in_(grid_ids))
+    counts = {"states": {state: 0 for state in ORDER_STATE_NAMES}, "due_soon": 0, "overdue": 0,
+              "extension_pending": 0}
+    for state, count, soon, late, pending in session.execute(query.group_by(WorkOrder.state)):
+        counts["states"][state] = count
+        counts["due_soon"] += soon or 0
+        counts["overdue"] += late or 0
+        counts["extension_pending"] += pending or 0
+    return counts
+
+
+ORDER_STATE_NAMES = ("dispatched", "signed", "in_progress", "answered", "returned", "cancelled")
+
+
+def _with_case(session, orders: list[WorkOrder]) -> None:
+    """What a list of orders shows of each one's case (tracking code, category, topic, grid) and the case's
+    priority: one query a page."""
+    ids = {o.case_id for o in orders}
+    cases = {c.case_id: c for c in session.scalars(select(RoutedCase).where(RoutedCase.case_id.in_(ids)))} if ids \
+        else {}
+    for order in orders:
+        order.case = cases.get(order.case_id)
+        order.priority = order.case.priority if order.case is not None else "normal"
+
+
+def suggestion(session, case_id: str, rules: list[domain.Rule]) -> dict:
+    case = get_case(session, case_id)
+    refused = sorted(set(session.scalars(select(WorkOrder.department_code).where(
+        WorkOrder.case_id == case_id, WorkOrder.state == "returned")).all()))
+    decision = domain.triage(case.category, case.topic, rules, refused)
+    rule = decision.rule
+    return {"path": decision.path, "rule_id": rule.id if rule else None, "reason": decision.reason,
+            "department_code": rule.department_code if rule else None,
+            "department_name": rule.department_name if rule else None, "returned_by": refused}
+
+
+def order_history(session, order_id: str) -> list[CaseTransition]:
+    """Every change of one work order (and of its case caused through it), oldest first."""
+    order = get_work_order(session, order_id)
+    return session.scalars(select(CaseTransition).where(CaseTransition.case_id == order.case_id,
+                                                        CaseTransition.work_order_id == order_id)
+                           .order_by(CaseTransition.id)).all()
+
+
+def for_departments(detail: dict, departments) -> dict:
+    """A case as a department handler may see it: its own orders and their history only (403 if it has none)."""
+    orders = [o for o in detail["work_orders"] if o.department_code in departments]
+    if not orders:
+        raise AuthError(403, "the case has no work order of the caller's department")
+    mine = {o.id for o in orders}
+    return {**detail, "work_orders": orders, "history": [h for h in detail["history"] if h.work_order_id in mine]}
+
+
 def get_work_order(session, order_id: str) -> WorkOrder:
     order = session.get(WorkOrder, order_id)
     if order is None:
         raise NotFound(f"no work order {order_id}")
-    with_priority(session, [order])
+    _with_case(session, [order])
     return order
 
 

@@ -74,6 +74,14 @@ class WorkOrderOut(Schema):
 
     def _awaiting(self, order):
         return order.forward_due_at is not None and order.forwarded_at is None and order.state == "dispatched"
+    case = fields.Method("_case", metadata={"description": "in lists: the case's tracking code, category, topic, "
+                                                           "urgency and grid"})
+
+    def _case(self, order):
+        case = getattr(order, "case", None)
+        if case is None:
+            return None
+        return {k: getattr(case, k) for k in ("tracking_code", "category", "topic", "urgency", "grid_id")}
 
     def _step(self, order):
         return domain.LADDER[order.escalation_step - 1] if order.escalation_step else None
@@ -91,6 +99,9 @@ class WorkOrderQuery(PageArgs):
         "description": "only orders under 督办 by the township presidium (township) or 提级督办 (county)"})
     awaiting_forward = fields.Boolean(metadata={
         "description": "true: county matters the township congress (镇人大) still has to forward (its 待转办 list)"})
+    due_soon = fields.Boolean(metadata={"description": "true: only orders marked due soon (临期) and not yet overdue"})
+    extension_pending = fields.Boolean(metadata={"description": "true: only orders whose extension request awaits "
+                                                                "a decision"})
     sort = fields.String(load_default="created", validate=validate.OneOf(("created", "due")),
                          metadata={"description": "created (oldest first) or due (soonest deadline first)"})
     grid_id = fields.UUID(metadata={"description": "only orders of cases in this grid"})
@@ -110,6 +121,20 @@ class LadderRowOut(Schema):
     step = fields.String(metadata={"enum": list(domain.LADDER)})
     orders = fields.Integer()
     cases = fields.Integer()
+
+
+class OrderCountsOut(Schema):
+    states = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"example": {"dispatched": 3, "signed": 1, "in_progress": 4, "answered": 20,
+                                               "returned": 1, "cancelled": 0}})
+    due_soon = fields.Integer(metadata={"description": "open orders marked due soon (临期), not yet overdue"})
+    overdue = fields.Integer(metadata={"description": "open orders marked overdue"})
+    extension_pending = fields.Integer(metadata={"description": "open orders whose extension request awaits a "
+                                                                "decision"})
+
+
+class OrderCountsQuery(Schema):
+    department = fields.String(validate=validate.Length(1, 40), metadata={"description": "department code"})
 
 
 class SuperviseIn(Schema):
@@ -138,8 +163,18 @@ class Mediation(Schema):
                             validate=validate.Length(min=1), metadata={"example": ["张调解员", "李律师"]})
 
 
+class AttachmentRef(Schema):
+    id = fields.String(required=True, validate=validate.Length(1, 64))
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    media_type = fields.String(required=True, validate=validate.OneOf(("image/jpeg", "image/png")))
+    size = fields.Integer(required=True, validate=validate.Range(1, 5 * 1024 * 1024))
+
+
 class AnswerIn(Schema):
     summary = fields.String(required=True, validate=validate.Length(1, 2000), metadata={"example": "已更换路灯灯泡。"})
+    attachments = fields.List(fields.Nested(AttachmentRef), load_default=list, validate=validate.Length(max=3),
+                              metadata={"description": "photos of the work done, stored first at intake "
+                                                       "(POST /v1/attachments); kept with the answer's event"})
     reason = reason("answer recorded")
     mediation = fields.Nested(Mediation, load_default=None, allow_none=True,
                               metadata={"description": "the lead department of a joint mediation records the "
@@ -220,6 +255,9 @@ class CaseQuery(PageArgs):
     first_receiver = fields.UUID(metadata={"description": "cases whose first receiver (首问责任人) is this deputy"})
     queue = fields.String(validate=validate.OneOf(("manual",)),
                           metadata={"description": "manual: cases waiting for manual triage (no open work order)"})
+    path = fields.String(validate=validate.OneOf(domain.PATHS),
+                         metadata={"description": "only cases on this path, e.g. major_issue (重大问题处理流程)"})
+    open = fields.Boolean(metadata={"description": "true: only cases not closed or withdrawn; false: only those"})
 
 
 class TriageIn(Schema):
@@ -238,6 +276,16 @@ class TriageIn(Schema):
                                    {"code": "town-construction", "name": "镇村镇建设办", "role": "member"},
                                    {"code": "county-natural-resources", "name": "县自然资源局", "role": "member"}],
                    "mediators": ["张调解员", "李律师"], "convenor_deputy_id": "d0000000-0000-4000-8000-000000000007"}
+
+
+class SuggestionOut(Schema):
+    path = fields.String(metadata={"enum": ["town", "county", "major_issue", "manual"]})
+    rule_id = fields.Integer(allow_none=True)
+    department_code = fields.String(allow_none=True)
+    department_name = fields.String(allow_none=True)
+    reason = fields.String(metadata={"example": "dispatch rule 7: request/road at town level"})
+    returned_by = fields.List(fields.String(), metadata={"description": "departments that returned the case (退单): "
+                                                                        "never suggested again"})
 
 
 class OnTheSpotIn(Schema):

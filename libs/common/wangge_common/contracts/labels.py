@@ -60,26 +60,32 @@ PLAN_RULES = {"too_few_deputies": "网格代表人数不足", "too_many_deputies
               "outside_township": "乡镇代表被派到其他乡镇的网格",
               "not_a_plan_grid": "不是本方案范围内的网格", "unknown_deputy": "名册中没有该代表"}
 SUPERVISION_LEVELS = {"township": "镇人大主席团督办", "county": "县人大常委会提级督办"}
-# The event types of the contracts (schemas/), as the audit log shows them to an auditor.
+# Every event type of the contracts (schemas/): how a case's or order's history (办理记录) and the audit log name it.
 EVENT_TYPES = {
     "assignment.ended": "派驻结束", "assignment.published": "派驻方案公布", "assignment_plan.approved": "派驻方案批准",
-    "case.answered": "诉求已答复", "case.assigned": "诉求已交办", "case.closed": "诉求已办结", "case.escalated": "升级督办",
-    "case.evaluated": "群众评价", "case.evaluation_requested": "邀请群众评价", "case.registered": "诉求登记",
+    "case.answered": "办理答复", "case.assigned": "交办", "case.closed": "办结", "case.escalated": "升级督办",
+    "case.evaluated": "群众评价", "case.evaluation_requested": "发送评价链接", "case.registered": "登记受理",
     "case.related_confirmed": "确认关联诉求", "case.related_linked": "关联诉求", "case.related_undone": "取消关联诉求",
-    "case.reopened": "发回重办", "case.replied": "答复群众", "case.reply_overdue": "答复群众逾期",
-    "case.return_visit_due": "待回访", "case.returned": "诉求退回", "case.signed": "诉求已签收", "case.started": "开始办理",
-    "case.supplemented": "补充材料", "case.triaged": "诉求分办", "case.withdrawn": "诉求撤回",
+    "case.reopened": "发回重办", "case.replied": "答复群众", "case.reply_overdue": "答复群众超期", "case.return_visit_due": "待回访",
+    "case.returned": "部门退单", "case.signed": "部门签收", "case.started": "开始办理", "case.supplemented": "补充材料",
+    "case.triaged": "分办", "case.withdrawn": "撤回", "catalogue.changed": "派单目录与时限规则变更",
     "contact_household.linked": "建立联系户", "contact_household.unlinked": "解除联系户",
     "contact_meeting.recorded": "联系户见面记录", "deputy.ended": "代表终止履职", "deputy.registered": "代表登记",
     "deputy.removed": "代表记录删除", "deputy.updated": "代表信息更新", "grid.created": "网格建立", "grid.updated": "网格更新",
-    "notification.failed": "通知发送失败", "notification.gave_up": "通知放弃重试", "notification.sent": "通知已发送",
+    "household.changed": "户档变更", "notification.failed": "通知发送失败", "notification.gave_up": "通知放弃重试",
+    "notification.sent": "通知已发送", "notify_settings.changed": "通知设置变更",
     "reception.changed": "接待日变更", "reception.scheduled": "接待日安排", "reception_session.recorded": "接待记录",
-    "reporter.erased": "反映人信息删除", "station.created": "联络站建立", "station.updated": "联络站更新",
-    "visit.recorded": "走访记录", "work_order.answered": "工单已答复", "work_order.cancelled": "工单撤销",
-    "work_order.dispatched": "工单派发", "work_order.due_soon": "工单即将到期", "work_order.extension_decided": "延期审批",
-    "work_order.extension_requested": "申请延期", "work_order.overdue": "工单逾期", "work_order.returned": "工单退回",
-    "work_order.signed": "工单签收", "work_order.signing_overdue": "工单签收逾期", "work_order.started": "工单开始办理",
+    "reporter.erased": "反映人信息删除", "station.created": "联络站建立", "station.updated": "联络站更新", "visit.recorded": "走访记录",
+    "work_order.answered": "工单办复", "work_order.cancelled": "撤销工单", "work_order.dispatched": "派发工单",
+    "work_order.due_soon": "临近期限", "work_order.extension_decided": "延期审批", "work_order.extension_requested": "申请延期",
+    "work_order.forward_overdue": "转办超时", "work_order.forwarded": "镇人大转办", "work_order.overdue": "工单逾期",
+    "work_order.returned": "退回工单", "work_order.signed": "签收工单", "work_order.signing_overdue": "超时未签收",
+    "work_order.started": "开始办理",
 }
+ORDER_ROLES = {"sole": "独立承办", "lead": "牵头单位", "member": "配合单位"}
+DISPATCH_LEVELS = {"town": "镇级", "county": "县级", "major_issue": "重大问题"}
+RATING_VIA = {"link": "评价链接", "station": "联络站当面评价", "return_visit": "电话回访", "call_taker": "热线回访"}
+MEDIATION_OUTCOMES = {"agreement": "达成协议", "partial": "部分达成", "no_agreement": "未达成协议"}
 
 VOCABULARIES = {
     "category": CATEGORIES, "channel": CHANNELS, "topic": TOPICS, "urgency": URGENCIES, "priority": PRIORITIES,
@@ -89,9 +95,9 @@ VOCABULARIES = {
     "visit_kind": VISIT_KINDS, "escalation_step": ESCALATION_STEPS, "escalation_trigger": ESCALATION_TRIGGERS,
     "reply_channel": REPLY_CHANNELS, "gender": GENDERS, "deputy_status": DEPUTY_STATUSES,
     "station_tier": STATION_TIERS, "phone_display": PHONE_DISPLAYS, "plan_status": PLAN_STATUSES,
-    "plan_basis": PLAN_BASES, "plan_rule": PLAN_RULES,
-    "reply_channel": REPLY_CHANNELS, "deputy_status": DEPUTY_STATUSES, "supervision": SUPERVISION_LEVELS,
-    "event_type": EVENT_TYPES,
+    "plan_basis": PLAN_BASES, "plan_rule": PLAN_RULES, "supervision_level": SUPERVISION_LEVELS,
+    "event_type": EVENT_TYPES, "order_role": ORDER_ROLES, "dispatch_level": DISPATCH_LEVELS, "rating_via": RATING_VIA,
+    "mediation_outcome": MEDIATION_OUTCOMES,
 }
 
 

@@ -1,0 +1,138 @@
+"""The forms of the township office and department desks (WTForms through Flask-WTF: CSRF token on each), with
+Chinese reasons beside each field. Choices that come from the services (departments, deputies) are set by the view."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from wangge_common.contracts.labels import labels
+
+from .domain import CHINA
+from .schemas import REQUIRED, options
+
+REASON = [DataRequired(REQUIRED), Length(2, 500, message="2 至 500 字")]
+LOCAL_TIME = "%Y-%m-%d %H:%M"
+
+
+def _labelled(kind: str, codes) -> list:
+    return options((code, labels(kind)[code]) for code in codes)
+
+
+class TriageForm(FlaskForm):
+    """分办: one of routing's paths, with what that path needs."""
+
+    path = RadioField("分办方式", choices=_labelled("triage_path", ("on_the_spot", "town", "county",
+                                                                   "joint_mediation", "major_issue")),
+                      validators=[InputRequired("请选择分办方式")])
+    department = SelectField("承办部门", validate_choice=False, validators=[Optional()])
+    lead = SelectField("牵头单位", validate_choice=False, validators=[Optional()])
+    members = SelectMultipleField("配合单位", validate_choice=False, validators=[Optional()])
+    mediators = StringField("调解员、法律服务人员（用顿号或逗号分隔）", validators=[Optional(), Length(max=300)])
+    deputy = SelectField("代表", validate_choice=False, validators=[Optional()])
+    summary = TextAreaField("现场解答内容", validators=[Optional(), Length(max=2000, message="不超过 2000 字")])
+    reason = TextAreaField("分办理由", validators=REASON)
+
+    def mediator_names(self) -> list[str]:
+        raw = (self.mediators.data or "").replace("，", ",").replace("、", ",")
+        return [name.strip() for name in raw.split(",") if name.strip()]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        path = self.path.data
+
+        def need(field, reason):
+            nonlocal ok
+            field.errors = [*field.errors, reason]
+            ok = False
+
+        if path in ("town", "county") and not self.department.data:
+            need(self.department, "请选择承办部门")
+        if path == "joint_mediation":
+            if not self.lead.data:
+                need(self.lead, "请选择牵头单位")
+            if not [m for m in self.members.data or [] if m != self.lead.data]:
+                need(self.members, "联合调处至少还需要一个配合单位")
+            if not self.mediator_names():
+                need(self.mediators, "请填写至少一名调解员")
+            if not self.deputy.data:
+                need(self.deputy, "请选择召集调处的代表")
+        if path == "on_the_spot":
+            if not self.deputy.data:
+                need(self.deputy, "请选择现场解答的代表")
+            if len((self.summary.data or "").strip()) < 2:
+                need(self.summary, "请写明现场解答的内容")
+        return ok
+
+
+class SuperviseForm(FlaskForm):
+    step = RadioField("督办方式", choices=_labelled("escalation_step", ("reminder", "supervision", "escalation")),
+                      validators=[InputRequired("请选择催办、督办或提级督办")])
+    reason = TextAreaField("督办理由", validators=REASON)
+
+
+class ExtensionDecisionForm(FlaskForm):
+    decision = RadioField("审批意见", choices=options((("approve", "同意延期"), ("refuse", "不同意"))),
+                          validators=[InputRequired("请选择同意或不同意")])
+    reason = TextAreaField("审批理由", validators=REASON)
+
+
+class ReturnVisitForm(FlaskForm):
+    rating = RadioField("群众评价", choices=_labelled("rating", ("satisfied", "basically_satisfied", "unsatisfied")),
+                        validators=[InputRequired("请选择群众的评价")])
+    comment = TextAreaField("回访记录（群众原话要点）", validators=[Optional(), Length(max=1000, message="不超过 1000 字")])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)  # Optional() ends the comment's own chain when it is empty
+        if self.rating.data == "unsatisfied" and not (self.comment.data or "").strip():
+            self.comment.errors = [*self.comment.errors, "群众不满意时，请记录不满意的原因（将发回重办）"]
+            ok = False
+        return ok
+
+
+class ReasonForm(FlaskForm):
+    """签收 / 开始办理: an optional note."""
+
+    reason = TextAreaField("说明（可选）", validators=[Optional(), Length(max=500, message="不超过 500 字")])
+
+
+class ReturnForm(FlaskForm):
+    reason = TextAreaField("退单理由", validators=REASON)
+
+
+class AnswerForm(FlaskForm):
+    summary = TextAreaField("办理结果", validators=[DataRequired(REQUIRED), Length(5, 2000, message="5 至 2000 字")])
+    photo = FileField("附件（可选，一张 JPG 或 PNG 照片，不超过 5 MB）")
+    # the lead department of a joint mediation (联合调处) records the mediated outcome with its answer
+    outcome = SelectField("调处结果", choices=options([("", "请选择")] + list(labels("mediation_outcome").items())),
+                          validators=[Optional()])
+    mediators = StringField("参与调处的调解员（用顿号或逗号分隔）", validators=[Optional(), Length(max=300)])
+
+    def mediation(self, required: bool) -> dict | None:
+        """The mediated outcome, when this order leads a joint mediation (the reasons beside the fields if not)."""
+        names = [n.strip() for n in (self.mediators.data or "").replace("，", ",").replace("、", ",").split(",")
+                 if n.strip()]
+        if not required:
+            return None
+        if not self.outcome.data:
+            self.outcome.errors = [*self.outcome.errors, "牵头单位须选择调处结果"]
+        if not names:
+            self.mediators.errors = [*self.mediators.errors, "请填写参与调处的调解员"]
+        return {"outcome": self.outcome.data, "mediators": names} if self.outcome.data and names else None
+
+
+class ExtensionForm(FlaskForm):
+    requested = StringField("申请延期至", validators=[DataRequired(REQUIRED)])
+    reason = TextAreaField("延期理由", validators=REASON)
+
+    def validate_requested(self, field):
+        try:
+            wanted = datetime.strptime(field.data.strip(), LOCAL_TIME).replace(tzinfo=CHINA)
+        except ValueError:
+            raise ValidationError("请按“2026-12-10 17:00”的格式填写日期和时间") from None
+        if wanted <= datetime.now(CHINA):
+            raise ValidationError("延期后的期限须晚于现在")
+        self.requested_at = wanted

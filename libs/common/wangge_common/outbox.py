@@ -247,6 +247,31 @@ class UnitOfWork:
         """
         return self.emit_prepared(self.prepare(event_type, subject, data, version=version), new_subject=new_subject)
 
+    def emit_many(self, events: list[tuple[str, str, dict]]) -> list[Event]:
+        """Emit many events, (event_type, subject, data) each, in order: their subjects' sequence numbers are read
+        with one query per 500 subjects (locking the rows on PostgreSQL, as the per-event update would) instead of
+        one or two statements per event; the rows go out with the others at commit."""
+        prepared = [self.prepare(event_type, subject, data) for event_type, subject, data in events]
+        self.reserve_sequences({p.event.subject for p in prepared})
+        return [self.emit_prepared(p) for p in prepared]
+
+    def reserve_sequences(self, subjects) -> None:
+        """Read the last sequence numbers of `subjects` not yet seen in this transaction, so that the events
+        emitted next for them need no statement each. Only for subjects about to get an event: a subject the
+        database does not know is stored (as new) when the transaction commits."""
+        table = self.runtime.tables.sequences
+        unknown = sorted(s for s in subjects if s not in self._sequences)
+        found: dict[str, int] = {}
+        for start in range(0, len(unknown), 500):
+            part = unknown[start:start + 500]
+            query = select(table.c.subject, table.c.last_sequence).where(table.c.subject.in_(part))
+            if self.session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update()
+            found.update((subject, last) for subject, last in self.session.execute(query))
+        for subject in unknown:
+            # (last number used, how it is stored): a known subject is updated, an unknown one inserted
+            self._sequences[subject] = (found[subject], None) if subject in found else (0, "insert")
+
     def _write_outbox(self) -> None:
         """Write the emitted events and the sequence numbers they used, in emission order, before the commit."""
         if not self._rows:
@@ -254,7 +279,7 @@ class UnitOfWork:
         insert_sequence, insert_row, set_sequence = _statements(self.runtime.tables)
         connection = self.session.connection()
         new = [{"subject": subject, "last_sequence": last}
-               for subject, (last, how) in self._sequences.items() if how == "insert"]
+               for subject, (last, how) in self._sequences.items() if how == "insert" and last > 0]
         moved = [{"b_subject": subject, "b_last": last}
                  for subject, (last, how) in self._sequences.items() if how == "update"]
         if new:

@@ -267,6 +267,8 @@ class ViolationOut(Schema):
     grid_id = fields.String()
     grid_code = fields.String()
     deputy_id = fields.String()
+    advice = fields.String(metadata={"description": "what would make the plan feasible",
+                                     "example": "max load 2 covers all"})
 
 
 class PlanOut(Schema):
@@ -276,6 +278,8 @@ class PlanOut(Schema):
     feasible = fields.Boolean(metadata={"description": "false when a hard rule fails; see violations"})
     rules = fields.Dict()
     violations = fields.List(fields.Nested(ViolationOut))
+    warnings = fields.List(fields.Nested(ViolationOut), metadata={
+        "description": "shown, not refused: e.g. no_party_delegate, a grid without one when 两代表 are paired"})
     created_by = fields.String()
     approved_by = fields.String(allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
@@ -284,6 +288,24 @@ class PlanOut(Schema):
     created_at = fields.DateTime()
     summary = fields.Dict(metadata={"example": {"grids": 54, "deputies": 98, "by_basis": {"home_or_work": 80}}})
     grids = fields.List(fields.Nested(PlanGridOut))
+
+
+class PlanGridChangeOut(Schema):
+    """What a hand edit of one grid changed (`Prefer: return=minimal`)."""
+
+    class Meta:
+        ordered = True
+
+    plan_id = fields.String()
+    status = fields.String()
+    feasible = fields.Boolean()
+    violations_total = fields.Integer()
+    warnings_total = fields.Integer()
+    grid = fields.Nested(PlanGridOut)
+    violations_added = fields.List(fields.Nested(ViolationOut))
+    violations_removed = fields.List(fields.Nested(ViolationOut))
+    warnings_added = fields.List(fields.Nested(ViolationOut))
+    warnings_removed = fields.List(fields.Nested(ViolationOut))
 
 
 class PlanQuery(PageArgs):

@@ -12,7 +12,7 @@ from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
 from wangge_common.paging import paginate
 
-from . import domain
+from . import domain, stations
 from .models import (Assignment, ContactHousehold, Deputy, Grid, PlanEntry, ReceptionDay, ReceptionRule,
                      Station, StationGrid)
 
@@ -237,10 +237,11 @@ def create_station(uow: UnitOfWork, data: dict) -> Station:
     if data["tier"] == "main":
         _check_one_main_station(uow.session)
     data["grid_ids"] = _check_station_grids(uow.session, data.get("grid_ids", []))
+    data["township_id"] = stations.place(uow.session, data["tier"], data["grid_ids"])
     station = Station(id=str(uuid.uuid4()), **data)
     uow.session.add(station)
     uow.session.add_all(StationGrid(station_id=station.id, grid_id=g) for g in station.grid_ids)
-    uow.session.flush()
+    _flush_station(uow.session)
     uow.emit("station.created", station.id, station_event(station), new_subject=True)
     return station
 
@@ -250,15 +251,26 @@ def update_station(uow: UnitOfWork, station_id: str, changes: dict) -> Station:
     station = get_station(uow.session, station_id)
     if changes.get("tier") == "main" and station.tier != "main":
         _check_one_main_station(uow.session)
+    if "grid_ids" in changes or "tier" in changes:  # "1+4+N": where the station sits, checked again
+        grid_ids = _check_station_grids(uow.session, changes.get("grid_ids", list(station.grid_ids)))
+        changes["township_id"] = stations.place(uow.session, changes.get("tier", station.tier), grid_ids, station.id)
     if "grid_ids" in changes:
-        changes["grid_ids"] = _check_station_grids(uow.session, changes["grid_ids"])
+        changes["grid_ids"] = grid_ids
         uow.session.execute(StationGrid.__table__.delete().where(StationGrid.station_id == station.id))
         uow.session.add_all(StationGrid(station_id=station.id, grid_id=g) for g in changes["grid_ids"])
     for name, value in changes.items():
         setattr(station, name, value)
-    uow.session.flush()
+    _flush_station(uow.session)
     uow.emit("station.updated", station.id, station_event(station))
     return station
+
+
+def _flush_station(session) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # a concurrent request opened the township's station between the check and the write
+        raise Conflict("the township already has its township station; \"1+4+N\" allows one per township") from None
 
 
 def _check_one_main_station(session) -> None:

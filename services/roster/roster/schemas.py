@@ -215,6 +215,27 @@ class StationOut(Schema):
     opening_hours = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     grid_ids = fields.List(fields.String())
+    township_id = fields.String(allow_none=True, metadata={"description": "the township of a township station"})
+
+
+class StationFindingOut(Schema):
+    rule = fields.String(metadata={"example": "township_without_station"})
+    reason = fields.String()
+    grid_id = fields.String()
+    grid_code = fields.String()
+    station_id = fields.String()
+
+
+class StationNetworkOut(Schema):
+    """"1+4+N" as it stands: one main station, one per township, N area stations."""
+
+    formula = fields.String(metadata={"example": "1+4+12", "description": "main + township stations + area stations"})
+    complete = fields.Boolean(metadata={"description": "true when nothing is missing"})
+    main_station_id = fields.String(allow_none=True)
+    township_stations = fields.Integer()
+    area_stations = fields.Integer()
+    townships = fields.List(fields.Dict(), metadata={"description": "each township and its station (null if none)"})
+    findings = fields.List(fields.Nested(StationFindingOut))
 
 
 class StationQuery(PageArgs):

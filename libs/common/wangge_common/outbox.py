@@ -137,7 +137,7 @@ def trace_headers() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class PreparedEvent:
-    """An event built and validated outside any transaction, with its outbox row ready (as sequence 1)."""
+    """An event built and validated outside any transaction, with its outbox row ready (as sequence 1, or the number the caller knows it gets)."""
 
     event: Event
     topic: str
@@ -191,7 +191,8 @@ class UnitOfWork:
             self.session.close()
         return False
 
-    def prepare(self, event_type: str, subject: str, data: dict, *, version: int | None = None) -> PreparedEvent:
+    def prepare(self, event_type: str, subject: str, data: dict, *, version: int | None = None,
+                sequence: int = 1) -> PreparedEvent:
         """Build the event, validate it against its contract and serialise it: no database work.
 
         On SQLite the write lock is taken at the transaction's first statement, and CPU work done while holding
@@ -201,7 +202,7 @@ class UnitOfWork:
         headers = trace_headers()
         event = Event(
             type=event_type, version=version, source=f"/wangge/{self.runtime.service}", subject=subject, data=data,
-            sequence=1, correlationid=self.correlation_id or "",
+            sequence=sequence, correlationid=self.correlation_id or "",
             causationid=self.causation.id if self.causation else None, actor=self.actor,
             traceparent=headers.get("traceparent"), tracestate=headers.get("tracestate"),
         )
@@ -251,9 +252,11 @@ class UnitOfWork:
         """Emit many events, (event_type, subject, data) each, in order: their subjects' sequence numbers are read
         with one query per 500 subjects (locking the rows on PostgreSQL, as the per-event update would) instead of
         one or two statements per event; the rows go out with the others at commit."""
-        prepared = [self.prepare(event_type, subject, data) for event_type, subject, data in events]
-        self.reserve_sequences({p.event.subject for p in prepared})
-        return [self.emit_prepared(p) for p in prepared]
+        self.reserve_sequences({subject for _, subject, _ in events})
+        # each event is built with the number it gets, so it is serialised once
+        return [self.emit_prepared(self.prepare(event_type, subject, data,
+                                                sequence=self._sequences[subject][0] + 1))
+                for event_type, subject, data in events]
 
     def reserve_sequences(self, subjects) -> None:
         """Read the last sequence numbers of `subjects` not yet seen in this transaction, so that the events

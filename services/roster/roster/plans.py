@@ -81,9 +81,10 @@ class _Scope:
             query = query.where(Deputy.id.in_(only)) if only else query.where(false())
         else:
             query = query.where(Deputy.status == "serving")
-        outside = Counter(session.scalars(select(Assignment.deputy_id).where(Assignment.ended_at.is_(None),
-                                                                             Assignment.grid_id.not_in(self.leaves)))
-                          .all()) if self.leaves else Counter()
+        # every live assignment read and filtered here: NOT IN a county's 8,000 leaves costs far more
+        outside = Counter(row.deputy_id for row in session.execute(
+            select(Assignment.deputy_id, Assignment.grid_id).where(Assignment.ended_at.is_(None)))
+            if row.grid_id not in self.leaves)
         found = []
         for d in session.execute(query):
             if only is None and len(self.scope_ids) < len(self.all) and not (
@@ -155,8 +156,8 @@ def plan_view(session, plan: AssignmentPlan, *, with_grids: bool = True) -> dict
     view["summary"] = {"grids": len({r.grid_id for r in rows}), "deputies": len({r.deputy_id for r in rows}),
                        "by_basis": dict(Counter(r.basis for r in rows))}
     if with_grids:
-        grids = {g.id: g for g in session.execute(select(Grid.id, Grid.code, Grid.name)
-                                                  .where(Grid.id.in_({r.grid_id for r in rows})))} if rows else {}
+        wanted = {r.grid_id for r in rows}  # filtered here: an IN list of a county's grids costs more
+        grids = {g.id: g for g in session.execute(select(Grid.id, Grid.code, Grid.name)) if g.id in wanted}
         by_grid = defaultdict(list)
         for r in rows:
             by_grid[r.grid_id].append({"deputy_id": r.deputy_id, "name": r.name, "level": r.level, "kind": r.kind,
@@ -236,7 +237,7 @@ def publish_plan(uow: UnitOfWork, plan_id: str) -> AssignmentPlan:
     if ended:
         session.execute(update(Assignment), ended)  # ORM bulk UPDATE by primary key: one executemany
     if opened:
-        session.execute(insert(Assignment), opened)
+        session.connection().execute(insert(Assignment.__table__), opened)
     uow.emit_many(events)
     plan.status, plan.published_by, plan.published_at = "published", uow.actor, now
     session.flush()

@@ -19,7 +19,7 @@ from wangge_common.errors import DomainError, Invalid
 from wangge_common.outbox import UnitOfWork
 from wangge_common.problems import field_errors
 
-from . import handlers
+from . import bulk_writes, handlers
 from .models import Deputy, Grid
 from .schemas import DeputyIn, DeputyPatch, GridIn, GridPatch
 
@@ -97,6 +97,7 @@ class Plan:
     items: list = field(default_factory=list)  # (row number, loaded data, existing id or None, reference)
     errors: list = field(default_factory=list)
     ids: dict = field(default_factory=dict)  # grid code -> id, as known when writing
+    levels: dict | None = None  # grid id -> level, read when the first new grids are written (bulk_writes)
 
 
 def plan_grids(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
@@ -131,26 +132,51 @@ def plan_grids(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
 
 
 def write_grids(uow: UnitOfWork, plan: Plan, items: list) -> tuple[int, int, list]:
-    """Write checked grid rows in the caller's transaction; a row a rule refuses is rolled back alone."""
+    """Write checked grid rows in the caller's transaction; a row a rule refuses is rolled back alone. New grids
+    go in set-wise, a run of them at a time (bulk_writes); updates one by one."""
     session, created, updated, errors = uow.session, 0, 0, []
-    for number, loaded, existing, parent_code in items:
-        loaded = dict(loaded)
-        if parent_code is not None and parent_code not in plan.ids:  # its parent's row was refused while writing
-            errors.append({"row": number, "field": "parent_code", "reason": f"the grid {parent_code!r} was not "
-                                                                            "imported"})
-            continue
-        loaded["parent_id"] = plan.ids.get(parent_code) if parent_code is not None else None
-        try:
-            with session.begin_nested():
-                if existing:
-                    handlers.update_grid(uow, existing, loaded)
-                    updated += 1
-                else:
-                    plan.ids[loaded["code"]] = handlers.create_grid(uow, loaded).id
-                    created += 1
-        except DomainError as exc:
-            errors += _row_errors(number, exc)
+    for new, run in _runs(items):
+        if new:
+            try:
+                made, refused = bulk_writes.create_grids(uow, plan, run)
+                created, errors = created + made, errors + refused
+                continue
+            except bulk_writes.BatchRefused:
+                pass  # row by row below, to name the row the database refuses
+        for number, loaded, existing, parent_code in run:
+            loaded = dict(loaded)
+            if parent_code is not None and parent_code not in plan.ids:  # its parent's row was refused
+                errors.append({"row": number, "field": "parent_code", "reason": f"the grid {parent_code!r} was not "
+                                                                                "imported"})
+                continue
+            loaded["parent_id"] = plan.ids.get(parent_code) if parent_code is not None else None
+            try:
+                with session.begin_nested():
+                    if existing:
+                        handlers.update_grid(uow, existing, loaded)
+                        updated += 1
+                    else:
+                        plan.ids[loaded["code"]] = handlers.create_grid(uow, loaded).id
+                        created += 1
+            except DomainError as exc:
+                errors += _row_errors(number, exc)
+    if updated:
+        plan.levels = None  # an update may have moved a grid: read the levels again for the next new ones
     return created, updated, errors
+
+
+def _runs(items: list):
+    """Consecutive rows that are all new (no existing id) or all updates, in file order: (new?, rows)."""
+    run, new = [], None
+    for item in items:
+        is_new = item[2] is None
+        if run and is_new != new:
+            yield new, run
+            run = []
+        run.append(item)
+        new = is_new
+    if run:
+        yield new, run
 
 
 def _level_key(row: dict):
@@ -190,19 +216,27 @@ def plan_deputies(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
 
 
 def write_deputies(uow: UnitOfWork, plan: Plan, items: list) -> tuple[int, int, list]:
-    """Register or update checked deputy rows in the caller's transaction."""
+    """Register or update checked deputy rows in the caller's transaction: new deputies set-wise, a run of them
+    at a time (bulk_writes); updates one by one."""
     session, created, updated, errors = uow.session, 0, 0, []
-    for number, loaded, deputy_id, _ in items:
-        try:
-            with session.begin_nested():
-                if deputy_id:
-                    handlers.update_deputy(uow, deputy_id, dict(loaded))
-                    updated += 1
-                else:
-                    handlers.register_deputy(uow, dict(loaded))
-                    created += 1
-        except DomainError as exc:
-            errors += _row_errors(number, exc)
+    for new, run in _runs(items):
+        if new:
+            try:
+                created += bulk_writes.register_deputies(uow, run)
+                continue
+            except bulk_writes.BatchRefused:
+                pass  # row by row below, to name the row the database refuses
+        for number, loaded, deputy_id, _ in run:
+            try:
+                with session.begin_nested():
+                    if deputy_id:
+                        handlers.update_deputy(uow, deputy_id, dict(loaded))
+                        updated += 1
+                    else:
+                        handlers.register_deputy(uow, dict(loaded))
+                        created += 1
+            except DomainError as exc:
+                errors += _row_errors(number, exc)
     return created, updated, errors
 
 

@@ -98,7 +98,9 @@ class _Planner:
                 if self.load[d.id] >= limit or d.id in self.in_grid[grid_id] or (level and d.level != level) \
                         or not self.may_serve(d, grid_id):
                     continue
-                score = (-self.load[d.id], d.level not in have_levels, _fit(d.capability, difficulty))
+                # a deputy who may serve only this township before one who may also serve another (works there)
+                score = (-self.load[d.id], -len(self.towns[d.id]), d.level not in have_levels,
+                         _fit(d.capability, difficulty))
                 if best_score is None or score > best_score:
                     best, best_score = d, score
             if best is not None:
@@ -124,6 +126,69 @@ class _Planner:
                 found = self.pick(grid_id, limit, "township", local_only)
                 if found:
                     self.assign(grid_id, *found)
+        self.cover_townships()
+
+    def cover_townships(self) -> None:
+        """A grid the greedy passes left without a township-level deputy takes one of its township's deputies
+        from a grid of another township (one they may serve: they work there), which takes one of its own, and so
+        on, when such a chain ends at a deputy with load to spare (an augmenting path, searched by township).
+        A search that fails leaves its townships out of later searches: nothing they reach has load to spare."""
+        tree, limit, members = self.tree, self.rules.max_load, self.members
+        held: dict[str, list[str]] = defaultdict(list)  # deputy -> grids where they are the only township deputy
+        for grid_id in self.targets:
+            township = [m for m in members[grid_id] if m.level == "township"]
+            if len(township) == 1:
+                held[township[0].id].append(grid_id)
+        entry_at = {(g, d): i for i, (g, d, _) in enumerate(self.entries)}
+        dead: set[str] = set()
+        for grid_id in self.targets:
+            start = tree.township(grid_id)
+            if start in dead or any(m.level == "township" for m in members[grid_id]):
+                continue
+            chain, seen = self._augmenting_chain(grid_id, start, held, dead, limit)
+            if chain is None:
+                dead |= seen
+                continue
+            for deputy, source, target in chain:  # from the free end back to the grid that needed one
+                if source is not None:
+                    members[source].remove(deputy)
+                    self.in_grid[source].discard(deputy.id)
+                    held[deputy.id].remove(source)
+                    index = entry_at.pop((source, deputy.id))
+                    self.entries[index] = (target, deputy.id, "township")
+                    entry_at[(target, deputy.id)] = index
+                    members[target].append(deputy)
+                    self.in_grid[target].add(deputy.id)
+                else:
+                    self.assign(target, deputy, "township")
+                    entry_at[(target, deputy.id)] = len(self.entries) - 1
+                held[deputy.id].append(target)
+
+    def _augmenting_chain(self, grid_id: str, start: str, held: dict, dead: set, limit: int):
+        """Breadth-first over townships: ([(deputy, grid left or None, grid taken)], searched) or (None, searched)."""
+        tree = self.tree
+        need = {start: grid_id}  # township -> the grid there that needs a township deputy
+        came_from: dict[str, tuple] = {}
+        queue, seen = [start], {start}
+        for township in queue:
+            target = need[township]
+            for d in self.subtree.get(township, ()):
+                if d.level != "township" or d.id in self.in_grid[target] or not self.may_serve(d, target):
+                    continue
+                if self.load[d.id] < limit:
+                    chain, step = [(d, None, target)], township
+                    while step in came_from:
+                        previous, mover, source = came_from[step]
+                        chain.append((mover, source, need[previous]))
+                        step = previous
+                    return chain, seen
+                for source in held.get(d.id, ()):
+                    other = tree.township(source)
+                    if other not in seen and other not in dead:
+                        seen.add(other)
+                        need[other], came_from[other] = source, (township, d, source)
+                        queue.append(other)
+        return None, seen
 
     # Tier 2 ---------------------------------------------------------------------------------------------------
     def everyone_in_a_grid(self) -> None:

@@ -202,3 +202,26 @@ def test_paired_party_delegates_leave_warnings_for_the_grids_without_one():
     assert sorted((w["grid_id"], w["rule"]) for w in paired.warnings) == [("G01", "no_party_delegate"),
                                                                          ("G02", "no_party_delegate")]
     assert propose(grids, deputies).warnings == []  # not asked for: nothing to warn about
+
+
+def test_a_grid_left_without_a_township_deputy_gets_one_through_a_chain_of_moves():
+    from roster.planner import _Planner
+
+    grids = two_townships(groups=1)
+    both = PlanDeputy("both", "township", home_grid_id="B0", work_grid_id="A0")  # may serve A or B
+    only_b = PlanDeputy("only_b", "township", home_grid_id="BV")
+    planner = _Planner(grids, [both, only_b], Rules(max_load=1))
+    planner.assign("B0", both, "home_or_work")  # as a greedy pass may leave it: A0 has nobody it may have
+    planner.cover_townships()
+    assert sorted(planner.entries) == [("A0", "both", "township"), ("B0", "only_b", "township")]
+    assert planner.load == {"both": 1, "only_b": 1}
+
+
+def test_the_planner_covers_as_many_grids_as_the_township_rule_allows():
+    grids = two_townships(groups=2)
+    # B's two grids: one deputy of B only, one of A and B; A's two grids: two of A only. All coverable.
+    deputies = [PlanDeputy("a1", "township", home_grid_id="A0"), PlanDeputy("a2", "township", home_grid_id="A1"),
+                PlanDeputy("ab", "township", home_grid_id="A0", work_grid_id="B1"),
+                PlanDeputy("b1", "township", home_grid_id="B0")]
+    proposal = propose(grids, deputies, Rules(max_load=1))
+    assert [v for v in proposal.violations if v["rule"] == "no_township_deputy"] == []

@@ -33,11 +33,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from werkzeug.test import EnvironBuilder
 
-from wangge_common import testing
 from roster.app import create_app
 from roster.service import SPEC
+from roster_import_bench import upload  # bench/ is the script's directory
+from wangge_common import testing
 
 TARGETS = {"import grids": 10.0, "import deputies": 10.0, "plan": 5.0, "hand edit": 0.2, "publish": 3.0}
 HIGHER = ["county"] * 2_700 + ["city"] * 650 + ["provincial"] * 220 + ["national"] * 30
@@ -91,20 +91,9 @@ def to_csv(rows: list[dict]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def upload(svc, what: str, content: bytes):
-    builder = EnvironBuilder(path=f"/v1/imports/{what}", method="POST", headers=svc.headers(),
-                             data={"file": (io.BytesIO(content), f"{what}.csv")}, content_type="multipart/form-data")
-    environ = builder.get_environ()
-    try:
-        return svc.client.open(environ)
-    finally:
-        environ["wsgi.input"].close()
-        builder.close()
-
-
 def import_file(svc, what: str, content: bytes) -> tuple[tuple[float, float], dict]:
     started, started_cpu = time.perf_counter(), time.process_time()
-    response = upload(svc, what, content)
+    response = upload(svc, what, content, f"{what}.csv")
     assert response.status_code == 202, response.json
     while True:
         job = svc.client.get(response.headers["Location"], headers=svc.headers()).json

@@ -22,12 +22,26 @@ from .plans import get_plan
 
 
 class _Grids:
-    """The grid tree as ids, parents and codes only (a county's 10,000 grids read in one query)."""
+    """The grids an edit looks at — the edited grid, the touched deputies' home, work and assignment grids — with
+    their lines up to the township and whether they have children: a few keyed reads, not the county's tree."""
 
     def __init__(self, session):
-        rows = session.execute(select(Grid.id, Grid.parent_id, Grid.code, Grid.name)).all()
-        self.row = {r.id: r for r in rows}
-        self.parents = {r.parent_id for r in rows if r.parent_id}
+        self.session, self.row, self.parents = session, {}, set()
+        self._checked: set[str] = set()
+
+    def prepare(self, ids) -> None:
+        wanted = {i for i in ids if i}
+        missing = wanted - set(self.row)
+        while missing:  # three levels: at most three rounds
+            found = self.session.execute(select(Grid.id, Grid.parent_id, Grid.code, Grid.name)
+                                                        .where(Grid.id.in_(missing))).all()
+            self.row.update((r.id, r) for r in found)
+            missing = {r.parent_id for r in found if r.parent_id and r.parent_id not in self.row}
+        unchecked = wanted - self._checked
+        if unchecked:
+            self.parents |= set(self.session.scalars(select(Grid.parent_id).where(Grid.parent_id.in_(unchecked))
+                                                     .distinct()))
+            self._checked |= unchecked
 
     def lineage(self, grid_id: str) -> list[str]:
         out = []
@@ -41,6 +55,7 @@ class _Grids:
         return line[-1] if line else None
 
     def is_plan_leaf(self, grid_id: str, scope_grid_id: str | None) -> bool:
+        self.prepare([grid_id])
         return grid_id in self.row and grid_id not in self.parents and (
             scope_grid_id is None or scope_grid_id in self.lineage(grid_id))
 
@@ -91,14 +106,15 @@ def _deputies(session, grids: _Grids, plan, touched: set[str]) -> dict[str, plan
     """The deputies an edit touched, as the planner sees them: townships and the load they hold outside."""
     if not touched:
         return {}
-    outside = Counter(row.deputy_id for row in session.execute(
-        select(Assignment.deputy_id, Assignment.grid_id).where(Assignment.deputy_id.in_(touched),
-                                                               Assignment.ended_at.is_(None)))
-        if not grids.is_plan_leaf(row.grid_id, plan.scope_grid_id))
+    live = session.execute(select(Assignment.deputy_id, Assignment.grid_id)
+                           .where(Assignment.deputy_id.in_(touched), Assignment.ended_at.is_(None))).all()
+    rows = session.execute(select(Deputy.id, Deputy.level, Deputy.kind, Deputy.home_grid_id, Deputy.work_grid_id,
+                                  Deputy.constituency, Deputy.capability, Deputy.status)
+                           .where(Deputy.id.in_(touched))).all()
+    grids.prepare([r.grid_id for r in live] + [g for d in rows for g in (d.home_grid_id, d.work_grid_id)])
+    outside = Counter(r.deputy_id for r in live if not grids.is_plan_leaf(r.grid_id, plan.scope_grid_id))
     found = {}
-    for d in session.execute(select(Deputy.id, Deputy.level, Deputy.kind, Deputy.home_grid_id, Deputy.work_grid_id,
-                                    Deputy.constituency, Deputy.capability, Deputy.status)
-                             .where(Deputy.id.in_(touched))):
+    for d in rows:
         towns = frozenset(t for t in (grids.township(d.home_grid_id), grids.township(d.work_grid_id)) if t)
         found[d.id] = planner.PlanDeputy(d.id, d.level, d.kind, d.home_grid_id, d.work_grid_id, d.constituency,
                                          d.capability, outside[d.id], d.status, towns)

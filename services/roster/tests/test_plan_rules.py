@@ -135,3 +135,25 @@ def test_a_hand_edit_is_refused_with_the_field_and_why(svc):
     late = svc.client.put(f"/v1/assignment-plans/{body['id']}/grids/{leaf}", json={"deputy_ids": []},
                           headers=minimal)
     assert late.status_code == 409 and "only a draft" in late.json["detail"]
+
+
+def test_a_hand_edit_counts_what_a_deputy_serves_outside_the_plan(svc):
+    county = two_townships(svc, groups=1)
+    (town_a, (leaf_a,)), (town_b, (leaf_b,)) = county["A"], county["B"]
+    make_deputy(svc, "甲镇代表", home=leaf_a)
+    make_deputy(svc, "乙镇代表", home=leaf_b)
+    busy = make_deputy(svc, "县代表", level="county", home=leaf_b)
+    served = plan(svc, {"max_per_grid": 3}, scope=town_b)
+    assert any(d["deputy_id"] == busy for g in served["grids"] for d in g["deputies"])
+    for step in ("approve", "publish"):
+        svc.client.post(f"/v1/assignment-plans/{served['id']}/{step}", headers=svc.headers())
+    body = plan(svc, {}, scope=town_a)
+    local = body["grids"][0]["deputies"][0]["deputy_id"]
+    change = svc.client.put(f"/v1/assignment-plans/{body['id']}/grids/{leaf_a}", json={"deputy_ids": [local, busy]},
+                            headers={**svc.headers(), "Prefer": "return=minimal"}).json
+    assert [(v["rule"], v["deputy_id"]) for v in change["violations_added"]] == [("over_load", busy)]
+    assert "(1 outside this plan)" in change["violations_added"][0]["reason"]
+    with svc.runtime.db.sessions() as session:
+        record = plans.get_plan(session, body["id"])
+        full = plans._revalidate(session, record, plans._Scope(session, record.scope_grid_id))
+    assert canonical(full) == canonical(change["violations_added"])

@@ -70,3 +70,37 @@ def test_the_county_structure_is_checked_and_every_gap_named(svc):
     done = svc.client.get("/v1/stations/network", headers=svc.headers()).json
     assert done["complete"] is True and done["findings"] == [] and done["formula"] == "1+2+1"
     assert svc.client.get("/v1/stations/network", headers=svc.headers("none")).status_code == 403
+
+
+def test_the_migration_names_the_township_of_each_township_station_and_keeps_the_first_of_two(tmp_path):
+    from sqlalchemy import create_engine, text
+
+    from roster.service import SPEC
+    from wangge_common import crypto, migrations
+    from wangge_common.settings import Settings
+    from wangge_common.testing import create_test_database
+
+    url, drop = create_test_database("roster", tmp_path)
+    settings = Settings.from_env("roster", {"WANGGE_VAR_DIR": str(tmp_path), "WANGGE_ROSTER_DATABASE_URL": url,
+                                            "WANGGE_PII_KEY": crypto.new_key()})
+    engine = create_engine(url)
+    try:
+        migrations.upgrade(SPEC, settings, "f35b6e0f137a")
+        with engine.begin() as conn:
+            for gid, code, level, parent in (("t", "T", 1, None), ("v", "T-1", 2, "t"), ("g", "T-1-1", 3, "v")):
+                conn.execute(text("INSERT INTO grids (id, code, name, level, parent_id, kind, households, population, "
+                                  "difficulty, workers, created_at, updated_at) VALUES (:i, :c, :c, :l, :p, "
+                                  "'rural_village', 250, 800, 1, '[]', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+                             {"i": gid, "c": code, "l": level, "p": parent})
+            for sid, grid, created in (("s1", "g", "2026-01-01"), ("s2", "t", "2026-02-01")):
+                conn.execute(text("INSERT INTO stations (id, name, tier, address, grid_ids, created_at, updated_at) "
+                                  "VALUES (:s, :s, 'township', '地址', '[]', :c, :c)"), {"s": sid, "c": created})
+                conn.execute(text("INSERT INTO station_grids (station_id, grid_id) VALUES (:s, :g)"),
+                             {"s": sid, "g": grid})
+        migrations.upgrade(SPEC, settings)
+        with engine.connect() as conn:
+            found = dict(conn.execute(text("SELECT id, township_id FROM stations")).all())
+    finally:
+        engine.dispose()
+        drop()
+    assert found == {"s1": "t", "s2": None}  # a group's station finds its township; the later one is named

@@ -10,8 +10,8 @@ from wangge_common.http import runtime
 from wangge_common.schemas import page_of
 
 from . import plan_edits, plans
-from .schemas import (AssignmentOut, AssignmentQuery, CoverageQuery, PlanGridChangeOut, PlanGridEdit, PlanIn, PlanOut,
-                      PlanQuery)
+from .schemas import (AssignmentOut, AssignmentQuery, CoverageQuery, PlanGridChangeOut, PlanGridEdit, PlanIn,
+                      PlanOut, PlanQuery)
 
 blp = Blueprint("assignment-plans", __name__, url_prefix="/v1",
                 description="Assignment plans (派驻方案): draft → approved → published; coverage report")
@@ -55,7 +55,7 @@ class PlanGrid(MethodView):
     @blp.arguments(PlanGridEdit, example={"deputy_ids": ["d0000000-0000-4000-8000-000000000007"]})
     @blp.response(200, PlanOut)
     @blp.doc(parameters=[{"in": "header", "name": "Prefer", "required": False, "schema": {"type": "string"},
-                          "description": "`return=minimal`: answer only what changed (PlanGridChange)"}],
+                          "description": "`return=minimal`: answer only what changed (PlanGridChangeOut)"}],
              responses={"200": {"content": {"application/json": {"schema": {"oneOf": [
                  PlanOut, PlanGridChangeOut]}}}}})
     def put(self, data, plan_id, grid_id):

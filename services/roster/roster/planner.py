@@ -15,7 +15,6 @@ from .planner_checks import deputy_townships, explain, may_serve, validate, warn
 from .planner_model import BASES, PlanDeputy, PlanGrid, Proposal, Rules, Tree
 
 __all__ = ["BASES", "PlanDeputy", "PlanGrid", "Proposal", "Rules", "Tree", "propose", "validate", "warnings"]
-_Tree = Tree  # the name older callers import
 
 
 def _fit(capability: int, difficulty: int) -> int:

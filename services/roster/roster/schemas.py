@@ -307,7 +307,7 @@ class PlanOut(Schema):
     feasible = fields.Boolean(metadata={"description": "false when a hard rule fails; see violations"})
     rules = fields.Dict()
     violations = fields.List(fields.Nested(ViolationOut))
-    warnings = fields.List(fields.Nested(ViolationOut), metadata={
+    warnings = PreShaped(fields.Nested(ViolationOut), metadata={
         "description": "shown, not refused: e.g. no_party_delegate, a grid without one when 两代表 are paired"})
     created_by = fields.String()
     approved_by = fields.String(allow_none=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from opentelemetry import baggage, propagate, trace
 from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, bindparam, func, insert, select, update)
+                        UniqueConstraint, bindparam, column, func, insert, select, update, values)
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -287,7 +287,9 @@ class UnitOfWork:
                  for subject, (last, how) in self._sequences.items() if how == "update"]
         if new:
             connection.execute(insert_sequence, new)
-        if moved:
+        if moved and connection.dialect.name == "postgresql":
+            _set_sequences_from_values(connection, self.runtime.tables.sequences, moved)
+        elif moved:
             connection.execute(set_sequence, moved)
         connection.execute(insert_row, self._rows)
         self._rows, self._sequences = [], {}
@@ -314,6 +316,17 @@ def _savepoint_rolled_back(session, previous_transaction) -> None:
     uow = session.info.get(_UOW)
     if uow is not None and previous_transaction.nested and previous_transaction in uow._savepoints:
         uow._restore(uow._savepoints.pop(previous_transaction))
+
+
+def _set_sequences_from_values(connection, table: Table, moved: list[dict]) -> None:
+    """PostgreSQL: one UPDATE … FROM (VALUES …) per 1,000 subjects instead of one UPDATE each (a published county
+    plan moves 8,000 subjects' numbers: 1.4 s of round trips otherwise)."""
+    for start in range(0, len(moved), 1000):
+        part = moved[start:start + 1000]
+        given = values(column("subject", String), column("last", Integer), name="given").data(
+            [(m["b_subject"], m["b_last"]) for m in part])
+        connection.execute(update(table).where(table.c.subject == given.c.subject)
+                           .values(last_sequence=given.c.last))
 
 
 def pending_count(session: Session, tables: InfraTables) -> int:

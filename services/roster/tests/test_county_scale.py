@@ -117,3 +117,11 @@ def test_publishing_takes_the_same_statements_for_three_grids_or_thirty(svc):
         published = [e for e in svc.outbox() if e.type == "assignment.published" and e.data["plan_id"] == plan["id"]]
         assert len(published) == len(leaves) and all(e.sequence == 2 for e in published)  # after grid.created
     assert counts["L"] == counts["S"], counts
+    # the stored numbers follow the last event of each subject (the next event of a grid is numbered after them)
+    last = {}
+    for e in svc.outbox():
+        last[e.subject] = max(last.get(e.subject, 0), e.sequence)
+    table = svc.runtime.tables.sequences
+    with svc.runtime.db.sessions() as session:
+        stored = dict(session.execute(table.select().with_only_columns(table.c.subject, table.c.last_sequence)).all())
+    assert stored == last

@@ -77,16 +77,18 @@ class _Scope:
         """Serving deputies anchored in the scope (home or work grid), or exactly `only`, with their load outside."""
         query = select(Deputy.id, Deputy.level, Deputy.kind, Deputy.home_grid_id, Deputy.work_grid_id,
                        Deputy.constituency, Deputy.capability, Deputy.status)
-        if only is not None:
-            query = query.where(Deputy.id.in_(only)) if only else query.where(false())
-        else:
+        if only is None:
             query = query.where(Deputy.status == "serving")
+        elif len(only) <= 1000:  # a county plan's 13,000: all read and kept below (an IN list that long costs more)
+            query = query.where(Deputy.id.in_(only)) if only else query.where(false())
         # every live assignment read and filtered here: NOT IN a county's 8,000 leaves costs far more
         outside = Counter(row.deputy_id for row in session.execute(
             select(Assignment.deputy_id, Assignment.grid_id).where(Assignment.ended_at.is_(None)))
             if row.grid_id not in self.leaves)
         found = []
         for d in session.execute(query):
+            if only is not None and d.id not in only:
+                continue
             if only is None and len(self.scope_ids) < len(self.all) and not (
                     {d.home_grid_id, d.work_grid_id} & self.scope_ids):
                 continue

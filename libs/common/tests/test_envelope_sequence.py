@@ -73,3 +73,32 @@ def test_the_envelope_schema_accepts_both_forms_and_nothing_else():
     sequence = Draft202012Validator(contracts.ENVELOPE_SCHEMA["properties"]["sequence"])
     assert sequence.is_valid("0000000042") and sequence.is_valid(42)
     assert not sequence.is_valid("42") and not sequence.is_valid(0) and not sequence.is_valid("00000000x2")
+
+
+def test_emit_many_numbers_each_subject_after_its_last_event_with_one_read(runtime_factory):
+    runtime = runtime_factory()
+    with runtime.unit_of_work(actor="test") as uow:
+        uow.emit("case.registered", "case-a", CASE)
+        uow.emit("case.registered", "case-a", CASE)
+    statements = []
+    from sqlalchemy import event as sa_event
+
+    engine = runtime.db.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    sa_event.listen(engine, "before_cursor_execute", listener)
+    try:
+        with runtime.unit_of_work(actor="test") as uow:
+            uow.emit_many([("case.registered", subject, CASE) for subject in ("case-a", "case-b", "case-a")])
+            reads = [s for s in statements if "event_sequences" in s]
+            assert len(reads) == 1 and reads[0].lstrip().upper().startswith("SELECT")  # nothing per event
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", listener)
+    with runtime.unit_of_work(actor="test") as uow:  # the stored numbers go on from there
+        uow.emit("case.registered", "case-b", CASE)
+    producer = FakeProducer()
+    OutboxRelay(runtime, producer_factory=lambda: producer).publish_batch()
+    numbered = [(key, Event.from_json(value).sequence) for _, key, value, _ in producer.sent]
+    by_subject = {}
+    for key, sequence in numbered:
+        by_subject.setdefault(key if isinstance(key, str) else key.decode(), []).append(sequence)
+    assert by_subject == {"case-a": [1, 2, 3, 4], "case-b": [1, 2]}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from opentelemetry import baggage, propagate, trace
 from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, bindparam, func, insert, select, update)
+                        UniqueConstraint, bindparam, column, func, insert, select, update, values)
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -137,7 +137,7 @@ def trace_headers() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class PreparedEvent:
-    """An event built and validated outside any transaction, with its outbox row ready (as sequence 1)."""
+    """An event built and validated outside any transaction, with its outbox row ready (as sequence 1, or the number the caller knows it gets)."""
 
     event: Event
     topic: str
@@ -191,7 +191,8 @@ class UnitOfWork:
             self.session.close()
         return False
 
-    def prepare(self, event_type: str, subject: str, data: dict, *, version: int | None = None) -> PreparedEvent:
+    def prepare(self, event_type: str, subject: str, data: dict, *, version: int | None = None,
+                sequence: int = 1) -> PreparedEvent:
         """Build the event, validate it against its contract and serialise it: no database work.
 
         On SQLite the write lock is taken at the transaction's first statement, and CPU work done while holding
@@ -201,7 +202,7 @@ class UnitOfWork:
         headers = trace_headers()
         event = Event(
             type=event_type, version=version, source=f"/wangge/{self.runtime.service}", subject=subject, data=data,
-            sequence=1, correlationid=self.correlation_id or "",
+            sequence=sequence, correlationid=self.correlation_id or "",
             causationid=self.causation.id if self.causation else None, actor=self.actor,
             traceparent=headers.get("traceparent"), tracestate=headers.get("tracestate"),
         )
@@ -247,6 +248,33 @@ class UnitOfWork:
         """
         return self.emit_prepared(self.prepare(event_type, subject, data, version=version), new_subject=new_subject)
 
+    def emit_many(self, events: list[tuple[str, str, dict]]) -> list[Event]:
+        """Emit many events, (event_type, subject, data) each, in order: their subjects' sequence numbers are read
+        with one query per 500 subjects (locking the rows on PostgreSQL, as the per-event update would) instead of
+        one or two statements per event; the rows go out with the others at commit."""
+        self.reserve_sequences({subject for _, subject, _ in events})
+        # each event is built with the number it gets, so it is serialised once
+        return [self.emit_prepared(self.prepare(event_type, subject, data,
+                                                sequence=self._sequences[subject][0] + 1))
+                for event_type, subject, data in events]
+
+    def reserve_sequences(self, subjects) -> None:
+        """Read the last sequence numbers of `subjects` not yet seen in this transaction, so that the events
+        emitted next for them need no statement each. Only for subjects about to get an event: a subject the
+        database does not know is stored (as new) when the transaction commits."""
+        table = self.runtime.tables.sequences
+        unknown = sorted(s for s in subjects if s not in self._sequences)
+        found: dict[str, int] = {}
+        for start in range(0, len(unknown), 500):
+            part = unknown[start:start + 500]
+            query = select(table.c.subject, table.c.last_sequence).where(table.c.subject.in_(part))
+            if self.session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update()
+            found.update((subject, last) for subject, last in self.session.execute(query))
+        for subject in unknown:
+            # (last number used, how it is stored): a known subject is updated, an unknown one inserted
+            self._sequences[subject] = (found[subject], None) if subject in found else (0, "insert")
+
     def _write_outbox(self) -> None:
         """Write the emitted events and the sequence numbers they used, in emission order, before the commit."""
         if not self._rows:
@@ -254,12 +282,14 @@ class UnitOfWork:
         insert_sequence, insert_row, set_sequence = _statements(self.runtime.tables)
         connection = self.session.connection()
         new = [{"subject": subject, "last_sequence": last}
-               for subject, (last, how) in self._sequences.items() if how == "insert"]
+               for subject, (last, how) in self._sequences.items() if how == "insert" and last > 0]
         moved = [{"b_subject": subject, "b_last": last}
                  for subject, (last, how) in self._sequences.items() if how == "update"]
         if new:
             connection.execute(insert_sequence, new)
-        if moved:
+        if moved and connection.dialect.name == "postgresql":
+            _set_sequences_from_values(connection, self.runtime.tables.sequences, moved)
+        elif moved:
             connection.execute(set_sequence, moved)
         connection.execute(insert_row, self._rows)
         self._rows, self._sequences = [], {}
@@ -286,6 +316,17 @@ def _savepoint_rolled_back(session, previous_transaction) -> None:
     uow = session.info.get(_UOW)
     if uow is not None and previous_transaction.nested and previous_transaction in uow._savepoints:
         uow._restore(uow._savepoints.pop(previous_transaction))
+
+
+def _set_sequences_from_values(connection, table: Table, moved: list[dict]) -> None:
+    """PostgreSQL: one UPDATE … FROM (VALUES …) per 1,000 subjects instead of one UPDATE each (a published county
+    plan moves 8,000 subjects' numbers: 1.4 s of round trips otherwise)."""
+    for start in range(0, len(moved), 1000):
+        part = moved[start:start + 1000]
+        given = values(column("subject", String), column("last", Integer), name="given").data(
+            [(m["b_subject"], m["b_last"]) for m in part])
+        connection.execute(update(table).where(table.c.subject == given.c.subject)
+                           .values(last_sequence=given.c.last))
 
 
 def pending_count(session: Session, tables: InfraTables) -> int:

@@ -9,10 +9,12 @@ from wangge_common.auth import actor, grid_scope, public, require_grid, requires
 from wangge_common.http import runtime
 
 from . import domain, handlers, notice
+from . import stations as station_rules
 from wangge_common.schemas import page_of
 
 from .schemas import (ContactOut, DeputyEnd, DeputyIn, DeputyOut, DeputyPatch, DeputyQuery, GridIn, GridOut,
-                      GridPatch, GridQuery, NoticeOut, NoticeQuery, StationIn, StationOut, StationPatch, StationQuery)
+                      GridPatch, GridQuery, NoticeOut, NoticeQuery, StationIn, StationNetworkOut, StationOut,
+                      StationPatch, StationQuery)
 
 grids = Blueprint("grids", __name__, url_prefix="/v1/grids", description="Grids (网格): the three-level tree")
 deputies = Blueprint("deputies", __name__, url_prefix="/v1/deputies",
@@ -207,6 +209,17 @@ class Stations(MethodView):
             _in_scope(*data.get("grid_ids", []), what="station's grid")
         with runtime().unit_of_work(actor=actor()) as uow:
             return handlers.create_station(uow, data)
+
+
+@stations.route("/network")
+class StationNetwork(MethodView):
+    @requires("roster:read")
+    @stations.response(200, StationNetworkOut)
+    def get(self):
+        """The county's "1+4+N" checked: the main station, each township's station, the area stations, and every
+        gap (`findings`: no main station, a township without its station, an area station serving no grid)."""
+        with runtime().db.reads() as session:
+            return station_rules.network(session)
 
 
 @stations.route("/<uuid:station_id>")

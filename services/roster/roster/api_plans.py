@@ -1,7 +1,7 @@
 """Assignment plans (派驻方案) and the coverage report, version 1."""
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -9,8 +9,9 @@ from wangge_common.auth import actor, grid_scope, require_grid, requires
 from wangge_common.http import runtime
 from wangge_common.schemas import page_of
 
-from . import plans
-from .schemas import AssignmentOut, AssignmentQuery, CoverageQuery, PlanGridEdit, PlanIn, PlanOut, PlanQuery
+from . import plan_edits, plans
+from .schemas import (AssignmentOut, AssignmentQuery, CoverageQuery, PlanGridChangeOut, PlanGridEdit, PlanIn,
+                      PlanOut, PlanQuery)
 
 blp = Blueprint("assignment-plans", __name__, url_prefix="/v1",
                 description="Assignment plans (派驻方案): draft → approved → published; coverage report")
@@ -61,12 +62,24 @@ class PlanGrid(MethodView):
     @requires("roster:admin")
     @blp.arguments(PlanGridEdit, example={"deputy_ids": ["d0000000-0000-4000-8000-000000000007"]})
     @blp.response(200, PlanOut)
+    @blp.doc(parameters=[{"in": "header", "name": "Prefer", "required": False, "schema": {"type": "string"},
+                          "description": "`return=minimal`: answer only what changed (PlanGridChangeOut)"}],
+             responses={"200": {"content": {"application/json": {"schema": {"oneOf": [
+                 PlanOut, PlanGridChangeOut]}}}}})
     def put(self, data, plan_id, grid_id):
-        """Set the deputies of one grid in a draft by hand; the whole plan is re-validated."""
+        """Set the deputies of one grid in a draft by hand; the rules that grid and the deputies who joined or
+        left it can break are checked again (the plan's other violations stay). The answer is the whole plan, or
+        with `Prefer: return=minimal` only what changed: the grid, and the violations and warnings added and
+        removed (`Preference-Applied: return=minimal`)."""
+        minimal = "return=minimal" in request.headers.get("Prefer", "").replace(" ", "")
         with runtime().unit_of_work(actor=actor()) as uow:
             require_plan_scope(uow.session, str(plan_id))
-            plan = plans.edit_plan_grid(uow, str(plan_id), str(grid_id), data["deputy_ids"])
-            return plans.plan_view(uow.session, plan)
+            plan, change = plan_edits.edit_plan_grid(uow, str(plan_id), str(grid_id), data["deputy_ids"])
+            if not minimal:
+                return plans.plan_view(uow.session, plan)
+        response = jsonify(PlanGridChangeOut().dump(change))
+        response.headers["Preference-Applied"] = "return=minimal"
+        return response
 
 
 @blp.route("/assignment-plans/<uuid:plan_id>/submit")

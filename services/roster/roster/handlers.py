@@ -12,9 +12,8 @@ from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
 from wangge_common.paging import paginate
 
-from . import domain
-from .identity import check_external_id
-from .identity import refuse_same_person
+from . import domain, stations
+from .identity import check_external_id, refuse_same_person
 from .models import (Assignment, ContactHousehold, Deputy, Grid, PlanEntry, ReceptionDay, ReceptionRule,
                      Station, StationGrid)
 
@@ -152,7 +151,7 @@ def _check_grid_refs(session, data: dict) -> None:
         raise Invalid(errors)
 
 
-def _seal_mobile(uow: UnitOfWork, data: dict) -> None:
+def seal_personal(uow: UnitOfWork, data: dict) -> None:
     """The mobile (and the ID number) are stored encrypted, with the masked form beside them for every response
     and a keyed hash that finds the same person registered twice."""
     fields_cipher = cipher(uow.runtime)
@@ -174,7 +173,7 @@ def register_deputy(uow: UnitOfWork, data: dict, *, matched: bool = False) -> De
     _check_grid_refs(uow.session, data)
     if not matched:
         refuse_same_person(uow.session, cipher(uow.runtime), data)
-    _seal_mobile(uow, data)
+    seal_personal(uow, data)
     deputy = Deputy(id=str(uuid.uuid4()), **data)
     uow.session.add(deputy)
     uow.session.flush()
@@ -203,7 +202,7 @@ def update_deputy(uow: UnitOfWork, deputy_id: str, changes: dict) -> Deputy:
     if "status" in changes and not reason:
         raise Invalid([("reason", f"a change of status ({deputy.status} → {changes['status']}) needs a reason")])
     refuse_same_person(uow.session, cipher(uow.runtime), changes, deputy.id)
-    _seal_mobile(uow, changes)
+    seal_personal(uow, changes)
     display = changes.get("phone_display", deputy.phone_display)
     office = changes.get("office_phone", deputy.office_phone)
     if display == "office" and not office:
@@ -280,10 +279,11 @@ def create_station(uow: UnitOfWork, data: dict) -> Station:
         _check_one_main_station(uow.session)
     check_external_id(uow.session, Station, data.get("external_id"))
     data["grid_ids"] = _check_station_grids(uow.session, data.get("grid_ids", []))
+    data["township_id"] = stations.place(uow.session, data["tier"], data["grid_ids"])
     station = Station(id=str(uuid.uuid4()), **data)
     uow.session.add(station)
     uow.session.add_all(StationGrid(station_id=station.id, grid_id=g) for g in station.grid_ids)
-    uow.session.flush()
+    _flush_station(uow.session)
     uow.emit("station.created", station.id, station_event(station), new_subject=True)
     return station
 
@@ -295,15 +295,26 @@ def update_station(uow: UnitOfWork, station_id: str, changes: dict) -> Station:
         _check_one_main_station(uow.session)
     if "external_id" in changes:
         check_external_id(uow.session, Station, changes["external_id"], station.id)
+    if "grid_ids" in changes or "tier" in changes:  # "1+4+N": where the station sits, checked again
+        grid_ids = _check_station_grids(uow.session, changes.get("grid_ids", list(station.grid_ids)))
+        changes["township_id"] = stations.place(uow.session, changes.get("tier", station.tier), grid_ids, station.id)
     if "grid_ids" in changes:
-        changes["grid_ids"] = _check_station_grids(uow.session, changes["grid_ids"])
+        changes["grid_ids"] = grid_ids
         uow.session.execute(StationGrid.__table__.delete().where(StationGrid.station_id == station.id))
         uow.session.add_all(StationGrid(station_id=station.id, grid_id=g) for g in changes["grid_ids"])
     for name, value in changes.items():
         setattr(station, name, value)
-    uow.session.flush()
+    _flush_station(uow.session)
     uow.emit("station.updated", station.id, station_event(station))
     return station
+
+
+def _flush_station(session) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # a concurrent request opened the township's station between the check and the write
+        raise Conflict("the township already has its township station; \"1+4+N\" allows one per township") from None
 
 
 def _check_one_main_station(session) -> None:

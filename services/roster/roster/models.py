@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint,
+                        text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from wangge_common.db import UtcDateTime, utcnow
@@ -85,6 +86,10 @@ class Station(Base):
     opening_hours: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(30))  # public: printed on notices and boards
     grid_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # "1+4+N": the township a township-tier station belongs to (one per township, unique among them)
+    township_id: Mapped[str | None] = mapped_column(ForeignKey("grids.id"))
+    __table_args__ = (Index("uq_stations_township", "township_id", unique=True,
+                            sqlite_where=text("tier = 'township'"), postgresql_where=text("tier = 'township'")),)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -106,6 +111,8 @@ class AssignmentPlan(Base):
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     rules: Mapped[dict] = mapped_column(JSON)
     violations: Mapped[list] = mapped_column(JSON, default=list)
+    # what the plan shows without being refused for it (a grid without a party delegate when they are paired)
+    warnings: Mapped[list | None] = mapped_column(JSON, default=list)
     created_by: Mapped[str] = mapped_column(String(120))
     submitted_by: Mapped[str | None] = mapped_column(String(120))  # who submitted the draft for approval (提交审定)
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -125,6 +132,9 @@ class PlanEntry(Base):
     grid_id: Mapped[str] = mapped_column(ForeignKey("grids.id"), primary_key=True)
     deputy_id: Mapped[str] = mapped_column(ForeignKey("deputies.id"), primary_key=True)
     basis: Mapped[str] = mapped_column(String(30), default="manual")
+
+    # a hand edit re-counts the load of the deputies it touched: their entries in the plan, by index
+    __table_args__ = (Index("ix_plan_entries_deputy_plan", "deputy_id", "plan_id"),)
 
 
 class Assignment(Base):

@@ -7,7 +7,7 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import asdict
 
-from sqlalchemy import delete, false, func, insert, select
+from sqlalchemy import false, func, insert, select, update
 
 from wangge_common.db import utcnow
 from wangge_common.errors import Conflict, DomainError, Invalid, NotFound
@@ -48,6 +48,23 @@ class _Scope:
         scope_ids = set(ids) - (set() if not scope_grid_id else self._ancestors(scope_grid_id))
         self.leaves = {i for i in scope_ids if not children.get(i)}
         self.scope_ids = scope_ids
+        self._townships: dict[str, str] = {}
+
+    def township_of(self, grid_id: str) -> str:
+        """The township (root of the tree) a grid belongs to, seen over the whole county."""
+        found = self._townships.get(grid_id)
+        if found is None:
+            line, g = [], grid_id
+            while g is not None and g not in self._townships:
+                line.append(g)
+                g = self.all[g].parent_id
+            found = self._townships[g] if g is not None else line[-1]
+            for g in line:
+                self._townships[g] = found
+        return found
+
+    def townships(self, *grid_ids) -> frozenset:
+        return frozenset(self.township_of(g) for g in grid_ids if g in self.all)
 
     def _ancestors(self, grid_id: str) -> set[str]:
         out, parent = set(), self.all[grid_id].parent_id
@@ -60,20 +77,24 @@ class _Scope:
         """Serving deputies anchored in the scope (home or work grid), or exactly `only`, with their load outside."""
         query = select(Deputy.id, Deputy.level, Deputy.kind, Deputy.home_grid_id, Deputy.work_grid_id,
                        Deputy.constituency, Deputy.capability, Deputy.status)
-        if only is not None:
-            query = query.where(Deputy.id.in_(only)) if only else query.where(false())
-        else:
+        if only is None:
             query = query.where(Deputy.status == "serving")
-        outside = Counter(session.scalars(select(Assignment.deputy_id).where(Assignment.ended_at.is_(None),
-                                                                             Assignment.grid_id.not_in(self.leaves)))
-                          .all()) if self.leaves else Counter()
+        elif len(only) <= 1000:  # a county plan's 13,000: all read and kept below (an IN list that long costs more)
+            query = query.where(Deputy.id.in_(only)) if only else query.where(false())
+        # every live assignment read and filtered here: NOT IN a county's 8,000 leaves costs far more
+        outside = Counter(row.deputy_id for row in session.execute(
+            select(Assignment.deputy_id, Assignment.grid_id).where(Assignment.ended_at.is_(None)))
+            if row.grid_id not in self.leaves)
         found = []
         for d in session.execute(query):
+            if only is not None and d.id not in only:
+                continue
             if only is None and len(self.scope_ids) < len(self.all) and not (
                     {d.home_grid_id, d.work_grid_id} & self.scope_ids):
                 continue
             found.append(planner.PlanDeputy(d.id, d.level, d.kind, d.home_grid_id, d.work_grid_id, d.constituency,
-                                            d.capability, outside[d.id], d.status))
+                                            d.capability, outside[d.id], d.status,
+                                            self.townships(d.home_grid_id, d.work_grid_id)))
         return found
 
 
@@ -93,7 +114,8 @@ def create_plan(uow: UnitOfWork, data: dict) -> AssignmentPlan:
         raise Invalid([("scope_grid_id", "the scope holds no grids to assign")])
     proposal = planner.propose(scope.grids, scope.deputies(session), rules)
     plan = AssignmentPlan(id=str(uuid.uuid4()), scope_grid_id=scope_grid_id, status="draft", rules=asdict(rules),
-                          violations=_with_codes(proposal.violations, scope), created_by=uow.actor)
+                          violations=_with_codes(proposal.violations, scope), warnings=proposal.warnings,
+                          created_by=uow.actor)
     session.add(plan)
     session.flush()
     if proposal.entries:  # one executemany: a county plan has tens of thousands of rows
@@ -132,14 +154,22 @@ def plan_view(session, plan: AssignmentPlan, *, with_grids: bool = True) -> dict
                                           "submitted_by", "submitted_at", "approved_by", "approved_at",
                                           "published_by", "published_at", "created_at")}
     view["feasible"] = not plan.violations
+    view["warnings"] = plan.warnings or []
+    if not with_grids:  # counted by the database: a county plan has 20,000 entries
+        mine = PlanEntry.plan_id == plan.id
+        grids, deputies = session.execute(select(func.count(func.distinct(PlanEntry.grid_id)),
+                                                 func.count(func.distinct(PlanEntry.deputy_id))).where(mine)).one()
+        view["summary"] = {"grids": grids, "deputies": deputies, "by_basis": dict(session.execute(
+            select(PlanEntry.basis, func.count()).where(mine).group_by(PlanEntry.basis)).all())}
+        return view
     rows = session.execute(
         select(PlanEntry.grid_id, PlanEntry.deputy_id, PlanEntry.basis, Deputy.name, Deputy.level, Deputy.kind)
         .join(Deputy, Deputy.id == PlanEntry.deputy_id).where(PlanEntry.plan_id == plan.id)).all()
     view["summary"] = {"grids": len({r.grid_id for r in rows}), "deputies": len({r.deputy_id for r in rows}),
                        "by_basis": dict(Counter(r.basis for r in rows))}
     if with_grids:
-        grids = {g.id: g for g in session.execute(select(Grid.id, Grid.code, Grid.name)
-                                                  .where(Grid.id.in_({r.grid_id for r in rows})))} if rows else {}
+        wanted = {r.grid_id for r in rows}  # filtered here: an IN list of a county's grids costs more
+        grids = {g.id: g for g in session.execute(select(Grid.id, Grid.code, Grid.name)) if g.id in wanted}
         by_grid = defaultdict(list)
         for r in rows:
             by_grid[r.grid_id].append({"deputy_id": r.deputy_id, "name": r.name, "level": r.level, "kind": r.kind,
@@ -149,33 +179,14 @@ def plan_view(session, plan: AssignmentPlan, *, with_grids: bool = True) -> dict
     return view
 
 
-def edit_plan_grid(uow: UnitOfWork, plan_id: str, grid_id: str, deputy_ids: list[str]) -> AssignmentPlan:
-    """Replace the deputies of one grid in a draft, then re-validate the whole plan against the hard rules."""
-    session = uow.session
-    plan = get_plan(session, plan_id)
-    if plan.status != "draft":
-        raise Conflict(f"the plan is {plan.status}; only a draft can be edited (create a new plan instead)")
-    scope = _Scope(session, plan.scope_grid_id)
-    if grid_id not in scope.leaves:
-        raise Invalid([("grid_id", "not a bottom-level grid of this plan's scope")])
-    deputy_ids = list(dict.fromkeys(str(d) for d in deputy_ids))
-    known = set(session.scalars(select(Deputy.id).where(Deputy.id.in_(deputy_ids)))) if deputy_ids else set()
-    unknown = [d for d in deputy_ids if d not in known]
-    if unknown:
-        raise Invalid([("deputy_ids", f"no deputy {d}") for d in unknown])
-    session.execute(delete(PlanEntry).where(PlanEntry.plan_id == plan.id, PlanEntry.grid_id == grid_id))
-    session.add_all(PlanEntry(plan_id=plan.id, grid_id=grid_id, deputy_id=d, basis="manual") for d in deputy_ids)
-    session.flush()
-    plan.violations = _revalidate(session, plan, scope)
-    session.flush()
-    return plan
-
-
 def _revalidate(session, plan: AssignmentPlan, scope: _Scope) -> list[dict]:
+    """The plan's violations against the roster as it is now (its warnings are refreshed too)."""
     entries = [tuple(r) for r in session.execute(select(PlanEntry.grid_id, PlanEntry.deputy_id, PlanEntry.basis)
                                                  .where(PlanEntry.plan_id == plan.id))]
     deputies = scope.deputies(session, only={d for _, d, _ in entries})
-    return _with_codes(planner.validate(scope.grids, deputies, entries, _rules(plan)), scope)
+    tree = planner.Tree(scope.grids)
+    plan.warnings = planner.warnings(tree, deputies, entries, _rules(plan))
+    return _with_codes(planner.validate(scope.grids, deputies, entries, _rules(plan), tree), scope)
 
 
 def _rules_met(session, plan: AssignmentPlan, what: str) -> None:
@@ -243,23 +254,30 @@ def publish_plan(uow: UnitOfWork, plan_id: str) -> AssignmentPlan:
     for grid_id, deputy_id in session.execute(select(PlanEntry.grid_id, PlanEntry.deputy_id)
                                               .where(PlanEntry.plan_id == plan.id)):
         wanted[grid_id].add(deputy_id)
-    live = defaultdict(dict)
-    for assignment in session.scalars(select(Assignment).where(Assignment.ended_at.is_(None),
-                                                               Assignment.grid_id.in_(scope.leaves))):
-        live[assignment.grid_id][assignment.deputy_id] = assignment
-    deputies = {d.id: d for d in session.execute(select(Deputy.id, Deputy.kind, Deputy.level)
-                                                 .where(Deputy.id.in_({d for s in wanted.values() for d in s})))}
+    live = defaultdict(dict)  # read whole and filtered here: an IN list of a county's 8,000 grids costs more
+    for row in session.execute(select(Assignment.id, Assignment.grid_id, Assignment.deputy_id)
+                               .where(Assignment.ended_at.is_(None))):
+        if row.grid_id in scope.leaves:
+            live[row.grid_id][row.deputy_id] = row.id
+    deputies = {d.id: d for d in session.execute(select(Deputy.id, Deputy.kind, Deputy.level))}
+    ended, opened, events = [], [], []
+    reason = f"replaced by plan {plan.id}"
     for grid_id in sorted(scope.leaves, key=lambda g: scope.all[g].code):
-        for deputy_id, assignment in sorted(live[grid_id].items()):
+        for deputy_id, assignment_id in sorted(live[grid_id].items()):
             if deputy_id not in wanted[grid_id]:
-                assignment.ended_at, assignment.end_reason = now, f"replaced by plan {plan.id}"
-                uow.emit("assignment.ended", grid_id, {"grid_id": grid_id, "deputy_id": deputy_id,
-                                                       "reason": assignment.end_reason})
-        for deputy_id in sorted(wanted[grid_id] - set(live[grid_id])):
-            session.add(Assignment(id=str(uuid.uuid4()), grid_id=grid_id, deputy_id=deputy_id, plan_id=plan.id,
-                                   started_at=now))
-        uow.emit("assignment.published", grid_id, {"grid_id": grid_id, "plan_id": plan.id, "deputies": [
-            {"deputy_id": d, "kind": deputies[d].kind, "level": deputies[d].level} for d in sorted(wanted[grid_id])]})
+                ended.append({"id": assignment_id, "ended_at": now, "end_reason": reason})
+                events.append(("assignment.ended", grid_id, {"grid_id": grid_id, "deputy_id": deputy_id,
+                                                             "reason": reason}))
+        opened += [{"id": str(uuid.uuid4()), "grid_id": grid_id, "deputy_id": deputy_id, "plan_id": plan.id,
+                    "started_at": now} for deputy_id in sorted(wanted[grid_id] - set(live[grid_id]))]
+        events.append(("assignment.published", grid_id, {"grid_id": grid_id, "plan_id": plan.id, "deputies": [
+            {"deputy_id": d, "kind": deputies[d].kind, "level": deputies[d].level} for d in sorted(wanted[grid_id])]}))
+    # Set-wise writes: one executemany each, and the events numbered with one read of their subjects' sequences.
+    if ended:
+        session.execute(update(Assignment), ended)  # ORM bulk UPDATE by primary key: one executemany
+    if opened:
+        session.connection().execute(insert(Assignment.__table__), opened)
+    uow.emit_many(events)
     plan.status, plan.published_by, plan.published_at = "published", uow.actor, now
     session.flush()
     return plan

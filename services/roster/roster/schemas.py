@@ -251,6 +251,27 @@ class StationOut(Schema):
     opening_hours = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     grid_ids = fields.List(fields.String())
+    township_id = fields.String(allow_none=True, metadata={"description": "the township of a township station"})
+
+
+class StationFindingOut(Schema):
+    rule = fields.String(metadata={"example": "township_without_station"})
+    reason = fields.String()
+    grid_id = fields.String()
+    grid_code = fields.String()
+    station_id = fields.String()
+
+
+class StationNetworkOut(Schema):
+    """"1+4+N" as it stands: one main station, one per township, N area stations."""
+
+    formula = fields.String(metadata={"example": "1+4+12", "description": "main + township stations + area stations"})
+    complete = fields.Boolean(metadata={"description": "true when nothing is missing"})
+    main_station_id = fields.String(allow_none=True)
+    township_stations = fields.Integer()
+    area_stations = fields.Integer()
+    townships = fields.List(fields.Dict(), metadata={"description": "each township and its station (null if none)"})
+    findings = fields.List(fields.Nested(StationFindingOut))
 
 
 class StationQuery(PageArgs):
@@ -305,6 +326,16 @@ class ViolationOut(Schema):
     grid_id = fields.String()
     grid_code = fields.String()
     deputy_id = fields.String()
+    advice = fields.String(metadata={"description": "what would make the plan feasible",
+                                     "example": "max load 2 covers all"})
+
+
+class PreShaped(fields.List):
+    """A long list already built in its output shape (a county plan's 8,000 grids, by plans.plan_view): documented
+    as its nested schema, passed through as it is instead of being dumped item by item."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
 
 
 class PlanOut(Schema):
@@ -314,6 +345,8 @@ class PlanOut(Schema):
     feasible = fields.Boolean(metadata={"description": "false when a hard rule fails; see violations"})
     rules = fields.Dict()
     violations = fields.List(fields.Nested(ViolationOut))
+    warnings = PreShaped(fields.Nested(ViolationOut), metadata={
+        "description": "shown, not refused: e.g. no_party_delegate, a grid without one when 两代表 are paired"})
     created_by = fields.String(metadata={"description": "who drafted it: person:<account id> or apikey:<name>"})
     submitted_by = fields.String(allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
@@ -324,6 +357,24 @@ class PlanOut(Schema):
     created_at = fields.DateTime()
     summary = fields.Dict(metadata={"example": {"grids": 54, "deputies": 98, "by_basis": {"home_or_work": 80}}})
     grids = fields.List(fields.Nested(PlanGridOut))
+
+
+class PlanGridChangeOut(Schema):
+    """What a hand edit of one grid changed (`Prefer: return=minimal`)."""
+
+    class Meta:
+        ordered = True
+
+    plan_id = fields.String()
+    status = fields.String()
+    feasible = fields.Boolean()
+    violations_total = fields.Integer()
+    warnings_total = fields.Integer()
+    grid = fields.Nested(PlanGridOut)
+    violations_added = fields.List(fields.Nested(ViolationOut))
+    violations_removed = fields.List(fields.Nested(ViolationOut))
+    warnings_added = fields.List(fields.Nested(ViolationOut))
+    warnings_removed = fields.List(fields.Nested(ViolationOut))
 
 
 class PlanQuery(PageArgs):

@@ -21,7 +21,7 @@ from wangge_common.http import runtime as current_runtime
 from wangge_common.outbox import UnitOfWork
 from wangge_common.problems import field_errors
 
-from . import handlers
+from . import bulk_writes, handlers
 from .importrules import (DEPUTY_COLUMNS, DEPUTY_IMPORT_ONLY, DEPUTY_VALUES, GRID_COLUMNS, GRID_VALUES, clean,
                           headings_of, row_error)
 from .models import Deputy, Grid
@@ -50,6 +50,7 @@ class Plan:
     errors: list = field(default_factory=list)
     ids: dict = field(default_factory=dict)  # grid code -> id, as known when writing
     outcomes: list = field(default_factory=list)  # {row, action, id, label} of each row written
+    levels: dict | None = None  # grid id -> level, read when the first new grids are written (bulk_writes)
 
 
 def plan_grids(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
@@ -103,30 +104,63 @@ def _counted(uow: UnitOfWork, plan: Plan, number: int, label: str, write, matche
 
 
 def write_grids(uow: UnitOfWork, plan: Plan, items: list) -> tuple[int, int, list]:
-    """Write checked grid rows in the caller's transaction; a row a rule refuses is rolled back alone."""
+    """Write checked grid rows in the caller's transaction; a row a rule refuses is rolled back alone. New grids
+    go in set-wise, a run of them at a time (bulk_writes); updates one by one."""
     session, counts, errors = uow.session, {"created": 0, "updated": 0, "unchanged": 0}, []
-    for number, loaded, existing, parent_code in items:
-        loaded = dict(loaded)
-        if parent_code is not None and parent_code not in plan.ids:  # its parent's row was refused while writing
-            errors.append(row_error("grids", number, "parent_code", f"上级网格“{parent_code}”未能导入"))
-            continue
-        if parent_code is not None or not existing:
-            loaded["parent_id"] = plan.ids.get(parent_code) if parent_code is not None else None
+    for new, run in _runs(items):
+        if new:
+            try:
+                made, refused = bulk_writes.create_grids(uow, plan, run)
+            except bulk_writes.BatchRefused:
+                pass  # row by row below, to name the row the database refuses
+            else:
+                _created(plan, counts, [(n, g.id, f"{g.code} {g.name}".strip(), None) for n, g in made])
+                errors += refused
+                continue
+        for number, loaded, existing, parent_code in run:
+            loaded = dict(loaded)
+            if parent_code is not None and parent_code not in plan.ids:  # its parent's row was refused
+                errors.append(row_error("grids", number, "parent_code", f"上级网格“{parent_code}”未能导入"))
+                continue
+            if parent_code is not None or not existing:
+                loaded["parent_id"] = plan.ids.get(parent_code) if parent_code is not None else None
 
-        def write(loaded=loaded, existing=existing):
-            if existing:
-                return handlers.update_grid(uow, existing, loaded), False
-            return handlers.create_grid(uow, loaded), True
-        try:
-            with session.begin_nested():
-                label = f"{loaded.get('code', '')} {loaded.get('name', '')}".strip()
-                counts[_counted(uow, plan, number, label, write)] += 1
-                grid_id = plan.outcomes[-1]["id"]
-                if "code" in loaded:
-                    plan.ids[loaded["code"]] = grid_id
-        except DomainError as exc:
-            errors += _row_errors("grids", number, exc)
+            def write(loaded=loaded, existing=existing):
+                if existing:
+                    return handlers.update_grid(uow, existing, loaded), False
+                return handlers.create_grid(uow, loaded), True
+            try:
+                with session.begin_nested():
+                    label = f"{loaded.get('code', '')} {loaded.get('name', '')}".strip()
+                    counts[_counted(uow, plan, number, label, write)] += 1
+                    if "code" in loaded:
+                        plan.ids[loaded["code"]] = plan.outcomes[-1]["id"]
+            except DomainError as exc:
+                errors += _row_errors("grids", number, exc)
+    if counts["updated"]:
+        plan.levels = None  # an update may have moved a grid: read the levels again for the next new ones
     return counts["created"], counts["updated"], errors
+
+
+def _created(plan: Plan, counts: dict, rows: list) -> None:
+    """Record rows a set-wise write created: (row number, id, label, matched_by)."""
+    for number, record_id, label, _ in rows:
+        plan.outcomes.append({"row": number, "action": "created", "id": record_id, "label": label})
+    counts["created"] += len(rows)
+
+
+def _runs(items: list):
+    """Consecutive rows that are all new (no existing id) or all updates, in file order: (new?, rows)."""
+    run, new = [], None
+    for item in items:
+        is_new = item[2] is None
+        if run and is_new != new:
+            yield new, run
+            run = []
+        run.append(item)
+        new = is_new
+    if run:
+        yield new, run
 
 
 def _level_key(row: dict):
@@ -211,18 +245,28 @@ def plan_deputies(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
 
 
 def write_deputies(uow: UnitOfWork, plan: Plan, items: list) -> tuple[int, int, list]:
-    """Register or update checked deputy rows in the caller's transaction."""
+    """Register or update checked deputy rows in the caller's transaction: new deputies set-wise, a run of them
+    at a time (bulk_writes); updates one by one."""
     session, counts, errors = uow.session, {"created": 0, "updated": 0, "unchanged": 0}, []
-    for number, loaded, deputy_id, matched_by in items:
-        def write(loaded=loaded, deputy_id=deputy_id):
-            if deputy_id:
-                return handlers.update_deputy(uow, deputy_id, dict(loaded)), False
-            return handlers.register_deputy(uow, dict(loaded), matched=True), True
-        try:
-            with session.begin_nested():
-                counts[_counted(uow, plan, number, loaded.get("name") or "", write, matched_by)] += 1
-        except DomainError as exc:
-            errors += _row_errors("deputies", number, exc)
+    for new, run in _runs(items):
+        if new:
+            try:
+                made = bulk_writes.register_deputies(uow, run)
+            except bulk_writes.BatchRefused:
+                pass  # row by row below, to name the row the database refuses
+            else:
+                _created(plan, counts, [(n, d.id, d.name, None) for n, d in made])
+                continue
+        for number, loaded, deputy_id, matched_by in run:
+            def write(loaded=loaded, deputy_id=deputy_id):
+                if deputy_id:
+                    return handlers.update_deputy(uow, deputy_id, dict(loaded)), False
+                return handlers.register_deputy(uow, dict(loaded), matched=True), True
+            try:
+                with session.begin_nested():
+                    counts[_counted(uow, plan, number, loaded.get("name") or "", write, matched_by)] += 1
+            except DomainError as exc:
+                errors += _row_errors("deputies", number, exc)
     return counts["created"], counts["updated"], errors
 
 

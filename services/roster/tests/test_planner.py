@@ -130,3 +130,98 @@ def test_the_minimum_and_the_township_rule_can_be_configured():
     assert relaxed.violations == [] and {g for g, _, _ in relaxed.entries} == {"G00", "G01"}
     two_each = propose(grids, deputies, Rules(min_per_grid=2, township_deputy_required=False, max_load=2))
     assert two_each.violations == [] and Counter(g for g, _, _ in two_each.entries) == {"G00": 2, "G01": 2}
+
+
+def two_townships(groups=3):
+    """Townships A and B, one village each, `groups` group grids each."""
+    grids = []
+    for t in "AB":
+        grids += [PlanGrid(t, t, 1, None), PlanGrid(f"{t}V", f"{t}-0", 2, t)]
+        grids += [PlanGrid(f"{t}{g}", f"{t}-0-{g}", 3, f"{t}V") for g in range(groups)]
+    return grids
+
+
+def test_a_township_deputy_never_serves_a_grid_of_another_township():
+    grids = two_townships(groups=3)
+    # Township A has five township deputies for three grids; B has one for three: B must not borrow from A.
+    deputies = [PlanDeputy(f"a{i}", "township", home_grid_id="AV") for i in range(5)] + [
+        PlanDeputy("b0", "township", home_grid_id="B0"), PlanDeputy("c0", "county", home_grid_id="AV")]
+    proposal = propose(grids, deputies, Rules(max_load=1, max_per_grid=3))
+    township_of = {g.id: g.id[0] for g in grids}
+    for grid, deputy, _ in proposal.entries:
+        if deputy.startswith(("a", "b")):
+            assert township_of[grid] == deputy[0].upper(), (grid, deputy)
+    failing = {v["grid_id"] for v in proposal.violations if v["rule"] == "no_township_deputy"}
+    assert failing == {"B1", "B2"}
+    # a county-level deputy may still serve anywhere
+    assert any(d == "c0" for _, d, _ in proposal.entries)
+
+
+def test_a_township_deputy_placed_by_hand_in_another_township_is_a_violation():
+    grids = two_townships(groups=1)
+    a, b = PlanDeputy("a", "township", home_grid_id="A0"), PlanDeputy("b", "township", home_grid_id="B0")
+    broken = validate(grids, [a, b], [("A0", "a", "manual"), ("B0", "a", "manual")], Rules(max_load=2))
+    assert [(v["grid_id"], v["deputy_id"], v["rule"]) for v in broken] == [("B0", "a", "other_township")]
+    assert "township A" in broken[0]["reason"] and "township B" in broken[0]["reason"]
+    # the township may be known beyond the plan's tree (a township plan's deputies who live elsewhere)
+    outsider = PlanDeputy("x", "township", home_grid_id="elsewhere", townships=frozenset({"C"}))
+    assert [(v["grid_id"], v["rule"]) for v in validate(grids, [outsider], [("A0", "x", "manual")], Rules())
+            if v["grid_id"] == "A0"] == [("A0", "other_township")]
+
+
+def test_an_infeasible_plan_says_which_load_would_cover_every_grid():
+    grids = two_townships(groups=3)
+    deputies = [PlanDeputy("a0", "township", home_grid_id="A0"), PlanDeputy("a1", "township", home_grid_id="A1"),
+                PlanDeputy("b0", "township", home_grid_id="B0"), PlanDeputy("b1", "township", home_grid_id="B1"),
+                PlanDeputy("b2", "township", home_grid_id="B2")]
+    proposal = propose(grids, deputies, Rules(max_load=1))
+    missing = [v for v in proposal.violations if v["rule"] == "no_township_deputy"]
+    assert [v["grid_id"] for v in missing] == ["A2"]
+    assert missing[0]["advice"] == "max load 2 covers all"
+    assert "2 township-level deputies of township A can serve 2 grids in all (max load 1), and 3 grids need one" \
+        in missing[0]["reason"]
+    assert propose(grids, deputies, Rules(max_load=2)).violations == []  # the advice holds
+
+
+def test_a_township_without_any_township_deputy_is_named_no_load_covers_it():
+    grids = two_townships(groups=2)
+    deputies = [PlanDeputy("a0", "township", home_grid_id="A0"), PlanDeputy("c0", "county", home_grid_id="B0"),
+                PlanDeputy("c1", "county", home_grid_id="B1")]
+    advice = {v.get("advice") for v in propose(grids, deputies, Rules(max_load=1)).violations
+              if v["rule"] == "no_township_deputy"}
+    assert advice == {"no load covers township B: it has no serving township-level deputy (register one); "
+                      "max load 2 covers all other townships"}
+
+
+def test_paired_party_delegates_leave_warnings_for_the_grids_without_one():
+    grids = county(villages=1, groups=3)
+    deputies = [PlanDeputy(f"t{g}", "township", home_grid_id=f"G0{g}") for g in range(3)] + [
+        PlanDeputy("p1", "county", kind="party_delegate", home_grid_id="G00")]
+    paired = propose(grids, deputies, Rules(pair_party_delegates=True))
+    assert paired.violations == []  # a warning, not a broken rule
+    assert sorted((w["grid_id"], w["rule"]) for w in paired.warnings) == [("G01", "no_party_delegate"),
+                                                                         ("G02", "no_party_delegate")]
+    assert propose(grids, deputies).warnings == []  # not asked for: nothing to warn about
+
+
+def test_a_grid_left_without_a_township_deputy_gets_one_through_a_chain_of_moves():
+    from roster.planner import _Planner
+
+    grids = two_townships(groups=1)
+    both = PlanDeputy("both", "township", home_grid_id="B0", work_grid_id="A0")  # may serve A or B
+    only_b = PlanDeputy("only_b", "township", home_grid_id="BV")
+    planner = _Planner(grids, [both, only_b], Rules(max_load=1))
+    planner.assign("B0", both, "home_or_work")  # as a greedy pass may leave it: A0 has nobody it may have
+    planner.cover_townships()
+    assert sorted(planner.entries) == [("A0", "both", "township"), ("B0", "only_b", "township")]
+    assert planner.load == {"both": 1, "only_b": 1}
+
+
+def test_the_planner_covers_as_many_grids_as_the_township_rule_allows():
+    grids = two_townships(groups=2)
+    # B's two grids: one deputy of B only, one of A and B; A's two grids: two of A only. All coverable.
+    deputies = [PlanDeputy("a1", "township", home_grid_id="A0"), PlanDeputy("a2", "township", home_grid_id="A1"),
+                PlanDeputy("ab", "township", home_grid_id="A0", work_grid_id="B1"),
+                PlanDeputy("b1", "township", home_grid_id="B0")]
+    proposal = propose(grids, deputies, Rules(max_load=1))
+    assert [v for v in proposal.violations if v["rule"] == "no_township_deputy"] == []

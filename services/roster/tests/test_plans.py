@@ -36,7 +36,9 @@ def test_an_infeasible_plan_names_each_failing_grid_and_why(svc):
     assert failing == {("T1-01-02", "no_township_deputy"), ("T1-01-03", "no_township_deputy"),
                        ("T1-01-03", "too_few_deputies")}
     reason = next(v["reason"] for v in body["violations"] if v["rule"] == "no_township_deputy")
-    assert "1 township-level deputies can serve 1 grids" in reason and "3 grids need one" in reason
+    assert "1 township-level deputies of township T1 can serve 1 grids" in reason and "3 grids need one" in reason
+    advice = {v.get("advice") for v in body["violations"] if v["rule"] == "no_township_deputy"}
+    assert advice == {"max load 3 covers all"} and reason.endswith("; max load 3 covers all")
 
 
 def test_a_higher_load_makes_the_same_roster_feasible(svc):

@@ -44,20 +44,19 @@ def _hash_existing_mobiles() -> None:
 
 
 def upgrade() -> None:
+    # Plain ADD COLUMN and unique indexes, never a batch copy: on SQLite a copy of `grids` must drop the table that
+    # station_grids, assignments and plans refer to, which a populated roster refuses (foreign keys are on).
     for table in ("grids", "deputies", "stations"):
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column('external_id', sa.String(length=100), nullable=True))
-            batch.create_unique_constraint(f'uq_{table}_external_id', ['external_id'])
-    with op.batch_alter_table('deputies') as batch:
-        batch.add_column(sa.Column('mobile_hash', sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column('id_number_hash', sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column('id_number_encrypted', sa.Text(), nullable=True))
-        batch.add_column(sa.Column('id_number_masked', sa.String(length=20), nullable=True))
-        batch.create_index('ix_deputies_mobile_hash', ['mobile_hash'])
-        batch.create_index('ix_deputies_id_number_hash', ['id_number_hash'])
-    with op.batch_alter_table('assignment_plans') as batch:
-        batch.add_column(sa.Column('submitted_by', sa.String(length=120), nullable=True))
-        batch.add_column(sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True))
+        op.add_column(table, sa.Column('external_id', sa.String(length=100), nullable=True))
+        op.create_index(f'uq_{table}_external_id', table, ['external_id'], unique=True)
+    op.add_column('deputies', sa.Column('mobile_hash', sa.String(length=64), nullable=True))
+    op.add_column('deputies', sa.Column('id_number_hash', sa.String(length=64), nullable=True))
+    op.add_column('deputies', sa.Column('id_number_encrypted', sa.Text(), nullable=True))
+    op.add_column('deputies', sa.Column('id_number_masked', sa.String(length=20), nullable=True))
+    op.create_index('ix_deputies_mobile_hash', 'deputies', ['mobile_hash'])
+    op.create_index('ix_deputies_id_number_hash', 'deputies', ['id_number_hash'])
+    op.add_column('assignment_plans', sa.Column('submitted_by', sa.String(length=120), nullable=True))
+    op.add_column('assignment_plans', sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True))
     _hash_existing_mobiles()
 
 
@@ -65,12 +64,12 @@ def downgrade() -> None:
     with op.batch_alter_table('assignment_plans') as batch:
         batch.drop_column('submitted_at')
         batch.drop_column('submitted_by')
+    op.drop_index('ix_deputies_id_number_hash', table_name='deputies')
+    op.drop_index('ix_deputies_mobile_hash', table_name='deputies')
     with op.batch_alter_table('deputies') as batch:
-        batch.drop_index('ix_deputies_id_number_hash')
-        batch.drop_index('ix_deputies_mobile_hash')
         for column in ('id_number_masked', 'id_number_encrypted', 'id_number_hash', 'mobile_hash'):
             batch.drop_column(column)
     for table in ("stations", "deputies", "grids"):
+        op.drop_index(f'uq_{table}_external_id', table_name=table)
         with op.batch_alter_table(table) as batch:
-            batch.drop_constraint(f'uq_{table}_external_id', type_='unique')
             batch.drop_column('external_id')

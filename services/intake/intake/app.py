@@ -10,7 +10,7 @@ from wangge_common.settings import Settings
 from .api import cases, households, internal, links, receptions, tracking, visits
 from .api_personal import personal
 from .api_attachments import attachments
-from .open311 import open311
+from .open311 import open311, register_docs
 from .pages import limited_page, pages
 from .service import SPEC
 
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None):
                     "systems. Accepted cases are never lost: they are written with their event in one "
                     "transaction and published by the outbox relay. Every POST honours `Idempotency-Key`.",
     )
+    register_docs(app.extensions["flask-smorest"]["blp_name_to_api"]["open311"].spec)
     app.extensions["wangge_pii"] = FieldCipher(settings.pii_key)
     runtime = app.extensions["wangge_runtime"]
     app.extensions["intake_reads"] = runtime.db.reads  # SQLite: no write lock for reads

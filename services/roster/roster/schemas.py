@@ -41,6 +41,17 @@ class GridIn(Schema):
     constituency = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 100),
                                  metadata={"description": "original constituency (原选区) the grid lies in; the "
                                                           "planner prefers deputies elected there"})
+    latitude = fields.Float(allow_none=True, validate=validate.Range(-90, 90),
+                            metadata={"description": "the grid's centre, WGS84 latitude (with longitude)"})
+    longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180),
+                             metadata={"description": "the grid's centre, WGS84 longitude (with latitude)"})
+
+    @validates_schema
+    def _both_coordinates(self, data, **kwargs):
+        latitude, longitude = data.get("latitude"), data.get("longitude")
+        if ("latitude" in data) != ("longitude" in data) or (latitude is None) != (longitude is None):
+            lacking = "latitude" if "latitude" not in data or latitude is None else "longitude"
+            raise ValidationError("give latitude and longitude together", lacking)
 
 
 class GridPatch(Schema):
@@ -57,6 +68,17 @@ class GridPatch(Schema):
     leader = fields.String(allow_none=True, validate=validate.Length(1, 50))
     workers = fields.List(fields.String(validate=validate.Length(1, 50)), validate=validate.Length(max=50))
     constituency = fields.String(allow_none=True, validate=validate.Length(1, 100))
+    latitude = fields.Float(allow_none=True, validate=validate.Range(-90, 90),
+                            metadata={"description": "the grid's centre, WGS84 latitude (with longitude)"})
+    longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180),
+                             metadata={"description": "the grid's centre, WGS84 longitude (with latitude)"})
+
+    @validates_schema
+    def _both_coordinates(self, data, **kwargs):
+        latitude, longitude = data.get("latitude"), data.get("longitude")
+        if ("latitude" in data) != ("longitude" in data) or (latitude is None) != (longitude is None):
+            lacking = "latitude" if "latitude" not in data or latitude is None else "longitude"
+            raise ValidationError("give latitude and longitude together", lacking)
 
 
 class GridOut(Schema):
@@ -72,6 +94,8 @@ class GridOut(Schema):
     leader = fields.String(allow_none=True)
     workers = fields.List(fields.String())
     constituency = fields.String(allow_none=True)
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
     flags = fields.Method("_flags", metadata={"description": "e.g. households_outside_range:300-500 (allowed, shown)"})
 
     def _flags(self, grid) -> list[str]:

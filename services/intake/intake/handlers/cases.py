@@ -35,7 +35,8 @@ def grid_is_known(uow: UnitOfWork, grid_id: str, session=None) -> bool:
 
 
 def _resolve_grid(session, data: dict) -> tuple[str | None, Household | None, list[tuple[str, str]]]:
-    """The case's grid: given, else the household's, else the household at the same address."""
+    """The case's grid: given, else the household's, else the household at the same address, else the located
+    grid nearest to the matter's latitude/longitude."""
     household = None
     if data.get("household_id"):
         household = session.get(Household, str(data["household_id"]))
@@ -52,7 +53,25 @@ def _resolve_grid(session, data: dict) -> tuple[str | None, Household | None, li
         return grid_id, household, []
     if household is not None:
         return household.grid_id, household, []
+    location = data.get("location") or {}
+    if location.get("latitude") is not None and location.get("longitude") is not None:
+        grid_id, problems = _located_grid(session, (location["latitude"], location["longitude"]))
+        return grid_id, None, problems
     return None, None, [("grid_id", "give grid_id, a household_id, or the address of a household on file")]
+
+
+def _located_grid(session, point: tuple[float, float]) -> tuple[str | None, list[tuple[str, str]]]:
+    """The grid of a located matter with no grid: the nearest located grid's (see domain.nearest_grid)."""
+    grids = session.execute(select(KnownGrid.grid_id, KnownGrid.level, KnownGrid.latitude, KnownGrid.longitude)
+                            .where(KnownGrid.latitude.is_not(None), KnownGrid.longitude.is_not(None))).all()
+    if not grids:
+        return None, [("grid_id", "no grid has a location on file, so latitude/longitude cannot place the matter: "
+                                  "give grid_id, a household_id, or the address of a household on file")]
+    grid_id = domain.nearest_grid(point, grids)
+    if grid_id is None:
+        return None, [("grid_id", f"no grid's centre is within {domain.GRID_RADIUS_KM:g} km of {point[0]}, "
+                                  f"{point[1]}: give grid_id, a household_id, or the address of a household on file")]
+    return grid_id, []
 
 
 CASES, ENTRIES, LINKS = Case.__table__, CaseEntry.__table__, CaseLink.__table__
@@ -213,6 +232,7 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
         first_receiver_id=domain.first_receiver(data["received_by"]),
         received_at=(data.get("received_at") or now).astimezone(timezone.utc), external_system=external.get("system"),
         external_id=external.get("id"), status="registered", step="received", state_changed_at=None, created_at=now,
+        updated_at=now,
     )
     event = uow.prepare("case.registered", case.id, data={
         "case_id": case.id, "tracking_code": case.tracking_code, "channel": case.channel, "grid_id": grid_id,

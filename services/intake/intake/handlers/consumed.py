@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from wangge_common import contracts
+from wangge_common.db import utcnow
 from wangge_common.envelope import Event
 from wangge_common.outbox import UnitOfWork
 
 from .. import domain
-from ..models import Case, CaseEntry, KnownGrid
+from ..models import Case, CaseEntry, CaseOrder, KnownGrid
 
 
 # --- events consumed --------------------------------------------------------------------------------
@@ -17,6 +18,7 @@ def on_grid_changed(uow: UnitOfWork, event: Event) -> None:
     data = event.data
     grid = uow.session.get(KnownGrid, data["grid_id"]) or KnownGrid(grid_id=data["grid_id"])
     grid.code, grid.name, grid.level, grid.parent_id = data["code"], data["name"], data["level"], data["parent_id"]
+    grid.latitude, grid.longitude = data.get("latitude"), data.get("longitude")  # optional in grid.*.v1
     uow.session.add(grid)
 
 
@@ -28,7 +30,10 @@ def on_case_event(uow: UnitOfWork, event: Event) -> None:
     case = uow.session.get(Case, event.data.get("case_id") or event.subject)
     if case is None or state is None:
         return  # a case registered elsewhere, or an event that is not a state change
-    at = event.time if isinstance(event.time, datetime) else datetime.fromisoformat(str(event.time))
+    at = _event_time(event)
+    if event.type == "case.answered":  # what was done, for the tracking page and Open311
+        case.answer_summary = event.data.get("summary")
+        case.answered_by = (event.data.get("department") or {}).get("name")
     step = domain.step_of(state)
     uow.session.add(CaseEntry(case_id=case.id, event_id=event.id, event_type=event.type, state=state, step=step,
                               reason=(event.data.get("reason") or "")[:500] or None, actor=event.actor or "unknown",
@@ -37,5 +42,36 @@ def on_case_event(uow: UnitOfWork, event: Event) -> None:
         case.status, case.step, case.state_changed_at = state, step, at
 
 
+def on_work_order_event(uow: UnitOfWork, event: Event) -> None:
+    """Keep the read copy of a case's work orders: the department answering for it and its deadline."""
+    data = event.data
+    case = uow.session.get(Case, data["case_id"])
+    if case is None:
+        return  # a case registered elsewhere
+    at = _event_time(event)
+    order = uow.session.get(CaseOrder, data["work_order_id"])
+    if order is None:
+        order = CaseOrder(work_order_id=data["work_order_id"], case_id=case.id, changed_at=at)
+        uow.session.add(order)
+    elif at < order.changed_at:
+        return  # an older event than the one applied: the order's state stays the newer one
+    order.department_code, order.department_name = data["department"]["code"], data["department"]["name"]
+    order.state, order.changed_at = data["state"], at
+    order.role = data.get("role") or order.role
+    if data.get("due_at") and not (event.type == "work_order.extension_decided" and not data.get("approved")):
+        order.due_at = _moment(data["due_at"])
+    case.updated_at = utcnow()
+
+
+def _event_time(event: Event) -> datetime:
+    return event.time if isinstance(event.time, datetime) else _moment(event.time)
+
+
+def _moment(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
 HANDLERS = {"grid.created": on_grid_changed, "grid.updated": on_grid_changed,
-            **{event_type: on_case_event for event_type, _ in contracts.registry() if event_type.startswith("case.")}}
+            **{event_type: on_case_event for event_type, _ in contracts.registry() if event_type.startswith("case.")},
+            **{event_type: on_work_order_event for event_type, _ in contracts.registry()
+               if event_type.startswith("work_order.")}}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from wangge_common.schemas import PageArgs
+from wangge_common.schemas import ChangeFeedArgs, PageArgs
 
 from . import domain
 
@@ -123,6 +123,8 @@ class CaseOut(Schema):
     location = fields.Method("_location")
     urgency = fields.String()
     priority = fields.String(metadata={"description": "urgent, high (a special group) or normal"})
+    updated_at = fields.DateTime(metadata={"description": "when anything about the case last changed here (the "
+                                                          "change feed's order: ?updated_since=)"})
     special_groups = fields.List(fields.String())
     attachments = fields.List(fields.Dict())
     anonymous = fields.Method("_anonymous")
@@ -153,7 +155,7 @@ class CaseOut(Schema):
         return {"system": case.external_system, "id": case.external_id} if case.external_system else None
 
 
-class CaseQuery(PageArgs):
+class CaseQuery(PageArgs, ChangeFeedArgs):
     tracking_code = fields.String(load_default=None)
     external_system = fields.String(load_default=None)
     external_id = fields.String(load_default=None, metadata={"description": "the pushing system's own id"})

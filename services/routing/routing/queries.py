@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import exists, func, select
 
 from wangge_common.errors import NotFound
-from wangge_common.paging import paginate
+from wangge_common.paging import changed_since, paginate
 
 from . import domain
 from .handlers import get_case
@@ -22,7 +22,7 @@ def case_detail(session, case_id: str) -> dict:
 
 
 def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiver=None, queue=None, page=1,
-               page_size=100):
+               page_size=100, updated_since=None, after=None):
     query = select(RoutedCase)
     if first_receiver:
         query = query.where(RoutedCase.first_receiver_deputy_id == str(first_receiver))
@@ -36,12 +36,14 @@ def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiv
         open_order = exists().where(WorkOrder.case_id == RoutedCase.case_id,
                                     WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
         query = query.where(RoutedCase.state.in_(domain.OPEN_FOR_ROUTING), ~open_order)
-    return paginate(session, query.order_by(RoutedCase.registered_at, RoutedCase.case_id), page, page_size)
+    query = query.order_by(RoutedCase.registered_at, RoutedCase.case_id)
+    feed = {"updated_since": updated_since, "after": after}
+    return paginate(session, changed_since(query, feed, RoutedCase.updated_at, RoutedCase.case_id), page, page_size)
 
 
 def list_work_orders(session, *, case_id=None, department=None, state=None, due_before=None, overdue=None,
                      supervision=None, sort="created", page=1, page_size=100, departments=None,
-                     grid_ids=None) -> dict:
+                     grid_ids=None, updated_since=None, after=None) -> dict:
     query = select(WorkOrder)
     if departments is not None:  # a person's data scope
         query = query.where(WorkOrder.department_code.in_(departments))
@@ -60,7 +62,9 @@ def list_work_orders(session, *, case_id=None, department=None, state=None, due_
     if supervision:
         query = query.where(WorkOrder.supervision == supervision)
     order = (WorkOrder.due_at.is_(None), WorkOrder.due_at) if sort == "due" else ()
-    return paginate(session, query.order_by(*order, WorkOrder.created_at, WorkOrder.id), page, page_size)
+    query = query.order_by(*order, WorkOrder.created_at, WorkOrder.id)
+    feed = {"updated_since": updated_since, "after": after}
+    return paginate(session, changed_since(query, feed, WorkOrder.updated_at, WorkOrder.id), page, page_size)
 
 
 def get_work_order(session, order_id: str) -> WorkOrder:

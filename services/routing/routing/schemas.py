@@ -3,7 +3,7 @@ import json
 
 from marshmallow import Schema, fields, validate
 
-from wangge_common.schemas import PageArgs
+from wangge_common.schemas import ChangeFeedArgs, PageArgs
 
 from . import domain
 
@@ -58,6 +58,7 @@ class WorkOrderOut(Schema):
     supervision = fields.String(allow_none=True, metadata={"description": "township (督办) or county (提级督办)"})
     supervisor = fields.String(allow_none=True, metadata={"example": "镇人大主席团"})
     supervised_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime(metadata={"description": "when the order last changed (?updated_since=)"})
     extension_requested_due_at = fields.DateTime(allow_none=True)
     extension_reason = fields.String(allow_none=True)
 
@@ -65,7 +66,7 @@ class WorkOrderOut(Schema):
         return domain.LADDER[order.escalation_step - 1] if order.escalation_step else None
 
 
-class WorkOrderQuery(PageArgs):
+class WorkOrderQuery(PageArgs, ChangeFeedArgs):
     case_id = fields.UUID()
     department = fields.String(validate=validate.Length(1, 40), metadata={"description": "department code"})
     state = fields.String(validate=validate.OneOf(ORDER_STATES))
@@ -159,6 +160,7 @@ class CaseOut(Schema):
     on_time = fields.Boolean(allow_none=True)
     outcome = fields.String(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime(metadata={"description": "when the case last changed here (?updated_since=)"})
 
 
 class CaseDetailOut(CaseOut):
@@ -166,7 +168,7 @@ class CaseDetailOut(CaseOut):
     history = fields.List(fields.Nested(TransitionOut), metadata={"description": "every change, oldest first"})
 
 
-class CaseQuery(PageArgs):
+class CaseQuery(PageArgs, ChangeFeedArgs):
     state = fields.String(validate=validate.OneOf(CASE_STATES))
     grid_id = fields.UUID()
     first_receiver = fields.UUID(metadata={"description": "cases whose first receiver (首问责任人) is this deputy"})

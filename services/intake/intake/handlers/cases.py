@@ -12,7 +12,7 @@ from sqlalchemy import (String, Text, bindparam, cast, func, insert, literal_col
 from wangge_common.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
 from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import PreparedEvent, UnitOfWork
-from wangge_common.paging import paged, paginate
+from wangge_common.paging import changed_since, paged, paginate
 
 from .. import domain
 from . import personal
@@ -358,7 +358,8 @@ def find_cases(session, query: dict) -> dict:
             conditions.append(getattr(Case, name) == str(query[name]))
     if query.get("grid_ids") is not None:  # a person's data scope
         conditions.append(Case.grid_id.in_(query["grid_ids"]))
-    return paginate(session, select(Case).where(*conditions).order_by(Case.created_at.desc(), Case.id), **paged(query))
+    newest_first = select(Case).where(*conditions).order_by(Case.created_at.desc(), Case.id)
+    return paginate(session, changed_since(newest_first, query, Case.updated_at, Case.id), **paged(query))
 
 
 def reporter_contact(session, reporter_ref: str, cipher: FieldCipher) -> dict:
@@ -428,6 +429,7 @@ def supplement_case(uow: UnitOfWork, case_id: str, data: dict, cipher: FieldCiph
         added = domain.redact(added, names)
     data = {**data, "reason": domain.redact(data["reason"], names)}
     attachments = [{k: v for k, v in a.items() if v is not None and k != "url"} for a in data["attachments"]]
+    case.updated_at = datetime.now(timezone.utc)  # the change feed shows a supplemented case again
     case.attachments = list(case.attachments) + [{k: v for k, v in a.items() if v is not None}
                                                  for a in data["attachments"]]
     event = uow.emit("case.supplemented", case.id, data={

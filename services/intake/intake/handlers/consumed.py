@@ -38,6 +38,7 @@ def on_case_event(uow: UnitOfWork, event: Event) -> None:
     uow.session.add(CaseEntry(case_id=case.id, event_id=event.id, event_type=event.type, state=state, step=step,
                               reason=(event.data.get("reason") or "")[:500] or None, actor=event.actor or "unknown",
                               at=at))
+    case.updated_at = utcnow()  # its history grew: the change feed shows it again
     if case.state_changed_at is None or at >= case.state_changed_at:
         case.status, case.step, case.state_changed_at = state, step, at
 

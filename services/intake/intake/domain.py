@@ -75,6 +75,9 @@ STEP_OF_STATE = {
     "escalated": "assigned", "answered": "answered", "resolved": "answered", "evaluated": "evaluated",
     "closed": "closed", "withdrawn": "withdrawn",
 }
+ANSWERED_STEPS = ("answered", "evaluated", "closed")  # the steps at which the resident sees the answer
+HANDLING_ORDER_STATES = ("dispatched", "signed", "in_progress", "answered")  # a work order not cancelled or returned
+ON_THE_SPOT_LABEL = "人大代表现场解答"  # case.answered without a department: a deputy answered on the spot
 STEP_LABELS = {"received": "已受理", "assigned": "已交办", "answered": "已答复", "evaluated": "已评价",
                "closed": "已办结", "withdrawn": "已撤回"}
 CATEGORY_LABELS, CHANNEL_LABELS = labels.CATEGORIES, labels.CHANNELS

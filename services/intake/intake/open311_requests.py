@@ -9,7 +9,6 @@ from . import domain
 from .models import Case, CaseOrder, KnownGrid
 
 CLOSED_STATES = ("closed", "evaluated", "withdrawn")
-ACTIVE_ORDER_STATES = ("dispatched", "signed", "in_progress", "answered")  # not cancelled, not returned
 ROLE_ORDER = {"sole": 0, "lead": 1, "member": 2}
 # What anyone may read of a request (GET needs no key, as the standard has it): never who reported it, where they
 # live, the household file or the photos; the place is the grid's name. A key with cases:read sees the rest too.
@@ -34,7 +33,7 @@ def isoformat(moment: datetime | None) -> str | None:
 
 def _agency(orders: list[CaseOrder]) -> tuple[str | None, datetime | None]:
     """The departments answering for the case (lead or sole first) and the lead's deadline, from routing's orders."""
-    active = sorted((o for o in orders if o.state in ACTIVE_ORDER_STATES),
+    active = sorted((o for o in orders if o.state in domain.HANDLING_ORDER_STATES),
                     key=lambda o: (ROLE_ORDER.get(o.role or "member", 2), o.changed_at))
     if not active:
         return None, None

@@ -403,6 +403,10 @@ class TrackOut(Schema):
     step_label = fields.String()
     updated_at = fields.DateTime()
     steps = fields.List(fields.Nested(TrackStep))
+    department = fields.String(allow_none=True, metadata={
+        "description": "who handles or answered it: the department's Chinese name (several joined by 、), or "
+                       "人大代表现场解答 for an answer on the spot", "example": "镇村镇建设办"})
+    answer = fields.String(allow_none=True, metadata={"description": "the answer, once answered (已答复 and after)"})
 
 
 class ReporterPersonalOut(Schema):

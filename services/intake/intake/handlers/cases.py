@@ -16,7 +16,7 @@ from wangge_common.paging import changed_since, paged, paginate
 
 from .. import domain
 from . import personal
-from ..models import Case, CaseEntry, CaseLink, Household, KnownGrid
+from ..models import Case, CaseEntry, CaseLink, CaseOrder, Household, KnownGrid
 
 
 def utc_iso(moment: datetime) -> str:
@@ -381,7 +381,8 @@ def track(session, tracking_code: str) -> dict:
     """What a resident may see of a case: its steps, never its content or any personal data."""
     # Two narrow Core selects: this public read is the hottest one and needs no ORM objects.
     case = session.execute(select(Case.id, Case.tracking_code, Case.category, Case.topic, Case.channel,
-                                  Case.received_at, Case.step, Case.state_changed_at, Case.created_at)
+                                  Case.received_at, Case.step, Case.state_changed_at, Case.created_at,
+                                  Case.answer_summary, Case.answered_by)
                            .where(Case.tracking_code == tracking_code.upper())).first()
     if case is None:
         raise NotFound(f"no case with tracking code {tracking_code}")
@@ -402,10 +403,22 @@ def track(session, tracking_code: str) -> dict:
     if case.step == "withdrawn":
         steps = [s for s in steps if s["reached_at"]] + [
             {"step": "withdrawn", "label": domain.STEP_LABELS["withdrawn"], "reached_at": reached.get("withdrawn")}]
+    answered = case.step in domain.ANSWERED_STEPS and case.answer_summary is not None
     return {"tracking_code": case.tracking_code, "category": case.category, "topic": case.topic,
             "channel": case.channel, "received_at": case.received_at, "step": case.step,
             "step_label": domain.STEP_LABELS[case.step], "updated_at": case.state_changed_at or case.created_at,
-            "steps": steps}
+            "steps": steps, "answer": case.answer_summary if answered else None,
+            "department": _handled_by(session, case.id, case.answered_by if answered else None, answered)}
+
+
+def _handled_by(session, case_id: str, answered_by: str | None, answered: bool) -> str | None:
+    """Who answered the case (on the spot: the deputy), else the departments now handling it (routing's orders)."""
+    if answered:
+        return answered_by or domain.ON_THE_SPOT_LABEL
+    names = session.scalars(select(CaseOrder.department_name).where(
+        CaseOrder.case_id == case_id, CaseOrder.state.in_(domain.HANDLING_ORDER_STATES))
+        .order_by(CaseOrder.changed_at)).all()
+    return "、".join(dict.fromkeys(names)) or None
 
 
 # --- supplements and withdrawal ---------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from wangge_common.errors import DomainError, Invalid
@@ -39,7 +38,8 @@ ALIASES = {"编码": "code", "网格编码": "code", "名称": "name", "网格�
            "代表层级": "level", "身份": "kind", "职务": "position", "手机": "mobile", "手机号码": "mobile",
            "办公电话": "office_phone", "公示电话": "phone_display", "邮箱": "email", "居住网格": "home_grid_code",
            "工作网格": "work_grid_code", "专长": "specialities", "履职能力": "capability", "履职承诺": "pledge",
-           "任期开始": "term_start", "任期结束": "term_end", "状态": "status", "变更原因": "reason"}
+           "任期开始": "term_start", "任期结束": "term_end", "状态": "status", "变更原因": "reason",
+           "代表编号": "id"}  # 代表编号: the deputy's id, last column of the office's XLSX (exports.py)
 SPLIT = re.compile(r"[、,;，；]\s*")
 # Values township offices write in Chinese, per column, beside the API's own values (which stay accepted).
 GRID_VALUES = {
@@ -56,7 +56,8 @@ DEPUTY_VALUES = {
               "县级": "county", "县人大代表": "county", "区": "county", "乡镇": "township", "乡": "township",
               "镇": "township", "乡镇人大代表": "township"},
     "kind": {"人大代表": "npc_deputy", "党代表": "party_delegate"},
-    "phone_display": {"办公电话": "office", "手机": "masked_mobile", "手机(隐藏中间四位)": "masked_mobile"},
+    "phone_display": {"办公电话": "office", "手机": "masked_mobile", "手机(隐藏中间四位)": "masked_mobile",
+                      "联络站电话": "station"},
     "status": {"在任": "serving", "履职": "serving", "暂停": "suspended", "暂停履职": "suspended",
                "终止": "ended", "已终止": "ended"},
 }
@@ -263,14 +264,3 @@ def to_csv(columns, rows) -> bytes:
     writer.writerow(columns)
     writer.writerows(["" if v is None else v for v in row] for row in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def to_xlsx(columns, rows, title: str) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    sheet.append(list(columns))
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

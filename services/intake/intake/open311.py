@@ -8,6 +8,7 @@ list of {code, description}. service_code is the case category; service_request_
 """
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta, timezone
 
 from flask import g, request
@@ -93,6 +94,7 @@ def _given_key() -> str | None:
 def _key_required(scope: str):
     """Like wangge_common.auth.requires, with the key also taken from the standard's `api_key` parameter."""
     def decorate(view):
+        @functools.wraps(view)  # keeps flask-smorest's documentation of the view
         def wrapper(*args, **kwargs):
             key = _given_key()
             if key is None:
@@ -100,8 +102,7 @@ def _key_required(scope: str):
             authorize_credential(key, scope)
             return view(*args, **kwargs)
 
-        wrapper.__name__, wrapper.__doc__, wrapper._wangge_scope = view.__name__, view.__doc__, scope
-        wrapper.__dict__.update({k: v for k, v in view.__dict__.items() if k.startswith("_")})
+        wrapper._wangge_scope = scope  # the guard check and the document's x-scope read it
         return wrapper
 
     return decorate

@@ -241,3 +241,10 @@ def test_xml_survives_any_text_and_bad_queries_are_400(gsvc, client):
     assert gsvc.client.get("/open311/v2/services.txt").status_code == 404
     missing, problems = client.request(new_id())
     assert missing.status_code == 404 and problems[0]["code"] == "404"
+
+
+def test_an_unchanged_xml_answer_is_a_304_for_a_poller(gsvc):
+    first = gsvc.client.get("/open311/v2/services.xml")
+    assert first.headers.get("ETag")
+    again = gsvc.client.get("/open311/v2/services.xml", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""

@@ -23,7 +23,23 @@ def _office(value: str) -> None:
         raise ValidationError("must be an area code and number, e.g. 0731-55681234")
 
 
-class GridIn(Schema):
+class GridCentre(Schema):
+    """A grid's centre (WGS84), optional: a located request (Open311 lat/long) is placed in the nearest one."""
+
+    latitude = fields.Float(allow_none=True, validate=validate.Range(-90, 90),
+                            metadata={"description": "the grid's centre, WGS84 latitude (with longitude)"})
+    longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180),
+                             metadata={"description": "the grid's centre, WGS84 longitude (with latitude)"})
+
+    @validates_schema
+    def _both_coordinates(self, data, **kwargs):
+        latitude, longitude = data.get("latitude"), data.get("longitude")
+        if ("latitude" in data) != ("longitude" in data) or (latitude is None) != (longitude is None):
+            lacking = "latitude" if "latitude" not in data or latitude is None else "longitude"
+            raise ValidationError("give latitude and longitude together", lacking)
+
+
+class GridIn(GridCentre):
     code = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "SS-01-02-03"})
     name = fields.String(required=True, validate=validate.Length(1, 100), metadata={"example": "韶山村第三村民小组"})
     level = fields.Integer(required=True, validate=validate.Range(1, 3),
@@ -41,20 +57,9 @@ class GridIn(Schema):
     constituency = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 100),
                                  metadata={"description": "original constituency (原选区) the grid lies in; the "
                                                           "planner prefers deputies elected there"})
-    latitude = fields.Float(allow_none=True, validate=validate.Range(-90, 90),
-                            metadata={"description": "the grid's centre, WGS84 latitude (with longitude)"})
-    longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180),
-                             metadata={"description": "the grid's centre, WGS84 longitude (with latitude)"})
-
-    @validates_schema
-    def _both_coordinates(self, data, **kwargs):
-        latitude, longitude = data.get("latitude"), data.get("longitude")
-        if ("latitude" in data) != ("longitude" in data) or (latitude is None) != (longitude is None):
-            lacking = "latitude" if "latitude" not in data or latitude is None else "longitude"
-            raise ValidationError("give latitude and longitude together", lacking)
 
 
-class GridPatch(Schema):
+class GridPatch(GridCentre):
     """Any subset of a grid's fields; a new parent or level is checked against the tree."""
 
     code = fields.String(validate=validate.Length(1, 40))
@@ -68,17 +73,6 @@ class GridPatch(Schema):
     leader = fields.String(allow_none=True, validate=validate.Length(1, 50))
     workers = fields.List(fields.String(validate=validate.Length(1, 50)), validate=validate.Length(max=50))
     constituency = fields.String(allow_none=True, validate=validate.Length(1, 100))
-    latitude = fields.Float(allow_none=True, validate=validate.Range(-90, 90),
-                            metadata={"description": "the grid's centre, WGS84 latitude (with longitude)"})
-    longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180),
-                             metadata={"description": "the grid's centre, WGS84 longitude (with latitude)"})
-
-    @validates_schema
-    def _both_coordinates(self, data, **kwargs):
-        latitude, longitude = data.get("latitude"), data.get("longitude")
-        if ("latitude" in data) != ("longitude" in data) or (latitude is None) != (longitude is None):
-            lacking = "latitude" if "latitude" not in data or latitude is None else "longitude"
-            raise ValidationError("give latitude and longitude together", lacking)
 
 
 class GridOut(Schema):

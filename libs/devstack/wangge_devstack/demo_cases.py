@@ -172,7 +172,8 @@ def page_addresses(urls: dict[str, str], api_key: str, seeded: Seeded | None) ->
     first = cases._call("GET", "intake", "/v1/cases", params={"page_size": 100})["items"]
     grid_id = first[0]["grid_id"] if first else cases._call("GET", "roster", "/v1/grids",
                                                             params={"level": 3, "page_size": 1})["items"][0]["id"]
-    tracked = (seeded.tracking_codes.get("answered") if seeded else None) or (first[0]["tracking_code"] if first else None)
+    tracked = seeded.tracking_codes.get("answered") if seeded else None
+    tracked = tracked or (first[0]["tracking_code"] if first else None)
     serving = cases._call("GET", "roster", "/v1/assignments", params={"grid_id": grid_id, "current": "true"})["items"]
     deputy_id = serving[0]["deputy_id"] if serving else None
     waiting = [i for i, s in (seeded.cases.items() if seeded else ()) if s == "resolved"] or [c["id"] for c in first]

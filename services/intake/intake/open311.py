@@ -353,7 +353,7 @@ class RequestById(MethodView):
     @open311.doc(parameters=[API_KEY_QUERY], security=[],
                  responses={"200": _answer_doc("Open311ServiceRequest", "service_requests")})
     def get(self, request_id, fmt):
-        """One service request (as a one-element list, as GeoReport v2 answers); by id or tracking code. No key needed."""
+        """One service request (a one-element list, as GeoReport v2 answers), by id or tracking code; no key needed."""
         _identify_reader()
         with reads() as session:
             case = session.get(Case, request_id) or session.scalars(

@@ -177,7 +177,7 @@ def page_addresses(urls: dict[str, str], api_key: str, seeded: Seeded | None) ->
     serving = cases._call("GET", "roster", "/v1/assignments", params={"grid_id": grid_id, "current": "true"})["items"]
     deputy_id = serving[0]["deputy_id"] if serving else None
     waiting = [i for i, s in (seeded.cases.items() if seeded else ()) if s == "resolved"] or [c["id"] for c in first]
-    found = [("grid notice 网格公示", f"{urls['roster']}/v1/grids/{grid_id}/notice"),
+    found = [("grid notice 网格公示", f"{urls['roster']}/v1/grids/{grid_id}/notice?format=html"),
              ("reception board 接待公示", f"{urls['notify']}/board/grids/{grid_id}")]
     if tracked:
         found.append(("case tracking 办理进度", f"{urls['intake']}/track/{tracked}"))

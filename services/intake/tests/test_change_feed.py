@@ -31,11 +31,11 @@ def test_a_poller_gets_what_changed_oldest_change_first_and_nothing_twice(gsvc):
     changed = feed(gsvc, updated_since=last["updated_at"], after=last["id"])
     assert [(c["id"], c["status"]) for c in changed] == [(first["id"], "assigned")]
     assert changed[0]["updated_at"] > last["updated_at"]
-    supplemented = gsvc.client.post(f"/v1/cases/{second['id']}/supplements", headers=gsvc.headers(),
-                                    json={"reason": "补充", "content_added": "已经三天了"})
-    assert supplemented.status_code == 201
+    withdrawn = gsvc.client.post(f"/v1/cases/{second['id']}/withdrawal", headers=gsvc.headers(),
+                                 json={"reason": "已自行解决", "requested_by": "reporter"})
+    assert withdrawn.status_code == 200
     again = feed(gsvc, updated_since=changed[0]["updated_at"], after=changed[0]["id"])
-    assert [c["id"] for c in again] == [second["id"]]
+    assert [(c["id"], c["status"]) for c in again] == [(second["id"], "withdrawn")]
 
 
 def test_the_feed_keeps_the_other_filters_and_refuses_bad_moments(gsvc):

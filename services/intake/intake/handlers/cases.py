@@ -442,7 +442,6 @@ def supplement_case(uow: UnitOfWork, case_id: str, data: dict, cipher: FieldCiph
         added = domain.redact(added, names)
     data = {**data, "reason": domain.redact(data["reason"], names)}
     attachments = [{k: v for k, v in a.items() if v is not None and k != "url"} for a in data["attachments"]]
-    case.updated_at = datetime.now(timezone.utc)  # the change feed shows a supplemented case again
     case.attachments = list(case.attachments) + [{k: v for k, v in a.items() if v is not None}
                                                  for a in data["attachments"]]
     event = uow.emit("case.supplemented", case.id, data={

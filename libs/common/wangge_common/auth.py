@@ -113,7 +113,12 @@ def authorize(scope: str):
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise AuthError(401, "an API key or access token is required: send 'Authorization: Bearer <key or token>'")
-    credential = header[len("Bearer "):].strip()
+    return authorize_credential(header[len("Bearer "):].strip(), scope)
+
+
+def authorize_credential(credential: str, scope: str):
+    """The caller holding this key or token if it carries `scope` (an AuthError otherwise); for the one API whose
+    standard sends the key as a parameter (Open311's api_key), the Authorization header being the rule elsewhere."""
     if credential.count(".") == 2 and not credential.startswith(KEY_PREFIX):
         found = _verify_token(credential)
         if scope not in found.scopes:

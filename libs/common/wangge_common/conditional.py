@@ -27,7 +27,8 @@ def etag_of(body: bytes) -> str:
 
 
 def _tag_responses(response):
-    if (request.method in ("GET", "HEAD") and response.status_code == 200 and response.mimetype == "application/json"
+    if (request.method in ("GET", "HEAD") and response.status_code == 200
+            and response.mimetype in ("application/json", "text/xml")  # text/xml: the Open311 facade's XML
             and not response.direct_passthrough and not response.is_streamed):
         if not response.get_etag()[0]:
             response.set_etag(etag_of(response.get_data()))

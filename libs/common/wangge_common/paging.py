@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from marshmallow import Schema, fields, validate
-from sqlalchemy import func
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import and_, func, or_
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -59,3 +59,35 @@ def paginate(session, query, page_no: int = 1, page_size: int = DEFAULT_PAGE_SIZ
 def paged(args: dict) -> dict:
     """The page arguments out of a loaded query, as keyword arguments for `paginate`."""
     return {"page_no": args["page"], "page_size": args["page_size"]}
+
+
+# --- the change feed: what changed since a moment, for systems that poll (issue 19.3) ---------------------------
+class ChangeFeedArgs(Schema):
+    """?updated_since=&after= on a list: only what changed at or after a moment, oldest change first.
+
+    Mixed into a list's query schema (`class CaseQuery(PageArgs, ChangeFeedArgs)`); see docs/integrators.md.
+    """
+
+    updated_since = fields.AwareDateTime(load_default=None, metadata={
+        "description": "only items changed at or after this moment (RFC 3339 with an offset); the list is then "
+                       "ordered by updated_at, then id, oldest change first"})
+    after = fields.String(load_default=None, validate=validate.Length(1, 64), metadata={
+        "description": "with updated_since: the id of the last item you read at exactly that updated_at; the "
+                       "list goes on after it (a cursor that no concurrent change can make skip an item)"})
+
+    @validates_schema
+    def _after_needs_a_moment(self, data, **kwargs):
+        if data.get("after") is not None and data.get("updated_since") is None:
+            raise ValidationError("after is the cursor within updated_since: send updated_since too", "after")
+
+
+def changed_since(query, args: dict, updated_at, id_column):
+    """`query` cut to the change feed when `args` carry updated_since (its own order replaced by the feed's)."""
+    since, after = args.get("updated_since"), args.get("after")
+    if since is None:
+        return query
+    if after is None:
+        moved = updated_at >= since
+    else:
+        moved = or_(updated_at > since, and_(updated_at == since, id_column > after))
+    return query.where(moved).order_by(None).order_by(updated_at, id_column)

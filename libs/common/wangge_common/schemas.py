@@ -1,9 +1,9 @@
 """Request and response shapes every service's API shares."""
 from marshmallow import Schema, fields, validate
 
-from .paging import PageArgs, page_of
+from .paging import ChangeFeedArgs, PageArgs, page_of
 
-__all__ = ["PageArgs", "page_of"]
+__all__ = ["ChangeFeedArgs", "PageArgs", "page_of"]
 
 
 # --- reconciliation (`wangge reconcile`): what each service holds of a period's cases, over its own API -------------

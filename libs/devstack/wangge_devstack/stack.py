@@ -431,6 +431,23 @@ class Stack:
                 if i["statename"] in ("FATAL", "EXITED") and i["name"] != "watch"]
 
 
+def _living_county(stack: Stack) -> list[tuple[str, str]]:
+    """Demo cases at every step of the loop (once), then the real addresses of the pages to look at."""
+    from .demo_cases import DemoCases, page_addresses
+
+    urls = {service: stack.url(service) for service in (*SERVICES, "portal")}
+    cases = DemoCases(urls, stack.demo_key)
+    seeded = None
+    if cases.already_seeded():
+        print("wangge: demo cases already there", flush=True)
+    else:
+        seeded = cases.seed()
+        steps = sorted(set(seeded.cases.values()))
+        print(f"wangge: {len(seeded.cases)} demo cases registered and taken through the loop in {seeded.seconds} s "
+              f"({', '.join(steps)})", flush=True)
+    return page_addresses(urls, stack.demo_key, seeded)
+
+
 def run_foreground(load_demo: bool = True) -> int:
     """`make run`: start everything supervised, load the demo county, print the URLs, stop in order on
     Ctrl-C/SIGTERM."""
@@ -452,6 +469,7 @@ def run_foreground(load_demo: bool = True) -> int:
             summary = load(stack.url("roster"), stack.demo_key)
             print(f"wangge: demo county {'already loaded' if summary.get('skipped') else 'loaded'}: "
                   f"{json.dumps(summary, ensure_ascii=False)}", flush=True)
+            pages = _living_county(stack)
         print("\nwangge is running:")
         print(f"  portal 门户 (people sign in here)  {stack.url('portal')}/")
         print(f"    online liaison station 网上联络站  {stack.url('portal')}/online")
@@ -466,9 +484,10 @@ def run_foreground(load_demo: bool = True) -> int:
         print("\n  pages (Chinese):")
         print(f"    dashboard 数据看板          {stack.url('reporting')}/dashboard")
         print(f"    work-order board 办理公示   {stack.url('routing')}/board")
-        print(f"    grid notice 网格公示        {stack.url('roster')}/v1/grids/<grid id>/notice")
-        print(f"    case tracking 办理进度      {stack.url('intake')}/track/<tracking code>")
-        print(f"    reception board 接待公示    {stack.url('notify')}/board/grids/<grid id>")
+        if not load_demo:
+            print(f"    case tracking 办理进度      {stack.url('intake')}/track")
+        for name, address in (pages if load_demo else ()):  # real addresses in the demo county
+            print(f"    {name:<24}{address}")
         print(f"    SMS and e-mail sent 本地短信与邮件  {stack.messages_url}/   (local gateway {stack.messages_url}/sms, "
               f"SMTP 127.0.0.1:{stack.messages_smtp_port}; set WANGGE_NOTIFY_SMS_URL / _SMTP_HOST to send elsewhere)")
         print(f"\n  demo API key (every scope): {stack.demo_key}")

@@ -11,7 +11,7 @@ from .api import cases, internal, links, tracking
 from .api_households import households, receptions, visits
 from .api_personal import personal
 from .api_attachments import attachments
-from .open311 import open311
+from .open311 import open311, register_docs
 from .pages import limited_page, pages
 from .service import SPEC
 
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None):
                     "systems. Accepted cases are never lost: they are written with their event in one "
                     "transaction and published by the outbox relay. Every POST honours `Idempotency-Key`.",
     )
+    register_docs(app.extensions["flask-smorest"]["blp_name_to_api"]["open311"].spec)
     app.extensions["wangge_pii"] = FieldCipher(settings.pii_key)
     runtime = app.extensions["wangge_runtime"]
     app.extensions["intake_reads"] = runtime.db.reads  # SQLite: no write lock for reads

@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 import re
 import secrets
 from collections import Counter
@@ -74,6 +75,9 @@ STEP_OF_STATE = {
     "escalated": "assigned", "answered": "answered", "resolved": "answered", "evaluated": "evaluated",
     "closed": "closed", "withdrawn": "withdrawn",
 }
+ANSWERED_STEPS = ("answered", "evaluated", "closed")  # the steps at which the resident sees the answer
+HANDLING_ORDER_STATES = ("dispatched", "signed", "in_progress", "answered")  # a work order not cancelled or returned
+ON_THE_SPOT_LABEL = "人大代表现场解答"  # case.answered without a department: a deputy answered on the spot
 STEP_LABELS = {"received": "已受理", "assigned": "已交办", "answered": "已答复", "evaluated": "已评价",
                "closed": "已办结", "withdrawn": "已撤回",
                # steps of the real history that the five-step view folds into another (tracking timeline only)
@@ -273,3 +277,23 @@ def photo_media_type(body: bytes) -> str | None:
         if body.startswith(magic):
             return media_type
     return None
+
+
+GRID_RADIUS_KM = 5.0  # a located request is placed in a grid whose centre is at most this far away
+_EARTH_RADIUS_KM = 6371.0088
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance between two WGS84 points (latitude, longitude), by the haversine formula."""
+    (lat1, lon1), (lat2, lon2) = (tuple(math.radians(v) for v in point) for point in (a, b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * _EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, h)))
+
+
+def nearest_grid(point: tuple[float, float], grids, radius_km: float = GRID_RADIUS_KM):
+    """The grid a located matter belongs to: among the grids (id, level, latitude, longitude) whose centre is within
+    radius_km, the finest level's nearest (a villagers' group before its village, a village before its township);
+    None when no centre is that close."""
+    near = [(-level, distance_km(point, (lat, lon)), grid_id) for grid_id, level, lat, lon in grids]
+    near = [candidate for candidate in near if candidate[1] <= radius_km]
+    return min(near)[2] if near else None

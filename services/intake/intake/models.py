@@ -61,6 +61,11 @@ class Case(Base):
     # added by revision 9e4b7d1c2a60: the data key the reporter's fields and the original content are encrypted
     # with (None: a case registered before, encrypted with the service's key)
     data_key_id: Mapped[str | None] = mapped_column(String(40))
+    # added by revision 6a1f3c8e2d90: when anything about the case last changed here (the change feed's key), and
+    # what routing said was done (case.answered): the answer and the answering department's name
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    answer_summary: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (
         UniqueConstraint("external_system", "external_id", name="uq_cases_external"),
@@ -69,6 +74,7 @@ class Case(Base):
         Index("ix_cases_grid_created", "grid_id", "created_at"),  # the grid's newest cases, for duplicates
         Index("ix_cases_created", "created_at"),  # a period's cases, for reconciliation (revision 7d3e9b1c5a42)
         Index("ix_cases_external_id", "external_id"),
+        Index("ix_cases_updated", "updated_at", "id"),  # the change feed (updated_since), in its order
     )
 
 
@@ -93,6 +99,8 @@ class KnownGrid(Base):
     name: Mapped[str] = mapped_column(String(100))
     level: Mapped[int] = mapped_column(Integer)
     parent_id: Mapped[str | None] = mapped_column(String(36))
+    latitude: Mapped[float | None] = mapped_column(Float)  # the grid's centre, when roster knows it
+    longitude: Mapped[float | None] = mapped_column(Float)
 
 
 class Household(Base):
@@ -269,3 +277,18 @@ class HouseholdChange(Base):
     reason: Mapped[str] = mapped_column(String(500))
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CaseOrder(Base):
+    """A read copy of routing's work orders for a case (from work_order.* on cases.v1): which department answers
+    for it and by when, for Open311's agency_responsible and expected_datetime."""
+
+    __tablename__ = "case_orders"
+    work_order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    department_code: Mapped[str] = mapped_column(String(40))
+    department_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(10))  # sole, lead or member (from the dispatch)
+    state: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the time of the last event applied

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from wangge_common.schemas import PageArgs
+from wangge_common.schemas import ChangeFeedArgs, PageArgs
 
 from . import domain
 
@@ -138,6 +138,8 @@ class CaseOut(Schema):
     location = fields.Method("_location")
     urgency = fields.String()
     priority = fields.String(metadata={"description": "urgent, high (a special group) or normal"})
+    updated_at = fields.DateTime(metadata={"description": "when anything about the case last changed here (the "
+                                                          "change feed's order: ?updated_since=)"})
     special_groups = fields.List(fields.String())
     attachments = fields.List(fields.Dict())
     anonymous = fields.Method("_anonymous")
@@ -168,7 +170,7 @@ class CaseOut(Schema):
         return {"system": case.external_system, "id": case.external_id} if case.external_system else None
 
 
-class CaseQuery(PageArgs):
+class CaseQuery(PageArgs, ChangeFeedArgs):
     tracking_code = fields.String(load_default=None)
     external_system = fields.String(load_default=None)
     external_id = fields.String(load_default=None, metadata={"description": "the pushing system's own id"})
@@ -287,6 +289,10 @@ class TrackOut(Schema):
     steps = fields.List(fields.Nested(TrackStep), metadata={
         "description": "the steps the case really went through, in order (a step may repeat, e.g. answered again "
                        "after 发回重办), then those still ahead"})
+    department = fields.String(allow_none=True, metadata={
+        "description": "who handles or answered it: the department's Chinese name (several joined by 、), or "
+                       "人大代表现场解答 for an answer on the spot", "example": "镇村镇建设办"})
+    answer = fields.String(allow_none=True, metadata={"description": "the answer, once answered (已答复 and after)"})
 
 
 class ReporterPersonalOut(Schema):

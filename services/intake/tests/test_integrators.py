@@ -153,7 +153,7 @@ def test_invalid_open311_requests_are_refused_the_open311_way(gsvc, changes, sta
 
 def test_open311_errors_for_keys_and_unknown_requests(gsvc):
     unauthorised = gsvc.client.post("/open311/v2/requests.json", data=open311_form())
-    assert unauthorised.status_code == 401 and unauthorised.json[0]["code"] == 401
+    assert unauthorised.status_code == 403 and unauthorised.json[0]["code"] == 403  # GeoReport v2: 403 for keys
     forbidden = gsvc.client.post("/open311/v2/requests.json", data=open311_form(), headers=gsvc.headers("reader"))
     assert forbidden.status_code == 403
     missing = gsvc.client.get(f"/open311/v2/requests/{new_id()}.json", headers=gsvc.headers("reader"))

@@ -7,7 +7,8 @@ def test_every_operation_is_documented_and_every_post_takes_an_idempotency_key(s
     for expected in ("/v1/cases", "/v1/cases/bulk", "/v1/cases/{case_id}/supplements", "/v1/cases/{case_id}/withdrawal",
                      "/v1/case-links/{link_id}/confirm", "/v1/households", "/v1/visits", "/v1/reception-sessions",
                      "/v1/track/{tracking_code}", "/v1/internal/reporters/{reporter_ref}/contact",
-                     "/open311/v2/services.json", "/open311/v2/requests.json", "/open311/v2/requests/{request_id}.json"):
+                     "/open311/discovery.{fmt}", "/open311/v2/services.{fmt}", "/open311/v2/requests.{fmt}",
+                     "/open311/v2/requests/{request_id}.{fmt}"):
         assert expected in paths, expected
     for path, operations in paths.items():
         for method, operation in operations.items():

@@ -184,3 +184,44 @@ def test_an_escalated_cases_timeline_reads_on_a_phone_and_a_desk(gsvc, tmp_path)
                 page.screenshot(path=str(tmp_path / f"track-{width}.png"), full_page=True)
                 if os.environ.get("WANGGE_SCREENSHOTS"):
                     page.screenshot(path=f"{os.environ['WANGGE_SCREENSHOTS']}/track-{width}.png", full_page=True)
+
+
+def _dispatched(case_id, name="镇村镇建设办", order_id="77770000-0000-4000-8000-000000000001", **changes):
+    from wangge_common import contracts
+    from wangge_common.testing import event
+
+    data = {**contracts.registry()[("work_order.dispatched", 2)].schema["examples"][0], "case_id": case_id,
+            "work_order_id": order_id, "department": {"code": "town-x", "name": name}, **changes}
+    return event("work_order.dispatched", case_id, data, source="/wangge/routing", time="2026-11-21T01:00:00Z",
+                 version=2)
+
+
+def test_the_tracking_page_shows_the_department_then_the_answer(gsvc):
+    case = register(gsvc, topic="road")
+    code = case["tracking_code"]
+    gsvc.deliver(lifecycle(case["id"], "case.assigned", time="2026-11-21T01:00:00Z"), "cases.v1")
+    gsvc.deliver(_dispatched(case["id"]), "cases.v1")
+    html = gsvc.client.get(f"/track/{code}").get_data(as_text=True)
+    assert "承办单位" in html and "镇村镇建设办" in html and "办理答复" not in html
+    assert gsvc.client.get(f"/v1/track/{code}").json["department"] == "镇村镇建设办"
+    answer = "已于11月22日更换村口路灯灯泡，经检查线路正常，夜间照明已恢复。"
+    gsvc.deliver(lifecycle(case["id"], "case.answered", time="2026-11-22T01:00:00Z", summary=answer,
+                           department={"code": "town-x", "name": "镇村镇建设办"}), "cases.v1")
+    html = gsvc.client.get(f"/track/{code}").get_data(as_text=True)
+    assert "答复单位" in html and "镇村镇建设办" in html and answer in html and "道路交通" in html
+    body = gsvc.client.get(f"/v1/track/{code}").json
+    assert body["answer"] == answer and body["department"] == "镇村镇建设办"
+    for secret in (PHONE, "王秀英", case["content"]):
+        assert secret not in html
+    # reopened: the old answer no longer stands; the page shows who handles it now
+    gsvc.deliver(lifecycle(case["id"], "case.reopened", time="2026-11-24T01:00:00Z"), "cases.v1")
+    reopened = gsvc.client.get(f"/v1/track/{code}").json
+    assert reopened["answer"] is None and reopened["department"] == "镇村镇建设办"
+
+
+def test_an_answer_on_the_spot_names_the_deputy_not_a_department(gsvc):
+    case = register(gsvc)
+    gsvc.deliver(lifecycle(case["id"], "case.answered", time="2026-11-22T01:00:00Z", summary="已现场解释政策。",
+                           department=None, on_the_spot=True), "cases.v1")
+    body = gsvc.client.get(f"/v1/track/{case['tracking_code']}").json
+    assert body["department"] == "人大代表现场解答" and body["answer"] == "已现场解释政策。"

@@ -11,7 +11,7 @@ from wangge_common import redaction
 from wangge_common.crypto import FieldCipher
 from wangge_common.db import utcnow
 from wangge_common.errors import Invalid, NotFound
-from wangge_common.paging import paginate
+from wangge_common.paging import changed_since, paginate
 
 from . import domain
 from .handlers import current_template
@@ -25,14 +25,17 @@ def _page(session, query, order, page: int, page_size: int) -> dict:
 
 
 # --- deliveries ---------------------------------------------------------------------------------------------------
-def list_notifications(session, *, recipient=None, case_id=None, page=1, page_size=100) -> dict:
+def list_notifications(session, *, recipient=None, case_id=None, page=1, page_size=100, updated_since=None,
+                       after=None) -> dict:
     """The in-app inbox (站内信): inbox deliveries, oldest first."""
     query = select(Delivery).where(Delivery.channel == "inbox")
     if recipient:
         query = query.where(Delivery.recipient_ref == recipient)
     if case_id:
         query = query.where(Delivery.case_id == str(case_id))
-    return paginate(session, query.order_by(Delivery.created_at, Delivery.id), page, page_size)
+    query = query.order_by(Delivery.created_at, Delivery.id)
+    feed = {"updated_since": updated_since, "after": after}
+    return paginate(session, changed_since(query, feed, Delivery.updated_at, Delivery.id), page, page_size)
 
 
 def list_deliveries(session, *, page=1, page_size=100, **filters) -> dict:

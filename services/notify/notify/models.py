@@ -58,6 +58,7 @@ class Delivery(Base):
         UniqueConstraint("meaning_key", "recipient_ref", "channel", name="uq_delivery_meaning"),
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_contact_sent", "contact_key", "sent_at"),
+        Index("ix_deliveries_updated", "updated_at", "id"),  # the change feed (revision 5e9a2d7c4b18)
     )
 
 

@@ -1,7 +1,7 @@
 """Request and response shapes of the notify API."""
 from marshmallow import Schema, ValidationError, fields, validate
 
-from wangge_common.schemas import PageArgs
+from wangge_common.schemas import ChangeFeedArgs, PageArgs
 
 from . import domain
 
@@ -16,9 +16,10 @@ class NotificationOut(Schema):
     body = fields.String(metadata={"example": "您反映的问题已受理，受理编号WG7K3M9Q2P。"})
     state = fields.String(metadata={"example": "sent"})
     created_at = fields.DateTime()
+    updated_at = fields.DateTime(metadata={"description": "when the message last changed (?updated_since=)"})
 
 
-class NotificationQuery(PageArgs):
+class NotificationQuery(PageArgs, ChangeFeedArgs):
     recipient = fields.String(validate=validate.Length(1, 64), metadata={"description": "recipient reference"})
     case_id = fields.UUID()
 
@@ -33,7 +34,6 @@ class DeliveryOut(NotificationOut):
     held_reason = fields.String(allow_none=True, metadata={"description": "quiet_hours or daily_cap while held"})
     next_attempt_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
-    updated_at = fields.DateTime()
 
 
 class DeliveryQuery(PageArgs):

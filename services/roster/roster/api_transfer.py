@@ -9,7 +9,7 @@ from wangge_common.auth import actor, grid_scope, requires
 from wangge_common.errors import Invalid
 from wangge_common.http import runtime
 
-from . import imports, transfer
+from . import exports, imports, transfer
 from .schemas import BulkIn, ExportQuery, ImportFile, ImportJobOut, ImportOut, ImportQuery
 from .spreadsheets import TimeLimit, TooLarge, read_rows
 
@@ -135,14 +135,17 @@ class ImportJob(MethodView):
 class Export(MethodView):
     @requires("roster:read")
     @blp.arguments(ExportQuery, location="query")
-    @blp.response(200, description="the file: the import's columns (deputies' mobiles masked only)")
+    @blp.response(200, description="CSV: the import's own columns; XLSX: the office's sheet, Chinese headings and "
+                                    "values, each row led by its grid's code and name (deputies' mobiles masked only)")
     @blp.doc(responses={"200": {"content": {m: {"schema": {"type": "string", "format": "binary"}}
                                             for m in MIMETYPES.values()}}})
     def get(self, query, what):
-        """Export grids or deputies in the import's shape, as CSV or XLSX."""
-        with runtime().db.reads() as session:
-            columns, rows = transfer.export_rows(session, what)
+        """Export grids or deputies: CSV in the import's columns, or XLSX for an office; both re-import."""
         fmt = query["format"]
-        body = transfer.to_csv(columns, rows) if fmt == "csv" else transfer.to_xlsx(columns, rows, what)
+        with runtime().db.reads() as session:
+            if fmt == "xlsx":  # the office's sheet: Chinese headings and values, the grid first (exports.py)
+                body = exports.office_xlsx(what, session)
+            else:  # the import's own columns, for systems
+                body = transfer.to_csv(*transfer.export_rows(session, what))
         return Response(body, mimetype=MIMETYPES[fmt],
                         headers={"Content-Disposition": f'attachment; filename="{what}.{fmt}"'})

@@ -21,7 +21,8 @@ from .models import (Assignment, ContactHousehold, Deputy, Grid, PlanEntry, Rece
 def grid_event(grid: Grid) -> dict:
     return {"grid_id": grid.id, "code": grid.code, "name": grid.name, "level": grid.level,
             "parent_id": grid.parent_id, "kind": grid.kind, "households": grid.households,
-            "population": grid.population, "difficulty": grid.difficulty, "leader": grid.leader}
+            "population": grid.population, "difficulty": grid.difficulty, "leader": grid.leader,
+            "latitude": grid.latitude, "longitude": grid.longitude}
 
 
 def cipher(runtime) -> FieldCipher:

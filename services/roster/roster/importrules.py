@@ -10,6 +10,8 @@ import difflib
 import re
 from datetime import date
 
+from .exports import OFFICE_ONLY
+
 GRID_COLUMNS = ("code", "external_id", "name", "level", "parent_code", "kind", "households", "population",
                 "difficulty", "leader", "workers", "constituency")
 DEPUTY_COLUMNS = ("id", "external_id", "name", "gender", "level", "kind", "position", "mobile", "mobile_masked",
@@ -28,7 +30,8 @@ ALIASES = {"编码": "code", "网格编码": "code", "名称": "name", "网格�
            "工作网格": "work_grid_code", "专长": "specialities", "履职能力": "capability", "履职承诺": "pledge",
            "任期开始": "term_start", "任期结束": "term_end", "状态": "status", "变更原因": "reason",
            "ref": "external_id", "外部编号": "external_id", "外部ID": "external_id", "外部id": "external_id",
-           "身份证号": "id_number", "身份证号码": "id_number", "公民身份号码": "id_number"}
+           "身份证号": "id_number", "身份证号码": "id_number", "公民身份号码": "id_number",
+           "代表编号": "id"}  # 代表编号: the deputy's id, last column of the office's XLSX (exports.py)
 SPLIT = re.compile(r"[、,;，；]\s*")
 # Values township offices write in Chinese, per column, beside the API's own values (which stay accepted).
 GRID_VALUES = {
@@ -45,7 +48,8 @@ DEPUTY_VALUES = {
               "县级": "county", "县人大代表": "county", "区": "county", "乡镇": "township", "乡": "township",
               "镇": "township", "乡镇人大代表": "township"},
     "kind": {"人大代表": "npc_deputy", "党代表": "party_delegate"},
-    "phone_display": {"办公电话": "office", "手机": "masked_mobile", "手机(隐藏中间四位)": "masked_mobile"},
+    "phone_display": {"办公电话": "office", "手机": "masked_mobile", "手机(隐藏中间四位)": "masked_mobile",
+                      "联络站电话": "station"},
     "status": {"在任": "serving", "履职": "serving", "暂停": "suspended", "暂停履职": "suspended",
                "终止": "ended", "已终止": "ended"},
 }
@@ -86,9 +90,13 @@ class Headings:
 
     def __call__(self, headings: list[str]) -> list[str | None]:
         named = []
+        office_only = OFFICE_ONLY.get(self.what, {})
         for heading in headings:
             column = ALIASES.get(heading, heading)
-            if column in self.known:
+            if heading in office_only:  # a heading of the office's own sheet (exports.py), read by people only
+                named.append(None)
+                self.ignored.append({"column": heading, "reason": office_only[heading]})
+            elif column in self.known:
                 named.append(column)
                 if column in IGNORED.get(self.what, {}):
                     self.ignored.append({"column": heading, "reason": IGNORED[self.what][column]})

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint,
-                        text)
+from sqlalchemy import (JSON, Boolean, Date, Float, ForeignKey, Index, Integer, MetaData, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from wangge_common.db import UtcDateTime, utcnow
@@ -37,6 +37,10 @@ class Grid(Base):
     workers: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    # the grid's centre (WGS84), where known (revision 2b7c4e9a1d55): Open311 requests with lat/long only are
+    # placed in the nearest located grid
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
 
 
 class Deputy(Base):

@@ -43,7 +43,23 @@ def _office(value: str) -> None:
         raise ValidationError("must be an area code and number, e.g. 0731-55681234")
 
 
-class GridIn(Schema):
+class GridCentre(Schema):
+    """A grid's centre (WGS84), optional: a located request (Open311 lat/long) is placed in the nearest one."""
+
+    latitude = fields.Float(allow_none=True, validate=validate.Range(-90, 90),
+                            metadata={"description": "the grid's centre, WGS84 latitude (with longitude)"})
+    longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180),
+                             metadata={"description": "the grid's centre, WGS84 longitude (with latitude)"})
+
+    @validates_schema
+    def _both_coordinates(self, data, **kwargs):
+        latitude, longitude = data.get("latitude"), data.get("longitude")
+        if ("latitude" in data) != ("longitude" in data) or (latitude is None) != (longitude is None):
+            lacking = "latitude" if "latitude" not in data or latitude is None else "longitude"
+            raise ValidationError("give latitude and longitude together", lacking)
+
+
+class GridIn(GridCentre):
     code = fields.String(required=True, validate=[validate.Length(1, 40), _not_blank],
                          metadata={"example": "SS-01-02-03"})
     external_id = ExternalId()
@@ -65,7 +81,7 @@ class GridIn(Schema):
                                                           "planner prefers deputies elected there"})
 
 
-class GridPatch(Schema):
+class GridPatch(GridCentre):
     """Any subset of a grid's fields; a new parent or level is checked against the tree."""
 
     code = fields.String(validate=[validate.Length(1, 40), _not_blank])
@@ -96,6 +112,8 @@ class GridOut(Schema):
     leader = fields.String(allow_none=True)
     workers = fields.List(fields.String())
     constituency = fields.String(allow_none=True)
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
     flags = fields.Method("_flags", metadata={"description": "e.g. households_outside_range:300-500 (allowed, shown)"})
 
     def _flags(self, grid) -> list[str]:

@@ -13,7 +13,6 @@ import io
 from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from wangge_common.errors import DomainError, Invalid
@@ -371,14 +370,3 @@ def to_csv(columns, rows) -> bytes:
     writer.writerow(columns)
     writer.writerows(["" if v is None else v for v in row] for row in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def to_xlsx(columns, rows, title: str) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    sheet.append(list(columns))
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

@@ -106,7 +106,8 @@ def test_an_export_has_the_import_shape_and_re_imports_as_updates(svc):
     assert svc.outbox()[-1].type == "grid.updated" and svc.outbox()[-1].data["households"] == 280
     xlsx = svc.client.get("/v1/exports/deputies?format=xlsx", headers=svc.headers())
     sheet = load_workbook(io.BytesIO(xlsx.data)).worksheets[0]
-    assert [c.value for c in sheet[1]][:4] == ["id", "external_id", "name", "gender"]
+    # XLSX is the office's sheet (issue 19.7; test_office_exports.py): the grid first, in Chinese, no UUID first
+    assert [c.value for c in sheet[1]][:4] == ["派驻网格编码", "派驻网格名称", "姓名", "性别"]
 
 
 def test_unreadable_files_are_refused(svc):

@@ -233,7 +233,8 @@ def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[
                           deadline_unit=rule.unit, created_at=now, due_soon_marked=False,
                           overdue_marked=False, escalation_step=0, due_at=due, due_soon_at=due_soon,
                           sign_due_at=sign_due, sign_overdue_marked=False, forward_due_at=forward_due,
-                          forward_overdue_marked=False, next_check_at=min(due_soon, forward_due or sign_due))
+                          forward_overdue_marked=False, next_check_at=min(due_soon, forward_due or sign_due),
+                          updated_at=now)
         if collect is None:
             uow.session.add(order)
         else:

@@ -130,6 +130,7 @@ class RoutedCase(Base):
         Index("ix_routed_cases_evaluation_check", "evaluation_check_at",
               sqlite_where=text("evaluation_check_at IS NOT NULL"),
               postgresql_where=text("evaluation_check_at IS NOT NULL")),
+        Index("ix_routed_cases_updated", "updated_at", "case_id"),  # the change feed (revision 8e2f6b3c1a47)
     )
 
 
@@ -179,12 +180,15 @@ class WorkOrder(Base):
     # The next moment the scheduler must look at this order (due soon, overdue, next ladder step); NULL when the
     # order needs no more watching. The partial index keeps the scan proportional to what is due, not to the table.
     next_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # when anything about the order last changed: the change feed's key (revision 8e2f6b3c1a47)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         Index("ix_work_orders_grid_state", "grid_id", "state"),
         Index("ix_work_orders_department_state", "department_code", "state"),
         Index("ix_work_orders_next_check", "next_check_at",
               sqlite_where=text("next_check_at IS NOT NULL"), postgresql_where=text("next_check_at IS NOT NULL")),
+        Index("ix_work_orders_updated", "updated_at", "id"),
     )
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import exists, func, select
 
 from wangge_common.auth import AuthError
 from wangge_common.errors import NotFound
-from wangge_common.paging import paginate
+from wangge_common.paging import changed_since, paginate
 
 from . import domain
 from .handlers import get_case
@@ -23,7 +23,7 @@ def case_detail(session, case_id: str) -> dict:
 
 
 def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiver=None, queue=None, priority=None,
-               path=None, open=None, departments=None, page=1, page_size=100):
+               path=None, open=None, departments=None, page=1, page_size=100, updated_since=None, after=None):
     query = select(RoutedCase)
     if priority:
         query = query.where(RoutedCase.priority == priority)
@@ -47,13 +47,15 @@ def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiv
         open_order = exists().where(WorkOrder.case_id == RoutedCase.case_id,
                                     WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
         query = query.where(RoutedCase.state.in_(domain.OPEN_FOR_ROUTING), ~open_order)
-    return paginate(session, query.order_by(RoutedCase.registered_at, RoutedCase.case_id), page, page_size)
+    query = query.order_by(RoutedCase.registered_at, RoutedCase.case_id)
+    feed = {"updated_since": updated_since, "after": after}
+    return paginate(session, changed_since(query, feed, RoutedCase.updated_at, RoutedCase.case_id), page, page_size)
 
 
 def list_work_orders(session, *, case_id=None, department=None, state=None, due_before=None, overdue=None,
                      supervision=None, awaiting_forward=None, sort="created", page=1, page_size=100,
                      departments=None, grid_ids=None, priority=None, grid_id=None, step=None, open=None,
-                     due_soon=None, extension_pending=None) -> dict:
+                     due_soon=None, extension_pending=None, updated_since=None, after=None) -> dict:
     query = select(WorkOrder)
     if priority:
         query = query.where(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.priority == priority)))
@@ -91,7 +93,9 @@ def list_work_orders(session, *, case_id=None, department=None, state=None, due_
                    & (WorkOrder.state == "dispatched"))
         query = query.where(waiting if awaiting_forward else ~waiting)
     order = (WorkOrder.due_at.is_(None), WorkOrder.due_at) if sort == "due" else ()
-    found = paginate(session, query.order_by(*order, WorkOrder.created_at, WorkOrder.id), page, page_size)
+    query = query.order_by(*order, WorkOrder.created_at, WorkOrder.id)
+    feed = {"updated_since": updated_since, "after": after}
+    found = paginate(session, changed_since(query, feed, WorkOrder.updated_at, WorkOrder.id), page, page_size)
     _with_case(session, found["items"])
     return found
 

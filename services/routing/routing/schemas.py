@@ -3,7 +3,7 @@ import json
 
 from marshmallow import Schema, fields, validate
 
-from wangge_common.schemas import PageArgs
+from wangge_common.schemas import ChangeFeedArgs, PageArgs
 
 from . import domain
 
@@ -60,6 +60,7 @@ class WorkOrderOut(Schema):
     supervision = fields.String(allow_none=True, metadata={"description": "township (督办) or county (提级督办)"})
     supervisor = fields.String(allow_none=True, metadata={"example": "镇人大主席团"})
     supervised_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime(metadata={"description": "when the order last changed (?updated_since=)"})
     extension_requested_due_at = fields.DateTime(allow_none=True)
     extension_reason = fields.String(allow_none=True)
     forward_due_at = fields.DateTime(allow_none=True, metadata={
@@ -87,7 +88,7 @@ class WorkOrderOut(Schema):
         return domain.LADDER[order.escalation_step - 1] if order.escalation_step else None
 
 
-class WorkOrderQuery(PageArgs):
+class WorkOrderQuery(PageArgs, ChangeFeedArgs):
     case_id = fields.UUID()
     priority = fields.String(validate=validate.OneOf(("normal", "high", "urgent")),
                              metadata={"description": "the case's priority; high: special groups"})
@@ -237,6 +238,7 @@ class CaseOut(Schema):
     on_time = fields.Boolean(allow_none=True)
     outcome = fields.String(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime(metadata={"description": "when the case last changed here (?updated_since=)"})
 
 
 class CaseDetailOut(CaseOut):
@@ -248,7 +250,7 @@ PRIORITY_FILTER = dict(validate=validate.OneOf(("normal", "high", "urgent")),
                        metadata={"description": "high: special groups (低保, 残疾, 孤寡老人, 留守儿童); urgent; normal"})
 
 
-class CaseQuery(PageArgs):
+class CaseQuery(PageArgs, ChangeFeedArgs):
     state = fields.String(validate=validate.OneOf(CASE_STATES))
     priority = fields.String(**PRIORITY_FILTER)
     grid_id = fields.UUID()

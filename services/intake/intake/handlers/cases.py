@@ -12,12 +12,12 @@ from sqlalchemy import (String, Text, bindparam, cast, func, insert, literal_col
 from wangge_common.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
 from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import PreparedEvent, UnitOfWork
-from wangge_common.paging import paged, paginate
+from wangge_common.paging import changed_since, paged, paginate
 
 from .. import domain
 from . import personal, reality
 from .links import LINK_REASONS, link_event_data
-from ..models import Case, CaseEntry, CaseLink, Household, KnownGrid
+from ..models import Case, CaseEntry, CaseLink, CaseOrder, Household, KnownGrid
 
 
 def utc_iso(moment: datetime) -> str:
@@ -54,7 +54,8 @@ def grid_is_known(uow: UnitOfWork, grid_id: str, session=None) -> bool:
 
 def _resolve_grid(session, data: dict, master: FieldCipher) -> tuple[str | None, Household | None, list[tuple[str, str]]]:
     """The case's grid: given, else the household's, else the household at the same address (found by the
-    keyed hash of its address, or its normalised text for files opened before addresses were encrypted)."""
+    keyed hash of its address, or its normalised text for files opened before addresses were encrypted), else the
+    located grid nearest to the matter's latitude/longitude."""
     household = None
     if data.get("household_id"):
         household = session.get(Household, str(data["household_id"]))
@@ -73,7 +74,25 @@ def _resolve_grid(session, data: dict, master: FieldCipher) -> tuple[str | None,
         return grid_id, household, []
     if household is not None:
         return household.grid_id, household, []
+    location = data.get("location") or {}
+    if location.get("latitude") is not None and location.get("longitude") is not None:
+        grid_id, problems = _located_grid(session, (location["latitude"], location["longitude"]))
+        return grid_id, None, problems
     return None, None, [("grid_id", "give grid_id, a household_id, or the address of a household on file")]
+
+
+def _located_grid(session, point: tuple[float, float]) -> tuple[str | None, list[tuple[str, str]]]:
+    """The grid of a located matter with no grid: the nearest located grid's (see domain.nearest_grid)."""
+    grids = session.execute(select(KnownGrid.grid_id, KnownGrid.level, KnownGrid.latitude, KnownGrid.longitude)
+                            .where(KnownGrid.latitude.is_not(None), KnownGrid.longitude.is_not(None))).all()
+    if not grids:
+        return None, [("grid_id", "no grid has a location on file, so latitude/longitude cannot place the matter: "
+                                  "give grid_id, a household_id, or the address of a household on file")]
+    grid_id = domain.nearest_grid(point, grids)
+    if grid_id is None:
+        return None, [("grid_id", f"no grid's centre is within {domain.GRID_RADIUS_KM:g} km of {point[0]}, "
+                                  f"{point[1]}: give grid_id, a household_id, or the address of a household on file")]
+    return grid_id, []
 
 
 CASES, ENTRIES, LINKS = Case.__table__, CaseEntry.__table__, CaseLink.__table__
@@ -241,6 +260,7 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
         first_receiver_id=domain.first_receiver(data["received_by"]),
         received_at=(data.get("received_at") or now).astimezone(timezone.utc), external_system=external.get("system"),
         external_id=external.get("id"), status="registered", step="received", state_changed_at=None, created_at=now,
+        updated_at=now,
     )
     event = uow.prepare("case.registered", case.id, data={
         "case_id": case.id, "tracking_code": case.tracking_code, "channel": case.channel, "grid_id": grid_id,
@@ -340,7 +360,8 @@ def find_cases(session, query: dict) -> dict:
             conditions.append(getattr(Case, name) == str(query[name]))
     if query.get("grid_ids") is not None:  # a person's data scope
         conditions.append(Case.grid_id.in_(query["grid_ids"]))
-    return paginate(session, select(Case).where(*conditions).order_by(Case.created_at.desc(), Case.id), **paged(query))
+    newest_first = select(Case).where(*conditions).order_by(Case.created_at.desc(), Case.id)
+    return paginate(session, changed_since(newest_first, query, Case.updated_at, Case.id), **paged(query))
 
 
 def reporter_contact(session, reporter_ref: str, cipher: FieldCipher) -> dict:
@@ -362,7 +383,8 @@ def track(session, tracking_code: str) -> dict:
     """What a resident may see of a case: its steps, never its content or any personal data."""
     # Two narrow Core selects: this public read is the hottest one and needs no ORM objects.
     case = session.execute(select(Case.id, Case.tracking_code, Case.category, Case.topic, Case.channel,
-                                  Case.received_at, Case.step, Case.state_changed_at, Case.created_at)
+                                  Case.received_at, Case.step, Case.state_changed_at, Case.created_at,
+                                  Case.answer_summary, Case.answered_by)
                            .where(Case.tracking_code == tracking_code.strip().upper())).first()
     if case is None:
         raise NotFound(f"no case with tracking code {tracking_code}")
@@ -371,12 +393,24 @@ def track(session, tracking_code: str) -> dict:
     # registration first whatever the clocks say; then routing's events in the order they happened
     ordered = sorted(entries, key=lambda e: (e.event_type != "case.registered", e.at, e.id))
     steps = domain.tracking_timeline([(e.state, e.at) for e in ordered])
+    answered = case.step in domain.ANSWERED_STEPS and case.answer_summary is not None
     return {"tracking_code": case.tracking_code, "category": case.category, "topic": case.topic,
             "channel": case.channel, "received_at": case.received_at, "step": case.step,
             # the label of where the case really is (已督办 rather than the folded 已交办)
             "step_label": next((s["label"] for s in steps if s["current"]), domain.STEP_LABELS[case.step]),
             "updated_at": case.state_changed_at or case.created_at,
-            "steps": steps}
+            "steps": steps, "answer": case.answer_summary if answered else None,
+            "department": _handled_by(session, case.id, case.answered_by if answered else None, answered)}
+
+
+def _handled_by(session, case_id: str, answered_by: str | None, answered: bool) -> str | None:
+    """Who answered the case (on the spot: the deputy), else the departments now handling it (routing's orders)."""
+    if answered:
+        return answered_by or domain.ON_THE_SPOT_LABEL
+    names = session.scalars(select(CaseOrder.department_name).where(
+        CaseOrder.case_id == case_id, CaseOrder.state.in_(domain.HANDLING_ORDER_STATES))
+        .order_by(CaseOrder.changed_at)).all()
+    return "、".join(dict.fromkeys(names)) or None
 
 
 def case_ids_accepted(session, since: datetime, until: datetime, *, offset: int, limit: int) -> list[str]:

@@ -6,12 +6,13 @@ from datetime import datetime
 from sqlalchemy import delete
 
 from wangge_common import contracts
+from wangge_common.db import utcnow
 from wangge_common.envelope import Event
 from wangge_common.outbox import UnitOfWork
 
 from .. import domain
 from . import reality
-from ..models import Case, CaseEntry, KnownDeputy, KnownGrid, KnownGridDeputy, KnownTopic
+from ..models import Case, CaseEntry, CaseOrder, KnownDeputy, KnownGrid, KnownGridDeputy, KnownTopic
 
 
 # --- events consumed --------------------------------------------------------------------------------
@@ -21,6 +22,7 @@ def on_grid_changed(uow: UnitOfWork, event: Event) -> None:
     reality.forget(uow.runtime)  # a village's grids may have changed
     grid = uow.session.get(KnownGrid, data["grid_id"]) or KnownGrid(grid_id=data["grid_id"])
     grid.code, grid.name, grid.level, grid.parent_id = data["code"], data["name"], data["level"], data["parent_id"]
+    grid.latitude, grid.longitude = data.get("latitude"), data.get("longitude")  # optional in grid.*.v1
     uow.session.add(grid)
 
 
@@ -32,11 +34,15 @@ def on_case_event(uow: UnitOfWork, event: Event) -> None:
     case = uow.session.get(Case, event.data.get("case_id") or event.subject)
     if case is None or state is None:
         return  # a case registered elsewhere, or an event that is not a state change
-    at = event.time if isinstance(event.time, datetime) else datetime.fromisoformat(str(event.time))
+    at = _event_time(event)
+    if event.type == "case.answered":  # what was done, for the tracking page and Open311
+        case.answer_summary = event.data.get("summary")
+        case.answered_by = (event.data.get("department") or {}).get("name")
     step = domain.step_of(state)
     uow.session.add(CaseEntry(case_id=case.id, event_id=event.id, event_type=event.type, state=state, step=step,
                               reason=(event.data.get("reason") or "")[:500] or None, actor=event.actor or "unknown",
                               at=at))
+    case.updated_at = utcnow()  # its history grew: the change feed shows it again
     if case.state_changed_at is None or at >= case.state_changed_at:
         case.status, case.step, case.state_changed_at = state, step, at
 
@@ -80,9 +86,40 @@ def on_catalogue_changed(uow: UnitOfWork, event: Event) -> None:
     uow.session.add_all([KnownTopic(topic=t) for t in sorted(set(event.data["topics"]))])
 
 
+def on_work_order_event(uow: UnitOfWork, event: Event) -> None:
+    """Keep the read copy of a case's work orders: the department answering for it and its deadline."""
+    data = event.data
+    case = uow.session.get(Case, data["case_id"])
+    if case is None:
+        return  # a case registered elsewhere
+    at = _event_time(event)
+    order = uow.session.get(CaseOrder, data["work_order_id"])
+    if order is None:
+        order = CaseOrder(work_order_id=data["work_order_id"], case_id=case.id, changed_at=at)
+        uow.session.add(order)
+    elif at < order.changed_at:
+        return  # an older event than the one applied: the order's state stays the newer one
+    order.department_code, order.department_name = data["department"]["code"], data["department"]["name"]
+    order.state, order.changed_at = data["state"], at
+    order.role = data.get("role") or order.role
+    if data.get("due_at") and not (event.type == "work_order.extension_decided" and not data.get("approved")):
+        order.due_at = _moment(data["due_at"])
+    case.updated_at = utcnow()
+
+
+def _event_time(event: Event) -> datetime:
+    return event.time if isinstance(event.time, datetime) else _moment(event.time)
+
+
+def _moment(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
 HANDLERS = {"grid.created": on_grid_changed, "grid.updated": on_grid_changed,
             "deputy.registered": on_deputy_changed, "deputy.updated": on_deputy_changed,
             "deputy.ended": on_deputy_left, "deputy.removed": on_deputy_left,
             "assignment.published": on_assignment_published, "assignment.ended": on_assignment_ended,
             "catalogue.changed": on_catalogue_changed,
-            **{event_type: on_case_event for event_type, _ in contracts.registry() if event_type.startswith("case.")}}
+            **{event_type: on_case_event for event_type, _ in contracts.registry() if event_type.startswith("case.")},
+            **{event_type: on_work_order_event for event_type, _ in contracts.registry()
+               if event_type.startswith("work_order.")}}

@@ -74,6 +74,12 @@ class SuperviseForm(FlaskForm):
     reason = TextAreaField("督办理由", validators=REASON)
 
 
+class ForwardForm(FlaskForm):
+    """转办: the township congress forwards a county matter to the county department (its own step)."""
+
+    reason = TextAreaField("转办说明", validators=REASON)
+
+
 class ExtensionDecisionForm(FlaskForm):
     decision = RadioField("审批意见", choices=options((("approve", "同意延期"), ("refuse", "不同意"))),
                           validators=[InputRequired("请选择同意或不同意")])

@@ -216,3 +216,31 @@ def test_an_on_the_spot_answer_names_the_grids_deputy(portal):
     assert answer.status_code == 302
     assert services.posts[-1][2:4] == (f"/v1/cases/{CASE}/on-the-spot-answer", {
         "deputy_id": DEPUTY, "summary": "已解释分红发放流程。", "reason": "代表已当场解释"})
+
+
+def test_a_county_matter_is_forwarded_by_the_township_before_the_department_may_sign(portal):
+    """Issue 17 item 3 on the desks: 待转办 is the township congress's step; the department waits for it."""
+    waiting = {"awaiting_forward": True, "forward_due_at": "2026-12-02T02:00:00+00:00",
+               "department_code": "town-office", "department_name": "县交通运输局"}
+    services = _desk(portal, "township_staff", grid_id=TOWNSHIP)
+    services.order = _order(**waiting)
+    board = portal.client.get("/desk/township/supervision").get_data(as_text=True)
+    assert "县级事项待转办" in board and "WGTEST0001" in board
+    page = portal.client.get(f"/desk/orders/{ORDER}").get_data(as_text=True)
+    assert "转办县职能部门" in page and "2026-12-02 10:00" in page  # the forwarding limit in local time
+    csrf = _csrf(page, "forward-")
+    empty = portal.client.post(f"/desk/township/orders/{ORDER}/forward", data={"forward-csrf_token": csrf,
+                                                                                "forward-reason": "  "})
+    assert empty.status_code == 422 and "forward-reason" in _errors(empty)
+    done = portal.client.post(f"/desk/township/orders/{ORDER}/forward", data={
+        "forward-csrf_token": csrf, "forward-reason": "已核实，请县交通运输局办理"})
+    assert done.status_code == 302
+    assert services.posts[-1][2:4] == (f"/v1/work-orders/{ORDER}/forward", {"reason": "已核实，请县交通运输局办理"})
+    portal.client = portal.app.test_client()  # a second person on another browser
+    portal.services = portal.runtime.services = services = DeskServices()
+    portal.account("handler", "department", department="town-office")
+    portal.sign_in("handler")
+    services.order = _order(**waiting)
+    page = portal.client.get(f"/desk/orders/{ORDER}").get_data(as_text=True)
+    assert "正待镇人大转办" in page
+    assert f"/orders/{ORDER}/sign\"" not in page and f"/orders/{ORDER}/return\"" not in page  # no forms yet

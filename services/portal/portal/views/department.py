@@ -14,7 +14,9 @@ from .worklist import departments, order_context, overdue, refusal
 department = Blueprint("department", __name__, url_prefix="/desk/department")
 PAGE = 30
 # The inbox's tabs: (key, Chinese name, routing's filter)
-TABS = (("new", "新工单（待签收）", {"state": "dispatched"}), ("signed", "已签收", {"state": "signed"}),
+# 新工单 leaves out county matters still with the township congress (待转办): the department cannot sign them yet.
+TABS = (("new", "新工单（待签收）", {"state": "dispatched", "awaiting_forward": "false"}),
+        ("signed", "已签收", {"state": "signed"}),
         ("in_progress", "办理中", {"state": "in_progress"}), ("due_soon", "临近期限", {"due_soon": "true", "open": "true"}),
         ("overdue", "已逾期", {"overdue": "true", "open": "true"}), ("answered", "已办复", {"state": "answered"}))
 
@@ -30,7 +32,9 @@ def inbox():
     raw = request.args.get("page", "1")
     page = max(1, min(int(raw), 10000)) if raw.isdigit() else 1
     found = services.get(me, "routing", "/v1/work-orders/counts")  # every tab's count in one call
-    counts = {"new": found["states"]["dispatched"], "signed": found["states"]["signed"],
+    waiting = services.get(me, "routing", "/v1/work-orders", state="dispatched", awaiting_forward="false",
+                           page_size=1)["total"]  # 新工单 without the county matters still to be forwarded
+    counts = {"new": waiting, "signed": found["states"]["signed"],
               "in_progress": found["states"]["in_progress"], "due_soon": found["due_soon"],
               "overdue": found["overdue"], "answered": found["states"]["answered"]}
     params = next(p for key, _, p in TABS if key == tab)

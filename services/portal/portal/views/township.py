@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from ..clients import ServiceError
-from ..desk_forms import ExtensionDecisionForm, ReturnVisitForm, SuperviseForm, TriageForm
+from ..desk_forms import ExtensionDecisionForm, ForwardForm, ReturnVisitForm, SuperviseForm, TriageForm
 from ..domain import CHINA
 from . import caller, runtime, signed_in
 from .worklist import case_context, grid_name, order_context, refusal, with_choices
@@ -91,6 +91,7 @@ def _send_triage(case_id: str, form: TriageForm, context: dict) -> None:
 def supervision():
     """督办: overdue orders, orders under 督办 or 提级督办, and extension requests waiting for a decision."""
     return render_template("township/supervision.html", overdue=_orders(overdue="true", page=_page()),
+                           forward=_orders(awaiting_forward="true"),
                            township=_orders(supervision="township"), county=_orders(supervision="county"),
                            extensions=_orders(extension_pending="true"))
 
@@ -101,6 +102,15 @@ def supervise(order_id):
     form = SuperviseForm(prefix="supervise")
     return _order_post(str(order_id), form, "supervise", "supervise", lambda f: {
         "step": f.step.data, "reason": f.reason.data.strip()}, "已记录。", {"step": "step", "reason": "reason"})
+
+
+@township.post("/orders/<uuid:order_id>/forward")
+@signed_in("township_staff")
+def forward(order_id):
+    """转办: a county matter leaves the township congress for the county department, with the staff's note."""
+    form = ForwardForm(prefix="forward")
+    return _order_post(str(order_id), form, "forward", "forward", lambda f: {"reason": f.reason.data.strip()},
+                       "已转办县职能部门。", {"reason": "reason"})
 
 
 @township.post("/orders/<uuid:order_id>/extension")

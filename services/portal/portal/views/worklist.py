@@ -11,8 +11,8 @@ from flask import Blueprint, Response, abort, g, render_template
 from wangge_common.contracts.labels import label
 
 from ..clients import ServiceError
-from ..desk_forms import (AnswerForm, ExtensionDecisionForm, ExtensionForm, ReasonForm, ReturnForm, ReturnVisitForm,
-                          SuperviseForm, TriageForm)
+from ..desk_forms import (AnswerForm, ExtensionDecisionForm, ExtensionForm, ForwardForm, ReasonForm, ReturnForm,
+                          ReturnVisitForm, SuperviseForm, TriageForm)
 from ..domain import photo_type
 from . import caller, runtime, signed_in
 
@@ -230,6 +230,10 @@ def order_context(order_id: str, forms: dict | None = None) -> dict:
             if not order.get("extension_requested_due_at"):
                 forms.setdefault("extension", ExtensionForm(prefix="extension"))
         forms.setdefault("return", ReturnForm(prefix="return"))
+    if role == "department" and order.get("awaiting_forward"):
+        forms = {}  # still with the township congress (待转办): the department acts once it is forwarded
+    if role == "township_staff" and order.get("awaiting_forward"):
+        forms.setdefault("forward", ForwardForm(prefix="forward"))
     if role == "township_staff" and open_:
         forms.setdefault("supervise", SuperviseForm(prefix="supervise"))
         if order.get("extension_requested_due_at"):

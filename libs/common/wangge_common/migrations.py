@@ -1,6 +1,8 @@
 """Alembic per service: each service keeps its own script directory; this module runs them."""
 from __future__ import annotations
 
+import os
+
 from alembic import command, context
 from alembic.config import Config
 
@@ -14,7 +16,18 @@ def alembic_config(spec: ServiceSpec, settings: Settings) -> Config:
     config.set_main_option("script_location", spec.migrations)
     config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
     config.attributes["target_metadata"] = spec.metadata
+    config.attributes["settings"] = settings  # a data migration may need a key (see migration_secret)
     return config
+
+
+def migration_secret(name: str) -> str | None:
+    """A secret for a data migration (e.g. WANGGE_PII_KEY to re-encrypt fields): from the settings the migration
+    runs with, else the environment (alembic run by hand)."""
+    from .settings import secret
+
+    settings = context.config.attributes.get("settings")
+    value = getattr(settings, name.removeprefix("WANGGE_").lower(), None) if settings is not None else None
+    return value or secret(os.environ, name)
 
 
 def upgrade(spec: ServiceSpec, settings: Settings, revision: str = "head") -> None:

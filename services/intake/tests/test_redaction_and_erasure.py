@@ -151,3 +151,52 @@ def test_erasure_destroys_the_keys_and_nothing_of_the_person_can_be_read_afterwa
         cipher.decrypt(row.reporter_name_enc)
     assert replays == 0  # the stored answer that held the masks is gone
     assert "王秀英" not in stored_text(gsvc) and "13912345678" not in stored_text(gsvc)
+
+
+def test_a_case_from_before_data_keys_gets_one_at_upgrade_and_can_then_be_erased_by_phone(gsvc):
+    """Issue 13: cases registered before per-reporter keys kept their fields under the service's key, so erasure
+    could neither find nor shred them. The migration gives each a data key; erasure then works as for any case."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from intake.service import SPEC
+    from wangge_common import migrations
+    from wangge_common.crypto import DataKey, FieldCipher
+
+    case = gsvc.client.post("/v1/cases", headers=gsvc.headers(), json=case_body(
+        reporter={"name": "孙桂兰", "phone": "13655556666"}, content="孙桂兰反映：13655556666 电话打不通村委会")).json
+    supplement = gsvc.client.post(f"/v1/cases/{case['id']}/supplements", headers=gsvc.headers(),
+                                  json={"content_added": "补充：新号码 13655556666", "reason": "补充"})
+    assert supplement.status_code == 201, supplement.json
+    master = FieldCipher(gsvc.settings.pii_key)
+    fields = ("reporter_name_enc", "reporter_phone_enc", "reporter_id_number_enc", "reporter_email_enc",
+              "content_original_enc")
+    config = migrations.alembic_config(SPEC, gsvc.settings)
+    command.downgrade(config, "6a1f3c8e2d90")  # the revision before: put the case back as it was stored then
+    with gsvc.runtime.db.sessions() as session, session.begin():
+        row = session.execute(text("SELECT data_key_id, " + ", ".join(fields) + " FROM cases WHERE id = :id"),
+                              {"id": case["id"]}).mappings().one()
+        wrapped = session.execute(text("SELECT wrapped FROM data_keys WHERE id = :k"),
+                                  {"k": row["data_key_id"]}).scalar_one()
+        own = DataKey.unwrap(wrapped, master).cipher
+        legacy = {name: master.encrypt(own.decrypt(row[name])) for name in fields}
+        session.execute(text("UPDATE cases SET data_key_id = NULL, " + ", ".join(f"{n} = :{n}" for n in fields)
+                             + " WHERE id = :id"), {"id": case["id"], **legacy})
+        for entry_id, sealed in session.execute(text("SELECT id, content_original_enc FROM case_entries WHERE "
+                                                     "case_id = :id AND content_original_enc IS NOT NULL"),
+                                                {"id": case["id"]}).all():
+            session.execute(text("UPDATE case_entries SET content_original_enc = :t WHERE id = :e"),
+                            {"t": master.encrypt(own.decrypt(sealed)), "e": entry_id})
+        session.execute(text("DELETE FROM data_keys WHERE id = :k"), {"k": row["data_key_id"]})
+    assert erase(gsvc, phone="13655556666").status_code == 404  # before the upgrade: nothing found by phone
+
+    migrations.upgrade(SPEC, gsvc.settings)
+    with gsvc.runtime.db.sessions() as session:
+        key_id = session.execute(text("SELECT data_key_id FROM cases WHERE id = :id"), {"id": case["id"]}).scalar()
+    assert key_id is not None
+    personal = gsvc.client.get(f"/v1/cases/{case['id']}/personal", headers=gsvc.headers()).json
+    assert personal["reporter"]["phone"] == "13655556666"
+    assert "13655556666" in personal["supplements"][0]["content_added"]
+    erased = erase(gsvc, phone="136 5555 6666")
+    assert erased.status_code == 201 and erased.json["case_ids"] == [case["id"]]
+    assert gsvc.client.get(f"/v1/cases/{case['id']}/personal", headers=gsvc.headers()).status_code == 410

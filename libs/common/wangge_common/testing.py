@@ -1,6 +1,8 @@
 """Test helpers: a migrated service on SQLite (or PostgreSQL with TEST_DATABASE_URL), keys, event delivery."""
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import socket
@@ -52,6 +54,7 @@ class ServiceHarness:
     create_app: callable
     tmp_path: Path
     keys: dict = field(default_factory=dict)
+    _apps: list = field(default_factory=list)
 
     def __post_init__(self):
         self.database_url, self._drop = create_test_database(self.spec.name, self.tmp_path)
@@ -98,7 +101,17 @@ class ServiceHarness:
             rows = session.execute(table.select().order_by(table.c.id)).all()
         return [Event.from_json(r.payload) for r in rows]
 
+    def another_app(self, **changes):
+        """Another app of the service on the same database, with some settings changed: what a second gunicorn
+        worker (or replica) is. Its connections are closed with the harness (an engine left to the garbage
+        collector warns on PostgreSQL, and the warning fails whichever test is running then)."""
+        app = self.create_app(dataclasses.replace(self.settings, **changes))
+        self._apps.append(app)
+        return app
+
     def close(self) -> None:
+        for app in self._apps:
+            app.extensions["wangge_runtime"].db.dispose()
         self.runtime.db.dispose()
         self._drop()
 

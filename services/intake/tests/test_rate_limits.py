@@ -1,12 +1,9 @@
 """Rate limits that hold across workers (shared storage) and behind a proxy (issue 19.5), on intake's public
 endpoints: the tracking API and page, and Open311 submissions."""
-import dataclasses
 import secrets
 import socket
 
 import pytest
-
-from intake.app import create_app
 
 REDIS = ("127.0.0.1", 6379)
 
@@ -20,9 +17,10 @@ def redis_answers() -> bool:
         return False
 
 
-def worker(svc, **changes):
+@pytest.fixture
+def worker(svc):
     """Another app on the same database and settings: what a second gunicorn worker (or replica) is."""
-    return create_app(dataclasses.replace(svc.settings, **changes)).test_client()
+    return lambda **changes: svc.another_app(**changes).test_client()
 
 
 def client_address() -> str:
@@ -35,29 +33,29 @@ def track(client, remote, **headers):
 
 
 @pytest.mark.skipif(not redis_answers(), reason="no Redis answers on 127.0.0.1:6379 (the shared-storage test needs one)")
-def test_with_shared_storage_the_limit_holds_across_workers(svc):
+def test_with_shared_storage_the_limit_holds_across_workers(svc, worker):
     uri = f"redis://{REDIS[0]}:{REDIS[1]}/0"
-    first, second = (worker(svc, ratelimit_storage_uri=uri, ratelimits={"TRACK": "4/minute"}) for _ in range(2))
+    first, second = (worker(ratelimit_storage_uri=uri, ratelimits={"TRACK": "4/minute"}) for _ in range(2))
     remote = client_address()
     answers = [track(client, remote).status_code for client in (first, second, first, second, first, second)]
     assert answers == [404, 404, 404, 404, 429, 429]  # four in all, whichever worker answered
 
 
-def test_with_memory_storage_each_worker_counts_alone(svc):
-    first, second = (worker(svc, ratelimits={"TRACK": "2/minute"}) for _ in range(2))
+def test_with_memory_storage_each_worker_counts_alone(svc, worker):
+    first, second = (worker(ratelimits={"TRACK": "2/minute"}) for _ in range(2))
     remote = client_address()
     assert [track(first, remote).status_code for _ in range(3)] == [404, 404, 429]
     assert track(second, remote).status_code == 404  # memory:// is per process, as docs/operations.md says
 
 
-def test_an_unreachable_storage_falls_back_to_counting_in_the_process(svc):
-    client = worker(svc, ratelimit_storage_uri="redis://127.0.0.1:1/0", ratelimits={"TRACK": "2/minute"})
+def test_an_unreachable_storage_falls_back_to_counting_in_the_process(svc, worker):
+    client = worker(ratelimit_storage_uri="redis://127.0.0.1:1/0", ratelimits={"TRACK": "2/minute"})
     remote = client_address()
     assert [track(client, remote).status_code for _ in range(3)] == [404, 404, 429]
 
 
-def test_forwarded_addresses_are_believed_from_trusted_proxies_only(svc):
-    client = worker(svc, trusted_proxies="192.0.2.10, 192.0.2.128/25", ratelimits={"TRACK": "2/minute"})
+def test_forwarded_addresses_are_believed_from_trusted_proxies_only(svc, worker):
+    client = worker(trusted_proxies="192.0.2.10, 192.0.2.128/25", ratelimits={"TRACK": "2/minute"})
     # a client that is no proxy cannot buy a fresh budget by inventing X-Forwarded-For
     forged = [track(client, "198.51.100.7", **{"X-Forwarded-For": client_address()}).status_code for _ in range(3)]
     assert forged == [404, 404, 429]
@@ -70,8 +68,8 @@ def test_forwarded_addresses_are_believed_from_trusted_proxies_only(svc):
     assert track(client, "192.0.2.10", **{"X-Forwarded-For": f"{resident_b}, {resident_a}"}).status_code == 429
 
 
-def test_open311_submissions_are_limited_with_a_problem(svc):
-    client = worker(svc, ratelimits={"OPEN311": "2/minute"})
+def test_open311_submissions_are_limited_with_a_problem(svc, worker):
+    client = worker(ratelimits={"OPEN311": "2/minute"})
     remote = client_address()
     answers = [client.post("/open311/v2/requests.json", data={"service_code": "request"},
                            environ_base={"REMOTE_ADDR": remote}, headers=svc.headers()) for _ in range(3)]
@@ -80,6 +78,6 @@ def test_open311_submissions_are_limited_with_a_problem(svc):
     assert client.get("/open311/v2/services.json", environ_base={"REMOTE_ADDR": remote}).status_code == 200
 
 
-def test_a_limit_setting_that_is_not_a_limit_stops_the_start(svc):
+def test_a_limit_setting_that_is_not_a_limit_stops_the_start(svc, worker):
     with pytest.raises(ValueError):
-        worker(svc, ratelimits={"TRACK": "lots"})
+        worker(ratelimits={"TRACK": "lots"})

@@ -268,11 +268,7 @@ def test_a_grids_board_shows_the_days_of_the_station_serving_it_as_the_notice_do
 
 
 def test_too_many_rating_submissions_from_one_address_get_a_chinese_page(svc):
-    import dataclasses
-
-    from notify.app import create_app
-
-    client = create_app(dataclasses.replace(svc.settings, ratelimits={"RATING": "2/minute"})).test_client()
+    client = svc.another_app(ratelimits={"RATING": "2/minute"}).test_client()
     answers = [client.post("/rate/abcdefgh12345678", data={"rating": "nonsense"},
                            environ_base={"REMOTE_ADDR": "203.0.113.20"}) for _ in range(3)]
     assert [a.status_code for a in answers] == [422, 422, 429]

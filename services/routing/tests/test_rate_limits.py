@@ -1,11 +1,8 @@
 """The residents' rating endpoint is limited per client address; notify, calling with its key, is not (19.5)."""
-import dataclasses
-
-from routing.app import create_app
 
 
 def test_rating_posts_are_limited_per_address_but_not_for_keyed_callers(svc):
-    client = create_app(dataclasses.replace(svc.settings, ratelimits={"EVALUATION": "3/minute"})).test_client()
+    client = svc.another_app(ratelimits={"EVALUATION": "3/minute"}).test_client()
     remote = {"REMOTE_ADDR": "203.0.113.9"}
     answers = [client.post("/v1/evaluations/not-a-real-token", json={"rating": "satisfied"}, environ_base=remote)
                for _ in range(4)]

@@ -84,31 +84,34 @@ def test_a_case_life_reaches_every_audience_once(stack, api, grid, notify_outsid
         hook = api.post(notify + "/v1/webhooks", json={"name": "综治中心", "url": hook_url + "/hook",
                                                        "event_types": ["case.*", "work_order.*"], "secret": SECRET})
         assert hook.status_code == 201, hook.text
-        case_id = api.post(stack.url("intake") + "/v1/cases", json=case_body(grid)).json()["id"]
-        eventually(lambda: len(deliveries(stack, api, case_id=case_id, channel="inbox")) >= 2, 15,
-                   "notify tells the reporter of receipt and triage")
-        work_order = str(uuid.uuid4())
-        publish(stack, [
-            routing_event(case_id, "work_order.dispatched", work_order_id=work_order, department=department,
-                          role="sole", deadline_rule=None),
-            routing_event(case_id, "case.answered", on_the_spot=False, department=department,
-                          summary="已完成路灯维修。", on_time=True),
-            # 谁接待、谁答复: the resident hears the answer with the first receiver's reply
-            routing_event(case_id, "case.replied", state="resolved", previous_state="answered",
-                          deputy_id=str(uuid.uuid4()), channel="phone", on_time=True),
-            routing_event(case_id, "case.escalated", step="supervision", trigger="overdue",
-                          work_order_id=work_order, department=department, target="集成测试办"),
-        ])
+        try:
+            case_id = api.post(stack.url("intake") + "/v1/cases", json=case_body(grid)).json()["id"]
+            eventually(lambda: len(deliveries(stack, api, case_id=case_id, channel="inbox")) >= 2, 15,
+                       "notify tells the reporter of receipt and triage")
+            work_order = str(uuid.uuid4())
+            publish(stack, [
+                routing_event(case_id, "work_order.dispatched", work_order_id=work_order, department=department,
+                              role="sole", deadline_rule=None),
+                routing_event(case_id, "case.answered", on_the_spot=False, department=department,
+                              summary="已完成路灯维修。", on_time=True),
+                # 谁接待、谁答复: the resident hears the answer with the first receiver's reply
+                routing_event(case_id, "case.replied", state="resolved", previous_state="answered",
+                              deputy_id=str(uuid.uuid4()), channel="phone", on_time=True),
+                routing_event(case_id, "case.escalated", step="supervision", trigger="overdue",
+                              work_order_id=work_order, department=department, target="集成测试办"),
+            ])
 
-        def settled():
-            found = deliveries(stack, api, case_id=case_id)
-            done = [d for d in found if d["state"] in ("sent", "gave_up")]
-            types = {d["event_type"] for d in found}
-            return found if len(done) == len(found) and "case.escalated" in types and len(found) >= 14 else None
+            def settled():
+                found = deliveries(stack, api, case_id=case_id)
+                done = [d for d in found if d["state"] in ("sent", "gave_up")]
+                types = {d["event_type"] for d in found}
+                return found if len(done) == len(found) and "case.escalated" in types and len(found) >= 14 else None
 
-        found = eventually(settled, 30, "every delivery of the case is sent or given up")
-        eventually(lambda: len([e for e in receiver.events() if e["subject"] == case_id]) >= 5, 15, "the integrator receives the case's five events")
-        api.patch(f"{notify}/v1/webhooks/{hook.json()['id']}", json={"status": "disabled"})
+            found = eventually(settled, 90, "every delivery of the case is sent or given up")
+            eventually(lambda: len([e for e in receiver.events() if e["subject"] == case_id]) >= 5, 30,
+                       "the integrator receives the case's five events")
+        finally:  # a later test's webhook must be the only one subscribed
+            api.patch(f"{notify}/v1/webhooks/{hook.json()['id']}", json={"status": "disabled"})
 
     keys = [(d["cause_event_id"], d["recipient_ref"], d["channel"]) for d in found]
     assert len(keys) == len(set(keys))
@@ -150,20 +153,22 @@ def test_killing_notify_mid_batch_neither_loses_nor_doubles_a_message(stack, api
         answer = api.post(stack.url("notify") + "/v1/webhooks", json={
             "name": "kill test", "url": hook_url + "/hook", "event_types": ["case.registered"], "secret": SECRET})
         assert answer.status_code == 201
-        time.sleep(1)
-        publish(stack, cases)
-        time.sleep(0.3)
-        for name in ("notify-consumer", "notify-scheduler"):
-            stack.processes[name].kill()  # SIGKILL: no clean shutdown, no commit of the batch in hand
-        # nobody starts them again here: the stack's supervision does, as in `make run`
-        wanted = {c.id for c in cases}
+        try:
+            time.sleep(1)
+            publish(stack, cases)
+            time.sleep(0.3)
+            for name in ("notify-consumer", "notify-scheduler"):
+                stack.processes[name].kill()  # SIGKILL: no clean shutdown, no commit of the batch in hand
+            # nobody starts them again here: the stack's supervision does, as in `make run`
+            wanted = {c.id for c in cases}
 
-        def all_received():
-            got = [e["id"] for e in receiver.events() if e["id"] in wanted]
-            return got if len(set(got)) == len(wanted) else None
+            def all_received():
+                got = [e["id"] for e in receiver.events() if e["id"] in wanted]
+                return got if len(set(got)) == len(wanted) else None
 
-        got = eventually(all_received, 60, "the integrator receives every case after the restart")
-        api.patch(f"{stack.url('notify')}/v1/webhooks/{answer.json()['id']}", json={"status": "disabled"})
+            got = eventually(all_received, 60, "the integrator receives every case after the restart")
+        finally:
+            api.patch(f"{stack.url('notify')}/v1/webhooks/{answer.json()['id']}", json={"status": "disabled"})
     assert len(got) == len(set(got)), "one delivery id per event: a resend reuses the idempotency key"
     for case in cases:
         inbox = deliveries(stack, api, cause_event_id=case.id, channel="inbox")

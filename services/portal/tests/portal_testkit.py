@@ -30,8 +30,8 @@ class FakeServices:
 
     def get(self, caller, service, path, **params):
         if path == "/v1/grids":
-            found = [g for g in self.grids.values() if ("level" in params and g["level"] == params["level"])
-                     or ("parent_id" in params and g["parent_id"] == params["parent_id"])]
+            found = [g for g in self.grids.values() if ("level" not in params or g["level"] == params["level"])
+                     and ("parent_id" not in params or g["parent_id"] == params["parent_id"])]
             return {"items": found, "total": len(found)}
         if path.startswith("/v1/grids/"):
             grid = self.grids.get(path.rsplit("/", 1)[1])

@@ -1,7 +1,7 @@
 """The deputy's reception workflow and the call taker's registration: forms and their failure paths."""
 import re
 
-from portal_testkit import DEPUTY, GROUP, OTHER
+from portal_testkit import DEPUTY, GROUP, OTHER, VILLAGE
 
 
 def _token(page: str) -> tuple[str, str | None]:
@@ -126,6 +126,11 @@ def test_a_call_taker_registers_a_call_and_sees_it_in_todays_list(portal):
     assert sent["urgency"] == "urgent"
     page = portal.client.get("/hotline").get_data(as_text=True)
     assert "今天我登记的（1 件）" in page and "拖欠工资" in page and "工地拖欠工资三个月" in page
+    assert "清溪镇 · 泉江村 · 第二村民小组" in page and "清溪镇 · 泉江村<" in page
+    # a grid roster has just added is there at once (a cached list once left it out for five minutes)
+    portal.services.grids["g-new"] = {"id": "g-new", "code": "T1-01-03", "name": "第三村民小组", "level": 3,
+                                      "parent_id": VILLAGE}
+    assert "清溪镇 · 泉江村 · 第三村民小组" in portal.client.get("/hotline").get_data(as_text=True)
 
 
 def test_a_visit_is_recorded_with_the_matter_raised_in_it(portal):

@@ -12,33 +12,28 @@ from . import caller, registration, runtime, signed_in
 hotline = Blueprint("hotline", __name__, url_prefix="/hotline")
 
 
-def _grid_choices() -> list[tuple[str, str]]:
-    """Every group/estate grid of the county, township and village in the name (a caller says where they live)."""
-    services, me = runtime().services, caller()
-    choices = []
-    for township in sorted(services.get(me, "roster", "/v1/grids", level=1, page_size=1000)["items"],
-                           key=lambda t: t["code"]):
-        villages = services.get(me, "roster", "/v1/grids", parent_id=township["id"], page_size=1000)["items"]
-        for village in sorted(villages, key=lambda v: v["code"]):
-            choices.append((village["id"], f"{township['name']} · {village['name']}"))
-            groups = services.get(me, "roster", "/v1/grids", parent_id=village["id"], page_size=1000)["items"]
-            for group in sorted(groups, key=lambda x: x["code"]):
-                choices.append((group["id"], f"{township['name']} · {village['name']} · {group['name']}"))
-    return choices
-
-
-_CHOICES: dict = {}
-
-
 def grid_choices() -> list[tuple[str, str]]:
-    import time
-
-    hit = _CHOICES.get("all")
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
-    found = _grid_choices()
-    _CHOICES["all"] = (time.monotonic() + 300, found)
-    return found
+    """Every village and group/estate grid of the county, township and village in the name (a caller says where
+    they live). Read fresh each time, a page of 1,000 grids per call, so a grid roster has just added is there
+    (a cached list left it out for minutes); the tree is put together here rather than asked for village by
+    village."""
+    services, me = runtime().services, caller()
+    grids, page = [], 1
+    while True:
+        found = services.get(me, "roster", "/v1/grids", page=page, page_size=1000)
+        grids += found["items"]
+        if page * 1000 >= found["total"] or not found["items"]:
+            break
+        page += 1
+    by_id = {g["id"]: g for g in grids}
+    choices = []
+    for grid in sorted(grids, key=lambda g: g["code"]):
+        parent = by_id.get(grid.get("parent_id"))
+        if grid["level"] == 2 and parent is not None:
+            choices.append((grid["id"], f"{parent['name']} · {grid['name']}"))
+        elif grid["level"] == 3 and parent is not None and by_id.get(parent.get("parent_id")) is not None:
+            choices.append((grid["id"], f"{by_id[parent['parent_id']]['name']} · {parent['name']} · {grid['name']}"))
+    return choices
 
 
 @hotline.route("", methods=["GET", "POST"])

@@ -29,6 +29,8 @@ class OversightServices(FakeServices):
     def __init__(self):
         super().__init__()
         self.calls = []
+        self.alarms = []
+        self.verify = {"valid": True, "entries": 9, "root_hash": "ab" * 32, "first_bad": None, "checkpoints": []}
 
     def get(self, caller, service, path, **params):
         self.calls.append((caller, service, path, params))
@@ -58,6 +60,12 @@ class OversightServices(FakeServices):
             return {"items": [order], "total": 3 if params["grid_id"] == GROUP else 1, "page": 1, "page_size": 200}
         if path == "/v1/kpis/misses":
             return {"items": [], "total": 0, "page": 1, "page_size": 50}
+        if path == "/v1/audit/checkpoints":
+            return {"items": [], "total": 0, "page": 1, "page_size": 10}
+        if path == "/v1/audit/alarms":
+            if self.alarms is None:
+                raise ServiceError(service, 503, "reporting is down")
+            return self.alarms
         return super().get(caller, service, path, **params)
 
     def call(self, caller, method, service, path, **kwargs):
@@ -170,3 +178,20 @@ def test_a_broken_log_is_explained_in_chinese(oversight):
     assert "校验未通过：从第 4 条记录起不一致" in page and "记录内容被改动" in page
     assert break_in_chinese("checkpoint at size 8: the signature does not verify").startswith("签名检查点不符")
     assert break_in_chinese("something new") == "记录与哈希链或默克尔树不一致"
+
+
+def test_every_auditor_page_tells_of_the_standing_alarms_in_chinese(oversight):
+    """Issue 17 item 14: what reporting found wrong (a log that no longer reaches its signed checkpoint, figures
+    that differ from the log) is told to the auditors on every page of their desk until it is put right."""
+    oversight.account("aud", "auditor")
+    oversight.sign_in("aud")
+    assert "审计告警" not in oversight.client.get("/auditor").get_data(as_text=True)
+    oversight.services.alarms = [
+        {"kind": "checkpoint", "at": None, "detail": "checkpoint at size 20: the log's root at this size differs"},
+        {"kind": "projection_differs", "at": "2026-12-06T03:00:00+00:00", "detail": "7 projection rows differ"}]
+    for path in ("/auditor", "/auditor/verify"):
+        page = oversight.client.get(path).get_data(as_text=True)
+        assert "审计告警" in page and "已停止签发新的检查点" in page and "统计数据与审计日志重放的结果不一致" in page
+        assert "2026-12-06 11:00" in page  # the time in local time
+    oversight.services.alarms = None  # reporting cannot be asked: say so rather than show nothing
+    assert "无法读取审计告警" in oversight.client.get("/auditor").get_data(as_text=True)

@@ -13,11 +13,13 @@ from wangge_common.http import runtime
 from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut
 from wangge_common.paging import PageArgs, page_of, paged, paginate
 
-from . import audit as audit_log, handlers, kpis as kpi_queries, performance, projection_check, reconcile, replay
+from . import alarms, audit as audit_log, handlers, kpis as kpi_queries, performance, projection_check, reconcile
+from . import replay
 from .models import PendingEvent
-from .schemas import (AuditEntryOut, ProjectionCheckOut, ReconcileRunOut, AuditQuery, CaseFactOut, CheckpointOut, ConsistencyOut, ConsistencyQuery,
-                      InclusionOut, InclusionQuery, KpiOut, MissQuery, PendingOut, PerformanceOut, PeriodQuery,
-                      RankingOut, RankingQuery, SliceOut, SliceQuery, VerifyOut, YearQuery)
+from .schemas import (AlarmOut, AuditEntryOut, AuditQuery, CaseFactOut, CheckpointOut, ConsistencyOut,
+                      ConsistencyQuery, InclusionOut, InclusionQuery, KpiOut, MissQuery, PendingOut, PerformanceOut,
+                      PeriodQuery, ProjectionCheckOut, RankingOut, RankingQuery, ReconcileRunOut, SliceOut,
+                      SliceQuery, VerifyOut, YearQuery)
 from .tables import download
 
 audit = Blueprint("audit", __name__, url_prefix="/v1/audit",
@@ -238,6 +240,18 @@ class Reconciliations(MethodView):
         """The latest scheduled reconciliations (对账), newest first: cases intake accepted and missing where."""
         with runtime().db.snapshot() as session:
             return reconcile.recent_runs(session)
+
+
+@audit.route("/alarms")
+class Alarms(MethodView):
+    @requires("audit:read")
+    @audit.response(200, AlarmOut(many=True))
+    def get(self):
+        """What auditors must be told now (告警), most serious first: the log no longer reaching its last signed
+        checkpoint (`checkpoint`: nothing more is signed), the latest projection check finding figures that differ
+        from the log or failing, the latest reconciliation finding cases missing or failing. Empty when all holds."""
+        with runtime().db.snapshot() as session:
+            return alarms.current(session)
 
 
 @audit.route("/projection-checks")

@@ -255,6 +255,15 @@ class RankingOut(Schema):
     grids = fields.List(fields.Nested(RankedGrid))
 
 
+class AlarmOut(Schema):
+    """A standing alarm for auditors."""
+
+    kind = fields.String(metadata={"enum": ["checkpoint", "projection_differs", "projection_error", "reconcile_missing",
+                                            "reconcile_error"]})
+    at = fields.DateTime(allow_none=True, metadata={"description": "when the run that found it started"})
+    detail = fields.String()
+
+
 class ProjectionCheckOut(Schema):
     """One scheduled comparison of the projections with a replay of the audit log."""
 

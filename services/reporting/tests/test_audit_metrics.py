@@ -76,3 +76,15 @@ def test_a_failed_verify_request_is_counted(svc):
         session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(payload='{"forged":true}'))
     assert svc.client.get("/v1/audit/verify", headers=svc.headers()).json["valid"] is False
     assert failures("verify") == before + 1
+
+
+def test_auditors_are_told_of_a_log_that_no_longer_holds_until_it_does(svc):
+    """Issue 17 item 14: the alarm auditors see (GET /v1/audit/alarms, shown on every auditor page)."""
+    fill(svc, 20)
+    assert job(svc) == 1
+    assert svc.client.get("/v1/audit/alarms", headers=svc.headers()).json == []
+    with svc.runtime.db.transaction() as session:
+        session.execute(update(AuditEntry).where(AuditEntry.seq == 18).values(payload='{"forged":true}'))
+    (alarm,) = svc.client.get("/v1/audit/alarms", headers=svc.headers()).json
+    assert alarm["kind"] == "checkpoint" and "differs from the signed root" in alarm["detail"]
+    assert svc.client.get("/v1/audit/alarms", headers=svc.headers("reader")).status_code == 403

@@ -50,6 +50,9 @@ def test_an_edited_projection_is_caught_and_alarmed_on_schedule(svc, caplog):
     assert any(line.startswith("case_facts ") and "outcome: live 'satisfied'" in line for line in shown)
     assert runs[0]["entries"] == runs[1]["entries"] > 0
     assert svc.client.get("/v1/audit/projection-checks", headers=svc.headers("reader")).status_code == 403
+    # the auditors are told (their desk shows the standing alarms) until a check finds the figures right again
+    (alarm,) = svc.client.get("/v1/audit/alarms", headers=svc.headers()).json
+    assert alarm["kind"] == "projection_differs" and alarm["detail"].startswith(f"{found} projection rows")
 
 
 def test_the_interval_is_a_setting(svc):

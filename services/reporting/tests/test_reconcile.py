@@ -81,6 +81,8 @@ def test_the_job_records_each_run_and_metrics_show_the_last(svc):
     ids, services = world(3)
     del services.holds["routing"][ids[0]]
     assert reconcile.reconcile_job(svc.runtime, NOW, client=services) == 1
+    (alarm,) = svc.client.get("/v1/audit/alarms", headers=svc.headers()).json  # the auditors are told
+    assert alarm["kind"] == "reconcile_missing" and alarm["detail"].startswith("1 accepted cases missing")
     assert services.periods == [(NOW - timedelta(seconds=120) - timedelta(hours=1), NOW - timedelta(seconds=120))]
     assert reconcile.reconcile_job(svc.runtime, NOW + timedelta(seconds=60), client=services) == 0  # not due yet
     assert len(services.periods) == 1
@@ -93,6 +95,7 @@ def test_the_job_records_each_run_and_metrics_show_the_last(svc):
     assert 'reconcile_runs_total{outcome="missing"} 1.0' in metrics
     services.down = None
     reconcile.reconcile_job(svc.runtime, NOW + timedelta(seconds=602), client=services)
+    assert svc.client.get("/v1/audit/alarms", headers=svc.headers()).json == []  # clean again: no alarm stands
     metrics = svc.client.get("/metrics").get_data(as_text=True)
     assert 'reconcile_missing{stage="intake_to_routing"} 0.0' in metrics
     assert 'reconcile_runs_total{outcome="clean"} 1.0' in metrics

@@ -18,6 +18,26 @@ SERVICES = {"roster": "名册服务", "intake": "受理服务", "routing": "分�
             "online-station": "网上联络站", "portal": "门户"}
 
 
+# The standing alarms reporting raises (GET /v1/audit/alarms), as an auditor reads them.
+ALARMS = {"checkpoint": "审计日志与最近的签名检查点不符，已停止签发新的检查点",
+          "projection_differs": "统计数据与审计日志重放的结果不一致（统计表可能被直接改动）",
+          "projection_error": "定时的统计数据核对未能运行",
+          "reconcile_missing": "定时对账发现已受理的诉求在下游缺失或重复",
+          "reconcile_error": "定时对账未能运行"}
+
+
+@auditor.context_processor
+def standing_alarms() -> dict:
+    """Every auditor page says what reporting found wrong (告警) until it is put right: auditors are told by the
+    desk they work at, beside the alert operators get."""
+    try:
+        found = runtime().services.get(caller(), "reporting", "/v1/audit/alarms")
+    except ServiceError:
+        return {"alarms": [{"text": "无法读取审计告警：统计服务暂时无法访问", "detail": "", "at": None}]}
+    return {"alarms": [{"text": ALARMS.get(a["kind"], a["kind"]), "detail": a["detail"], "at": a.get("at")}
+                       for a in found]}
+
+
 def _number(name: str, problems: dict, *, required: bool = False) -> int | None:
     raw = (request.args.get(name) or "").strip()
     if not raw:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from stackhelpers import case_body, eventually
+from stackhelpers import eventually, wait_until_routing_serves
 from test_portal import JPEG, _account, _sign_in
 from wangge_common.browser import missing_glyphs
 from wangge_common.testing import browser_page
@@ -40,7 +40,7 @@ def town(stack, api):
     group = create("/v1/grids", {"code": f"DK-{suffix}-01-01", "name": "闭环村第一组", "level": 3,
                                  "kind": "rural_village", "parent_id": village["id"], "households": 240})
     deputy = create("/v1/deputies", {"name": "贺春华", "gender": "female", "level": "township",
-                                     "mobile": "13812340001", "home_grid_id": group["id"]})
+                                     "mobile": f"138{uuid.uuid4().int % 10**8:08d}", "home_grid_id": group["id"]})
     plan = create("/v1/assignment-plans", {"scope_grid_id": township["id"]})
     create(f"/v1/assignment-plans/{plan['id']}/approve", {})
     create(f"/v1/assignment-plans/{plan['id']}/publish", {})
@@ -48,15 +48,7 @@ def town(stack, api):
                                        "start_time": "09:00", "end_time": "11:00", "rota": [[deputy["id"]]],
                                        "weeks": 8})
 
-    def routing_knows_the_deputy():  # the first receiver of a hotline case is the grid's township deputy
-        probe = api.post(stack.url("intake") + "/v1/cases", json=case_body(group["id"], content="探测代表是否已同步。"))
-        if probe.status_code != 201:
-            return None
-        case_id = probe.json()["id"]
-        found = api.get(stack.url("routing") + f"/v1/cases/{case_id}")
-        return found.status_code == 200 and found.json()["first_receiver_deputy_id"] == deputy["id"] or None
-
-    eventually(routing_knows_the_deputy, 90, "intake and routing learn the grid and its deputy from roster.v1")
+    wait_until_routing_serves(stack, api, group["id"], deputy["id"])  # the grid's township deputy: first receiver
     people = {"caller": ("call_taker", {}), "staff": ("township_staff", {"grid_id": township["id"]}),
               "handler": ("department", {"department": "town-office"}),
               "other": ("department", {"department": "town-water"}),

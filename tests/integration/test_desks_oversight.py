@@ -39,7 +39,7 @@ def town(stack, api):
     group = create(roster + "/v1/grids", {"code": f"OV-{suffix}-01-01", "name": "督查村第一组", "level": 3,
                                           "kind": "rural_village", "parent_id": village["id"], "households": 300})
     deputy = create(roster + "/v1/deputies", {"name": "司马青", "gender": "female", "level": "township",
-                                              "mobile": "13812345672", "home_grid_id": group["id"]})
+                                              "mobile": f"138{uuid.uuid4().int % 10**8:08d}", "home_grid_id": group["id"]})
     plan = create(roster + "/v1/assignment-plans", {"scope_grid_id": township["id"]})
     create(roster + f"/v1/assignment-plans/{plan['id']}/approve", {})
     create(roster + f"/v1/assignment-plans/{plan['id']}/publish", {})

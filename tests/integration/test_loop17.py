@@ -151,8 +151,12 @@ def test_docker_compose_names_the_sms_and_smtp_settings_and_the_provider_choice(
     env = compose["services"]["notify"]["environment"]
     assert env["WANGGE_NOTIFY_SMS_PROVIDER"] == "${WANGGE_NOTIFY_SMS_PROVIDER:-gateway}"
     for name in ("WANGGE_NOTIFY_SMS_URL", "WANGGE_NOTIFY_SMS_SIGN_NAME", "WANGGE_NOTIFY_SMS_TEMPLATES",
-                 "WANGGE_NOTIFY_ALIYUN_KEY_ID", "WANGGE_NOTIFY_ALIYUN_KEY_SECRET_FILE", "WANGGE_NOTIFY_TENCENT_KEY_ID",
-                 "WANGGE_NOTIFY_TENCENT_KEY_SECRET_FILE", "WANGGE_NOTIFY_TENCENT_SDK_APP_ID", "WANGGE_NOTIFY_SMTP_HOST",
-                 "WANGGE_NOTIFY_SMTP_PORT", "WANGGE_NOTIFY_SMTP_FROM"):
+                 "WANGGE_NOTIFY_ALIYUN_KEY_ID", "WANGGE_NOTIFY_TENCENT_KEY_ID", "WANGGE_NOTIFY_TENCENT_SDK_APP_ID",
+                 "WANGGE_NOTIFY_SMTP_HOST", "WANGGE_NOTIFY_SMTP_PORT", "WANGGE_NOTIFY_SMTP_FROM"):
         assert name in env and env[name].startswith("${" + name)
-    assert "WANGGE_NOTIFY_ALIYUN_KEY_SECRET" not in env  # secrets come from files, never the environment
+    # secrets come from a mounted Docker secret, never the environment: one file for the chosen provider
+    for name in ("WANGGE_NOTIFY_SMS_TOKEN_FILE", "WANGGE_NOTIFY_ALIYUN_KEY_SECRET_FILE",
+                 "WANGGE_NOTIFY_TENCENT_KEY_SECRET_FILE"):
+        assert env[name] == "/run/secrets/notify_sms_secret"
+    assert "notify_sms_secret" in compose["services"]["notify"]["secrets"]
+    assert "WANGGE_NOTIFY_ALIYUN_KEY_SECRET" not in env

@@ -85,7 +85,8 @@ def test_a_case_life_reaches_every_audience_once(stack, api, grid, notify_outsid
                                                        "event_types": ["case.*", "work_order.*"], "secret": SECRET})
         assert hook.status_code == 201, hook.text
         try:
-            case_id = api.post(stack.url("intake") + "/v1/cases", json=case_body(grid)).json()["id"]
+            body = case_body(grid)
+            case_id = api.post(stack.url("intake") + "/v1/cases", json=body).json()["id"]
             eventually(lambda: len(deliveries(stack, api, case_id=case_id, channel="inbox")) >= 2, 15,
                        "notify tells the reporter of receipt and triage")
             work_order = str(uuid.uuid4())
@@ -128,7 +129,7 @@ def test_a_case_life_reaches_every_audience_once(stack, api, grid, notify_outsid
     for delivery in sms:
         assert delivery["state"] == "sent", delivery
         (message,) = [m for m in notify_outside["sms"]["messages"] if m["idempotency_key"] == delivery["id"]]
-        assert message["to"] == "13912345678" and message["text"] == delivery["body"]
+        assert message["to"] == body["reporter"]["phone"] and message["text"] == delivery["body"]
     mails = [m for m in notify_outside["mailbox"].messages if m["To"] == dept_mail]
     assert sorted(m["Subject"] for m in mails) == ["【网格通知】新工单", "【网格通知】督办通知"]
     assert receiver.bad == 0

@@ -51,8 +51,8 @@ def county(stack, api):
     other = create("/v1/grids", {"code": f"PT-{suffix}-01-02", "name": "门户村第二组", "level": 3,
                                  "kind": "rural_village", "parent_id": village["id"], "households": 260})
     deputy = create("/v1/deputies", {"name": "欧阳红", "gender": "female", "level": "township",
-                                     "mobile": "13812345670", "home_grid_id": group["id"]})
-    create("/v1/deputies", {"name": "李建国", "gender": "male", "level": "township", "mobile": "13812345671",
+                                     "mobile": f"138{uuid.uuid4().int % 10**8:08d}", "home_grid_id": group["id"]})
+    create("/v1/deputies", {"name": "李建国", "gender": "male", "level": "township", "mobile": f"138{uuid.uuid4().int % 10**8:08d}",
                             "home_grid_id": other["id"]})
     plan = create("/v1/assignment-plans", {"scope_grid_id": town["id"]})
     create(f"/v1/assignment-plans/{plan['id']}/approve", {})

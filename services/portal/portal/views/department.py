@@ -3,13 +3,12 @@ start, answer with a photo, return with a reason, ask for more time). The token 
 routing shows and lets them touch nothing of another department's."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, render_template, request
 
-from ..clients import ServiceError
 from ..desk_forms import AnswerForm, ExtensionForm, ReasonForm, ReturnForm
 from ..domain import MAX_PHOTO_BYTES, photo_type
 from . import caller, runtime, signed_in
-from .worklist import departments, order_context, overdue, refusal
+from .worklist import departments, order_action, order_context, overdue
 
 department = Blueprint("department", __name__, url_prefix="/desk/department")
 PAGE = 30
@@ -46,17 +45,6 @@ def inbox():
                            department_name=name)
 
 
-def _act(order_id: str, action: str, form, name: str, body, done: str, fields: dict):
-    if form.validate_on_submit():
-        try:
-            runtime().services.post(caller(), "routing", f"/v1/work-orders/{order_id}/{action}", body(form))
-            flash(done)
-            return redirect(url_for("worklist.order_page", order_id=order_id))
-        except ServiceError as exc:
-            refusal(exc, form, fields)
-    return render_template("desks/order.html", **order_context(order_id, {name: form})), 422
-
-
 def _note(form, default: str) -> dict:
     return {"reason": (form.reason.data or "").strip() or default}
 
@@ -64,21 +52,21 @@ def _note(form, default: str) -> dict:
 @department.post("/orders/<uuid:order_id>/sign")
 @signed_in("department")
 def sign(order_id):
-    return _act(str(order_id), "sign", ReasonForm(prefix="sign"), "sign", lambda f: _note(f, "部门签收"), "已签收。",
+    return order_action(str(order_id), "sign", ReasonForm(prefix="sign"), "sign", lambda f: _note(f, "部门签收"), "已签收。",
                 {"state": "reason"})
 
 
 @department.post("/orders/<uuid:order_id>/start")
 @signed_in("department")
 def start(order_id):
-    return _act(str(order_id), "start", ReasonForm(prefix="start"), "start", lambda f: _note(f, "开始办理"),
+    return order_action(str(order_id), "start", ReasonForm(prefix="start"), "start", lambda f: _note(f, "开始办理"),
                 "已开始办理。", {"state": "reason"})
 
 
 @department.post("/orders/<uuid:order_id>/return")
 @signed_in("department")
 def return_order(order_id):
-    return _act(str(order_id), "return", ReturnForm(prefix="return"), "return",
+    return order_action(str(order_id), "return", ReturnForm(prefix="return"), "return",
                 lambda f: {"reason": f.reason.data.strip()}, "已退单，乡镇人大将重新分办。",
                 {"state": "reason", "reason": "reason"})
 
@@ -86,7 +74,7 @@ def return_order(order_id):
 @department.post("/orders/<uuid:order_id>/extension")
 @signed_in("department")
 def extension(order_id):
-    return _act(str(order_id), "extension-request", ExtensionForm(prefix="extension"), "extension",
+    return order_action(str(order_id), "extension-request", ExtensionForm(prefix="extension"), "extension",
                 lambda f: {"requested_due_at": f.requested_at.isoformat(), "reason": f.reason.data.strip()},
                 "已提交延期申请，等待乡镇人大审批。",
                 {"requested_due_at": "requested", "reason": "reason", "state": "requested"})
@@ -121,7 +109,7 @@ def answer(order_id):
         return {"summary": f.summary.data.strip(), "reason": "部门办复", "attachments": attachments,
                 "mediation": mediation}
 
-    return _act(order_id, "answer", form, "answer", send, "已办复，等待首问代表答复群众。",
+    return order_action(order_id, "answer", form, "answer", send, "已办复，等待首问代表答复群众。",
                 {"summary": "summary", "attachments": "photo", "state": "summary", "mediation": "outcome"})
 
 

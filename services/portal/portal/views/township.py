@@ -11,7 +11,7 @@ from ..clients import ServiceError
 from ..desk_forms import ExtensionDecisionForm, ForwardForm, ReturnVisitForm, SuperviseForm, TriageForm
 from ..domain import CHINA
 from . import caller, runtime, signed_in
-from .worklist import case_context, grid_name, order_context, refusal, with_choices
+from .worklist import case_context, grid_name, order_action, refusal, with_choices
 
 township = Blueprint("township", __name__, url_prefix="/desk/township")
 PAGE = 30
@@ -100,7 +100,7 @@ def supervision():
 @signed_in("township_staff")
 def supervise(order_id):
     form = SuperviseForm(prefix="supervise")
-    return _order_post(str(order_id), form, "supervise", "supervise", lambda f: {
+    return order_action(str(order_id), "supervise", form, "supervise", lambda f: {
         "step": f.step.data, "reason": f.reason.data.strip()}, "已记录。", {"step": "step", "reason": "reason"})
 
 
@@ -109,7 +109,7 @@ def supervise(order_id):
 def forward(order_id):
     """转办: a county matter leaves the township congress for the county department, with the staff's note."""
     form = ForwardForm(prefix="forward")
-    return _order_post(str(order_id), form, "forward", "forward", lambda f: {"reason": f.reason.data.strip()},
+    return order_action(str(order_id), "forward", form, "forward", lambda f: {"reason": f.reason.data.strip()},
                        "已转办县职能部门。", {"reason": "reason"})
 
 
@@ -117,20 +117,9 @@ def forward(order_id):
 @signed_in("township_staff")
 def decide_extension(order_id):
     form = ExtensionDecisionForm(prefix="decide")
-    return _order_post(str(order_id), form, "decide", "extension-decision", lambda f: {
+    return order_action(str(order_id), "extension-decision", form, "decide", lambda f: {
         "approved": f.decision.data == "approve", "reason": f.reason.data.strip()}, "已审批延期申请。",
         {"approved": "decision", "reason": "reason"})
-
-
-def _order_post(order_id: str, form, name: str, action: str, body, done: str, fields: dict):
-    if form.validate_on_submit():
-        try:
-            runtime().services.post(caller(), "routing", f"/v1/work-orders/{order_id}/{action}", body(form))
-            flash(done)
-            return redirect(url_for("worklist.order_page", order_id=order_id))
-        except ServiceError as exc:
-            refusal(exc, form, fields)
-    return render_template("desks/order.html", **order_context(order_id, {name: form})), 422
 
 
 @township.get("/return-visits")

@@ -6,7 +6,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, abort, g, render_template
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
 
 from wangge_common.contracts.labels import label
 
@@ -267,3 +267,16 @@ def attachment(attachment_id):
         abort(404)
     return Response(body, mimetype=media_type, headers={"Cache-Control": "private, no-store",
                                                         "X-Content-Type-Options": "nosniff"})
+
+
+def order_action(order_id: str, action: str, form, name: str, body, done: str, fields: dict):
+    """A desk's action on a work order (sign, answer, 督办, 转办, …): routing's POST …/{action} with the form's body;
+    back to the order page when done, else the page again with the form (`name`) and the reason beside its fields."""
+    if form.validate_on_submit():
+        try:
+            runtime().services.post(caller(), "routing", f"/v1/work-orders/{order_id}/{action}", body(form))
+            flash(done)
+            return redirect(url_for("worklist.order_page", order_id=order_id))
+        except ServiceError as exc:
+            refusal(exc, form, fields)
+    return render_template("desks/order.html", **order_context(order_id, {name: form})), 422

@@ -73,7 +73,10 @@ def notify_outside():
                 "WANGGE_NOTIFY_QUIET_HOURS": "off", "WANGGE_NOTIFY_RETRY_BASE_S": "1",
                 "WANGGE_NOTIFY_MAX_ATTEMPTS": "3", "WANGGE_NOTIFY_LEASE_S": "5",
                 # the tests' webhook receivers listen on loopback, which notify refuses unless allowed
-                "WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8"}}
+                "WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+                # every test browser signs in from 127.0.0.1: the session's desks sign in far more than ten people
+                # a minute (the limit itself is tested in services/portal/tests/test_signin.py)
+                "WANGGE_PORTAL_SIGNIN_LIMIT": "1000 per minute"}}
     finally:
         smtp.stop()
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from .models import PROJECTIONS, AuditEntry, ProjectionCheck
+from .runs import last_and_counts
 
 log = logging.getLogger(__name__)
 SHOWN = 50  # differences kept in a run's detail; the count is complete
@@ -90,10 +91,7 @@ class ProjectionCheckCollector:
 
         try:
             with self.runtime.db.sessions() as session:
-                last = session.scalars(select(ProjectionCheck).where(ProjectionCheck.outcome != "error")
-                                       .order_by(ProjectionCheck.started_at.desc()).limit(1)).first()
-                counts = dict(session.execute(select(ProjectionCheck.outcome, func.count())
-                                              .group_by(ProjectionCheck.outcome)).all())
+                last, counts = last_and_counts(session, ProjectionCheck)
         except Exception:  # noqa: BLE001 - a scrape must not fail because the database is down
             return
         gauge = GaugeMetricFamily("projection_differences", "Projection rows that differ from a replay of the audit "

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from wangge_common.schemas import RECONCILE_BATCH
 
 from .models import ReconcileRun
+from .runs import last_and_counts
 
 log = logging.getLogger(__name__)
 
@@ -199,10 +200,7 @@ class ReconcileCollector:
                                    labels=["outcome"])
         try:
             with self.runtime.db.sessions() as session:
-                last = session.scalars(select(ReconcileRun).where(ReconcileRun.outcome != "error")
-                                       .order_by(ReconcileRun.started_at.desc()).limit(1)).first()
-                counts = dict(session.execute(select(ReconcileRun.outcome, func.count())
-                                              .group_by(ReconcileRun.outcome)).all())
+                last, counts = last_and_counts(session, ReconcileRun)
         except Exception:  # noqa: BLE001 - a scrape must not fail because the database is down
             return
         if last is not None:

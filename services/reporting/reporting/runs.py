@@ -1,0 +1,12 @@
+"""What the metrics of a scheduled job read from its recorded runs (reconciliations, projection checks)."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+
+def last_and_counts(session, model):
+    """The last run that completed (outcome other than error) and how many runs ended in each outcome."""
+    last = session.scalars(select(model).where(model.outcome != "error")
+                           .order_by(model.started_at.desc()).limit(1)).first()
+    counts = dict(session.execute(select(model.outcome, func.count()).group_by(model.outcome)).all())
+    return last, counts

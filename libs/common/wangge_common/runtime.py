@@ -36,6 +36,9 @@ class ServiceSpec:
     ready_requires_broker: bool = True  # False where the outbox lets the service serve with the broker down
     periodic: tuple[Periodic, ...] = ()  # run by `wangge schedule <service>` (deadlines, retries, checkpoints)
     collectors: tuple[Callable, ...] = ()  # collector(runtime): extra Prometheus metrics the web app's /metrics reads
+    # state(runtime) -> the service's own typed state (its settings object, cipher, caches), built once per process
+    # and kept as `runtime.state`: services read attributes, never string keys (see docs/architecture.md).
+    state: Callable | None = None
 
 
 class Runtime:
@@ -48,6 +51,7 @@ class Runtime:
         self.tables = spec.tables
         self.db = Database(settings.database_url)
         self.memo: dict = {}  # facts about this service's database that never change once true (per process)
+        self.state = spec.state(self) if spec.state else None
 
     def unit_of_work(self, **kwargs) -> UnitOfWork:
         return UnitOfWork(self, **kwargs)

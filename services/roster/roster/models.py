@@ -236,3 +236,27 @@ class ImportJob(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DutyRecord(Base):
+    """One entry of a deputy's duty record (履职登记): a suggestion and its reply, an inspection or survey, a themed
+    activity, a forum, a dispute mediated, a household helped. Withdrawn entries stay, with who and why."""
+
+    __tablename__ = "duty_records"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deputy_id: Mapped[str] = mapped_column(ForeignKey("deputies.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str | None] = mapped_column(Text)
+    grid_id: Mapped[str | None] = mapped_column(ForeignKey("grids.id"))
+    addressed_to: Mapped[str | None] = mapped_column(String(200))  # a suggestion's department or office
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    reply_outcome: Mapped[str | None] = mapped_column(String(32))
+    reply_text: Mapped[str | None] = mapped_column(Text)
+    replied_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_reason: Mapped[str | None] = mapped_column(String(500))
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_duty_records_deputy_day", "deputy_id", "occurred_on"),)

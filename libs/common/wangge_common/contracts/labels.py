@@ -71,7 +71,8 @@ EVENT_TYPES = {
     "case.triaged": "分办", "case.withdrawn": "撤回", "catalogue.changed": "派单目录与时限规则变更",
     "contact_household.linked": "建立联系户", "contact_household.unlinked": "解除联系户",
     "contact_meeting.recorded": "联系户见面记录", "deputy.ended": "代表终止履职", "deputy.registered": "代表登记",
-    "deputy.removed": "代表记录删除", "deputy.updated": "代表信息更新", "grid.created": "网格建立", "grid.updated": "网格更新",
+    "deputy.removed": "代表记录删除", "duty.recorded": "履职登记", "duty.replied": "建议答复",
+    "duty.withdrawn": "撤回履职登记", "deputy.updated": "代表信息更新", "grid.created": "网格建立", "grid.updated": "网格更新",
     "household.changed": "户档变更", "notification.failed": "通知发送失败", "notification.gave_up": "通知放弃重试",
     "notification.sent": "通知已发送", "notify_settings.changed": "通知设置变更",
     "reception.changed": "接待日变更", "reception.scheduled": "接待日安排", "reception_session.recorded": "接待记录",
@@ -85,6 +86,10 @@ EVENT_TYPES = {
 ORDER_ROLES = {"sole": "独立承办", "lead": "牵头单位", "member": "配合单位"}
 DISPATCH_LEVELS = {"town": "镇级", "county": "县级", "major_issue": "重大问题"}
 RATING_VIA = {"link": "评价链接", "station": "联络站当面评价", "return_visit": "电话回访", "call_taker": "热线回访"}
+DUTY_KINDS = {"suggestion": "建议", "inspection": "视察", "survey": "调研", "themed_activity": "主题活动",
+              "forum": "座谈会", "dispute_mediated": "调解纠纷", "household_helped": "帮扶困难群众"}
+DUTY_REPLY_OUTCOMES = {"adopted": "采纳办理", "in_progress": "正在办理", "for_reference": "留作参考",
+                       "explained": "解释说明"}
 MEDIATION_OUTCOMES = {"agreement": "达成协议", "partial": "部分达成", "no_agreement": "未达成协议"}
 
 VOCABULARIES = {
@@ -97,7 +102,7 @@ VOCABULARIES = {
     "station_tier": STATION_TIERS, "phone_display": PHONE_DISPLAYS, "plan_status": PLAN_STATUSES,
     "plan_basis": PLAN_BASES, "plan_rule": PLAN_RULES, "supervision_level": SUPERVISION_LEVELS,
     "event_type": EVENT_TYPES, "order_role": ORDER_ROLES, "dispatch_level": DISPATCH_LEVELS, "rating_via": RATING_VIA,
-    "mediation_outcome": MEDIATION_OUTCOMES,
+    "mediation_outcome": MEDIATION_OUTCOMES, "duty_kind": DUTY_KINDS, "duty_reply_outcome": DUTY_REPLY_OUTCOMES,
 }
 
 

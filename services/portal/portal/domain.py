@@ -11,7 +11,7 @@ ROLE_LABELS = {"deputy": "人大代表", "call_taker": "热线话务员", "towns
                "department": "职能部门经办人", "supervisor": "人大常委会督查", "auditor": "审计员", "admin": "系统管理员"}
 # What each role's access token may do at the services (scopes of wangge_common.auth.SCOPES).
 ROLE_SCOPES = {
-    "deputy": ("cases:read", "cases:write", "cases:evaluate", "roster:read"),
+    "deputy": ("cases:read", "cases:write", "cases:evaluate", "roster:read", "duty:record"),
     "call_taker": ("cases:read", "cases:write", "roster:read"),
     "township_staff": ("cases:read", "cases:write", "cases:supervise", "cases:evaluate", "roster:read",
                        "roster:admin"),

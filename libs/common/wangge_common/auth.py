@@ -17,6 +17,7 @@ SCOPES = {
     "cases:read": "read cases, work orders and status",
     "roster:admin": "change grids, deputies and assignments",
     "roster:read": "read the roster",
+    "projects:fund": "city: decide the funding of micro livelihood projects (民生微实事资金审批)",
     "duty:record": "deputies: record their own duties (履职登记) in the grids of their token",
     "orders:handle": "sign, answer and return work orders",
     "notify:read": "read notifications and deliveries",

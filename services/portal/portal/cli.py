@@ -68,6 +68,7 @@ DEMO = (  # username, role, display name
     ("calltaker", "call_taker", "热线话务员小李"),
     ("department", "department", "部门经办人"),
     ("supervisor", "supervisor", "常委会督查"),
+    ("city", "city_funder", "市民生微实事办"),
     ("auditor", "auditor", "审计员"),
 )
 

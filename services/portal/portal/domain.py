@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-ROLES = ("deputy", "call_taker", "township_staff", "township_approver", "department", "supervisor", "auditor", "admin")
+ROLES = ("deputy", "call_taker", "township_staff", "township_approver", "department", "supervisor", "city_funder",
+         "auditor", "admin")
 ROLE_LABELS = {"deputy": "人大代表", "call_taker": "热线话务员", "township_staff": "乡镇人大工作人员",
                "township_approver": "乡镇人大主席（方案审定）",
-               "department": "职能部门经办人", "supervisor": "人大常委会督查", "auditor": "审计员", "admin": "系统管理员"}
+               "department": "职能部门经办人", "supervisor": "人大常委会督查",
+               "city_funder": "市级民生微实事资金审批", "auditor": "审计员", "admin": "系统管理员"}
 # What each role's access token may do at the services (scopes of wangge_common.auth.SCOPES).
 ROLE_SCOPES = {
     "deputy": ("cases:read", "cases:write", "cases:evaluate", "roster:read", "duty:record"),
@@ -21,6 +23,8 @@ ROLE_SCOPES = {
     "department": ("cases:read", "orders:handle", "roster:read"),
     # 人大常委会 oversees: it reads everything and writes nothing (督办 is the township staff's act)
     "supervisor": ("cases:read", "audit:read", "roster:read", "notify:read"),
+    # the city decides the funding of micro livelihood projects (民生微实事) the townships approved
+    "city_funder": ("cases:read", "roster:read", "projects:fund"),
     "auditor": ("audit:read", "cases:read", "roster:read"),
     "admin": ("roster:read",),
 }
@@ -29,7 +33,8 @@ ROLE_SCOPES = {
 ROLE_BINDING = {"deputy": "deputy_id", "township_staff": "grid_id", "township_approver": "grid_id",
                 "department": "department"}
 TOWNSHIP_ROLES = ("township_staff", "township_approver")  # bound to a township: their data scope is its grids
-HOME = {"deputy": "deputy.home", "call_taker": "hotline.register", "admin": "admin.accounts",
+HOME = {"deputy": "deputy.home", "city_funder": "projects.index", "call_taker": "hotline.register",
+        "admin": "admin.accounts",
         "township_approver": "roster_plans.plans"}
 
 MIN_PASSWORD = 10

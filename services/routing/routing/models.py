@@ -253,3 +253,59 @@ class GridDeputy(Base):
     deputy_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     level: Mapped[str] = mapped_column(String(20))
+
+
+class Project(Base):
+    """A micro livelihood project (民生微实事): proposed by a deputy from the cases they collected, reviewed by the
+    township congress, funded by the city, carried out and publicised; its public `code` leads to its page."""
+
+    __tablename__ = "projects"
+    project_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    grid_id: Mapped[str] = mapped_column(String(36), index=True)
+    township_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    deputy_id: Mapped[str] = mapped_column(String(36), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)  # public: no personal data
+    budget_yuan: Mapped[int] = mapped_column(Integer)
+    funded_yuan: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    percent: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[str | None] = mapped_column(Text)
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ProjectCase(Base):
+    """A case a project answers (the cases its deputy collected)."""
+
+    __tablename__ = "project_cases"
+    project_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+
+
+class ProjectStep(Base):
+    """A project's history: every review, funding decision, progress note and the completion, with who and why."""
+
+    __tablename__ = "project_steps"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(36), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str | None] = mapped_column(Text)
+    percent: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ProjectRating(Base):
+    """A linked case's reporter rates the completed project once, through a one-time link."""
+
+    __tablename__ = "project_ratings"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(36), index=True)
+    case_id: Mapped[str] = mapped_column(String(36))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    rating: Mapped[str | None] = mapped_column(String(30))

@@ -74,7 +74,9 @@ EVENT_TYPES = {
     "deputy.removed": "代表记录删除", "duty.recorded": "履职登记", "duty.replied": "建议答复",
     "duty.withdrawn": "撤回履职登记", "deputy.updated": "代表信息更新", "grid.created": "网格建立", "grid.updated": "网格更新",
     "household.changed": "户档变更", "notification.failed": "通知发送失败", "notification.gave_up": "通知放弃重试",
-    "notification.sent": "通知已发送", "notify_settings.changed": "通知设置变更",
+    "notification.sent": "通知已发送", "project.completed": "民生微实事完成", "project.funding_decided": "民生微实事资金审批",
+    "project.progressed": "民生微实事进展", "project.proposed": "提出民生微实事", "project.rated": "群众评价民生微实事",
+    "project.reviewed": "乡镇审核民生微实事", "notify_settings.changed": "通知设置变更",
     "reception.changed": "接待日变更", "reception.scheduled": "接待日安排", "reception_session.recorded": "接待记录",
     "reporter.erased": "反映人信息删除", "station.created": "联络站建立", "station.updated": "联络站更新", "visit.recorded": "走访记录",
     "work_order.answered": "工单办复", "work_order.cancelled": "撤销工单", "work_order.dispatched": "派发工单",
@@ -90,6 +92,8 @@ DUTY_KINDS = {"suggestion": "建议", "inspection": "视察", "survey": "调研"
               "forum": "座谈会", "dispute_mediated": "调解纠纷", "household_helped": "帮扶困难群众"}
 DUTY_REPLY_OUTCOMES = {"adopted": "采纳办理", "in_progress": "正在办理", "for_reference": "留作参考",
                        "explained": "解释说明"}
+PROJECT_STATES = {"proposed": "已提出", "township_approved": "乡镇已审核", "funded": "已立项拨款",
+                  "in_progress": "实施中", "completed": "已完成", "refused": "未通过"}
 MEDIATION_OUTCOMES = {"agreement": "达成协议", "partial": "部分达成", "no_agreement": "未达成协议"}
 
 VOCABULARIES = {
@@ -103,6 +107,7 @@ VOCABULARIES = {
     "plan_basis": PLAN_BASES, "plan_rule": PLAN_RULES, "supervision_level": SUPERVISION_LEVELS,
     "event_type": EVENT_TYPES, "order_role": ORDER_ROLES, "dispatch_level": DISPATCH_LEVELS, "rating_via": RATING_VIA,
     "mediation_outcome": MEDIATION_OUTCOMES, "duty_kind": DUTY_KINDS, "duty_reply_outcome": DUTY_REPLY_OUTCOMES,
+    "project_state": PROJECT_STATES,
 }
 
 

@@ -1,0 +1,260 @@
+"""Micro livelihood projects (民生微实事): the steps of a project and the reads of its pages.
+
+Each step is an event on cases.v1 keyed by the project id: `project.proposed`, `project.reviewed` (the township
+congress), `project.funding_decided` (the city), `project.progressed`, `project.completed` (the result, publicised on
+the grid's board; notify tells the linked cases' reporters and sends each a one-time rating link) and
+`project.rated`. A project's history is kept step by step (project_steps), never rewritten.
+"""
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import func, select
+
+from wangge_common.crypto import FieldCipher
+from wangge_common.db import utcnow
+from wangge_common.errors import Conflict, Invalid, NotFound
+from wangge_common.outbox import UnitOfWork
+
+from . import projects_rules as rules
+from .evaluation import Gone
+from .handlers import policy
+from .models import Deputy, Grid, GridDeputy, Project, ProjectCase, ProjectRating, ProjectStep, RoutedCase
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from a poster
+
+
+def _serializer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt="wangge.project-rating")
+
+
+def _ancestors(session, grid_id: str) -> list[str]:
+    """The grid and the grids above it, nearest first (roster's three levels)."""
+    chain, seen = [], set()
+    current = grid_id
+    while current and current not in seen:
+        seen.add(current)
+        chain.append(current)
+        current = session.scalar(select(Grid.parent_id).where(Grid.grid_id == current))
+    return chain
+
+
+def _township(session, grid_id: str) -> str | None:
+    for gid in _ancestors(session, grid_id):
+        if session.scalar(select(Grid.level).where(Grid.grid_id == gid)) == 1:
+            return gid
+    return None
+
+
+def get(session, project_id: str, *, lock: bool = False) -> Project:
+    query = select(Project).where(Project.project_id == project_id)
+    found = session.scalars(query.with_for_update() if lock else query).first()
+    if found is None:
+        raise NotFound(f"no project {project_id}")
+    return found
+
+
+def by_code(session, code: str) -> Project:
+    found = session.scalars(select(Project).where(Project.code == code.strip().upper())).first()
+    if found is None:
+        raise NotFound(f"no project {code}")
+    return found
+
+
+def _step(uow: UnitOfWork, project: Project, action: str, note: str | None = None, percent: int | None = None):
+    uow.session.add(ProjectStep(id=str(uuid.uuid4()), project_id=project.project_id, action=action, actor=uow.actor,
+                                note=note, percent=percent))
+
+
+def _move(project: Project, action: str) -> None:
+    try:
+        project.state = rules.next_state(project.state, action)
+    except rules.StepRefused as exc:
+        raise Conflict(str(exc)) from None
+    project.updated_at = utcnow()
+
+
+def propose(uow: UnitOfWork, data: dict) -> Project:
+    """A deputy proposes a project for a grid from cases collected there; emits project.proposed."""
+    session = uow.session
+    grid_id, deputy_id = str(data["grid_id"]), str(data["deputy_id"])
+    problems = []
+    if session.get(Grid, grid_id) is None:
+        problems.append(("grid_id", "no such grid"))
+    deputy = session.get(Deputy, deputy_id)
+    if deputy is None or deputy.status != "serving":
+        problems.append(("deputy_id", "no serving deputy with this id"))
+    elif grid_id and not session.scalar(select(func.count()).select_from(GridDeputy).where(
+            GridDeputy.deputy_id == deputy_id, GridDeputy.grid_id.in_(_ancestors(session, grid_id)))):
+        problems.append(("deputy_id", "the deputy does not serve this grid or a grid above it"))
+    case_ids = list(dict.fromkeys(str(c) for c in data["case_ids"]))
+    for i, case_id in enumerate(case_ids):
+        case = session.get(RoutedCase, case_id)
+        if case is None:
+            problems.append((f"case_ids.{i}", "no such case"))
+        elif grid_id not in _ancestors(session, case.grid_id):
+            problems.append((f"case_ids.{i}", "the case is not in the project's grid or a grid under it"))
+        elif session.scalar(select(Project.code).join(ProjectCase, ProjectCase.project_id == Project.project_id)
+                            .where(ProjectCase.case_id == case_id, Project.state != "refused")):
+            problems.append((f"case_ids.{i}", "the case already belongs to another project"))
+    if problems:
+        raise Invalid(problems)
+    project = Project(project_id=str(uuid.uuid4()), code=_new_code(session), grid_id=grid_id,
+                      township_id=_township(session, grid_id), deputy_id=deputy_id, title=data["title"].strip(),
+                      description=data["description"].strip(), budget_yuan=data["budget_yuan"], state="proposed",
+                      percent=0)
+    session.add(project)
+    session.add_all(ProjectCase(project_id=project.project_id, case_id=c) for c in case_ids)
+    _step(uow, project, "propose", data.get("note"))
+    session.flush()
+    uow.emit("project.proposed", project.project_id, {
+        "project_id": project.project_id, "code": project.code, "grid_id": grid_id,
+        "township_id": project.township_id, "deputy_id": deputy_id, "title": project.title,
+        "budget_yuan": project.budget_yuan, "case_ids": case_ids}, new_subject=True)
+    return project
+
+
+def _new_code(session) -> str:
+    while True:
+        code = "MS" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+        if session.scalar(select(Project.project_id).where(Project.code == code)) is None:
+            return code
+
+
+def review(uow: UnitOfWork, project_id: str, data: dict) -> Project:
+    """The township congress approves the project for funding, or refuses it with a reason; emits
+    project.reviewed."""
+    project = get(uow.session, project_id, lock=True)
+    _move(project, "approve" if data["decision"] == "approved" else "refuse")
+    _step(uow, project, f"review:{data['decision']}", data["reason"])
+    uow.emit("project.reviewed", project.project_id, {"project_id": project.project_id,
+                                                      "decision": data["decision"], "reason": data["reason"]})
+    return project
+
+
+def decide_funding(uow: UnitOfWork, project_id: str, data: dict) -> Project:
+    """The city funds the project (at most its budget) or refuses; emits project.funding_decided."""
+    project = get(uow.session, project_id, lock=True)
+    amount = data.get("amount_yuan")
+    if data["decision"] == "funded":
+        if amount is None:
+            raise Invalid([("amount_yuan", "required when the project is funded")])
+        problems = rules.funding_problems(project.budget_yuan, amount)
+        if problems:
+            raise Invalid(problems)
+        _move(project, "fund")
+        project.funded_yuan = amount
+    else:
+        _move(project, "refuse_funding")
+        amount = None
+    _step(uow, project, f"funding:{data['decision']}", data["reason"])
+    uow.emit("project.funding_decided", project.project_id, {
+        "project_id": project.project_id, "decision": data["decision"], "amount_yuan": amount,
+        "reason": data["reason"]})
+    return project
+
+
+def progress(uow: UnitOfWork, project_id: str, data: dict) -> Project:
+    """Implementation progress (percent and a public note); emits project.progressed."""
+    project = get(uow.session, project_id, lock=True)
+    problems = rules.progress_problems(project.percent, data["percent"])
+    if problems:
+        raise Invalid(problems)
+    _move(project, "progress")
+    project.percent = data["percent"]
+    _step(uow, project, "progress", data["note"], data["percent"])
+    uow.emit("project.progressed", project.project_id, {"project_id": project.project_id,
+                                                        "percent": data["percent"], "note": data["note"]})
+    return project
+
+
+def complete(uow: UnitOfWork, project_id: str, data: dict, secret: str) -> Project:
+    """The result: publicised on the grid's board; each linked case's reporter gets a one-time rating link (sent
+    encrypted for notify, as a case's evaluation link is); emits project.completed."""
+    session = uow.session
+    project = get(session, project_id, lock=True)
+    _move(project, "complete")
+    now = utcnow()
+    project.percent, project.result, project.completed_at = 100, data["result"].strip(), now
+    _step(uow, project, "complete", project.result, 100)
+    cipher, links = FieldCipher(uow.runtime.settings.pii_key), []
+    expires = now + policy(uow.runtime).rating_window * 2  # a project's result takes longer to see than an answer
+    for case_id in case_ids_of(session, project.project_id):
+        rating = ProjectRating(id=str(uuid.uuid4()), project_id=project.project_id, case_id=case_id, issued_at=now,
+                               expires_at=expires)
+        session.add(rating)
+        links.append({"case_id": case_id, "token_encrypted": cipher.encrypt(_serializer(secret).dumps({"r": rating.id}))})
+    uow.emit("project.completed", project.project_id, {
+        "project_id": project.project_id, "code": project.code, "grid_id": project.grid_id, "title": project.title,
+        "result": project.result, "funded_yuan": project.funded_yuan, "case_ids": [l["case_id"] for l in links],
+        "rating_links": links, "expires_at": expires.isoformat()})
+    return project
+
+
+def rating_by_token(session, token: str, secret: str, *, lock: bool = False) -> ProjectRating:
+    try:
+        payload = _serializer(secret).loads(token)
+    except BadSignature:
+        raise NotFound("this rating link is not valid") from None
+    query = select(ProjectRating).where(ProjectRating.id == str(payload.get("r")))
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    found = session.scalars(query).first()
+    if found is None:
+        raise NotFound("this rating link is not valid")
+    return found
+
+
+def rate(uow: UnitOfWork, token: str, rating: str, secret: str) -> ProjectRating:
+    """A reporter rates the completed project once; emits project.rated."""
+    found = rating_by_token(uow.session, token, secret, lock=True)
+    if found.used_at is not None:
+        raise Conflict("this rating link was already used", errors=[{"field": "token", "reason": "used"}])
+    if utcnow() >= found.expires_at:
+        raise Gone("this rating link has expired")
+    found.used_at, found.rating = utcnow(), rating
+    uow.emit("project.rated", found.project_id, {"project_id": found.project_id, "case_id": found.case_id,
+                                                 "rating": rating})
+    return found
+
+
+def case_ids_of(session, project_id: str) -> list[str]:
+    return list(session.scalars(select(ProjectCase.case_id).where(ProjectCase.project_id == project_id)
+                                .order_by(ProjectCase.case_id)))
+
+
+def out(session, project: Project, *, public: bool = False) -> dict:
+    """A project as its page shows it; `public` leaves out what only staff see (the linked cases)."""
+    grid = session.get(Grid, project.grid_id)
+    deputy = session.get(Deputy, project.deputy_id)
+    ratings = [r for (r,) in session.execute(select(ProjectRating.rating).where(
+        ProjectRating.project_id == project.project_id, ProjectRating.rating.is_not(None)))]
+    steps = session.scalars(select(ProjectStep).where(ProjectStep.project_id == project.project_id)
+                            .order_by(ProjectStep.at, ProjectStep.id)).all()
+    body = {"project_id": project.project_id, "code": project.code, "grid_id": project.grid_id,
+            "grid_name": grid.name if grid else None, "township_id": project.township_id,
+            "deputy_id": project.deputy_id, "deputy_name": deputy.name if deputy else None, "title": project.title,
+            "description": project.description, "budget_yuan": project.budget_yuan,
+            "funded_yuan": project.funded_yuan, "state": project.state, "percent": project.percent,
+            "result": project.result, "proposed_at": project.proposed_at, "completed_at": project.completed_at,
+            "ratings": rules.rating_summary(ratings),
+            "steps": [{"action": s.action, "note": s.note, "percent": s.percent, "at": s.at,
+                       **({} if public else {"actor": s.actor})} for s in steps]}
+    if not public:
+        body["case_ids"] = case_ids_of(session, project.project_id)
+    return body
+
+
+def list_projects(session, *, state=None, grid_ids=None, township_id=None, deputy_id=None):
+    query = select(Project).order_by(Project.proposed_at.desc(), Project.project_id)
+    if state:
+        query = query.where(Project.state == state)
+    if grid_ids is not None:
+        query = query.where(Project.grid_id.in_(grid_ids))
+    if township_id:
+        query = query.where(Project.township_id == str(township_id))
+    if deputy_id:
+        query = query.where(Project.deputy_id == str(deputy_id))
+    return query

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import MultipleFileField
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -111,7 +111,7 @@ class ReturnForm(FlaskForm):
 
 class AnswerForm(FlaskForm):
     summary = TextAreaField("办理结果", validators=[DataRequired(REQUIRED), Length(5, 2000, message="5 至 2000 字")])
-    photo = FileField("附件（可选，一张 JPG 或 PNG 照片，不超过 5 MB）")
+    photo = MultipleFileField("附件（可选，最多 3 张 JPG 或 PNG 照片，每张不超过 5 MB）")
     # the lead department of a joint mediation (联合调处) records the mediated outcome with its answer
     outcome = SelectField("调处结果", choices=options([("", "请选择")] + list(labels("mediation_outcome").items())),
                           validators=[Optional()])

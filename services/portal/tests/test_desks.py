@@ -4,6 +4,9 @@ import re
 import uuid
 from io import BytesIO
 
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import stream_encode_multipart
+
 from portal.clients import ServiceError
 from portal_testkit import GROUP, TOWNSHIP, DEPUTY, FakeServices
 
@@ -183,6 +186,31 @@ def test_a_fake_photo_or_a_bad_date_is_refused_beside_the_field(portal):
     assert answer.status_code == 302 and services.uploads[0][0] == {"grid_id": GROUP, "name": "done.jpg"}
     sent = services.posts[-1]
     assert sent[2] == f"/v1/work-orders/{ORDER}/answer" and sent[3]["attachments"][0]["media_type"] == "image/jpeg"
+
+
+def test_an_answer_carries_up_to_three_photos_checked_as_the_online_form_checks_them(portal):
+    services = _desk(portal, "department", department="town-office")
+    services.order = _order(state="in_progress")
+    csrf = _csrf(portal.client.get(f"/desk/orders/{ORDER}").get_data(as_text=True), "answer-")
+
+    def send(*photos):
+        form = MultiDict([("answer-csrf_token", csrf), ("answer-summary", "路灯已全部修复。")]
+                         + [("answer-photo", FileStorage(BytesIO(body), filename=name)) for name, body in photos])
+        # encoded in memory: the test client would spool a large body to a temporary file it never closes
+        stream, _, boundary = stream_encode_multipart(form, use_tempfile=False)
+        return portal.client.post(f"/desk/department/orders/{ORDER}/answer", data=stream.read(),
+                                  content_type=f'multipart/form-data; boundary="{boundary}"')
+
+    four = send(*[(f"p{i}.jpg", JPEG) for i in range(4)])
+    assert four.status_code == 422 and "最多上传 3 张" in _errors(four)["answer-photo"] and not services.uploads
+    big = send(("a.jpg", JPEG), ("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (5 * 1024 * 1024)))
+    assert "超过 5 MB" in _errors(big)["answer-photo"] and "路灯已全部修复。</textarea>" in big.get_data(as_text=True)
+    three = send(("a.jpg", JPEG), ("b.png", b"\x89PNG\r\n\x1a\n" + b"1" * 100), ("c.jpg", JPEG))
+    assert three.status_code == 302 and [u[0]["name"] for u in services.uploads] == ["a.jpg", "b.png", "c.jpg"]
+    sent = services.posts[-1][3]["attachments"]
+    assert [a["media_type"] for a in sent] == ["image/jpeg", "image/png", "image/jpeg"]
+    page = portal.client.get(f"/desk/orders/{ORDER}").get_data(as_text=True)
+    assert 'multiple name="answer-photo"' in page and "最多 3 张" in page
 
 
 def test_the_lead_of_a_joint_mediation_records_the_mediated_outcome(portal):

@@ -16,6 +16,7 @@ from .settings import PortalSettings
 from .views import limiter, load_person
 from .views.admin import admin
 from .views.auth import auth
+from .views.contacts import contacts
 from .views.deputy import deputy
 from .views.auditor import auditor
 from .views.department import department
@@ -48,8 +49,8 @@ def create_app(settings: PortalSettings | None = None) -> Flask:
     CSRFProtect(app)
     limiter.init_app(app)
     app.before_request(load_person)
-    for blueprint in (auth, admin, station, deputy, hotline, desks, township, department, worklist, roster_desk,
-                      roster_plans, supervisor, auditor, entities):
+    for blueprint in (auth, admin, station, deputy, contacts, hotline, desks, township, department, worklist,
+                      roster_desk, roster_plans, supervisor, auditor, entities):
         app.register_blueprint(blueprint)
     app.jinja_env.filters["label"] = lambda code, kind, default="其他": label(kind, code) or default
     app.jinja_env.filters["local"] = _local

@@ -23,6 +23,7 @@ from .views.department import department
 from .views.desks import desks
 from .views.entities import entities
 from .views.hotline import hotline
+from .views.reception_desk import reception_desk
 from .views.roster_desk import roster_desk
 from .views.roster_plans import roster_plans
 from .views.station import station
@@ -50,7 +51,7 @@ def create_app(settings: PortalSettings | None = None) -> Flask:
     limiter.init_app(app)
     app.before_request(load_person)
     for blueprint in (auth, admin, station, deputy, contacts, hotline, desks, township, department, worklist,
-                      roster_desk, roster_plans, supervisor, auditor, entities):
+                      roster_desk, reception_desk, roster_plans, supervisor, auditor, entities):
         app.register_blueprint(blueprint)
     app.jinja_env.filters["label"] = lambda code, kind, default="其他": label(kind, code) or default
     app.jinja_env.filters["local"] = _local

@@ -1,0 +1,144 @@
+"""接待安排 on the township desk: set up a reception schedule at one of the township's grids and change one (its
+place, hours and duty rota for the days it publishes from now on), through roster's reception-schedule API with the
+staff member's token. Roster's refusals are put beside the fields they name, in Chinese; nothing typed is lost."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from wangge_common.contracts.labels import label
+
+from ..clients import ServiceError
+from ..desk_forms import ScheduleChangeForm, ScheduleForm
+from ..schemas import options
+from . import caller, runtime, signed_in
+from .roster_desk import township_grids, township_id
+
+reception_desk = Blueprint("reception_desk", __name__, url_prefix="/desk/township/receptions")
+
+# roster's field names -> the form's
+FIELDS = {"grid_id": "grid_id", "station_id": "grid_id", "place": "place", "pattern": "pattern",
+          "month_days": "month_days", "weekday": "weekday", "start_time": "start_time", "end_time": "end_time",
+          "rota": "deputies", "two_representatives": "deputies", "weeks": "weeks"}
+REFUSALS = {403: "不在您所辖乡镇的范围内，不能设置或修改。", 404: "名册中已没有这个接待制度。",
+            409: "同样的接待制度（地点、日期、时间）已经设置过：请修改已有的那一个。"}
+
+
+def _reason(field: str, reason: str) -> str:
+    """Roster's reason (English, for integrators) said in Chinese for the person at the desk."""
+    text = reason.lower()
+    if field == "deputies":
+        if "not serving" in text:
+            return "所选代表中有人不在任，请重新选择"
+        if "party" in text or "两代表" in reason:
+            return "两代表同时接待须有一名党代表值班"
+        if "people's-congress" in text or "人大代表" in reason:
+            return "值班代表中至少要有一名人大代表"
+        if "no deputy" in text:
+            return "名册中没有所选的代表，请刷新页面后重新选择"
+        return "值班代表有误，请重新选择"
+    return {"end_time": "每次接待至少 2 小时，结束时间须比开始时间晚 2 小时以上",
+            "start_time": "时间格式如 09:00",
+            "weekday": "每周接待请选择星期几",
+            "month_days": "请填写 1 至 31 之间的日期，最多 4 个，如：10、25",
+            "grid_id": "请选择本乡镇的网格",
+            "place": "接待地点不超过 200 字"}.get(field, "名册服务未接受此项，请检查填写的内容")
+
+
+def _refused(form, exc: ServiceError) -> None:
+    if exc.status not in (403, 404, 409, 422):
+        raise exc
+    placed = False
+    for error in exc.errors if exc.status == 422 else []:
+        name = FIELDS.get(str(error.get("field", "")).split(".")[0])
+        if name and hasattr(form, name):
+            reason = _reason(name, str(error.get("reason", "")))
+            field = getattr(form, name)
+            if reason not in field.errors:
+                field.errors = [*field.errors, reason]
+            placed = True
+    if not placed:
+        form.form_errors = [*form.form_errors, REFUSALS.get(exc.status, "名册服务未接受，请检查后再提交。")]
+
+
+def _deputy_choices() -> list[tuple[str, str]]:
+    """The township's serving deputies and party delegates, by name."""
+    found = runtime().services.get(caller(), "roster", "/v1/deputies", under=township_id(), page_size=500)["items"]
+    return [(d["id"], f"{d['name']}（{label('deputy_kind', d.get('kind')) or '代表'}）")
+            for d in sorted(found, key=lambda d: d["name"]) if d.get("status", "serving") == "serving"]
+
+
+def _page(form, title: str, rule: dict | None, deputies: list[tuple[str, str]], grid: str | None = None):
+    status = 422 if request.method == "POST" else 200
+    return render_template("township/schedule.html", form=form, title=title, rule=rule, grid=grid,
+                           deputies=deputies), status
+
+
+@reception_desk.route("/new", methods=["GET", "POST"])
+@signed_in("township_staff")
+def new():
+    """Set up a schedule at a grid of the township; roster publishes its days for the weeks chosen."""
+    form = ScheduleForm()
+    grids = township_grids()
+    form.grid_id.choices = options([("", "请选择")] + [(x["id"], x["name"]) for x in grids])
+    deputies = _deputy_choices()
+    form.deputies.choices = options(deputies)
+    if request.method == "GET" and request.args.get("grid") in {x["id"] for x in grids}:
+        form.grid_id.data = request.args["grid"]
+    if request.method == "POST" and form.validate_on_submit():
+        if form.grid_id.data not in set(caller().grids or ()):
+            form.grid_id.errors = ["请选择本乡镇的网格"]
+        else:
+            body = {"grid_id": form.grid_id.data, "place": (form.place.data or "").strip() or None,
+                    "pattern": form.pattern.data, "start_time": form.start_time.data,
+                    "end_time": form.end_time.data, "rota": form.rota(),
+                    "two_representatives": bool(form.two_representatives.data), "weeks": int(form.weeks.data)}
+            if form.pattern.data == "monthly":
+                body["month_days"] = form.days_of_month()
+            else:
+                body["weekday"] = int(form.weekday.data)
+            try:
+                rule = runtime().services.post(caller(), "roster", "/v1/reception-schedules", body)
+                flash(f"已设置接待制度：{rule['description']}，已公布 {len(rule.get('published', []))} 个接待日。"
+                      + (f"{len(rule['skipped'])} 天未能公布（如当月没有该日期）。" if rule.get("skipped") else ""))
+                return redirect(url_for("township.receptions"))
+            except ServiceError as exc:
+                _refused(form, exc)
+    return _page(form, "新建接待制度", None, deputies)
+
+
+@reception_desk.route("/<uuid:rule_id>", methods=["GET", "POST"])
+@signed_in("township_staff")
+def edit(rule_id):
+    """Change a schedule's place, hours or rota for the days it publishes from now on; days already published stay
+    as they are (roster's rule)."""
+    services, me = runtime().services, caller()
+    rule = services.get(me, "roster", f"/v1/reception-schedules/{rule_id}")
+    if rule.get("grid_id") not in set(me.grids or ()):
+        abort(403)
+    deputies = _deputy_choices()
+    form = ScheduleChangeForm()
+    on_rota = list(dict.fromkeys(d for team in rule["rota"] for d in team))
+    names = dict(deputies)
+    form.deputies.choices = options(deputies + [(d, "（已不在任的代表）") for d in on_rota if d not in names])
+    if request.method == "GET":
+        form.place.data, form.start_time.data, form.end_time.data = rule["place"], rule["start_time"], rule["end_time"]
+        form.deputies.data = on_rota
+        form.rotation.data = "rotate" if len(rule["rota"]) > 1 and all(len(t) == 1 for t in rule["rota"]) \
+            else "together"
+        form.two_representatives.data = rule["two_representatives"]
+    grid = next((x["name"] for x in township_grids() if x["id"] == rule["grid_id"]), "")
+    if request.method == "POST" and form.validate_on_submit():
+        changes = {"place": (form.place.data or "").strip() or rule["place"], "start_time": form.start_time.data,
+                   "end_time": form.end_time.data, "rota": form.rota(),
+                   "two_representatives": bool(form.two_representatives.data)}
+        changes = {k: v for k, v in changes.items() if v != rule[k]}
+        if not changes:
+            flash("没有改动。")
+            return redirect(url_for("township.receptions"))
+        try:
+            services.call(me, "PATCH", "roster", f"/v1/reception-schedules/{rule_id}", json=changes)
+            flash("已保存：今后公布的接待日按新的安排；已公布的接待日不变，需要时请逐日调整。")
+            return redirect(url_for("township.receptions"))
+        except ServiceError as exc:
+            _refused(form, exc)
+    return _page(form, "修改接待制度", rule, deputies, grid)

@@ -272,3 +272,40 @@ def test_a_county_matter_is_forwarded_by_the_township_before_the_department_may_
     page = portal.client.get(f"/desk/orders/{ORDER}").get_data(as_text=True)
     assert "正待镇人大转办" in page
     assert f"/orders/{ORDER}/sign\"" not in page and f"/orders/{ORDER}/return\"" not in page  # no forms yet
+
+
+def test_the_answer_with_three_photos_in_chromium_on_a_phone_and_a_desktop(portal):
+    """A handler answers with three photos from a phone, after a fake one is refused beside the field."""
+    from pathlib import Path
+
+    from wangge_common.testing import browser_page, live_server
+
+    shots = Path(__file__).resolve().parents[3] / "tests" / "integration" / ".screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    services = _desk(portal, "department", department="town-office")
+    services.order = _order(state="in_progress")
+    photo = {"mimeType": "image/jpeg", "buffer": JPEG}
+    with live_server(portal.app) as base:
+        for name, viewport in (("phone", {"width": 390, "height": 844}), ("desktop", {"width": 1280, "height": 900})):
+            with browser_page(viewport) as page:
+                page.goto(base + "/signin")
+                page.fill("#username", "u1")
+                page.fill("#password", "correct-horse-9")
+                with page.expect_navigation():
+                    page.click("button:has-text('登录')")
+                page.goto(base + f"/desk/orders/{ORDER}")
+                page.fill("#answer-summary", "路灯已全部修复，附照片。")
+                page.set_input_files("#answer-photo", files=[{**photo, "name": "a.jpg"},
+                                                             {"name": "x.jpg", "mimeType": "image/jpeg",
+                                                              "buffer": b"<html>"}])
+                with page.expect_navigation():
+                    page.click("button:has-text('提交办复')")
+                assert "不是 JPG 或 PNG 照片" in page.inner_text("#answer-photo-error")
+                assert page.input_value("#answer-summary") == "路灯已全部修复，附照片。"
+                page.screenshot(path=str(shots / f"portal-answer-photos-error-{name}.png"), full_page=True)
+                page.set_input_files("#answer-photo", files=[{**photo, "name": f"{i}.jpg"} for i in range(3)])
+                with page.expect_navigation():
+                    page.click("button:has-text('提交办复')")
+                assert "已办复" in page.inner_text(".flash")
+                sent = services.posts[-1][3]["attachments"]
+                assert [a["name"] for a in sent] == ["0.jpg", "1.jpg", "2.jpg"]

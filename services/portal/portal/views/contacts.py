@@ -52,30 +52,27 @@ def _meetings(link_id: str, year: int) -> list[dict] | None:
 def page():
     today = _today()
     links = _links(today.year)
-    current = [link for link in links if domain.contact_in_force(link, today)]
+    current = {link["id"]: link for link in links if domain.contact_in_force(link, today)}
     form = ContactMeetingForm()
     form.link_id.choices = options([("", "请选择")] + [(link["id"], f"{link['household']}（{link['kind_zh']}）")
-                                                     for link in current])
-    if request.method == "GET":
-        form.met_on.data = today.isoformat()
-        form.link_id.data = request.args.get("link", "")
-        form.nonce.data = uuid.uuid4().hex
+                                                     for link in current.values()])
     problem = None
-    if request.method == "POST":
+    if request.method == "GET":
+        form.met_on.data, form.link_id.data, form.nonce.data = today.isoformat(), request.args.get("link", ""), \
+            uuid.uuid4().hex
+    else:
         valid = form.validate_on_submit()
-        if _checked(form, {link["id"]: link for link in current}, today) and valid:
+        if _checked(form, current, today) and valid:
             problem = _record(form)
             if problem is None:
-                household = next(link["household"] for link in current if link["id"] == form.link_id.data)
-                flash(f"已记录 {form.met_on.data} 与{household}的见面。")
+                flash(f"已记录 {form.met_on.data} 与{current[form.link_id.data]['household']}的见面。")
                 return redirect(url_for("contacts.page"))
     for link in links:
-        link["in_force"] = domain.contact_in_force(link, today)
+        link["in_force"] = link["id"] in current
         link["meetings"] = _meetings(link["id"], today.year) if link["in_force"] else None
-    status = 422 if request.method == "POST" else 200
     return render_template("deputy/contacts.html", links=links, form=form, problem=problem, year=today.year,
                            progress=domain.contact_progress(links, today), rule=domain,
-                           today_iso=today.isoformat()), status
+                           today_iso=today.isoformat()), 422 if request.method == "POST" else 200
 
 
 def _checked(form: ContactMeetingForm, mine: dict, today: date) -> bool:

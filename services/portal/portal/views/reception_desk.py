@@ -87,23 +87,29 @@ def new():
     if request.method == "POST" and form.validate_on_submit():
         if form.grid_id.data not in set(caller().grids or ()):
             form.grid_id.errors = ["请选择本乡镇的网格"]
-        else:
-            body = {"grid_id": form.grid_id.data, "place": (form.place.data or "").strip() or None,
-                    "pattern": form.pattern.data, "start_time": form.start_time.data,
-                    "end_time": form.end_time.data, "rota": form.rota(),
-                    "two_representatives": bool(form.two_representatives.data), "weeks": int(form.weeks.data)}
-            if form.pattern.data == "monthly":
-                body["month_days"] = form.days_of_month()
-            else:
-                body["weekday"] = int(form.weekday.data)
-            try:
-                rule = runtime().services.post(caller(), "roster", "/v1/reception-schedules", body)
-                flash(f"已设置接待制度：{rule['description']}，已公布 {len(rule.get('published', []))} 个接待日。"
-                      + (f"{len(rule['skipped'])} 天未能公布（如当月没有该日期）。" if rule.get("skipped") else ""))
-                return redirect(url_for("township.receptions"))
-            except ServiceError as exc:
-                _refused(form, exc)
+        elif _created(form):
+            return redirect(url_for("township.receptions"))
     return _page(form, "新建接待制度", None, deputies)
+
+
+def _created(form: ScheduleForm) -> bool:
+    """Roster sets the schedule up and publishes its days; False with roster's reasons on the form if it refuses."""
+    body = {"grid_id": form.grid_id.data, "place": (form.place.data or "").strip() or None,
+            "pattern": form.pattern.data, "start_time": form.start_time.data, "end_time": form.end_time.data,
+            "rota": form.rota(), "two_representatives": bool(form.two_representatives.data),
+            "weeks": int(form.weeks.data)}
+    if form.pattern.data == "monthly":
+        body["month_days"] = form.days_of_month()
+    else:
+        body["weekday"] = int(form.weekday.data)
+    try:
+        rule = runtime().services.post(caller(), "roster", "/v1/reception-schedules", body)
+    except ServiceError as exc:
+        _refused(form, exc)
+        return False
+    flash(f"已设置接待制度：{rule['description']}，已公布 {len(rule.get('published', []))} 个接待日。"
+          + (f"{len(rule['skipped'])} 天未能公布（如当月没有该日期）。" if rule.get("skipped") else ""))
+    return True
 
 
 @reception_desk.route("/<uuid:rule_id>", methods=["GET", "POST"])
@@ -121,24 +127,34 @@ def edit(rule_id):
     names = dict(deputies)
     form.deputies.choices = options(deputies + [(d, "（已不在任的代表）") for d in on_rota if d not in names])
     if request.method == "GET":
-        form.place.data, form.start_time.data, form.end_time.data = rule["place"], rule["start_time"], rule["end_time"]
-        form.deputies.data = on_rota
-        form.rotation.data = "rotate" if len(rule["rota"]) > 1 and all(len(t) == 1 for t in rule["rota"]) \
-            else "together"
-        form.two_representatives.data = rule["two_representatives"]
+        _fill(form, rule, on_rota)
+    if request.method == "POST" and form.validate_on_submit() and _changed(form, rule):
+        return redirect(url_for("township.receptions"))
     grid = next((x["name"] for x in township_grids() if x["id"] == rule["grid_id"]), "")
-    if request.method == "POST" and form.validate_on_submit():
-        changes = {"place": (form.place.data or "").strip() or rule["place"], "start_time": form.start_time.data,
-                   "end_time": form.end_time.data, "rota": form.rota(),
-                   "two_representatives": bool(form.two_representatives.data)}
-        changes = {k: v for k, v in changes.items() if v != rule[k]}
-        if not changes:
-            flash("没有改动。")
-            return redirect(url_for("township.receptions"))
-        try:
-            services.call(me, "PATCH", "roster", f"/v1/reception-schedules/{rule_id}", json=changes)
-            flash("已保存：今后公布的接待日按新的安排；已公布的接待日不变，需要时请逐日调整。")
-            return redirect(url_for("township.receptions"))
-        except ServiceError as exc:
-            _refused(form, exc)
     return _page(form, "修改接待制度", rule, deputies, grid)
+
+
+def _fill(form: ScheduleChangeForm, rule: dict, on_rota: list[str]) -> None:
+    form.place.data, form.start_time.data, form.end_time.data = rule["place"], rule["start_time"], rule["end_time"]
+    form.deputies.data = on_rota
+    one_each = len(rule["rota"]) > 1 and all(len(team) == 1 for team in rule["rota"])
+    form.rotation.data = "rotate" if one_each else "together"
+    form.two_representatives.data = rule["two_representatives"]
+
+
+def _changed(form: ScheduleChangeForm, rule: dict) -> bool:
+    """Roster's PATCH with what differs; False with roster's reasons on the form if it refuses."""
+    wanted = {"place": (form.place.data or "").strip() or rule["place"], "start_time": form.start_time.data,
+              "end_time": form.end_time.data, "rota": form.rota(),
+              "two_representatives": bool(form.two_representatives.data)}
+    changes = {k: v for k, v in wanted.items() if v != rule[k]}
+    if not changes:
+        flash("没有改动。")
+        return True
+    try:
+        runtime().services.call(caller(), "PATCH", "roster", f"/v1/reception-schedules/{rule['id']}", json=changes)
+    except ServiceError as exc:
+        _refused(form, exc)
+        return False
+    flash("已保存：今后公布的接待日按新的安排；已公布的接待日不变，需要时请逐日调整。")
+    return True

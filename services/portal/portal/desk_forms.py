@@ -215,3 +215,25 @@ class ScheduleForm(ScheduleChangeForm):
             self.weekday.errors = [*self.weekday.errors, "每周接待请选择星期几"]
             ok = False
         return ok
+
+
+class DayChangeForm(FlaskForm):
+    """One published reception day changed or cancelled, with the reason the grid's notice shows (roster's PATCH)."""
+
+    day = StringField("接待日期", validators=[DataRequired(REQUIRED),
+                                          Regexp(r"^\d{4}-\d{2}-\d{2}$", message="日期格式如 2026-12-05")])
+    start_time = StringField("开始时间", validators=[DataRequired(REQUIRED), HHMM])
+    end_time = StringField("结束时间", validators=[DataRequired(REQUIRED), HHMM])
+    place = StringField("接待地点", validators=[DataRequired(REQUIRED), Length(max=200, message="不超过 200 字")])
+    deputies = SelectMultipleField("值班代表", validate_choice=False,
+                                   validators=[DataRequired("请至少选择一名值班代表")])
+    cancel = BooleanField("取消这次接待")
+    reason = TextAreaField("调整原因（公示中会写明）", validators=REASON)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not (self.start_time.errors or self.end_time.errors) and self.start_time.data and self.end_time.data \
+                and _minutes(self.end_time.data) - _minutes(self.start_time.data) < MIN_RECEPTION_MINUTES:
+            self.end_time.errors = [*self.end_time.errors, "每次接待至少 2 小时，结束时间须比开始时间晚 2 小时以上"]
+            ok = False
+        return ok

@@ -1,5 +1,6 @@
 """双联系 on the deputy's workbench against a faked roster: the households and this year's meetings against the rule,
-recording a meeting, and its failure paths (a reason beside the field, nothing typed lost, roster's 403 said plainly)."""
+recording a meeting, and its failure paths (a reason beside the field, nothing typed lost, roster's 403 said
+plainly)."""
 import re
 import uuid
 from datetime import datetime, timedelta

@@ -10,7 +10,7 @@ from portal_testkit import GROUP, OTHER, TOWNSHIP, VILLAGE, FakeServices
 from wangge_common.testing import browser_page, live_server
 
 SHOTS = Path(__file__).resolve().parents[3] / "tests" / "integration" / ".screenshots"
-RULE, FAR_RULE = str(uuid.UUID(int=801)), str(uuid.UUID(int=802))
+RULE, FAR_RULE, DAY = str(uuid.UUID(int=801)), str(uuid.UUID(int=802)), str(uuid.UUID(int=803))
 NPC, PARTY, FAR_GRID = str(uuid.UUID(int=811)), str(uuid.UUID(int=812)), str(uuid.UUID(int=899))
 
 
@@ -26,6 +26,9 @@ class FakeRoster(FakeServices):
                                  "pattern": "weekly", "month_days": [], "weekday": 2, "start_time": "09:00",
                                  "end_time": "11:00", "rota": [[NPC]], "two_representatives": False,
                                  "description": "每周三 09:00-11:00", "published": [], "skipped": []}}
+        self.day = {"id": DAY, "rule_id": RULE, "day": "2099-01-10", "grid_id": GROUP, "station_id": None,
+                    "place": "第一村民小组活动室", "starts_at": "2099-01-10T01:00:00Z", "ends_at": "2099-01-10T03:00:00Z",
+                    "deputy_ids": [NPC], "status": "scheduled", "reason": None}
 
     def get(self, caller, service, path, **params):
         if path == "/v1/grids" and "under" in params:
@@ -34,12 +37,16 @@ class FakeRoster(FakeServices):
             return {"items": [{"id": NPC, "name": "欧阳红", "kind": "npc_deputy", "status": "serving"},
                               {"id": PARTY, "name": "刘建军", "kind": "party_delegate", "status": "serving"},
                               {"id": "gone", "name": "张退休", "kind": "npc_deputy", "status": "ended"}], "total": 3}
+        if path == f"/v1/deputies/{NPC}":
+            return {"id": NPC, "name": "欧阳红", "kind": "npc_deputy", "status": "serving"}
         if path == "/v1/reception-schedules":
             return {"items": list(self.rules.values()), "total": len(self.rules)}
         if path.startswith("/v1/reception-schedules/"):
             return self.rules[path.rsplit("/", 1)[1]]
         if path == "/v1/reception-days":
-            return {"items": [], "total": 0}
+            return {"items": [self.day], "total": 1}
+        if path == f"/v1/reception-days/{DAY}":
+            return self.day
         return super().get(caller, service, path, **params)
 
     def post(self, caller, service, path, body, *, idempotency_key=None):
@@ -56,6 +63,9 @@ class FakeRoster(FakeServices):
         self.calls.append((method, path, json))
         if self.refuse:
             raise ServiceError(service, *self.refuse)
+        if path == f"/v1/reception-days/{DAY}":
+            self.day.update(status="cancelled" if json.get("cancel") else "changed", reason=json["reason"])
+            return self.day
         self.rules[RULE].update(json)
         return self.rules[RULE]
 
@@ -154,12 +164,46 @@ def test_a_schedule_is_changed_for_the_days_it_publishes_from_now_on(portal):
     assert 'value="新活动室"' in answer.get_data(as_text=True)
 
 
+def test_a_published_day_is_changed_or_cancelled_with_its_reason(portal):
+    services = _staff(portal)
+    listed = portal.client.get("/desk/township/receptions").get_data(as_text=True)
+    assert f'href="/desk/township/receptions/days/{DAY}"' in listed
+    page = portal.client.get(f"/desk/township/receptions/days/{DAY}").get_data(as_text=True)
+    assert 'value="2099-01-10"' in page and 'value="09:00"' in page and 'value="11:00"' in page  # China time
+    csrf = _csrf(page)
+    same = {"csrf_token": csrf, "day": "2099-01-10", "start_time": "09:00", "end_time": "11:00",
+            "place": "第一村民小组活动室", "deputies": [NPC], "reason": ""}
+    answer = portal.client.post(f"/desk/township/receptions/days/{DAY}", data=same)
+    assert answer.status_code == 422 and _errors(answer) == {"reason": "必填"}
+    answer = portal.client.post(f"/desk/township/receptions/days/{DAY}", data={**same, "reason": "代表参加县人代会"})
+    assert "没有改动" in answer.get_data(as_text=True) and not services.calls
+    answer = portal.client.post(f"/desk/township/receptions/days/{DAY}", data={
+        **same, "start_time": "14:30", "end_time": "16:30", "reason": "上午召开村民代表大会"})
+    assert answer.status_code == 302
+    assert services.calls[-1] == ("PATCH", f"/v1/reception-days/{DAY}", {
+        "start_time": "14:30", "end_time": "16:30", "reason": "上午召开村民代表大会"})
+    services.refuse = (409, "the reception day (2099-01-10) is 1 days away; schedules are published at least 3 "
+                            "days before the day (公示提前三天), so it can no longer be changed", [])
+    answer = portal.client.post(f"/desk/township/receptions/days/{DAY}", data={
+        **same, "cancel": "y", "reason": "代表参加县人代会"})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "距今不足 3 天的接待日（原日期或新日期）不能再调整" in text
+    assert "代表参加县人代会</textarea>" in text
+    services.refuse = None
+    answer = portal.client.post(f"/desk/township/receptions/days/{DAY}", data={
+        **same, "cancel": "y", "reason": "代表参加县人代会"})
+    assert services.calls[-1][2] == {"cancel": True, "reason": "代表参加县人代会"}
+    listed = portal.client.get("/desk/township/receptions").get_data(as_text=True)
+    assert "已取消" in listed and "代表参加县人代会" in listed and f"/receptions/days/{DAY}" not in listed
+
+
 def test_only_township_staff_edit_schedules(portal):
     portal.services = portal.runtime.services = FakeRoster()
     portal.account("dep", "deputy", deputy_id=str(uuid.UUID(int=99)))
     portal.sign_in("dep")
     assert portal.client.get("/desk/township/receptions/new").status_code == 403
     assert portal.client.get(f"/desk/township/receptions/{RULE}").status_code == 403
+    assert portal.client.get(f"/desk/township/receptions/days/{DAY}").status_code == 403
 
 
 def test_the_schedule_form_on_a_phone_and_a_desktop(portal):
@@ -194,3 +238,12 @@ def test_the_schedule_form_on_a_phone_and_a_desktop(portal):
                 assert "已设置接待制度" in page.inner_text(".flash")
                 page.goto(base + f"/desk/township/receptions/{RULE}")
                 page.screenshot(path=str(SHOTS / f"portal-schedule-edit-{name}.png"), full_page=True)
+                page.goto(base + "/desk/township/receptions")
+                page.screenshot(path=str(SHOTS / f"portal-receptions-{name}.png"), full_page=True)
+                with page.expect_navigation():
+                    page.click("a:has-text('调整或取消')")
+                page.fill("#end_time", "10:00")
+                with page.expect_navigation():
+                    page.click("button:has-text('保存调整')")
+                assert "每次接待至少 2 小时" in page.inner_text("#end_time-error")
+                page.screenshot(path=str(SHOTS / f"portal-reception-day-{name}.png"), full_page=True)

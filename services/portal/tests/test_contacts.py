@@ -107,7 +107,7 @@ def test_a_meeting_is_recorded_with_roster_and_counted(portal):
     sent = services.posts[-1]
     assert sent[2] == f"/v1/contact-households/{POOR}/meetings"
     assert sent[3] == {"met_on": met_on, "summary": "帮助申请临时救助"}
-    assert sent[4] == f"contact-meeting-{form['nonce']}"  # a double tap records one meeting
+    assert sent[4] == f"contact-meeting-{form['nonce']}"  # one key per form: a retry is recognisable
     page = portal.client.get("/deputy/contacts").get_data(as_text=True)
     assert f"已记录 {met_on} 与王秀英户的见面" in page and "帮助申请临时救助" in page
 

@@ -16,6 +16,7 @@ from .settings import PortalSettings
 from .views import limiter, load_person
 from .views.admin import admin
 from .views.auth import auth
+from .views.contacts import contacts
 from .views.deputy import deputy
 from .views.auditor import auditor
 from .views.department import department
@@ -24,6 +25,7 @@ from .views.projects import projects
 from .views.desks import desks
 from .views.entities import entities
 from .views.hotline import hotline
+from .views.reception_desk import reception_desk
 from .views.roster_desk import roster_desk
 from .views.roster_plans import roster_plans
 from .views.station import station
@@ -50,9 +52,8 @@ def create_app(settings: PortalSettings | None = None) -> Flask:
     CSRFProtect(app)
     limiter.init_app(app)
     app.before_request(load_person)
-    for blueprint in (auth, admin, station, deputy, hotline, desks, township, department, worklist, roster_desk,
-                      roster_plans, supervisor, auditor, entities, duties,
-                      projects):
+    for blueprint in (auth, admin, station, deputy, contacts, hotline, desks, township, department, worklist,
+                      roster_desk, reception_desk, roster_plans, supervisor, auditor, entities, duties, projects):
         app.register_blueprint(blueprint)
     app.jinja_env.filters["label"] = lambda code, kind, default="其他": label(kind, code) or default
     app.jinja_env.filters["local"] = _local

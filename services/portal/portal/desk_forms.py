@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from flask_wtf.file import MultipleFileField
+from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
 from wangge_common.contracts.labels import labels
 
@@ -111,7 +111,7 @@ class ReturnForm(FlaskForm):
 
 class AnswerForm(FlaskForm):
     summary = TextAreaField("办理结果", validators=[DataRequired(REQUIRED), Length(5, 2000, message="5 至 2000 字")])
-    photo = FileField("附件（可选，一张 JPG 或 PNG 照片，不超过 5 MB）")
+    photo = MultipleFileField("附件（可选，最多 3 张 JPG 或 PNG 照片，每张不超过 5 MB）")
     # the lead department of a joint mediation (联合调处) records the mediated outcome with its answer
     outcome = SelectField("调处结果", choices=options([("", "请选择")] + list(labels("mediation_outcome").items())),
                           validators=[Optional()])
@@ -142,3 +142,98 @@ class ExtensionForm(FlaskForm):
         if wanted <= datetime.now(CHINA):
             raise ValidationError("延期后的期限须晚于现在")
         self.requested_at = wanted
+
+
+# --- 接待安排: a reception schedule (roster's reception rule) --------------------------------------------------
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")  # roster's weekday 0 … 6
+HHMM = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message="时间格式如 09:00")
+MIN_RECEPTION_MINUTES = 120  # a reception lasts at least two hours (roster checks it too)
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class ScheduleChangeForm(FlaskForm):
+    """What a schedule uses for the days it publishes from now on (roster's PATCH): place, hours, the duty rota."""
+
+    place = StringField("接待地点", description="可不填：默认用网格名称",
+                        validators=[Optional(), Length(max=200, message="不超过 200 字")])
+    start_time = StringField("开始时间", validators=[DataRequired(REQUIRED), HHMM])
+    end_time = StringField("结束时间", description="每次接待至少 2 小时", validators=[DataRequired(REQUIRED), HHMM])
+    deputies = SelectMultipleField("值班代表", validate_choice=False,
+                                   validators=[DataRequired("请至少选择一名值班代表")])
+    rotation = RadioField("值班方式", choices=options((("together", "选中的代表每次一同值班"),
+                                                      ("rotate", "选中的代表轮流值班（每次一人）"))),
+                          default="together", validators=[InputRequired("请选择值班方式")])
+    two_representatives = BooleanField("两代表同时接待（须有一名党代表值班）")
+
+    def rota(self) -> list[list[str]]:
+        chosen = list(dict.fromkeys(self.deputies.data or []))
+        return [[d] for d in chosen] if self.rotation.data == "rotate" else [chosen]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not (self.start_time.errors or self.end_time.errors) and self.start_time.data and self.end_time.data \
+                and _minutes(self.end_time.data) - _minutes(self.start_time.data) < MIN_RECEPTION_MINUTES:
+            self.end_time.errors = [*self.end_time.errors, "每次接待至少 2 小时，结束时间须比开始时间晚 2 小时以上"]
+            ok = False
+        return ok
+
+
+class ScheduleForm(ScheduleChangeForm):
+    """A new schedule at one of the township's grids; roster publishes its days for the weeks chosen."""
+
+    grid_id = SelectField("网格", validate_choice=False, validators=[DataRequired("请选择网格")])
+    pattern = RadioField("接待周期", choices=options((("monthly", "每月固定日期"), ("weekly", "每周固定一天"))),
+                         default="monthly", validators=[InputRequired("请选择接待周期")])
+    month_days = StringField("每月几日", description="用顿号或逗号分开，最多 4 个，如：10、25",
+                             validators=[Optional(), Length(max=40, message="过长")])
+    weekday = SelectField("每周星期几", choices=options([("", "请选择")] + [(str(i), w) for i, w in enumerate(WEEKDAYS)]),
+                          validators=[Optional()])
+    weeks = SelectField("发布今后几周的接待日", choices=options((str(w), f"{w} 周") for w in (4, 8, 12, 26)),
+                        default="8", validators=[DataRequired(REQUIRED)])
+
+    def days_of_month(self) -> list[int]:
+        raw = (self.month_days.data or "")
+        for sep in "，、 ；;":
+            raw = raw.replace(sep, ",")
+        return [int(p) for p in raw.split(",") if p.strip()]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.pattern.data == "monthly":
+            try:
+                days = self.days_of_month()
+            except ValueError:
+                days = None
+            if not days or len(days) > 4 or any(not 1 <= d <= 31 for d in days):
+                self.month_days.errors = [*self.month_days.errors, "请填写 1 至 31 之间的日期，最多 4 个，如：10、25"]
+                ok = False
+        if self.pattern.data == "weekly" and not self.weekday.data:
+            self.weekday.errors = [*self.weekday.errors, "每周接待请选择星期几"]
+            ok = False
+        return ok
+
+
+class DayChangeForm(FlaskForm):
+    """One published reception day changed or cancelled, with the reason the grid's notice shows (roster's PATCH)."""
+
+    day = StringField("接待日期", validators=[DataRequired(REQUIRED),
+                                          Regexp(r"^\d{4}-\d{2}-\d{2}$", message="日期格式如 2026-12-05")])
+    start_time = StringField("开始时间", validators=[DataRequired(REQUIRED), HHMM])
+    end_time = StringField("结束时间", validators=[DataRequired(REQUIRED), HHMM])
+    place = StringField("接待地点", validators=[DataRequired(REQUIRED), Length(max=200, message="不超过 200 字")])
+    deputies = SelectMultipleField("值班代表", validate_choice=False,
+                                   validators=[DataRequired("请至少选择一名值班代表")])
+    cancel = BooleanField("取消这次接待")
+    reason = TextAreaField("调整原因（公示中会写明）", validators=REASON)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not (self.start_time.errors or self.end_time.errors) and self.start_time.data and self.end_time.data \
+                and _minutes(self.end_time.data) - _minutes(self.start_time.data) < MIN_RECEPTION_MINUTES:
+            self.end_time.errors = [*self.end_time.errors, "每次接待至少 2 小时，结束时间须比开始时间晚 2 小时以上"]
+            ok = False
+        return ok

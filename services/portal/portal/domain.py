@@ -113,3 +113,25 @@ def photo_type(head: bytes) -> str | None:
 
 def mobile_ok(phone: str) -> bool:
     return len(phone) == 11 and phone.isdigit() and phone[0] == "1" and phone[1] in "3456789"
+
+
+# --- 双联系: each deputy keeps ≥ 3 contact households, one of each kind, and meets each at least twice a year (004)
+CONTACT_KINDS = ("wealth_leader", "household_in_difficulty", "respected_figure")
+MIN_CONTACT_HOUSEHOLDS, MIN_CONTACT_MEETINGS = 3, 2
+
+
+def contact_in_force(link: dict, today) -> bool:
+    """A contact counts until the day it ended (roster's rule: in force while ended_on is after the day asked)."""
+    ended = link.get("ended_on")
+    return not ended or str(ended) > today.isoformat()
+
+
+def contact_progress(links: list[dict], today) -> dict:
+    """This year's 双联系 against the rule: the households in contact, the kinds missing, those met fewer than twice."""
+    current = [link for link in links if contact_in_force(link, today)]
+    kinds = {link["kind"] for link in current}
+    behind = [link for link in current if link.get("meetings_this_year", 0) < MIN_CONTACT_MEETINGS]
+    missing = [kind for kind in CONTACT_KINDS if kind not in kinds]
+    return {"households": len(current), "missing_kinds": missing, "behind": behind,
+            "met_enough": len(current) - len(behind),
+            "ok": len(current) >= MIN_CONTACT_HOUSEHOLDS and not missing and not behind}

@@ -132,6 +132,17 @@ class EndReceptionForm(FlaskForm):
     notes = TextAreaField("接待情况（不要写电话和身份证号）", validators=[Optional(), Length(max=2000)])
 
 
+class ContactMeetingForm(FlaskForm):
+    """双联系: a meeting with one of the deputy's contact households (roster's contact meeting)."""
+
+    link_id = SelectField("联系户", validate_choice=False, validators=[DataRequired("请选择联系户")])
+    met_on = StringField("见面日期", validators=[DataRequired(REQUIRED),
+                                              Regexp(r"^\d{4}-\d{2}-\d{2}$", message="日期格式如 2026-12-05")])
+    summary = TextAreaField("交流了什么（不要写电话和身份证号）",
+                            validators=[DataRequired(REQUIRED), Length(2, 2000, message="2 至 2000 字")])
+    nonce = HiddenField()
+
+
 class VisitForm(FlaskForm):
     """A household visit (走访) and, optionally, one matter raised in it (a case on the visit channel)."""
 

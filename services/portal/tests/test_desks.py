@@ -4,6 +4,9 @@ import re
 import uuid
 from io import BytesIO
 
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import stream_encode_multipart
+
 from portal.clients import ServiceError
 from portal_testkit import GROUP, TOWNSHIP, DEPUTY, FakeServices
 
@@ -185,6 +188,31 @@ def test_a_fake_photo_or_a_bad_date_is_refused_beside_the_field(portal):
     assert sent[2] == f"/v1/work-orders/{ORDER}/answer" and sent[3]["attachments"][0]["media_type"] == "image/jpeg"
 
 
+def test_an_answer_carries_up_to_three_photos_checked_as_the_online_form_checks_them(portal):
+    services = _desk(portal, "department", department="town-office")
+    services.order = _order(state="in_progress")
+    csrf = _csrf(portal.client.get(f"/desk/orders/{ORDER}").get_data(as_text=True), "answer-")
+
+    def send(*photos):
+        form = MultiDict([("answer-csrf_token", csrf), ("answer-summary", "路灯已全部修复。")]
+                         + [("answer-photo", FileStorage(BytesIO(body), filename=name)) for name, body in photos])
+        # encoded in memory: the test client would spool a large body to a temporary file it never closes
+        stream, _, boundary = stream_encode_multipart(form, use_tempfile=False)
+        return portal.client.post(f"/desk/department/orders/{ORDER}/answer", data=stream.read(),
+                                  content_type=f'multipart/form-data; boundary="{boundary}"')
+
+    four = send(*[(f"p{i}.jpg", JPEG) for i in range(4)])
+    assert four.status_code == 422 and "最多上传 3 张" in _errors(four)["answer-photo"] and not services.uploads
+    big = send(("a.jpg", JPEG), ("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (5 * 1024 * 1024)))
+    assert "超过 5 MB" in _errors(big)["answer-photo"] and "路灯已全部修复。</textarea>" in big.get_data(as_text=True)
+    three = send(("a.jpg", JPEG), ("b.png", b"\x89PNG\r\n\x1a\n" + b"1" * 100), ("c.jpg", JPEG))
+    assert three.status_code == 302 and [u[0]["name"] for u in services.uploads] == ["a.jpg", "b.png", "c.jpg"]
+    sent = services.posts[-1][3]["attachments"]
+    assert [a["media_type"] for a in sent] == ["image/jpeg", "image/png", "image/jpeg"]
+    page = portal.client.get(f"/desk/orders/{ORDER}").get_data(as_text=True)
+    assert 'multiple name="answer-photo"' in page and "最多 3 张" in page
+
+
 def test_the_lead_of_a_joint_mediation_records_the_mediated_outcome(portal):
     services = _desk(portal, "department", department="town-office")
     services.order = _order(state="in_progress", role="lead")
@@ -244,3 +272,40 @@ def test_a_county_matter_is_forwarded_by_the_township_before_the_department_may_
     page = portal.client.get(f"/desk/orders/{ORDER}").get_data(as_text=True)
     assert "正待镇人大转办" in page
     assert f"/orders/{ORDER}/sign\"" not in page and f"/orders/{ORDER}/return\"" not in page  # no forms yet
+
+
+def test_the_answer_with_three_photos_in_chromium_on_a_phone_and_a_desktop(portal):
+    """A handler answers with three photos from a phone, after a fake one is refused beside the field."""
+    from pathlib import Path
+
+    from wangge_common.testing import browser_page, live_server
+
+    shots = Path(__file__).resolve().parents[3] / "tests" / "integration" / ".screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    services = _desk(portal, "department", department="town-office")
+    services.order = _order(state="in_progress")
+    photo = {"mimeType": "image/jpeg", "buffer": JPEG}
+    with live_server(portal.app) as base:
+        for name, viewport in (("phone", {"width": 390, "height": 844}), ("desktop", {"width": 1280, "height": 900})):
+            with browser_page(viewport) as page:
+                page.goto(base + "/signin")
+                page.fill("#username", "u1")
+                page.fill("#password", "correct-horse-9")
+                with page.expect_navigation():
+                    page.click("button:has-text('登录')")
+                page.goto(base + f"/desk/orders/{ORDER}")
+                page.fill("#answer-summary", "路灯已全部修复，附照片。")
+                page.set_input_files("#answer-photo", files=[{**photo, "name": "a.jpg"},
+                                                             {"name": "x.jpg", "mimeType": "image/jpeg",
+                                                              "buffer": b"<html>"}])
+                with page.expect_navigation():
+                    page.click("button:has-text('提交办复')")
+                assert "不是 JPG 或 PNG 照片" in page.inner_text("#answer-photo-error")
+                assert page.input_value("#answer-summary") == "路灯已全部修复，附照片。"
+                page.screenshot(path=str(shots / f"portal-answer-photos-error-{name}.png"), full_page=True)
+                page.set_input_files("#answer-photo", files=[{**photo, "name": f"{i}.jpg"} for i in range(3)])
+                with page.expect_navigation():
+                    page.click("button:has-text('提交办复')")
+                assert "已办复" in page.inner_text(".flash")
+                sent = services.posts[-1][3]["attachments"]
+                assert [a["name"] for a in sent] == ["0.jpg", "1.jpg", "2.jpg"]

@@ -1,12 +1,12 @@
 """The department desk (职能部门工作台): the department's work-order inbox and the handling of one order (sign,
-start, answer with a photo, return with a reason, ask for more time). The token carries the department, so
+start, answer with up to three photos, return with a reason, ask for more time). The token carries the department, so
 routing shows and lets them touch nothing of another department's."""
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request
 
 from ..desk_forms import AnswerForm, ExtensionForm, ReasonForm, ReturnForm
-from ..domain import MAX_PHOTO_BYTES, photo_type
+from ..photos import checked
 from . import caller, runtime, signed_in
 from .worklist import departments, order_action, order_context, overdue
 
@@ -83,33 +83,31 @@ def extension(order_id):
 @department.post("/orders/<uuid:order_id>/answer")
 @signed_in("department")
 def answer(order_id):
-    """办复: the result, with at most one photo of the work done (stored by intake, checked by content)."""
+    """办复: the result, with up to three photos of the work done (stored by intake, checked by content as the
+    residents' online form checks them)."""
     order_id, form = str(order_id), AnswerForm(prefix="answer")
     services, me = runtime().services, caller()
     order = services.get(me, "routing", f"/v1/work-orders/{order_id}")
     case = services.get(me, "routing", f"/v1/cases/{order['case_id']}")
     leads_mediation = case.get("path") == "joint_mediation" and order["role"] == "lead"
-    photo = form.photo.data if form.is_submitted() else None
-    body = photo.read(MAX_PHOTO_BYTES + 1) if photo and photo.filename else b""
+    photos, problem = checked(form.photo.data if form.is_submitted() else None)
     valid = form.validate_on_submit()
     mediation = form.mediation(leads_mediation)
-    if body and (len(body) > MAX_PHOTO_BYTES or photo_type(body[:8]) is None):
-        form.photo.errors = [*form.photo.errors, "附件须为不超过 5 MB 的 JPG 或 PNG 照片"]
+    if problem:
+        form.photo.errors = [*form.photo.errors, problem]
         valid = False
     if not valid or (leads_mediation and mediation is None):
         return render_template("desks/order.html", **order_context(order_id, {"answer": form})), 422
 
     def send(f):
         attachments = []
-        if body:
+        for name, body, media_type in photos:
             stored = services.call(me, "POST", "intake", "/v1/attachments", data=body,
-                                   params={"grid_id": case["grid_id"], "name": photo.filename[:200]},
-                                   headers={"Content-Type": photo_type(body[:8])})
+                                   params={"grid_id": case["grid_id"], "name": name[:200]},
+                                   headers={"Content-Type": media_type})
             attachments.append({k: stored[k] for k in ("id", "name", "media_type", "size")})
         return {"summary": f.summary.data.strip(), "reason": "部门办复", "attachments": attachments,
                 "mediation": mediation}
 
     return order_action(order_id, "answer", form, "answer", send, "已办复，等待首问代表答复群众。",
                 {"summary": "summary", "attachments": "photo", "state": "summary", "mediation": "outcome"})
-
-

@@ -14,8 +14,8 @@ from markupsafe import Markup
 
 from wangge_common.contracts.labels import labels
 
-from .. import domain
 from ..clients import ServiceError
+from ..photos import checked
 from ..schemas import OnlineForm
 from . import limiter, online_limit, runtime, track_limit
 
@@ -149,25 +149,9 @@ def _township_grids(township: str) -> set[str]:
 
 def _checked_photos(form: OnlineForm) -> list[tuple[str, bytes, str]]:
     """Up to three photos, each ≤ 5 MB and JPEG or PNG by content; reasons go beside the field."""
-    files = [f for f in (form.photos.data or []) if getattr(f, "filename", "")]
-    if len(files) > domain.MAX_PHOTOS:
-        form.photos.errors = [f"最多上传 {domain.MAX_PHOTOS} 张照片"]
-        return []
-    photos = []
-    for upload in files:
-        try:
-            body = upload.read(domain.MAX_PHOTO_BYTES + 1)
-        finally:
-            upload.close()  # a large upload is spooled to a temporary file: give it back now
-        name = (upload.filename or "photo")[-100:]
-        if len(body) > domain.MAX_PHOTO_BYTES:
-            form.photos.errors = [f"照片“{name}”超过 5 MB，请压缩后重新选择"]
-            return []
-        media_type = domain.photo_type(body[:16])
-        if media_type is None:
-            form.photos.errors = [f"“{name}”不是 JPG 或 PNG 照片，请重新选择"]
-            return []
-        photos.append((name, body, media_type))
+    photos, problem = checked(form.photos.data)
+    if problem:
+        form.photos.errors = [problem]
     return photos
 
 

@@ -8,7 +8,6 @@ from wangge_common.http import runtime
 from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut, page_of
 
 from . import egress, manage
-from .config import NotifyConfig
 from .schemas import (BoardOut, DeliveryOut, DeliveryQuery, NotificationOut, NotificationQuery, RecipientIn,
                       RecipientOut, RecipientPatch, RecipientQuery, TemplateIn, TemplateOut, WebhookCreatedOut, WebhookIn, WebhookOut,
                       WebhookPatch)
@@ -128,7 +127,7 @@ class RecipientById(MethodView):
 def _reachable(url: str | None) -> None:
     """Refuse a webhook URL on loopback, private or other non-public addresses (SSRF), unless allowed."""
     if url is not None:
-        reason = egress.check_url(url, NotifyConfig.from_settings(runtime().settings).webhook_allowed_networks)
+        reason = egress.check_url(url, runtime().state.settings.webhook_allowed_networks)
         if reason:
             raise Invalid([("url", reason)])
 
@@ -152,7 +151,7 @@ class Webhooks(MethodView):
         refused (422) unless the operator allows their network (`WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS`)."""
         _reachable(data["url"])
         with _uow() as uow:
-            return manage.add_webhook(uow, runtime().settings.pii_key, data)
+            return manage.add_webhook(uow, runtime().state.cipher, data)
 
 
 @webhooks.route("/<uuid:webhook_id>")

@@ -9,13 +9,11 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from wangge_common import contracts
-from wangge_common.crypto import FieldCipher
 from wangge_common.db import utcnow
 from wangge_common.envelope import Event
 from wangge_common.outbox import UnitOfWork
 
 from . import domain
-from .config import NotifyConfig
 from .models import (BoardResult, CaseContact, Delivery, Grid, GridDeputy, HeldEvent, Reception, Recipient, Station,
                      Template, WebhookSubscription)
 
@@ -240,11 +238,11 @@ def on_case_replied(uow, event, contact):
 
 
 def on_case_evaluation_requested(uow, event, contact):
-    token = FieldCipher(uow.runtime.settings.pii_key).decrypt(event.data["token_encrypted"])
-    config = NotifyConfig.from_settings(uow.runtime.settings)
+    state = uow.runtime.state
+    token = state.cipher.decrypt(event.data["token_encrypted"])
     expires = datetime.fromisoformat(event.data["expires_at"].replace("Z", "+00:00"))
     _reporter(uow, event, contact, "case.evaluation_requested/reporter", _case_vars(
-        contact, rating_link=f"{config.public_url}/rate/{token}", expires_on=domain.local_time(expires)))
+        contact, rating_link=f"{state.settings.public_url}/rate/{token}", expires_on=domain.local_time(expires)))
 
 
 def on_case_reopened(uow, event, contact):

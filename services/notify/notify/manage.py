@@ -140,9 +140,9 @@ def change_recipient(uow, recipient_id: str, changes: dict) -> Recipient:
 
 
 # --- webhooks -----------------------------------------------------------------------------------------------------
-def add_webhook(uow, pii_key: str, data: dict) -> dict:
+def add_webhook(uow, cipher: FieldCipher, data: dict) -> dict:
     secret = data.pop("secret", None) or secrets.token_urlsafe(32)
-    subscription = WebhookSubscription(id=str(uuid.uuid4()), secret_encrypted=FieldCipher(pii_key).encrypt(secret),
+    subscription = WebhookSubscription(id=str(uuid.uuid4()), secret_encrypted=cipher.encrypt(secret),
                                        status="active", consecutive_failures=0, created_at=utcnow(), **data)
     uow.session.add(subscription)
     uow.session.flush()

@@ -13,7 +13,6 @@ from wangge_common.errors import NotFound
 from wangge_common.http import runtime
 
 from . import domain, manage
-from .config import NotifyConfig
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 
@@ -65,7 +64,7 @@ def station_board(station_id):
 
 # --- rating -------------------------------------------------------------------------------------------------------
 def _routing(method: str, token: str, **kwargs) -> requests.Response | None:
-    config = NotifyConfig.from_settings(runtime().settings)
+    config = runtime().state.settings
     try:
         key = runtime().settings.service_key  # routing does not count keyed callers against its per-address limit
         return requests.request(method, f"{config.routing_url}/v1/evaluations/{token}",

@@ -102,6 +102,13 @@ class Receiver:
         return "", 204
 
 
+def configure(svc, **changes):
+    """Other settings for the running service, as a restart with another environment would give them: its typed
+    state (runtime.state) is built again from them."""
+    svc.runtime.settings = dataclasses.replace(svc.runtime.settings, **changes)
+    svc.runtime.state = SPEC.state(svc.runtime)
+
+
 @pytest.fixture
 def world(svc, smtp):
     """notify wired to the fakes: settings point at them, as the environment would in production."""
@@ -116,8 +123,8 @@ def world(svc, smtp):
                  # the webhook receivers of these tests listen on loopback, refused unless allowed
                  "WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8"}
         urls = {**svc.settings.service_urls, "intake": contacts_url, "roster": contacts_url}
-        svc.runtime.settings = dataclasses.replace(svc.settings, extra=extra, service_urls=urls,
-                                                   service_key="wg_service_key")
+        svc.runtime.settings = svc.settings
+        configure(svc, extra=extra, service_urls=urls, service_key="wg_service_key")
         yield World(svc, gateway.config["gateway_state"], mailbox, contacts)
 
 

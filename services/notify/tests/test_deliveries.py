@@ -10,7 +10,7 @@ from wangge_common.testing import event
 
 from notifyfakes import D1, D2, DAYTIME, G1, case_event, registered, triaged
 from notify import domain, handlers, sender
-from notify.config import NotifyConfig
+from notify.settings import NotifySettings
 
 
 def lifecycle(case):
@@ -134,7 +134,7 @@ def test_a_sender_crash_between_send_and_mark_is_absorbed_by_the_idempotency_key
     monkeypatch.undo()
     assert len(world.sms()) == 1 and world.gateway["requests"] == 1
     assert world.send() == 0  # the lease still holds: nobody else sends it meanwhile
-    later = DAYTIME + timedelta(seconds=NotifyConfig.from_settings(svc.runtime.settings).lease_s + 1)
+    later = DAYTIME + timedelta(seconds=NotifySettings.from_settings(svc.runtime.settings).lease_s + 1)
     assert world.send(later) == 2  # the lease ran out: the dead sender's work is done again
     assert world.gateway["requests"] == 3  # the reporter's SMS went twice on the wire ...
     assert len(world.sms()) == 2  # ... and the gateway dropped the copy by its idempotency key
@@ -259,7 +259,7 @@ def test_a_late_sender_does_not_record_a_delivery_twice(world):
     svc = world.svc
     svc.deliver(registered(received_by={"kind": "call_taker", "id": "ct-1"}), "cases.v1")
     (sms,) = world.deliveries(channel="sms")
-    config = NotifyConfig.from_settings(svc.runtime.settings)
+    config = NotifySettings.from_settings(svc.runtime.settings)
     sender._record(svc.runtime, config, sms["id"], DAYTIME, None)  # the sender that took over after the lease
     sender._record(svc.runtime, config, sms["id"], DAYTIME, None)  # the first one, waking up late
     (sms,) = world.deliveries(channel="sms")

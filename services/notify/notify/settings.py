@@ -1,4 +1,5 @@
-"""Notify's own settings, read from WANGGE_NOTIFY_* in the service's Settings.extra."""
+"""Notify's own settings: every WANGGE_NOTIFY_* variable, read here once (from the shared Settings' extra) when
+the runtime starts; the rest of notify reads `runtime.state.settings`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from .smsproviders import SmsAccount, account_from_env
 
 
 @dataclass(frozen=True)
-class NotifyConfig:
+class NotifySettings:
     sms_url: str | None
     sms_token: str | None
     smtp_host: str | None
@@ -31,7 +32,7 @@ class NotifyConfig:
     sms_account: SmsAccount | None = None
 
     @classmethod
-    def from_settings(cls, settings) -> "NotifyConfig":
+    def from_settings(cls, settings) -> "NotifySettings":
         env = settings.extra
 
         def number(name, default, kind=int):

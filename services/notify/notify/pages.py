@@ -12,7 +12,7 @@ from wangge_common.contracts import labels
 from wangge_common.errors import NotFound
 from wangge_common.http import runtime
 
-from . import domain, manage
+from . import domain, queries
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 
@@ -29,7 +29,7 @@ def _hm(moment):
 def _board(scope: str, board_id: str):
     with runtime().db.sessions() as session:
         try:
-            return manage.board(session, scope=scope, board_id=board_id)
+            return queries.board(session, scope=scope, board_id=board_id)
         except NotFound:
             return None
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select, update
 
 from . import channels, domain, smsproviders
 from .settings import NotifySettings
-from .handlers import deliver, sent_event_data
+from .commands.deliveries import deliver, sent_event_data
 from .models import Delivery, Grid, Reception, Recipient, WebhookSubscription
 
 log = logging.getLogger(__name__)

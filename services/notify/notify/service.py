@@ -7,7 +7,7 @@ from pathlib import Path
 from wangge_common.crypto import FieldCipher, PiiKeyMissing
 from wangge_common.runtime import Periodic, ServiceSpec
 
-from .handlers import HANDLERS
+from .consumers import HANDLERS
 from .models import INFRA, Base
 from .sender import remind_receptions, send_due
 from .settings import NotifySettings

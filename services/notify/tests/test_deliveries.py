@@ -9,7 +9,7 @@ from wangge_common import contracts
 from wangge_common.testing import event
 
 from notifyfakes import D1, D2, DAYTIME, G1, case_event, registered, triaged
-from notify import domain, handlers, sender
+from notify import consumers, domain, sender
 from notify.settings import NotifySettings
 
 
@@ -102,18 +102,18 @@ def test_a_consumer_killed_mid_batch_neither_loses_nor_doubles(world, monkeypatc
     svc = world.svc
     case = registered()
     events = lifecycle(case)
-    original = handlers.CASE_HANDLERS["case.answered"]
+    original = consumers.HANDLERS["case.answered"]
 
-    def dies(uow, event, contact):
-        original(uow, event, contact)
+    def dies(uow, event):
+        original(uow, event)
         raise SystemExit("killed")  # the process dies inside the transaction: nothing of this event commits
 
-    monkeypatch.setitem(handlers.CASE_HANDLERS, "case.answered", dies)
+    monkeypatch.setitem(consumers.HANDLERS, "case.answered", dies)
     with pytest.raises(SystemExit):
         for item in events:
             svc.deliver(item, "cases.v1")
     assert not world.deliveries(event_type="case.answered")
-    monkeypatch.setitem(handlers.CASE_HANDLERS, "case.answered", original)
+    monkeypatch.setitem(consumers.HANDLERS, "case.answered", original)
     for item in events:  # the restarted consumer re-reads the batch from the last committed offset
         svc.deliver(item, "cases.v1")
     world.send()

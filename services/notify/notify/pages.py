@@ -7,6 +7,7 @@ from email.utils import format_datetime
 import requests
 from flask import Blueprint, Response, render_template, request
 
+from wangge_common import clock
 from wangge_common.auth import public
 from wangge_common.contracts import labels
 from wangge_common.errors import NotFound
@@ -23,7 +24,7 @@ TOKEN = re.compile(r"^[A-Za-z0-9_\-\.]{8,300}$")
 
 
 def _hm(moment):
-    return f"{moment.astimezone(domain.CHINA):%H:%M}"
+    return clock.local_text(moment, "%H:%M")
 
 
 def _board(scope: str, board_id: str):

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 
+from wangge_common import clock
+
 from . import channels, domain, smsproviders
 from .settings import NotifySettings
 from .commands.deliveries import deliver, sent_event_data
@@ -138,7 +140,7 @@ def _record(runtime, config: NotifySettings, delivery_id: str, now: datetime, er
             delivery.next_attempt_at = now + domain.backoff(delivery.attempts, config.retry_base_s)
             uow.emit("notification.failed", delivery.id, data={
                 **_failure_data(delivery, delivery.last_error),
-                "next_attempt_at": delivery.next_attempt_at.isoformat().replace("+00:00", "Z")})
+                "next_attempt_at": clock.wire_time(delivery.next_attempt_at)})
 
 
 def send_one(runtime, config: NotifySettings, delivery_id: str, now: datetime) -> bool:
@@ -216,11 +218,9 @@ def remind_receptions(runtime, now: datetime) -> int:
             Reception.starts_at < tomorrow_end)).all()
         for reception in receptions:
             grid = uow.session.get(Grid, reception.grid_id) if reception.grid_id else None
-            local_start, local_end = (reception.starts_at.astimezone(domain.CHINA),
-                                      reception.ends_at.astimezone(domain.CHINA))
             created += deliver(uow, _Cause(reception), audience="deputy", recipients=reception.deputy_ids,
                                channels=("inbox", "sms"), key="reception.reminder/deputy", case_id=None,
                                not_before=not_before, variables={
-                                   "place": reception.place, "starts_at": f"{local_start:%H:%M}",
-                                   "ends_at": f"{local_end:%H:%M}", "grid_name": grid.name if grid else ""})
+                                   "place": reception.place, "starts_at": clock.local_text(reception.starts_at, "%H:%M"),
+                                   "ends_at": clock.local_text(reception.ends_at, "%H:%M"), "grid_name": grid.name if grid else ""})
     return created

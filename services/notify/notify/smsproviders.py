@@ -20,10 +20,11 @@ import hmac
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from urllib.parse import quote
 
 import requests
+
+from wangge_common import clock
 
 from .channels import Permanent, Retry
 
@@ -139,7 +140,7 @@ def _send_aliyun(account: SmsAccount, phone: str, template_id: str, params, deli
     query = {
         "AccessKeyId": account.key_id, "Action": "SendSms", "Format": "JSON", "RegionId": "cn-hangzhou",
         "SignatureMethod": "HMAC-SHA1", "SignatureNonce": str(uuid.uuid4()), "SignatureVersion": "1.0",
-        "Timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "Version": "2017-05-25",
+        "Timestamp": clock.wire_time(clock.now(), "seconds"), "Version": "2017-05-25",
         "PhoneNumbers": phone, "SignName": account.sign_name, "TemplateCode": template_id,
         "TemplateParam": json.dumps(dict(params), ensure_ascii=False, separators=(",", ":")),
         "OutId": delivery_id,  # Aliyun's receipts name it: the delivery it was

@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask, jsonify, request
 
-from wangge_common import contracts
+from wangge_common import clock, contracts
 from wangge_common.testing import free_port
 from wangge_common.testing import ServiceHarness, event, live_server
 from notify import domain
@@ -23,8 +23,8 @@ from notify.service import SPEC
 
 # 10:00 in Beijing tomorrow: outside quiet hours, and after every delivery a test creates (they are due at once,
 # by the wall clock), so the sender run at DAYTIME finds them due whatever day the tests run.
-_TOMORROW = datetime.now(domain.CHINA).date() + timedelta(days=1)
-DAYTIME = datetime(_TOMORROW.year, _TOMORROW.month, _TOMORROW.day, 10, 0, tzinfo=domain.CHINA).astimezone(timezone.utc)
+_TOMORROW = datetime.now(clock.CHINA).date() + timedelta(days=1)
+DAYTIME = datetime(_TOMORROW.year, _TOMORROW.month, _TOMORROW.day, 10, 0, tzinfo=clock.CHINA).astimezone(timezone.utc)
 # intake mints a reporter_ref per case: rp_abc2 is the same resident as rp_abc, reporting another matter
 PHONES = {"rp_abc": "13812345678", "rp_abc2": "+86 138 1234 5678", "rp_other": "13700000000", "rp_nophone": None}
 D1, D2 = "d0000000-0000-4000-8000-000000000001", "d0000000-0000-4000-8000-000000000002"

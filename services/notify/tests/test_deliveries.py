@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from wangge_common import contracts
+from wangge_common import clock, contracts
 from wangge_common.testing import event
 
 from notifyfakes import D1, D2, DAYTIME, G1, case_event, registered, triaged
-from notify import consumers, domain, sender
+from notify import consumers, sender
 from notify.settings import NotifySettings
 
 
@@ -306,7 +306,7 @@ def test_the_first_receiving_deputy_is_asked_to_visit_when_the_resident_did_not_
     visits = world.deliveries(event_type="case.return_visit_due")
     assert {(d["audience"], d["recipient_ref"], d["channel"]) for d in visits} == {
         ("deputy", D1, "inbox"), ("deputy", D1, "sms")}
-    local = due.astimezone(domain.CHINA)
+    local = due.astimezone(clock.CHINA)
     assert f"请于{local.year}年{local.month}月{local.day}日 10:00前回访" in visits[0]["body"]
     world.send()
     assert [m["to"] for m in world.sms() if "回访" in m["text"]] == ["13900000001"]

@@ -11,7 +11,8 @@ from wangge_common.errors import NotFound
 from wangge_common.paging import changed_since, paginate
 
 from . import domain
-from .models import BoardResult, CaseContact, Delivery, Grid, Reception, Recipient, Station, Template, WebhookSubscription
+from .models import (BoardResult, CaseContact, Delivery, Grid, Reception, Recipient, Station, Template,
+                     WebhookSubscription)
 
 
 def current_template(session, key: str) -> tuple[str, int]:

@@ -218,9 +218,10 @@ def remind_receptions(runtime, now: datetime) -> int:
             Reception.starts_at < tomorrow_end)).all()
         for reception in receptions:
             grid = uow.session.get(Grid, reception.grid_id) if reception.grid_id else None
+            start, end = clock.local_text(reception.starts_at, "%H:%M"), clock.local_text(reception.ends_at, "%H:%M")
             created += deliver(uow, _Cause(reception), audience="deputy", recipients=reception.deputy_ids,
                                channels=("inbox", "sms"), key="reception.reminder/deputy", case_id=None,
                                not_before=not_before, variables={
-                                   "place": reception.place, "starts_at": clock.local_text(reception.starts_at, "%H:%M"),
-                                   "ends_at": clock.local_text(reception.ends_at, "%H:%M"), "grid_name": grid.name if grid else ""})
+                                   "place": reception.place, "starts_at": start, "ends_at": end,
+                                   "grid_name": grid.name if grid else ""})
     return created

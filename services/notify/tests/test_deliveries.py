@@ -192,6 +192,23 @@ def test_an_event_that_overtakes_the_registration_is_applied_when_it_comes(world
     assert svc.client.get(f"/v1/deliveries?cause_event_id={case.id}", headers=svc.headers()).json["total"] == 4
 
 
+def test_held_events_apply_in_the_order_they_happened_not_as_they_arrived(world):
+    """The reply passes on the answer: arriving first, both before the registration, it still counts after it."""
+    svc = world.svc
+    case = registered()
+    department = {"code": "town-construction", "name": "镇村镇建设办"}
+    answered = case_event(case, "case.answered", state="answered", previous_state="in_progress", on_the_spot=False,
+                          department=department, summary="路灯已于今日修复。", on_time=True)
+    replied = case_event(case, "case.replied", state="resolved", previous_state="answered", deputy_id=D1,
+                         channel="phone", on_time=True)
+    assert replied.time > answered.time
+    assert svc.deliver(replied, "cases.v1") == svc.deliver(answered, "cases.v1") == "processed"
+    assert world.deliveries() == []
+    svc.deliver(case, "cases.v1")
+    to_reporter = [d["template"] for d in world.deliveries(audience="reporter", channel="inbox")]
+    assert sorted(to_reporter) == ["case.answered/reporter", "case.registered/reporter"]
+
+
 def _grid_with_two_deputies(svc):
     svc.deliver(case_event_roster("assignment.published", grid_id=G1, plan_id=str(uuid.uuid4()), deputies=[
         {"deputy_id": D1, "kind": "npc_deputy", "level": "township"},

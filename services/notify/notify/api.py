@@ -7,8 +7,8 @@ from wangge_common.errors import Invalid
 from wangge_common.http import runtime
 from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut, page_of
 
-from . import egress, manage
-from .config import NotifyConfig
+from . import egress, queries
+from .commands import configuration
 from .schemas import (BoardOut, DeliveryOut, DeliveryQuery, NotificationOut, NotificationQuery, RecipientIn,
                       RecipientOut, RecipientPatch, RecipientQuery, TemplateIn, TemplateOut, WebhookCreatedOut, WebhookIn, WebhookOut,
                       WebhookPatch)
@@ -43,7 +43,7 @@ class Notifications(MethodView):
     def get(self, query):
         """List inbox messages by recipient or case."""
         with runtime().db.sessions() as session:
-            return manage.list_notifications(session, **query)
+            return queries.list_notifications(session, **query)
 
 
 @deliveries.route("")
@@ -54,7 +54,7 @@ class Deliveries(MethodView):
     def get(self, query):
         """List deliveries, newest first, filtered by state, channel, audience, recipient, case or event."""
         with runtime().db.sessions() as session:
-            return manage.list_deliveries(session, **query)
+            return queries.list_deliveries(session, **query)
 
 
 @deliveries.route("/<uuid:delivery_id>")
@@ -64,7 +64,7 @@ class DeliveryById(MethodView):
     def get(self, delivery_id):
         """One delivery with its attempts and last error."""
         with runtime().db.sessions() as session:
-            return manage.get_delivery(session, str(delivery_id))
+            return queries.get_delivery(session, str(delivery_id))
 
 
 @templates.route("")
@@ -74,7 +74,7 @@ class Templates(MethodView):
     def get(self):
         """Every template key with the version in use, its variables and its history."""
         with runtime().db.sessions() as session:
-            return manage.list_templates(session)
+            return queries.list_templates(session)
 
 
 @templates.route("/<path:key>")
@@ -84,7 +84,7 @@ class TemplateByKey(MethodView):
     def get(self, key):
         """One template, e.g. `case.registered/reporter`."""
         with runtime().db.sessions() as session:
-            return manage.describe_template(session, key)
+            return queries.describe_template(session, key)
 
     @requires("notify:admin")
     @templates.arguments(TemplateIn)
@@ -92,7 +92,7 @@ class TemplateByKey(MethodView):
     def put(self, data, key):
         """Save a new version (Jinja2, sandboxed); a variable the event does not provide is refused with 422."""
         with _uow() as uow:
-            return manage.save_template(uow, key, **data)
+            return configuration.save_template(uow, key, **data)
 
 
 @recipients.route("")
@@ -103,7 +103,7 @@ class Recipients(MethodView):
     def get(self, query):
         """List the mailboxes notify writes to."""
         with runtime().db.sessions() as session:
-            return manage.list_recipients(session, **query)
+            return queries.list_recipients(session, **query)
 
     @requires("notify:admin")
     @recipients.arguments(RecipientIn)
@@ -111,7 +111,7 @@ class Recipients(MethodView):
     def post(self, data):
         """Add a department's (by department code) or the congress staff's mailbox."""
         with _uow() as uow:
-            return manage.add_recipient(uow, data)
+            return configuration.add_recipient(uow, data)
 
 
 @recipients.route("/<uuid:recipient_id>")
@@ -122,13 +122,13 @@ class RecipientById(MethodView):
     def patch(self, changes, recipient_id):
         """Change a mailbox's name or address, or deactivate it (`active: false`)."""
         with _uow() as uow:
-            return manage.change_recipient(uow, str(recipient_id), changes)
+            return configuration.change_recipient(uow, str(recipient_id), changes)
 
 
 def _reachable(url: str | None) -> None:
     """Refuse a webhook URL on loopback, private or other non-public addresses (SSRF), unless allowed."""
     if url is not None:
-        reason = egress.check_url(url, NotifyConfig.from_settings(runtime().settings).webhook_allowed_networks)
+        reason = egress.check_url(url, runtime().state.settings.webhook_allowed_networks)
         if reason:
             raise Invalid([("url", reason)])
 
@@ -140,7 +140,7 @@ class Webhooks(MethodView):
     def get(self):
         """List subscriptions with their status and failure count."""
         with runtime().db.sessions() as session:
-            return manage.list_webhooks(session)
+            return queries.list_webhooks(session)
 
     @requires("notify:admin")
     @webhooks.arguments(WebhookIn)
@@ -152,7 +152,7 @@ class Webhooks(MethodView):
         refused (422) unless the operator allows their network (`WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS`)."""
         _reachable(data["url"])
         with _uow() as uow:
-            return manage.add_webhook(uow, runtime().settings.pii_key, data)
+            return configuration.add_webhook(uow, runtime().state.cipher, data)
 
 
 @webhooks.route("/<uuid:webhook_id>")
@@ -162,7 +162,7 @@ class WebhookById(MethodView):
     def get(self, webhook_id):
         """One subscription; `disabled_reason` says why it stopped."""
         with runtime().db.sessions() as session:
-            return manage.webhook_view(manage.get_webhook(session, str(webhook_id)))
+            return queries.webhook_view(queries.get_webhook(session, str(webhook_id)))
 
     @requires("notify:admin")
     @webhooks.arguments(WebhookPatch)
@@ -171,7 +171,7 @@ class WebhookById(MethodView):
         """Change the URL or types, or re-enable (`status: active`) a disabled subscription."""
         _reachable(changes.get("url"))
         with _uow() as uow:
-            return manage.change_webhook(uow, str(webhook_id), changes)
+            return configuration.change_webhook(uow, str(webhook_id), changes)
 
 
 @board.route("/grids/<grid_id>")
@@ -182,7 +182,7 @@ class GridBoard(MethodView):
     def get(self, grid_id):
         """A grid's upcoming reception days and publicised results (HTML: /board/grids/{id}, RSS: .rss)."""
         with runtime().db.sessions() as session:
-            return manage.board(session, scope="grid", board_id=grid_id)
+            return queries.board(session, scope="grid", board_id=grid_id)
 
 
 @board.route("/stations/<station_id>")
@@ -193,7 +193,7 @@ class StationBoard(MethodView):
     def get(self, station_id):
         """A liaison station's upcoming reception days and its grids' publicised results."""
         with runtime().db.sessions() as session:
-            return manage.board(session, scope="station", board_id=station_id)
+            return queries.board(session, scope="station", board_id=station_id)
 
 
 @internal.route("/reconcile/cases")
@@ -205,4 +205,4 @@ class ReconcileCases(MethodView):
         """Of these case ids, the ones whose registration notify handled, with their messages counted (for
         `wangge reconcile`); `doubled` lists a once-per-case message given twice to one recipient on one channel."""
         with runtime().db.sessions() as session:
-            return {"cases": manage.reconcile_cases(session, body["case_ids"])}
+            return {"cases": queries.reconcile_cases(session, body["case_ids"])}

@@ -15,8 +15,8 @@ import requests
 
 from . import domain, egress
 
-if TYPE_CHECKING:  # config imports the SMS providers, which raise this module's Retry and Permanent
-    from .config import NotifyConfig
+if TYPE_CHECKING:  # settings imports the SMS providers, which raise this module's Retry and Permanent
+    from .settings import NotifySettings
 
 
 class Retry(Exception):
@@ -34,7 +34,7 @@ def _get(url: str, *, token: str | None, timeout: float) -> requests.Response:
         raise Retry(f"GET {url} failed: {type(exc).__name__}") from exc
 
 
-def fetch_contact(settings, config: NotifyConfig, audience: str, ref: str) -> dict:
+def fetch_contact(settings, config: NotifySettings, audience: str, ref: str) -> dict:
     """{"name", "phone", "email"} from intake (reporters) or roster (deputies), asked at send time."""
     if audience == "reporter":
         url = f"{settings.service_urls['intake'].rstrip('/')}/v1/internal/reporters/{ref}/contact"
@@ -52,7 +52,7 @@ def fetch_contact(settings, config: NotifyConfig, audience: str, ref: str) -> di
     return response.json()
 
 
-def send_sms(config: NotifyConfig, *, phone: str, text: str, delivery_id: str) -> None:
+def send_sms(config: NotifySettings, *, phone: str, text: str, delivery_id: str) -> None:
     """POST {to, text, idempotency_key} to the gateway; 4xx is a rejection, 5xx or no answer a retry."""
     if not config.sms_url:
         raise Retry("no SMS gateway configured (WANGGE_NOTIFY_SMS_URL)")
@@ -74,7 +74,7 @@ def message_id(delivery_id: str) -> str:
     return f"<{delivery_id}@notify.wangge>"
 
 
-def send_email(config: NotifyConfig, *, to: str, subject: str, text: str, delivery_id: str) -> None:
+def send_email(config: NotifySettings, *, to: str, subject: str, text: str, delivery_id: str) -> None:
     if not config.smtp_host:
         raise Retry("no SMTP server configured (WANGGE_NOTIFY_SMTP_HOST)")
     message = EmailMessage()
@@ -90,7 +90,7 @@ def send_email(config: NotifyConfig, *, to: str, subject: str, text: str, delive
         raise Retry(f"SMTP failed: {type(exc).__name__}: {exc}") from exc
 
 
-def send_webhook(config: NotifyConfig, *, url: str, secret: str, payload: str, event_type: str,
+def send_webhook(config: NotifySettings, *, url: str, secret: str, payload: str, event_type: str,
                  delivery_id: str) -> None:
     """POST the event JSON, signed: X-Wangge-Signature: sha256=HMAC(secret, raw body)."""
     body = payload.encode()

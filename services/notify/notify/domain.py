@@ -11,9 +11,9 @@ from functools import lru_cache
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
+from wangge_common import clock
 from wangge_common.contracts import labels
 
-CHINA = timezone(timedelta(hours=8), "CST")  # China keeps one zone, without daylight saving
 AUDIENCES = ("reporter", "deputy", "department", "congress_staff", "public")
 CHANNELS = ("inbox", "sms", "email", "webhook")
 STATES = ("pending", "sent", "failed", "gave_up")
@@ -187,8 +187,8 @@ def excerpt(text: str | None, limit: int = 40) -> str:
 
 
 def local_time(moment: datetime) -> str:
-    """2026年11月22日 17:00, Beijing time."""
-    local = moment.astimezone(CHINA)
+    """2026年11月22日 17:00, China time."""
+    local = clock.local(moment)
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
@@ -212,14 +212,14 @@ class QuietHours:
             raise ValueError(f"quiet hours must read like 21:00-08:00, got {text!r}") from exc
 
     def contains(self, moment: datetime) -> bool:
-        now = moment.astimezone(CHINA).time()
+        now = clock.local(moment).time()
         if self.start <= self.end:
             return self.start <= now < self.end
         return now >= self.start or now < self.end
 
     def next_end(self, moment: datetime) -> datetime:
         """The first end of quiet hours after `moment`."""
-        local = moment.astimezone(CHINA)
+        local = clock.local(moment)
         end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
         if end <= local:
             end += timedelta(days=1)
@@ -228,7 +228,7 @@ class QuietHours:
 
 def local_day_bounds(moment: datetime) -> tuple[datetime, datetime]:
     """Start and end (UTC) of the Beijing calendar day holding `moment`."""
-    local = moment.astimezone(CHINA)
+    local = clock.local(moment)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)
 
@@ -237,7 +237,7 @@ def next_day_morning(moment: datetime, quiet: QuietHours | None) -> datetime:
     """When a capped message may go: the next Beijing day, at the end of quiet hours (or 08:00)."""
     _, day_end = local_day_bounds(moment)
     morning = quiet.end if quiet else time(8, 0)
-    return (day_end.astimezone(CHINA).replace(hour=morning.hour, minute=morning.minute)).astimezone(timezone.utc)
+    return (clock.local(day_end).replace(hour=morning.hour, minute=morning.minute)).astimezone(timezone.utc)
 
 
 def backoff(attempts: int, base_s: float, cap_s: float = 3600.0) -> timedelta:

@@ -7,13 +7,13 @@ from email.utils import format_datetime
 import requests
 from flask import Blueprint, Response, render_template, request
 
+from wangge_common import clock
 from wangge_common.auth import public
 from wangge_common.contracts import labels
 from wangge_common.errors import NotFound
 from wangge_common.http import runtime
 
-from . import domain, manage
-from .config import NotifyConfig
+from . import domain, queries
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 
@@ -24,13 +24,13 @@ TOKEN = re.compile(r"^[A-Za-z0-9_\-\.]{8,300}$")
 
 
 def _hm(moment):
-    return f"{moment.astimezone(domain.CHINA):%H:%M}"
+    return clock.local_text(moment, "%H:%M")
 
 
 def _board(scope: str, board_id: str):
     with runtime().db.sessions() as session:
         try:
-            return manage.board(session, scope=scope, board_id=board_id)
+            return queries.board(session, scope=scope, board_id=board_id)
         except NotFound:
             return None
 
@@ -65,7 +65,7 @@ def station_board(station_id):
 
 # --- rating -------------------------------------------------------------------------------------------------------
 def _routing(method: str, token: str, **kwargs) -> requests.Response | None:
-    config = NotifyConfig.from_settings(runtime().settings)
+    config = runtime().state.settings
     try:
         key = runtime().settings.service_key  # routing does not count keyed callers against its per-address limit
         return requests.request(method, f"{config.routing_url}/v1/evaluations/{token}",

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 
-from wangge_common.crypto import FieldCipher, PiiKeyMissing
+from wangge_common import clock
 
 from . import channels, domain, smsproviders
-from .config import NotifyConfig
-from .handlers import deliver, sent_event_data
+from .settings import NotifySettings
+from .commands.deliveries import deliver, sent_event_data
 from .models import Delivery, Grid, Reception, Recipient, WebhookSubscription
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ DUE_STATES = ("pending", "failed")
 ACTOR = "service:notify"
 
 
-def claim(runtime, now: datetime, config: NotifyConfig) -> list[str]:
+def claim(runtime, now: datetime, config: NotifySettings) -> list[str]:
     """Take a lease on up to batch_size due deliveries; only one sender gets each."""
     lease = now + timedelta(seconds=config.lease_s)
     with runtime.db.transaction() as session:
@@ -52,13 +52,13 @@ def _capped(delivery: Delivery) -> bool:
     return delivery.channel == "sms" and delivery.audience == "reporter" and not delivery.urgent
 
 
-def _quiet_hours_hold(delivery: Delivery, now: datetime, config: NotifyConfig):
+def _quiet_hours_hold(delivery: Delivery, now: datetime, config: NotifySettings):
     if _capped(delivery) and config.quiet_hours and config.quiet_hours.contains(now):
         return config.quiet_hours.next_end(now), "quiet_hours"
     return None
 
 
-def _daily_cap_hold(runtime, contact_key: str, now: datetime, config: NotifyConfig):
+def _daily_cap_hold(runtime, contact_key: str, now: datetime, config: NotifySettings):
     """(until, reason) when this person had their non-urgent SMS for today. Counted by the number's keyed hash, not
     by reporter_ref: intake mints a reference per case, and the cap is per resident."""
     day_start, day_end = domain.local_day_bounds(now)
@@ -71,15 +71,7 @@ def _daily_cap_hold(runtime, contact_key: str, now: datetime, config: NotifyConf
     return None
 
 
-def _hash_key(settings) -> str:
-    """The current PII key (the first of a rotation list) keys the contact hash."""
-    key = (settings.pii_key or "").split(",")[0].strip()
-    if not key:
-        raise PiiKeyMissing("WANGGE_PII_KEY is not set: the daily SMS cap cannot recognise a resident")
-    return key
-
-
-def _phone(runtime, config: NotifyConfig, delivery: Delivery) -> str:
+def _phone(runtime, config: NotifySettings, delivery: Delivery) -> str:
     """The recipient's mobile number, asked of intake or roster at send time (never kept)."""
     contact = channels.fetch_contact(runtime.settings, config, delivery.audience, delivery.recipient_ref)
     if not contact.get("phone"):
@@ -87,7 +79,7 @@ def _phone(runtime, config: NotifyConfig, delivery: Delivery) -> str:
     return contact["phone"]
 
 
-def _transmit(runtime, config: NotifyConfig, delivery: Delivery, target, phone: str | None) -> None:
+def _transmit(runtime, config: NotifySettings, delivery: Delivery, target, phone: str | None) -> None:
     """Send one delivery on its channel; raises channels.Retry or channels.Permanent. No transaction is open."""
     if delivery.channel == "sms":
         if config.sms_account is not None:  # Aliyun or Tencent Cloud: an approved template and its values
@@ -104,7 +96,7 @@ def _transmit(runtime, config: NotifyConfig, delivery: Delivery, target, phone: 
         if target is None or target.status != "active":
             raise channels.Permanent("the webhook subscription is disabled")
         channels.send_webhook(config, url=target.url,
-                              secret=FieldCipher(runtime.settings.pii_key).decrypt(target.secret_encrypted),
+                              secret=runtime.state.cipher.decrypt(target.secret_encrypted),
                               payload=delivery.payload, event_type=delivery.event_type, delivery_id=delivery.id)
     else:
         raise channels.Permanent(f"channel {delivery.channel} is not sent by the sender")
@@ -114,7 +106,7 @@ def _failure_data(delivery: Delivery, error: str) -> dict:
     return {**sent_event_data(delivery), "attempts": delivery.attempts, "error": error[:1000]}
 
 
-def _record(runtime, config: NotifyConfig, delivery_id: str, now: datetime, error: Exception | None,
+def _record(runtime, config: NotifySettings, delivery_id: str, now: datetime, error: Exception | None,
             contact_key: str | None = None) -> None:
     """Write the outcome of one attempt and its event, in one transaction."""
     with runtime.unit_of_work(actor=ACTOR) as uow:
@@ -148,10 +140,10 @@ def _record(runtime, config: NotifyConfig, delivery_id: str, now: datetime, erro
             delivery.next_attempt_at = now + domain.backoff(delivery.attempts, config.retry_base_s)
             uow.emit("notification.failed", delivery.id, data={
                 **_failure_data(delivery, delivery.last_error),
-                "next_attempt_at": delivery.next_attempt_at.isoformat().replace("+00:00", "Z")})
+                "next_attempt_at": clock.wire_time(delivery.next_attempt_at)})
 
 
-def send_one(runtime, config: NotifyConfig, delivery_id: str, now: datetime) -> bool:
+def send_one(runtime, config: NotifySettings, delivery_id: str, now: datetime) -> bool:
     """Attempt one claimed delivery; True when it went out."""
     # Read what the attempt needs, then close the session: no transaction (on SQLite, no write lock) stays open
     # while a contact source, gateway, mail server or webhook takes its time to answer.
@@ -169,7 +161,7 @@ def send_one(runtime, config: NotifyConfig, delivery_id: str, now: datetime) -> 
             if delivery.channel == "sms":
                 phone = _phone(runtime, config, delivery)
                 if _capped(delivery):
-                    contact_key = domain.contact_key(_hash_key(runtime.settings), phone)
+                    contact_key = domain.contact_key(runtime.state.contact_hash_key, phone)
                     hold = _daily_cap_hold(runtime, contact_key, now, config)
             if hold is None:
                 _transmit(runtime, config, delivery, target, phone)
@@ -187,7 +179,7 @@ def send_one(runtime, config: NotifyConfig, delivery_id: str, now: datetime) -> 
 
 def send_due(runtime, now: datetime, *, max_batches: int = 50) -> int:
     """The periodic job: send due deliveries, a small leased batch at a time; returns how many went out."""
-    config = NotifyConfig.from_settings(runtime.settings)
+    config = runtime.state.settings
     sent = 0
     for _ in range(max_batches):
         claimed = claim(runtime, now, config)
@@ -217,7 +209,7 @@ def remind_receptions(runtime, now: datetime) -> int:
     """
     _, today_end = domain.local_day_bounds(now)
     tomorrow_end = today_end + timedelta(days=1)
-    quiet = NotifyConfig.from_settings(runtime.settings).quiet_hours
+    quiet = runtime.state.settings.quiet_hours
     not_before = (quiet.next_end(now), "quiet_hours") if quiet and quiet.contains(now) else None
     created = 0
     with runtime.unit_of_work(actor=ACTOR) as uow:
@@ -226,11 +218,10 @@ def remind_receptions(runtime, now: datetime) -> int:
             Reception.starts_at < tomorrow_end)).all()
         for reception in receptions:
             grid = uow.session.get(Grid, reception.grid_id) if reception.grid_id else None
-            local_start, local_end = (reception.starts_at.astimezone(domain.CHINA),
-                                      reception.ends_at.astimezone(domain.CHINA))
+            start, end = clock.local_text(reception.starts_at, "%H:%M"), clock.local_text(reception.ends_at, "%H:%M")
             created += deliver(uow, _Cause(reception), audience="deputy", recipients=reception.deputy_ids,
                                channels=("inbox", "sms"), key="reception.reminder/deputy", case_id=None,
                                not_before=not_before, variables={
-                                   "place": reception.place, "starts_at": f"{local_start:%H:%M}",
-                                   "ends_at": f"{local_end:%H:%M}", "grid_name": grid.name if grid else ""})
+                                   "place": reception.place, "starts_at": start, "ends_at": end,
+                                   "grid_name": grid.name if grid else ""})
     return created

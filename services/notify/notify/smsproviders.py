@@ -20,10 +20,11 @@ import hmac
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from urllib.parse import quote
 
 import requests
+
+from wangge_common import clock
 
 from .channels import Permanent, Retry
 
@@ -49,43 +50,6 @@ class SmsAccount:
     endpoint: str | None = None
     sdk_app_id: str | None = None   # Tencent: the SMS application (SmsSdkAppId)
     region: str = "ap-guangzhou"    # Tencent: the region the SMS API is called in
-
-
-def parse_templates(raw: str | None) -> dict:
-    """WANGGE_NOTIFY_SMS_TEMPLATES: a JSON object of {template key: {"id", "params"}}; ValueError naming the fault."""
-    if not raw:
-        return {}
-    try:
-        found = json.loads(raw)
-    except ValueError as exc:
-        raise ValueError(f"WANGGE_NOTIFY_SMS_TEMPLATES is not JSON: {exc}") from exc
-    if not isinstance(found, dict):
-        raise ValueError("WANGGE_NOTIFY_SMS_TEMPLATES must be a JSON object of template key -> {id, params}")
-    for key, entry in found.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not isinstance(
-                entry.get("params", []), list):
-            raise ValueError(f"WANGGE_NOTIFY_SMS_TEMPLATES[{key!r}] must be {{\"id\": \"...\", \"params\": [...]}}")
-    return found
-
-
-def account_from_env(env: dict) -> SmsAccount | None:
-    """The provider account of WANGGE_NOTIFY_SMS_*; None for the HTTP gateway. ValueError names a missing setting."""
-    provider = (env.get("WANGGE_NOTIFY_SMS_PROVIDER") or "gateway").strip().lower()
-    if provider not in PROVIDERS:
-        raise ValueError(f"WANGGE_NOTIFY_SMS_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}")
-    if provider == "gateway":
-        return None
-    prefix = f"WANGGE_NOTIFY_{provider.upper()}_"
-    needed = {"key_id": prefix + "KEY_ID", "key_secret": prefix + "KEY_SECRET", "sign_name": "WANGGE_NOTIFY_SMS_SIGN_NAME"}
-    if provider == "tencent":
-        needed["sdk_app_id"] = "WANGGE_NOTIFY_TENCENT_SDK_APP_ID"
-    missing = [name for name in needed.values() if not env.get(name)]
-    if missing:
-        raise ValueError(f"SMS provider {provider} needs {', '.join(missing)}")
-    return SmsAccount(provider, **{field: env[name] for field, name in needed.items()},
-                      templates=parse_templates(env.get("WANGGE_NOTIFY_SMS_TEMPLATES")),
-                      endpoint=env.get(prefix + "ENDPOINT") or None,
-                      region=env.get("WANGGE_NOTIFY_TENCENT_REGION") or "ap-guangzhou")
 
 
 def _template(account: SmsAccount, key: str, variables: dict | None) -> tuple[str, list[tuple[str, str]]]:
@@ -139,7 +103,7 @@ def _send_aliyun(account: SmsAccount, phone: str, template_id: str, params, deli
     query = {
         "AccessKeyId": account.key_id, "Action": "SendSms", "Format": "JSON", "RegionId": "cn-hangzhou",
         "SignatureMethod": "HMAC-SHA1", "SignatureNonce": str(uuid.uuid4()), "SignatureVersion": "1.0",
-        "Timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "Version": "2017-05-25",
+        "Timestamp": clock.wire_time(clock.now(), "seconds"), "Version": "2017-05-25",
         "PhoneNumbers": phone, "SignName": account.sign_name, "TemplateCode": template_id,
         "TemplateParam": json.dumps(dict(params), ensure_ascii=False, separators=(",", ":")),
         "OutId": delivery_id,  # Aliyun's receipts name it: the delivery it was

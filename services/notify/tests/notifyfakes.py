@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask, jsonify, request
 
-from wangge_common import contracts
+from wangge_common import clock, contracts
 from wangge_common.testing import free_port
 from wangge_common.testing import ServiceHarness, event, live_server
 from notify import domain
@@ -23,8 +23,8 @@ from notify.service import SPEC
 
 # 10:00 in Beijing tomorrow: outside quiet hours, and after every delivery a test creates (they are due at once,
 # by the wall clock), so the sender run at DAYTIME finds them due whatever day the tests run.
-_TOMORROW = datetime.now(domain.CHINA).date() + timedelta(days=1)
-DAYTIME = datetime(_TOMORROW.year, _TOMORROW.month, _TOMORROW.day, 10, 0, tzinfo=domain.CHINA).astimezone(timezone.utc)
+_TOMORROW = datetime.now(clock.CHINA).date() + timedelta(days=1)
+DAYTIME = datetime(_TOMORROW.year, _TOMORROW.month, _TOMORROW.day, 10, 0, tzinfo=clock.CHINA).astimezone(timezone.utc)
 # intake mints a reporter_ref per case: rp_abc2 is the same resident as rp_abc, reporting another matter
 PHONES = {"rp_abc": "13812345678", "rp_abc2": "+86 138 1234 5678", "rp_other": "13700000000", "rp_nophone": None}
 D1, D2 = "d0000000-0000-4000-8000-000000000001", "d0000000-0000-4000-8000-000000000002"
@@ -102,6 +102,13 @@ class Receiver:
         return "", 204
 
 
+def configure(svc, **changes):
+    """Other settings for the running service, as a restart with another environment would give them: its typed
+    state (runtime.state) is built again from them."""
+    svc.runtime.settings = dataclasses.replace(svc.runtime.settings, **changes)
+    svc.runtime.state = SPEC.state(svc.runtime)
+
+
 @pytest.fixture
 def world(svc, smtp):
     """notify wired to the fakes: settings point at them, as the environment would in production."""
@@ -116,8 +123,8 @@ def world(svc, smtp):
                  # the webhook receivers of these tests listen on loopback, refused unless allowed
                  "WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8"}
         urls = {**svc.settings.service_urls, "intake": contacts_url, "roster": contacts_url}
-        svc.runtime.settings = dataclasses.replace(svc.settings, extra=extra, service_urls=urls,
-                                                   service_key="wg_service_key")
+        svc.runtime.settings = svc.settings
+        configure(svc, extra=extra, service_urls=urls, service_key="wg_service_key")
         yield World(svc, gateway.config["gateway_state"], mailbox, contacts)
 
 

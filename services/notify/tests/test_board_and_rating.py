@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import Flask, jsonify, request
 
-from notifyfakes import D1, D2, DAYTIME, G1, case_event, registered
+from notifyfakes import D1, D2, DAYTIME, G1, case_event, configure, registered
 from notify.sender import remind_receptions
 from wangge_common import contracts
 from wangge_common.browser import missing_glyphs
@@ -178,10 +178,7 @@ def fake_routing(answers: dict) -> Flask:
 
 
 def use_routing(svc, url):
-    import dataclasses
-
-    svc.runtime.settings = dataclasses.replace(
-        svc.runtime.settings, service_urls={**svc.runtime.settings.service_urls, "routing": url})
+    configure(svc, service_urls={**svc.runtime.settings.service_urls, "routing": url})
 
 
 def test_the_please_rate_message_links_to_the_rating_page(world):

@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import pytest
 
-from wangge_common import contracts
+from wangge_common import clock, contracts
 from wangge_common.testing import event
 
 from notifyfakes import D1, D2, DAYTIME, G1, case_event, registered, triaged
-from notify import domain, handlers, sender
-from notify.config import NotifyConfig
+from notify import consumers, sender
+from notify.settings import NotifySettings
 
 
 def lifecycle(case):
@@ -102,18 +102,18 @@ def test_a_consumer_killed_mid_batch_neither_loses_nor_doubles(world, monkeypatc
     svc = world.svc
     case = registered()
     events = lifecycle(case)
-    original = handlers.CASE_HANDLERS["case.answered"]
+    original = consumers.HANDLERS["case.answered"]
 
-    def dies(uow, event, contact):
-        original(uow, event, contact)
+    def dies(uow, event):
+        original(uow, event)
         raise SystemExit("killed")  # the process dies inside the transaction: nothing of this event commits
 
-    monkeypatch.setitem(handlers.CASE_HANDLERS, "case.answered", dies)
+    monkeypatch.setitem(consumers.HANDLERS, "case.answered", dies)
     with pytest.raises(SystemExit):
         for item in events:
             svc.deliver(item, "cases.v1")
     assert not world.deliveries(event_type="case.answered")
-    monkeypatch.setitem(handlers.CASE_HANDLERS, "case.answered", original)
+    monkeypatch.setitem(consumers.HANDLERS, "case.answered", original)
     for item in events:  # the restarted consumer re-reads the batch from the last committed offset
         svc.deliver(item, "cases.v1")
     world.send()
@@ -134,7 +134,7 @@ def test_a_sender_crash_between_send_and_mark_is_absorbed_by_the_idempotency_key
     monkeypatch.undo()
     assert len(world.sms()) == 1 and world.gateway["requests"] == 1
     assert world.send() == 0  # the lease still holds: nobody else sends it meanwhile
-    later = DAYTIME + timedelta(seconds=NotifyConfig.from_settings(svc.runtime.settings).lease_s + 1)
+    later = DAYTIME + timedelta(seconds=NotifySettings.from_settings(svc.runtime.settings).lease_s + 1)
     assert world.send(later) == 2  # the lease ran out: the dead sender's work is done again
     assert world.gateway["requests"] == 3  # the reporter's SMS went twice on the wire ...
     assert len(world.sms()) == 2  # ... and the gateway dropped the copy by its idempotency key
@@ -190,6 +190,23 @@ def test_an_event_that_overtakes_the_registration_is_applied_when_it_comes(world
     assert [n["template"] for n in inbox] == ["case.registered/reporter", "case.registered/deputy",
                                               "case.triaged/reporter"]
     assert svc.client.get(f"/v1/deliveries?cause_event_id={case.id}", headers=svc.headers()).json["total"] == 4
+
+
+def test_held_events_apply_in_the_order_they_happened_not_as_they_arrived(world):
+    """The reply passes on the answer: arriving first, both before the registration, it still counts after it."""
+    svc = world.svc
+    case = registered()
+    department = {"code": "town-construction", "name": "镇村镇建设办"}
+    answered = case_event(case, "case.answered", state="answered", previous_state="in_progress", on_the_spot=False,
+                          department=department, summary="路灯已于今日修复。", on_time=True)
+    replied = case_event(case, "case.replied", state="resolved", previous_state="answered", deputy_id=D1,
+                         channel="phone", on_time=True)
+    assert replied.time > answered.time
+    assert svc.deliver(replied, "cases.v1") == svc.deliver(answered, "cases.v1") == "processed"
+    assert world.deliveries() == []
+    svc.deliver(case, "cases.v1")
+    to_reporter = [d["template"] for d in world.deliveries(audience="reporter", channel="inbox")]
+    assert sorted(to_reporter) == ["case.answered/reporter", "case.registered/reporter"]
 
 
 def _grid_with_two_deputies(svc):
@@ -259,7 +276,7 @@ def test_a_late_sender_does_not_record_a_delivery_twice(world):
     svc = world.svc
     svc.deliver(registered(received_by={"kind": "call_taker", "id": "ct-1"}), "cases.v1")
     (sms,) = world.deliveries(channel="sms")
-    config = NotifyConfig.from_settings(svc.runtime.settings)
+    config = NotifySettings.from_settings(svc.runtime.settings)
     sender._record(svc.runtime, config, sms["id"], DAYTIME, None)  # the sender that took over after the lease
     sender._record(svc.runtime, config, sms["id"], DAYTIME, None)  # the first one, waking up late
     (sms,) = world.deliveries(channel="sms")
@@ -306,7 +323,7 @@ def test_the_first_receiving_deputy_is_asked_to_visit_when_the_resident_did_not_
     visits = world.deliveries(event_type="case.return_visit_due")
     assert {(d["audience"], d["recipient_ref"], d["channel"]) for d in visits} == {
         ("deputy", D1, "inbox"), ("deputy", D1, "sms")}
-    local = due.astimezone(domain.CHINA)
+    local = due.astimezone(clock.CHINA)
     assert f"请于{local.year}年{local.month}月{local.day}日 10:00前回访" in visits[0]["body"]
     world.send()
     assert [m["to"] for m in world.sms() if "回访" in m["text"]] == ["13900000001"]

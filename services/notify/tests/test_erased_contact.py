@@ -2,7 +2,7 @@
 import pytest
 
 from notify import channels
-from notify.config import NotifyConfig
+from notify.settings import NotifySettings
 
 
 
@@ -18,5 +18,5 @@ class Answer:
 def test_an_erased_reporter_is_not_retried(monkeypatch, svc, status, outcome):
     monkeypatch.setattr(channels, "_get", lambda url, token, timeout: Answer(status))
     with pytest.raises(outcome):
-        channels.fetch_contact(svc.runtime.settings, NotifyConfig.from_settings(svc.runtime.settings), "reporter",
+        channels.fetch_contact(svc.runtime.settings, NotifySettings.from_settings(svc.runtime.settings), "reporter",
                                "rp_1")

@@ -1,5 +1,6 @@
 """Issue 17, item 13: changes of templates, recipients (mailboxes) and webhook subscriptions are events
 (notify_settings.changed) with their actor, which reporting's audit log keeps; never a secret, a mailbox masked."""
+from notifyfakes import configure
 
 
 def changes(svc, kind):
@@ -34,7 +35,7 @@ def test_recipients_are_events_with_the_address_masked(svc):
 
 
 def test_webhook_subscriptions_are_events_without_their_secret(svc):
-    svc.runtime.settings.extra["WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.0/8"
+    configure(svc, extra={**svc.runtime.settings.extra, "WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8"})
     made = svc.client.post("/v1/webhooks", headers=svc.headers(), json={
         "name": "综治中心", "url": "http://127.0.0.1:9/hook", "event_types": ["case.*"],
         "secret": "s3cret-shared-with-the-receiver"})

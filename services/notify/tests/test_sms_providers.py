@@ -8,9 +8,9 @@ import pytest
 
 from wangge_common.testing import live_server
 
-from notifyfakes import DAYTIME, registered
+from notifyfakes import DAYTIME, configure, registered
 from notify import smsproviders
-from notify.config import NotifyConfig
+from notify.settings import NotifySettings
 from smsfakes import ALIYUN_KEY, SIGN_NAME, TENCENT_KEY, aliyun_app, tencent_app
 
 ALIYUN_TEMPLATES = {"SMS_460000001": ["tracking_code"]}
@@ -20,8 +20,7 @@ SDK_APP_ID = "1400000001"
 
 def _use(world, **settings):
     svc = world.svc
-    svc.runtime.settings = dataclasses.replace(svc.runtime.settings,
-                                               extra={**svc.runtime.settings.extra, **settings})
+    configure(svc, extra={**svc.runtime.settings.extra, **settings})
 
 
 def _aliyun(world, url, **more):
@@ -119,7 +118,7 @@ def test_tencent_with_a_wrong_key_is_refused_by_the_signature_check(world):
 def test_a_misconfigured_provider_is_named(svc, env, problem):
     settings = dataclasses.replace(svc.settings, extra=env)
     with pytest.raises(ValueError, match=problem.replace("{", r"\{")):
-        NotifyConfig.from_settings(settings)
+        NotifySettings.from_settings(settings)
 
 
 def test_numbers_are_normalised_for_each_provider():
@@ -136,5 +135,5 @@ def test_a_providers_key_secret_can_come_from_a_secret_file(tmp_path):
         "WANGGE_VAR_DIR": str(tmp_path), "WANGGE_NOTIFY_SMS_PROVIDER": "tencent", "WANGGE_NOTIFY_TENCENT_KEY_ID": "AKID1",
         "WANGGE_NOTIFY_TENCENT_KEY_SECRET_FILE": str(secret), "WANGGE_NOTIFY_TENCENT_SDK_APP_ID": SDK_APP_ID,
         "WANGGE_NOTIFY_SMS_SIGN_NAME": SIGN_NAME, "WANGGE_NOTIFY_ALIYUN_KEY_SECRET_FILE": ""})
-    account = NotifyConfig.from_settings(settings).sms_account
+    account = NotifySettings.from_settings(settings).sms_account
     assert (account.provider, account.key_id, account.key_secret) == ("tencent", "AKID1", "the-secret-key")

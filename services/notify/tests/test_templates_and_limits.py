@@ -1,11 +1,10 @@
 """Versioned sandboxed templates; quiet hours and the daily SMS cap for residents."""
-import dataclasses
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from notifyfakes import D1, DAYTIME, case_event, registered
+from notifyfakes import D1, DAYTIME, case_event, configure, registered
 from notify import domain
 from notify.models import Delivery
 
@@ -133,7 +132,7 @@ def test_the_daily_cap_counts_a_resident_across_their_cases(world):
 def test_without_a_pii_key_a_resident_sms_fails_with_the_reason(world):
     svc = world.svc
     svc.deliver(registered(), "cases.v1")
-    svc.runtime.settings = dataclasses.replace(svc.runtime.settings, pii_key=None)
+    configure(svc, pii_key=None)
     assert world.send(DAYTIME) == 1  # the deputy's SMS needs no cap, so no key
     (sms,) = world.deliveries(channel="sms", audience="reporter")
     assert sms["state"] == "failed" and "WANGGE_PII_KEY is not set" in sms["last_error"]

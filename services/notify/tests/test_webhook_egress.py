@@ -1,13 +1,12 @@
 """Webhooks reach public addresses only (issue 13.7): refused at subscription, checked again at every send on the
 address the name resolves to then (DNS rebinding), connected to that checked address, and never redirected."""
-import dataclasses
 import socket
 
 import pytest
 from flask import Flask, request
 
 from notify import egress
-from notifyfakes import registered
+from notifyfakes import configure, registered
 from wangge_common.testing import live_server
 
 SECRET = "s3cret-for-the-receiver-0123456789"
@@ -37,7 +36,7 @@ def allow(world, networks: str | None):
     extra = {k: v for k, v in world.svc.runtime.settings.extra.items() if k != "WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS"}
     if networks is not None:
         extra["WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS"] = networks
-    world.svc.runtime.settings = dataclasses.replace(world.svc.runtime.settings, extra=extra)
+    configure(world.svc, extra=extra)
 
 
 def subscribe(svc, url):

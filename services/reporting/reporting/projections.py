@@ -8,6 +8,8 @@ from collections import Counter
 
 from sqlalchemy import delete, select
 
+from wangge_common import held
+
 from . import domain
 from .models import (CaseFact, ContactLink, ContactMeeting, DeputyFact, GridDeputy, GridFact, KpiCell, PendingEvent,
                      PROJECTIONS, ReceptionAttendance, VisitFact)
@@ -24,7 +26,28 @@ def _as_dict(obj) -> dict:
     return {c.name: getattr(obj, c.name) for c in obj.__table__.columns}
 
 
-class DbStore:
+class _HeldRows:
+    """wangge_common.held's store protocol over pending_case_events, for both stores: a case is known once its
+    CaseFact exists; a held event's arrival order is its audit sequence number."""
+
+    def case(self, case_id: str) -> dict | None:
+        return self.get(CaseFact, case_id)
+
+    def keep(self, item: held.Held) -> None:
+        if self.get(PendingEvent, item.event_id) is None:
+            self.put(PendingEvent, {"event_id": item.event_id, "case_id": item.case_id, "seq": item.arrival,
+                                    "event_type": item.event_type, "payload": item.payload})
+
+    def held_for(self, case_id: str) -> list[held.Held]:
+        return [held.Held(event_id=row["event_id"], case_id=row["case_id"], event_type=row["event_type"],
+                          time=json.loads(row["payload"])["time"], arrival=row["seq"], payload=row["payload"])
+                for row in self.pending_for(case_id)]
+
+    def forget(self, item: held.Held) -> None:
+        self.delete(PendingEvent, item.event_id)
+
+
+class DbStore(_HeldRows):
     """Rows through a session (the live consumer)."""
 
     def __init__(self, session):
@@ -56,7 +79,7 @@ class DbStore:
         return list(self.session.scalars(select(GridDeputy.deputy_id).where(GridDeputy.grid_id == grid_id)))
 
 
-class MemoryStore:
+class MemoryStore(_HeldRows):
     """Rows in dictionaries (replay); `flush(session)` writes every table with bulk inserts."""
 
     def __init__(self):
@@ -156,21 +179,23 @@ class Projector:
         if self.store.get(CaseFact, data["case_id"]) is not None:
             return  # the same case registered twice under two event ids: the first registration stands
         case = domain.new_case(data)
+
+        def apply(item: held.Held) -> None:
+            nonlocal case
+            event = json.loads(item.payload)
+            case = domain.apply_case_event(case, item.event_type, event["data"], event["time"])
+
         # Events that arrived before their case, applied in the order they happened (a reply counts only after
-        # the answer it passes on), arrival order breaking ties.
-        held = [(json.loads(p["payload"]), p) for p in self.store.pending_for(data["case_id"])]
-        for event, pending in sorted(held, key=lambda item: (item[0]["time"], item[1]["seq"])):
-            case = domain.apply_case_event(case, pending["event_type"], event["data"], event["time"])
-            self.store.delete(PendingEvent, pending["event_id"])
+        # the answer it passes on), arrival order breaking ties (wangge_common.held.release_order).
+        held.release(self.store, data["case_id"], apply)
         self._put_case(None, case)
 
     def _case_event(self, event_id, event_type, subject, data, time, seq) -> None:
         case_id = data.get("case_id") or subject
-        case = self.store.get(CaseFact, case_id)
+        case = held.case_or_hold(self.store, case_id, keep=lambda: held.Held(
+            event_id=event_id, case_id=case_id, event_type=event_type, time=time, arrival=seq,
+            payload=json.dumps({"data": data, "time": time}, ensure_ascii=False)))
         if case is None:
-            self.store.put(PendingEvent, {"event_id": event_id, "case_id": case_id, "seq": seq,
-                                          "event_type": event_type,
-                                          "payload": json.dumps({"data": data, "time": time}, ensure_ascii=False)})
             return
         self._put_case(case, domain.apply_case_event(case, event_type, data, time))
 

@@ -1,15 +1,17 @@
-"""Notify's own settings, read from WANGGE_NOTIFY_* in the service's Settings.extra."""
+"""Notify's own settings: every WANGGE_NOTIFY_* variable, read here once (from the shared Settings' extra) when
+the runtime starts; the rest of notify reads `runtime.state.settings`."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from .domain import QuietHours
 from .egress import Network, parse_networks
-from .smsproviders import SmsAccount, account_from_env
+from .smsproviders import PROVIDERS, SmsAccount
 
 
 @dataclass(frozen=True)
-class NotifyConfig:
+class NotifySettings:
     sms_url: str | None
     sms_token: str | None
     smtp_host: str | None
@@ -31,7 +33,7 @@ class NotifyConfig:
     sms_account: SmsAccount | None = None
 
     @classmethod
-    def from_settings(cls, settings) -> "NotifyConfig":
+    def from_settings(cls, settings) -> "NotifySettings":
         env = settings.extra
 
         def number(name, default, kind=int):
@@ -60,3 +62,41 @@ class NotifyConfig:
             webhook_allowed_networks=parse_networks(env.get("WANGGE_NOTIFY_WEBHOOK_ALLOWED_NETWORKS")),
             sms_account=account_from_env(env),
         )
+
+
+def parse_templates(raw: str | None) -> dict:
+    """WANGGE_NOTIFY_SMS_TEMPLATES: a JSON object of {template key: {"id", "params"}}; ValueError naming the fault."""
+    if not raw:
+        return {}
+    try:
+        found = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"WANGGE_NOTIFY_SMS_TEMPLATES is not JSON: {exc}") from exc
+    if not isinstance(found, dict):
+        raise ValueError("WANGGE_NOTIFY_SMS_TEMPLATES must be a JSON object of template key -> {id, params}")
+    for key, entry in found.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not isinstance(
+                entry.get("params", []), list):
+            raise ValueError(f"WANGGE_NOTIFY_SMS_TEMPLATES[{key!r}] must be {{\"id\": \"...\", \"params\": [...]}}")
+    return found
+
+
+def account_from_env(env: dict) -> SmsAccount | None:
+    """The provider account of WANGGE_NOTIFY_SMS_*; None for the HTTP gateway. ValueError names a missing setting."""
+    provider = (env.get("WANGGE_NOTIFY_SMS_PROVIDER") or "gateway").strip().lower()
+    if provider not in PROVIDERS:
+        raise ValueError(f"WANGGE_NOTIFY_SMS_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}")
+    if provider == "gateway":
+        return None
+    prefix = f"WANGGE_NOTIFY_{provider.upper()}_"
+    needed = {"key_id": prefix + "KEY_ID", "key_secret": prefix + "KEY_SECRET",
+              "sign_name": "WANGGE_NOTIFY_SMS_SIGN_NAME"}
+    if provider == "tencent":
+        needed["sdk_app_id"] = "WANGGE_NOTIFY_TENCENT_SDK_APP_ID"
+    missing = [name for name in needed.values() if not env.get(name)]
+    if missing:
+        raise ValueError(f"SMS provider {provider} needs {', '.join(missing)}")
+    return SmsAccount(provider, **{field: env[name] for field, name in needed.items()},
+                      templates=parse_templates(env.get("WANGGE_NOTIFY_SMS_TEMPLATES")),
+                      endpoint=env.get(prefix + "ENDPOINT") or None,
+                      region=env.get("WANGGE_NOTIFY_TENCENT_REGION") or "ap-guangzhou")

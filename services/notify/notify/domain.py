@@ -54,6 +54,11 @@ DEFAULTS: dict[str, DefaultTemplate] = {
         "请评价办理结果", "您反映的问题（受理编号{{ tracking_code }}）已办结，请对办理结果作出评价："
         "{{ rating_link }}（{{ expires_on }}前有效）",
         {**_CASE, "rating_link": "https://example.org/rate/abc", "expires_on": "2026年12月1日"}),
+    "project.completed/reporter": DefaultTemplate(
+        "民生微实事已完成", "您反映的问题（受理编号{{ tracking_code }}）已纳入民生微实事“{{ title }}”，现已完成：{{ result }}"
+        " 请评价：{{ rating_link }}（{{ expires_on }}前有效）",
+        {**_CASE, "title": "第一村民小组路灯安装", "result": "安装路灯 12 盏，已通电",
+         "rating_link": "https://example.org/rate-project/abc", "expires_on": "2026年12月20日"}),
     "case.reopened/reporter": DefaultTemplate(
         "问题重新办理", "您反映的问题（受理编号{{ tracking_code }}）已重新交办，我们会继续跟进。",
         {**_CASE, "reopen_count": 1}),

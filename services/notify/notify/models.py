@@ -188,3 +188,16 @@ class BoardResult(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(30))
     closed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class BoardProject(Base):
+    """A completed micro livelihood project (民生微实事), publicised on its grid's board (revision 6a2f8c1d9e34)."""
+
+    __tablename__ = "board_projects"
+    project_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grid_id: Mapped[str] = mapped_column(String(36), index=True)
+    code: Mapped[str] = mapped_column(String(12))
+    title: Mapped[str] = mapped_column(String(200))
+    result: Mapped[str] = mapped_column(Text)
+    funded_yuan: Mapped[int | None] = mapped_column(Integer)
+    completed_at: Mapped[datetime] = mapped_column(UtcDateTime)

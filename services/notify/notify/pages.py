@@ -64,11 +64,11 @@ def station_board(station_id):
 
 
 # --- rating -------------------------------------------------------------------------------------------------------
-def _routing(method: str, token: str, **kwargs) -> requests.Response | None:
+def _routing(method: str, token: str, path: str = "/v1/evaluations", **kwargs) -> requests.Response | None:
     config = runtime().state.settings
     try:
         key = runtime().settings.service_key  # routing does not count keyed callers against its per-address limit
-        return requests.request(method, f"{config.routing_url}/v1/evaluations/{token}",
+        return requests.request(method, f"{config.routing_url}{path}/{token}",
                                 headers={"Authorization": f"Bearer {key}"} if key else {},
                                 timeout=config.http_timeout_s, **kwargs)
     except requests.RequestException:
@@ -129,3 +129,53 @@ def submit_rating(token):
         return _page(422, show_form=True, chosen=rating, comment=comment, message="提交内容有误，请检查后重试。",
                      failed=True)
     return _page(200, message=f"评价已提交：{domain.RATINGS[rating]}。感谢您的评价！件件有答复，事事有回音。")
+
+
+# --- rating a micro livelihood project (民生微实事) ------------------------------------------------------------------
+PROJECT_GONE = {404: "该评价链接无效，请核对短信中的链接。", 409: "您已经评价过这个项目，感谢您的参与。",
+                410: "该评价链接已过期。如有意见，请联系您所在网格的人大代表。"}
+
+
+def _project_page(status: int, **context):
+    return render_template("rate_project.html", ratings=domain.RATINGS, **context), status
+
+
+def _project_link(method: str, token: str, **kwargs):
+    """routing's answer about the link, or the page to show instead."""
+    if not TOKEN.match(token):
+        return None, _project_page(404, message=PROJECT_GONE[404], failed=True)
+    answer = _routing(method, token, path="/v1/project-ratings", **kwargs)
+    if answer is None or answer.status_code >= 500:
+        return None, _project_page(503, message="系统繁忙，请稍后再试。", failed=True, chosen=kwargs.get("json", {}).get("rating"))
+    if answer.status_code in PROJECT_GONE:
+        return None, _project_page(answer.status_code, message=PROJECT_GONE[answer.status_code], failed=True)
+    if answer.status_code >= 400:
+        return None, _project_page(422, message="提交内容有误，请检查后重试。", failed=True, show_form=True)
+    return answer.json(), None
+
+
+@pages.get("/rate-project/<token>")
+@public
+def rate_project(token):
+    """The page the 'project completed' message links to: the project's result and 满意 / 基本满意 / 不满意."""
+    link, page = _project_link("GET", token)
+    if page is not None:
+        return page
+    if link["status"] != "open":
+        return _project_page(410 if link["status"] == "expired" else 409, link=link,
+                             message=PROJECT_GONE[410 if link["status"] == "expired" else 409], failed=True)
+    return _project_page(200, link=link, show_form=True)
+
+
+@pages.post("/rate-project/<token>")
+@public
+def submit_project_rating(token):
+    rating = request.form.get("rating", "")
+    if rating not in domain.RATINGS:
+        link, page = _project_link("GET", token)
+        return page if page is not None else _project_page(422, link=link, show_form=True, failed=True,
+                                                           message="请选择“满意”、“基本满意”或“不满意”。")
+    link, page = _project_link("POST", token, json={"rating": rating})
+    if page is not None:
+        return page
+    return _project_page(200, link=link, message=f"评价已提交：{domain.RATINGS[rating]}。感谢您的评价！")

@@ -11,7 +11,7 @@ from wangge_common.errors import NotFound
 from wangge_common.paging import changed_since, paginate
 
 from . import domain
-from .models import (BoardResult, CaseContact, Delivery, Grid, Reception, Recipient, Station, Template,
+from .models import (BoardProject, BoardResult, CaseContact, Delivery, Grid, Reception, Recipient, Station, Template,
                      WebhookSubscription)
 
 
@@ -153,10 +153,14 @@ def board(session, *, scope: str, board_id: str, now: datetime | None = None, re
         session, board_id, now)
     found = session.scalars(select(BoardResult).where(BoardResult.grid_id.in_(grid_ids))
                             .order_by(BoardResult.closed_at.desc(), BoardResult.case_id).limit(results)).all()
-    if found_place is None and not receptions and not found:
+    projects = session.scalars(select(BoardProject).where(BoardProject.grid_id.in_(grid_ids))
+                               .order_by(BoardProject.completed_at.desc(), BoardProject.project_id)
+                               .limit(results)).all()
+    if found_place is None and not receptions and not found and not projects:
         raise NotFound(f"nothing is published for {scope} {board_id}")
     return {"scope": scope, "id": board_id, "name": name or ("网格" if scope == "grid" else "代表联络站"),
             "address": address, "receptions": [_reception_view(r) for r in receptions], "results": found,
+            "projects": projects,
             "generated_at": now}
 
 

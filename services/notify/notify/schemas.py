@@ -170,6 +170,15 @@ class ResultOut(Schema):
     closed_at = fields.DateTime()
 
 
+class BoardProjectOut(Schema):
+    project_id = fields.String()
+    code = fields.String(metadata={"example": "MS7Q2KXA"})
+    title = fields.String(metadata={"example": "第一村民小组路灯安装"})
+    result = fields.String()
+    funded_yuan = fields.Integer(allow_none=True)
+    completed_at = fields.DateTime()
+
+
 class BoardOut(Schema):
     scope = fields.String(metadata={"example": "grid"})
     id = fields.String()
@@ -177,4 +186,6 @@ class BoardOut(Schema):
     address = fields.String(allow_none=True, metadata={"description": "a liaison station's address"})
     receptions = fields.List(fields.Nested(ReceptionOut))
     results = fields.List(fields.Nested(ResultOut))
+    projects = fields.List(fields.Nested(BoardProjectOut),
+                           metadata={"description": "completed micro livelihood projects (民生微实事) of the grids"})
     generated_at = fields.DateTime()

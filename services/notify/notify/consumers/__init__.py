@@ -14,6 +14,7 @@ from .cases import (on_case_answered, on_case_assigned, on_case_closed, on_case_
                     on_work_order_due_soon, on_work_order_extension_decided, on_work_order_extension_requested,
                     on_work_order_forward_overdue, on_work_order_forwarded, on_work_order_overdue,
                     on_work_order_returned, on_work_order_signing_overdue)
+from .projects import on_project_completed
 from .roster import on_assignment_ended, on_assignment_published, on_grid, on_reception, on_station
 
 
@@ -45,6 +46,10 @@ HANDLERS = {
     "catalogue.changed": only_to_webhooks, "household.changed": only_to_webhooks,
     "reception_session.recorded": only_to_webhooks, "reporter.erased": only_to_webhooks,
     "visit.recorded": only_to_webhooks,
+    # cases.v1: micro livelihood projects (民生微实事): the result to the board and to the reporters it answers
+    "project.completed": on_project_completed, "project.proposed": only_to_webhooks,
+    "project.reviewed": only_to_webhooks, "project.funding_decided": only_to_webhooks,
+    "project.progressed": only_to_webhooks, "project.rated": only_to_webhooks,
     # roster.v1: notify's copy of grids, deputies on duty, stations and reception days (and webhooks)
     "grid.created": on_grid, "grid.updated": on_grid, "assignment.published": on_assignment_published,
     "assignment.ended": on_assignment_ended, "reception.scheduled": on_reception, "reception.changed": on_reception,
@@ -53,5 +58,6 @@ HANDLERS = {
     "assignment_plan.approved": only_to_webhooks, "contact_household.linked": only_to_webhooks,
     "contact_household.unlinked": only_to_webhooks, "contact_meeting.recorded": only_to_webhooks,
     "deputy.registered": only_to_webhooks, "deputy.updated": only_to_webhooks, "deputy.ended": only_to_webhooks,
-    "deputy.removed": only_to_webhooks,
+    "deputy.removed": only_to_webhooks, "duty.recorded": only_to_webhooks, "duty.replied": only_to_webhooks,
+    "duty.withdrawn": only_to_webhooks,
 }

@@ -17,7 +17,7 @@ from wangge_common.paging import page_of
 
 from . import catalogue, commands, evaluation, queries
 from . import holidays as holiday_calendar
-from .handlers import forget_catalogue, get_case, load_rules
+from .handlers import get_case, load_rules
 from .schemas import (AnswerIn, CaseDetailOut, CaseOut, CaseQuery, CatalogueQuery, CloseIn, DeadlineRuleIn,
                       DeadlineRuleOut, DispatchRuleIn, DispatchRuleOut, EvaluationIn, EvaluationOut,
                       ExtensionDecisionIn, ExtensionIn, ForwardIn, HolidayChangeOut, HolidayIn, HolidayOut,
@@ -52,8 +52,7 @@ def _uow():
 
 
 def _secret() -> str:
-    rt = runtime()
-    return rt.memo.setdefault("token_secret", evaluation.token_secret(rt.settings))
+    return runtime().state.token_secret
 
 
 def _case(case_id) -> dict:
@@ -368,7 +367,7 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         def post(self, data):
             with _uow() as uow:
                 line = catalogue.create_line(uow, kind, data)
-            forget_catalogue(runtime().memo)
+            runtime().state.catalogue.forget()
             return line
 
     class Line(MethodView):
@@ -385,7 +384,7 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         def put(self, data, line_id):
             with _uow() as uow:
                 line = catalogue.revise_line(uow, kind, line_id, data)
-            forget_catalogue(runtime().memo)
+            runtime().state.catalogue.forget()
             return line
 
         @requires("routing:admin")
@@ -395,7 +394,7 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         def delete(self, query, line_id):
             with _uow() as uow:
                 line = catalogue.retire_line(uow, kind, line_id, query["reason"])
-            forget_catalogue(runtime().memo)
+            runtime().state.catalogue.forget()
             return line
 
     class History(MethodView):

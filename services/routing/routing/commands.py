@@ -11,9 +11,9 @@ from wangge_common.outbox import UnitOfWork
 
 from . import domain
 from .evaluation import request_evaluation
-from .handlers import (PRESIDIUM, TOWNSHIP_CONGRESS, active_rules, awaiting_forward, calendar, case_event,
+from .handlers import (PRESIDIUM, TOWNSHIP_CONGRESS, awaiting_forward, case_event,
                        deadline_from_dispatch, department, dispatch, escalate_order, finish, get_case, lock_order,
-                       major_issue, open_orders, order_deadlines, order_event, policy, route)
+                       major_issue, open_orders, order_deadlines, order_event, route)
 from .models import GridDeputy, RoutedCase, WorkOrder
 
 
@@ -127,7 +127,7 @@ def sign(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
                 working_days=(order.deadline_unit or "working_days") == "working_days")
     order.next_check_at = domain.next_check(order.due_at, order.due_soon_at, due_soon_marked=order.due_soon_marked,
                                             overdue_marked=order.overdue_marked, step=order.escalation_step,
-                                            policy=policy(uow.runtime))
+                                            policy=uow.runtime.state.policy)
     if _leads(order):
         case_event(uow, case, "case.signed", "sign", data["reason"], work_order_id=order.id,
                    department=department(order), due_at=order.due_at.isoformat())
@@ -236,7 +236,7 @@ def return_order(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
     case.return_count += 1
     case_event(uow, case, "case.returned", "return", reason, work_order_id=order.id, department=department(order),
                return_count=case.return_count)
-    limit = policy(uow.runtime).return_limit
+    limit = uow.runtime.state.policy.return_limit
     if case.return_count >= limit:
         case_event(uow, case, "case.escalated", "escalate", f"returned {case.return_count} times (limit {limit})",
                    step="supervision", trigger="returned_repeatedly", work_order_id=order.id,
@@ -244,7 +244,7 @@ def return_order(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
         return order
     refused = set(session.scalars(select(WorkOrder.department_code).where(WorkOrder.case_id == case.case_id,
                                                                           WorkOrder.state == "returned")).all())
-    decision = domain.triage(case.category, case.topic, active_rules(uow), refused)
+    decision = domain.triage(case.category, case.topic, uow.runtime.state.catalogue.dispatch_rules(uow.session), refused)
     if decision.path == "manual":
         case.path = "manual"
     route(uow, case, decision)
@@ -279,7 +279,7 @@ def decide_extension(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
     if data["approved"]:
         order.due_at = order.extension_requested_due_at
         order.due_soon_at = domain.due_soon_at(order.signed_at or order.created_at, order.due_at,
-                                               policy(uow.runtime).due_soon_lead)
+                                               uow.runtime.state.policy.due_soon_lead)
         order.due_soon_marked = order.overdue_marked = False
         order.escalation_step = 0
         order.next_check_at = order.due_soon_at
@@ -308,7 +308,7 @@ def _await_reply(uow, case: RoutedCase, now) -> None:
     """谁接待、谁答复 holds for the answer too: the first receiver passes a department's answer on to the reporter
     within the set time, counted from the answer. A first-reply deadline still pending (the earlier one) stands."""
     if case.replied_at is not None or case.reply_check_at is None:
-        case.reply_due_at = case.reply_check_at = now + policy(uow.runtime).reply_within
+        case.reply_due_at = case.reply_check_at = now + uow.runtime.state.policy.reply_within
 
 
 def _replied(uow, case: RoutedCase, deputy_id, channel: str, reason: str, secret: str) -> None:

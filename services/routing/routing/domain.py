@@ -236,7 +236,8 @@ LADDER = ("reminder", "supervision", "escalation")  # 催办 → 督办 → 提�
 
 @dataclass(frozen=True)
 class Policy:
-    """Configurable numbers (WANGGE_ROUTING_* variables); defaults follow the seeds where they give one."""
+    """Configurable numbers (WANGGE_ROUTING_* variables, read in settings.py); defaults follow the seeds where they
+    give one."""
 
     due_soon_lead: timedelta = timedelta(hours=24)
     sign_within: timedelta = timedelta(hours=24)         # 签收时限: sign for a dispatched order within this
@@ -249,25 +250,6 @@ class Policy:
     return_visit_window: timedelta = timedelta(days=3)   # then a return visit; after it, closed not_rated
     reopen_limit: int = 2                                # 发回重办 at most this often, then escalate
     return_limit: int = 3                                # 退单 this often → escalate
-
-    @classmethod
-    def from_settings(cls, extra: dict) -> "Policy":
-        def hours(name, default):
-            raw = extra.get(f"WANGGE_ROUTING_{name}_HOURS")
-            return timedelta(hours=float(raw)) if raw else default
-
-        def count(name, default):
-            raw = extra.get(f"WANGGE_ROUTING_{name}")
-            return int(raw) if raw else default
-
-        base = cls()
-        return cls(hours("DUE_SOON_LEAD", base.due_soon_lead), hours("SIGN_WITHIN", base.sign_within),
-                   hours("FORWARD_WITHIN", base.forward_within),
-                   hours("REMINDER_AFTER", base.reminder_after),
-                   hours("SUPERVISION_AFTER", base.supervision_after),
-                   hours("ESCALATION_AFTER", base.escalation_after), hours("REPLY_WITHIN", base.reply_within),
-                   hours("RATING_WINDOW", base.rating_window), hours("RETURN_VISIT_WINDOW", base.return_visit_window),
-                   count("REOPEN_LIMIT", base.reopen_limit), count("RETURN_LIMIT", base.return_limit))
 
     def ladder_at(self, due: datetime, step: int) -> datetime:
         """When ladder step `step` (1 reminder, 2 supervision, 3 escalation) falls due."""

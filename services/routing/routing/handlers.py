@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from datetime import datetime
 
@@ -108,10 +107,6 @@ def department(order: WorkOrder) -> dict:
 
 # ---- lookups ---------------------------------------------------------------------------------------------------------
 
-def policy(runtime) -> domain.Policy:
-    return runtime.memo.setdefault("policy", domain.Policy.from_settings(runtime.settings.extra))
-
-
 def get_case(session, case_id: str, *, lock: bool = False) -> RoutedCase:
     query = select(RoutedCase).where(RoutedCase.case_id == case_id)
     case = session.scalars(query.with_for_update() if lock else query).first()
@@ -131,41 +126,15 @@ def lock_order(session, order_id: str) -> tuple[WorkOrder, RoutedCase]:
 
 # ---- catalogue reads ---------------------------------------------------------------------------------------------
 
-CATALOGUE_TTL_S = 5.0  # an edit made through another process's API reaches this one within this time
-
-
-def _cached(uow: UnitOfWork, key: str, load):
-    """The active catalogue lines, read at most every CATALOGUE_TTL_S per process: triage runs for every case,
-    the catalogue changes a few times a year. An edit in this process clears the cache at once."""
-    memo = uow.runtime.memo
-    found = memo.get(key)
-    if found is None or found[0] < time.monotonic():
-        found = memo[key] = (time.monotonic() + CATALOGUE_TTL_S, load(uow.session))
-    return found[1]
-
-
 def load_rules(session) -> list[domain.Rule]:
     rows = session.scalars(select(DispatchRule).where(DispatchRule.active.is_(True))).all()
     return [domain.Rule(r.id, r.category, r.topic, r.level, r.department_code, r.department_name, r.priority)
             for r in rows]
 
 
-def _load_deadlines(session) -> list[domain.DeadlineRule]:
+def load_deadlines(session) -> list[domain.DeadlineRule]:
     rows = session.scalars(select(DeadlineRule).where(DeadlineRule.active.is_(True))).all()
     return [domain.DeadlineRule(r.id, r.category, r.topic, r.urgency, r.amount, r.unit, r.priority) for r in rows]
-
-
-def active_rules(uow: UnitOfWork) -> list[domain.Rule]:
-    return _cached(uow, "dispatch_rules", load_rules)
-
-
-def active_deadlines(uow: UnitOfWork) -> list[domain.DeadlineRule]:
-    return _cached(uow, "deadline_rules", _load_deadlines)
-
-
-def forget_catalogue(memo: dict) -> None:
-    memo.pop("dispatch_rules", None)
-    memo.pop("deadline_rules", None)
 
 
 def calendar(session, start: datetime) -> dict:
@@ -195,12 +164,12 @@ def deadline_from_dispatch(uow: UnitOfWork, order: WorkOrder) -> None:
         return
     rule = domain.DeadlineRule(None, None, None, None, order.deadline_amount or 15, order.deadline_unit or "working_days")
     order.due_at = domain.due_at(order.created_at, rule, calendar(uow.session, order.created_at))
-    order.due_soon_at = domain.due_soon_at(order.created_at, order.due_at, policy(uow.runtime).due_soon_lead)
+    order.due_soon_at = domain.due_soon_at(order.created_at, order.due_at, uow.runtime.state.policy.due_soon_lead)
 
 
 def order_deadlines(uow: UnitOfWork, rule: domain.DeadlineRule, start: datetime):
     """(due, due soon, sign by) of an order its department receives at `start`."""
-    rules = policy(uow.runtime)
+    rules = uow.runtime.state.policy
     due = domain.due_at(start, rule, calendar(uow.session, start))
     return due, domain.due_soon_at(start, due, rules.due_soon_lead), start + rules.sign_within
 
@@ -215,9 +184,9 @@ def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[
     """Open one work order per department (roles sole, or lead + members) and move the case to assigned.
 
     With `collect`, the orders are appended there instead of added to the session: the caller writes them."""
-    rule = domain.pick_deadline(case.category, case.topic, case.urgency, active_deadlines(uow),
+    rule = domain.pick_deadline(case.category, case.topic, case.urgency, uow.runtime.state.catalogue.deadline_rules(uow.session),
                                 case.priority or "normal")
-    now, rules = utcnow(), policy(uow.runtime)
+    now, rules = utcnow(), uow.runtime.state.policy
     # A county matter goes to the township congress first (转办, its own time limit); the department's signing limit
     # and handling deadline then count from the forward, provisionally from the forwarding limit until then.
     forward_due = now + rules.forward_within if path == "county" else None
@@ -316,7 +285,7 @@ def _register(uow: UnitOfWork, event: Event) -> None:
     if session.connection().execute(_CASE_EXISTS, {"case_id": data["case_id"]}).first() is not None:
         return
     registered_at = datetime.fromisoformat(data["received_at"])
-    rules = policy(uow.runtime)
+    rules = uow.runtime.state.policy
     case = RoutedCase(case_id=data["case_id"], tracking_code=data.get("tracking_code"), grid_id=data["grid_id"],
                       category=data["category"], topic=data.get("topic"), urgency=data["urgency"],
                       priority=data.get("priority") or domain.derive_priority(data["urgency"], data["special_groups"]),
@@ -326,7 +295,7 @@ def _register(uow: UnitOfWork, event: Event) -> None:
                       reply_check_at=registered_at + rules.reply_within,
                       first_receiver_deputy_id=first_receiver(session, data["grid_id"], data["received_by"]),
                       updated_at=utcnow())
-    decision = domain.triage(case.category, case.topic, active_rules(uow))
+    decision = domain.triage(case.category, case.topic, uow.runtime.state.catalogue.dispatch_rules(uow.session))
     case.path = decision.path
     order_id = str(uuid.uuid4()) if decision.path in ("town", "county") else None
     triaged = uow.emit("case.triaged", case.case_id, new_subject=True, data={

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from . import domain
 from .handlers import (TOWNSHIP_CONGRESS, awaiting_forward, case_event, deadline_from_dispatch, escalate_order,
-                       finish, order_event, policy)
+                       finish, order_event)
 from .models import RoutedCase, WorkOrder
 
 ACTOR = "service:routing-scheduler"
@@ -54,7 +54,7 @@ def _check_forwarding(uow, order: WorkOrder, now: datetime) -> None:
 
 
 def _check_order(uow, order: WorkOrder, now: datetime) -> None:
-    rules = policy(uow.runtime)
+    rules = uow.runtime.state.policy
     if order.state not in domain.OPEN_ORDER_STATES:
         order.next_check_at = None
         return
@@ -126,7 +126,7 @@ def _check_evaluation(uow, case: RoutedCase, now: datetime) -> None:
         case.evaluation_check_at = case.evaluation_stage = None
         return
     if case.evaluation_stage == "rating":
-        due = now + policy(uow.runtime).return_visit_window
+        due = now + uow.runtime.state.policy.return_visit_window
         case.evaluation_stage, case.evaluation_check_at = "return_visit", due
         case_event(uow, case, "case.return_visit_due", None, "no rating through the link in time: return visit (回访)",
                    round=case.evaluation_round, due_at=due.isoformat())

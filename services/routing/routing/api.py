@@ -7,24 +7,58 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from wangge_common.auth import (actor, department_scope, grid_scope, public, require_department, require_grid,
-                                 requires)
+from wangge_common.auth import actor, department_scope, grid_scope, public, require_department, require_grid, requires
 from wangge_common.db import utcnow
 from wangge_common.errors import Invalid
 from wangge_common.http import runtime
-from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut
 from wangge_common.paging import page_of
+from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut
 
-from . import catalogue, commands, evaluation, queries
-from . import holidays as holiday_calendar
-from .handlers import get_case, load_rules
-from .schemas import (AnswerIn, CaseDetailOut, CaseOut, CaseQuery, CatalogueQuery, CloseIn, DeadlineRuleIn,
-                      DeadlineRuleOut, DispatchRuleIn, DispatchRuleOut, EvaluationIn, EvaluationOut,
-                      ExtensionDecisionIn, ExtensionIn, ForwardIn, HolidayChangeOut, HolidayIn, HolidayOut,
-                      HolidayQuery, HolidayRefreshOut, HolidayRemoval, LadderQuery, LadderRowOut, MediationOutcomeIn,
-                      OnTheSpotIn, OrderCountsOut, OrderCountsQuery, ReplyIn, RetireQuery, ReturnIn, SignIn,
-                      StaffRatingIn, StartIn, SuggestionOut, SuperviseIn, TransitionOut, TriageIn, WorkOrderOut,
-                      WorkOrderQuery)
+from . import queries
+from .commands import catalogue, evaluation, orders, replies, triage
+from .commands import holidays as holiday_calendar
+from .queries import get_case, load_rules
+from .schemas import (
+    AnswerIn,
+    CaseDetailOut,
+    CaseOut,
+    CaseQuery,
+    CatalogueQuery,
+    CloseIn,
+    DeadlineRuleIn,
+    DeadlineRuleOut,
+    DispatchRuleIn,
+    DispatchRuleOut,
+    EvaluationIn,
+    EvaluationOut,
+    ExtensionDecisionIn,
+    ExtensionIn,
+    ForwardIn,
+    HolidayChangeOut,
+    HolidayIn,
+    HolidayOut,
+    HolidayQuery,
+    HolidayRefreshOut,
+    HolidayRemoval,
+    LadderQuery,
+    LadderRowOut,
+    MediationOutcomeIn,
+    OnTheSpotIn,
+    OrderCountsOut,
+    OrderCountsQuery,
+    ReplyIn,
+    RetireQuery,
+    ReturnIn,
+    SignIn,
+    StaffRatingIn,
+    StartIn,
+    SuggestionOut,
+    SuperviseIn,
+    TransitionOut,
+    TriageIn,
+    WorkOrderOut,
+    WorkOrderQuery,
+)
 
 work_orders = Blueprint("work_orders", __name__, url_prefix="/v1/work-orders",
                         description="Work orders (工单) dispatched to departments: sign (签收), start, answer, "
@@ -133,7 +167,7 @@ class Triage(MethodView):
         """Triage by hand: town, county (through the township congress), joint mediation, or major issue."""
         _case_in_scope(case_id)
         with _uow() as uow:
-            commands.triage_manually(uow, str(case_id), data)
+            triage.triage_manually(uow, str(case_id), data)
         return _case(case_id)
 
 
@@ -147,7 +181,7 @@ class OnTheSpot(MethodView):
         """The receiving deputy answered on the spot (现场解答); that is also the reply, so a rating is requested."""
         _case_in_scope(case_id)
         with _uow() as uow:
-            commands.answer_on_the_spot(uow, str(case_id), data, _secret())
+            replies.answer_on_the_spot(uow, str(case_id), data, _secret())
         return _case(case_id)
 
 
@@ -161,7 +195,7 @@ class Replies(MethodView):
         """The first receiver's reply to the reporter (谁接待、谁答复); after the answer it resolves the case."""
         _case_in_scope(case_id)
         with _uow() as uow:
-            commands.reply(uow, str(case_id), data, _secret())
+            replies.reply(uow, str(case_id), data, _secret())
         return _case(case_id)
 
 
@@ -189,7 +223,7 @@ class Close(MethodView):
         """The supervising body closes an escalated case (outcome unsatisfied or not_rated, never satisfied)."""
         _case_in_scope(case_id)
         with _uow() as uow:
-            commands.close_escalated(uow, str(case_id), data)
+            replies.close_escalated(uow, str(case_id), data)
         return _case(case_id)
 
 
@@ -287,26 +321,26 @@ def _order_action(name: str, schema, command, doc: str, *, scope: str = "orders:
     work_orders.route(f"/<uuid:order_id>/{name}")(view)
 
 
-_order_action("forward", ForwardIn, commands.forward, "转办: the township congress (镇人大) forwards a county matter "
+_order_action("forward", ForwardIn, orders.forward, "转办: the township congress (镇人大) forwards a county matter "
               "it received to the county department, with a reason; the department's signing limit and handling "
               "deadline count from now. Emits work_order.forwarded (actor: the staff member). 409 unless the order "
               "awaits its forward.", scope="cases:supervise")
-_order_action("sign", SignIn, commands.sign, "Sign for the order (签收); the handling deadline has run since dispatch "
+_order_action("sign", SignIn, orders.sign, "Sign for the order (签收); the handling deadline has run since dispatch "
               "(a county matter: since the township congress forwarded it). 409 while the order awaits its forward.")
-_order_action("start", StartIn, commands.start, "Start handling.")
-_order_action("answer", AnswerIn, commands.answer, "Answer the order; a joint mediation's lead records the "
+_order_action("start", StartIn, orders.start, "Start handling.")
+_order_action("answer", AnswerIn, orders.answer, "Answer the order; a joint mediation's lead records the "
               "mediated outcome, which resolves the case.", secret=True)
-_order_action("mediation-outcome", MediationOutcomeIn, commands.record_mediation,
+_order_action("mediation-outcome", MediationOutcomeIn, orders.record_mediation,
               "The lead department of a joint mediation records the mediated outcome (agreement, partial, "
               "no_agreement) and the mediators; this answers its order and resolves the case.", secret=True)
-_order_action("return", ReturnIn, commands.return_order, "Return the order (退单) with a reason; the case is "
+_order_action("return", ReturnIn, orders.return_order, "Return the order (退单) with a reason; the case is "
               "re-routed, or escalated after repeated returns.")
-_order_action("supervise", SuperviseIn, commands.supervise, "催办 / 督办 / 提级督办 by township congress staff, with a "
+_order_action("supervise", SuperviseIn, orders.supervise, "催办 / 督办 / 提级督办 by township congress staff, with a "
               "reason: 督办 puts the order under the township presidium, 提级督办 under the county level (the same "
               "effect as the deadline ladder); emits case.escalated with trigger manual.", scope="cases:supervise")
-_order_action("extension-request", ExtensionIn, commands.request_extension,
+_order_action("extension-request", ExtensionIn, orders.request_extension,
               "Ask for a later deadline; township congress staff decide.")
-_order_action("extension-decision", ExtensionDecisionIn, commands.decide_extension,
+_order_action("extension-decision", ExtensionDecisionIn, orders.decide_extension,
               "Approve or refuse a pending extension request.", scope="cases:supervise")
 
 
@@ -337,7 +371,7 @@ class EvaluationByToken(MethodView):
 
 def _evaluation(token: str) -> dict:
     with runtime().db.sessions() as session:
-        found = evaluation.evaluation_by_token(session, token, _secret())
+        found = queries.evaluation_by_token(session, token, _secret())
         case = get_case(session, found.case_id)
     waiting = case.state == "resolved" and case.evaluation_round == found.round
     status = ("used" if found.used_at else "expired" if utcnow() >= found.expires_at
@@ -359,7 +393,7 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         @blp.response(200, schema_out(many=True))
         def get(self, query):
             with runtime().db.sessions() as session:
-                return catalogue.list_lines(session, kind, **query)
+                return queries.list_lines(session, kind, **query)
 
         @requires("routing:admin")
         @blp.arguments(schema_in, example=schema_in.Meta.example)
@@ -375,7 +409,7 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         @blp.response(200, schema_out)
         def get(self, line_id):
             with runtime().db.sessions() as session:
-                return catalogue.get_line(session, kind, line_id)
+                return queries.get_line(session, kind, line_id)
 
         @requires("routing:admin")
         @blp.arguments(schema_in, example=schema_in.Meta.example)
@@ -402,7 +436,7 @@ def _versioned(blp: Blueprint, kind: str, schema_in, schema_out, what: str):
         @blp.response(200, schema_out(many=True))
         def get(self, line_id):
             with runtime().db.sessions() as session:
-                return catalogue.history(session, kind, line_id)
+                return queries.line_history(session, kind, line_id)
 
     Lines.get.__doc__ = f"The active {what} (include_retired=true: every version)."
     Lines.post.__doc__ = f"Add a {what} line."
@@ -427,7 +461,7 @@ class Holidays(MethodView):
     def get(self, query):
         """The calendar's holidays and weekend working days, by year."""
         with runtime().db.sessions() as session:
-            return catalogue.list_holidays(session, query.get("year"))
+            return queries.list_holidays(session, query.get("year"))
 
 
 def _day(raw: str) -> date:
@@ -465,7 +499,7 @@ class HolidayHistory(MethodView):
     def get(self, query):
         """Every change of the calendar, oldest first: local changes with their actor and reason, and refreshes."""
         with runtime().db.sessions() as session:
-            return catalogue.holiday_history(session, query.get("year"))
+            return queries.holiday_history(session, query.get("year"))
 
 
 @holidays.route("/refresh")

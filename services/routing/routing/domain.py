@@ -2,6 +2,7 @@
 ladder and the policy numbers; pure Python."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -110,6 +111,30 @@ def next_order_state(state: str, action: str) -> str:
         raise Conflict(f"cannot {action} a work order that is {state}; allowed now: "
                        f"{_allowed_now(ORDER_TRANSITIONS, ORDER_OPERATIONS, state)}",
                        errors=[{"field": "state", "reason": f"{state} does not allow {action}"}]) from None
+
+
+# ---- who acts: the first receiver (首问责任人) and the township bodies ----------------------------------------------
+
+PRESIDIUM = {"code": "town-congress-presidium", "name": "镇人大主席团"}
+# A county matter goes through the township people's congress, which forwards it to the county department.
+TOWNSHIP_CONGRESS = {"code": "town-congress", "name": "镇人大"}
+
+
+def first_receiver(received_by: dict, grid_deputies: list[tuple[str, str]]) -> str | None:
+    """首问责任人 (routing's rule alone): the deputy who received the matter; else the grid's township deputy, else
+    any deputy of the grid (`grid_deputies`: (deputy id, level) in deputy id order); else none."""
+    if received_by.get("kind") == "deputy":
+        try:
+            return str(uuid.UUID(received_by["id"]))
+        except ValueError:
+            return None
+    township = [deputy for deputy, level in grid_deputies if level == "township"]
+    return (township or [deputy for deputy, _ in grid_deputies] or [None])[0]
+
+
+def awaiting_forward(order) -> bool:
+    """A county order the township congress has not forwarded to its department yet (待转办)."""
+    return order.forward_due_at is not None and order.forwarded_at is None and order.state == "dispatched"
 
 
 # ---- triage against the dispatch catalogue (派单目录) --------------------------------------------------------------

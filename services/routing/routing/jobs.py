@@ -8,8 +8,10 @@ from prometheus_client import Gauge
 from sqlalchemy import func, select
 
 from . import domain
-from .handlers import (TOWNSHIP_CONGRESS, awaiting_forward, case_event, deadline_from_dispatch, escalate_order,
-                       finish, order_event)
+from .commands import holidays
+from .commands.dispatch import deadline_from_dispatch, escalate_order
+from .commands.lifecycle import case_event, finish, order_event
+from .domain import TOWNSHIP_CONGRESS, awaiting_forward
 from .models import RoutedCase, WorkOrder
 
 ACTOR = "service:routing-scheduler"
@@ -137,3 +139,9 @@ def _check_evaluation(uow, case: RoutedCase, now: datetime) -> None:
 def scan_evaluations(runtime, now: datetime) -> int:
     """No rating in time → a return visit task; none after it → closed with outcome not_rated."""
     return _batches(runtime, RoutedCase, RoutedCase.evaluation_check_at, now, _check_evaluation)
+
+
+def refresh_holidays(runtime, now: datetime) -> int:
+    """The holiday calendar: seed a fresh database at the scheduler's start, then keep the years ahead current."""
+    with runtime.unit_of_work(actor=holidays.ACTOR) as uow:
+        return holidays.refresh(uow.session, now, uow=uow)

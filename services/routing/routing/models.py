@@ -253,3 +253,6 @@ class GridDeputy(Base):
     deputy_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     level: Mapped[str] = mapped_column(String(20))
+
+
+RULE_TABLES = {"dispatch": DispatchRule, "deadline": DeadlineRule}  # the versioned rule tables, by kind

@@ -1,15 +1,25 @@
-"""Routing's read side: cases with their history, work orders, the manual triage queue."""
+"""Routing's read side: cases with their history, work orders, the manual triage queue, the catalogue and the
+holiday calendar, evaluation links."""
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import exists, extract, func, select
 
 from wangge_common.auth import AuthError
 from wangge_common.errors import NotFound
 from wangge_common.paging import changed_since, paginate
 
 from . import domain
-from .handlers import get_case
-from .models import CaseTransition, RoutedCase, WorkOrder
+from .models import (RULE_TABLES, CaseTransition, DeadlineRule, DispatchRule, Evaluation, Holiday, HolidayChange,
+                     RoutedCase, WorkOrder)
+
+
+def get_case(session, case_id: str, *, lock: bool = False) -> RoutedCase:
+    query = select(RoutedCase).where(RoutedCase.case_id == case_id)
+    case = session.scalars(query.with_for_update() if lock else query).first()
+    if case is None:
+        raise NotFound(f"no case {case_id} in routing")
+    return case
 
 
 def case_detail(session, case_id: str) -> dict:
@@ -203,3 +213,72 @@ def reconcile_cases(session, case_ids: list[str]) -> dict:
             WorkOrder.case_id.in_(list(found))).group_by(WorkOrder.case_id)):
         found[case_id]["work_orders"] = count
     return found
+
+
+# ---- the catalogue and the holiday calendar --------------------------------------------------------------
+
+def load_rules(session) -> list[domain.Rule]:
+    rows = session.scalars(select(DispatchRule).where(DispatchRule.active.is_(True))).all()
+    return [domain.Rule(r.id, r.category, r.topic, r.level, r.department_code, r.department_name, r.priority)
+            for r in rows]
+
+
+def load_deadlines(session) -> list[domain.DeadlineRule]:
+    rows = session.scalars(select(DeadlineRule).where(DeadlineRule.active.is_(True))).all()
+    return [domain.DeadlineRule(r.id, r.category, r.topic, r.urgency, r.amount, r.unit, r.priority) for r in rows]
+
+
+def list_lines(session, kind: str, *, include_retired: bool = False):
+    model = RULE_TABLES[kind]
+    query = select(model).order_by(model.lineage_id, model.version)
+    if not include_retired:
+        query = query.where(model.active.is_(True))
+    return session.scalars(query).all()
+
+
+def get_line(session, kind: str, line_id: int):
+    line = session.get(RULE_TABLES[kind], line_id)
+    if line is None:
+        raise NotFound(f"no {kind} rule {line_id}")
+    return line
+
+
+def line_history(session, kind: str, line_id: int):
+    model = RULE_TABLES[kind]
+    line = get_line(session, kind, line_id)
+    return session.scalars(select(model).where(model.lineage_id == line.lineage_id).order_by(model.version)).all()
+
+
+def list_holidays(session, year: int | None):
+    query = select(Holiday).order_by(Holiday.day)
+    if year:
+        query = query.where(extract("year", Holiday.day) == year)
+    return session.scalars(query).all()
+
+
+def holiday_history(session, year: int | None):
+    query = select(HolidayChange).order_by(HolidayChange.id)
+    if year:
+        query = query.where(extract("year", HolidayChange.day) == year)
+    return session.scalars(query).all()
+
+
+# ---- residents' evaluation links ---------------------------------------------------------------------------------
+
+def link_serializer(secret: str) -> URLSafeSerializer:
+    """Signs and reads the one-time evaluation link tokens."""
+    return URLSafeSerializer(secret, salt="wangge.evaluation")
+
+
+def evaluation_by_token(session, token: str, secret: str, *, lock: bool = False) -> Evaluation:
+    try:
+        payload = link_serializer(secret).loads(token)
+    except BadSignature:
+        raise NotFound("this evaluation link is not valid") from None
+    query = select(Evaluation).where(Evaluation.id == str(payload.get("e")))
+    if lock:  # re-read under the lock: what this session saw before may have changed since
+        query = query.with_for_update().execution_options(populate_existing=True)
+    evaluation = session.scalars(query).first()
+    if evaluation is None:
+        raise NotFound("this evaluation link is not valid")
+    return evaluation

@@ -74,7 +74,8 @@ class WorkOrderOut(Schema):
         "description": "waiting for the township congress to forward it (待转办); the department cannot sign yet"})
 
     def _awaiting(self, order):
-        return order.forward_due_at is not None and order.forwarded_at is None and order.state == "dispatched"
+        return domain.awaiting_forward(order)
+
     case = fields.Method("_case", metadata={"description": "in lists: the case's tracking code, category, topic, "
                                                            "urgency and grid"})
 

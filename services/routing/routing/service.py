@@ -9,9 +9,10 @@ from pathlib import Path
 from wangge_common.crypto import FieldCipher
 from wangge_common.runtime import Periodic, ServiceSpec
 
-from . import domain, holidays, jobs
-from .handlers import HANDLERS, load_deadlines, load_rules
+from . import domain, jobs
+from .consumers import HANDLERS
 from .models import INFRA, Base
+from .queries import load_deadlines, load_rules
 from .settings import RoutingSettings
 
 CATALOGUE_TTL_S = 5.0  # an edit made through another process's API reaches this one within this time
@@ -77,5 +78,5 @@ SPEC = ServiceSpec(name="routing", metadata=Base.metadata, tables=INFRA,
                              Periodic("reply-deadlines", 60, jobs.scan_replies),
                              Periodic("evaluations", 60, jobs.scan_evaluations),
                              # first run at the scheduler's start seeds a fresh database
-                             Periodic("holiday-calendar", 6 * 3600, holidays.refresh_job)),
+                             Periodic("holiday-calendar", 6 * 3600, jobs.refresh_holidays)),
                    state=RoutingState.build)

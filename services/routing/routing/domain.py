@@ -204,6 +204,11 @@ class DeadlineRule:
 DEFAULT_DEADLINE = DeadlineRule(None, None, None, None, 15, "working_days")
 
 
+def recorded_deadline(amount: int | None, unit: str | None) -> DeadlineRule:
+    """The deadline an order recorded at its dispatch (an order from before they were recorded: the default)."""
+    return DeadlineRule(None, None, None, None, amount or DEFAULT_DEADLINE.amount, unit or DEFAULT_DEADLINE.unit)
+
+
 def derive_priority(urgency: str, special_groups) -> str:
     """Intake's rule, for events written before case.registered carried `priority`: urgent first; a special
     group (低保, 残疾, 孤寡老人, 留守儿童) raises a normal matter to high."""

@@ -38,7 +38,7 @@ def deadline_from_dispatch(uow: UnitOfWork, order: WorkOrder) -> None:
     dispatch all the same."""
     if order.due_at is not None:
         return
-    rule = domain.DeadlineRule(None, None, None, None, order.deadline_amount or 15, order.deadline_unit or "working_days")
+    rule = domain.recorded_deadline(order.deadline_amount, order.deadline_unit)
     order.due_at = domain.due_at(order.created_at, rule, calendar(uow.session, order.created_at))
     order.due_soon_at = domain.due_soon_at(order.created_at, order.due_at, uow.runtime.state.policy.due_soon_lead)
 
@@ -55,8 +55,8 @@ def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[
     """Open one work order per department (roles sole, or lead + members) and move the case to assigned.
 
     With `collect`, the orders are appended there instead of added to the session: the caller writes them."""
-    rule = domain.pick_deadline(case.category, case.topic, case.urgency, uow.runtime.state.catalogue.deadline_rules(uow.session),
-                                case.priority or "normal")
+    rule = domain.pick_deadline(case.category, case.topic, case.urgency,
+                                uow.runtime.state.catalogue.deadline_rules(uow.session), case.priority or "normal")
     now, rules = utcnow(), uow.runtime.state.policy
     # A county matter goes to the township congress first (转办, its own time limit); the department's signing limit
     # and handling deadline then count from the forward, provisionally from the forwarding limit until then.

@@ -58,7 +58,7 @@ def forward(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
                f"it was forwarded at {order.forwarded_at.isoformat()}" if order.forwarded_at else f"it is {order.state}")
         raise Conflict(f"work order {order.id} is not waiting for the township congress to forward it: {why}",
                        errors=[{"field": "state", "reason": why}])
-    rule = domain.DeadlineRule(None, None, None, None, order.deadline_amount or 15, order.deadline_unit or "working_days")
+    rule = domain.recorded_deadline(order.deadline_amount, order.deadline_unit)
     order.due_at, order.due_soon_at, order.sign_due_at = order_deadlines(uow, rule, now)
     order.forwarded_at, order.forwarded_by = now, uow.actor
     order.due_soon_marked = order.overdue_marked = False  # the department's clock starts now
@@ -151,7 +151,8 @@ def return_order(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
         return order
     refused = set(session.scalars(select(WorkOrder.department_code).where(WorkOrder.case_id == case.case_id,
                                                                           WorkOrder.state == "returned")).all())
-    decision = domain.triage(case.category, case.topic, uow.runtime.state.catalogue.dispatch_rules(uow.session), refused)
+    rules = uow.runtime.state.catalogue.dispatch_rules(uow.session)
+    decision = domain.triage(case.category, case.topic, rules, refused)
     if decision.path == "manual":
         case.path = "manual"
     route(uow, case, decision)

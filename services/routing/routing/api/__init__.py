@@ -1,0 +1,9 @@
+"""Routing HTTP API, version 1: one module per use case, each with its blueprint(s)."""
+from .cases import cases
+from .catalogue import deadlines, rules
+from .evaluations import evaluations
+from .holidays import holidays
+from .internal import internal
+from .work_orders import work_orders
+
+BLUEPRINTS = (cases, work_orders, evaluations, rules, deadlines, holidays, internal)

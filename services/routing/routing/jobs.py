@@ -56,14 +56,24 @@ def _check_forwarding(uow, order: WorkOrder, now: datetime) -> None:
 
 
 def _check_order(uow, order: WorkOrder, now: datetime) -> None:
-    rules = uow.runtime.state.policy
+    """One open order's due work: its limits, its deadline marks, the ladder, then when to look at it next."""
     if order.state not in domain.OPEN_ORDER_STATES:
         order.next_check_at = None
         return
+    rules = uow.runtime.state.policy
     deadline_from_dispatch(uow, order)
     _check_forwarding(uow, order, now)
     if not awaiting_forward(order):
         _check_signing(uow, order, now)
+    _check_deadline(uow, order, now)
+    _climb_ladder(uow, order, now, rules)
+    order.next_check_at = domain.next_check(order.due_at, order.due_soon_at, due_soon_marked=order.due_soon_marked,
+                                            overdue_marked=order.overdue_marked, step=order.escalation_step,
+                                            policy=rules, sign_due=_limit_to_watch(order))
+
+
+def _check_deadline(uow, order: WorkOrder, now: datetime) -> None:
+    """Due soon (临期), then overdue: each marked once, each told once."""
     if not order.due_soon_marked and (order.due_soon_at is None or now >= order.due_soon_at):
         order.due_soon_marked = True
         if now < order.due_at:  # past the deadline already (the scheduler was down): overdue says it all
@@ -73,6 +83,10 @@ def _check_order(uow, order: WorkOrder, now: datetime) -> None:
         order.overdue_marked = True
         order_event(uow, order, "work_order.overdue", None, f"deadline {order.due_at.isoformat()} passed",
                     due_at=order.due_at.isoformat())
+
+
+def _climb_ladder(uow, order: WorkOrder, now: datetime, rules: domain.Policy) -> None:
+    """An overdue order climbs 催办 → 督办 → 提级督办, every step whose time has come (several after a long pause)."""
     case = None
     while order.overdue_marked and order.escalation_step < len(domain.LADDER) \
             and now >= rules.ladder_at(order.due_at, order.escalation_step + 1):
@@ -81,13 +95,14 @@ def _check_order(uow, order: WorkOrder, now: datetime) -> None:
         overdue_by = now - order.due_at
         escalate_order(uow, case, order, step, trigger="overdue",
                        reason=f"work order overdue by {overdue_by.days} d {overdue_by.seconds // 3600} h: {step}")
+
+
+def _limit_to_watch(order: WorkOrder) -> datetime | None:
+    """The forwarding limit of a county matter not forwarded yet, else the signing limit of an unsigned order, while
+    it has not been flagged."""
     if awaiting_forward(order):
-        pending = None if order.forward_overdue_marked else order.forward_due_at
-    else:
-        pending = order.sign_due_at if order.state == "dispatched" and not order.sign_overdue_marked else None
-    order.next_check_at = domain.next_check(order.due_at, order.due_soon_at, due_soon_marked=order.due_soon_marked,
-                                            overdue_marked=order.overdue_marked, step=order.escalation_step,
-                                            policy=rules, sign_due=pending)
+        return None if order.forward_overdue_marked else order.forward_due_at
+    return order.sign_due_at if order.state == "dispatched" and not order.sign_overdue_marked else None
 
 
 def scan_work_orders(runtime, now: datetime) -> int:

@@ -62,51 +62,62 @@ def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiv
     return paginate(session, changed_since(query, feed, RoutedCase.updated_at, RoutedCase.case_id), page, page_size)
 
 
-def list_work_orders(session, *, case_id=None, department=None, state=None, due_before=None, overdue=None,
-                     supervision=None, awaiting_forward=None, sort="created", page=1, page_size=100,
-                     departments=None, grid_ids=None, priority=None, grid_id=None, step=None, open=None,
-                     due_soon=None, extension_pending=None, updated_since=None, after=None) -> dict:
-    query = select(WorkOrder)
-    if priority:
-        query = query.where(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.priority == priority)))
-    if grid_id:  # the order carries its case's grid
-        query = query.where(WorkOrder.grid_id == str(grid_id))
-    if step:
-        query = query.where(WorkOrder.escalation_step == domain.LADDER.index(step) + 1)
-    if open is not None:
-        unfinished = WorkOrder.state.in_(domain.OPEN_ORDER_STATES)
-        query = query.where(unfinished if open else ~unfinished)
-    if due_soon is not None:
-        soon = WorkOrder.due_soon_marked.is_(True) & WorkOrder.overdue_marked.is_(False)
-        query = query.where(soon if due_soon else ~soon)
-    if extension_pending is not None:
-        pending = WorkOrder.extension_requested_due_at.is_not(None)
-        query = query.where(pending if extension_pending else ~pending)
-    if departments is not None:  # a person's data scope
-        query = query.where(WorkOrder.department_code.in_(departments))
-    if grid_ids is not None:  # a person's data scope: the order carries its case's grid
-        query = query.where(WorkOrder.grid_id.in_(grid_ids))
-    if case_id:
-        query = query.where(WorkOrder.case_id == str(case_id))
-    if department:
-        query = query.where(WorkOrder.department_code == department)
-    if state:
-        query = query.where(WorkOrder.state == state)
-    if due_before:
-        query = query.where(WorkOrder.due_at < due_before)
-    if overdue is not None:
-        query = query.where(WorkOrder.overdue_marked.is_(overdue))
-    if supervision:
-        query = query.where(WorkOrder.supervision == supervision)
-    if awaiting_forward is not None:
-        waiting = (WorkOrder.forward_due_at.is_not(None) & WorkOrder.forwarded_at.is_(None)
-                   & (WorkOrder.state == "dispatched"))
-        query = query.where(waiting if awaiting_forward else ~waiting)
+def list_work_orders(session, *, sort="created", page=1, page_size=100, updated_since=None, after=None,
+                     **filters) -> dict:
+    """A page of work orders matching `filters` (the keyword arguments of _order_filters and _order_flags)."""
+    query = select(WorkOrder).where(*_order_filters(**{k: v for k, v in filters.items() if k not in FLAGS}),
+                                    *_order_flags(**{k: v for k, v in filters.items() if k in FLAGS}))
     order = (WorkOrder.due_at.is_(None), WorkOrder.due_at) if sort == "due" else ()
     query = query.order_by(*order, WorkOrder.created_at, WorkOrder.id)
     feed = {"updated_since": updated_since, "after": after}
     found = paginate(session, changed_since(query, feed, WorkOrder.updated_at, WorkOrder.id), page, page_size)
     _with_case(session, found["items"])
+    return found
+
+
+def _order_filters(*, case_id=None, department=None, state=None, due_before=None, supervision=None, priority=None,
+                   grid_id=None, step=None, departments=None, grid_ids=None) -> list:
+    """The conditions on an order's own values, and the caller's data scope."""
+    conditions = []
+    if priority:
+        conditions.append(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.priority == priority)))
+    if grid_id:  # the order carries its case's grid
+        conditions.append(WorkOrder.grid_id == str(grid_id))
+    if step:
+        conditions.append(WorkOrder.escalation_step == domain.LADDER.index(step) + 1)
+    if departments is not None:  # a person's data scope
+        conditions.append(WorkOrder.department_code.in_(departments))
+    if grid_ids is not None:  # a person's data scope: the order carries its case's grid
+        conditions.append(WorkOrder.grid_id.in_(grid_ids))
+    if case_id:
+        conditions.append(WorkOrder.case_id == str(case_id))
+    if department:
+        conditions.append(WorkOrder.department_code == department)
+    if state:
+        conditions.append(WorkOrder.state == state)
+    if due_before:
+        conditions.append(WorkOrder.due_at < due_before)
+    if supervision:
+        conditions.append(WorkOrder.supervision == supervision)
+    return conditions
+
+
+FLAGS = ("open", "due_soon", "extension_pending", "awaiting_forward", "overdue")
+
+
+def _order_flags(**flags) -> list:
+    """The yes/no filters: each given flag keeps the orders its condition holds for (true) or not (false)."""
+    conditions = {
+        "open": WorkOrder.state.in_(domain.OPEN_ORDER_STATES),
+        "due_soon": WorkOrder.due_soon_marked.is_(True) & WorkOrder.overdue_marked.is_(False),
+        "extension_pending": WorkOrder.extension_requested_due_at.is_not(None),
+        "awaiting_forward": (WorkOrder.forward_due_at.is_not(None) & WorkOrder.forwarded_at.is_(None)
+                             & (WorkOrder.state == "dispatched")),
+    }
+    found = [conditions[name] if wanted else ~conditions[name] for name, wanted in flags.items()
+             if wanted is not None and name in conditions]
+    if flags.get("overdue") is not None:
+        found.append(WorkOrder.overdue_marked.is_(flags["overdue"]))
     return found
 
 

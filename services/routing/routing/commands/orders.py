@@ -9,7 +9,7 @@ from wangge_common.outbox import UnitOfWork
 
 from .. import domain
 from ..domain import PRESIDIUM, TOWNSHIP_CONGRESS, awaiting_forward
-from ..models import WorkOrder
+from ..models import RoutedCase, WorkOrder
 from .dispatch import deadline_from_dispatch, escalate_order, order_deadlines, route
 from .lifecycle import case_event, department, lock_order, open_orders, order_event
 from .replies import await_reply, replied
@@ -85,10 +85,7 @@ def answer(uow: UnitOfWork, order_id: str, data: dict, secret: str) -> WorkOrder
     session, now = uow.session, utcnow()
     order, case = lock_order(session, order_id)
     mediation = data.get("mediation")
-    if case.path == "joint_mediation" and order.role == "lead" and mediation is None:
-        raise Invalid([("mediation", "the lead department of a joint mediation records the mediated outcome")])
-    if mediation is not None and case.path != "joint_mediation":
-        raise Invalid([("mediation", "only a joint mediation records a mediated outcome")])
+    _check_mediation_outcome(case, order, mediation)
     domain.next_order_state(order.state, "answer")
     if _leads(order):
         domain.next_state(case.state, "answer")
@@ -98,22 +95,37 @@ def answer(uow: UnitOfWork, order_id: str, data: dict, secret: str) -> WorkOrder
     attached = {"attachments": data["attachments"]} if data.get("attachments") else {}
     order_event(uow, order, "work_order.answered", "answer", data["reason"], summary=data["summary"],
                 on_time=on_time, mediation=mediation, **attached)
-    if not _leads(order):
-        return order
+    if _leads(order):
+        _answer_case(uow, case, order, data, on_time, now, secret)
+    return order
+
+
+def _check_mediation_outcome(case: RoutedCase, order: WorkOrder, mediation: dict | None) -> None:
+    """A joint mediation's lead answers with the mediated outcome; nothing else carries one."""
+    if case.path == "joint_mediation" and order.role == "lead" and mediation is None:
+        raise Invalid([("mediation", "the lead department of a joint mediation records the mediated outcome")])
+    if mediation is not None and case.path != "joint_mediation":
+        raise Invalid([("mediation", "only a joint mediation records a mediated outcome")])
+
+
+def _answer_case(uow: UnitOfWork, case: RoutedCase, order: WorkOrder, data: dict, on_time: bool, now,
+                 secret: str) -> None:
+    """The lead (or sole) order's answer is the case's: the first receiver now passes it on; a mediated outcome was
+    given to the parties at the mediation, which is the reply, and ends the members' orders."""
     case.on_time = on_time if case.on_time is None else (case.on_time and on_time)
     case.answer_summary, case.answered_by = data["summary"], order.department_name
     relayed = {"forward_via": TOWNSHIP_CONGRESS} if order.forwarded_at is not None else {}  # the congress is told
     case_event(uow, case, "case.answered", "answer", data["reason"], on_the_spot=False,
                department=department(order), summary=data["summary"], on_time=on_time, **relayed)
     await_reply(uow, case, now)
-    if mediation is not None:
-        for member in open_orders(session, case.case_id):
-            order_event(uow, member, "work_order.cancelled", "cancel",
-                        "the lead department recorded the mediated outcome")
-        # The parties heard the outcome at the mediation the deputy convened: that is the reply to the reporter.
-        replied(uow, case, case.convenor_deputy_id, "on_the_spot",
-                 f"mediated outcome ({mediation['outcome']}) given to the parties at the mediation", secret)
-    return order
+    mediation = data.get("mediation")
+    if mediation is None:
+        return
+    for member in open_orders(uow.session, case.case_id):
+        order_event(uow, member, "work_order.cancelled", "cancel", "the lead department recorded the mediated outcome")
+    # The parties heard the outcome at the mediation the deputy convened: that is the reply to the reporter.
+    replied(uow, case, case.convenor_deputy_id, "on_the_spot",
+            f"mediated outcome ({mediation['outcome']}) given to the parties at the mediation", secret)
 
 
 def record_mediation(uow: UnitOfWork, order_id: str, data: dict, secret: str) -> WorkOrder:

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from wangge_common.clock import CHINA  # working days are counted on the local calendar
 from wangge_common.errors import Conflict
 
 # ---- the case state machine (问题梳理 → 交办办理 → 结果反馈 → 群众评议) ----------------------------------------
@@ -178,7 +179,6 @@ def triage(category: str, topic: str | None, rules: list[Rule], exclude_departme
 
 # ---- deadlines ---------------------------------------------------------------------------------------------------
 
-CHINA = timezone(timedelta(hours=8))  # working days are counted on the local calendar (no DST in China)
 UNITS = ("hours", "days", "working_days")
 
 

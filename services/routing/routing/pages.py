@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from sqlalchemy import case, func, select
 
+from wangge_common import clock
 from wangge_common.auth import public
 from wangge_common.contracts import labels
 from wangge_common.db import utcnow
@@ -42,9 +43,9 @@ def board():
     rows = [{"tracking_code": code or "—", "category": CATEGORY_NAMES.get(category, category),
              "priority": labels.label("priority", priority), "priority_code": priority,
              "department": order.department_name, "state": STATE_NAMES[order.state],
-             "due": order.due_at.astimezone(domain.CHINA).strftime("%Y-%m-%d %H:%M") if order.due_at else "—",
+             "due": clock.local_text(order.due_at) if order.due_at else "—",
              "overdue": bool(order.due_at and order.due_at < now),
              "supervision": f"{SUPERVISION_NAMES[order.supervision]}（{order.supervisor}）" if order.supervision else ""}
             for order, code, category, priority in orders]
     return render_template("board.html", bars=bars, rows=rows, height=16 + 30 * len(bars),
-                           updated=now.astimezone(domain.CHINA).strftime("%Y-%m-%d %H:%M"))
+                           updated=clock.local_text(now))

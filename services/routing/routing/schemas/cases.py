@@ -5,7 +5,7 @@ import json
 
 from marshmallow import Schema, fields, validate
 
-from wangge_common.schemas import ChangeFeedArgs, PageArgs
+from wangge_common.paging import ChangeFeedArgs, PageArgs
 
 from .. import domain
 from .common import CASE_STATES, PRIORITY_FILTER, RATINGS, DepartmentRole, Reason, reason

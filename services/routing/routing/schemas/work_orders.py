@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from wangge_common.schemas import ChangeFeedArgs, PageArgs
+from wangge_common.paging import ChangeFeedArgs, PageArgs
 
 from .. import domain
 from .common import ORDER_STATES, reason

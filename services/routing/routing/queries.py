@@ -3,7 +3,7 @@ holiday calendar, evaluation links."""
 from __future__ import annotations
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import exists, extract, func, select
+from sqlalchemy import case as when, exists, extract, func, select
 
 from wangge_common.auth import AuthError
 from wangge_common.errors import NotFound
@@ -139,11 +139,25 @@ def escalation_ladder(session, *, open=True, grid_ids=None, departments=None) ->
              "cases": cases} for grid, step, orders, cases in rows]
 
 
+def board(session, limit: int) -> tuple[list, list]:
+    """The public board's reads: open orders per department (total, overdue), and the open orders with their case's
+    tracking code, category and priority, the soonest deadline first."""
+    per_department = session.execute(
+        select(WorkOrder.department_name, func.count(),
+               func.sum(when((WorkOrder.overdue_marked.is_(True), 1), else_=0)))
+        .where(WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
+        .group_by(WorkOrder.department_name).order_by(func.count().desc())).all()
+    orders = session.execute(
+        select(WorkOrder, RoutedCase.tracking_code, RoutedCase.category, RoutedCase.priority)
+        .join(RoutedCase, RoutedCase.case_id == WorkOrder.case_id)
+        .where(WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
+        .order_by(WorkOrder.due_at.is_(None), WorkOrder.due_at, WorkOrder.created_at).limit(limit)).all()
+    return per_department, orders
+
+
 def order_counts(session, *, departments=None, grid_ids=None, department=None) -> dict:
     """How many orders in each state, and how many open ones are due soon or overdue: a desk's tab counts in one
     query instead of one per tab."""
-    from sqlalchemy import case as when
-
     open_ = WorkOrder.state.in_(domain.OPEN_ORDER_STATES)
     query = select(WorkOrder.state, func.count(),
                    func.sum(when((open_ & WorkOrder.due_soon_marked.is_(True) & WorkOrder.overdue_marked.is_(False),

@@ -7,14 +7,10 @@ from wangge_common.outbox import UnitOfWork
 
 from ..models import Deputy, Grid, GridDeputy
 
-# Core statements on the tables (no ORM entities: cheaper to run), built once.
+# A Core statement on the table (no ORM entities: cheaper to run), built once.
 _grid_deputies = GridDeputy.__table__.c
-
-
 _GRID_DEPUTIES = (select(_grid_deputies.deputy_id, _grid_deputies.level)
                   .where(_grid_deputies.grid_id == bindparam("grid_id")).order_by(_grid_deputies.deputy_id))
-
-
 _GRID_CACHE = "routing.grid_deputies"  # session.info key: grid id -> its deputies, read in this transaction
 
 

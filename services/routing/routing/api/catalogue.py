@@ -15,8 +15,6 @@ from .common import unit_of_work
 
 rules = Blueprint("dispatch_rules", __name__, url_prefix="/v1/dispatch-rules",
                   description="The dispatch catalogue (派单目录): department × category/topic × level, versioned")
-
-
 deadlines = Blueprint("deadline_rules", __name__, url_prefix="/v1/deadline-rules",
                       description="Deadlines (办理时限) by category, topic and urgency, versioned")
 

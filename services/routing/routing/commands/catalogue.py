@@ -14,8 +14,6 @@ from . import holidays
 from .lifecycle import announce
 
 KINDS = {"dispatch": "dispatch_rule", "deadline": "deadline_rule"}
-
-
 FIELDS = {"dispatch": ("category", "topic", "level", "department_code", "department_name", "priority"),
           "deadline": ("category", "topic", "urgency", "amount", "unit")}
 

@@ -25,14 +25,8 @@ from .lifecycle import announce
 NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
          "Dragon Boat Festival": "端午节", "Mid-autumn Festival": "中秋节", "National Day": "国庆节",
          "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日"}
-
-
 PACKAGE = f"chinese-calendar {version('chinese-calendar')}"
-
-
 ACTOR = "service:routing"
-
-
 Days = dict[date, tuple[str, str]]  # day → (holiday | workday, Chinese name)
 
 

@@ -17,8 +17,6 @@ from ..queries import get_case
 
 # Built once: a history row is written for every event, and building a statement costs more than running it.
 _INSERT_TRANSITION = insert(CaseTransition.__table__)
-
-
 _HISTORY = "routing.pending_history"  # session.info key: the transaction's history rows, written at commit
 
 

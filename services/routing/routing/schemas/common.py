@@ -6,17 +6,9 @@ from marshmallow import Schema, fields, validate
 
 CASE_STATES = ("registered", "triaged", "assigned", "signed", "in_progress", "answered", "resolved", "evaluated",
                "closed", "returned", "reopened", "escalated", "withdrawn")
-
-
 ORDER_STATES = ("dispatched", "signed", "in_progress", "answered", "returned", "cancelled")
-
-
 CATEGORIES = ("request", "enquiry", "complaint", "suggestion")
-
-
 RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
-
-
 Reason = fields.String(required=True, validate=validate.Length(1, 500),
                        metadata={"description": "why: kept with the event and in the case history"})
 

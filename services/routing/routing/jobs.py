@@ -8,8 +8,10 @@ from prometheus_client import Gauge
 from sqlalchemy import func, select
 
 from . import domain
-from .handlers import (TOWNSHIP_CONGRESS, awaiting_forward, case_event, deadline_from_dispatch, escalate_order,
-                       finish, order_event, policy)
+from .commands import holidays
+from .commands.dispatch import deadline_from_dispatch, escalate_order
+from .commands.lifecycle import case_event, finish, order_event
+from .domain import TOWNSHIP_CONGRESS, awaiting_forward
 from .models import RoutedCase, WorkOrder
 
 ACTOR = "service:routing-scheduler"
@@ -54,14 +56,24 @@ def _check_forwarding(uow, order: WorkOrder, now: datetime) -> None:
 
 
 def _check_order(uow, order: WorkOrder, now: datetime) -> None:
-    rules = policy(uow.runtime)
+    """One open order's due work: its limits, its deadline marks, the ladder, then when to look at it next."""
     if order.state not in domain.OPEN_ORDER_STATES:
         order.next_check_at = None
         return
+    rules = uow.runtime.state.policy
     deadline_from_dispatch(uow, order)
     _check_forwarding(uow, order, now)
     if not awaiting_forward(order):
         _check_signing(uow, order, now)
+    _check_deadline(uow, order, now)
+    _climb_ladder(uow, order, now, rules)
+    order.next_check_at = domain.next_check(order.due_at, order.due_soon_at, due_soon_marked=order.due_soon_marked,
+                                            overdue_marked=order.overdue_marked, step=order.escalation_step,
+                                            policy=rules, sign_due=_limit_to_watch(order))
+
+
+def _check_deadline(uow, order: WorkOrder, now: datetime) -> None:
+    """Due soon (临期), then overdue: each marked once, each told once."""
     if not order.due_soon_marked and (order.due_soon_at is None or now >= order.due_soon_at):
         order.due_soon_marked = True
         if now < order.due_at:  # past the deadline already (the scheduler was down): overdue says it all
@@ -71,6 +83,10 @@ def _check_order(uow, order: WorkOrder, now: datetime) -> None:
         order.overdue_marked = True
         order_event(uow, order, "work_order.overdue", None, f"deadline {order.due_at.isoformat()} passed",
                     due_at=order.due_at.isoformat())
+
+
+def _climb_ladder(uow, order: WorkOrder, now: datetime, rules: domain.Policy) -> None:
+    """An overdue order climbs 催办 → 督办 → 提级督办, every step whose time has come (several after a long pause)."""
     case = None
     while order.overdue_marked and order.escalation_step < len(domain.LADDER) \
             and now >= rules.ladder_at(order.due_at, order.escalation_step + 1):
@@ -79,13 +95,14 @@ def _check_order(uow, order: WorkOrder, now: datetime) -> None:
         overdue_by = now - order.due_at
         escalate_order(uow, case, order, step, trigger="overdue",
                        reason=f"work order overdue by {overdue_by.days} d {overdue_by.seconds // 3600} h: {step}")
+
+
+def _limit_to_watch(order: WorkOrder) -> datetime | None:
+    """The forwarding limit of a county matter not forwarded yet, else the signing limit of an unsigned order, while
+    it has not been flagged."""
     if awaiting_forward(order):
-        pending = None if order.forward_overdue_marked else order.forward_due_at
-    else:
-        pending = order.sign_due_at if order.state == "dispatched" and not order.sign_overdue_marked else None
-    order.next_check_at = domain.next_check(order.due_at, order.due_soon_at, due_soon_marked=order.due_soon_marked,
-                                            overdue_marked=order.overdue_marked, step=order.escalation_step,
-                                            policy=rules, sign_due=pending)
+        return None if order.forward_overdue_marked else order.forward_due_at
+    return order.sign_due_at if order.state == "dispatched" and not order.sign_overdue_marked else None
 
 
 def scan_work_orders(runtime, now: datetime) -> int:
@@ -126,7 +143,7 @@ def _check_evaluation(uow, case: RoutedCase, now: datetime) -> None:
         case.evaluation_check_at = case.evaluation_stage = None
         return
     if case.evaluation_stage == "rating":
-        due = now + policy(uow.runtime).return_visit_window
+        due = now + uow.runtime.state.policy.return_visit_window
         case.evaluation_stage, case.evaluation_check_at = "return_visit", due
         case_event(uow, case, "case.return_visit_due", None, "no rating through the link in time: return visit (回访)",
                    round=case.evaluation_round, due_at=due.isoformat())
@@ -137,3 +154,9 @@ def _check_evaluation(uow, case: RoutedCase, now: datetime) -> None:
 def scan_evaluations(runtime, now: datetime) -> int:
     """No rating in time → a return visit task; none after it → closed with outcome not_rated."""
     return _batches(runtime, RoutedCase, RoutedCase.evaluation_check_at, now, _check_evaluation)
+
+
+def refresh_holidays(runtime, now: datetime) -> int:
+    """The holiday calendar: seed a fresh database at the scheduler's start, then keep the years ahead current."""
+    with runtime.unit_of_work(actor=holidays.ACTOR) as uow:
+        return holidays.refresh(uow.session, now, uow=uow)

@@ -309,3 +309,6 @@ class ProjectRating(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     rating: Mapped[str | None] = mapped_column(String(30))
+
+
+RULE_TABLES = {"dispatch": DispatchRule, "deadline": DeadlineRule}  # the versioned rule tables, by kind

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from sqlalchemy import case, func, select
 
+from wangge_common import clock
 from wangge_common.auth import public
 from wangge_common.contracts import labels
 from wangge_common.db import utcnow
 from wangge_common.http import runtime
 
-from . import domain
-from .models import RoutedCase, WorkOrder
+from . import queries
 
 pages = Blueprint("routing_pages", __name__, template_folder="templates")
 
@@ -25,16 +24,7 @@ def board():
     """The public board: what each department has open, what is overdue, the oldest first."""
     now = utcnow()
     with runtime().db.sessions() as session:
-        per_department = session.execute(
-            select(WorkOrder.department_name, func.count(),
-                   func.sum(case((WorkOrder.overdue_marked.is_(True), 1), else_=0)))
-            .where(WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
-            .group_by(WorkOrder.department_name).order_by(func.count().desc())).all()
-        orders = session.execute(
-            select(WorkOrder, RoutedCase.tracking_code, RoutedCase.category, RoutedCase.priority)
-            .join(RoutedCase, RoutedCase.case_id == WorkOrder.case_id)
-            .where(WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
-            .order_by(WorkOrder.due_at.is_(None), WorkOrder.due_at, WorkOrder.created_at).limit(LIMIT)).all()
+        per_department, orders = queries.board(session, LIMIT)
     widest = max([total for _, total, _ in per_department] or [1])
     bars = [{"name": name, "total": total, "overdue": int(overdue or 0), "width": 360 * total / widest,
              "overdue_width": 360 * int(overdue or 0) / widest, "y": 8 + i * 30}
@@ -42,9 +32,9 @@ def board():
     rows = [{"tracking_code": code or "—", "category": CATEGORY_NAMES.get(category, category),
              "priority": labels.label("priority", priority), "priority_code": priority,
              "department": order.department_name, "state": STATE_NAMES[order.state],
-             "due": order.due_at.astimezone(domain.CHINA).strftime("%Y-%m-%d %H:%M") if order.due_at else "—",
+             "due": clock.local_text(order.due_at) if order.due_at else "—",
              "overdue": bool(order.due_at and order.due_at < now),
              "supervision": f"{SUPERVISION_NAMES[order.supervision]}（{order.supervisor}）" if order.supervision else ""}
             for order, code, category, priority in orders]
     return render_template("board.html", bars=bars, rows=rows, height=16 + 30 * len(bars),
-                           updated=now.astimezone(domain.CHINA).strftime("%Y-%m-%d %H:%M"))
+                           updated=clock.local_text(now))

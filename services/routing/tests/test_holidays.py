@@ -1,8 +1,9 @@
 """The holiday calendar seeded and refreshed from chinese-calendar; local changes win and are kept (issue 19.10)."""
 from datetime import date, datetime, timedelta
 
-from routing import domain, holidays
-from routing.handlers import calendar
+from routing import domain
+from routing.commands import holidays
+from routing.commands.dispatch import calendar
 from routing.service import SPEC
 
 CHINA = domain.CHINA

@@ -7,7 +7,7 @@ from wangge_common import contracts
 from wangge_common.crypto import FieldCipher
 from wangge_common.testing import event
 
-from routing import projects_rules as rules
+from routing.domain import projects as rules
 
 from .conftest import EXAMPLE
 

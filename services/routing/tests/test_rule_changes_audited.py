@@ -2,7 +2,8 @@
 (catalogue.changed) with its actor and reason, which reporting's audit log keeps like every other event."""
 from datetime import datetime
 
-from routing import domain, holidays
+from routing import domain
+from routing.commands import holidays
 
 LINE = {"category": "request", "topic": "bridge", "level": "county", "department_code": "county-transport",
         "department_name": "县交通运输局", "priority": 20, "reason": "桥梁归县交通运输局管养"}

@@ -1,68 +1,38 @@
 """Residents' evaluation (群众评议 / 回访): one-time signed link tokens, ratings, reopening (发回重办)."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from wangge_common.crypto import FieldCipher
 from wangge_common.db import utcnow
-from wangge_common.errors import Conflict, DomainError, NotFound
+from wangge_common.errors import Conflict, DomainError
 from wangge_common.outbox import UnitOfWork
 
-from . import domain
-from .handlers import case_event, dispatch, finish, get_case, policy
-from .models import Evaluation, RoutedCase, WorkOrder
+from .. import domain
+from ..models import Evaluation, RoutedCase, WorkOrder
+from ..queries import evaluation_by_token, get_case, link_serializer
+from .dispatch import dispatch
+from .lifecycle import case_event, finish
 
 
 class Gone(DomainError):
     status, title = 410, "Gone"
 
 
-def token_secret(settings) -> str:
-    """WANGGE_ROUTING_TOKEN_SECRET, or a key derived from the suite's PII key."""
-    explicit = settings.extra.get("WANGGE_ROUTING_TOKEN_SECRET")
-    if explicit:
-        return explicit
-    if not settings.pii_key:
-        raise RuntimeError("set WANGGE_ROUTING_TOKEN_SECRET or WANGGE_PII_KEY to sign evaluation links")
-    return hmac.new(settings.pii_key.encode(), b"wangge routing evaluation link", hashlib.sha256).hexdigest()
-
-
-def _serializer(secret: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret, salt="wangge.evaluation")
-
-
 def request_evaluation(uow: UnitOfWork, case: RoutedCase, secret: str) -> str:
     """Open a rating round: a one-time signed link token, sent encrypted for notify; returns the token."""
-    now, rules = utcnow(), policy(uow.runtime)
+    now, rules = utcnow(), uow.runtime.state.policy
     case.evaluation_round += 1
     evaluation = Evaluation(id=str(uuid.uuid4()), case_id=case.case_id, round=case.evaluation_round, issued_at=now,
                             expires_at=now + rules.rating_window)
     uow.session.add(evaluation)
-    token = _serializer(secret).dumps({"e": evaluation.id})
+    token = link_serializer(secret).dumps({"e": evaluation.id})
     case.evaluation_stage, case.evaluation_check_at = "rating", evaluation.expires_at
     case_event(uow, case, "case.evaluation_requested", None, "answer given; asking the reporter for a rating",
-               round=case.evaluation_round, token_encrypted=FieldCipher(uow.runtime.settings.pii_key).encrypt(token),
+               round=case.evaluation_round, token_encrypted=uow.runtime.state.cipher.encrypt(token),
                expires_at=evaluation.expires_at.isoformat())
     return token
-
-
-def evaluation_by_token(session, token: str, secret: str, *, lock: bool = False) -> Evaluation:
-    try:
-        payload = _serializer(secret).loads(token)
-    except BadSignature:
-        raise NotFound("this evaluation link is not valid") from None
-    query = select(Evaluation).where(Evaluation.id == str(payload.get("e")))
-    if lock:  # re-read under the lock: what this session saw before may have changed since
-        query = query.with_for_update().execution_options(populate_existing=True)
-    evaluation = session.scalars(query).first()
-    if evaluation is None:
-        raise NotFound("this evaluation link is not valid")
-    return evaluation
 
 
 def rate_by_link(uow: UnitOfWork, token: str, data: dict, secret: str) -> RoutedCase:
@@ -100,7 +70,7 @@ def rate(uow, case: RoutedCase, rating: str, via: str, comment: str | None, eval
     if rating != "unsatisfied":
         finish(uow, case, "close", outcome=rating, reason=f"rated {rating}")
         return case
-    rules = policy(uow.runtime)
+    rules = uow.runtime.state.policy
     if case.reopen_count >= rules.reopen_limit:
         case.outcome = "unsatisfied"
         case_event(uow, case, "case.escalated", "escalate",

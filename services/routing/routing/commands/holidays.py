@@ -19,14 +19,14 @@ from sqlalchemy import extract, select
 
 from wangge_common.db import utcnow
 
-from .models import Holiday, HolidayChange
+from ..models import Holiday, HolidayChange
+from .lifecycle import announce
 
 NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
          "Dragon Boat Festival": "端午节", "Mid-autumn Festival": "中秋节", "National Day": "国庆节",
          "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日"}
 PACKAGE = f"chinese-calendar {version('chinese-calendar')}"
 ACTOR = "service:routing"
-
 Days = dict[date, tuple[str, str]]  # day → (holiday | workday, Chinese name)
 
 
@@ -92,8 +92,6 @@ def refresh(session, now: datetime, *, years: list[int] | None = None, actor: st
             days.append({"day": day.isoformat(), "kind": kind, "name": name, "source": source})
     session.flush()
     if uow is not None and days:
-        from .catalogue import announce  # catalogue imports this module
-
         announce(uow, "holiday_calendar", "refreshed", f"{years[0]}-{years[-1]}", values={"days": days},
                  reason=f"refreshed from {PACKAGE} (days of a year it does not cover are the statutory ones)")
     return changed
@@ -102,9 +100,3 @@ def refresh(session, now: datetime, *, years: list[int] | None = None, actor: st
 def seeded(day: date) -> bool:
     """Whether a refresh would put `day` into the calendar."""
     return day in seed(day.year)[1]
-
-
-def refresh_job(runtime, now: datetime) -> int:
-    """The periodic job: seed a fresh database at the scheduler's start, then keep the years ahead current."""
-    with runtime.unit_of_work(actor=ACTOR) as uow:
-        return refresh(uow.session, now, uow=uow)

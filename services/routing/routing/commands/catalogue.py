@@ -4,35 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import extract, select
+from sqlalchemy import select
 
-from wangge_common import redaction
 from wangge_common.db import utcnow
 from wangge_common.errors import Conflict, NotFound
 
+from ..models import RULE_TABLES, DispatchRule, Holiday
 from . import holidays
-from .models import DeadlineRule, DispatchRule, Holiday, HolidayChange
+from .lifecycle import announce
 
-MODELS = {"dispatch": DispatchRule, "deadline": DeadlineRule}
 KINDS = {"dispatch": "dispatch_rule", "deadline": "deadline_rule"}
 FIELDS = {"dispatch": ("category", "topic", "level", "department_code", "department_name", "priority"),
           "deadline": ("category", "topic", "urgency", "amount", "unit")}
-
-
-CATALOGUE_KEY = "dispatch-catalogue"  # every dispatch line's change on one key: the topic lists arrive in order
-
-
-def announce(uow, kind: str, action: str, item: str, *, values: dict | None, reason: str | None,
-             version: int | None = None, lineage_id: int | None = None, topics: list[str] | None = None) -> None:
-    """A change of routing's rules as `catalogue.changed`, in the change's transaction: reporting's audit log keeps
-    it with its actor like every other event. A dispatch line's change also carries the full list of topics the
-    active catalogue routes (intake keeps it to refuse a topic nothing routes), keyed so the lists stay in order."""
-    key = CATALOGUE_KEY if topics is not None else f"{kind}:{lineage_id or item}"
-    data = {"kind": kind, "action": action, "item": str(item)[:80], "version": version, "lineage_id": lineage_id,
-            "values": values, "reason": redaction.redact(reason)[:500] if reason else None}
-    if topics is not None:
-        data["topics"] = topics
-    uow.emit("catalogue.changed", key, data=data)
 
 
 def _active_topics(session) -> list[str]:
@@ -47,31 +30,10 @@ def _announce_line(uow, kind: str, action: str, line, reason: str | None) -> Non
              lineage_id=line.lineage_id, topics=_active_topics(uow.session) if kind == "dispatch" else None)
 
 
-def list_lines(session, kind: str, *, include_retired: bool = False):
-    model = MODELS[kind]
-    query = select(model).order_by(model.lineage_id, model.version)
-    if not include_retired:
-        query = query.where(model.active.is_(True))
-    return session.scalars(query).all()
-
-
-def get_line(session, kind: str, line_id: int):
-    line = session.get(MODELS[kind], line_id)
-    if line is None:
-        raise NotFound(f"no {kind} rule {line_id}")
-    return line
-
-
-def history(session, kind: str, line_id: int):
-    model = MODELS[kind]
-    line = get_line(session, kind, line_id)
-    return session.scalars(select(model).where(model.lineage_id == line.lineage_id).order_by(model.version)).all()
-
-
 def create_line(uow, kind: str, data: dict):
     session = uow.session
     fields = {k: v for k, v in data.items() if k != "reason"}
-    line = MODELS[kind](**fields, active=True, version=1, changed_by=uow.actor, change_reason=data["reason"],
+    line = RULE_TABLES[kind](**fields, active=True, version=1, changed_by=uow.actor, change_reason=data["reason"],
                         created_at=utcnow())
     session.add(line)
     session.flush()
@@ -87,7 +49,7 @@ def revise_line(uow, kind: str, line_id: int, data: dict):
     old.active, old.retired_at = False, utcnow()
     session.flush()
     fields = {k: v for k, v in data.items() if k != "reason"}
-    line = MODELS[kind](**fields, active=True, lineage_id=old.lineage_id, version=old.version + 1,
+    line = RULE_TABLES[kind](**fields, active=True, lineage_id=old.lineage_id, version=old.version + 1,
                         changed_by=actor, change_reason=data["reason"], created_at=utcnow())
     session.add(line)
     session.flush()
@@ -104,20 +66,13 @@ def retire_line(uow, kind: str, line_id: int, reason: str):
 
 
 def _active(session, kind: str, line_id: int):
-    line = session.scalars(select(MODELS[kind]).where(MODELS[kind].id == line_id).with_for_update()).first()
+    line = session.scalars(select(RULE_TABLES[kind]).where(RULE_TABLES[kind].id == line_id).with_for_update()).first()
     if line is None:
         raise NotFound(f"no {kind} rule {line_id}")
     if not line.active:
         raise Conflict(f"{kind} rule {line_id} is a retired version; edit the active one of its lineage",
                        errors=[{"field": "id", "reason": "retired"}])
     return line
-
-
-def list_holidays(session, year: int | None):
-    query = select(Holiday).order_by(Holiday.day)
-    if year:
-        query = query.where(extract("year", Holiday.day) == year)
-    return session.scalars(query).all()
 
 
 def put_holiday(uow, day: date, data: dict) -> Holiday:
@@ -154,10 +109,3 @@ def delete_holiday(uow, day: date, reason: str | None = None) -> None:
     announce(uow, "holiday", "removed", day.isoformat(), reason=reason,
              values={"day": day.isoformat(), "kind": "weekday", "name": "按星期计", "source": "local"}
              if holidays.seeded(day) else None)
-
-
-def holiday_history(session, year: int | None):
-    query = select(HolidayChange).order_by(HolidayChange.id)
-    if year:
-        query = query.where(extract("year", HolidayChange.day) == year)
-    return session.scalars(query).all()

@@ -1,7 +1,5 @@
-"""Routing commands from people (departments, deputies, congress staff, residents): one function each."""
+"""Work orders (工单) in a department's hands: sign, forward, start, answer, return, extensions, supervision."""
 from __future__ import annotations
-
-import json
 
 from sqlalchemy import select
 
@@ -9,109 +7,18 @@ from wangge_common.db import utcnow
 from wangge_common.errors import Conflict, Invalid
 from wangge_common.outbox import UnitOfWork
 
-from . import domain
-from .evaluation import request_evaluation
-from .handlers import (PRESIDIUM, TOWNSHIP_CONGRESS, active_rules, awaiting_forward, calendar, case_event,
-                       deadline_from_dispatch, department, dispatch, escalate_order, finish, get_case, lock_order,
-                       major_issue, open_orders, order_deadlines, order_event, policy, route)
-from .models import GridDeputy, RoutedCase, WorkOrder
+from .. import domain
+from ..domain import PRESIDIUM, TOWNSHIP_CONGRESS, awaiting_forward
+from ..models import RoutedCase, WorkOrder
+from .dispatch import deadline_from_dispatch, escalate_order, order_deadlines, route
+from .lifecycle import case_event, department, lock_order, open_orders, order_event
+from .replies import await_reply, replied
 
 
 def _leads(order: WorkOrder) -> bool:
     """Sole and lead orders carry the case; members of a joint mediation only their own share."""
     return order.role in ("sole", "lead")
 
-
-# ---- triage -------------------------------------------------------------------------------------------------------
-
-def triage_manually(uow: UnitOfWork, case_id: str, data: dict) -> RoutedCase:
-    """Route a case from the manual queue (or re-route a returned, reopened or escalated one) by hand."""
-    session = uow.session
-    case = get_case(session, case_id, lock=True)
-    path, reason = data["path"], data["reason"]
-    domain.next_state(case.state, "escalate" if path == "major_issue" else "assign")
-    departments = data.get("departments") or []
-    if path in ("town", "county"):
-        if len(departments) != 1:
-            raise Invalid([("departments", f"a {path} path takes exactly one department")])
-        departments = [{**departments[0], "role": "sole"}]
-    elif path == "joint_mediation":
-        _check_mediation(session, case, data, departments)
-    elif departments:
-        raise Invalid([("departments", "the major-issue procedure goes to the township congress presidium")])
-    _cancel_unsigned(uow, case, f"re-triaged by hand: {reason}")
-    if path == "major_issue":
-        major_issue(uow, case, reason, trigger="cannot_settle_in_grid")
-        return case
-    if path == "joint_mediation":
-        case.convenor_deputy_id = str(data["convenor_deputy_id"])
-        case.mediators = json.dumps(data["mediators"], ensure_ascii=False)
-        reason = f"joint mediation (联合调解) convened by deputy {case.convenor_deputy_id}: {reason}"
-    dispatch(uow, case, path=path, departments=departments, reason=reason)
-    return case
-
-
-def _cancel_unsigned(uow, case: RoutedCase, reason: str) -> None:
-    """Withdraw dispatched orders when a person routes the case otherwise; a signed order is the department's."""
-    orders = open_orders(uow.session, case.case_id)
-    signed = [o for o in orders if o.state != "dispatched"]
-    if signed and case.state == "assigned":
-        raise Conflict(f"department {signed[0].department_name} already signed work order {signed[0].id}",
-                       errors=[{"field": "state", "reason": "a signed order cannot be replaced; return it first"}])
-    for order in orders:
-        order_event(uow, order, "work_order.cancelled", "cancel", reason)
-
-
-def _check_mediation(session, case: RoutedCase, data: dict, departments: list[dict]) -> None:
-    errors = []
-    if len(departments) < 2:
-        errors.append(("departments", "joint mediation needs at least two departments"))
-    if [d.get("role") for d in departments].count("lead") != 1:
-        errors.append(("departments", "exactly one department must have role lead; the others are members"))
-    if len({d["code"] for d in departments}) != len(departments):
-        errors.append(("departments", "lists a department twice"))
-    if not data.get("mediators"):
-        errors.append(("mediators", "name the mediators and legal-service workers taking part"))
-    convenor = data.get("convenor_deputy_id")
-    if convenor is None:
-        errors.append(("convenor_deputy_id", "the deputy who convenes the mediation is required"))
-    else:
-        known = session.scalars(select(GridDeputy.deputy_id).where(GridDeputy.grid_id == case.grid_id)).all()
-        if known and str(convenor) not in known:
-            errors.append(("convenor_deputy_id", "is not a deputy assigned to the case's grid"))
-    if errors:
-        raise Invalid(errors)
-    for d in departments:
-        d.setdefault("role", "member")
-
-
-def _check_deputy(session, case: RoutedCase, deputy_id: str, field: str) -> None:
-    """谁接待、谁答复: only the case's first receiver or a deputy serving its grid acts for the grid's deputies."""
-    if deputy_id == case.first_receiver_deputy_id:
-        return
-    serving = session.scalar(select(GridDeputy.deputy_id).where(GridDeputy.grid_id == case.grid_id,
-                                                                 GridDeputy.deputy_id == deputy_id))
-    if serving is None:
-        raise Invalid([(field, "must be the case's first receiver or a deputy assigned to the case's grid")])
-
-
-def answer_on_the_spot(uow: UnitOfWork, case_id: str, data: dict, secret: str) -> RoutedCase:
-    """能现场解答的现场解答: the receiving deputy answered; the deputy's answer is also the reply to the reporter."""
-    case = get_case(uow.session, case_id, lock=True)
-    domain.next_state(case.state, "answer_on_the_spot")
-    _check_deputy(uow.session, case, str(data["deputy_id"]), "deputy_id")
-    _cancel_unsigned(uow, case, "answered on the spot by the receiving deputy")
-    case.path, case.on_time = "on_the_spot", True
-    case.answer_summary, case.answered_by = data["summary"], "人大代表现场解答"
-    case_event(uow, case, "case.answered", "answer_on_the_spot", data["reason"], on_the_spot=True,
-               department=None, summary=data["summary"], on_time=True)
-    deputy = str(data["deputy_id"])
-    case.first_receiver_deputy_id = case.first_receiver_deputy_id or deputy
-    _replied(uow, case, deputy, "on_the_spot", "answered on the spot (现场解答)", secret)
-    return case
-
-
-# ---- work orders -------------------------------------------------------------------------------------------------
 
 def sign(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
     """签收: the department takes the order on; the handling deadline has been running since dispatch."""
@@ -127,7 +34,7 @@ def sign(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
                 working_days=(order.deadline_unit or "working_days") == "working_days")
     order.next_check_at = domain.next_check(order.due_at, order.due_soon_at, due_soon_marked=order.due_soon_marked,
                                             overdue_marked=order.overdue_marked, step=order.escalation_step,
-                                            policy=policy(uow.runtime))
+                                            policy=uow.runtime.state.policy)
     if _leads(order):
         case_event(uow, case, "case.signed", "sign", data["reason"], work_order_id=order.id,
                    department=department(order), due_at=order.due_at.isoformat())
@@ -151,7 +58,7 @@ def forward(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
                f"it was forwarded at {order.forwarded_at.isoformat()}" if order.forwarded_at else f"it is {order.state}")
         raise Conflict(f"work order {order.id} is not waiting for the township congress to forward it: {why}",
                        errors=[{"field": "state", "reason": why}])
-    rule = domain.DeadlineRule(None, None, None, None, order.deadline_amount or 15, order.deadline_unit or "working_days")
+    rule = domain.recorded_deadline(order.deadline_amount, order.deadline_unit)
     order.due_at, order.due_soon_at, order.sign_due_at = order_deadlines(uow, rule, now)
     order.forwarded_at, order.forwarded_by = now, uow.actor
     order.due_soon_marked = order.overdue_marked = False  # the department's clock starts now
@@ -178,10 +85,7 @@ def answer(uow: UnitOfWork, order_id: str, data: dict, secret: str) -> WorkOrder
     session, now = uow.session, utcnow()
     order, case = lock_order(session, order_id)
     mediation = data.get("mediation")
-    if case.path == "joint_mediation" and order.role == "lead" and mediation is None:
-        raise Invalid([("mediation", "the lead department of a joint mediation records the mediated outcome")])
-    if mediation is not None and case.path != "joint_mediation":
-        raise Invalid([("mediation", "only a joint mediation records a mediated outcome")])
+    _check_mediation_outcome(case, order, mediation)
     domain.next_order_state(order.state, "answer")
     if _leads(order):
         domain.next_state(case.state, "answer")
@@ -191,22 +95,37 @@ def answer(uow: UnitOfWork, order_id: str, data: dict, secret: str) -> WorkOrder
     attached = {"attachments": data["attachments"]} if data.get("attachments") else {}
     order_event(uow, order, "work_order.answered", "answer", data["reason"], summary=data["summary"],
                 on_time=on_time, mediation=mediation, **attached)
-    if not _leads(order):
-        return order
+    if _leads(order):
+        _answer_case(uow, case, order, data, on_time, now, secret)
+    return order
+
+
+def _check_mediation_outcome(case: RoutedCase, order: WorkOrder, mediation: dict | None) -> None:
+    """A joint mediation's lead answers with the mediated outcome; nothing else carries one."""
+    if case.path == "joint_mediation" and order.role == "lead" and mediation is None:
+        raise Invalid([("mediation", "the lead department of a joint mediation records the mediated outcome")])
+    if mediation is not None and case.path != "joint_mediation":
+        raise Invalid([("mediation", "only a joint mediation records a mediated outcome")])
+
+
+def _answer_case(uow: UnitOfWork, case: RoutedCase, order: WorkOrder, data: dict, on_time: bool, now,
+                 secret: str) -> None:
+    """The lead (or sole) order's answer is the case's: the first receiver now passes it on; a mediated outcome was
+    given to the parties at the mediation, which is the reply, and ends the members' orders."""
     case.on_time = on_time if case.on_time is None else (case.on_time and on_time)
     case.answer_summary, case.answered_by = data["summary"], order.department_name
     relayed = {"forward_via": TOWNSHIP_CONGRESS} if order.forwarded_at is not None else {}  # the congress is told
     case_event(uow, case, "case.answered", "answer", data["reason"], on_the_spot=False,
                department=department(order), summary=data["summary"], on_time=on_time, **relayed)
-    _await_reply(uow, case, now)
-    if mediation is not None:
-        for member in open_orders(session, case.case_id):
-            order_event(uow, member, "work_order.cancelled", "cancel",
-                        "the lead department recorded the mediated outcome")
-        # The parties heard the outcome at the mediation the deputy convened: that is the reply to the reporter.
-        _replied(uow, case, case.convenor_deputy_id, "on_the_spot",
-                 f"mediated outcome ({mediation['outcome']}) given to the parties at the mediation", secret)
-    return order
+    await_reply(uow, case, now)
+    mediation = data.get("mediation")
+    if mediation is None:
+        return
+    for member in open_orders(uow.session, case.case_id):
+        order_event(uow, member, "work_order.cancelled", "cancel", "the lead department recorded the mediated outcome")
+    # The parties heard the outcome at the mediation the deputy convened: that is the reply to the reporter.
+    replied(uow, case, case.convenor_deputy_id, "on_the_spot",
+            f"mediated outcome ({mediation['outcome']}) given to the parties at the mediation", secret)
 
 
 def record_mediation(uow: UnitOfWork, order_id: str, data: dict, secret: str) -> WorkOrder:
@@ -236,7 +155,7 @@ def return_order(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
     case.return_count += 1
     case_event(uow, case, "case.returned", "return", reason, work_order_id=order.id, department=department(order),
                return_count=case.return_count)
-    limit = policy(uow.runtime).return_limit
+    limit = uow.runtime.state.policy.return_limit
     if case.return_count >= limit:
         case_event(uow, case, "case.escalated", "escalate", f"returned {case.return_count} times (limit {limit})",
                    step="supervision", trigger="returned_repeatedly", work_order_id=order.id,
@@ -244,7 +163,8 @@ def return_order(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
         return order
     refused = set(session.scalars(select(WorkOrder.department_code).where(WorkOrder.case_id == case.case_id,
                                                                           WorkOrder.state == "returned")).all())
-    decision = domain.triage(case.category, case.topic, active_rules(uow), refused)
+    rules = uow.runtime.state.catalogue.dispatch_rules(uow.session)
+    decision = domain.triage(case.category, case.topic, rules, refused)
     if decision.path == "manual":
         case.path = "manual"
     route(uow, case, decision)
@@ -279,7 +199,7 @@ def decide_extension(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
     if data["approved"]:
         order.due_at = order.extension_requested_due_at
         order.due_soon_at = domain.due_soon_at(order.signed_at or order.created_at, order.due_at,
-                                               policy(uow.runtime).due_soon_lead)
+                                               uow.runtime.state.policy.due_soon_lead)
         order.due_soon_marked = order.overdue_marked = False
         order.escalation_step = 0
         order.next_check_at = order.due_soon_at
@@ -287,51 +207,6 @@ def decide_extension(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
     order_event(uow, order, "work_order.extension_decided", None, data["reason"], approved=data["approved"],
                 due_at=order.due_at.isoformat())
     return order
-
-
-# ---- first-receiver reply (首问责任) and closing ---------------------------------------------------------
-
-def reply(uow: UnitOfWork, case_id: str, data: dict, secret: str) -> RoutedCase:
-    """The first receiver told the reporter; once the matter is answered this resolves the case."""
-    case = get_case(uow.session, case_id, lock=True)
-    if case.state in domain.TERMINAL:
-        raise domain.IllegalTransition(case.state, "reply")
-    deputy = str(data["deputy_id"]) if data.get("deputy_id") else case.first_receiver_deputy_id
-    if deputy is None:
-        raise Invalid([("deputy_id", "the case has no first receiver: name the deputy serving its grid who replied")])
-    _check_deputy(uow.session, case, deputy, "deputy_id")
-    _replied(uow, case, deputy, data["channel"], data["reason"], secret)
-    return case
-
-
-def _await_reply(uow, case: RoutedCase, now) -> None:
-    """谁接待、谁答复 holds for the answer too: the first receiver passes a department's answer on to the reporter
-    within the set time, counted from the answer. A first-reply deadline still pending (the earlier one) stands."""
-    if case.replied_at is not None or case.reply_check_at is None:
-        case.reply_due_at = case.reply_check_at = now + policy(uow.runtime).reply_within
-
-
-def _replied(uow, case: RoutedCase, deputy_id, channel: str, reason: str, secret: str) -> None:
-    now = utcnow()
-    on_time = case.reply_due_at is None or now <= case.reply_due_at
-    if case.replied_at is None:
-        case.replied_at = now
-    case.reply_check_at = None
-    action = "reply" if case.state == "answered" else None  # before the answer it is an interim reply
-    case_event(uow, case, "case.replied", action, reason, deputy_id=deputy_id, channel=channel, on_time=on_time)
-    if action == "reply":  # the reporter has the answer: ask for the rating (once per answer)
-        request_evaluation(uow, case, secret)
-
-def close_escalated(uow: UnitOfWork, case_id: str, data: dict) -> RoutedCase:
-    """The supervising body closes a case it took over; staff never record satisfaction for the resident."""
-    case = get_case(uow.session, case_id, lock=True)
-    domain.next_state(case.state, "close")
-    if case.state != "escalated":
-        raise domain.IllegalTransition(case.state, "close by supervision")
-    for order in open_orders(uow.session, case.case_id):
-        order_event(uow, order, "work_order.cancelled", "cancel", f"closed by supervision: {data['reason']}")
-    finish(uow, case, "close", outcome=data["outcome"], reason=data["reason"])
-    return case
 
 
 def supervise(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:

@@ -1,15 +1,25 @@
-"""Routing's read side: cases with their history, work orders, the manual triage queue."""
+"""Routing's read side: cases with their history, work orders, the manual triage queue, the catalogue and the
+holiday calendar, evaluation links."""
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import case as when, exists, extract, func, select
 
 from wangge_common.auth import AuthError
 from wangge_common.errors import NotFound
 from wangge_common.paging import changed_since, paginate
 
-from . import domain
-from .handlers import get_case
-from .models import CaseTransition, RoutedCase, WorkOrder
+from .. import domain
+from ..models import (RULE_TABLES, CaseTransition, DeadlineRule, DispatchRule, Evaluation, Holiday, HolidayChange,
+                     RoutedCase, WorkOrder)
+
+
+def get_case(session, case_id: str, *, lock: bool = False) -> RoutedCase:
+    query = select(RoutedCase).where(RoutedCase.case_id == case_id)
+    case = session.scalars(query.with_for_update() if lock else query).first()
+    if case is None:
+        raise NotFound(f"no case {case_id} in routing")
+    return case
 
 
 def case_detail(session, case_id: str) -> dict:
@@ -52,51 +62,62 @@ def list_cases(session, *, state=None, grid_id=None, grid_ids=None, first_receiv
     return paginate(session, changed_since(query, feed, RoutedCase.updated_at, RoutedCase.case_id), page, page_size)
 
 
-def list_work_orders(session, *, case_id=None, department=None, state=None, due_before=None, overdue=None,
-                     supervision=None, awaiting_forward=None, sort="created", page=1, page_size=100,
-                     departments=None, grid_ids=None, priority=None, grid_id=None, step=None, open=None,
-                     due_soon=None, extension_pending=None, updated_since=None, after=None) -> dict:
-    query = select(WorkOrder)
-    if priority:
-        query = query.where(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.priority == priority)))
-    if grid_id:  # the order carries its case's grid
-        query = query.where(WorkOrder.grid_id == str(grid_id))
-    if step:
-        query = query.where(WorkOrder.escalation_step == domain.LADDER.index(step) + 1)
-    if open is not None:
-        unfinished = WorkOrder.state.in_(domain.OPEN_ORDER_STATES)
-        query = query.where(unfinished if open else ~unfinished)
-    if due_soon is not None:
-        soon = WorkOrder.due_soon_marked.is_(True) & WorkOrder.overdue_marked.is_(False)
-        query = query.where(soon if due_soon else ~soon)
-    if extension_pending is not None:
-        pending = WorkOrder.extension_requested_due_at.is_not(None)
-        query = query.where(pending if extension_pending else ~pending)
-    if departments is not None:  # a person's data scope
-        query = query.where(WorkOrder.department_code.in_(departments))
-    if grid_ids is not None:  # a person's data scope: the order carries its case's grid
-        query = query.where(WorkOrder.grid_id.in_(grid_ids))
-    if case_id:
-        query = query.where(WorkOrder.case_id == str(case_id))
-    if department:
-        query = query.where(WorkOrder.department_code == department)
-    if state:
-        query = query.where(WorkOrder.state == state)
-    if due_before:
-        query = query.where(WorkOrder.due_at < due_before)
-    if overdue is not None:
-        query = query.where(WorkOrder.overdue_marked.is_(overdue))
-    if supervision:
-        query = query.where(WorkOrder.supervision == supervision)
-    if awaiting_forward is not None:
-        waiting = (WorkOrder.forward_due_at.is_not(None) & WorkOrder.forwarded_at.is_(None)
-                   & (WorkOrder.state == "dispatched"))
-        query = query.where(waiting if awaiting_forward else ~waiting)
+def list_work_orders(session, *, sort="created", page=1, page_size=100, updated_since=None, after=None,
+                     **filters) -> dict:
+    """A page of work orders matching `filters` (the keyword arguments of _order_filters and _order_flags)."""
+    query = select(WorkOrder).where(*_order_filters(**{k: v for k, v in filters.items() if k not in FLAGS}),
+                                    *_order_flags(**{k: v for k, v in filters.items() if k in FLAGS}))
     order = (WorkOrder.due_at.is_(None), WorkOrder.due_at) if sort == "due" else ()
     query = query.order_by(*order, WorkOrder.created_at, WorkOrder.id)
     feed = {"updated_since": updated_since, "after": after}
     found = paginate(session, changed_since(query, feed, WorkOrder.updated_at, WorkOrder.id), page, page_size)
     _with_case(session, found["items"])
+    return found
+
+
+def _order_filters(*, case_id=None, department=None, state=None, due_before=None, supervision=None, priority=None,
+                   grid_id=None, step=None, departments=None, grid_ids=None) -> list:
+    """The conditions on an order's own values, and the caller's data scope."""
+    conditions = []
+    if priority:
+        conditions.append(WorkOrder.case_id.in_(select(RoutedCase.case_id).where(RoutedCase.priority == priority)))
+    if grid_id:  # the order carries its case's grid
+        conditions.append(WorkOrder.grid_id == str(grid_id))
+    if step:
+        conditions.append(WorkOrder.escalation_step == domain.LADDER.index(step) + 1)
+    if departments is not None:  # a person's data scope
+        conditions.append(WorkOrder.department_code.in_(departments))
+    if grid_ids is not None:  # a person's data scope: the order carries its case's grid
+        conditions.append(WorkOrder.grid_id.in_(grid_ids))
+    if case_id:
+        conditions.append(WorkOrder.case_id == str(case_id))
+    if department:
+        conditions.append(WorkOrder.department_code == department)
+    if state:
+        conditions.append(WorkOrder.state == state)
+    if due_before:
+        conditions.append(WorkOrder.due_at < due_before)
+    if supervision:
+        conditions.append(WorkOrder.supervision == supervision)
+    return conditions
+
+
+FLAGS = ("open", "due_soon", "extension_pending", "awaiting_forward", "overdue")
+
+
+def _order_flags(**flags) -> list:
+    """The yes/no filters: each given flag keeps the orders its condition holds for (true) or not (false)."""
+    conditions = {
+        "open": WorkOrder.state.in_(domain.OPEN_ORDER_STATES),
+        "due_soon": WorkOrder.due_soon_marked.is_(True) & WorkOrder.overdue_marked.is_(False),
+        "extension_pending": WorkOrder.extension_requested_due_at.is_not(None),
+        "awaiting_forward": (WorkOrder.forward_due_at.is_not(None) & WorkOrder.forwarded_at.is_(None)
+                             & (WorkOrder.state == "dispatched")),
+    }
+    found = [conditions[name] if wanted else ~conditions[name] for name, wanted in flags.items()
+             if wanted is not None and name in conditions]
+    if flags.get("overdue") is not None:
+        found.append(WorkOrder.overdue_marked.is_(flags["overdue"]))
     return found
 
 
@@ -118,11 +139,25 @@ def escalation_ladder(session, *, open=True, grid_ids=None, departments=None) ->
              "cases": cases} for grid, step, orders, cases in rows]
 
 
+def board(session, limit: int) -> tuple[list, list]:
+    """The public board's reads: open orders per department (total, overdue), and the open orders with their case's
+    tracking code, category and priority, the soonest deadline first."""
+    per_department = session.execute(
+        select(WorkOrder.department_name, func.count(),
+               func.sum(when((WorkOrder.overdue_marked.is_(True), 1), else_=0)))
+        .where(WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
+        .group_by(WorkOrder.department_name).order_by(func.count().desc())).all()
+    orders = session.execute(
+        select(WorkOrder, RoutedCase.tracking_code, RoutedCase.category, RoutedCase.priority)
+        .join(RoutedCase, RoutedCase.case_id == WorkOrder.case_id)
+        .where(WorkOrder.state.in_(domain.OPEN_ORDER_STATES))
+        .order_by(WorkOrder.due_at.is_(None), WorkOrder.due_at, WorkOrder.created_at).limit(limit)).all()
+    return per_department, orders
+
+
 def order_counts(session, *, departments=None, grid_ids=None, department=None) -> dict:
     """How many orders in each state, and how many open ones are due soon or overdue: a desk's tab counts in one
     query instead of one per tab."""
-    from sqlalchemy import case as when
-
     open_ = WorkOrder.state.in_(domain.OPEN_ORDER_STATES)
     query = select(WorkOrder.state, func.count(),
                    func.sum(when((open_ & WorkOrder.due_soon_marked.is_(True) & WorkOrder.overdue_marked.is_(False),
@@ -203,3 +238,72 @@ def reconcile_cases(session, case_ids: list[str]) -> dict:
             WorkOrder.case_id.in_(list(found))).group_by(WorkOrder.case_id)):
         found[case_id]["work_orders"] = count
     return found
+
+
+# ---- the catalogue and the holiday calendar --------------------------------------------------------------
+
+def load_rules(session) -> list[domain.Rule]:
+    rows = session.scalars(select(DispatchRule).where(DispatchRule.active.is_(True))).all()
+    return [domain.Rule(r.id, r.category, r.topic, r.level, r.department_code, r.department_name, r.priority)
+            for r in rows]
+
+
+def load_deadlines(session) -> list[domain.DeadlineRule]:
+    rows = session.scalars(select(DeadlineRule).where(DeadlineRule.active.is_(True))).all()
+    return [domain.DeadlineRule(r.id, r.category, r.topic, r.urgency, r.amount, r.unit, r.priority) for r in rows]
+
+
+def list_lines(session, kind: str, *, include_retired: bool = False):
+    model = RULE_TABLES[kind]
+    query = select(model).order_by(model.lineage_id, model.version)
+    if not include_retired:
+        query = query.where(model.active.is_(True))
+    return session.scalars(query).all()
+
+
+def get_line(session, kind: str, line_id: int):
+    line = session.get(RULE_TABLES[kind], line_id)
+    if line is None:
+        raise NotFound(f"no {kind} rule {line_id}")
+    return line
+
+
+def line_history(session, kind: str, line_id: int):
+    model = RULE_TABLES[kind]
+    line = get_line(session, kind, line_id)
+    return session.scalars(select(model).where(model.lineage_id == line.lineage_id).order_by(model.version)).all()
+
+
+def list_holidays(session, year: int | None):
+    query = select(Holiday).order_by(Holiday.day)
+    if year:
+        query = query.where(extract("year", Holiday.day) == year)
+    return session.scalars(query).all()
+
+
+def holiday_history(session, year: int | None):
+    query = select(HolidayChange).order_by(HolidayChange.id)
+    if year:
+        query = query.where(extract("year", HolidayChange.day) == year)
+    return session.scalars(query).all()
+
+
+# ---- residents' evaluation links ---------------------------------------------------------------------------------
+
+def link_serializer(secret: str) -> URLSafeSerializer:
+    """Signs and reads the one-time evaluation link tokens."""
+    return URLSafeSerializer(secret, salt="wangge.evaluation")
+
+
+def evaluation_by_token(session, token: str, secret: str, *, lock: bool = False) -> Evaluation:
+    try:
+        payload = link_serializer(secret).loads(token)
+    except BadSignature:
+        raise NotFound("this evaluation link is not valid") from None
+    query = select(Evaluation).where(Evaluation.id == str(payload.get("e")))
+    if lock:  # re-read under the lock: what this session saw before may have changed since
+        query = query.with_for_update().execution_options(populate_existing=True)
+    evaluation = session.scalars(query).first()
+    if evaluation is None:
+        raise NotFound("this evaluation link is not valid")
+    return evaluation

@@ -1,4 +1,4 @@
-"""Micro livelihood projects (民生微实事): the steps of a project and the reads of its pages.
+"""Micro livelihood projects (民生微实事): the steps of a project.
 
 Each step is an event on cases.v1 keyed by the project id: `project.proposed`, `project.reviewed` (the township
 congress), `project.funding_decided` (the city), `project.progressed`, `project.completed` (the result, publicised on
@@ -10,24 +10,18 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 
-from wangge_common.crypto import FieldCipher
 from wangge_common.db import utcnow
-from wangge_common.errors import Conflict, Invalid, NotFound
+from wangge_common.errors import Conflict, Invalid
 from wangge_common.outbox import UnitOfWork
 
-from . import projects_rules as rules
+from ..domain import projects as rules
+from ..models import Deputy, Grid, GridDeputy, Project, ProjectCase, ProjectRating, RoutedCase, ProjectStep
+from ..queries.projects import case_ids_of, get, rating_by_token, rating_serializer
 from .evaluation import Gone
-from .handlers import policy
-from .models import Deputy, Grid, GridDeputy, Project, ProjectCase, ProjectRating, ProjectStep, RoutedCase
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from a poster
-
-
-def _serializer(secret: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret, salt="wangge.project-rating")
 
 
 def _ancestors(session, grid_id: str) -> list[str]:
@@ -46,21 +40,6 @@ def _township(session, grid_id: str) -> str | None:
         if session.scalar(select(Grid.level).where(Grid.grid_id == gid)) == 1:
             return gid
     return None
-
-
-def get(session, project_id: str, *, lock: bool = False) -> Project:
-    query = select(Project).where(Project.project_id == project_id)
-    found = session.scalars(query.with_for_update() if lock else query).first()
-    if found is None:
-        raise NotFound(f"no project {project_id}")
-    return found
-
-
-def by_code(session, code: str) -> Project:
-    found = session.scalars(select(Project).where(Project.code == code.strip().upper())).first()
-    if found is None:
-        raise NotFound(f"no project {code}")
-    return found
 
 
 def _step(uow: UnitOfWork, project: Project, action: str, note: str | None = None, percent: int | None = None):
@@ -179,32 +158,18 @@ def complete(uow: UnitOfWork, project_id: str, data: dict, secret: str) -> Proje
     now = utcnow()
     project.percent, project.result, project.completed_at = 100, data["result"].strip(), now
     _step(uow, project, "complete", project.result, 100)
-    cipher, links = FieldCipher(uow.runtime.settings.pii_key), []
-    expires = now + policy(uow.runtime).rating_window * 2  # a project's result takes longer to see than an answer
+    cipher, links = uow.runtime.state.cipher, []
+    expires = now + uow.runtime.state.policy.rating_window * 2  # a project's result takes longer to see than an answer
     for case_id in case_ids_of(session, project.project_id):
         rating = ProjectRating(id=str(uuid.uuid4()), project_id=project.project_id, case_id=case_id, issued_at=now,
                                expires_at=expires)
         session.add(rating)
-        links.append({"case_id": case_id, "token_encrypted": cipher.encrypt(_serializer(secret).dumps({"r": rating.id}))})
+        links.append({"case_id": case_id, "token_encrypted": cipher.encrypt(rating_serializer(secret).dumps({"r": rating.id}))})
     uow.emit("project.completed", project.project_id, {
         "project_id": project.project_id, "code": project.code, "grid_id": project.grid_id, "title": project.title,
         "result": project.result, "funded_yuan": project.funded_yuan, "case_ids": [l["case_id"] for l in links],
         "rating_links": links, "expires_at": expires.isoformat()})
     return project
-
-
-def rating_by_token(session, token: str, secret: str, *, lock: bool = False) -> ProjectRating:
-    try:
-        payload = _serializer(secret).loads(token)
-    except BadSignature:
-        raise NotFound("this rating link is not valid") from None
-    query = select(ProjectRating).where(ProjectRating.id == str(payload.get("r")))
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    found = session.scalars(query).first()
-    if found is None:
-        raise NotFound("this rating link is not valid")
-    return found
 
 
 def rate(uow: UnitOfWork, token: str, rating: str, secret: str) -> ProjectRating:
@@ -220,41 +185,3 @@ def rate(uow: UnitOfWork, token: str, rating: str, secret: str) -> ProjectRating
     return found
 
 
-def case_ids_of(session, project_id: str) -> list[str]:
-    return list(session.scalars(select(ProjectCase.case_id).where(ProjectCase.project_id == project_id)
-                                .order_by(ProjectCase.case_id)))
-
-
-def out(session, project: Project, *, public: bool = False) -> dict:
-    """A project as its page shows it; `public` leaves out what only staff see (the linked cases)."""
-    grid = session.get(Grid, project.grid_id)
-    deputy = session.get(Deputy, project.deputy_id)
-    ratings = [r for (r,) in session.execute(select(ProjectRating.rating).where(
-        ProjectRating.project_id == project.project_id, ProjectRating.rating.is_not(None)))]
-    steps = session.scalars(select(ProjectStep).where(ProjectStep.project_id == project.project_id)
-                            .order_by(ProjectStep.at, ProjectStep.id)).all()
-    body = {"project_id": project.project_id, "code": project.code, "grid_id": project.grid_id,
-            "grid_name": grid.name if grid else None, "township_id": project.township_id,
-            "deputy_id": project.deputy_id, "deputy_name": deputy.name if deputy else None, "title": project.title,
-            "description": project.description, "budget_yuan": project.budget_yuan,
-            "funded_yuan": project.funded_yuan, "state": project.state, "percent": project.percent,
-            "result": project.result, "proposed_at": project.proposed_at, "completed_at": project.completed_at,
-            "ratings": rules.rating_summary(ratings),
-            "steps": [{"action": s.action, "note": s.note, "percent": s.percent, "at": s.at,
-                       **({} if public else {"actor": s.actor})} for s in steps]}
-    if not public:
-        body["case_ids"] = case_ids_of(session, project.project_id)
-    return body
-
-
-def list_projects(session, *, state=None, grid_ids=None, township_id=None, deputy_id=None):
-    query = select(Project).order_by(Project.proposed_at.desc(), Project.project_id)
-    if state:
-        query = query.where(Project.state == state)
-    if grid_ids is not None:
-        query = query.where(Project.grid_id.in_(grid_ids))
-    if township_id:
-        query = query.where(Project.township_id == str(township_id))
-    if deputy_id:
-        query = query.where(Project.deputy_id == str(deputy_id))
-    return query

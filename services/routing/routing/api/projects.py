@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from wangge_common.auth import actor, grid_scope, public, require_grid, requires
 from wangge_common.http import runtime
-from wangge_common.paging import PageArgs, page_of, paged, paginate
+from wangge_common.paging import page_of, paged, paginate
 
-from . import projects
-from . import projects_rules as rules
-from .api import _secret
+from ..commands import projects as commands
+from ..queries import projects
+from ..schemas.projects import (CompleteIn, DecisionIn, FundingIn, ProgressIn, ProjectIn, ProjectOut,
+                                ProjectQuery, RatingIn, RatingLinkOut)
+from .common import link_secret as _secret
 
 blp = Blueprint("projects", __name__, url_prefix="/v1/projects",
                 description="Micro livelihood projects (民生微实事): a deputy proposes one from the cases they "
@@ -20,98 +21,6 @@ blp = Blueprint("projects", __name__, url_prefix="/v1/projects",
 ratings = Blueprint("project-ratings", __name__, url_prefix="/v1/project-ratings",
                     description="Residents rate a completed micro livelihood project through their one-time link "
                                 "(public; the token is the credential)")
-NOT_BLANK = validate.Regexp(r"\S", error="must not be blank (only spaces)")
-
-
-class ProjectIn(Schema):
-    grid_id = fields.UUID(required=True)
-    deputy_id = fields.UUID(required=True, metadata={"description": "the proposing deputy, who serves the grid"})
-    title = fields.String(required=True, validate=[validate.Length(1, 200), NOT_BLANK])
-    description = fields.String(required=True, validate=[validate.Length(1, 4000), NOT_BLANK],
-                                metadata={"description": "public text: what will be done, for whom (no names)"})
-    budget_yuan = fields.Integer(required=True, validate=validate.Range(1, rules.MAX_BUDGET_YUAN))
-    case_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(1, rules.MAX_CASES),
-                           metadata={"description": "the cases the project answers (in the grid or under it)"})
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 2000))
-
-
-class DecisionIn(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(("approved", "refused")))
-    reason = fields.String(required=True, validate=[validate.Length(1, 1000), NOT_BLANK])
-
-
-class FundingIn(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(("funded", "refused")))
-    amount_yuan = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, rules.MAX_BUDGET_YUAN))
-    reason = fields.String(required=True, validate=[validate.Length(1, 1000), NOT_BLANK])
-
-
-class ProgressIn(Schema):
-    percent = fields.Integer(required=True, validate=validate.Range(0, 99))
-    note = fields.String(required=True, validate=[validate.Length(1, 2000), NOT_BLANK])
-
-
-class CompleteIn(Schema):
-    result = fields.String(required=True, validate=[validate.Length(1, 4000), NOT_BLANK],
-                           metadata={"description": "what was done, publicised on the grid's board"})
-
-
-class RatingIn(Schema):
-    rating = fields.String(required=True, validate=validate.OneOf(("satisfied", "basically_satisfied",
-                                                                    "unsatisfied")))
-
-
-class ProjectQuery(PageArgs):
-    state = fields.String(validate=validate.OneOf(rules.STATES))
-    grid_id = fields.UUID()
-    township_id = fields.UUID()
-    deputy_id = fields.UUID()
-
-
-class StepOut(Schema):
-    action = fields.String()
-    note = fields.String(allow_none=True)
-    percent = fields.Integer(allow_none=True)
-    at = fields.DateTime()
-    actor = fields.String()
-
-
-class RatingsOut(Schema):
-    satisfied = fields.Integer()
-    basically_satisfied = fields.Integer()
-    unsatisfied = fields.Integer()
-    given = fields.Integer()
-    satisfaction = fields.Float(allow_none=True)
-
-
-class ProjectOut(Schema):
-    project_id = fields.String()
-    code = fields.String()
-    grid_id = fields.String()
-    grid_name = fields.String(allow_none=True)
-    township_id = fields.String(allow_none=True)
-    deputy_id = fields.String()
-    deputy_name = fields.String(allow_none=True)
-    title = fields.String()
-    description = fields.String()
-    budget_yuan = fields.Integer()
-    funded_yuan = fields.Integer(allow_none=True)
-    state = fields.String()
-    percent = fields.Integer()
-    result = fields.String(allow_none=True)
-    proposed_at = fields.DateTime()
-    completed_at = fields.DateTime(allow_none=True)
-    ratings = fields.Nested(RatingsOut)
-    steps = fields.List(fields.Nested(StepOut))
-    case_ids = fields.List(fields.String())
-
-
-class RatingLinkOut(Schema):
-    project = fields.Nested(ProjectOut)
-    status = fields.String(metadata={"description": "open, used or expired"})
-    rating = fields.String(allow_none=True)
-
-
 def _in_scope(session, project) -> None:
     if grid_scope() is not None:
         require_grid(project.grid_id, "project")
@@ -149,7 +58,7 @@ class Projects(MethodView):
         """A deputy proposes a project from cases they collected; emits project.proposed."""
         require_grid(data["grid_id"], "project's grid") if grid_scope() is not None else None
         with runtime().unit_of_work(actor=actor()) as uow:
-            project_id = projects.propose(uow, data).project_id
+            project_id = commands.propose(uow, data).project_id
         return _show(project_id)
 
 
@@ -183,13 +92,13 @@ def _step(name: str, schema, scope: str, command, doc: str, *, secret: bool = Fa
     blp.route(f"/<uuid:project_id>/{name}")(Step)
 
 
-_step("review", DecisionIn, "cases:supervise", projects.review,
+_step("review", DecisionIn, "cases:supervise", commands.review,
       "The township congress approves the project for funding or refuses it; emits project.reviewed.")
-_step("funding", FundingIn, "projects:fund", projects.decide_funding,
+_step("funding", FundingIn, "projects:fund", commands.decide_funding,
       "The city funds the project (at most its budget) or refuses; emits project.funding_decided.")
-_step("progress", ProgressIn, "cases:supervise", projects.progress,
+_step("progress", ProgressIn, "cases:supervise", commands.progress,
       "Record implementation progress (percent below 100 and a public note); emits project.progressed.")
-_step("complete", CompleteIn, "cases:supervise", projects.complete,
+_step("complete", CompleteIn, "cases:supervise", commands.complete,
       "Record the result: publicised on the grid's board, and each linked case's reporter is sent a one-time "
       "rating link; emits project.completed.", secret=True)
 
@@ -222,5 +131,5 @@ class ProjectRatingByToken(MethodView):
     def post(self, data, token):
         """Rate the completed project once: satisfied, basically_satisfied or unsatisfied."""
         with runtime().unit_of_work(actor="resident:project-rating-link") as uow:
-            projects.rate(uow, token, data["rating"], _secret())
+            commands.rate(uow, token, data["rating"], _secret())
         return _rating_link(token)

@@ -2,9 +2,11 @@
 ladder and the policy numbers; pure Python."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from wangge_common.clock import CHINA  # working days are counted on the local calendar
 from wangge_common.errors import Conflict
 
 # ---- the case state machine (问题梳理 → 交办办理 → 结果反馈 → 群众评议) ----------------------------------------
@@ -112,6 +114,30 @@ def next_order_state(state: str, action: str) -> str:
                        errors=[{"field": "state", "reason": f"{state} does not allow {action}"}]) from None
 
 
+# ---- who acts: the first receiver (首问责任人) and the township bodies ----------------------------------------------
+
+PRESIDIUM = {"code": "town-congress-presidium", "name": "镇人大主席团"}
+# A county matter goes through the township people's congress, which forwards it to the county department.
+TOWNSHIP_CONGRESS = {"code": "town-congress", "name": "镇人大"}
+
+
+def first_receiver(received_by: dict, grid_deputies: list[tuple[str, str]]) -> str | None:
+    """首问责任人 (routing's rule alone): the deputy who received the matter; else the grid's township deputy, else
+    any deputy of the grid (`grid_deputies`: (deputy id, level) in deputy id order); else none."""
+    if received_by.get("kind") == "deputy":
+        try:
+            return str(uuid.UUID(received_by["id"]))
+        except ValueError:
+            return None
+    township = [deputy for deputy, level in grid_deputies if level == "township"]
+    return (township or [deputy for deputy, _ in grid_deputies] or [None])[0]
+
+
+def awaiting_forward(order) -> bool:
+    """A county order the township congress has not forwarded to its department yet (待转办)."""
+    return order.forward_due_at is not None and order.forwarded_at is None and order.state == "dispatched"
+
+
 # ---- triage against the dispatch catalogue (派单目录) --------------------------------------------------------------
 
 LEVELS = ("town", "county", "major_issue")
@@ -153,7 +179,6 @@ def triage(category: str, topic: str | None, rules: list[Rule], exclude_departme
 
 # ---- deadlines ---------------------------------------------------------------------------------------------------
 
-CHINA = timezone(timedelta(hours=8))  # working days are counted on the local calendar (no DST in China)
 UNITS = ("hours", "days", "working_days")
 
 
@@ -177,6 +202,11 @@ class DeadlineRule:
 
 
 DEFAULT_DEADLINE = DeadlineRule(None, None, None, None, 15, "working_days")
+
+
+def recorded_deadline(amount: int | None, unit: str | None) -> DeadlineRule:
+    """The deadline an order recorded at its dispatch (an order from before they were recorded: the default)."""
+    return DeadlineRule(None, None, None, None, amount or DEFAULT_DEADLINE.amount, unit or DEFAULT_DEADLINE.unit)
 
 
 def derive_priority(urgency: str, special_groups) -> str:
@@ -236,7 +266,8 @@ LADDER = ("reminder", "supervision", "escalation")  # 催办 → 督办 → 提�
 
 @dataclass(frozen=True)
 class Policy:
-    """Configurable numbers (WANGGE_ROUTING_* variables); defaults follow the seeds where they give one."""
+    """Configurable numbers (WANGGE_ROUTING_* variables, read in settings.py); defaults follow the seeds where they
+    give one."""
 
     due_soon_lead: timedelta = timedelta(hours=24)
     sign_within: timedelta = timedelta(hours=24)         # 签收时限: sign for a dispatched order within this
@@ -249,25 +280,6 @@ class Policy:
     return_visit_window: timedelta = timedelta(days=3)   # then a return visit; after it, closed not_rated
     reopen_limit: int = 2                                # 发回重办 at most this often, then escalate
     return_limit: int = 3                                # 退单 this often → escalate
-
-    @classmethod
-    def from_settings(cls, extra: dict) -> "Policy":
-        def hours(name, default):
-            raw = extra.get(f"WANGGE_ROUTING_{name}_HOURS")
-            return timedelta(hours=float(raw)) if raw else default
-
-        def count(name, default):
-            raw = extra.get(f"WANGGE_ROUTING_{name}")
-            return int(raw) if raw else default
-
-        base = cls()
-        return cls(hours("DUE_SOON_LEAD", base.due_soon_lead), hours("SIGN_WITHIN", base.sign_within),
-                   hours("FORWARD_WITHIN", base.forward_within),
-                   hours("REMINDER_AFTER", base.reminder_after),
-                   hours("SUPERVISION_AFTER", base.supervision_after),
-                   hours("ESCALATION_AFTER", base.escalation_after), hours("REPLY_WITHIN", base.reply_within),
-                   hours("RATING_WINDOW", base.rating_window), hours("RETURN_VISIT_WINDOW", base.return_visit_window),
-                   count("REOPEN_LIMIT", base.reopen_limit), count("RETURN_LIMIT", base.return_limit))
 
     def ladder_at(self, due: datetime, step: int) -> datetime:
         """When ladder step `step` (1 reminder, 2 supervision, 3 escalation) falls due."""

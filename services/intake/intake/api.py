@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
@@ -40,12 +40,12 @@ CASE_PAGE = page_of(CaseOut)
 
 
 def _cipher():
-    return current_app.extensions["wangge_pii"]
+    return runtime().state.cipher
 
 
 def reads():
     """A session for reads that takes no write lock (SQLite: deferred), so readers never queue behind writers."""
-    return current_app.extensions["intake_reads"]()
+    return runtime().state.reads()
 
 
 def _request_fingerprint() -> str:
@@ -89,7 +89,7 @@ def idempotent(work: Callable, *, location: Callable | None = None, two_phase: b
                 with reads() as session:
                     status, body, write = work(uow, session)
                 record = handlers.idempotency_record(client, key, fingerprint, status, body) if key else None
-                current_app.extensions["intake_group_commit"].submit(_keyed(record, write))
+                rt.state.group_commit.submit(_keyed(record, write))
             else:
                 with uow:
                     status, body = work(uow)

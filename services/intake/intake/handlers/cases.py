@@ -43,7 +43,7 @@ def existing_external_case(session, external: dict | None) -> str | None:
 
 def grid_is_known(uow: UnitOfWork, grid_id: str, session=None) -> bool:
     """Whether roster has announced this grid; grids are never deleted, so a grid once found is remembered."""
-    known = uow.runtime.memo.setdefault("known_grids", set())
+    known = uow.runtime.state.known_grids
     if grid_id in known:
         return True
     if (session or uow.session).get(KnownGrid, grid_id) is None:

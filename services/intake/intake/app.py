@@ -3,11 +3,14 @@ from wangge_common import clock, ratelimit
 from wangge_common.http import create_service_app
 from wangge_common.settings import Settings
 
-from .api import cases, internal, links, tracking
-from .api_households import households, receptions, visits
-from .api_personal import personal
-from .api_attachments import attachments
-from .open311 import open311, register_docs
+from .api.attachments import attachments
+from .api.cases import cases
+from .api.households import households, receptions, visits
+from .api.internal import internal
+from .api.links import links
+from .api.open311 import open311, register_docs
+from .api.personal import personal
+from .api.tracking import tracking
 from .pages import limited_page, pages
 from .service import SPEC
 from .settings import OPEN311_POSTS_PER_MINUTE, TRACK_LOOKUPS_PER_MINUTE  # noqa: F401 - the defaults, named here

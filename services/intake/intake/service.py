@@ -9,7 +9,7 @@ from wangge_common.crypto import FieldCipher
 from wangge_common.groupcommit import GroupCommit
 from wangge_common.runtime import ServiceSpec
 
-from .handlers import HANDLERS
+from .consumers import HANDLERS
 from .models import INFRA, Base
 from .settings import IntakeSettings
 

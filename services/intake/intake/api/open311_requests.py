@@ -1,12 +1,14 @@
 """Cases as Open311 GeoReport v2 service requests, and Open311 requests as cases (the facade's mapping)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 
-from . import domain
-from .models import Case, CaseOrder, KnownGrid
+from wangge_common import clock
+
+from .. import domain
+from ..models import Case, CaseOrder, KnownGrid
 
 CLOSED_STATES = ("closed", "evaluated", "withdrawn")
 ROLE_ORDER = {"sole": 0, "lead": 1, "member": 2}
@@ -25,10 +27,8 @@ class Open311Error(Exception):
 
 
 def isoformat(moment: datetime | None) -> str | None:
-    """W3C date-time with the offset, as the standard requires (UTC: `Z`)."""
-    if moment is None:
-        return None
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """W3C date-time with the offset, as the standard requires (UTC: `Z`), to the second."""
+    return clock.wire_time(moment, "seconds")
 
 
 def _agency(orders: list[CaseOrder]) -> tuple[str | None, datetime | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
@@ -65,7 +65,3 @@ def link_by_hand(uow: UnitOfWork, case_id: str, related_case_id: str, reason: st
     return link
 
 
-def links_of(session, case_id: str) -> list[CaseLink]:
-    return list(session.scalars(select(CaseLink).where(or_(CaseLink.case_id == case_id,
-                                                           CaseLink.related_case_id == case_id))
-                                .order_by(CaseLink.created_at)))

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from wangge_common.errors import Invalid, NotFound
+from wangge_common.errors import Invalid
 
 from .. import domain
 from ..models import Attachment, KnownGrid
@@ -36,8 +36,3 @@ def store_attachment(session, grid_id: str, name: str, body: bytes, uploaded_by:
     return attachment, True
 
 
-def get_attachment(session, attachment_id: str) -> Attachment:
-    found = session.get(Attachment, attachment_id)
-    if found is None:
-        raise NotFound(f"no attachment {attachment_id}")
-    return found

@@ -3,25 +3,22 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from types import SimpleNamespace
 
-from sqlalchemy import (String, Text, bindparam, cast, func, insert, literal_column, null, select, text,
-                        type_coerce, union_all)
+from sqlalchemy import (insert, select)
 
+from wangge_common import clock
 from wangge_common.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
-from wangge_common.errors import Conflict, Invalid, NotFound
+from wangge_common.errors import Conflict, Invalid
 from wangge_common.outbox import PreparedEvent, UnitOfWork
-from wangge_common.paging import changed_since, paged, paginate
 
 from .. import domain
 from . import personal, reality
 from .links import LINK_REASONS, link_event_data
-from ..models import Case, CaseEntry, CaseLink, CaseOrder, Household, KnownGrid
-
-
-def utc_iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+from ..queries import duplicates
+from ..queries.duplicates import EXTERNAL_CASE
+from ..models import Case, CaseEntry, CaseLink, Household, KnownGrid
 
 
 def _field(field: str, problem: str | None) -> list[tuple[str, str]]:
@@ -34,11 +31,6 @@ def external_conflict(external: dict, case_id: str | None) -> Conflict:
                     extra={"existing_case_id": case_id} if case_id else None)
 
 
-def existing_external_case(session, external: dict | None) -> str | None:
-    if not external:
-        return None
-    row = session.execute(EXTERNAL_CASE, {"system": external["system"], "external_id": external["id"]}).first()
-    return row.id if row else None
 
 
 def grid_is_known(uow: UnitOfWork, grid_id: str, session=None) -> bool:
@@ -99,84 +91,22 @@ CASES, ENTRIES, LINKS = Case.__table__, CaseEntry.__table__, CaseLink.__table__
 # Statements built once: the registration path is the hot one, and building a statement costs more than
 # running it (SQLAlchemy caches the compiled form, not the construction).
 INSERT_CASE, INSERT_ENTRY, INSERT_LINK = insert(CASES), insert(ENTRIES), insert(LINKS)
-EXTERNAL_CASE = select(CASES.c.id).where(CASES.c.external_system == bindparam("system"),
-                                         CASES.c.external_id == bindparam("external_id"))
 
 
-# Written into the statement once: an expanding IN (...) parameter is rendered anew at every execution.
-IS_OPEN = text("cases.status IN ({})".format(", ".join(f"'{state}'" for state in domain.OPEN_STATES)))
 
 
-def _related_query(kind: str, *same, limit: int = 1, with_content: bool = False):
-    """The newest open cases, lately registered, matching `same`, tagged with `kind`."""
-    content = CASES.c.content if with_content else cast(null(), Text)
-    # created_at as the driver gives it (SQLite: its fixed-width text; PostgreSQL: a datetime), only compared and
-    # sorted: no conversion of every candidate row
-    created = type_coerce(CASES.c.created_at, String).label("created_at")
-    return (select(literal_column(f"'{kind}'").label("kind"), CASES.c.id, created, content.label("content"))
-            .where(*same, CASES.c.id != bindparam("case_id"), IS_OPEN, CASES.c.created_at >= bindparam("since"))
-            .order_by(CASES.c.created_at.desc()).limit(limit).subquery().select())
 
 
-# One statement of separate branches, not one query with OR: each branch is answered from its own index (grid,
-# content key and time; household; grid and time). A household's cases are all in its grid (registration
-# refuses another), so the household branch needs no grid.
-# `grid_ids`: the case's grid and its neighbours in the same village (a matter reported on both sides of a line)
-IN_VILLAGE = CASES.c.grid_id.in_(bindparam("grid_ids", expanding=True))
-SAME_CONTENT = _related_query("same_content", IN_VILLAGE,
-                              CASES.c.content_key == bindparam("content_key"))
-SAME_HOUSEHOLD = _related_query("same_household", CASES.c.household_id == bindparam("household_id"))
-RECENT_IN_GRID = _related_query("recent", IN_VILLAGE, limit=domain.SIMILAR_SCAN,
-                                with_content=True)
-RELATED_SAME = union_all(SAME_CONTENT, SAME_HOUSEHOLD)
-RELATED_ANY = union_all(SAME_CONTENT, SAME_HOUSEHOLD, RECENT_IN_GRID)
 
 
-def _related_params(case, now: datetime, grid_ids: list[str] | None = None) -> dict:
-    return {"grid_ids": grid_ids or [case.grid_id], "content_key": case.content_key, "household_id": case.household_id,
-            "case_id": case.id, "since": now - timedelta(days=domain.DUPLICATE_WINDOW_DAYS)}
 
 
-def _same_of(rows) -> tuple[str, str] | None:
-    """The case with the same content or household: the household's if it is the newer (or the only) one."""
-    by_content = next((r for r in rows if r.kind == "same_content"), None)
-    by_household = next((r for r in rows if r.kind == "same_household"), None)
-    if by_household is not None and (by_content is None or by_household.created_at > by_content.created_at):
-        return by_household.id, "same_household"
-    return (by_content.id, "similar_content") if by_content is not None else None
 
 
-def _same_content_or_household(connection, case, now: datetime, grid_ids=None) -> tuple[str, str] | None:
-    """An open case of the grid with the same household file or the same content once spaces and punctuation
-    are gone: one statement, indexed."""
-    return _same_of(connection.execute(RELATED_SAME, _related_params(case, now, grid_ids)).all())
 
 
-def _find_related(connection, case, now: datetime, grid_ids=None) -> tuple[str, str] | None:
-    """An open case of the same grid this one may duplicate: the same household file, the same content once
-    spaces and punctuation are gone (indexed), or near-identical content among the grid's newest open cases.
-    One statement answers all three."""
-    rows = connection.execute(RELATED_ANY, _related_params(case, now, grid_ids)).all()
-    found = _same_of(rows)
-    if found is not None:
-        return found
-    similar = domain.near_identical_to(case.content)
-    # newest first (a compound statement promises no order across its branches)
-    for recent in sorted((r for r in rows if r.kind == "recent"), key=lambda r: r.created_at, reverse=True):
-        profile = _PROFILES.get(recent.id)
-        if profile is None:
-            if len(_PROFILES) >= PROFILE_CACHE_SIZE:
-                _PROFILES.clear()
-            profile = _PROFILES[recent.id] = domain.content_profile(recent.content)
-        if similar(profile):
-            return recent.id, "similar_content"
-    return None
 
 
-# A case's content never changes once registered, so its similarity profile is computed once per process; the
-# grid's newest open cases are read again by every registration in the grid.
-PROFILE_CACHE_SIZE = 20_000
-_PROFILES: dict[str, tuple] = {}
 
 
 @dataclass
@@ -267,7 +197,7 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
         "category": case.category, "topic": case.topic, "content": case.content, "urgency": case.urgency,
         "special_groups": case.special_groups, "priority": case.priority, "reporter_ref": case.reporter_ref,
         "received_by": {"kind": case.received_by_kind, "id": case.received_by_id},
-        "received_at": utc_iso(case.received_at),
+        "received_at": clock.wire_time(case.received_at),
         "external_ref": {"system": case.external_system, "id": case.external_id} if case.external_system else None,
     })
     entry = {"case_id": case.id, "event_id": event.event.id, "event_type": "case.registered", "state": "registered",
@@ -275,7 +205,7 @@ def plan_registration(uow: UnitOfWork, data: dict, cipher: FieldCipher, reads=No
              "content_original_enc": None, "attachments": [], "actor": uow.actor, "at": now}
     plan = Registration(case, entry, event, uow, searched_outside=reads is not None, data_key=key_row)
     plan.grid_ids = reality.village_grids(uow.runtime, session, grid_id)
-    related = _find_related(session.connection(), case, now, plan.grid_ids)
+    related = duplicates.find_related(session.connection(), case, now, plan.grid_ids)
     if related is not None:
         _plan_link(uow, plan, *related)
     return plan
@@ -297,7 +227,7 @@ def write_registration(uow: UnitOfWork, plan: Registration) -> None:
     if plan.link is None and plan.searched_outside:
         # A matter with the same content or household committed since the read snapshot (a concurrent report of
         # the same thing): one indexed query catches it here, where writers are serialised.
-        related = _same_content_or_household(connection, case, case.created_at, plan.grid_ids)
+        related = duplicates.same_content_or_household(connection, case, case.created_at, plan.grid_ids)
         if related is not None:
             _plan_link(plan.preparer, plan, *related)
     if plan.link is not None:
@@ -328,93 +258,17 @@ def _plan_link(uow: UnitOfWork, plan: Registration, related_id: str, basis: str)
                                   data=link_event_data(link, case.status, LINK_REASONS[basis]))
 
 
-# --- reads ----------------------------------------------------------------------------------------------
-def similar_open_cases(runtime, session, grid_id: str, content: str, household_id: str | None) -> list[dict]:
-    """What registering this matter would link it to (the same duplicate rule), shown before it is saved."""
-    probe = SimpleNamespace(id="", grid_id=grid_id, content=content, content_key=domain.content_key(content),
-                            household_id=household_id)
-    found = _find_related(session.connection(), probe, datetime.now(timezone.utc),
-                          reality.village_grids(runtime, session, grid_id))
-    if found is None:
-        return []
-    case = session.get(Case, found[0])
-    return [{"case": case, "basis": found[1]}] if case is not None else []
 
 
-def get_case(session, case_id: str) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"no case {case_id}")
-    return case
 
 
-def find_cases(session, query: dict) -> dict:
-    conditions = []
-    if query.get("tracking_code"):  # codes are upper-case; residents type them any way
-        conditions.append(Case.tracking_code == query["tracking_code"].strip().upper())
-    for name in ("external_system", "external_id", "status", "priority"):
-        if query.get(name):
-            conditions.append(getattr(Case, name) == query[name])
-    for name in ("grid_id", "household_id"):
-        if query.get(name):
-            conditions.append(getattr(Case, name) == str(query[name]))
-    if query.get("grid_ids") is not None:  # a person's data scope
-        conditions.append(Case.grid_id.in_(query["grid_ids"]))
-    newest_first = select(Case).where(*conditions).order_by(Case.created_at.desc(), Case.id)
-    return paginate(session, changed_since(newest_first, query, Case.updated_at, Case.id), **paged(query))
 
 
-def reporter_contact(session, reporter_ref: str, cipher: FieldCipher) -> dict:
-    """A reporter's contact in clear, for a service that must reach the resident (scope contacts:read); 410 once
-    the reporter was erased."""
-    case = session.scalars(select(Case).where(Case.reporter_ref == reporter_ref).limit(1)).first()
-    if case is None:
-        raise NotFound(f"no reporter {reporter_ref}")
-    sealed = personal.cipher_of(session, case.data_key_id, cipher)
-    return {"name": sealed.decrypt(case.reporter_name_enc), "phone": sealed.decrypt(case.reporter_phone_enc),
-            "email": sealed.decrypt(case.reporter_email_enc)}
 
 
-def case_history(session, case_id: str) -> list[CaseEntry]:
-    return list(session.scalars(select(CaseEntry).where(CaseEntry.case_id == case_id).order_by(CaseEntry.id)))
 
 
-def track(session, tracking_code: str) -> dict:
-    """What a resident may see of a case: its steps, never its content or any personal data."""
-    # Two narrow Core selects: this public read is the hottest one and needs no ORM objects.
-    case = session.execute(select(Case.id, Case.tracking_code, Case.category, Case.topic, Case.channel,
-                                  Case.received_at, Case.step, Case.state_changed_at, Case.created_at,
-                                  Case.answer_summary, Case.answered_by)
-                           .where(Case.tracking_code == tracking_code.strip().upper())).first()
-    if case is None:
-        raise NotFound(f"no case with tracking code {tracking_code}")
-    entries = session.execute(select(CaseEntry.event_type, CaseEntry.state, CaseEntry.at, CaseEntry.id)
-                              .where(CaseEntry.case_id == case.id, CaseEntry.step.is_not(None))).all()
-    # registration first whatever the clocks say; then routing's events in the order they happened
-    ordered = sorted(entries, key=lambda e: (e.event_type != "case.registered", e.at, e.id))
-    steps = domain.tracking_timeline([(e.state, e.at) for e in ordered])
-    answered = case.step in domain.ANSWERED_STEPS and case.answer_summary is not None
-    return {"tracking_code": case.tracking_code, "category": case.category, "topic": case.topic,
-            "channel": case.channel, "received_at": case.received_at, "step": case.step,
-            # the label of where the case really is (已督办 rather than the folded 已交办)
-            "step_label": next((s["label"] for s in steps if s["current"]), domain.STEP_LABELS[case.step]),
-            "updated_at": case.state_changed_at or case.created_at,
-            "steps": steps, "answer": case.answer_summary if answered else None,
-            "department": _handled_by(session, case.id, case.answered_by if answered else None, answered)}
 
 
-def _handled_by(session, case_id: str, answered_by: str | None, answered: bool) -> str | None:
-    """Who answered the case (on the spot: the deputy), else the departments now handling it (routing's orders)."""
-    if answered:
-        return answered_by or domain.ON_THE_SPOT_LABEL
-    names = session.scalars(select(CaseOrder.department_name).where(
-        CaseOrder.case_id == case_id, CaseOrder.state.in_(domain.HANDLING_ORDER_STATES))
-        .order_by(CaseOrder.changed_at)).all()
-    return "、".join(dict.fromkeys(names)) or None
 
 
-def case_ids_accepted(session, since: datetime, until: datetime, *, offset: int, limit: int) -> list[str]:
-    """Ids of the cases intake accepted (created_at) in [since, until), oldest first: what reconciliation expects
-    every other service to hold."""
-    return list(session.scalars(select(Case.id).where(Case.created_at >= since, Case.created_at < until)
-                                .order_by(Case.created_at, Case.id).offset(offset).limit(limit)))

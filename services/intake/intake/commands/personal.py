@@ -7,13 +7,14 @@ from datetime import datetime, timezone
 
 from sqlalchemy import delete, insert, or_, select, update
 
+from wangge_common import clock
 from wangge_common.crypto import DataKey as Key
 from wangge_common.crypto import FieldCipher
 from wangge_common.errors import DomainError, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
 
 from .. import domain
-from ..models import Case, CaseEntry, DataKey, Household, IdempotencyRecord
+from ..models import Case, DataKey, Household, IdempotencyRecord
 
 ERASED = "已删除"  # shown where an erased person's name was
 INSERT_KEY = insert(DataKey.__table__)
@@ -61,27 +62,6 @@ def household_names(session, household: Household | None, master: FieldCipher) -
         return []
 
 
-def case_personal(session, case_id: str, master: FieldCipher) -> dict:
-    """What redaction hid, for staff allowed to see it (scope cases:read_personal): the text as written and the
-    reporter's contact, decrypted with the case's data key."""
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"no case {case_id}")
-    cipher = cipher_of(session, case.data_key_id, master)
-    entries = session.scalars(select(CaseEntry).where(CaseEntry.case_id == case_id,
-                                                      CaseEntry.content_added.is_not(None))
-                              .order_by(CaseEntry.id)).all()
-    reporter = None
-    if case.reporter_ref is not None:
-        reporter = {"reporter_ref": case.reporter_ref, "name": cipher.decrypt(case.reporter_name_enc),
-                    "phone": cipher.decrypt(case.reporter_phone_enc),
-                    "id_number": cipher.decrypt(case.reporter_id_number_enc),
-                    "email": cipher.decrypt(case.reporter_email_enc)}
-    return {"case_id": case.id, "content": cipher.decrypt(case.content_original_enc) or case.content,
-            "reporter": reporter,
-            "supplements": [{"event_id": e.event_id, "at": e.at,
-                             "content_added": cipher.decrypt(e.content_original_enc) or e.content_added}
-                            for e in entries]}
 
 
 def erase(uow: UnitOfWork, data: dict, master: FieldCipher) -> dict:
@@ -130,6 +110,6 @@ def erase(uow: UnitOfWork, data: dict, master: FieldCipher) -> dict:
     refs = sorted({c.reporter_ref for c in cases if c.reporter_ref})
     body = {"erasure_id": erasure_id, "reporter_refs": refs, "case_ids": sorted(c.id for c in cases),
             "household_ids": sorted(h.id for h in households), "keys_destroyed": len(key_ids),
-            "reason": domain.redact(data["reason"], names), "erased_at": now.isoformat().replace("+00:00", "Z")}
+            "reason": domain.redact(data["reason"], names), "erased_at": clock.wire_time(now)}
     uow.emit("reporter.erased", erasure_id, data=body)
     return body

@@ -3,6 +3,7 @@ handed to the group commit, and a person's grid scope."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Callable
 
 from flask import g, jsonify, request
@@ -57,6 +58,33 @@ def answer(status: int, body, *, replayed: bool = False, location: str | None = 
     return response
 
 
+@dataclass(frozen=True)
+class _Idempotency:
+    """A request's Idempotency-Key (or none), its client and the fingerprint of what it asked."""
+
+    client: str
+    key: str | None
+    fingerprint: str | None
+
+    @classmethod
+    def of_request(cls) -> "_Idempotency":
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not (0 < len(key) <= 200):
+            raise Invalid([("Idempotency-Key", "must be 1 to 200 characters")])
+        return cls(g.api_key.name, key, _request_fingerprint() if key else None)
+
+    def stored_answer(self) -> tuple[int, dict] | None:
+        """The answer given to this key before (read outside any write transaction: a replay never waits for the
+        write lock), or None."""
+        if not self.key:
+            return None
+        with reads() as session:
+            return commands.replay_idempotent(session, self.client, self.key, self.fingerprint)
+
+    def record(self, status: int, body) -> dict | None:
+        return commands.idempotency_record(self.client, self.key, self.fingerprint, status, body) if self.key else None
+
+
 def idempotent(work: Callable, *, location: Callable | None = None, two_phase: bool = False):
     """Run a command once per Idempotency-Key: a retry gets the stored answer back.
 
@@ -66,48 +94,65 @@ def idempotent(work: Callable, *, location: Callable | None = None, two_phase: b
     process's group commit runs it in one transaction with the writes of concurrent requests (one turn of
     SQLite's write lock, one COMMIT for all). The answer goes out once that transaction has committed.
     """
-    rt, key = runtime(), request.headers.get("Idempotency-Key")
-    if key is not None and not (0 < len(key) <= 200):
-        raise Invalid([("Idempotency-Key", "must be 1 to 200 characters")])
-    client = g.api_key.name
-    fingerprint = _request_fingerprint() if key else None
-    if key:  # looked up before the write transaction: a replay never waits for the write lock
-        with reads() as session:
-            earlier = commands.replay_idempotent(session, client, key, fingerprint)
-        if earlier:
-            return answer(*earlier, replayed=True, location=location(earlier[1]) if location else None)
+    keyed = _Idempotency.of_request()
+    earlier = keyed.stored_answer()
+    if earlier:
+        return _replayed(earlier, location)
     for attempt in range(3):
         try:
-            uow = rt.unit_of_work(actor=actor(), correlation_id=request.headers.get("X-Correlation-Id"))
-            if two_phase:  # uow only prepares events here; the group commit's transaction writes them
-                with reads() as session:
-                    status, body, write = work(uow, session)
-                record = commands.idempotency_record(client, key, fingerprint, status, body) if key else None
-                rt.state.group_commit.submit(_keyed(record, write))
-            else:
-                with uow:
-                    status, body = work(uow)
-                    if key:
-                        commands.remember_idempotent(uow.session, commands.idempotency_record(
-                            client, key, fingerprint, status, body))
+            status, body = (_in_group_commit if two_phase else _in_one_transaction)(work, keyed)
             # field values are never logged: they may hold a phone or ID number
             if log.isEnabledFor(logging.DEBUG):
-                log.debug("accepted", extra={"path": request.path, "status": status, "client": client})
+                log.debug("accepted", extra={"path": request.path, "status": status, "client": keyed.client})
             return answer(status, body, location=location(body) if location and status == 201 else None)
         except DomainError as exc:
-            log.info("refused", extra={"path": request.path, "status": exc.status, "client": client,
+            log.info("refused", extra={"path": request.path, "status": exc.status, "client": keyed.client,
                                        "fields": [e["field"] for e in exc.errors or []]})
             raise
         except IntegrityError as exc:
-            if key and commands.is_idempotency_race(exc):
-                with reads() as session:  # a concurrent retry with the same key committed first
-                    status, body = commands.replay_idempotent(session, client, key, fingerprint)
-                return answer(status, body, replayed=True, location=location(body) if location else None)
-            if commands.is_external_clash(exc):  # another instance committed the same push first
-                raise _external_clash() from None
-            if not (commands.is_tracking_code_clash(exc) and attempt < 2):
-                raise
+            found = _after_clash(exc, keyed, retry_left=attempt < 2)
+            if found is not None:
+                return _replayed(found, location)
     raise AssertionError("unreachable")
+
+
+def _unit_of_work():
+    return runtime().unit_of_work(actor=actor(), correlation_id=request.headers.get("X-Correlation-Id"))
+
+
+def _in_group_commit(work: Callable, keyed: _Idempotency) -> tuple[int, dict]:
+    """Two phases: `uow` only prepares events here; the group commit's transaction writes them."""
+    uow = _unit_of_work()
+    with reads() as session:
+        status, body, write = work(uow, session)
+    runtime().state.group_commit.submit(_keyed(keyed.record(status, body), write))
+    return status, body
+
+
+def _in_one_transaction(work: Callable, keyed: _Idempotency) -> tuple[int, dict]:
+    with _unit_of_work() as uow:
+        status, body = work(uow)
+        record = keyed.record(status, body)
+        if record is not None:
+            commands.remember_idempotent(uow.session, record)
+    return status, body
+
+
+def _after_clash(exc: IntegrityError, keyed: _Idempotency, *, retry_left: bool) -> tuple[int, dict] | None:
+    """After a unique key clashed: the stored answer when a concurrent retry with the same key committed first,
+    None to try again (two generated tracking codes clashed), else the clash raised as the caller's answer."""
+    if keyed.key and commands.is_idempotency_race(exc):
+        with reads() as session:
+            return commands.replay_idempotent(session, keyed.client, keyed.key, keyed.fingerprint)
+    if commands.is_external_clash(exc):  # another instance committed the same push first
+        raise _external_clash() from None
+    if commands.is_tracking_code_clash(exc) and retry_left:
+        return None
+    raise exc
+
+
+def _replayed(found: tuple[int, dict], location: Callable | None):
+    return answer(*found, replayed=True, location=location(found[1]) if location else None)
 
 
 def _external_clash() -> Conflict:

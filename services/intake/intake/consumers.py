@@ -54,6 +54,15 @@ def on_case_answered(uow: UnitOfWork, event: Event) -> None:
         case.answered_by = (event.data.get("department") or {}).get("name")
 
 
+def on_case_triaged(uow: UnitOfWork, event: Event) -> None:
+    """Routing decided the case's first receiver (首问责任, routing's rule alone): intake shows it on the case."""
+    case = uow.session.get(Case, event.data["case_id"])
+    if case is not None and "first_receiver_deputy_id" in event.data:
+        case.first_receiver_id = event.data["first_receiver_deputy_id"]
+        case.updated_at = utcnow()  # the change feed shows it again
+    on_case_state_changed(uow, event)
+
+
 def on_deputy_changed(uow: UnitOfWork, event: Event) -> None:
     """Keep the read copy of deputies a receiving deputy is checked against (no name, no contact)."""
     data = event.data
@@ -142,7 +151,7 @@ HANDLERS = {
     "case.signed": on_case_state_changed,
     "case.started": on_case_state_changed,
     "case.supplemented": on_case_state_changed,
-    "case.triaged": on_case_state_changed,
+    "case.triaged": on_case_triaged,
     "case.withdrawn": on_case_state_changed,
     "work_order.answered": on_work_order_event,
     "work_order.cancelled": on_work_order_event,

@@ -228,7 +228,7 @@ def _receipt_fields(data: dict, now: datetime) -> dict:
     to decide: intake learns it from case.triaged."""
     external = data.get("external_ref") or {}
     return {"received_by_kind": data["received_by"]["kind"], "received_by_id": data["received_by"]["id"],
-            "first_receiver_id": domain.first_receiver(data["received_by"]),
+            "first_receiver_id": None,  # routing's case.triaged names it
             "received_at": (data.get("received_at") or now).astimezone(timezone.utc),
             "external_system": external.get("system"), "external_id": external.get("id")}
 

@@ -9,7 +9,7 @@ list of {code, description}. service_code is the case category; service_request_
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import g, request
 from flask.views import MethodView
@@ -321,7 +321,7 @@ class Requests(MethodView):
         if args.get("service_request_id"):
             query = query.where(Case.id.in_([i.strip() for i in args["service_request_id"].split(",")][:MAX_REQUESTS]))
         else:
-            end = _date(args, "end_date") or datetime.now(timezone.utc)
+            end = _date(args, "end_date") or clock.now()
             start = _date(args, "start_date") or end - MAX_SPAN
             if end - start > MAX_SPAN:
                 raise Open311Error(400, ["start_date: may not be more than 90 days before end_date"])

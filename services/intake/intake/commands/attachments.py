@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timezone
 
 from sqlalchemy import select
 
+from wangge_common import clock
 from wangge_common.errors import Invalid
 
 from .. import domain
@@ -31,7 +31,7 @@ def store_attachment(session, grid_id: str, name: str, body: bytes, uploaded_by:
         return found, False
     attachment = Attachment(id=str(uuid.uuid4()), grid_id=grid_id, sha256=digest, media_type=media_type,
                             size=len(body), name=name, body=body, uploaded_by=uploaded_by,
-                            created_at=datetime.now(timezone.utc))
+                            created_at=clock.now())
     session.add(attachment)
     return attachment, True
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 
 from sqlalchemy import select
 
@@ -32,7 +31,7 @@ def create_household(uow: UnitOfWork, data: dict, cipher: FieldCipher) -> Househ
     problems = _require_grid(uow, grid_id)
     if problems:
         raise Invalid(problems)
-    contact, now = data.get("contact"), datetime.now(timezone.utc)
+    contact, now = data.get("contact"), clock.now()
     members = _members(data["members"])
     household_id = str(uuid.uuid4())
     # the household's data key, destroyed on erasure
@@ -109,7 +108,7 @@ def change_household(uow: UnitOfWork, household_id: str, data: dict, cipher: Fie
             {"field": name, "reason": "same as on file"} for name in HOUSEHOLD_FIELDS if name in data])
     _seal_address(household, data.get("address", old.shown_address), key, cipher)  # also seals older files
     household.notes, household.notes_enc = None, key.encrypt(data.get("notes", old.shown_notes))
-    household.updated_at = datetime.now(timezone.utc)
+    household.updated_at = clock.now()
     reason = domain.redact(data["reason"], names + personal.household_names(session, household, cipher))
     event = uow.emit("household.changed", household.id, data={
         "household_id": household.id, "grid_id": household.grid_id, "fields": changed,
@@ -179,7 +178,7 @@ def record_visit(uow: UnitOfWork, data: dict) -> Visit:
     visit = Visit(id=str(uuid.uuid4()), deputy_id=str(data["deputy_id"]), grid_id=grid_id,
                   visited_on=data["visited_on"], kind=data["kind"], household_ids=household_ids,
                   residents_reached=data["residents_reached"], case_ids=case_ids, notes=data.get("notes"),
-                  created_at=datetime.now(timezone.utc))
+                  created_at=clock.now())
     uow.session.add(visit)
     uow.session.add_all([VisitHousehold(visit_id=visit.id, household_id=h) for h in household_ids])
     uow.emit("visit.recorded", visit.id, new_subject=True, data={
@@ -196,7 +195,7 @@ def record_reception_session(uow: UnitOfWork, data: dict) -> ReceptionSession:
     grid_id = str(data["grid_id"]) if data.get("grid_id") else None
     case_ids = [str(c) for c in data["case_ids"]]
     deputies = [{"deputy_id": str(d["deputy_id"]), "kind": d["kind"]} for d in data["deputies"]]
-    problems = domain.reception_problems(data["started_at"], data["ended_at"], deputies, datetime.now(timezone.utc))
+    problems = domain.reception_problems(data["started_at"], data["ended_at"], deputies, clock.now())
     grid_problems = _require_grid(uow, grid_id)
     problems += grid_problems + _unknown(uow.session, Case, case_ids, "case_ids")
     for index, on_duty in enumerate(deputies):  # each deputy on duty exists, serves, and serves the grid if given
@@ -209,7 +208,7 @@ def record_reception_session(uow: UnitOfWork, data: dict) -> ReceptionSession:
         id=str(uuid.uuid4()), reception_id=str(data["reception_id"]) if data.get("reception_id") else None,
         grid_id=grid_id, station_id=str(data["station_id"]) if data.get("station_id") else None, deputies=deputies,
         started_at=data["started_at"], ended_at=data["ended_at"], residents_received=data["residents_received"],
-        case_ids=case_ids, notes=data.get("notes"), created_at=datetime.now(timezone.utc))
+        case_ids=case_ids, notes=data.get("notes"), created_at=clock.now())
     uow.session.add(record)
     uow.emit("reception_session.recorded", record.id, new_subject=True, data={
         "session_id": record.id, "reception_id": record.reception_id, "grid_id": grid_id,

@@ -3,7 +3,6 @@ what a case's text held before redaction, and erasure (the right to be forgotten
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 
 from sqlalchemy import delete, insert, or_, select, update
 
@@ -31,7 +30,7 @@ def new_key_row(master: FieldCipher, kind: str, subject_ref: str, phone: str | N
     key = Key.new()
     row = {"id": "dk_" + uuid.uuid4().hex, "kind": kind, "subject_ref": subject_ref,
            "phone_hash": master.lookup_hash(domain.phone_digits(phone)) if phone else None,
-           "wrapped": key.wrap(master), "created_at": datetime.now(timezone.utc), "erased_at": None,
+           "wrapped": key.wrap(master), "created_at": clock.now(), "erased_at": None,
            "erased_by": None, "erasure_id": None}
     return key, row
 

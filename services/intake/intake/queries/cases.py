@@ -1,11 +1,12 @@
 """Reads of cases: one case, lists, history, tracking, links, personal data, attachments, reconciliation."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from types import SimpleNamespace
 
 from sqlalchemy import (or_, select)
 
+from wangge_common import clock
 from wangge_common.crypto import FieldCipher
 from wangge_common.errors import NotFound
 from wangge_common.paging import changed_since, paged, paginate
@@ -30,7 +31,7 @@ def similar_open_cases(runtime, session, grid_id: str, content: str, household_i
     """What registering this matter would link it to (the same duplicate rule), shown before it is saved."""
     probe = SimpleNamespace(id="", grid_id=grid_id, content=content, content_key=domain.content_key(content),
                             household_id=household_id)
-    found = duplicates.find_related(session.connection(), probe, datetime.now(timezone.utc),
+    found = duplicates.find_related(session.connection(), probe, clock.now(),
                           reality.village_grids(runtime, session, grid_id))
     if found is None:
         return []

@@ -28,7 +28,9 @@ def create_app(settings: Settings | None = None):
     )
     register_docs(app.extensions["flask-smorest"]["blp_name_to_api"]["open311"].spec)
     # the resident's look-ups (API and page share one budget per client address), and Open311 submissions
-    per_minute = app.extensions["wangge_runtime"].state.settings.track_per_minute
+    state = app.extensions["wangge_runtime"].state
+    state.cipher  # noqa: B018 - built now: the web app refuses to start without WANGGE_PII_KEY
+    per_minute = state.settings.track_per_minute
     ratelimit.install(app, settings, {
         "tracking.Track": ratelimit.Rule("track", f"{per_minute}/minute", exempt_when=ratelimit.keyed_caller),
         "pages.track_page": ratelimit.Rule("track", f"{per_minute}/minute", page=limited_page),

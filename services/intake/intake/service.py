@@ -19,18 +19,26 @@ class IntakeState:
     """What an intake process keeps beside its database: built once per runtime (see docs/architecture.md)."""
 
     settings: IntakeSettings
-    cipher: FieldCipher  # the master key of the personal data (each reporter's own key is wrapped under it)
     reads: Callable  # a session for reads that takes no write lock (SQLite: deferred)
     group_commit: GroupCommit  # registrations of concurrent requests committed in one transaction
     # grids roster announced: grids are never deleted, so a grid once found is remembered
     known_grids: set[str] = field(default_factory=set)
     # read copies that change (the catalogue's topics, a village's grids): key -> (monotonic time, value)
     reread: dict = field(default_factory=dict)
+    _cipher: FieldCipher | None = field(default=None, repr=False)
+
+    @property
+    def cipher(self) -> FieldCipher:
+        """The master key of the personal data (each reporter's own key is wrapped under it). Built when first
+        used: the relay, the consumer and `wangge migrate intake` run without WANGGE_PII_KEY."""
+        if self._cipher is None:
+            self._cipher = FieldCipher(self.settings.pii_key)
+        return self._cipher
 
     @classmethod
     def build(cls, runtime) -> "IntakeState":
         settings = IntakeSettings.from_settings(runtime.settings)
-        return cls(settings=settings, cipher=FieldCipher(settings.pii_key), reads=runtime.db.reads,
+        return cls(settings=settings, reads=runtime.db.reads,
                    group_commit=GroupCommit(runtime, max_batch=settings.group_commit_max))
 
 

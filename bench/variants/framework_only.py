@@ -7,14 +7,17 @@ Nothing is stored, so the durability check reports a mismatch (and the exit stat
 """
 import uuid
 
-from intake import api
+from intake.api import cases, common
+
+# The seams this experiment replaces (services/intake/tests/test_bench_variants.py checks they exist).
+PATCHES = {cases: ("idempotent", "registration")}
 
 
 def _canned(work, **_kwargs):
-    return api._answer(201, {"id": str(uuid.uuid4()), "tracking_code": "WG00000000"})
+    return common.answer(201, {"id": str(uuid.uuid4()), "tracking_code": "WG00000000"})
 
 
-api.idempotent = _canned
-api.registration = lambda data, answer: None
+cases.idempotent = _canned  # what POST /v1/cases calls
+cases.registration = lambda data, answer: None
 
 from intake.wsgi import app  # noqa: E402,F401

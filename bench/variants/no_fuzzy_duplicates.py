@@ -3,8 +3,11 @@ same-content and same-household look-ups stay). What the fuzzy part of the dupli
 
     .venv/bin/python bench/intake_bench.py --intake-app no_fuzzy_duplicates:app --intake-pythonpath bench/variants
 """
-from intake.handlers import cases
+from intake.queries import duplicates
 
-cases._find_related = cases._same_content_or_household
+# The seams this experiment replaces (services/intake/tests/test_bench_variants.py checks they exist).
+PATCHES = {duplicates: ("find_related",)}
+
+duplicates.find_related = duplicates.same_content_or_household
 
 from intake.wsgi import app  # noqa: E402,F401

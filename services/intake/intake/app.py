@@ -1,23 +1,19 @@
 """Intake app factory."""
-from zoneinfo import ZoneInfo
-
-from wangge_common.crypto import FieldCipher
-from wangge_common.groupcommit import GroupCommit
-from wangge_common import ratelimit
+from wangge_common import clock, ratelimit
 from wangge_common.http import create_service_app
 from wangge_common.settings import Settings
 
-from .api import cases, internal, links, tracking
-from .api_households import households, receptions, visits
-from .api_personal import personal
-from .api_attachments import attachments
-from .open311 import open311, register_docs
+from .api.attachments import attachments
+from .api.cases import cases
+from .api.households import households, receptions, visits
+from .api.internal import internal
+from .api.links import links
+from .api.open311 import open311, register_docs
+from .api.personal import personal
+from .api.tracking import tracking
 from .pages import limited_page, pages
 from .service import SPEC
-
-TRACK_LOOKUPS_PER_MINUTE = 30
-OPEN311_POSTS_PER_MINUTE = "60/minute"  # per client address (WANGGE_RATELIMIT_OPEN311)
-GROUP_COMMIT_MAX = 64
+from .settings import OPEN311_POSTS_PER_MINUTE, TRACK_LOOKUPS_PER_MINUTE  # noqa: F401 - the defaults, named here
 
 
 def create_app(settings: Settings | None = None):
@@ -31,18 +27,14 @@ def create_app(settings: Settings | None = None):
                     "transaction and published by the outbox relay. Every POST honours `Idempotency-Key`.",
     )
     register_docs(app.extensions["flask-smorest"]["blp_name_to_api"]["open311"].spec)
-    app.extensions["wangge_pii"] = FieldCipher(settings.pii_key)
-    runtime = app.extensions["wangge_runtime"]
-    app.extensions["intake_reads"] = runtime.db.reads  # SQLite: no write lock for reads
-    # WANGGE_INTAKE_GROUP_COMMIT_MAX: registrations committed in one transaction at most (1: one each)
-    app.extensions["intake_group_commit"] = GroupCommit(
-        runtime, max_batch=settings.count("GROUP_COMMIT_MAX", GROUP_COMMIT_MAX))
     # the resident's look-ups (API and page share one budget per client address), and Open311 submissions
-    per_minute = int(settings.extra.get("WANGGE_INTAKE_TRACK_PER_MINUTE") or TRACK_LOOKUPS_PER_MINUTE)
+    state = app.extensions["wangge_runtime"].state
+    state.cipher  # noqa: B018 - built now: the web app refuses to start without WANGGE_PII_KEY
+    per_minute = state.settings.track_per_minute
     ratelimit.install(app, settings, {
         "tracking.Track": ratelimit.Rule("track", f"{per_minute}/minute", exempt_when=ratelimit.keyed_caller),
         "pages.track_page": ratelimit.Rule("track", f"{per_minute}/minute", page=limited_page),
         "open311.Requests": ratelimit.Rule("open311", OPEN311_POSTS_PER_MINUTE, methods=("POST",)),
     })
-    app.jinja_env.globals["tz"] = ZoneInfo("Asia/Shanghai")  # residents read China time
+    app.jinja_env.globals["tz"] = clock.CHINA  # residents read China time
     return app

@@ -97,11 +97,6 @@ def priority(urgency: str, special_groups) -> str:
     return "high" if special_groups else "normal"
 
 
-def first_receiver(received_by: dict) -> str | None:
-    """The receiving deputy answers for the matter (首问责任制, 谁接待、谁答复); other receivers name none."""
-    return received_by["id"] if received_by["kind"] == "deputy" else None
-
-
 def content_key(content: str) -> str:
     """Hash of the content without spaces, punctuation or case: near-identical reports share it."""
     return hashlib.sha256(_PUNCTUATION.sub("", content).lower().encode()).hexdigest()

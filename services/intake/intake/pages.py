@@ -7,8 +7,8 @@ from wangge_common.auth import public
 from wangge_common.contracts import labels
 from wangge_common.errors import NotFound
 
-from . import domain, handlers
-from .api import reads
+from . import domain, queries
+from .api.common import reads
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 
@@ -29,7 +29,7 @@ def track_page(tracking_code):
     """The steps of one case, as the resident sees them."""
     try:
         with reads() as session:
-            case = handlers.track(session, tracking_code)
+            case = queries.track(session, tracking_code)
     except NotFound:
         return render_template("track.html", case=None, code=tracking_code, missing=True), 404
     return render_template("track.html", case=case, code=tracking_code, missing=False,

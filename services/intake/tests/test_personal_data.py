@@ -154,7 +154,7 @@ def test_no_phone_or_id_number_reaches_the_relay_the_consumer_or_their_logs(gsvc
     from wangge_common.envelope import Event
     from wangge_common.relay import OutboxRelay
 
-    from intake import handlers
+    from intake import commands
     from intake_testkit import lifecycle
 
     caplog.set_level(logging.DEBUG)
@@ -169,7 +169,7 @@ def test_no_phone_or_id_number_reaches_the_relay_the_consumer_or_their_logs(gsvc
     def failing_write(uow, plan):  # a database failure: its message lists the INSERT's parameters
         raise IntegrityError("INSERT INTO cases ...", vars(plan.case), Exception("disk I/O error"))
 
-    monkeypatch.setattr(handlers, "write_registration", failing_write)
+    monkeypatch.setattr(commands, "write_registration", failing_write)
     gsvc.app.config["PROPAGATE_EXCEPTIONS"] = False  # answered 500 and logged, as in production
     failed = gsvc.client.post("/v1/cases", json=case_body(reporter=reporter, content=content), headers=gsvc.headers())
     assert failed.status_code == 500

@@ -139,7 +139,7 @@ def test_erasure_destroys_the_keys_and_nothing_of_the_person_can_be_read_afterwa
     assert gsvc.client.get(f"/v1/cases/{other['id']}/personal", headers=gsvc.headers()).json["reporter"]["name"] \
         == "赵六"
     # the ciphertext is still stored (as in any backup) but no key can open it: the service's key cannot either
-    cipher = gsvc.app.extensions["wangge_pii"]
+    cipher = gsvc.app.extensions["wangge_runtime"].state.cipher
     with gsvc.runtime.db.sessions() as session:
         row = session.execute(text("SELECT reporter_name_enc, content_original_enc, data_key_id FROM cases "
                                    "WHERE id = :id"), {"id": first["id"]}).one()

@@ -61,8 +61,8 @@ def test_no_phone_name_or_id_number_in_the_event_and_all_encrypted_at_rest(svc):
         stored = json.dumps([case.reporter_name_enc, case.reporter_phone_enc, case.reporter_id_number_enc])
     assert PHONE not in stored and ID_NUMBER not in stored and "王秀英" not in stored
     # encrypted under the reporter's own data key (kept wrapped by the service's key), not the service's key
-    from intake.handlers.personal import cipher_of
-    cipher = svc.app.extensions["wangge_pii"]
+    from intake.commands.personal import cipher_of
+    cipher = svc.app.extensions["wangge_runtime"].state.cipher
     with svc.runtime.db.sessions() as session:
         assert cipher_of(session, case.data_key_id, cipher).decrypt(case.reporter_phone_enc) == PHONE
 

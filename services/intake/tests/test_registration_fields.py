@@ -1,7 +1,7 @@
 """Intake: the full registration record (grid resolution, location, attachments, priority, first receiver)."""
 import pytest
 
-from intake_testkit import GRID, ID_NUMBER, OTHER_GRID, PHONE, case_body, new_id, serving_deputy
+from intake_testkit import GRID, ID_NUMBER, OTHER_GRID, PHONE, case_body, lifecycle, new_id, serving_deputy
 
 
 def post(svc, body, path="/v1/cases", **headers):
@@ -16,7 +16,7 @@ def household(svc, grid=GRID, address="韶山村第一村民小组12号", groups
     return response.json
 
 
-def test_a_deputys_case_names_the_deputy_as_first_receiver_and_keeps_the_record(gsvc):
+def test_the_first_receiver_is_routings_decision_and_the_record_is_kept(gsvc):
     deputy = serving_deputy(gsvc, GRID)
     response = post(gsvc, case_body(channel="station", received_by={"kind": "deputy", "id": deputy},
                                     received_at="2026-11-20T09:30:00+08:00", urgency="urgent",
@@ -24,16 +24,23 @@ def test_a_deputys_case_names_the_deputy_as_first_receiver_and_keeps_the_record(
                                     attachments=[{"name": "lamp.jpg", "media_type": "image/jpeg", "size": 1200}]))
     assert response.status_code == 201, response.json
     case = response.json
-    assert case["first_receiver_id"] == deputy and case["priority"] == "urgent"
+    assert case["first_receiver_id"] is None and case["priority"] == "urgent"  # until routing triages it
     assert case["received_at"].startswith("2026-11-20T01:30:00")
     assert case["location"] == {"address": "韶山村村部", "latitude": 27.91, "longitude": 112.52}
     assert case["attachments"] == [{"name": "lamp.jpg", "media_type": "image/jpeg", "size": 1200}]
+    triaged = lifecycle(case["id"], "case.triaged", first_receiver_deputy_id=deputy)
+    assert gsvc.deliver(triaged, "cases.v1") == "processed"
     read = gsvc.client.get(f"/v1/cases/{case['id']}", headers=gsvc.headers("reader")).json
     assert read["first_receiver_id"] == deputy and read["attachments"] == case["attachments"]
 
 
-def test_a_hotline_case_has_no_first_receiving_deputy(gsvc):
-    assert post(gsvc, case_body()).json["first_receiver_id"] is None
+def test_a_hotline_case_shows_the_first_receiver_routing_chose(gsvc):
+    case = post(gsvc, case_body()).json
+    assert case["first_receiver_id"] is None
+    township_deputy = new_id()  # routing falls back to the grid's township deputy
+    gsvc.deliver(lifecycle(case["id"], "case.triaged", first_receiver_deputy_id=township_deputy), "cases.v1")
+    read = gsvc.client.get(f"/v1/cases/{case['id']}", headers=gsvc.headers("reader")).json
+    assert read["first_receiver_id"] == township_deputy
 
 
 @pytest.mark.parametrize("groups, urgency, expected", [

@@ -1,8 +1,8 @@
 """A case's supplements (补充材料) and its withdrawal (撤回), with free text redacted."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
+from wangge_common import clock
 from wangge_common.crypto import FieldCipher
 from wangge_common.errors import Conflict, NotFound
 from wangge_common.outbox import UnitOfWork
@@ -39,7 +39,7 @@ def supplement_case(uow: UnitOfWork, case_id: str, data: dict, cipher: FieldCiph
         "content_added": added, "attachments": attachments})
     entry = CaseEntry(case_id=case.id, event_id=event.id, event_type=event.type, state=case.status,
                       reason=data["reason"], content_added=added, content_original_enc=original, attachments=attachments,
-                      actor=uow.actor, at=datetime.now(timezone.utc))
+                      actor=uow.actor, at=clock.now())
     uow.session.add(entry)
     return entry
 
@@ -76,7 +76,7 @@ def withdraw_case(uow: UnitOfWork, case_id: str, data: dict, cipher: FieldCipher
     case = _open_case(uow, case_id, domain.WITHDRAWABLE_STATES, "withdrawn")
     if cipher is not None:  # the reason is free text too
         data = {**data, "reason": domain.redact(data["reason"], _names_of(uow.session, case, cipher))}
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     case.status, case.step, case.state_changed_at = "withdrawn", "withdrawn", now
     event = uow.emit("case.withdrawn", case.id, data={
         "case_id": case.id, "state": "withdrawn", "previous_state": None, "reason": data["reason"],

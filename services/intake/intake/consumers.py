@@ -1,18 +1,18 @@
-"""Handlers of the events intake consumes: roster's grids, and the case lifecycle for tracking."""
+"""The events intake consumes: roster's grids, deputies and assignments, routing's catalogue, and the case and
+work-order lifecycle (cases.v1) for tracking. One entry per event type in HANDLERS, written out by hand: a type
+with no entry is counted and skipped by the consumer."""
 from __future__ import annotations
-
-from datetime import datetime
 
 from sqlalchemy import delete
 
-from wangge_common import contracts
+from wangge_common import clock
 from wangge_common.db import utcnow
 from wangge_common.envelope import Event
 from wangge_common.outbox import UnitOfWork
 
-from .. import domain
-from . import reality
-from ..models import Case, CaseEntry, CaseOrder, KnownDeputy, KnownGrid, KnownGridDeputy, KnownTopic
+from . import domain
+from .commands import reality
+from .models import Case, CaseEntry, CaseOrder, KnownDeputy, KnownGrid, KnownGridDeputy, KnownTopic
 
 
 # --- events consumed --------------------------------------------------------------------------------
@@ -26,18 +26,16 @@ def on_grid_changed(uow: UnitOfWork, event: Event) -> None:
     uow.session.add(grid)
 
 
-def on_case_event(uow: UnitOfWork, event: Event) -> None:
-    """Follow a case's lifecycle on cases.v1 (routing owns it) for the resident's tracking view."""
-    if not event.type.startswith("case.") or event.source == f"/wangge/{uow.runtime.service}":
-        return  # intake's own events: already applied when they were written
+def on_case_state_changed(uow: UnitOfWork, event: Event) -> Case | None:
+    """Follow a case's lifecycle on cases.v1 (routing owns it) for the resident's tracking view; the case, or
+    None when the event changes nothing intake keeps."""
+    if event.source == f"/wangge/{uow.runtime.service}":
+        return None  # intake's own events: already applied when they were written
     state = event.data.get("state")
     case = uow.session.get(Case, event.data.get("case_id") or event.subject)
     if case is None or state is None:
-        return  # a case registered elsewhere, or an event that is not a state change
-    at = _event_time(event)
-    if event.type == "case.answered":  # what was done, for the tracking page and Open311
-        case.answer_summary = event.data.get("summary")
-        case.answered_by = (event.data.get("department") or {}).get("name")
+        return None  # a case registered elsewhere, or an event that is not a state change
+    at = clock.parse_time(event.time)
     step = domain.step_of(state)
     uow.session.add(CaseEntry(case_id=case.id, event_id=event.id, event_type=event.type, state=state, step=step,
                               reason=(event.data.get("reason") or "")[:500] or None, actor=event.actor or "unknown",
@@ -45,6 +43,24 @@ def on_case_event(uow: UnitOfWork, event: Event) -> None:
     case.updated_at = utcnow()  # its history grew: the change feed shows it again
     if case.state_changed_at is None or at >= case.state_changed_at:
         case.status, case.step, case.state_changed_at = state, step, at
+    return case
+
+
+def on_case_answered(uow: UnitOfWork, event: Event) -> None:
+    """What was done, for the tracking page and Open311, then the state change."""
+    case = on_case_state_changed(uow, event)
+    if case is not None:
+        case.answer_summary = event.data.get("summary")
+        case.answered_by = (event.data.get("department") or {}).get("name")
+
+
+def on_case_triaged(uow: UnitOfWork, event: Event) -> None:
+    """Routing decided the case's first receiver (首问责任, routing's rule alone): intake shows it on the case."""
+    case = uow.session.get(Case, event.data["case_id"])
+    if case is not None and "first_receiver_deputy_id" in event.data:
+        case.first_receiver_id = event.data["first_receiver_deputy_id"]
+        case.updated_at = utcnow()  # the change feed shows it again
+    on_case_state_changed(uow, event)
 
 
 def on_deputy_changed(uow: UnitOfWork, event: Event) -> None:
@@ -92,7 +108,7 @@ def on_work_order_event(uow: UnitOfWork, event: Event) -> None:
     case = uow.session.get(Case, data["case_id"])
     if case is None:
         return  # a case registered elsewhere
-    at = _event_time(event)
+    at = clock.parse_time(event.time)
     order = uow.session.get(CaseOrder, data["work_order_id"])
     if order is None:
         order = CaseOrder(work_order_id=data["work_order_id"], case_id=case.id, changed_at=at)
@@ -103,23 +119,51 @@ def on_work_order_event(uow: UnitOfWork, event: Event) -> None:
     order.state, order.changed_at = data["state"], at
     order.role = data.get("role") or order.role
     if data.get("due_at") and not (event.type == "work_order.extension_decided" and not data.get("approved")):
-        order.due_at = _moment(data["due_at"])
+        order.due_at = clock.parse_time(data["due_at"])
     case.updated_at = utcnow()
 
 
-def _event_time(event: Event) -> datetime:
-    return event.time if isinstance(event.time, datetime) else _moment(event.time)
 
 
-def _moment(value) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-HANDLERS = {"grid.created": on_grid_changed, "grid.updated": on_grid_changed,
-            "deputy.registered": on_deputy_changed, "deputy.updated": on_deputy_changed,
-            "deputy.ended": on_deputy_left, "deputy.removed": on_deputy_left,
-            "assignment.published": on_assignment_published, "assignment.ended": on_assignment_ended,
-            "catalogue.changed": on_catalogue_changed,
-            **{event_type: on_case_event for event_type, _ in contracts.registry() if event_type.startswith("case.")},
-            **{event_type: on_work_order_event for event_type, _ in contracts.registry()
-               if event_type.startswith("work_order.")}}
+# The lifecycle events routing emits all change a case's state the same way; intake's own (registered,
+# supplemented, withdrawn, related_*) come back on cases.v1 and are skipped by their source.
+HANDLERS = {
+    "grid.created": on_grid_changed, "grid.updated": on_grid_changed,
+    "deputy.registered": on_deputy_changed, "deputy.updated": on_deputy_changed,
+    "deputy.ended": on_deputy_left, "deputy.removed": on_deputy_left,
+    "assignment.published": on_assignment_published, "assignment.ended": on_assignment_ended,
+    "catalogue.changed": on_catalogue_changed,
+    "case.answered": on_case_answered,
+    "case.assigned": on_case_state_changed,
+    "case.closed": on_case_state_changed,
+    "case.escalated": on_case_state_changed,
+    "case.evaluated": on_case_state_changed,
+    "case.evaluation_requested": on_case_state_changed,
+    "case.registered": on_case_state_changed,
+    "case.related_confirmed": on_case_state_changed,
+    "case.related_linked": on_case_state_changed,
+    "case.related_undone": on_case_state_changed,
+    "case.reopened": on_case_state_changed,
+    "case.replied": on_case_state_changed,
+    "case.reply_overdue": on_case_state_changed,
+    "case.return_visit_due": on_case_state_changed,
+    "case.returned": on_case_state_changed,
+    "case.signed": on_case_state_changed,
+    "case.started": on_case_state_changed,
+    "case.supplemented": on_case_state_changed,
+    "case.triaged": on_case_triaged,
+    "case.withdrawn": on_case_state_changed,
+    "work_order.answered": on_work_order_event,
+    "work_order.cancelled": on_work_order_event,
+    "work_order.dispatched": on_work_order_event,
+    "work_order.due_soon": on_work_order_event,
+    "work_order.extension_decided": on_work_order_event,
+    "work_order.extension_requested": on_work_order_event,
+    "work_order.forward_overdue": on_work_order_event,
+    "work_order.forwarded": on_work_order_event,
+    "work_order.overdue": on_work_order_event,
+    "work_order.returned": on_work_order_event,
+    "work_order.signed": on_work_order_event,
+    "work_order.signing_overdue": on_work_order_event,
+    "work_order.started": on_work_order_event,
+}

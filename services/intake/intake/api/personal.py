@@ -1,15 +1,15 @@
 """Personal data: the authorised read of what redaction masked, and erasure (crypto-shredding), version 1."""
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from wangge_common.auth import requires
+from wangge_common.http import runtime
 
-from . import handlers
-from .api import IDEMPOTENCY_DOC, idempotent, reads
-from .schemas import CasePersonalOut, ErasureIn, ErasureOut
+from .. import commands, queries
+from .common import IDEMPOTENCY_DOC, idempotent, reads
+from ..schemas import CasePersonalOut, ErasureIn, ErasureOut
 
 personal = Blueprint("personal-data", __name__, url_prefix="/v1",
                      description="Personal data: what redaction masked (scope cases:read_personal) and erasure on a "
@@ -25,7 +25,7 @@ class CasePersonal(MethodView):
         """The case's text and supplements as written (phones, ID numbers, e-mails and names unmasked) and the
         reporter's contact, decrypted with the reporter's data key. Staff only."""
         with reads() as session:
-            return handlers.case_personal(session, str(case_id), current_app.extensions["wangge_pii"])
+            return queries.case_personal(session, str(case_id), runtime().state.cipher)
 
 
 @personal.route("/erasures")
@@ -42,5 +42,5 @@ class Erasures(MethodView):
         number, e-mail and what their texts held before redaction can no longer be read anywhere, and names
         show as 已删除. Emits reporter.erased with the actor and the reason. Logs are not touched: the audit
         chain stays whole."""
-        cipher = current_app.extensions["wangge_pii"]
-        return idempotent(lambda uow: (201, ErasureOut().dump(handlers.erase(uow, data, cipher))))
+        cipher = runtime().state.cipher
+        return idempotent(lambda uow: (201, ErasureOut().dump(commands.erase(uow, data, cipher))))

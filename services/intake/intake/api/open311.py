@@ -9,7 +9,7 @@ list of {code, description}. service_code is the case category; service_request_
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import g, request
 from flask.views import MethodView
@@ -18,14 +18,15 @@ from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from wangge_common import clock
 from wangge_common.auth import AuthError, authorize_credential, grid_scope, public
 from wangge_common.errors import DomainError
 from wangge_common.openapi import PROBLEM, PROBLEM_REF
 from wangge_common.problems import field_errors
 
-from . import domain
-from .api import CASE_IN, IDEMPOTENCY_DOC, idempotent, reads, registration
-from .models import Case
+from .. import domain
+from .common import CASE_IN, IDEMPOTENCY_DOC, idempotent, reads, registration
+from ..models import Case
 from .open311_format import documented, errors, render
 from .open311_requests import CLOSED_STATES, Open311Error, as_requests, case_body, open311_name
 
@@ -320,7 +321,7 @@ class Requests(MethodView):
         if args.get("service_request_id"):
             query = query.where(Case.id.in_([i.strip() for i in args["service_request_id"].split(",")][:MAX_REQUESTS]))
         else:
-            end = _date(args, "end_date") or datetime.now(timezone.utc)
+            end = _date(args, "end_date") or clock.now()
             start = _date(args, "start_date") or end - MAX_SPAN
             if end - start > MAX_SPAN:
                 raise Open311Error(400, ["start_date: may not be more than 90 days before end_date"])
@@ -343,10 +344,9 @@ def _date(args, name: str) -> datetime | None:
     if not args.get(name):
         return None
     try:
-        moment = datetime.fromisoformat(args[name].replace("Z", "+00:00"))
+        return clock.parse_time(args[name])
     except ValueError:
         raise Open311Error(400, [f"{name}: must be a W3C date-time, e.g. 2026-12-01T00:00:00+08:00"]) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @open311.route(f"/v2/requests/<string:request_id>.{FMT}")

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from wangge_common.errors import Invalid, NotFound
+from wangge_common import clock
+from wangge_common.errors import Invalid
 
 from .. import domain
 from ..models import Attachment, KnownGrid
@@ -31,13 +31,8 @@ def store_attachment(session, grid_id: str, name: str, body: bytes, uploaded_by:
         return found, False
     attachment = Attachment(id=str(uuid.uuid4()), grid_id=grid_id, sha256=digest, media_type=media_type,
                             size=len(body), name=name, body=body, uploaded_by=uploaded_by,
-                            created_at=datetime.now(timezone.utc))
+                            created_at=clock.now())
     session.add(attachment)
     return attachment, True
 
 
-def get_attachment(session, attachment_id: str) -> Attachment:
-    found = session.get(Attachment, attachment_id)
-    if found is None:
-        raise NotFound(f"no attachment {attachment_id}")
-    return found

@@ -54,7 +54,7 @@ REREAD_SECONDS = 5.0
 
 def recent(runtime, key, load):
     """`load()`, or its value from less than REREAD_SECONDS ago in this process (per service runtime)."""
-    cache = runtime.memo.setdefault("intake.reread", {})  # not a fact that never changes: timestamped
+    cache = runtime.state.reread  # not a fact that never changes: timestamped
     now = time.monotonic()
     found = cache.get(key)
     if found is None or now - found[0] > REREAD_SECONDS:
@@ -65,7 +65,7 @@ def recent(runtime, key, load):
 
 
 def forget(runtime) -> None:
-    runtime.memo.pop("intake.reread", None)
+    runtime.state.reread.clear()
 
 
 def known_topics(runtime, session) -> frozenset[str]:

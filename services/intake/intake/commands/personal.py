@@ -3,17 +3,17 @@ what a case's text held before redaction, and erasure (the right to be forgotten
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 
 from sqlalchemy import delete, insert, or_, select, update
 
+from wangge_common import clock
 from wangge_common.crypto import DataKey as Key
 from wangge_common.crypto import FieldCipher
 from wangge_common.errors import DomainError, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
 
 from .. import domain
-from ..models import Case, CaseEntry, DataKey, Household, IdempotencyRecord
+from ..models import Case, DataKey, Household, IdempotencyRecord
 
 ERASED = "已删除"  # shown where an erased person's name was
 INSERT_KEY = insert(DataKey.__table__)
@@ -30,7 +30,7 @@ def new_key_row(master: FieldCipher, kind: str, subject_ref: str, phone: str | N
     key = Key.new()
     row = {"id": "dk_" + uuid.uuid4().hex, "kind": kind, "subject_ref": subject_ref,
            "phone_hash": master.lookup_hash(domain.phone_digits(phone)) if phone else None,
-           "wrapped": key.wrap(master), "created_at": datetime.now(timezone.utc), "erased_at": None,
+           "wrapped": key.wrap(master), "created_at": clock.now(), "erased_at": None,
            "erased_by": None, "erasure_id": None}
     return key, row
 
@@ -61,34 +61,32 @@ def household_names(session, household: Household | None, master: FieldCipher) -
         return []
 
 
-def case_personal(session, case_id: str, master: FieldCipher) -> dict:
-    """What redaction hid, for staff allowed to see it (scope cases:read_personal): the text as written and the
-    reporter's contact, decrypted with the case's data key."""
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"no case {case_id}")
-    cipher = cipher_of(session, case.data_key_id, master)
-    entries = session.scalars(select(CaseEntry).where(CaseEntry.case_id == case_id,
-                                                      CaseEntry.content_added.is_not(None))
-                              .order_by(CaseEntry.id)).all()
-    reporter = None
-    if case.reporter_ref is not None:
-        reporter = {"reporter_ref": case.reporter_ref, "name": cipher.decrypt(case.reporter_name_enc),
-                    "phone": cipher.decrypt(case.reporter_phone_enc),
-                    "id_number": cipher.decrypt(case.reporter_id_number_enc),
-                    "email": cipher.decrypt(case.reporter_email_enc)}
-    return {"case_id": case.id, "content": cipher.decrypt(case.content_original_enc) or case.content,
-            "reporter": reporter,
-            "supplements": [{"event_id": e.event_id, "at": e.at,
-                             "content_added": cipher.decrypt(e.content_original_enc) or e.content_added}
-                            for e in entries]}
-
-
 def erase(uow: UnitOfWork, data: dict, master: FieldCipher) -> dict:
     """Erase a person: destroy the data keys of their reports (by reporter_ref or by phone) and household file;
     the encrypted fields stay as unreadable ciphertext, masks become 已删除, stored answers holding masks are
     dropped, and reporter.erased records the erasure (with its actor and reason) on cases.v1."""
     session = uow.session
+    key_ids = _live_keys(session, data, master)
+    cases = session.scalars(select(Case).where(Case.data_key_id.in_(key_ids))).all()
+    households = session.scalars(select(Household).where(Household.data_key_id.in_(key_ids))).all()
+    # The names, read one last time, so the reason recorded in the event cannot repeat them.
+    names = [cipher_of(session, case.data_key_id, master).decrypt(case.reporter_name_enc) for case in cases]
+    for household in households:
+        names += household_names(session, household, master)
+    erasure_id, now = str(uuid.uuid4()), clock.now()
+    session.execute(update(DataKey).where(DataKey.id.in_(key_ids)).values(
+        wrapped=None, erased_at=now, erased_by=uow.actor, erasure_id=erasure_id))
+    _mask_erased(session, cases, households)
+    refs = sorted({c.reporter_ref for c in cases if c.reporter_ref})
+    body = {"erasure_id": erasure_id, "reporter_refs": refs, "case_ids": sorted(c.id for c in cases),
+            "household_ids": sorted(h.id for h in households), "keys_destroyed": len(key_ids),
+            "reason": domain.redact(data["reason"], names), "erased_at": clock.wire_time(now)}
+    uow.emit("reporter.erased", erasure_id, data=body)
+    return body
+
+
+def _live_keys(session, data: dict, master: FieldCipher) -> list[str]:
+    """The ids of the person's data keys not yet destroyed (by reporter_ref, phone or household file)."""
     conditions = []
     if data.get("reporter_ref"):
         conditions.append((DataKey.kind == "reporter") & (DataKey.subject_ref == data["reporter_ref"]))
@@ -99,37 +97,22 @@ def erase(uow: UnitOfWork, data: dict, master: FieldCipher) -> dict:
     if not conditions:
         raise Invalid([("reporter_ref", "give reporter_ref, phone or household_id")])
     keys = session.scalars(select(DataKey).where(or_(*conditions))).all()
-    live = [k for k in keys if k.wrapped is not None]
     if not keys:
         raise NotFound("no personal data of this person is kept (no reporter, phone or household matched)")
+    live = [k.id for k in keys if k.wrapped is not None]
     if not live:
         raise Erased("this person's personal data was already erased")
-    key_ids = [k.id for k in live]
-    cases = session.scalars(select(Case).where(Case.data_key_id.in_(key_ids))).all()
-    households = session.scalars(select(Household).where(Household.data_key_id.in_(key_ids))).all()
-    # The names, read one last time, so the reason recorded in the event cannot repeat them.
-    names = []
-    for case in cases:
-        names.append(cipher_of(session, case.data_key_id, master).decrypt(case.reporter_name_enc))
-    for household in households:
-        names += household_names(session, household, master)
-    erasure_id, now = str(uuid.uuid4()), datetime.now(timezone.utc)
-    session.execute(update(DataKey).where(DataKey.id.in_(key_ids)).values(
-        wrapped=None, erased_at=now, erased_by=uow.actor, erasure_id=erasure_id))
+    return live
+
+
+def _mask_erased(session, cases, households) -> None:
+    """Masks become 已删除; stored answers to Idempotency-Key retries hold the masks of the cases registered, so
+    they are dropped (a retry of such an old request would register anew, which the duplicate link then shows)."""
     for case in cases:
         case.reporter_name_masked = ERASED if case.reporter_ref else None
         case.reporter_phone_masked = case.reporter_id_number_masked = None
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.response_body.contains(case.id,
+                                                                                                  autoescape=True)))
     for household in households:
         household.contact_name_masked = ERASED if household.contact_name_enc else None
         household.contact_phone_masked = None
-    # Stored answers to Idempotency-Key retries hold the masks of the cases registered: drop them (a retry of
-    # such an old request would register anew, which the duplicate link then shows).
-    for case in cases:
-        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.response_body.contains(case.id,
-                                                                                                  autoescape=True)))
-    refs = sorted({c.reporter_ref for c in cases if c.reporter_ref})
-    body = {"erasure_id": erasure_id, "reporter_refs": refs, "case_ids": sorted(c.id for c in cases),
-            "household_ids": sorted(h.id for h in households), "keys_destroyed": len(key_ids),
-            "reason": domain.redact(data["reason"], names), "erased_at": now.isoformat().replace("+00:00", "Z")}
-    uow.emit("reporter.erased", erasure_id, data=body)
-    return body

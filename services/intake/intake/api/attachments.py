@@ -11,9 +11,10 @@ from wangge_common.auth import actor, require_grid, requires
 from wangge_common.errors import Invalid
 from wangge_common.http import runtime
 
-from . import domain
-from .api import reads
-from .handlers.attachments import get_attachment, store_attachment
+from .. import domain
+from .common import reads
+from ..commands import store_attachment
+from ..queries import get_attachment
 
 attachments = Blueprint("attachments", __name__, url_prefix="/v1/attachments",
                         description="Photos (照片) of a matter: JPEG or PNG, at most 5 MB each, checked by content")

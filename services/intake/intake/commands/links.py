@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
+from wangge_common import clock
 from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
 
@@ -32,7 +32,7 @@ def decide_link(uow: UnitOfWork, link_id: str, decision: str, reason: str) -> Ca
     if link.status != "suggested" and not (link.status == "confirmed" and decision == "undo"):
         raise Conflict(f"the link is already {link.status}")
     link.status, link.decided_by, link.decision_reason = wanted, uow.actor, reason
-    link.decided_at = datetime.now(timezone.utc)
+    link.decided_at = clock.now()
     case = uow.session.get(Case, link.case_id)
     uow.emit(f"case.related_{wanted}", link.id, data=link_event_data(link, case.status, reason))
     return link
@@ -55,7 +55,7 @@ def link_by_hand(uow: UnitOfWork, case_id: str, related_case_id: str, reason: st
                                                       CaseLink.status != "undone").limit(1)).first()
     if existing is not None:
         raise Conflict(f"the two cases are already linked ({existing.status})", extra={"existing_link_id": existing.id})
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     link = CaseLink(id=str(uuid.uuid4()), case_id=case_id, related_case_id=related_case_id, basis="manual",
                     status="confirmed", decided_by=uow.actor, decided_at=now, decision_reason=reason, created_at=now)
     session.add(link)
@@ -65,7 +65,3 @@ def link_by_hand(uow: UnitOfWork, case_id: str, related_case_id: str, reason: st
     return link
 
 
-def links_of(session, case_id: str) -> list[CaseLink]:
-    return list(session.scalars(select(CaseLink).where(or_(CaseLink.case_id == case_id,
-                                                           CaseLink.related_case_id == case_id))
-                                .order_by(CaseLink.created_at)))

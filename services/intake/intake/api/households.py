@@ -7,9 +7,9 @@ from flask_smorest import Blueprint
 from wangge_common.auth import require_grid, requires
 from wangge_common.schemas import page_of
 
-from . import handlers
-from .api import IDEMPOTENCY_DOC, _cipher, _scoped, idempotent, reads
-from .schemas_households import (HouseholdChangeIn, HouseholdChangeOut, HouseholdFileOut, HouseholdIn, HouseholdOut,
+from .. import commands, queries
+from .common import IDEMPOTENCY_DOC, pii_cipher, scoped, idempotent, reads
+from ..schemas import (HouseholdChangeIn, HouseholdChangeOut, HouseholdFileOut, HouseholdIn, HouseholdOut,
                       HouseholdQuery, ReceptionQuery, ReceptionSessionIn, ReceptionSessionOut, VisitIn, VisitOut,
                       VisitQuery)
 
@@ -30,8 +30,8 @@ class Households(MethodView):
     def post(self, data):
         """Open a household file; the contact is stored encrypted and shown masked."""
         require_grid(data["grid_id"])
-        cipher = _cipher()
-        return idempotent(lambda uow: (201, HouseholdOut().dump(handlers.create_household(uow, data, cipher))),
+        cipher = pii_cipher()
+        return idempotent(lambda uow: (201, HouseholdOut().dump(commands.create_household(uow, data, cipher))),
                           location=lambda body: f"/v1/households/{body['id']}")
 
     @requires("cases:read")
@@ -40,7 +40,7 @@ class Households(MethodView):
     def get(self, query):
         """Find household files by grid or address."""
         with reads() as session:
-            return handlers.find_households(session, _scoped(query), _cipher())
+            return queries.find_households(session, scoped(query), pii_cipher())
 
 
 @households.route("/<uuid:household_id>")
@@ -50,7 +50,7 @@ class HouseholdById(MethodView):
     def get(self, household_id):
         """The household file with every case and visit on it."""
         with reads() as session:
-            found = handlers.household_file(session, str(household_id), _cipher())
+            found = queries.household_file(session, str(household_id), pii_cipher())
         household = found["household"]
         require_grid(household.grid_id, "household")
         household.cases, household.visits = found["cases"], found["visits"]
@@ -66,11 +66,11 @@ class HouseholdById(MethodView):
         """Change the file's members (and so its special groups), contact, address or notes, with a reason; emits
         household.changed (the fields' names only) and keeps the change in the file's history."""
         with reads() as session:
-            require_grid(handlers.household_file(session, str(household_id), _cipher())["household"].grid_id,
+            require_grid(queries.household_file(session, str(household_id), pii_cipher())["household"].grid_id,
                          "household")
-        cipher = _cipher()
+        cipher = pii_cipher()
         return idempotent(lambda uow: (200, HouseholdOut().dump(
-            handlers.change_household(uow, str(household_id), data, cipher))))
+            commands.change_household(uow, str(household_id), data, cipher))))
 
 
 @households.route("/<uuid:household_id>/history")
@@ -80,9 +80,9 @@ class HouseholdHistory(MethodView):
     def get(self, household_id):
         """Every change of the household file, oldest first: what changed, who, when and why."""
         with reads() as session:
-            require_grid(handlers.household_file(session, str(household_id), _cipher())["household"].grid_id,
+            require_grid(queries.household_file(session, str(household_id), pii_cipher())["household"].grid_id,
                          "household")
-            return handlers.household_history(session, str(household_id))
+            return queries.household_history(session, str(household_id))
 
 
 @visits.route("")
@@ -94,7 +94,7 @@ class Visits(MethodView):
     def post(self, data):
         """Log a deputy's visit; emits visit.recorded (reporting counts visits and households per deputy)."""
         require_grid(data["grid_id"])
-        return idempotent(lambda uow: (201, VisitOut().dump(handlers.record_visit(uow, data))))
+        return idempotent(lambda uow: (201, VisitOut().dump(commands.record_visit(uow, data))))
 
     @requires("cases:read")
     @visits.arguments(VisitQuery, location="query")
@@ -102,7 +102,7 @@ class Visits(MethodView):
     def get(self, query):
         """A deputy's or a grid's visit log, newest first; ?from=&to= dates."""
         with reads() as session:
-            return handlers.find_visits(session, _scoped(query))
+            return queries.find_visits(session, scoped(query))
 
 
 @receptions.route("")
@@ -114,7 +114,7 @@ class ReceptionSessions(MethodView):
     def post(self, data):
         """Record a reception day; emits reception_session.recorded. The answer says whether it met 2 hours."""
         require_grid(data.get("grid_id"))
-        return idempotent(lambda uow: (201, ReceptionSessionOut().dump(handlers.record_reception_session(uow, data))))
+        return idempotent(lambda uow: (201, ReceptionSessionOut().dump(commands.record_reception_session(uow, data))))
 
     @requires("cases:read")
     @receptions.arguments(ReceptionQuery, location="query")
@@ -122,4 +122,4 @@ class ReceptionSessions(MethodView):
     def get(self, query):
         """Reception-day records of a grid or station, newest first."""
         with reads() as session:
-            return handlers.find_reception_sessions(session, _scoped(query))
+            return queries.find_reception_sessions(session, scoped(query))

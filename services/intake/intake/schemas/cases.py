@@ -5,7 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from wangge_common.schemas import ChangeFeedArgs, PageArgs
 
-from . import domain
+from .. import domain
 
 MOBILE_OR_LANDLINE = validate.Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
                                      error="must be a mobile number (13812345678) or a landline (0731-55681234)")

@@ -2,22 +2,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from wangge_common import clock
 from wangge_common.crypto import FieldCipher, mask_name, mask_phone
 from wangge_common.errors import Conflict, Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
-from wangge_common.paging import page, paged, paginate
 
 from .. import domain
+from ..queries.households import shown
 from ..models import Case, DataKey, Household, HouseholdChange, ReceptionSession, Visit, VisitHousehold
 from . import personal, reality
-from .cases import grid_is_known, utc_iso
+from .registration import grid_is_known
 
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 # --- households, visits, reception sessions ---------------------------------------------------------------
@@ -33,7 +31,7 @@ def create_household(uow: UnitOfWork, data: dict, cipher: FieldCipher) -> Househ
     problems = _require_grid(uow, grid_id)
     if problems:
         raise Invalid(problems)
-    contact, now = data.get("contact"), datetime.now(timezone.utc)
+    contact, now = data.get("contact"), clock.now()
     members = _members(data["members"])
     household_id = str(uuid.uuid4())
     # the household's data key, destroyed on erasure
@@ -69,22 +67,8 @@ def _seal_contact(household: Household, contact: dict | None, sealed: FieldCiphe
     household.contact_phone_masked = mask_phone(contact["phone"]) if contact else None
 
 
-def address_keys(address: str, master: FieldCipher) -> list[str]:
-    """What `address_key` holds for this address: the keyed hash, or (files opened before) the normalised text."""
-    normalised = domain.address_key(address)
-    return [master.lookup_hash(normalised), normalised]
 
 
-def shown(session, household: Household, master: FieldCipher) -> Household:
-    """The file with its address and notes decrypted for the answer (`shown_address`, `shown_notes`); after an
-    erasure, the readable start of the address and no notes."""
-    try:
-        sealed = personal.cipher_of(session, household.data_key_id, master)
-        household.shown_address = sealed.decrypt(household.address_enc) or household.address
-        household.shown_notes = sealed.decrypt(household.notes_enc) or household.notes
-    except personal.Erased:
-        household.shown_address, household.shown_notes = household.address, None
-    return household
 
 
 HOUSEHOLD_FIELDS = ("members", "contact", "address", "notes")
@@ -124,7 +108,7 @@ def change_household(uow: UnitOfWork, household_id: str, data: dict, cipher: Fie
             {"field": name, "reason": "same as on file"} for name in HOUSEHOLD_FIELDS if name in data])
     _seal_address(household, data.get("address", old.shown_address), key, cipher)  # also seals older files
     household.notes, household.notes_enc = None, key.encrypt(data.get("notes", old.shown_notes))
-    household.updated_at = datetime.now(timezone.utc)
+    household.updated_at = clock.now()
     reason = domain.redact(data["reason"], names + personal.household_names(session, household, cipher))
     event = uow.emit("household.changed", household.id, data={
         "household_id": household.id, "grid_id": household.grid_id, "fields": changed,
@@ -160,45 +144,12 @@ def _contact_differs(session, household: Household, contact: dict | None, master
                                                       sealed.decrypt(household.contact_phone_enc))
 
 
-def household_history(session, household_id: str) -> list[HouseholdChange]:
-    if session.get(Household, household_id) is None:
-        raise NotFound(f"no household file {household_id}")
-    return list(session.scalars(select(HouseholdChange).where(HouseholdChange.household_id == household_id)
-                                .order_by(HouseholdChange.id)))
 
 
-def household_file(session, household_id: str, master: FieldCipher) -> dict:
-    household = session.get(Household, household_id)
-    if household is None:
-        raise NotFound(f"no household file {household_id}")
-    cases = session.scalars(select(Case).where(Case.household_id == household_id).order_by(Case.received_at)).all()
-    visits = session.scalars(select(Visit).join(VisitHousehold, VisitHousehold.visit_id == Visit.id)
-                             .where(VisitHousehold.household_id == household_id).order_by(Visit.visited_on)).all()
-    return {"household": shown(session, household, master), "cases": cases, "visits": visits}
 
 
-GRID_SCAN_LIMIT = 5000  # a grid holds a few hundred households; a part of an address is looked for among them
 
 
-def find_households(session, query: dict, master: FieldCipher) -> dict:
-    """Household files of a grid (or a person's grids), or found by address. Addresses are stored encrypted: within
-    given grids any part of the address is matched (the grid's files are decrypted and compared, spaces and
-    punctuation aside); across all grids only the whole address, by its keyed hash."""
-    conditions = []
-    if query.get("grid_id"):
-        conditions.append(Household.grid_id == str(query["grid_id"]))
-    if query.get("grid_ids") is not None:  # a person's data scope
-        conditions.append(Household.grid_id.in_(query["grid_ids"]))
-    ordered = select(Household).where(*conditions).order_by(Household.created_at, Household.id)
-    if query.get("address") and conditions:
-        wanted = domain.address_key(query["address"])
-        found = [h for h in session.scalars(ordered.limit(GRID_SCAN_LIMIT))
-                 if wanted in domain.address_key(shown(session, h, master).shown_address)]
-        first = (query["page"] - 1) * query["page_size"]
-        return page(found[first:first + query["page_size"]], len(found), query["page"], query["page_size"])
-    if query.get("address"):
-        ordered = ordered.where(Household.address_key.in_(address_keys(query["address"], master)))
-    return paginate(session, ordered, **paged(query), each=lambda h: shown(session, h, master))
 
 
 def _unknown(session, model, ids: list[str], field: str) -> list[tuple[str, str]]:
@@ -213,7 +164,7 @@ def record_visit(uow: UnitOfWork, data: dict) -> Visit:
     household_ids = [str(h) for h in data["household_ids"]]
     case_ids = [str(c) for c in data["case_ids"]]
     grid_id = str(data["grid_id"])
-    today = datetime.now(CHINA).date()  # a deputy's visit day is a date in China time
+    today = clock.local_date(clock.now())  # a deputy's visit day is a date in China time
     problems = domain.not_in_future("visited_on", data["visited_on"], today, "a visit is logged once it took place")
     grid_problems = _require_grid(uow, grid_id)
     problems += grid_problems + _unknown(uow.session, Household, household_ids, "household_ids")
@@ -227,7 +178,7 @@ def record_visit(uow: UnitOfWork, data: dict) -> Visit:
     visit = Visit(id=str(uuid.uuid4()), deputy_id=str(data["deputy_id"]), grid_id=grid_id,
                   visited_on=data["visited_on"], kind=data["kind"], household_ids=household_ids,
                   residents_reached=data["residents_reached"], case_ids=case_ids, notes=data.get("notes"),
-                  created_at=datetime.now(timezone.utc))
+                  created_at=clock.now())
     uow.session.add(visit)
     uow.session.add_all([VisitHousehold(visit_id=visit.id, household_id=h) for h in household_ids])
     uow.emit("visit.recorded", visit.id, new_subject=True, data={
@@ -237,19 +188,6 @@ def record_visit(uow: UnitOfWork, data: dict) -> Visit:
     return visit
 
 
-def find_visits(session, query: dict) -> dict:
-    conditions = []
-    for name in ("deputy_id", "grid_id"):
-        if query.get(name):
-            conditions.append(getattr(Visit, name) == str(query[name]))
-    if query.get("grid_ids") is not None:
-        conditions.append(Visit.grid_id.in_(query["grid_ids"]))
-    if query.get("visited_from"):
-        conditions.append(Visit.visited_on >= query["visited_from"])
-    if query.get("visited_to"):
-        conditions.append(Visit.visited_on <= query["visited_to"])
-    return paginate(session, select(Visit).where(*conditions).order_by(Visit.visited_on.desc(), Visit.id),
-                    **paged(query))
 
 
 def record_reception_session(uow: UnitOfWork, data: dict) -> ReceptionSession:
@@ -257,7 +195,7 @@ def record_reception_session(uow: UnitOfWork, data: dict) -> ReceptionSession:
     grid_id = str(data["grid_id"]) if data.get("grid_id") else None
     case_ids = [str(c) for c in data["case_ids"]]
     deputies = [{"deputy_id": str(d["deputy_id"]), "kind": d["kind"]} for d in data["deputies"]]
-    problems = domain.reception_problems(data["started_at"], data["ended_at"], deputies, datetime.now(timezone.utc))
+    problems = domain.reception_problems(data["started_at"], data["ended_at"], deputies, clock.now())
     grid_problems = _require_grid(uow, grid_id)
     problems += grid_problems + _unknown(uow.session, Case, case_ids, "case_ids")
     for index, on_duty in enumerate(deputies):  # each deputy on duty exists, serves, and serves the grid if given
@@ -270,21 +208,12 @@ def record_reception_session(uow: UnitOfWork, data: dict) -> ReceptionSession:
         id=str(uuid.uuid4()), reception_id=str(data["reception_id"]) if data.get("reception_id") else None,
         grid_id=grid_id, station_id=str(data["station_id"]) if data.get("station_id") else None, deputies=deputies,
         started_at=data["started_at"], ended_at=data["ended_at"], residents_received=data["residents_received"],
-        case_ids=case_ids, notes=data.get("notes"), created_at=datetime.now(timezone.utc))
+        case_ids=case_ids, notes=data.get("notes"), created_at=clock.now())
     uow.session.add(record)
     uow.emit("reception_session.recorded", record.id, new_subject=True, data={
         "session_id": record.id, "reception_id": record.reception_id, "grid_id": grid_id,
-        "station_id": record.station_id, "deputies": deputies, "started_at": utc_iso(record.started_at),
-        "ended_at": utc_iso(record.ended_at), "residents_received": record.residents_received, "case_ids": case_ids})
+        "station_id": record.station_id, "deputies": deputies, "started_at": clock.wire_time(record.started_at),
+        "ended_at": clock.wire_time(record.ended_at), "residents_received": record.residents_received, "case_ids": case_ids})
     return record
 
 
-def find_reception_sessions(session, query: dict) -> dict:
-    conditions = []
-    for name in ("grid_id", "station_id"):
-        if query.get(name):
-            conditions.append(getattr(ReceptionSession, name) == str(query[name]))
-    if query.get("grid_ids") is not None:
-        conditions.append(ReceptionSession.grid_id.in_(query["grid_ids"]))
-    return paginate(session, select(ReceptionSession).where(*conditions)
-                            .order_by(ReceptionSession.started_at.desc(), ReceptionSession.id), **paged(query))

@@ -5,8 +5,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from wangge_common.schemas import PageArgs
 
-from . import domain
-from .schemas import MOBILE_OR_LANDLINE, CaseSummary, SpecialGroups, _no_repeats
+from .. import domain
+from .cases import MOBILE_OR_LANDLINE, CaseSummary, SpecialGroups, _no_repeats
 
 
 class Member(Schema):

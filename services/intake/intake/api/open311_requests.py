@@ -1,12 +1,14 @@
 """Cases as Open311 GeoReport v2 service requests, and Open311 requests as cases (the facade's mapping)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 
-from . import domain
-from .models import Case, CaseOrder, KnownGrid
+from wangge_common import clock
+
+from .. import domain
+from ..models import Case, CaseOrder, KnownGrid
 
 CLOSED_STATES = ("closed", "evaluated", "withdrawn")
 ROLE_ORDER = {"sole": 0, "lead": 1, "member": 2}
@@ -25,10 +27,8 @@ class Open311Error(Exception):
 
 
 def isoformat(moment: datetime | None) -> str | None:
-    """W3C date-time with the offset, as the standard requires (UTC: `Z`)."""
-    if moment is None:
-        return None
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """W3C date-time with the offset, as the standard requires (UTC: `Z`), to the second."""
+    return clock.wire_time(moment, "seconds")
 
 
 def _agency(orders: list[CaseOrder]) -> tuple[str | None, datetime | None]:
@@ -75,22 +75,10 @@ def _as_request(case: Case, orders: list[CaseOrder], grid_name: str | None, full
 
 def case_body(form, client: str) -> dict:
     """An Open311 request as the body POST /v1/cases takes."""
-    if not form.get("service_code"):
-        raise Open311Error(400, ["service_code: required"])
-    if form["service_code"] not in domain.CATEGORIES:
-        raise Open311Error(404, [f"service_code: no service {form['service_code']!r}; see services.xml"])
-    has_point = bool(form.get("lat") and form.get("long"))
-    if bool(form.get("lat")) != bool(form.get("long")):
-        raise Open311Error(400, [f"{'long' if form.get('lat') else 'lat'}: lat and long are sent together"])
-    if not has_point and not form.get("address_string") and not form.get("address_id"):
-        raise Open311Error(400, ["a location is required: lat and long, address_string or address_id"])
+    _check_service_and_place(form)
     body = {"channel": "online", "category": form["service_code"], "content": form.get("description"),
             "received_by": {"kind": "system", "id": client[:64]}}
-    location = {}
-    if has_point:
-        location.update(latitude=form["lat"], longitude=form["long"])
-    if form.get("address_string"):
-        location["address"] = form["address_string"]
+    location = _location(form)
     if location:
         body["location"] = location
     for name, target in (("address_id", "household_id"), ("attribute[grid_id]", "grid_id"),
@@ -99,13 +87,35 @@ def case_body(form, client: str) -> dict:
             body[target] = form[name]
     if form.get("attribute[external_id]"):
         body.update(channel="integration", external_ref={"system": client[:40], "id": form["attribute[external_id]"]})
-    name = " ".join(p for p in (form.get("last_name"), form.get("first_name")) if p) or None
     if form.get("phone") or form.get("email"):
+        name = " ".join(p for p in (form.get("last_name"), form.get("first_name")) if p) or None
         body["reporter"] = {"name": name, "phone": form.get("phone"), "email": form.get("email")}
     if form.get("media_url"):
         body["attachments"] = [{"name": form["media_url"].rsplit("/", 1)[-1][:200] or "media",
                                 "media_type": "application/octet-stream", "size": 0, "url": form["media_url"]}]
     return body
+
+
+def _check_service_and_place(form) -> None:
+    """The Open311 way of refusing a request with no known service or no place (400 or 404, before any field
+    check of the case)."""
+    if not form.get("service_code"):
+        raise Open311Error(400, ["service_code: required"])
+    if form["service_code"] not in domain.CATEGORIES:
+        raise Open311Error(404, [f"service_code: no service {form['service_code']!r}; see services.xml"])
+    if bool(form.get("lat")) != bool(form.get("long")):
+        raise Open311Error(400, [f"{'long' if form.get('lat') else 'lat'}: lat and long are sent together"])
+    if not form.get("lat") and not form.get("address_string") and not form.get("address_id"):
+        raise Open311Error(400, ["a location is required: lat and long, address_string or address_id"])
+
+
+def _location(form) -> dict:
+    location = {}
+    if form.get("lat") and form.get("long"):
+        location.update(latitude=form["lat"], longitude=form["long"])
+    if form.get("address_string"):
+        location["address"] = form["address_string"]
+    return location
 
 
 OPEN311_NAMES = {"category": "service_code", "content": "description", "location.latitude": "lat",

@@ -15,8 +15,8 @@ from wangge_common.errors import Invalid, NotFound
 
 from . import domain, merkle
 from .models import AuditEntry, ChainHead, Checkpoint, MerkleNode
+from .settings import SIGNING_KEY_ENV
 
-SIGNING_KEY_ENV = "WANGGE_REPORTING_SIGNING_KEY"
 # What the AuditLogVerifyFailed alert watches. check="verify": GET /v1/audit/verify found the log broken;
 # check="checkpoint": the checkpoint job found the log no longer reaches its last signed root and signed nothing.
 VERIFY_FAILURES = Counter("audit_verify_failures", "Audit-log checks that found the log does not hold", ["check"])
@@ -322,7 +322,7 @@ def last_checkpoint_problem(session) -> str | None:
 
 def checkpoint_job(runtime, now) -> int:
     """Periodic job: sign a checkpoint when the log has grown, after checking it still reaches the last one."""
-    key = load_signing_key(runtime.settings.extra.get(SIGNING_KEY_ENV))
+    key = load_signing_key(runtime.state.settings.signing_key)
     with runtime.db.transaction() as session:
         problem = last_checkpoint_problem(session)
         if problem:

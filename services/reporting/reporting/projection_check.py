@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -56,7 +56,7 @@ def differences(session) -> tuple[int, int, list[str]]:
 def projection_check_job(runtime, now: datetime) -> int:
     """Periodic job: when the last check is older than the interval, compare the projections with the log, record
     the run and alarm on a difference; returns how many rows differ."""
-    interval = timedelta(seconds=runtime.settings.count("PROJECTION_CHECK_INTERVAL_S", 3600))
+    interval = runtime.state.settings.projection_check_interval
     with runtime.db.sessions() as session:
         last = session.scalar(select(func.max(ProjectionCheck.started_at)))
     if last is not None and now - last < interval:

@@ -146,15 +146,14 @@ class Schedule:
 
     @classmethod
     def from_settings(cls, settings) -> "Schedule":
-        return cls(timedelta(seconds=settings.count("RECONCILE_INTERVAL_S", 300)),
-                   timedelta(seconds=settings.count("RECONCILE_WINDOW_S", 3600)),
-                   timedelta(seconds=settings.count("RECONCILE_GRACE_S", 120)))
+        """From reporting's settings (`runtime.state.settings`)."""
+        return cls(settings.reconcile_interval, settings.reconcile_window, settings.reconcile_grace)
 
 
 def reconcile_job(runtime, now: datetime, client: ServiceClient | None = None) -> int:
     """Periodic job: when the last run is older than the interval, reconcile the window, record the run (for
     /metrics and /v1/audit/reconciliations) and return how many cases are missing."""
-    schedule = Schedule.from_settings(runtime.settings)
+    schedule = Schedule.from_settings(runtime.state.settings)
     with runtime.db.sessions() as session:
         last = session.scalar(select(func.max(ReconcileRun.started_at)))
     if last is not None and now - last < schedule.interval:

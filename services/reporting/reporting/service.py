@@ -1,4 +1,7 @@
-"""How reporting plugs into the shared infrastructure."""
+"""How reporting plugs into the shared infrastructure, and what a reporting process holds (`ReportingState`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
 from pathlib import Path
 
 from wangge_common.contracts import TOPICS
@@ -9,6 +12,19 @@ from .handlers import HANDLERS
 from .models import INFRA, Base
 from .projection_check import ProjectionCheckCollector, projection_check_job
 from .reconcile import ReconcileCollector, reconcile_job
+from .settings import ReportingSettings
+
+
+@dataclass(frozen=True)
+class ReportingState:
+    """`runtime.state` of a reporting process: its settings, read once."""
+
+    settings: ReportingSettings
+
+    @classmethod
+    def build(cls, runtime) -> "ReportingState":
+        return cls(settings=ReportingSettings.from_settings(runtime.settings))
+
 
 SPEC = ServiceSpec(name="reporting", metadata=Base.metadata, tables=INFRA,
                    migrations=str(Path(__file__).parent / "migrations"), consumes=tuple(TOPICS),
@@ -17,4 +33,5 @@ SPEC = ServiceSpec(name="reporting", metadata=Base.metadata, tables=INFRA,
                    # (WANGGE_REPORTING_RECONCILE_INTERVAL_S, 300 by default): see reconcile.Schedule
                    # (and projection-check likewise, WANGGE_REPORTING_PROJECTION_CHECK_INTERVAL_S, 3600 by default)
                    periodic=(Periodic("sign-checkpoint", 60.0, checkpoint_job), Periodic("reconcile", 10.0, reconcile_job),
-                             Periodic("projection-check", 60.0, projection_check_job)))
+                             Periodic("projection-check", 60.0, projection_check_job)),
+                   state=ReportingState.build)

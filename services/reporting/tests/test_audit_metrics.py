@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from wangge_common.testing import event
 from reporting import audit
+from reporting.service import ReportingState
 from reporting.models import AuditEntry, Checkpoint
 
 
@@ -22,9 +23,8 @@ def fill(svc, n, start=0):
 
 
 def job(svc):
-    settings = replace(svc.runtime.settings, extra={**svc.runtime.settings.extra,
-                                                    audit.SIGNING_KEY_ENV: audit.new_signing_key()})
-    return audit.checkpoint_job(SimpleNamespace(settings=settings, db=svc.runtime.db), datetime.now(timezone.utc))
+    state = ReportingState(replace(svc.runtime.state.settings, signing_key=audit.new_signing_key()))
+    return audit.checkpoint_job(SimpleNamespace(state=state, db=svc.runtime.db), datetime.now(timezone.utc))
 
 
 def checkpoint_sizes(svc):

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import update
 
+from reporting.service import ReportingState
 from reporting import projection_check
 from reporting.models import CaseFact, KpiCell
 from reporting.samples import deliver_all, fixture_events
@@ -58,6 +59,7 @@ def test_an_edited_projection_is_caught_and_alarmed_on_schedule(svc, caplog):
 def test_the_interval_is_a_setting(svc):
     svc.runtime.settings = replace(svc.runtime.settings, extra={
         **svc.runtime.settings.extra, "WANGGE_REPORTING_PROJECTION_CHECK_INTERVAL_S": "60"})
+    svc.runtime.state = ReportingState.build(svc.runtime)  # settings are read once, when the state is built
     load(svc)
     projection_check.projection_check_job(svc.runtime, NOW)
     with svc.runtime.db.transaction() as session:

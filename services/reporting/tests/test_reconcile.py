@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from wangge_common import contracts
 from wangge_common.testing import event
+from reporting.service import ReportingState
 from reporting import reconcile
 
 NOW = datetime(2026, 12, 6, 2, 0, tzinfo=timezone.utc)
@@ -110,6 +111,7 @@ def test_the_interval_and_window_come_from_the_settings(svc):
     svc.runtime.settings = dataclasses.replace(svc.settings, extra={
         "WANGGE_REPORTING_RECONCILE_INTERVAL_S": "60", "WANGGE_REPORTING_RECONCILE_WINDOW_S": "600",
         "WANGGE_REPORTING_RECONCILE_GRACE_S": "30"})
+    svc.runtime.state = ReportingState.build(svc.runtime)  # settings are read once, when the state is built
     _, services = world(1)
     reconcile.reconcile_job(svc.runtime, NOW, client=services)
     reconcile.reconcile_job(svc.runtime, NOW + timedelta(seconds=61), client=services)

@@ -13,14 +13,14 @@ from wangge_common.http import runtime
 from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut
 from wangge_common.paging import PageArgs, page_of, paged, paginate
 
-from . import alarms, audit as audit_log, handlers, kpis as kpi_queries, performance, projection_check, reconcile
 from . import replay
+from .queries import alarms, audit as audit_log, kpis as kpi_queries, performance, runs
 from .models import PendingEvent
 from .schemas import (AlarmOut, AuditEntryOut, AuditQuery, CaseFactOut, CheckpointOut, ConsistencyOut,
                       ConsistencyQuery, InclusionOut, InclusionQuery, KpiOut, MissQuery, PendingOut, PerformanceOut,
                       PeriodQuery, ProjectionCheckOut, RankingOut, RankingQuery, ReconcileRunOut, SliceOut,
                       SliceQuery, VerifyOut, YearQuery)
-from .tables import download
+from .queries.tables import download
 
 audit = Blueprint("audit", __name__, url_prefix="/v1/audit",
                   description="The audit log (审计日志): every event, hash-chained, in an RFC 9162 Merkle tree")
@@ -55,10 +55,10 @@ class AuditEvents(MethodView):
     def get(self, query):
         """Events in log order by subject (e.g. a case id), type and event time; page with after_seq."""
         with runtime().db.snapshot() as session:
-            return handlers.audit_events(session, subject=query.get("subject"), event_type=query.get("type"),
-                                         since=_iso(query.get("since")), until=_iso(query.get("until")),
-                                         after_seq=query["after_seq"], page=query["page"],
-                                         page_size=query["page_size"])
+            return audit_log.audit_events(session, subject=query.get("subject"), event_type=query.get("type"),
+                                          since=_iso(query.get("since")), until=_iso(query.get("until")),
+                                          after_seq=query["after_seq"], page=query["page"],
+                                          page_size=query["page_size"])
 
 
 @audit.route("/verify")
@@ -229,7 +229,7 @@ class ReconcileCases(MethodView):
     def post(self, body):
         """Of these case ids, the ones the audit log holds events about, with its entries counted by event type."""
         with runtime().db.snapshot() as session:
-            return {"cases": handlers.audit_entries_by_case(session, body["case_ids"])}
+            return {"cases": audit_log.audit_entries_by_case(session, body["case_ids"])}
 
 
 @audit.route("/reconciliations")
@@ -239,7 +239,7 @@ class Reconciliations(MethodView):
     def get(self):
         """The latest scheduled reconciliations (对账), newest first: cases intake accepted and missing where."""
         with runtime().db.snapshot() as session:
-            return reconcile.recent_runs(session)
+            return runs.recent_runs(session)
 
 
 @audit.route("/alarms")
@@ -262,4 +262,4 @@ class ProjectionChecks(MethodView):
         """The latest scheduled comparisons of the KPI projections with a replay of the audit log, newest first:
         `differs` names the first differing rows (an edited projection); the figures then need a rebuild."""
         with runtime().db.snapshot() as session:
-            return projection_check.recent_checks(session)
+            return runs.recent_checks(session)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import BigInteger, Boolean, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -15,6 +16,7 @@ class Base(DeclarativeBase):
 
 
 INFRA = define_infra_tables(Base.metadata)
+MIGRATIONS = str(Path(__file__).parent / "migrations")  # the Alembic script directory of these tables
 
 
 class AuditEntry(Base):

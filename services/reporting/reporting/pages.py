@@ -16,9 +16,10 @@ from wangge_common.contracts import labels
 from wangge_common.errors import Invalid, NotFound
 from wangge_common.http import runtime
 
-from . import annual_report, charts, domain, kpis as kpi_queries, performance
+from . import annual_report, charts, domain
+from .queries import kpis as kpi_queries, performance
 from .schemas import PERIOD
-from .tables import download, local_time
+from .queries.tables import download, local_time
 
 pages = Blueprint("pages", __name__, description="Pages (Chinese, printable, readable on a phone)",
                   template_folder="templates")

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from wangge_common.contracts import TOPICS
 from wangge_common.runtime import Periodic, ServiceSpec
 
-from .audit import checkpoint_job
-from .handlers import HANDLERS
-from .models import INFRA, Base
-from .projection_check import ProjectionCheckCollector, projection_check_job
-from .reconcile import ReconcileCollector, reconcile_job
+from .consumers import HANDLERS
+from .jobs import (ProjectionCheckCollector, ReconcileCollector, checkpoint_job, projection_check_job,
+                   reconcile_job)
+from .models import INFRA, MIGRATIONS, Base
 from .settings import ReportingSettings
 
 
@@ -27,10 +25,10 @@ class ReportingState:
 
 
 SPEC = ServiceSpec(name="reporting", metadata=Base.metadata, tables=INFRA,
-                   migrations=str(Path(__file__).parent / "migrations"), consumes=tuple(TOPICS),
+                   migrations=MIGRATIONS, consumes=tuple(TOPICS),
                    handlers=HANDLERS, collectors=(ReconcileCollector, ProjectionCheckCollector),
                    # the reconcile job looks every 10 s but reconciles only when its interval has passed
-                   # (WANGGE_REPORTING_RECONCILE_INTERVAL_S, 300 by default): see reconcile.Schedule
+                   # (WANGGE_REPORTING_RECONCILE_INTERVAL_S, 300 by default): see jobs.Schedule
                    # (and projection-check likewise, WANGGE_REPORTING_PROJECTION_CHECK_INTERVAL_S, 3600 by default)
                    periodic=(Periodic("sign-checkpoint", 60.0, checkpoint_job), Periodic("reconcile", 10.0, reconcile_job),
                              Periodic("projection-check", 60.0, projection_check_job)),

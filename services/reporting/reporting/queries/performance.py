@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from wangge_common.errors import NotFound
 
-from . import domain, kpis
-from .models import (CaseFact, ContactLink, ContactMeeting, DeputyFact, GridDeputy, GridFact, ReceptionAttendance,
+from .. import domain
+from . import kpis
+from ..models import (CaseFact, ContactLink, ContactMeeting, DeputyFact, GridDeputy, GridFact, ReceptionAttendance,
                      VisitFact)
 
 

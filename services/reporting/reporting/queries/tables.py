@@ -12,7 +12,7 @@ from openpyxl.utils import get_column_letter
 
 from wangge_common.contracts import labels
 
-from . import domain
+from .. import domain
 
 CHINA = timezone(timedelta(hours=8), "CST")
 

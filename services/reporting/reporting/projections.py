@@ -110,47 +110,68 @@ class Projector:
             self._register(data)
         elif event_type.startswith(domain.CASE_EVENT_PREFIXES):
             self._case_event(event_id, event_type, subject, data, time, seq)
-        elif event_type in ("grid.created", "grid.updated"):
-            self._grid(data)
-        elif event_type in ("deputy.registered", "deputy.updated"):
-            self.store.put(DeputyFact, {k: data.get(k) for k in ("deputy_id", "name", "level", "kind", "position",
-                                                                  "status")})
-        elif event_type == "deputy.ended":
-            deputy = self.store.get(DeputyFact, data["deputy_id"])
-            if deputy is not None:
-                self.store.put(DeputyFact, dict(deputy, status="ended"))
-        elif event_type == "deputy.removed":  # entered by mistake and never used: not a deputy to report on
-            self.store.delete(DeputyFact, data["deputy_id"])
-        elif event_type == "contact_household.linked":
-            self.store.put(ContactLink, {"link_id": data["link_id"], "deputy_id": data["deputy_id"],
-                                         "kind": data["kind"], "grid_id": data.get("grid_id"),
-                                         "linked_on": data["linked_on"], "ended_on": None})
-        elif event_type == "contact_household.unlinked":
-            link = self.store.get(ContactLink, data["link_id"])
-            if link is not None:
-                self.store.put(ContactLink, dict(link, ended_on=data["ended_on"]))
-        elif event_type == "contact_meeting.recorded":
-            self.store.put(ContactMeeting, {"meeting_id": data["meeting_id"], "link_id": data["link_id"],
-                                            "deputy_id": data["deputy_id"], "met_on": data["met_on"]})
-        elif event_type == "assignment.published":
-            for deputy_id in self.store.grid_deputies(data["grid_id"]):
-                self.store.delete(GridDeputy, data["grid_id"], deputy_id)
-            for deputy in data["deputies"]:
-                self.store.put(GridDeputy, {"grid_id": data["grid_id"], "deputy_id": deputy["deputy_id"]})
-        elif event_type == "assignment.ended":
-            self.store.delete(GridDeputy, data["grid_id"], data["deputy_id"])
-        elif event_type == "visit.recorded":
-            self.store.put(VisitFact, {
-                "visit_id": data["visit_id"], "deputy_id": data["deputy_id"], "grid_id": data["grid_id"],
-                "visited_on": data["visited_on"], "household_ids": json.dumps(data["household_ids"]),
-                "residents_reached": data["residents_reached"], "cases_registered": data["cases_registered"],
-                "kind": data["kind"]})
-        elif event_type == "reception_session.recorded":
-            for deputy in data["deputies"]:
-                self.store.put(ReceptionAttendance, {
-                    "session_id": data["session_id"], "deputy_id": deputy["deputy_id"], "grid_id": data.get("grid_id"),
-                    "started_at": data["started_at"], "ended_at": data["ended_at"],
-                    "residents_received": data["residents_received"], "case_ids": json.dumps(data["case_ids"])})
+        elif event_type in self.ROSTER_EVENTS:
+            getattr(self, self.ROSTER_EVENTS[event_type])(data)
+
+    # roster's events -> the method that projects them (anything else changes no projection)
+    ROSTER_EVENTS = {
+        "grid.created": "_grid", "grid.updated": "_grid",
+        "deputy.registered": "_deputy", "deputy.updated": "_deputy", "deputy.ended": "_deputy_ended",
+        "deputy.removed": "_deputy_removed",
+        "contact_household.linked": "_contact_linked", "contact_household.unlinked": "_contact_unlinked",
+        "contact_meeting.recorded": "_contact_meeting",
+        "assignment.published": "_assignment_published", "assignment.ended": "_assignment_ended",
+        "visit.recorded": "_visit", "reception_session.recorded": "_reception",
+    }
+
+    def _deputy(self, data: dict) -> None:
+        self.store.put(DeputyFact, {k: data.get(k) for k in ("deputy_id", "name", "level", "kind", "position",
+                                                              "status")})
+
+    def _deputy_ended(self, data: dict) -> None:
+        deputy = self.store.get(DeputyFact, data["deputy_id"])
+        if deputy is not None:
+            self.store.put(DeputyFact, dict(deputy, status="ended"))
+
+    def _deputy_removed(self, data: dict) -> None:  # entered by mistake and never used: not a deputy to report on
+        self.store.delete(DeputyFact, data["deputy_id"])
+
+    def _contact_linked(self, data: dict) -> None:
+        self.store.put(ContactLink, {"link_id": data["link_id"], "deputy_id": data["deputy_id"],
+                                     "kind": data["kind"], "grid_id": data.get("grid_id"),
+                                     "linked_on": data["linked_on"], "ended_on": None})
+
+    def _contact_unlinked(self, data: dict) -> None:
+        link = self.store.get(ContactLink, data["link_id"])
+        if link is not None:
+            self.store.put(ContactLink, dict(link, ended_on=data["ended_on"]))
+
+    def _contact_meeting(self, data: dict) -> None:
+        self.store.put(ContactMeeting, {"meeting_id": data["meeting_id"], "link_id": data["link_id"],
+                                        "deputy_id": data["deputy_id"], "met_on": data["met_on"]})
+
+    def _assignment_published(self, data: dict) -> None:
+        for deputy_id in self.store.grid_deputies(data["grid_id"]):
+            self.store.delete(GridDeputy, data["grid_id"], deputy_id)
+        for deputy in data["deputies"]:
+            self.store.put(GridDeputy, {"grid_id": data["grid_id"], "deputy_id": deputy["deputy_id"]})
+
+    def _assignment_ended(self, data: dict) -> None:
+        self.store.delete(GridDeputy, data["grid_id"], data["deputy_id"])
+
+    def _visit(self, data: dict) -> None:
+        self.store.put(VisitFact, {
+            "visit_id": data["visit_id"], "deputy_id": data["deputy_id"], "grid_id": data["grid_id"],
+            "visited_on": data["visited_on"], "household_ids": json.dumps(data["household_ids"]),
+            "residents_reached": data["residents_reached"], "cases_registered": data["cases_registered"],
+            "kind": data["kind"]})
+
+    def _reception(self, data: dict) -> None:
+        for deputy in data["deputies"]:
+            self.store.put(ReceptionAttendance, {
+                "session_id": data["session_id"], "deputy_id": deputy["deputy_id"], "grid_id": data.get("grid_id"),
+                "started_at": data["started_at"], "ended_at": data["ended_at"],
+                "residents_received": data["residents_received"], "case_ids": json.dumps(data["case_ids"])})
 
     def _register(self, data: dict) -> None:
         if self.store.get(CaseFact, data["case_id"]) is not None:

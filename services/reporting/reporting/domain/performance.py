@@ -82,7 +82,8 @@ def cases_received(sessions: list[dict], registered: list[dict], visits: list[di
 
 
 def case_figures(cases: list[dict]) -> dict:
-    """受理与答复: of the cases the deputy replied on, those answered (replied to the reporter) and disputes mediated."""
+    """受理与答复: of the cases the deputy replied on, those answered (replied to the reporter), disputes
+    mediated."""
     return {"cases_answered": sum(1 for c in cases if c["replied"]),
             "disputes_mediated": sum(1 for c in cases if c["mediated"])}
 

@@ -79,20 +79,28 @@ class BulkLoader:
         """Rows as tuples in `columns` order; values as SQLAlchemy would bind them (booleans, numbers and text
         as they are, other types through `bound` unless named in `bound_already`)."""
         if self.sqlite:
-            convert = [None if c in bound_already or isinstance(table.c[c].type, (Boolean, Integer, String))
-                       else table.c[c] for c in columns]
-            if any(c is not None for c in convert):
-                rows = (tuple(v if c is None else self.bound(c, v) for v, c in zip(row, convert)) for row in rows)
-            names = ", ".join(f'"{c}"' for c in columns)
-            indexes = self.cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-                                          "AND sql IS NOT NULL", (table.name,)).fetchall() if DEFER_INDEXES else []
-            for name, _ in indexes:  # built once after the load (a sort) instead of row by row
-                self.cursor.execute(f'DROP INDEX "{name}"')
-            self.cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})",
-                                    rows)
-            for _, sql in indexes:
-                self.cursor.execute(sql)
-            return
+            self._insert_sqlite(table, columns, rows, bound_already)
+        else:
+            self._insert_core(table, columns, rows, chunk)
+
+    def _insert_sqlite(self, table, columns: tuple, rows: Iterable[tuple], bound_already: tuple) -> None:
+        """Straight through the driver's executemany, the table's indexes dropped and built again after."""
+        convert = [None if c in bound_already or isinstance(table.c[c].type, (Boolean, Integer, String))
+                   else table.c[c] for c in columns]
+        if any(c is not None for c in convert):
+            rows = (tuple(v if c is None else self.bound(c, v) for v, c in zip(row, convert)) for row in rows)
+        names = ", ".join(f'"{c}"' for c in columns)
+        indexes = self.cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                                      "AND sql IS NOT NULL", (table.name,)).fetchall() if DEFER_INDEXES else []
+        for name, _ in indexes:  # built once after the load (a sort) instead of row by row
+            self.cursor.execute(f'DROP INDEX "{name}"')
+        self.cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})",
+                                rows)
+        for _, sql in indexes:
+            self.cursor.execute(sql)
+
+    def _insert_core(self, table, columns: tuple, rows: Iterable[tuple], chunk: int) -> None:
+        """Core's executemany in chunks, inside the session's transaction (PostgreSQL)."""
         batch = []
         for row in rows:
             batch.append(dict(zip(columns, row)))

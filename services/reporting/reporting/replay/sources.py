@@ -83,6 +83,11 @@ def records_from_kafka(bootstrap: str, topics: list[str], idle_s: float = 5.0, m
                                     "timestamp": r.timestamp, "value": r.value.decode("utf-8", "replace")})
     finally:
         consumer.close()
+    return _log_entries(_in_log_order(records))
+
+
+def _in_log_order(records: list[dict]) -> Iterator[dict]:
+    """Kafka records merged across partitions by timestamp, each partition kept in its own offset order."""
     by_partition: dict = {}
     for r in records:
         by_partition.setdefault((r["topic"], r["partition"]), []).append(r)
@@ -90,8 +95,14 @@ def records_from_kafka(bootstrap: str, topics: list[str], idle_s: float = 5.0, m
     # consumer applied them in (two producers writing one partition need not have increasing timestamps).
     merged = heapq.merge(*(sorted(rs, key=lambda r: r["offset"]) for _, rs in sorted(by_partition.items())),
                          key=lambda r: (r["timestamp"] or 0, r["topic"], r["partition"], r["offset"]))
+    return merged
+
+
+def _log_entries(records: Iterable[dict]) -> list[dict]:
+    """What the live consumer would have logged of these records: valid events (or of unknown types), each event
+    id once."""
     entries, seen = [], set()
-    for r in merged:
+    for r in records:
         try:
             event = Event.from_json(r["value"])
             contracts.validate(event)

@@ -1,13 +1,12 @@
 """Reporting HTTP API, version 1."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, jsonify, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from wangge_common import clock
 from wangge_common.auth import requires
 from wangge_common.http import runtime
 from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut
@@ -31,10 +30,6 @@ internal = Blueprint("reporting_internal", __name__, url_prefix="/v1/internal",
                      description="Service-to-service reads: reconciliation (cases:read)")
 
 
-def _iso(value):
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
 def _table_doc(schema) -> dict:
     """A table's 200 in all three forms `format=` asks for: JSON (the schema), CSV and XLSX for offices."""
     return {"responses": {"200": {"description": "OK", "content": {
@@ -56,7 +51,8 @@ class AuditEvents(MethodView):
         """Events in log order by subject (e.g. a case id), type and event time; page with after_seq."""
         with runtime().db.snapshot() as session:
             return audit_log.audit_events(session, subject=query.get("subject"), event_type=query.get("type"),
-                                          since=_iso(query.get("since")), until=_iso(query.get("until")),
+                                          since=clock.wire_time(query.get("since")),
+                                          until=clock.wire_time(query.get("until")),
                                           after_seq=query["after_seq"], page=query["page"],
                                           page_size=query["page_size"])
 
@@ -186,9 +182,9 @@ class DeputiesPerformance(MethodView):
     @deputies.doc(**_table_doc(PerformanceOut(many=True)))
     def get(self, query):
         """Every deputy's year against the duties' numbers (visits, households, reach, receptions, 五个一)."""
-        year = query.get("year") or date.today().year
+        year = query.get("year") or performance.today().year
         with runtime().db.snapshot() as session:
-            rows = performance.deputies_performance(session, year=year, as_of=date.today())
+            rows = performance.deputies_performance(session, year=year, as_of=performance.today())
         return _table(rows, query, f"deputies-{year}")
 
 
@@ -199,9 +195,9 @@ class DeputyPerformance(MethodView):
     @deputies.response(200, PerformanceOut)
     def get(self, query, deputy_id):
         """One deputy's year (the figures of the annual report, 述职评议)."""
-        year = query.get("year") or date.today().year
+        year = query.get("year") or performance.today().year
         with runtime().db.snapshot() as session:
-            return performance.deputies_performance(session, year=year, as_of=date.today(), deputy_id=deputy_id)[0]
+            return performance.deputies_performance(session, year=year, as_of=performance.today(), deputy_id=deputy_id)[0]
 
 
 @grids.route("/excellent")
@@ -212,7 +208,7 @@ class ExcellentGrids(MethodView):
     @grids.doc(**_table_doc(RankingOut))
     def get(self, query):
         """The year's excellent-grid ranking: formula, inputs, score and rank of every grid, the top 10 % named."""
-        year = query.get("year") or date.today().year
+        year = query.get("year") or performance.today().year
         with runtime().db.snapshot() as session:
             result = performance.excellent_grids(session, year=year, min_cases=query["min_cases"])
         if query["format"] != "json":

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime, timezone
+from datetime import datetime
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
+
+from wangge_common import clock
 
 from . import domain, merkle
 from .models import AuditEntry, ChainHead, Checkpoint, MerkleNode
@@ -88,7 +90,7 @@ def sign_checkpoint(session, key: Ed25519PrivateKey, now: datetime | None = None
     if size == 0 or (last or 0) >= size:
         return None
     root = stored_tree(session, lambda t: t.root(size)).root(size).hex()
-    signed_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    signed_at = clock.wire_time(now or clock.now())
     cp = Checkpoint(tree_size=size, root_hash=root, signed_at=signed_at, public_key=public_key_hex(key),
                     signature=key.sign(domain.checkpoint_message(size, root, signed_at)).hex())
     session.add(cp)

@@ -10,10 +10,11 @@ by meaning, and the audit log records an event once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 import requests
 
+from wangge_common import clock
 from wangge_common.schemas import RECONCILE_BATCH
 
 
@@ -55,7 +56,7 @@ class ServiceClient:
         ids, offset = [], 0
         while offset is not None:
             page = self._call("GET", "intake", "/v1/internal/reconcile/cases",
-                              params={"since": _iso(since), "until": _iso(until), "offset": offset})
+                              params={"since": clock.wire_time(since), "until": clock.wire_time(until), "offset": offset})
             ids += page["case_ids"]
             offset = page["next_offset"]
         return ids
@@ -79,10 +80,6 @@ class ServiceClient:
         return {"marked": marked, "not_in_outbox": absent}
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 def reconcile(client: ServiceClient, since: datetime, until: datetime) -> dict:
     """The report of one period: cases accepted, and per stage the ids missing and the ids given twice."""
     accepted = client.accepted(since, until)
@@ -98,7 +95,7 @@ def reconcile(client: ServiceClient, since: datetime, until: datetime) -> dict:
         "intake_to_notify": [c for c in accepted if held["intake_to_notify"].get(c, {}).get("doubled")],
         "intake_to_audit": [c for c in accepted if audit.get(c, {}).get("entries", {}).get("case.registered", 0) > 1],
     }
-    return {"since": _iso(since), "until": _iso(until), "accepted": len(accepted), "missing": missing,
+    return {"since": clock.wire_time(since), "until": clock.wire_time(until), "accepted": len(accepted), "missing": missing,
             "doubled": doubled, "clean": not any(missing.values()) and not any(doubled.values())}
 
 

@@ -1,7 +1,7 @@
 """How events shape a case's figures (the case projection's rules). Pure: the event time is an argument."""
 from __future__ import annotations
 
-from datetime import datetime
+from wangge_common import clock
 
 RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
 CASE_EVENT_PREFIXES = ("case.", "work_order.")
@@ -14,7 +14,7 @@ STATE_FOLLOWING_EVENTS = frozenset({"case.supplemented", "case.related_linked", 
 
 def seconds_between(start: str, end: str) -> int:
     """Whole seconds from one ISO time to another."""
-    return int((datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
+    return int((clock.parse_time(end) - clock.parse_time(start)).total_seconds())
 
 
 def new_case(event_data: dict) -> dict:

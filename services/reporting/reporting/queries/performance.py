@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from wangge_common import clock
 from wangge_common.errors import NotFound
 
 from .. import domain
@@ -25,6 +26,11 @@ def _case_row(f) -> dict:
     return {"case_id": f.case_id, "replied": f.replied, "mediated": f.mediated, "category": f.category,
             "special": f.special, "closed": f.closed, "outcome": f.outcome, "channel": f.channel,
             "registered_at": f.registered_at}
+
+
+def today() -> date:
+    """The China calendar day: what a deputy's year is judged up to."""
+    return clock.local_date(clock.now())
 
 
 def deputies_performance(session, *, year: int, as_of: date, deputy_id: str | None = None) -> list[dict]:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
 
 from flask import Response
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from wangge_common import clock
 from wangge_common.contracts import labels
 
 from .. import domain
-
-CHINA = timezone(timedelta(hours=8), "CST")
 
 # field -> Chinese heading. Fields not named here are left out of an office table (they stay in the JSON).
 HEADINGS = {
@@ -46,12 +44,9 @@ FIRST = ("code", "label", "name", "tracking_code")
 def local_time(value: str) -> str:
     """An ISO time from the events (UTC) as Beijing time, to the minute."""
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return clock.local_text(value)
     except ValueError:
         return value
-    if moment.tzinfo is None:
-        return value
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 def _cell(name: str, value):

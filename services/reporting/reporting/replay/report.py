@@ -12,7 +12,7 @@ from wangge_common.runtime import ServiceSpec
 from wangge_common.settings import Settings
 
 from ..models import INFRA, MIGRATIONS, Base, PendingEvent
-from ..queries import audit
+from ..queries import audit, performance
 from .bulk import write
 from .compare import check_checkpoints, diff, live_snapshot_http, snapshot, years
 from .rebuilding import rebuild
@@ -26,7 +26,7 @@ def replay(*, into: str, source_file=None, kafka_bootstrap: str | None = None, k
            trusted_key: str | None = None, live_database_url: str | None = None, live_url: str | None = None, api_key: str | None = None,
            as_of: date | None = None, idle_s: float = 5.0) -> dict:
     """Rebuild into the database at `into`, verify, and diff against the live service; returns the report."""
-    as_of = as_of or date.today()
+    as_of = as_of or performance.today()
     if source_file is not None:
         records, checkpoints = records_from_file(source_file)
         source = "export"

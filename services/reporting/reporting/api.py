@@ -17,8 +17,8 @@ from .queries import alarms, audit as audit_log, kpis as kpi_queries, performanc
 from .models import PendingEvent
 from .schemas import (AlarmOut, AuditEntryOut, AuditQuery, CaseFactOut, CheckpointOut, ConsistencyOut,
                       ConsistencyQuery, InclusionOut, InclusionQuery, KpiOut, MissQuery, PendingOut, PerformanceOut,
-                      PeriodQuery, ProjectionCheckOut, RankingOut, RankingQuery, ReconcileRunOut, SliceOut,
-                      SliceQuery, VerifyOut, YearQuery)
+                      PerformanceQuery, PeriodQuery, ProjectionCheckOut, RankingOut, RankingQuery, ReconcileRunOut,
+                      SliceOut, SliceQuery, VerifyOut, YearQuery)
 from .queries.tables import download
 
 audit = Blueprint("audit", __name__, url_prefix="/v1/audit",
@@ -177,14 +177,16 @@ class PendingEvents(MethodView):
 @deputies.route("/performance")
 class DeputiesPerformance(MethodView):
     @requires("audit:read")
-    @deputies.arguments(YearQuery, location="query")
+    @deputies.arguments(PerformanceQuery, location="query")
     @deputies.response(200, PerformanceOut(many=True))
     @deputies.doc(**_table_doc(PerformanceOut(many=True)))
     def get(self, query):
-        """Every deputy's year against the duties' numbers (visits, households, reach, receptions, 五个一)."""
+        """Every deputy's year against the duties' numbers (visits, households, reach, receptions, 五个一); with
+        `township`, only the deputies assigned to that township's grids."""
         year = query.get("year") or performance.today().year
         with runtime().db.snapshot() as session:
-            rows = performance.deputies_performance(session, year=year, as_of=performance.today())
+            rows = performance.deputies_performance(session, year=year, as_of=performance.today(),
+                                                    township=query.get("township"))
         return _table(rows, query, f"deputies-{year}")
 
 

@@ -4,6 +4,7 @@ function (visits, households by month, reach by quarter, receptions, cases, cont
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 from .cases import seconds_between
 from .kpis import rate
@@ -12,14 +13,16 @@ CONTACT_KINDS = ("wealth_leader", "household_in_difficulty", "respected_figure")
 SETTLED_OUTCOMES = ("satisfied", "basically_satisfied")  # a matter closed unsatisfied is not 推动解决
 
 
-def _weeks(start: date, end: date) -> list[tuple[int, int]]:
+@lru_cache(maxsize=64)
+def _weeks(start: date, end: date) -> tuple[tuple[int, int], ...]:
+    """The ISO weeks (year, week) from start to end (one list for every deputy of a table: cached)."""
     weeks, day = [], start
     while day <= end:
         key = day.isocalendar()[:2]
         if not weeks or weeks[-1] != key:
             weeks.append(key)
         day += timedelta(days=1)
-    return weeks
+    return tuple(weeks)
 
 
 def in_year(rows: list[dict], year: int, field: str) -> list[dict]:
@@ -31,7 +34,7 @@ def visit_figures(visits: list[dict], year: int, end: date) -> dict:
     """每周至少走访 1 次: visits of the year (already cut to it), the ISO weeks from 1 January to `end`, and
     whether every one of them had a visit."""
     start = date(year, 1, 1)
-    weeks = _weeks(start, end) if end >= start else []
+    weeks = _weeks(start, end) if end >= start else ()
     visit_weeks = {date.fromisoformat(v["visited_on"]).isocalendar()[:2] for v in visits}
     return {"visits": len(visits), "weeks": len(weeks), "weeks_with_visit": len(visit_weeks & set(weeks)),
             "visits_per_week": round(len(visits) / len(weeks), 2) if weeks else None,
@@ -81,11 +84,23 @@ def cases_received(sessions: list[dict], registered: list[dict], visits: list[di
     return len(ids) + max(0, on_visits - registered_on_visits)
 
 
-def case_figures(cases: list[dict]) -> dict:
-    """受理与答复: of the cases the deputy replied on, those answered (replied to the reporter), disputes
-    mediated."""
-    return {"cases_answered": sum(1 for c in cases if c["replied"]),
-            "disputes_mediated": sum(1 for c in cases if c["mediated"])}
+CASE_COUNTS = ("answered", "mediated", "suggestions", "special_answered", "settled")
+
+
+def count_cases(cases: list[dict]) -> dict:
+    """What a deputy's figures need of the cases they replied on (`deputy_id`), as counts: answered (replied to the
+    reporter), mediated, suggestions, answered for a special group, answered and closed satisfied (settled).
+    queries.performance computes the same counts in SQL for a whole table of deputies."""
+    answered = [c for c in cases if c["replied"]]
+    return {"answered": len(answered), "mediated": sum(1 for c in cases if c["mediated"]),
+            "suggestions": sum(1 for c in cases if c["category"] == "suggestion"),
+            "special_answered": sum(1 for c in answered if c["special"]),
+            "settled": sum(1 for c in answered if c["closed"] and c.get("outcome") in SETTLED_OUTCOMES)}
+
+
+def case_figures(counts: dict) -> dict:
+    """受理与答复: cases answered (replied to the reporter) and disputes mediated, from `count_cases`."""
+    return {"cases_answered": counts["answered"], "disputes_mediated": counts["mediated"]}
 
 
 def meetings_per_link(link_ids: list[str], meetings: list[dict], start: str, last: str) -> dict[str, int]:
@@ -115,30 +130,32 @@ def contact_households(*, year: int, end: date, links: list[dict], meetings: lis
     }
 
 
-def five_ones(cases: list[dict]) -> dict:
-    """“五个一” from the deputy's cases: a good suggestion, a dispute mediated, a household in difficulty helped, a
-    livelihood matter settled (answered and closed satisfied). Inspections (视察) have no event yet: None."""
-    answered = [c for c in cases if c["replied"]]
+def five_ones(counts: dict) -> dict:
+    """“五个一” from the deputy's case counts (`count_cases`): a good suggestion, a dispute mediated, a household in
+    difficulty helped, a livelihood matter settled (answered and closed satisfied). Inspections (视察) have no event
+    yet: None."""
     return {
-        "good_suggestion": sum(1 for c in cases if c["category"] == "suggestion"),
+        "good_suggestion": counts["suggestions"],
         "inspection": None,  # no event reports inspections (视察) yet: shown as "no data", never as zero
-        "dispute_mediated": sum(1 for c in cases if c["mediated"]),
-        "household_in_difficulty_helped": sum(1 for c in answered if c["special"]),
-        "livelihood_matter_settled": sum(1 for c in answered if c["closed"] and c.get("outcome") in SETTLED_OUTCOMES),
+        "dispute_mediated": counts["mediated"],
+        "household_in_difficulty_helped": counts["special_answered"],
+        "livelihood_matter_settled": counts["settled"],
     }
 
 
-def deputy_performance(*, year: int, as_of: date, visits: list[dict], sessions: list[dict], cases: list[dict],
+def deputy_performance(*, year: int, as_of: date, visits: list[dict], sessions: list[dict], cases: list[dict] = (),
                        grid_population: int | None, links: list[dict] = (), meetings: list[dict] = (),
-                       registered: list[dict] = ()) -> dict:
+                       registered: list[dict] = (), case_counts: dict | None = None) -> dict:
     """One deputy's year: visits (≥ 1/week), households (≥ 10/month), residents reached (≥ 5 %/quarter),
     reception days and hours, cases received and answered, disputes mediated, contact households (双联系, see
     `contact_households`: roster's links and meetings) and the "五个一" tally. Periods not yet begun are not
-    judged."""
+    judged. The cases the deputy replied on come as rows (`cases`) or already counted (`case_counts`, see
+    `count_cases`)."""
     end = min(as_of, date(year, 12, 31))
     visits = in_year(visits, year, "visited_on")
     sessions = in_year(sessions, year, "started_at")
-    five = five_ones(cases)
+    counts = count_cases(cases) if case_counts is None else case_counts
+    five = five_ones(counts)
     return {
         "year": year, "as_of": end.isoformat(),
         **visit_figures(visits, year, end),
@@ -146,7 +163,7 @@ def deputy_performance(*, year: int, as_of: date, visits: list[dict], sessions: 
         **reach_by_quarter(visits, year, end, grid_population),
         **reception_figures(sessions),
         "cases_received": cases_received(sessions, in_year(list(registered), year, "registered_at"), visits),
-        **case_figures(cases),
+        **case_figures(counts),
         **contact_households(year=year, end=end, links=list(links), meetings=list(meetings)),
         "meetings": sum(1 for v in visits if v["kind"] == "meeting"),
         "five_ones": five,

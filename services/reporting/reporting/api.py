@@ -199,7 +199,8 @@ class DeputyPerformance(MethodView):
         """One deputy's year (the figures of the annual report, 述职评议)."""
         year = query.get("year") or performance.today().year
         with runtime().db.snapshot() as session:
-            return performance.deputies_performance(session, year=year, as_of=performance.today(), deputy_id=deputy_id)[0]
+            return performance.deputies_performance(session, year=year, as_of=performance.today(),
+                                                    deputy_id=deputy_id)[0]
 
 
 @grids.route("/excellent")

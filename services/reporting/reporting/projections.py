@@ -9,8 +9,8 @@ from collections import Counter
 from sqlalchemy import delete, select
 
 from . import domain
-from .models import (CaseFact, ContactLink, ContactMeeting, DeputyFact, GridDeputy, GridFact, KpiCell, PendingEvent,
-                     PROJECTIONS, ReceptionAttendance, VisitFact)
+from .models import (CaseFact, ContactLink, ContactMeeting, DeputyCaseCount, DeputyFact, GridDeputy, GridFact, KpiCell,
+                     PendingEvent, PROJECTIONS, ReceptionAttendance, VisitFact)
 
 
 _PRIMARY_KEYS = {model: tuple(c.name for c in model.__table__.primary_key.columns) for model in PROJECTIONS}
@@ -201,6 +201,7 @@ class Projector:
         self.store.put(CaseFact, new)
         if not self.incremental_cells:
             return
+        self._move_deputy_counts(old, new)
         changes: dict = {}
         for case, sign in ((old, -1), (new, 1)):
             if case is None:
@@ -226,9 +227,41 @@ class Projector:
             else:
                 self.store.put(KpiCell, row)
 
+    def _move_deputy_counts(self, old: dict | None, new: dict) -> None:
+        """The case's counts (domain.count_cases) out of the deputy's year it was in, into the one it is in now."""
+        changes: dict = {}
+        for case, sign in ((old, -1), (new, 1)):
+            key = None if case is None else domain.deputy_year(case)
+            if key is not None:
+                delta = changes.setdefault(key, dict.fromkeys(domain.CASE_COUNTS, 0))
+                for name, n in domain.count_cases([case]).items():
+                    delta[name] += sign * n
+        for (deputy_id, year), delta in changes.items():
+            if any(delta.values()):
+                row = self.store.get(DeputyCaseCount, deputy_id, year) or _no_counts(deputy_id, year)
+                self._put_deputy_counts({**row, **{name: row[name] + n for name, n in delta.items()}})
+
+    def _put_deputy_counts(self, row: dict) -> None:
+        if any(row[name] for name in domain.CASE_COUNTS):
+            self.store.put(DeputyCaseCount, row)
+        else:  # nothing left to count: no row, as a replay leaves it
+            self.store.delete(DeputyCaseCount, row["deputy_id"], row["year"])
+
+    def build_deputy_counts(self) -> None:
+        """Every deputy's counts summed from the cases in the store (replay)."""
+        by_key: dict = {}
+        for case in self.store.tables[CaseFact].values():
+            key = domain.deputy_year(case)
+            if key is not None:
+                by_key.setdefault(key, []).append(case)
+        for (deputy_id, year), cases in by_key.items():
+            self._put_deputy_counts({**_no_counts(deputy_id, year), **domain.count_cases(cases)})
+
     def build_cells(self) -> None:
         """Every KPI cell summed from the cases in the store (replay): each case goes into its month's cell of
-        every dimension, summed column by column; months are then added up into their year and all time."""
+        every dimension, summed column by column; months are then added up into their year and all time. The
+        deputies' case counts are summed with them (`build_deputy_counts`)."""
+        self.build_deputy_counts()
         by_month: dict = {}
         for case in self.store.tables[CaseFact].values():
             keys = domain.case_keys(case)
@@ -260,6 +293,10 @@ class Projector:
         self.store.put(GridFact, {"grid_id": data["grid_id"], "code": data["code"], "name": data["name"],
                                   "level": data["level"], "parent_id": data.get("parent_id"),
                                   "households": data["households"], "population": data["population"]})
+
+
+def _no_counts(deputy_id: str, year: str) -> dict:
+    return {"deputy_id": deputy_id, "year": year, **dict.fromkeys(domain.CASE_COUNTS, 0)}
 
 
 def _empty_cell(dimension: str, key: str, period: str) -> dict:

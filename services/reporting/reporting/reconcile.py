@@ -56,7 +56,8 @@ class ServiceClient:
         ids, offset = [], 0
         while offset is not None:
             page = self._call("GET", "intake", "/v1/internal/reconcile/cases",
-                              params={"since": clock.wire_time(since), "until": clock.wire_time(until), "offset": offset})
+                              params={"since": clock.wire_time(since), "until": clock.wire_time(until),
+                                      "offset": offset})
             ids += page["case_ids"]
             offset = page["next_offset"]
         return ids
@@ -95,7 +96,8 @@ def reconcile(client: ServiceClient, since: datetime, until: datetime) -> dict:
         "intake_to_notify": [c for c in accepted if held["intake_to_notify"].get(c, {}).get("doubled")],
         "intake_to_audit": [c for c in accepted if audit.get(c, {}).get("entries", {}).get("case.registered", 0) > 1],
     }
-    return {"since": clock.wire_time(since), "until": clock.wire_time(until), "accepted": len(accepted), "missing": missing,
+    return {"since": clock.wire_time(since), "until": clock.wire_time(until), "accepted": len(accepted),
+            "missing": missing,
             "doubled": doubled, "clean": not any(missing.values()) and not any(doubled.values())}
 
 

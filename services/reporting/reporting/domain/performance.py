@@ -98,6 +98,12 @@ def count_cases(cases: list[dict]) -> dict:
             "settled": sum(1 for c in answered if c["closed"] and c.get("outcome") in SETTLED_OUTCOMES)}
 
 
+def deputy_year(case: dict) -> tuple[str, str] | None:
+    """(deputy, year) a case's counts (`count_cases`) belong to: the deputy who replied on it and the year it was
+    registered in; None while no deputy has replied."""
+    return (case["deputy_id"], case["period"][:4]) if case.get("deputy_id") else None
+
+
 def case_figures(counts: dict) -> dict:
     """受理与答复: cases answered (replied to the reporter) and disputes mediated, from `count_cases`."""
     return {"cases_answered": counts["answered"], "disputes_mediated": counts["mediated"]}

@@ -4,15 +4,15 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import select
 
 from wangge_common import clock
 from wangge_common.errors import NotFound
 
 from .. import domain
 from . import kpis
-from ..models import (CaseFact, ContactLink, ContactMeeting, DeputyFact, GridDeputy, GridFact, ReceptionAttendance,
-                     VisitFact)
+from ..models import (CaseFact, ContactLink, ContactMeeting, DeputyCaseCount, DeputyFact, GridDeputy, GridFact,
+                      ReceptionAttendance, VisitFact)
 
 
 def today() -> date:
@@ -20,17 +20,6 @@ def today() -> date:
     return clock.local_date(clock.now())
 
 
-def _count(condition):
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-# domain.count_cases in SQL: the counts of the cases each deputy replied on, one row per deputy, summed by the
-# database over the (deputy_id, period) indexes instead of 100,000 rows brought into Python (issue 16).
-CASE_COUNT_COLUMNS = (
-    _count(CaseFact.replied.is_(True)), _count(CaseFact.mediated.is_(True)), _count(CaseFact.category == "suggestion"),
-    _count(and_(CaseFact.replied.is_(True), CaseFact.special.is_(True))),
-    _count(and_(CaseFact.replied.is_(True), CaseFact.closed.is_(True),
-                CaseFact.outcome.in_(domain.SETTLED_OUTCOMES))))
 NO_CASES = dict.fromkeys(domain.CASE_COUNTS, 0)
 
 
@@ -80,10 +69,12 @@ def _sessions(session, ids, prefix: str) -> dict[str, list[dict]]:
 
 
 def _case_counts(session, ids, prefix: str) -> dict[str, dict]:
-    rows = session.execute(select(CaseFact.deputy_id, *CASE_COUNT_COLUMNS)
-                           .where(_of(CaseFact.deputy_id, ids), CaseFact.period.startswith(prefix))
-                           .group_by(CaseFact.deputy_id))
-    return {row[0]: dict(zip(domain.CASE_COUNTS, map(int, row[1:]))) for row in rows}
+    """Each deputy's counts of the year from the deputy_case_counts projection: one row per deputy, not every
+    case (issue 16)."""
+    counted = (getattr(DeputyCaseCount, name) for name in domain.CASE_COUNTS)
+    rows = session.execute(select(DeputyCaseCount.deputy_id, *counted)
+                           .where(_of(DeputyCaseCount.deputy_id, ids), DeputyCaseCount.year == prefix))
+    return {row[0]: dict(zip(domain.CASE_COUNTS, row[1:])) for row in rows}
 
 
 def _registered(session, ids, prefix: str) -> dict[str, list[dict]]:
@@ -117,7 +108,7 @@ def _grids(session, ids) -> dict[str, list[GridFact]]:
 def deputies_performance(session, *, year: int, as_of: date, deputy_id: str | None = None,
                          township: str | None = None) -> list[dict]:
     """Every deputy's year (or one deputy's, or those of one township's grids), loaded in a few queries, not one
-    per deputy; the cases are counted by the database."""
+    per deputy; the cases counted by the deputy_case_counts projection."""
     deputies = _deputies(session, deputy_id, township)
     ids = [d.deputy_id for d in deputies] if deputy_id or township else None
     prefix = f"{year:04d}"

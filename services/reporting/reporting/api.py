@@ -1,26 +1,25 @@
 """Reporting HTTP API, version 1."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, jsonify, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from wangge_common import clock
 from wangge_common.auth import requires
 from wangge_common.http import runtime
 from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut
 from wangge_common.paging import PageArgs, page_of, paged, paginate
 
-from . import alarms, audit as audit_log, handlers, kpis as kpi_queries, performance, projection_check, reconcile
 from . import replay
+from .queries import alarms, audit as audit_log, kpis as kpi_queries, performance, runs
 from .models import PendingEvent
 from .schemas import (AlarmOut, AuditEntryOut, AuditQuery, CaseFactOut, CheckpointOut, ConsistencyOut,
                       ConsistencyQuery, InclusionOut, InclusionQuery, KpiOut, MissQuery, PendingOut, PerformanceOut,
-                      PeriodQuery, ProjectionCheckOut, RankingOut, RankingQuery, ReconcileRunOut, SliceOut,
-                      SliceQuery, VerifyOut, YearQuery)
-from .tables import download
+                      PerformanceQuery, PeriodQuery, ProjectionCheckOut, RankingOut, RankingQuery, ReconcileRunOut,
+                      SliceOut, SliceQuery, VerifyOut, YearQuery)
+from .queries.tables import download
 
 audit = Blueprint("audit", __name__, url_prefix="/v1/audit",
                   description="The audit log (审计日志): every event, hash-chained, in an RFC 9162 Merkle tree")
@@ -29,10 +28,6 @@ deputies = Blueprint("deputies", __name__, url_prefix="/v1/deputies", descriptio
 grids = Blueprint("grids", __name__, url_prefix="/v1/grids", description="Excellent grids (优秀代表网格)")
 internal = Blueprint("reporting_internal", __name__, url_prefix="/v1/internal",
                      description="Service-to-service reads: reconciliation (cases:read)")
-
-
-def _iso(value):
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def _table_doc(schema) -> dict:
@@ -55,10 +50,11 @@ class AuditEvents(MethodView):
     def get(self, query):
         """Events in log order by subject (e.g. a case id), type and event time; page with after_seq."""
         with runtime().db.snapshot() as session:
-            return handlers.audit_events(session, subject=query.get("subject"), event_type=query.get("type"),
-                                         since=_iso(query.get("since")), until=_iso(query.get("until")),
-                                         after_seq=query["after_seq"], page=query["page"],
-                                         page_size=query["page_size"])
+            return audit_log.audit_events(session, subject=query.get("subject"), event_type=query.get("type"),
+                                          since=clock.wire_time(query.get("since")),
+                                          until=clock.wire_time(query.get("until")),
+                                          after_seq=query["after_seq"], page=query["page"],
+                                          page_size=query["page_size"])
 
 
 @audit.route("/verify")
@@ -181,14 +177,16 @@ class PendingEvents(MethodView):
 @deputies.route("/performance")
 class DeputiesPerformance(MethodView):
     @requires("audit:read")
-    @deputies.arguments(YearQuery, location="query")
+    @deputies.arguments(PerformanceQuery, location="query")
     @deputies.response(200, PerformanceOut(many=True))
     @deputies.doc(**_table_doc(PerformanceOut(many=True)))
     def get(self, query):
-        """Every deputy's year against the duties' numbers (visits, households, reach, receptions, 五个一)."""
-        year = query.get("year") or date.today().year
+        """Every deputy's year against the duties' numbers (visits, households, reach, receptions, 五个一); with
+        `township`, only the deputies assigned to that township's grids."""
+        year = query.get("year") or performance.today().year
         with runtime().db.snapshot() as session:
-            rows = performance.deputies_performance(session, year=year, as_of=date.today())
+            rows = performance.deputies_performance(session, year=year, as_of=performance.today(),
+                                                    township=query.get("township"))
         return _table(rows, query, f"deputies-{year}")
 
 
@@ -199,9 +197,10 @@ class DeputyPerformance(MethodView):
     @deputies.response(200, PerformanceOut)
     def get(self, query, deputy_id):
         """One deputy's year (the figures of the annual report, 述职评议)."""
-        year = query.get("year") or date.today().year
+        year = query.get("year") or performance.today().year
         with runtime().db.snapshot() as session:
-            return performance.deputies_performance(session, year=year, as_of=date.today(), deputy_id=deputy_id)[0]
+            return performance.deputies_performance(session, year=year, as_of=performance.today(),
+                                                    deputy_id=deputy_id)[0]
 
 
 @grids.route("/excellent")
@@ -212,7 +211,7 @@ class ExcellentGrids(MethodView):
     @grids.doc(**_table_doc(RankingOut))
     def get(self, query):
         """The year's excellent-grid ranking: formula, inputs, score and rank of every grid, the top 10 % named."""
-        year = query.get("year") or date.today().year
+        year = query.get("year") or performance.today().year
         with runtime().db.snapshot() as session:
             result = performance.excellent_grids(session, year=year, min_cases=query["min_cases"])
         if query["format"] != "json":
@@ -229,7 +228,7 @@ class ReconcileCases(MethodView):
     def post(self, body):
         """Of these case ids, the ones the audit log holds events about, with its entries counted by event type."""
         with runtime().db.snapshot() as session:
-            return {"cases": handlers.audit_entries_by_case(session, body["case_ids"])}
+            return {"cases": audit_log.audit_entries_by_case(session, body["case_ids"])}
 
 
 @audit.route("/reconciliations")
@@ -239,7 +238,7 @@ class Reconciliations(MethodView):
     def get(self):
         """The latest scheduled reconciliations (对账), newest first: cases intake accepted and missing where."""
         with runtime().db.snapshot() as session:
-            return reconcile.recent_runs(session)
+            return runs.recent_runs(session)
 
 
 @audit.route("/alarms")
@@ -262,4 +261,4 @@ class ProjectionChecks(MethodView):
         """The latest scheduled comparisons of the KPI projections with a replay of the audit log, newest first:
         `differs` names the first differing rows (an edited projection); the figures then need a rebuild."""
         with runtime().db.snapshot() as session:
-            return projection_check.recent_checks(session)
+            return runs.recent_checks(session)

@@ -7,8 +7,9 @@ import json
 import os
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
+from wangge_common import clock
 from wangge_common.settings import Settings
 
 
@@ -60,11 +61,17 @@ def _moment(text: str):
     """An ISO 8601 time (a zone is required, e.g. 2026-12-06T08:00:00+08:00 or …Z), or a duration ago: 90m, 2h, 1d."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     if text[:-1].isdigit() and text[-1:] in units:
-        return datetime.now(timezone.utc) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
+        return clock.now() - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    moment = clock.parse_time(text)
+    if not _zoned(text):
         raise argparse.ArgumentTypeError(f"{text!r} has no time zone; add Z or +08:00")
     return moment
+
+
+def _zoned(text: str) -> bool:
+    """Whether an ISO 8601 time names its zone (Z, or an offset after the time of day)."""
+    time_of_day = text.strip().partition("T")[2]
+    return time_of_day[-1:] in ("Z", "z") or "+" in time_of_day or "-" in time_of_day
 
 
 def cmd_reconcile(args) -> int:
@@ -73,7 +80,7 @@ def cmd_reconcile(args) -> int:
 
     settings = Settings.from_env("reporting")
     client = reconcile.ServiceClient(settings.service_urls, args.api_key or os.environ.get("WANGGE_API_KEY"))
-    until = args.until or datetime.now(timezone.utc) - timedelta(seconds=args.grace_s)
+    until = args.until or clock.now() - timedelta(seconds=args.grace_s)
     try:
         report = reconcile.reconcile(client, args.since, until)
         if args.republish and not report["clean"]:

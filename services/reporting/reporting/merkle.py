@@ -148,13 +148,19 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
         return False
     if old_size & (old_size - 1) == 0:  # a power of two: the old root is the first node of the path
         proof = [old_root] + list(proof)
-    fn, sn = old_size - 1, new_size - 1
+    roots = _consistency_roots(old_size - 1, new_size - 1, proof)
+    return roots == (old_root, new_root)
+
+
+def _consistency_roots(fn: int, sn: int, proof: list[bytes]) -> tuple[bytes, bytes] | None:
+    """The old and new roots the consistency path computes (steps 3 to 6 of RFC 9162 2.1.4.2), or None when the
+    path is longer than the tree."""
     while fn % 2 == 1:
         fn, sn = fn >> 1, sn >> 1
     fr = sr = proof[0]
     for c in proof[1:]:
         if sn == 0:
-            return False
+            return None
         if fn % 2 == 1 or fn == sn:
             fr, sr = node_hash(c, fr), node_hash(c, sr)
             if fn % 2 == 0:
@@ -163,7 +169,7 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
         else:
             sr = node_hash(sr, c)
         fn, sn = fn >> 1, sn >> 1
-    return sn == 0 and fr == old_root and sr == new_root
+    return (fr, sr) if sn == 0 else None
 
 
 class MemoryTree(Tree):

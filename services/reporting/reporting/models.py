@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import BigInteger, Boolean, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -15,6 +16,7 @@ class Base(DeclarativeBase):
 
 
 INFRA = define_infra_tables(Base.metadata)
+MIGRATIONS = str(Path(__file__).parent / "migrations")  # the Alembic script directory of these tables
 
 
 class AuditEntry(Base):
@@ -226,8 +228,23 @@ class KpiCell(Base):
     p90_hours: Mapped[int | None] = mapped_column(Integer)  # kept with the histogram, so reads need not parse it
 
 
+class DeputyCaseCount(Base):
+    """Projection: what a deputy's figures need of the cases they replied on (`case_facts.deputy_id`), counted per
+    year of registration (domain.count_cases), kept current case by case, so the 代表履职 table reads one row per
+    deputy instead of every case (issue 16). A deputy's year with nothing to count has no row."""
+
+    __tablename__ = "deputy_case_counts"
+    deputy_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    year: Mapped[str] = mapped_column(String(4), primary_key=True)
+    answered: Mapped[int] = mapped_column(Integer)
+    mediated: Mapped[int] = mapped_column(Integer)
+    suggestions: Mapped[int] = mapped_column(Integer)
+    special_answered: Mapped[int] = mapped_column(Integer)
+    settled: Mapped[int] = mapped_column(Integer)
+
+
 PROJECTIONS = (KpiCell, CaseFact, PendingEvent, GridFact, DeputyFact, GridDeputy, VisitFact, ReceptionAttendance,
-               ContactLink, ContactMeeting)
+               ContactLink, ContactMeeting, DeputyCaseCount)
 
 
 class ReconcileRun(Base):

@@ -4,8 +4,6 @@ Public on purpose: they show aggregates and the names deputies are already publi
 resident's personal data; the case lists show case ids only."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, render_template, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -16,9 +14,10 @@ from wangge_common.contracts import labels
 from wangge_common.errors import Invalid, NotFound
 from wangge_common.http import runtime
 
-from . import annual_report, charts, domain, kpis as kpi_queries, performance
+from . import annual_report, charts, domain
+from .queries import kpis as kpi_queries, performance
 from .schemas import PERIOD
-from .tables import download, local_time
+from .queries.tables import download, local_time
 
 pages = Blueprint("pages", __name__, description="Pages (Chinese, printable, readable on a phone)",
                   template_folder="templates")
@@ -42,7 +41,7 @@ def _period() -> str | None:
 def _year(period: str | None) -> int:
     raw = request.args.get("year") or (period[:4] if period else None)
     if raw is None:
-        return date.today().year
+        return performance.today().year
     if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
         raise Invalid([("year", "must be a year between 2000 and 2100")])
     return int(raw)
@@ -54,7 +53,7 @@ def _table_rows(session, name: str, period: str | None, year: int) -> list[dict]
     if name == "excellent-grids":
         return performance.excellent_grids(session, year=year, min_cases=10)["grids"]
     if name == "deputies":
-        return performance.deputies_performance(session, year=year, as_of=date.today())
+        return performance.deputies_performance(session, year=year, as_of=performance.today())
     raise NotFound(f"no table {name}; tables: {', '.join(TABLES)}")
 
 
@@ -73,7 +72,7 @@ class Dashboard(MethodView):
             township = request.args.get("township") or None
             grids, township_choices = kpi_queries.grid_table(session, period=period, township=township)
             ranking = performance.excellent_grids(session, year=year, min_cases=10)
-            deputies = performance.deputies_performance(session, year=year, as_of=date.today())
+            deputies = performance.deputies_performance(session, year=year, as_of=performance.today())
         trend = charts.trend([m["key"] for m in months],
                              {"办结率": [m["closure_rate"] for m in months],
                               "满意率": [m["satisfaction_rate"] for m in months]},
@@ -125,7 +124,7 @@ class AnnualReport(MethodView):
         """A deputy's annual report (述职评议), printable."""
         year = _year(None)
         with runtime().db.snapshot() as session:
-            p = performance.deputies_performance(session, year=year, as_of=date.today(), deputy_id=deputy_id)[0]
+            p = performance.deputies_performance(session, year=year, as_of=performance.today(), deputy_id=deputy_id)[0]
         report = annual_report.build(p)
         chart = charts.count_bars([month[5:] + "月" for month, _ in report.months],
                                   [count for _, count in report.months], "每月走访户数", target=10, unit="户")
@@ -141,7 +140,7 @@ class AnnualReportDocx(MethodView):
         """A deputy's annual report (述职评议) as a Word document, for offices that edit it in Word or WPS."""
         year = _year(None)
         with runtime().db.snapshot() as session:
-            p = performance.deputies_performance(session, year=year, as_of=date.today(), deputy_id=deputy_id)[0]
+            p = performance.deputies_performance(session, year=year, as_of=performance.today(), deputy_id=deputy_id)[0]
         body = annual_report.docx_bytes(annual_report.build(p))
         filename = f"annual-report-{year}.docx"
         return Response(body, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",

@@ -11,8 +11,8 @@ from sqlalchemy import delete, select
 from wangge_common import held
 
 from . import domain
-from .models import (CaseFact, ContactLink, ContactMeeting, DeputyFact, GridDeputy, GridFact, KpiCell, PendingEvent,
-                     PROJECTIONS, ReceptionAttendance, VisitFact)
+from .models import (CaseFact, ContactLink, ContactMeeting, DeputyCaseCount, DeputyFact, GridDeputy, GridFact, KpiCell,
+                     PendingEvent, PROJECTIONS, ReceptionAttendance, VisitFact)
 
 
 _PRIMARY_KEYS = {model: tuple(c.name for c in model.__table__.primary_key.columns) for model in PROJECTIONS}
@@ -133,47 +133,68 @@ class Projector:
             self._register(data)
         elif event_type.startswith(domain.CASE_EVENT_PREFIXES):
             self._case_event(event_id, event_type, subject, data, time, seq)
-        elif event_type in ("grid.created", "grid.updated"):
-            self._grid(data)
-        elif event_type in ("deputy.registered", "deputy.updated"):
-            self.store.put(DeputyFact, {k: data.get(k) for k in ("deputy_id", "name", "level", "kind", "position",
-                                                                  "status")})
-        elif event_type == "deputy.ended":
-            deputy = self.store.get(DeputyFact, data["deputy_id"])
-            if deputy is not None:
-                self.store.put(DeputyFact, dict(deputy, status="ended"))
-        elif event_type == "deputy.removed":  # entered by mistake and never used: not a deputy to report on
-            self.store.delete(DeputyFact, data["deputy_id"])
-        elif event_type == "contact_household.linked":
-            self.store.put(ContactLink, {"link_id": data["link_id"], "deputy_id": data["deputy_id"],
-                                         "kind": data["kind"], "grid_id": data.get("grid_id"),
-                                         "linked_on": data["linked_on"], "ended_on": None})
-        elif event_type == "contact_household.unlinked":
-            link = self.store.get(ContactLink, data["link_id"])
-            if link is not None:
-                self.store.put(ContactLink, dict(link, ended_on=data["ended_on"]))
-        elif event_type == "contact_meeting.recorded":
-            self.store.put(ContactMeeting, {"meeting_id": data["meeting_id"], "link_id": data["link_id"],
-                                            "deputy_id": data["deputy_id"], "met_on": data["met_on"]})
-        elif event_type == "assignment.published":
-            for deputy_id in self.store.grid_deputies(data["grid_id"]):
-                self.store.delete(GridDeputy, data["grid_id"], deputy_id)
-            for deputy in data["deputies"]:
-                self.store.put(GridDeputy, {"grid_id": data["grid_id"], "deputy_id": deputy["deputy_id"]})
-        elif event_type == "assignment.ended":
-            self.store.delete(GridDeputy, data["grid_id"], data["deputy_id"])
-        elif event_type == "visit.recorded":
-            self.store.put(VisitFact, {
-                "visit_id": data["visit_id"], "deputy_id": data["deputy_id"], "grid_id": data["grid_id"],
-                "visited_on": data["visited_on"], "household_ids": json.dumps(data["household_ids"]),
-                "residents_reached": data["residents_reached"], "cases_registered": data["cases_registered"],
-                "kind": data["kind"]})
-        elif event_type == "reception_session.recorded":
-            for deputy in data["deputies"]:
-                self.store.put(ReceptionAttendance, {
-                    "session_id": data["session_id"], "deputy_id": deputy["deputy_id"], "grid_id": data.get("grid_id"),
-                    "started_at": data["started_at"], "ended_at": data["ended_at"],
-                    "residents_received": data["residents_received"], "case_ids": json.dumps(data["case_ids"])})
+        elif event_type in self.ROSTER_EVENTS:
+            getattr(self, self.ROSTER_EVENTS[event_type])(data)
+
+    # roster's events -> the method that projects them (anything else changes no projection)
+    ROSTER_EVENTS = {
+        "grid.created": "_grid", "grid.updated": "_grid",
+        "deputy.registered": "_deputy", "deputy.updated": "_deputy", "deputy.ended": "_deputy_ended",
+        "deputy.removed": "_deputy_removed",
+        "contact_household.linked": "_contact_linked", "contact_household.unlinked": "_contact_unlinked",
+        "contact_meeting.recorded": "_contact_meeting",
+        "assignment.published": "_assignment_published", "assignment.ended": "_assignment_ended",
+        "visit.recorded": "_visit", "reception_session.recorded": "_reception",
+    }
+
+    def _deputy(self, data: dict) -> None:
+        self.store.put(DeputyFact, {k: data.get(k) for k in ("deputy_id", "name", "level", "kind", "position",
+                                                              "status")})
+
+    def _deputy_ended(self, data: dict) -> None:
+        deputy = self.store.get(DeputyFact, data["deputy_id"])
+        if deputy is not None:
+            self.store.put(DeputyFact, dict(deputy, status="ended"))
+
+    def _deputy_removed(self, data: dict) -> None:  # entered by mistake and never used: not a deputy to report on
+        self.store.delete(DeputyFact, data["deputy_id"])
+
+    def _contact_linked(self, data: dict) -> None:
+        self.store.put(ContactLink, {"link_id": data["link_id"], "deputy_id": data["deputy_id"],
+                                     "kind": data["kind"], "grid_id": data.get("grid_id"),
+                                     "linked_on": data["linked_on"], "ended_on": None})
+
+    def _contact_unlinked(self, data: dict) -> None:
+        link = self.store.get(ContactLink, data["link_id"])
+        if link is not None:
+            self.store.put(ContactLink, dict(link, ended_on=data["ended_on"]))
+
+    def _contact_meeting(self, data: dict) -> None:
+        self.store.put(ContactMeeting, {"meeting_id": data["meeting_id"], "link_id": data["link_id"],
+                                        "deputy_id": data["deputy_id"], "met_on": data["met_on"]})
+
+    def _assignment_published(self, data: dict) -> None:
+        for deputy_id in self.store.grid_deputies(data["grid_id"]):
+            self.store.delete(GridDeputy, data["grid_id"], deputy_id)
+        for deputy in data["deputies"]:
+            self.store.put(GridDeputy, {"grid_id": data["grid_id"], "deputy_id": deputy["deputy_id"]})
+
+    def _assignment_ended(self, data: dict) -> None:
+        self.store.delete(GridDeputy, data["grid_id"], data["deputy_id"])
+
+    def _visit(self, data: dict) -> None:
+        self.store.put(VisitFact, {
+            "visit_id": data["visit_id"], "deputy_id": data["deputy_id"], "grid_id": data["grid_id"],
+            "visited_on": data["visited_on"], "household_ids": json.dumps(data["household_ids"]),
+            "residents_reached": data["residents_reached"], "cases_registered": data["cases_registered"],
+            "kind": data["kind"]})
+
+    def _reception(self, data: dict) -> None:
+        for deputy in data["deputies"]:
+            self.store.put(ReceptionAttendance, {
+                "session_id": data["session_id"], "deputy_id": deputy["deputy_id"], "grid_id": data.get("grid_id"),
+                "started_at": data["started_at"], "ended_at": data["ended_at"],
+                "residents_received": data["residents_received"], "case_ids": json.dumps(data["case_ids"])})
 
     def _register(self, data: dict) -> None:
         if self.store.get(CaseFact, data["case_id"]) is not None:
@@ -205,6 +226,7 @@ class Projector:
         self.store.put(CaseFact, new)
         if not self.incremental_cells:
             return
+        self._move_deputy_counts(old, new)
         changes: dict = {}
         for case, sign in ((old, -1), (new, 1)):
             if case is None:
@@ -230,9 +252,41 @@ class Projector:
             else:
                 self.store.put(KpiCell, row)
 
+    def _move_deputy_counts(self, old: dict | None, new: dict) -> None:
+        """The case's counts (domain.count_cases) out of the deputy's year it was in, into the one it is in now."""
+        changes: dict = {}
+        for case, sign in ((old, -1), (new, 1)):
+            key = None if case is None else domain.deputy_year(case)
+            if key is not None:
+                delta = changes.setdefault(key, dict.fromkeys(domain.CASE_COUNTS, 0))
+                for name, n in domain.count_cases([case]).items():
+                    delta[name] += sign * n
+        for (deputy_id, year), delta in changes.items():
+            if any(delta.values()):
+                row = self.store.get(DeputyCaseCount, deputy_id, year) or _no_counts(deputy_id, year)
+                self._put_deputy_counts({**row, **{name: row[name] + n for name, n in delta.items()}})
+
+    def _put_deputy_counts(self, row: dict) -> None:
+        if any(row[name] for name in domain.CASE_COUNTS):
+            self.store.put(DeputyCaseCount, row)
+        else:  # nothing left to count: no row, as a replay leaves it
+            self.store.delete(DeputyCaseCount, row["deputy_id"], row["year"])
+
+    def build_deputy_counts(self) -> None:
+        """Every deputy's counts summed from the cases in the store (replay)."""
+        by_key: dict = {}
+        for case in self.store.tables[CaseFact].values():
+            key = domain.deputy_year(case)
+            if key is not None:
+                by_key.setdefault(key, []).append(case)
+        for (deputy_id, year), cases in by_key.items():
+            self._put_deputy_counts({**_no_counts(deputy_id, year), **domain.count_cases(cases)})
+
     def build_cells(self) -> None:
         """Every KPI cell summed from the cases in the store (replay): each case goes into its month's cell of
-        every dimension, summed column by column; months are then added up into their year and all time."""
+        every dimension, summed column by column; months are then added up into their year and all time. The
+        deputies' case counts are summed with them (`build_deputy_counts`)."""
+        self.build_deputy_counts()
         by_month: dict = {}
         for case in self.store.tables[CaseFact].values():
             keys = domain.case_keys(case)
@@ -264,6 +318,10 @@ class Projector:
         self.store.put(GridFact, {"grid_id": data["grid_id"], "code": data["code"], "name": data["name"],
                                   "level": data["level"], "parent_id": data.get("parent_id"),
                                   "households": data["households"], "population": data["population"]})
+
+
+def _no_counts(deputy_id: str, year: str) -> dict:
+    return {"deputy_id": deputy_id, "year": year, **dict.fromkeys(domain.CASE_COUNTS, 0)}
 
 
 def _empty_cell(dimension: str, key: str, period: str) -> dict:

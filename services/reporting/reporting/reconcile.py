@@ -9,21 +9,14 @@ by meaning, and the audit log records an event once.
 """
 from __future__ import annotations
 
-import json
-import logging
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import requests
-from sqlalchemy import func, select
 
+from wangge_common import clock
 from wangge_common.schemas import RECONCILE_BATCH
 
-from .models import ReconcileRun
-from .runs import last_and_counts
-
-log = logging.getLogger(__name__)
 
 # stage label -> (service asked, what it holds of a case when it has it)
 STAGES = {"intake_to_routing": "routing", "intake_to_notify": "notify", "intake_to_audit": "reporting"}
@@ -63,7 +56,8 @@ class ServiceClient:
         ids, offset = [], 0
         while offset is not None:
             page = self._call("GET", "intake", "/v1/internal/reconcile/cases",
-                              params={"since": _iso(since), "until": _iso(until), "offset": offset})
+                              params={"since": clock.wire_time(since), "until": clock.wire_time(until),
+                                      "offset": offset})
             ids += page["case_ids"]
             offset = page["next_offset"]
         return ids
@@ -87,10 +81,6 @@ class ServiceClient:
         return {"marked": marked, "not_in_outbox": absent}
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 def reconcile(client: ServiceClient, since: datetime, until: datetime) -> dict:
     """The report of one period: cases accepted, and per stage the ids missing and the ids given twice."""
     accepted = client.accepted(since, until)
@@ -106,7 +96,8 @@ def reconcile(client: ServiceClient, since: datetime, until: datetime) -> dict:
         "intake_to_notify": [c for c in accepted if held["intake_to_notify"].get(c, {}).get("doubled")],
         "intake_to_audit": [c for c in accepted if audit.get(c, {}).get("entries", {}).get("case.registered", 0) > 1],
     }
-    return {"since": _iso(since), "until": _iso(until), "accepted": len(accepted), "missing": missing,
+    return {"since": clock.wire_time(since), "until": clock.wire_time(until), "accepted": len(accepted),
+            "missing": missing,
             "doubled": doubled, "clean": not any(missing.values()) and not any(doubled.values())}
 
 
@@ -132,85 +123,3 @@ def render(report: dict) -> str:
 def missing_ids(report: dict) -> list[str]:
     """Every case id missing at some stage, once, in intake's order."""
     return list(dict.fromkeys(c for stage in STAGES for c in report["missing"][stage]))
-
-
-# --- the scheduled job ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Schedule:
-    """How often and over what the job reconciles: every `interval`, the `window` that ended `grace` ago (cases
-    younger than `grace` are still on their way)."""
-
-    interval: timedelta
-    window: timedelta
-    grace: timedelta
-
-    @classmethod
-    def from_settings(cls, settings) -> "Schedule":
-        return cls(timedelta(seconds=settings.count("RECONCILE_INTERVAL_S", 300)),
-                   timedelta(seconds=settings.count("RECONCILE_WINDOW_S", 3600)),
-                   timedelta(seconds=settings.count("RECONCILE_GRACE_S", 120)))
-
-
-def reconcile_job(runtime, now: datetime, client: ServiceClient | None = None) -> int:
-    """Periodic job: when the last run is older than the interval, reconcile the window, record the run (for
-    /metrics and /v1/audit/reconciliations) and return how many cases are missing."""
-    schedule = Schedule.from_settings(runtime.settings)
-    with runtime.db.sessions() as session:
-        last = session.scalar(select(func.max(ReconcileRun.started_at)))
-    if last is not None and now - last < schedule.interval:
-        return 0
-    client = client or ServiceClient(runtime.settings.service_urls, runtime.settings.service_key)
-    until = now - schedule.grace
-    since = until - schedule.window
-    run = ReconcileRun(id=str(uuid.uuid4()), started_at=now, since=since, until=until)
-    try:
-        report = reconcile(client, since, until)
-    except ReconcileError as exc:
-        log.error("reconciliation failed: %s", exc)
-        run.outcome, run.detail = "error", json.dumps({"error": str(exc)})
-    else:
-        run.outcome = "clean" if report["clean"] else "missing"
-        run.accepted = report["accepted"]
-        run.missing_routing, run.missing_notify, run.missing_audit = (
-            len(report["missing"][stage]) for stage in STAGES)
-        run.doubled = sum(len(ids) for ids in report["doubled"].values())
-        run.detail = json.dumps({"missing": report["missing"], "doubled": report["doubled"]})
-        if not report["clean"]:
-            log.error("reconciliation %s .. %s: missing %s, doubled %s", report["since"], report["until"],
-                      {s: len(ids) for s, ids in report["missing"].items()},
-                      {s: len(ids) for s, ids in report["doubled"].items()})
-    with runtime.db.transaction() as session:
-        session.add(run)
-    return (run.missing_routing or 0) + (run.missing_notify or 0) + (run.missing_audit or 0)
-
-
-class ReconcileCollector:
-    """reconcile_missing{stage} and reconcile_runs_total{outcome}, read from the recorded runs at scrape time, so
-    the web app's /metrics shows what the scheduler process found."""
-
-    def __init__(self, runtime):
-        self.runtime = runtime
-
-    def collect(self):
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
-        missing = GaugeMetricFamily("reconcile_missing", "Cases accepted by intake and missing downstream, by stage "
-                                    "(last completed reconciliation)", labels=["stage"])
-        runs = CounterMetricFamily("reconcile_runs", "Reconciliation runs by outcome (clean, missing, error)",
-                                   labels=["outcome"])
-        try:
-            with self.runtime.db.sessions() as session:
-                last, counts = last_and_counts(session, ReconcileRun)
-        except Exception:  # noqa: BLE001 - a scrape must not fail because the database is down
-            return
-        if last is not None:
-            for stage, value in zip(STAGES, (last.missing_routing, last.missing_notify, last.missing_audit)):
-                missing.add_metric([stage], value or 0)
-        for outcome in ("clean", "missing", "error"):
-            runs.add_metric([outcome], counts.get(outcome, 0))
-        yield missing
-        yield runs
-
-
-def recent_runs(session, limit: int = 20) -> list[ReconcileRun]:
-    return session.scalars(select(ReconcileRun).order_by(ReconcileRun.started_at.desc()).limit(limit)).all()

@@ -3,7 +3,7 @@ import copy
 import uuid
 from datetime import datetime, timedelta
 
-from wangge_common import contracts
+from wangge_common import clock, contracts
 from wangge_common.testing import event
 
 REGISTERED = contracts.contract("case.registered", 1).schema["examples"][0]
@@ -11,7 +11,7 @@ T0 = datetime(2026, 11, 2, 8, 0)
 
 
 def at(hours: float) -> str:
-    return (T0 + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.wire_time(T0 + timedelta(hours=hours), "seconds")
 
 
 def uid(prefix: str) -> str:

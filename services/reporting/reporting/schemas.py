@@ -193,6 +193,12 @@ class YearQuery(Schema):
     format = FORMAT
 
 
+class PerformanceQuery(YearQuery):
+    township = fields.String(validate=validate.Length(1, 64), metadata={
+        "description": "only the deputies assigned to a grid of this township (乡镇, its grid id): the 代表履职 list "
+                       "of one township, read without the county's other deputies"})
+
+
 class RankingQuery(YearQuery):
     min_cases = fields.Integer(load_default=10, validate=validate.Range(min=1),
                                metadata={"description": "fewer cases than this: listed, not ranked"})

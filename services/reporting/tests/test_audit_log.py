@@ -89,7 +89,7 @@ def test_the_audit_log_needs_the_audit_scope(svc):
 def test_verify_sees_one_state_of_the_log_while_events_keep_arriving(svc, monkeypatch):
     import threading
 
-    from reporting import audit
+    from reporting.queries import audit
 
     case_life(svc, 10)  # 20 entries: one stored 16-leaf node
     walk_rows, arrived = audit._log_rows, threading.Event()

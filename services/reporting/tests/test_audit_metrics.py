@@ -8,7 +8,8 @@ from prometheus_client import REGISTRY
 from sqlalchemy import func, select, update
 
 from wangge_common.testing import event
-from reporting import audit
+from reporting import commands, jobs
+from reporting.service import ReportingState
 from reporting.models import AuditEntry, Checkpoint
 
 
@@ -22,9 +23,8 @@ def fill(svc, n, start=0):
 
 
 def job(svc):
-    settings = replace(svc.runtime.settings, extra={**svc.runtime.settings.extra,
-                                                    audit.SIGNING_KEY_ENV: audit.new_signing_key()})
-    return audit.checkpoint_job(SimpleNamespace(settings=settings, db=svc.runtime.db), datetime.now(timezone.utc))
+    state = ReportingState(replace(svc.runtime.state.settings, signing_key=commands.new_signing_key()))
+    return jobs.checkpoint_job(SimpleNamespace(state=state, db=svc.runtime.db), datetime.now(timezone.utc))
 
 
 def checkpoint_sizes(svc):
@@ -48,7 +48,7 @@ def test_an_entry_edited_after_its_checkpoint_stops_signing_and_is_counted(svc):
         session.execute(update(AuditEntry).where(AuditEntry.seq == 18).values(payload='{"forged":true}'))
     fill(svc, 4, start=20)
     before = failures("checkpoint")
-    with pytest.raises(audit.AuditLogBroken, match="differs from the signed root"):
+    with pytest.raises(commands.AuditLogBroken, match="differs from the signed root"):
         job(svc)
     assert failures("checkpoint") == before + 1
     assert checkpoint_sizes(svc) == [20]  # nothing signed over the change
@@ -61,7 +61,7 @@ def test_a_truncated_log_is_caught_by_the_checkpoint_job(svc):
         session.execute(update(Checkpoint).values(tree_size=Checkpoint.tree_size + 10))
         assert session.scalar(select(func.max(Checkpoint.tree_size))) == 16
     before = failures("checkpoint")
-    with pytest.raises(audit.AuditLogBroken):
+    with pytest.raises(commands.AuditLogBroken):
         job(svc)
     assert failures("checkpoint") == before + 1
 

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from wangge_common.testing import event
-from reporting import audit, merkle
+from reporting import commands, jobs, merkle
+from reporting.queries import audit as audit_log
 from reporting.models import AuditEntry, Checkpoint, MerkleNode
 
-KEY = audit.load_signing_key(audit.new_signing_key())
+KEY = commands.load_signing_key(commands.new_signing_key())
 
 
 def fill(svc, n):
@@ -29,7 +30,7 @@ def get(svc, url):
 
 def sign(svc):
     with svc.runtime.db.transaction() as session:
-        cp = audit.sign_checkpoint(session, KEY, datetime(2026, 11, 22, tzinfo=timezone.utc))
+        cp = commands.sign_checkpoint(session, KEY, datetime(2026, 11, 22, tzinfo=timezone.utc))
         return None if cp is None else cp.tree_size
 
 
@@ -37,7 +38,7 @@ def test_an_inclusion_proof_verifies_against_the_signed_root(svc):
     ids = fill(svc, 11)
     assert sign(svc) == 11
     cp = get(svc, "/v1/audit/checkpoints").json["items"][0]
-    assert audit.checkpoint_problem(cp, trusted_key=audit.public_key_hex(KEY)) is None
+    assert audit_log.checkpoint_problem(cp, trusted_key=commands.public_key_hex(KEY)) is None
     for event_id in (ids[0], ids[6], ids[10]):
         proof = get(svc, f"/v1/audit/proofs/inclusion?event_id={event_id}&tree_size=11").json
         leaf = merkle.leaf_hash(base64.b64decode(proof["entry"]))
@@ -150,8 +151,8 @@ def test_proof_requests_are_checked(svc):
 
 def test_the_checkpoint_job_needs_a_key(svc):
     fill(svc, 2)
-    with pytest.raises(audit.SigningKeyMissing):
-        audit.checkpoint_job(svc.runtime, datetime.now(timezone.utc))
+    with pytest.raises(commands.SigningKeyMissing):
+        jobs.checkpoint_job(svc.runtime, datetime.now(timezone.utc))
 
 
 def test_events_by_type_and_time(svc):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from wangge_common.testing import ServiceHarness, event
 from intake.app import create_app as create_intake
 from intake.service import SPEC as INTAKE
-from reporting import audit
+from reporting import commands
 from reporting.models import AuditEntry
 
 GRID = "6f1c2d4e-0000-4000-8000-0000000000e1"
@@ -43,7 +43,7 @@ def test_the_chain_and_tree_verify_after_a_reporter_is_erased(svc, intake):
 
     forward()
     with svc.runtime.db.transaction() as session:
-        audit.sign_checkpoint(session, audit.load_signing_key(audit.new_signing_key()))
+        commands.sign_checkpoint(session, commands.load_signing_key(commands.new_signing_key()))
     before = svc.client.get("/v1/audit/verify", headers=svc.headers()).json
     assert before["valid"] is True, before
 

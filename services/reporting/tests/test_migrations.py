@@ -50,3 +50,37 @@ def test_the_small_subtrees_go_on_upgrade_and_come_back_on_downgrade(database):
     command.downgrade(config, "0fc893af50a0")
     assert nodes(engine) == everything
     engine.dispose()
+
+
+def test_the_deputies_case_counts_are_filled_from_the_cases_on_upgrade(database):
+    """Revision f1a3c5e7b9d2 fills deputy_case_counts from case_facts with the projector's own counts."""
+    from sqlalchemy import insert
+
+    from reporting.models import CaseFact, DeputyCaseCount
+    from reporting.samples import REGISTERED
+
+    settings = Settings.from_env("reporting", {"WANGGE_REPORTING_DATABASE_URL": database})
+    migrations.upgrade(SPEC, settings, "d4f6a8c0e2b5")
+    cases = []
+    for i, (deputy, replied, category, special, outcome) in enumerate([
+            ("p1", True, "request", True, "satisfied"), ("p1", True, "suggestion", False, "unsatisfied"),
+            ("p1", False, "suggestion", False, None), ("p2", False, "request", False, None),
+            (None, True, "suggestion", True, "satisfied")]):
+        case = domain.new_case(dict(REGISTERED, case_id=f"c{i}", received_at=f"202{5 + i % 2}-03-01T00:00:00Z"))
+        case.update(deputy_id=deputy, replied=replied, category=category, special=special, outcome=outcome,
+                    closed=outcome is not None, mediated=i == 0)
+        cases.append(case)
+    engine = create_engine(database)
+    with engine.begin() as conn:
+        conn.execute(insert(CaseFact.__table__), cases)
+    migrations.upgrade(SPEC, settings)
+    with engine.connect() as conn:
+        rows = {(r.deputy_id, r.year): {n: getattr(r, n) for n in domain.CASE_COUNTS}
+                for r in conn.execute(DeputyCaseCount.__table__.select())}
+    engine.dispose()
+    expected = {}
+    for key in {domain.deputy_year(c) for c in cases} - {None}:
+        counts = domain.count_cases([c for c in cases if domain.deputy_year(c) == key])
+        if any(counts.values()):
+            expected[key] = counts
+    assert rows == expected and ("p2", "2026") not in rows  # nothing to count: no row, as the projector leaves it

@@ -5,7 +5,7 @@ import pytest
 
 from wangge_common.testing import event
 from reporting import domain
-from reporting.samples import G1, P1, deliver_all, fixture_events, uid
+from reporting.samples import G1, G3, P1, P2, T1, T2, deliver_all, fixture_events, grid, uid
 
 JAN = ["2026-01-01", "2026-01-08", "2026-01-15", "2026-01-22", "2026-01-29"]
 
@@ -165,3 +165,49 @@ def test_a_deputys_own_registration_and_an_on_the_spot_answer_count_where_they_b
     departments = svc.client.get("/v1/kpis/slices?dimension=department", headers=svc.headers()).json
     rows = departments["items"] if isinstance(departments, dict) else departments
     assert rows and "d1" not in {row["key"] for row in rows}  # the cancelled order's department did not handle it
+
+
+def test_the_performance_of_one_townships_deputies(svc):
+    """?township= lists the deputies assigned to a grid of that township (a village or a group under one), with the
+    same figures as the county's list; an unknown township lists nobody."""
+    roster, cases = fixture_events()
+    group = uid("g1-group")
+    deliver_all(svc, roster + [grid(group, "T1-01-01", "韶山村一组", 3, G1)])
+    for case in cases.values():
+        deliver_all(svc, case.events)
+    deliver_all(svc, [
+        event("assignment.published", group, {"grid_id": group, "plan_id": uid("plan"), "deputies": [
+            {"deputy_id": P1, "kind": "npc_deputy", "level": "township"}]}, source="/wangge/roster"),
+        event("assignment.published", G3, {"grid_id": G3, "plan_id": uid("plan"), "deputies": [
+            {"deputy_id": P2, "kind": "npc_deputy", "level": "township"}]}, source="/wangge/roster")])
+
+    def names(query):
+        answer = svc.client.get(f"/v1/deputies/performance?year=2026{query}", headers=svc.headers())
+        assert answer.status_code == 200
+        return answer.json
+
+    county = {d["deputy_id"]: d for d in names("")}
+    assert [d["name"] for d in names(f"&township={T1}")] == ["李红梅"]
+    assert [d["name"] for d in names(f"&township={T2}")] == ["王建国"]
+    assert names(f"&township={uid('nowhere')}") == []
+    assert names(f"&township={T1}")[0] == county[P1] and names(f"&township={T2}")[0] == county[P2]
+    assert (county[P1]["cases_answered"], county[P2]["cases_answered"]) == (2, 1)
+    assert svc.client.get("/v1/deputies/performance?township=", headers=svc.headers()).status_code == 422
+
+
+def test_case_counts_in_sql_are_the_domain_counts(svc):
+    """The database's per-deputy counts (queries.performance) agree with domain.count_cases over the same rows."""
+    from sqlalchemy import select
+
+    from reporting.models import CaseFact
+    from reporting.queries import performance
+
+    roster, cases = fixture_events()
+    deliver_all(svc, roster)
+    for case in cases.values():
+        deliver_all(svc, case.events)
+    with svc.runtime.db.snapshot() as session:
+        counted = performance._case_counts(session, None, "2026")
+        rows = [dict(r._mapping) for r in session.execute(select(*CaseFact.__table__.columns))]
+    for deputy in (P1, P2):
+        assert counted[deputy] == domain.count_cases([r for r in rows if r["deputy_id"] == deputy])

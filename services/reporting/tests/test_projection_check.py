@@ -6,7 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import update
 
-from reporting import projection_check
+from reporting.service import ReportingState
+from reporting import jobs
+from reporting.replay import compare
 from reporting.models import CaseFact, KpiCell
 from reporting.samples import deliver_all, fixture_events
 
@@ -28,7 +30,7 @@ def metric(svc, name):
 
 def test_an_edited_projection_is_caught_and_alarmed_on_schedule(svc, caplog):
     load(svc)
-    assert projection_check.projection_check_job(svc.runtime, NOW) == 0
+    assert jobs.projection_check_job(svc.runtime, NOW) == 0
     assert metric(svc, "projection_differences") == {"projection_differences": 0.0}
     # someone edits the figures directly in the database: the log is untouched, so verify still passes
     with svc.runtime.db.transaction() as session:
@@ -36,9 +38,9 @@ def test_an_edited_projection_is_caught_and_alarmed_on_schedule(svc, caplog):
         session.execute(update(CaseFact).values(outcome="satisfied"))
     assert svc.client.get("/v1/audit/verify", headers=svc.headers()).json["valid"] is True
     # not yet due: the job looks every minute but checks once an interval
-    assert projection_check.projection_check_job(svc.runtime, NOW + timedelta(minutes=10)) == 0
+    assert jobs.projection_check_job(svc.runtime, NOW + timedelta(minutes=10)) == 0
     with caplog.at_level(logging.ERROR, logger="reporting.projection_check"):
-        found = projection_check.projection_check_job(svc.runtime, NOW + timedelta(hours=1, seconds=1))
+        found = jobs.projection_check_job(svc.runtime, NOW + timedelta(hours=1, seconds=1))
     assert found > 0
     assert any("projections differ from the audit log" in r.getMessage() for r in caplog.records)
     assert metric(svc, "projection_differences") == {"projection_differences": float(found)}
@@ -58,18 +60,19 @@ def test_an_edited_projection_is_caught_and_alarmed_on_schedule(svc, caplog):
 def test_the_interval_is_a_setting(svc):
     svc.runtime.settings = replace(svc.runtime.settings, extra={
         **svc.runtime.settings.extra, "WANGGE_REPORTING_PROJECTION_CHECK_INTERVAL_S": "60"})
+    svc.runtime.state = ReportingState.build(svc.runtime)  # settings are read once, when the state is built
     load(svc)
-    projection_check.projection_check_job(svc.runtime, NOW)
+    jobs.projection_check_job(svc.runtime, NOW)
     with svc.runtime.db.transaction() as session:
         session.execute(update(KpiCell).values(cases=KpiCell.cases + 1))
-    assert projection_check.projection_check_job(svc.runtime, NOW + timedelta(seconds=61)) > 0
+    assert jobs.projection_check_job(svc.runtime, NOW + timedelta(seconds=61)) > 0
 
 
 def test_a_failing_check_is_recorded_as_an_error_not_a_crash(svc, monkeypatch):
     def broken(session):
         raise RuntimeError("disk gone")
 
-    monkeypatch.setattr(projection_check, "differences", broken)
-    assert projection_check.projection_check_job(svc.runtime, NOW) == 0
+    monkeypatch.setattr(compare, "projection_differences", broken)
+    assert jobs.projection_check_job(svc.runtime, NOW) == 0
     (run,) = svc.client.get("/v1/audit/projection-checks", headers=svc.headers()).json
     assert run["outcome"] == "error" and "disk gone" in run["detail"]["error"]

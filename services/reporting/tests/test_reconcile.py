@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 from wangge_common import contracts
 from wangge_common.testing import event
-from reporting import reconcile
+from reporting.service import ReportingState
+from reporting import jobs, reconcile
 
 NOW = datetime(2026, 12, 6, 2, 0, tzinfo=timezone.utc)
 
@@ -80,21 +81,21 @@ def test_each_stage_names_the_cases_it_misses_and_doubles():
 def test_the_job_records_each_run_and_metrics_show_the_last(svc):
     ids, services = world(3)
     del services.holds["routing"][ids[0]]
-    assert reconcile.reconcile_job(svc.runtime, NOW, client=services) == 1
+    assert jobs.reconcile_job(svc.runtime, NOW, client=services) == 1
     (alarm,) = svc.client.get("/v1/audit/alarms", headers=svc.headers()).json  # the auditors are told
     assert alarm["kind"] == "reconcile_missing" and alarm["detail"].startswith("1 accepted cases missing")
     assert services.periods == [(NOW - timedelta(seconds=120) - timedelta(hours=1), NOW - timedelta(seconds=120))]
-    assert reconcile.reconcile_job(svc.runtime, NOW + timedelta(seconds=60), client=services) == 0  # not due yet
+    assert jobs.reconcile_job(svc.runtime, NOW + timedelta(seconds=60), client=services) == 0  # not due yet
     assert len(services.periods) == 1
     services.holds["routing"][ids[0]] = {"work_orders": 1, "state": "assigned"}
     services.down = "notify"
-    assert reconcile.reconcile_job(svc.runtime, NOW + timedelta(seconds=301), client=services) == 0
+    assert jobs.reconcile_job(svc.runtime, NOW + timedelta(seconds=301), client=services) == 0
     metrics = svc.client.get("/metrics").get_data(as_text=True)
     assert 'reconcile_missing{stage="intake_to_routing"} 1.0' in metrics  # the last run that could tell
     assert 'reconcile_runs_total{outcome="error"} 1.0' in metrics
     assert 'reconcile_runs_total{outcome="missing"} 1.0' in metrics
     services.down = None
-    reconcile.reconcile_job(svc.runtime, NOW + timedelta(seconds=602), client=services)
+    jobs.reconcile_job(svc.runtime, NOW + timedelta(seconds=602), client=services)
     assert svc.client.get("/v1/audit/alarms", headers=svc.headers()).json == []  # clean again: no alarm stands
     metrics = svc.client.get("/metrics").get_data(as_text=True)
     assert 'reconcile_missing{stage="intake_to_routing"} 0.0' in metrics
@@ -110,9 +111,10 @@ def test_the_interval_and_window_come_from_the_settings(svc):
     svc.runtime.settings = dataclasses.replace(svc.settings, extra={
         "WANGGE_REPORTING_RECONCILE_INTERVAL_S": "60", "WANGGE_REPORTING_RECONCILE_WINDOW_S": "600",
         "WANGGE_REPORTING_RECONCILE_GRACE_S": "30"})
+    svc.runtime.state = ReportingState.build(svc.runtime)  # settings are read once, when the state is built
     _, services = world(1)
-    reconcile.reconcile_job(svc.runtime, NOW, client=services)
-    reconcile.reconcile_job(svc.runtime, NOW + timedelta(seconds=61), client=services)
+    jobs.reconcile_job(svc.runtime, NOW, client=services)
+    jobs.reconcile_job(svc.runtime, NOW + timedelta(seconds=61), client=services)
     assert services.periods[0] == (NOW - timedelta(seconds=630), NOW - timedelta(seconds=30))
     assert len(services.periods) == 2
 

@@ -6,10 +6,11 @@ from datetime import date, datetime, timezone
 import pytest
 
 from wangge_common.testing import create_test_database, event
-from reporting import audit, replay
+from reporting import commands, replay
+from reporting.replay import rebuilding
 from reporting.samples import G1, P1, deliver_all, fixture_events, uid
 
-KEY = audit.load_signing_key(audit.new_signing_key())
+KEY = commands.load_signing_key(commands.new_signing_key())
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def live(svc):
     deliver_all(svc, roster)
     deliver_all(svc, cases["a"].events + cases["b"].events[:4])
     with svc.runtime.db.transaction() as session:
-        audit.sign_checkpoint(session, KEY, datetime(2026, 11, 21, tzinfo=timezone.utc))
+        commands.sign_checkpoint(session, KEY, datetime(2026, 11, 21, tzinfo=timezone.utc))
     late = cases["c"].events
     deliver_all(svc, late[1:])  # before its registration: pending for a while
     for case in (cases["d"], cases["e"], cases["f"]):
@@ -28,7 +29,7 @@ def live(svc):
         "visit_id": uid("v1"), "deputy_id": P1, "grid_id": G1, "visited_on": "2026-11-03",
         "household_ids": [uid("h1")], "residents_reached": 2, "cases_registered": 0, "kind": "door_to_door"})])
     with svc.runtime.db.transaction() as session:
-        audit.sign_checkpoint(session, KEY, datetime(2026, 11, 22, tzinfo=timezone.utc))
+        commands.sign_checkpoint(session, KEY, datetime(2026, 11, 22, tzinfo=timezone.utc))
     return svc
 
 
@@ -53,7 +54,7 @@ def exported(svc) -> str:
 
 
 def run(svc, text, into):
-    return replay.replay(into=into, source_file=io.StringIO(text), trusted_key=audit.public_key_hex(KEY),
+    return replay.replay(into=into, source_file=io.StringIO(text), trusted_key=commands.public_key_hex(KEY),
                          live_database_url=svc.database_url, as_of=date(2026, 12, 31))
 
 
@@ -126,7 +127,7 @@ def test_the_wangge_commands(live, fresh_db, tmp_path, capsys):
     assert cli.main(["export", "--database-url", live.database_url, "-o", str(path)]) == 0
     report_path = tmp_path / "report.json"
     code = cli.main(["replay", "--file", str(path), "--into", fresh_db("cli"), "--public-key",
-                     audit.public_key_hex(KEY), "--live-database-url", live.database_url, "--report",
+                     commands.public_key_hex(KEY), "--live-database-url", live.database_url, "--report",
                      str(report_path)])
     report = json.loads(report_path.read_text())
     assert code == 0 and report["kpis_vs_live"]["identical"] is True
@@ -137,10 +138,10 @@ def test_the_wangge_commands(live, fresh_db, tmp_path, capsys):
 def test_the_forked_rebuild_gives_exactly_what_the_serial_one_gives(live, monkeypatch):
     records, _ = replay.records_from_file(io.StringIO(exported(live)))
     records.insert(3, dict(records[1]))  # a redelivered event: skipped by both
-    monkeypatch.setattr(replay, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(rebuilding, "PARALLEL_FROM", 0)
     serial = replay.rebuild(records)
     forked = replay.rebuild(records, parallel=True)
-    assert isinstance(forked.derived, replay._Forked)
+    assert isinstance(forked.derived, rebuilding._Forked)
     assert (forked.rows, forked.head_hash, forked.duplicates) == (serial.rows, serial.head_hash, 1)
     assert forked.tree.levels == serial.tree.levels and forked.tree.root(forked.tree.size) == serial.tree.root(
         serial.tree.size)
@@ -149,12 +150,12 @@ def test_the_forked_rebuild_gives_exactly_what_the_serial_one_gives(live, monkey
 
 def test_a_failure_in_the_forked_process_is_raised(live, monkeypatch):
     records, _ = replay.records_from_file(io.StringIO(exported(live)))
-    monkeypatch.setattr(replay, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(rebuilding, "PARALLEL_FROM", 0)
 
     def broken(_records):
         raise ValueError("a record the projector cannot read")
 
-    monkeypatch.setattr(replay, "project", broken)
+    monkeypatch.setattr(rebuilding, "project", broken)
     rebuilt = replay.rebuild(records, parallel=True)
     with pytest.raises(RuntimeError, match="cannot read"):
         rebuilt.store

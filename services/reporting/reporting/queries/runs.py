@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from ..models import ProjectionCheck, ReconcileRun
+
 
 def last_and_counts(session, model):
     """The last run that completed (outcome other than error) and how many runs ended in each outcome."""
@@ -10,3 +12,11 @@ def last_and_counts(session, model):
                            .order_by(model.started_at.desc()).limit(1)).first()
     counts = dict(session.execute(select(model.outcome, func.count()).group_by(model.outcome)).all())
     return last, counts
+
+
+def recent_runs(session, limit: int = 20) -> list[ReconcileRun]:
+    return session.scalars(select(ReconcileRun).order_by(ReconcileRun.started_at.desc()).limit(limit)).all()
+
+
+def recent_checks(session, limit: int = 20) -> list[ProjectionCheck]:
+    return session.scalars(select(ProjectionCheck).order_by(ProjectionCheck.started_at.desc()).limit(limit)).all()

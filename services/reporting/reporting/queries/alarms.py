@@ -4,22 +4,23 @@ accepted cases missing somewhere. Read on demand, so an alarm stands until what 
 auditor desk shows them on every auditor page, beside the metric and alert rule operators get."""
 from __future__ import annotations
 
-from . import audit, projection_check, reconcile
+from .audit import last_checkpoint_problem
+from .runs import recent_checks, recent_runs
 
 
 def current(session) -> list[dict]:
     """The standing alarms, most serious first: {kind, at, detail}."""
     found = []
-    problem = audit.last_checkpoint_problem(session)
+    problem = last_checkpoint_problem(session)
     if problem:
         found.append({"kind": "checkpoint", "at": None, "detail": problem})
-    checks = projection_check.recent_checks(session, limit=1)
+    checks = recent_checks(session, limit=1)
     if checks and checks[0].outcome in ("differs", "error"):
         check = checks[0]
         found.append({"kind": f"projection_{check.outcome}", "at": check.started_at,
                       "detail": f"{check.differences or 0} projection rows differ from the log"
                       if check.outcome == "differs" else "the projection check could not run"})
-    runs = reconcile.recent_runs(session, limit=1)
+    runs = recent_runs(session, limit=1)
     if runs and runs[0].outcome in ("missing", "error"):
         run = runs[0]
         missing = sum(n or 0 for n in (run.missing_routing, run.missing_notify, run.missing_audit))

@@ -1,62 +1,23 @@
-"""The audit log (审计日志): append with hash chain and Merkle nodes, verify, proofs, signed checkpoints."""
+"""Reads of the audit log (审计日志): its entries, size, inclusion and consistency proofs, the full verification of
+chain, Merkle tree and signed checkpoints, and the checkpoints themselves."""
 from __future__ import annotations
 
 import base64
-import binascii
-from datetime import datetime, timezone
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from prometheus_client import Counter
 from sqlalchemy import and_, func, or_, select
 
 from wangge_common.errors import Invalid, NotFound
+from wangge_common.paging import paginate
 
-from . import domain, merkle
-from .models import AuditEntry, ChainHead, Checkpoint, MerkleNode
+from .. import domain, merkle
+from ..models import AuditEntry, ChainHead, Checkpoint, MerkleNode
 
-SIGNING_KEY_ENV = "WANGGE_REPORTING_SIGNING_KEY"
 # What the AuditLogVerifyFailed alert watches. check="verify": GET /v1/audit/verify found the log broken;
 # check="checkpoint": the checkpoint job found the log no longer reaches its last signed root and signed nothing.
 VERIFY_FAILURES = Counter("audit_verify_failures", "Audit-log checks that found the log does not hold", ["check"])
-
-
-class SigningKeyMissing(RuntimeError):
-    """Checkpoints cannot be signed: no key configured."""
-
-
-class AuditLogBroken(RuntimeError):
-    """The log no longer matches its last signed checkpoint: signing a new one would cover the change."""
-
-
-# --- append ----------------------------------------------------------------------------------------------------
-def append(session, *, event_id, topic, partition, offset, event_type, source, subject, event_time,
-           payload) -> AuditEntry:
-    """Append one entry: chain it to the head and store the Merkle nodes it completes; the head row lock
-    serialises concurrent appenders so sequence, chain and tree stay one line."""
-    head = session.scalars(select(ChainHead).where(ChainHead.id == 1).with_for_update()).one_or_none()
-    if head is None:
-        head = ChainHead(id=1, seq=0, hash=domain.GENESIS)
-        session.add(head)
-    seq = head.seq + 1
-    fields = dict(seq=seq, topic=topic, partition=partition, offset=offset, event_id=event_id, payload=payload)
-    entry = AuditEntry(event_type=event_type, source=source, subject=subject, event_time=event_time,
-                       prev_hash=head.hash, hash=domain.entry_hash(head.hash, **fields), **fields)
-    session.add(entry)
-    leaf = merkle.leaf_hash(domain.entry_bytes(**fields))
-
-    def lookup(level, idx):
-        return bytes.fromhex(session.get(MerkleNode, (level, idx)).hash)
-
-    def block(start, end):
-        return leaf_hashes(session, start, end)
-
-    for level, idx, value in merkle.new_nodes(seq - 1, leaf, lookup, block):
-        session.add(MerkleNode(level=level, idx=idx, hash=value.hex()))
-    head.seq, head.hash = seq, entry.hash
-    session.flush()
-    return entry
 
 
 # --- read side -----------------------------------------------------------------------------------------------------
@@ -240,34 +201,6 @@ def _check_checkpoints(cps, walk: domain.Walk) -> dict | None:
     return None
 
 
-# --- signed checkpoints ----------------------------------------------------------------------------------------------
-def load_signing_key(raw: str | None) -> Ed25519PrivateKey:
-    """The Ed25519 key from WANGGE_REPORTING_SIGNING_KEY: 32 bytes, hex or base64, or a PEM private key."""
-    if not raw:
-        raise SigningKeyMissing(f"{SIGNING_KEY_ENV} is not set; create one with "
-                                "python -c 'import os; print(os.urandom(32).hex())'")
-    raw = raw.strip()
-    if raw.startswith("-----BEGIN"):
-        return serialization.load_pem_private_key(raw.encode(), password=None)
-    try:
-        seed = bytes.fromhex(raw)
-    except ValueError:
-        try:
-            seed = base64.b64decode(raw, validate=True)
-        except binascii.Error as exc:
-            raise SigningKeyMissing(f"{SIGNING_KEY_ENV} is neither hex, base64 nor PEM") from exc
-    return Ed25519PrivateKey.from_private_bytes(seed)
-
-
-def public_key_hex(key: Ed25519PrivateKey) -> str:
-    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
-
-
-def new_signing_key() -> str:
-    return Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                                      serialization.NoEncryption()).hex()
-
-
 def _cp_dict(cp: Checkpoint) -> dict:
     return {"tree_size": cp.tree_size, "root_hash": cp.root_hash, "signed_at": cp.signed_at,
             "public_key": cp.public_key, "signature": cp.signature}
@@ -283,21 +216,6 @@ def checkpoint_problem(cp: dict, trusted_key: str | None = None) -> str | None:
     except (InvalidSignature, ValueError):
         return "the signature does not verify"
     return None
-
-
-def sign_checkpoint(session, key: Ed25519PrivateKey, now: datetime | None = None) -> Checkpoint | None:
-    """Sign the tree as it stands, unless it has not grown since the last checkpoint."""
-    size = tree_size(session)
-    last = session.scalar(select(func.max(Checkpoint.tree_size)))
-    if size == 0 or (last or 0) >= size:
-        return None
-    root = stored_tree(session, lambda t: t.root(size)).root(size).hex()
-    signed_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-    cp = Checkpoint(tree_size=size, root_hash=root, signed_at=signed_at, public_key=public_key_hex(key),
-                    signature=key.sign(domain.checkpoint_message(size, root, signed_at)).hex())
-    session.add(cp)
-    session.flush()
-    return cp
 
 
 def last_checkpoint_problem(session) -> str | None:
@@ -320,17 +238,6 @@ def last_checkpoint_problem(session) -> str | None:
     return None if problem is None else f"checkpoint at size {last.tree_size}: {problem}"
 
 
-def checkpoint_job(runtime, now) -> int:
-    """Periodic job: sign a checkpoint when the log has grown, after checking it still reaches the last one."""
-    key = load_signing_key(runtime.settings.extra.get(SIGNING_KEY_ENV))
-    with runtime.db.transaction() as session:
-        problem = last_checkpoint_problem(session)
-        if problem:
-            VERIFY_FAILURES.labels("checkpoint").inc()
-            raise AuditLogBroken(f"audit log does not hold, no checkpoint signed: {problem}")
-        return 1 if sign_checkpoint(session, key, now) else 0
-
-
 def checkpoints_query():
     return select(Checkpoint).order_by(Checkpoint.tree_size)
 
@@ -341,3 +248,28 @@ def checkpoint_view(checkpoint) -> dict:
 
 def checkpoints(session) -> list[dict]:
     return [_cp_dict(cp) for cp in session.scalars(checkpoints_query())]
+
+
+def audit_events(session, *, subject=None, event_type=None, since=None, until=None, after_seq=0,
+                 page=1, page_size=100) -> dict:
+    """Entries in log order by subject, type and event time (ISO 8601, since inclusive, until exclusive)."""
+    query = select(AuditEntry).where(AuditEntry.seq > after_seq)
+    if subject:
+        query = query.where(AuditEntry.subject == subject)
+    if event_type:
+        query = query.where(AuditEntry.event_type == event_type)
+    if since:
+        query = query.where(AuditEntry.event_time >= since)
+    if until:
+        query = query.where(AuditEntry.event_time < until)
+    return paginate(session, query.order_by(AuditEntry.seq), page, page_size)
+
+
+def audit_entries_by_case(session, case_ids: list[str]) -> dict:
+    """{case id: {"entries": {event type: count}}} for the cases the log holds events about (subject = case id)."""
+    found: dict = {}
+    for subject, event_type, count in session.execute(
+            select(AuditEntry.subject, AuditEntry.event_type, func.count()).where(AuditEntry.subject.in_(case_ids))
+            .group_by(AuditEntry.subject, AuditEntry.event_type)):
+        found.setdefault(subject, {"entries": {}})["entries"][event_type] = count
+    return found

@@ -11,8 +11,8 @@ from wangge_common.contracts import labels
 from wangge_common.errors import Invalid
 from wangge_common.paging import paginate
 
-from . import domain
-from .models import CaseFact, DeputyFact, GridFact, KpiCell
+from .. import domain
+from ..models import CaseFact, DeputyFact, GridFact, KpiCell
 
 CHANNELS, CATEGORIES = labels.CHANNELS, labels.CATEGORIES
 

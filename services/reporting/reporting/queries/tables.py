@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
 
 from flask import Response
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from wangge_common import clock
 from wangge_common.contracts import labels
 
-from . import domain
-
-CHINA = timezone(timedelta(hours=8), "CST")
+from .. import domain
 
 # field -> Chinese heading. Fields not named here are left out of an office table (they stay in the JSON).
 HEADINGS = {
@@ -46,12 +44,9 @@ FIRST = ("code", "label", "name", "tracking_code")
 def local_time(value: str) -> str:
     """An ISO time from the events (UTC) as Beijing time, to the minute."""
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return clock.local_text(value)
     except ValueError:
         return value
-    if moment.tzinfo is None:
-        return value
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 def _cell(name: str, value):
@@ -70,30 +65,42 @@ def _cell(name: str, value):
     return value
 
 
+def _flat(row: dict) -> dict:
+    """A row with its nested KPI row (`kpis`) and its `meets` (达标, as `meets:<kpi>`) spread out."""
+    flat = {}
+    for key, value in row.items():
+        if key == "kpis" and isinstance(value, dict):
+            flat.update({k: v for k, v in value.items() if k != "meets"})
+        elif key == "meets" and isinstance(value, dict):
+            flat.update({f"meets:{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def _columns(flat_rows: list[dict]) -> list[str]:
+    """The fields an office table shows, in order: the grid's code and name first, the system key last, a `name`
+    only where there is no `label`, the key only where there is no code."""
+    seen = list(dict.fromkeys(k for flat in flat_rows for k in flat))  # every field, in first-seen order
+    if "label" in seen and "name" in seen:
+        seen.remove("name")
+    if "code" in seen and "key" in seen:
+        seen.remove("key")
+    wanted = [k for k in seen if k in HEADINGS or k.startswith("meets:")]
+    return _first_and_last(wanted)
+
+
+def _first_and_last(wanted: list[str]) -> list[str]:
+    """`FIRST` fields first, the system key last, the rest as they came."""
+    middle = [k for k in wanted if k not in FIRST and k != "key"]
+    return [k for k in FIRST if k in wanted] + middle + (["key"] if "key" in wanted else [])
+
+
 def office_table(rows: list[dict]) -> tuple[list[tuple[str, str]], list[list]]:
     """(field, heading) columns and cell values: known fields only, the grid's code and name first, nested KPI
     rows (`kpis`) and `meets` (达标) spread into their own columns, nothing nested left."""
-    flat_rows = []
-    for row in rows:
-        flat = {}
-        for key, value in row.items():
-            if key == "kpis" and isinstance(value, dict):
-                flat.update({k: v for k, v in value.items() if k != "meets"})
-            elif key == "meets" and isinstance(value, dict):
-                flat.update({f"meets:{k}": v for k, v in value.items()})
-            else:
-                flat[key] = value
-        flat_rows.append(flat)
-    seen: list[str] = []
-    for flat in flat_rows:
-        seen += [k for k in flat if k not in seen]
-    if "label" in seen and "name" in seen:
-        seen.remove("name")
-    if "code" in seen:
-        seen.remove("key") if "key" in seen else None
-    wanted = [k for k in seen if k in HEADINGS or k.startswith("meets:")]
-    ordered = [k for k in FIRST if k in wanted] + [k for k in wanted if k not in FIRST and k != "key"]
-    ordered += ["key"] if "key" in wanted else []
+    flat_rows = [_flat(row) for row in rows]
+    ordered = _columns(flat_rows)
     columns = [(k, f"{HEADINGS[k[6:]]}是否达标" if k.startswith("meets:") else HEADINGS[k]) for k in ordered]
     values = [[MEETS_WORDS[flat.get(k)] if k.startswith("meets:") else _cell(k, flat.get(k)) for k in ordered]
               for flat in flat_rows]

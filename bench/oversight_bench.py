@@ -117,7 +117,7 @@ def demo_cases(stack, api, groups, n):
 
 def bulk_cases(stack, api, groups, total, already):
     """Synthetic cases into routing's and reporting's databases, as a replay would load them (not measured)."""
-    from reporting.models import CaseFact, KpiCell
+    from reporting.models import CaseFact, DeputyCaseCount, KpiCell
     from reporting.projections import MemoryStore, Projector
     from routing.models import RoutedCase, WorkOrder
 
@@ -163,8 +163,9 @@ def bulk_cases(stack, api, groups, total, already):
         Projector(store, incremental_cells=False).build_cells()
         conn.execute(delete(KpiCell.__table__))
         conn.execute(delete(CaseFact.__table__))
+        conn.execute(delete(DeputyCaseCount.__table__))
         for model, rows_ in store.sorted_tables():
-            if model in (CaseFact, KpiCell):
+            if model in (CaseFact, KpiCell, DeputyCaseCount):
                 for start in range(0, len(rows_), 5000):
                     conn.execute(insert(model.__table__), rows_[start:start + 5000])
     routing_db.dispose()

@@ -28,7 +28,8 @@ from reporting_common import county_log  # noqa: E402
 from wangge_common import migrations  # noqa: E402
 from wangge_common.db import Database  # noqa: E402
 from wangge_common.settings import Settings  # noqa: E402
-from reporting import audit, merkle, replay  # noqa: E402
+from reporting import merkle, replay  # noqa: E402
+from reporting.queries import audit  # noqa: E402
 from reporting.service import SPEC  # noqa: E402
 
 

@@ -100,10 +100,10 @@ class GridNotice(MethodView):
     def get(self, query, grid_id):
         """The grid's public notice (公示): deputies, their chosen contact number, pledge, station and reception
         days; a printable Chinese page (text/html) or JSON. Public: it is posted in the grid."""
-        settings = runtime().settings
+        settings = runtime().state.settings
         with runtime().db.reads() as session:
-            data = notice.notice(session, str(grid_id), notice_days=settings.count("NOTICE_DAYS", domain.NOTICE_DAYS),
-                                 supervision_phone=settings.extra.get("WANGGE_ROSTER_SUPERVISION_PHONE") or None)
+            data = notice.notice(session, str(grid_id), notice_days=settings.notice_days,
+                                 supervision_phone=settings.supervision_phone)
         fmt = query.get("format") or ("html" if request.accept_mimetypes.best_match(
             ["application/json", "text/html"]) == "text/html" else "json")
         if fmt == "html":

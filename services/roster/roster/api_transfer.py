@@ -22,7 +22,7 @@ JOB_OUT = ImportJobOut()
 @blp.before_request
 def _room_for_spreadsheets():
     if request.method == "POST" and (request.path.startswith("/v1/imports/") or request.path.endswith("/bulk")):
-        limit = imports.limits().max_bytes  # a county's spreadsheet is far above the API's 1 MiB
+        limit = imports.limits(runtime()).max_bytes  # a county's spreadsheet is far above the API's 1 MiB
         if request.content_length is not None and request.content_length > limit:
             raise TooLarge("file", "max_bytes", limit, f"the upload has {request.content_length} bytes")
         request.max_content_length = limit
@@ -42,7 +42,7 @@ def run_import(what: str, rows: list, headings, query: dict, *, filename: str, c
     if not rows:
         raise Invalid([("file", "文件中没有数据行（第 1 行是列标题，从第 2 行起每行一条记录）")],
                       "没有可导入的数据行")
-    rt, limits = runtime(), imports.limits()
+    rt, limits = runtime(), imports.limits(runtime())
     columns = {"unknown_columns": headings.unknown, "ignored_columns": headings.ignored}
     scope = grid_scope()  # a township's person imports within their grids, at once (a township is small)
     if query["dry_run"]:
@@ -81,7 +81,7 @@ class Import(MethodView):
         would do and changes nothing. Columns as in the export; Chinese headings (编码, 名称, 层级, 上级编码,
         姓名, 手机, 外部编号, 身份证号 …) are understood too. A file of more than WANGGE_ROSTER_IMPORT_SYNC_ROWS
         rows runs as a job (202): checked in full first, then written in chunks."""
-        upload, limits = files["file"], imports.limits()
+        upload, limits = files["file"], imports.limits(runtime())
         clock, headings = TimeLimit(limits), transfer.headings_of(what)
         try:
             rows = read_rows(upload.filename, upload.stream, limits, headings, clock)
@@ -103,7 +103,7 @@ class Bulk(MethodView):
         """The integrator's form of the import: JSON items in the file's columns, with the same rules (matching,
         the same person once, unknown fields reported, all or nothing unless import_valid_rows, dry_run).
         An item's `row` in errors is its position in `items`, from 1."""
-        headings, limits = transfer.headings_of(what), imports.limits()
+        headings, limits = transfer.headings_of(what), imports.limits(runtime())
         if len(body["items"]) > limits.max_rows:
             raise TooLarge("items", "max_rows", limits.max_rows, f"{len(body['items'])} items")
         names = sorted({key for item in body["items"] for key in item})

@@ -5,12 +5,11 @@ from wangge_common.settings import Settings
 from . import api_contacts, api_plans, api_receptions, api_transfer
 from .api import deputies, grids, internal, stations
 from .service import SPEC
-from .spreadsheets import ImportLimits
 
 
 def create_app(settings: Settings | None = None):
     settings = settings or Settings.from_env(SPEC.name)
-    app = create_service_app(
+    return create_service_app(
         SPEC, settings, title="wangge roster",
         blueprints=(grids, deputies, stations, api_plans.blp, api_receptions.blp, api_contacts.blp, api_transfer.blp,
                     internal),
@@ -19,5 +18,4 @@ def create_app(settings: Settings | None = None):
                     "schedules (接待日), contact households (双联系), CSV/XLSX import and export. "
                     "Every change is published on roster.v1.",
     )
-    app.extensions["roster_import_limits"] = ImportLimits.from_settings(settings)
     return app

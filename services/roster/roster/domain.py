@@ -48,7 +48,6 @@ def mask_mobile(mobile: str) -> str:
 
 
 PHONE_DISPLAYS = ("office", "station", "masked_mobile")  # masked_mobile: the old name of "station"
-NOTICE_DAYS = 7  # 公示期: the days a published assignment is publicised before it stands (WANGGE_ROSTER_NOTICE_DAYS)
 
 
 def public_phone(office_phone: str | None, display: str) -> str | None:

@@ -27,7 +27,7 @@ def grid_event(grid: Grid) -> dict:
 
 def cipher(runtime) -> FieldCipher:
     """The suite's field cipher for personal data at rest (WANGGE_PII_KEY)."""
-    return FieldCipher(runtime.settings.pii_key)
+    return runtime.state.cipher
 
 
 def deputy_event(deputy: Deputy) -> dict:

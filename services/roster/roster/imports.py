@@ -18,15 +18,16 @@ from wangge_common.errors import DomainError, NotFound
 
 from . import transfer
 from .models import ImportJob
-from .spreadsheets import ImportLimits, TimeLimit, TooLarge
+from .settings import ImportLimits
+from .spreadsheets import TimeLimit, TooLarge
 
 log = logging.getLogger(__name__)
 ERRORS_KEPT = 1000  # row errors a job keeps (the count of all of them is kept too)
 STALE_AFTER = timedelta(minutes=2)  # a running job not refreshed for this long died with its process
 
 
-def limits() -> ImportLimits:
-    return current_app.extensions["roster_import_limits"]
+def limits(runtime) -> ImportLimits:
+    return runtime.state.settings.import_limits
 
 
 def start(runtime, *, what: str, filename: str, rows: list, import_valid_rows: bool, actor: str,
@@ -41,7 +42,7 @@ def start(runtime, *, what: str, filename: str, rows: list, import_valid_rows: b
     app = current_app._get_current_object()
     thread = threading.Thread(target=_run, args=(app, job.id, rows, clock), name=f"import-{job.id[:8]}", daemon=True)
     thread.start()
-    app.extensions.setdefault("roster_import_threads", {})[job.id] = thread
+    runtime.state.import_threads[job.id] = thread
     return job
 
 
@@ -70,7 +71,7 @@ def _now() -> datetime:
 def _run(app, job_id: str, rows: list, clock: TimeLimit) -> None:
     with app.app_context():
         runtime = app.extensions["wangge_runtime"]
-        job_limits = app.extensions["roster_import_limits"]
+        job_limits = limits(runtime)
         try:
             _work(runtime, job_id, rows, clock, job_limits)
         except TooLarge as exc:

@@ -25,7 +25,7 @@ def _station_phone_for(session, grid_ids: list[str], tier: str | None = None) ->
     return next((found[g] for g in grid_ids if g in found), None)
 
 
-def notice(session, grid_id: str, *, notice_days: int = domain.NOTICE_DAYS,
+def notice(session, grid_id: str, *, notice_days: int,
            supervision_phone: str | None = None) -> dict:
     """Everything the notice prints: each deputy's public contact (their office number when they agreed to
     publish it, else the station's number; never their mobile), the 公示期 and the supervision number."""

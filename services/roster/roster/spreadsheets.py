@@ -10,39 +10,12 @@ import csv
 import io
 import time
 import zipfile
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Iterator
 
 from wangge_common.errors import DomainError, Invalid
 
-
-@dataclass(frozen=True)
-class ImportLimits:
-    """How much one import may read; each is WANGGE_ROSTER_IMPORT_<NAME> in the environment."""
-
-    max_bytes: int = 32 * 1024 * 1024  # a county's spreadsheet (13,000 deputies) is about 5 MB
-    max_rows: int = 50_000  # data rows, headings excluded
-    max_columns: int = 64
-    max_cell_chars: int = 2_000
-    max_seconds: int = 1800  # reading, checking and writing one import (a job writes ~50-100 rows/s)
-    max_xlsx_expanded_bytes: int = 256 * 1024 * 1024  # the workbook's parts once unzipped
-    sync_rows: int = 1_000  # up to this many rows an import answers at once; more run as a job
-    chunk_rows: int = 200  # rows a job writes per transaction (the write lock is released between chunks)
-
-    @classmethod
-    def from_settings(cls, settings) -> "ImportLimits":
-        names = {"max_bytes": "MAX_BYTES", "max_rows": "MAX_ROWS", "max_columns": "MAX_COLUMNS",
-                 "max_cell_chars": "MAX_CELL_CHARS", "max_seconds": "MAX_SECONDS",
-                 "max_xlsx_expanded_bytes": "MAX_XLSX_EXPANDED_BYTES", "sync_rows": "SYNC_ROWS",
-                 "chunk_rows": "CHUNK_ROWS"}
-        defaults = cls()
-        return cls(**{field: settings.count(f"IMPORT_{suffix}", getattr(defaults, field))
-                      for field, suffix in names.items()})
-
-    @staticmethod
-    def variable(field: str) -> str:
-        return f"WANGGE_ROSTER_IMPORT_{field.upper()}"
+from .settings import ImportLimits
 
 
 class TooLarge(DomainError):

@@ -16,8 +16,9 @@ GRID_HEADER = "code,name,level,parent_code,kind,households,population,difficulty
 
 
 def limit(svc, **changes):
-    svc.app.extensions["roster_import_limits"] = dataclasses.replace(
-        svc.app.extensions["roster_import_limits"], **changes)
+    state = svc.runtime.state
+    state.settings = dataclasses.replace(
+        state.settings, import_limits=dataclasses.replace(state.settings.import_limits, **changes))
 
 
 def grids_csv(count: int, start: int = 0) -> bytes:

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from wangge_common.demo import build_demo_county
+from roster.demo import build_demo_county
 
 GRID_KEYS = {"code", "name", "level", "parent_code", "kind", "households", "population", "difficulty", "leader",
              "workers"}

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
+
+from wangge_common.errors import Invalid
 
 LEVELS = ("national", "provincial", "city", "county", "township")
 LEVEL_NAMES_ZH = {"national": "全国人大代表", "provincial": "省人大代表", "city": "市人大代表",
@@ -86,3 +89,56 @@ def id_number_problem(number: str) -> str | None:
 
 def mask_id_number(number: str) -> str:
     return number[:4] + "*" * 10 + number[-4:]
+
+
+# Reception schedules (接待日) ------------------------------------------------------------------------------
+LEAD_DAYS = 3  # schedules are posted at least three days ahead (003)
+MIN_HOURS = 2  # each reception lasts at least two hours (000)
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def check_hours(start: str, end: str, field: str = "end_time") -> None:
+    if _minutes(end) - _minutes(start) < MIN_HOURS * 60:
+        raise Invalid([(field, f"a reception lasts at least {MIN_HOURS} hours ({start}–{end} is shorter)")])
+
+
+def rule_days(rule, first: date, last: date) -> list[date]:
+    """The days from `first` to `last` (inclusive) on which the rule holds a reception."""
+    days, day = [], first
+    while day <= last:
+        if (rule.pattern == "weekly" and day.weekday() == rule.weekday) or (
+                rule.pattern == "monthly" and day.day in rule.month_days):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def missing_days(rule, first: date, last: date) -> list[dict]:
+    """Days of the month a monthly rule asks for that a month in [first, last] does not have (30 February, 31
+    April): said in `skipped`, as nothing is published for them."""
+    if rule.pattern != "monthly":
+        return []
+    missing, month = [], first.replace(day=1)
+    while month <= last:
+        following = (month + timedelta(days=32)).replace(day=1)
+        month_end = following - timedelta(days=1)
+        if first <= month_end <= last:
+            missing += [{"day": None, "month": month.strftime("%Y-%m"),
+                         "reason": f"{month.strftime('%Y-%m')} has no day {d} (it ends on the {month_end.day}th): "
+                                   f"no reception that month on this day"}
+                        for d in rule.month_days if d > month_end.day]
+        month = following
+    return missing
+
+
+def describe(rule) -> str:
+    """The rule in Chinese, as the notice prints it: 每月10日、25日 9:00-11:00."""
+    hours = f"{rule.start_time}-{rule.end_time}"
+    if rule.pattern == "weekly":
+        return f"每{WEEKDAYS_ZH[rule.weekday]} {hours}"
+    return "每月" + "、".join(f"{d}日" for d in rule.month_days) + f" {hours}"

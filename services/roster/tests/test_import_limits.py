@@ -9,7 +9,8 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from roster import api_transfer, spreadsheets
+from roster import spreadsheets
+from roster.api import transfer as api_transfer
 from .test_transfer import upload, wait_for_job
 
 GRID_HEADER = "code,name,level,parent_code,kind,households,population,difficulty,leader,workers\n"

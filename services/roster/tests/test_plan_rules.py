@@ -2,7 +2,7 @@
 notice, the advice that makes a plan feasible, 两代表 warnings, and a hand edit that answers only what changed."""
 import json
 
-from roster import plans
+from roster.commands import plans
 
 from .helpers import make_deputy, make_grid
 

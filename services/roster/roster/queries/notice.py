@@ -5,10 +5,13 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select
 
-from . import domain
-from .handlers import get_grid
-from .models import Assignment, Deputy, Grid, ReceptionDay, ReceptionRule, Station, StationGrid
-from .receptions import CHINA, WEEKDAYS_ZH, describe, today_in_china
+from wangge_common import clock
+
+from .. import domain
+from ..domain import WEEKDAYS_ZH, describe
+from ..models import Assignment, Deputy, Grid, ReceptionDay, ReceptionRule, Station, StationGrid
+from .grids import get_grid
+
 
 LEVEL_ORDER = {level: i for i, level in enumerate(domain.LEVELS)}
 KIND_NAMES_ZH = {"npc_deputy": "人大代表", "party_delegate": "党代表"}
@@ -40,7 +43,7 @@ def notice(session, grid_id: str, *, notice_days: int,
                  "level": d.level, "level_zh": domain.LEVEL_NAMES_ZH[d.level] if d.kind == "npc_deputy"
                  else KIND_NAMES_ZH[d.kind], "position": d.position,
                  "phone": domain.public_phone(d.office_phone, d.phone_display),
-                 "pledge": d.pledge, "since": started.astimezone(CHINA).date().isoformat()}
+                 "pledge": d.pledge, "since": clock.local_date(started).isoformat()}
                 for d, started in rows]
     ids = [g.id for g in lineage]
     station = _station_phone_for(session, ids)
@@ -54,12 +57,12 @@ def notice(session, grid_id: str, *, notice_days: int,
     published = max((started for _, started in rows), default=None)
     period = None
     if published is not None:
-        first = published.astimezone(CHINA).date()
+        first = clock.local_date(published)
         period = {"from": first.isoformat(), "to": (first + timedelta(days=notice_days)).isoformat()}
     where = [ReceptionRule.grid_id == grid.id] + ([ReceptionRule.station_id == station.id] if station else [])
     rules = session.scalars(select(ReceptionRule).where(or_(*where)).order_by(ReceptionRule.created_at)).all()
     day_where = [ReceptionDay.grid_id == grid.id] + ([ReceptionDay.station_id == station.id] if station else [])
-    days = session.scalars(select(ReceptionDay).where(or_(*day_where), ReceptionDay.day >= today_in_china(),
+    days = session.scalars(select(ReceptionDay).where(or_(*day_where), ReceptionDay.day >= clock.local_date(clock.now()),
                                                       ReceptionDay.status != "cancelled")
                            .order_by(ReceptionDay.starts_at).limit(6)).all()
     names = {d.id: d.name for d in session.scalars(select(Deputy).where(
@@ -76,10 +79,10 @@ def notice(session, grid_id: str, *, notice_days: int,
         "reception_rules": [{"place": r.place, "description": describe(r)} for r in rules],
         "upcoming_receptions": [{"day": day.day.isoformat(), "weekday_zh": WEEKDAYS_ZH[day.day.weekday()],
                                  "place": day.place,
-                                 "starts_at": day.starts_at.astimezone(CHINA).strftime("%H:%M"),
-                                 "ends_at": day.ends_at.astimezone(CHINA).strftime("%H:%M"),
+                                 "starts_at": clock.local_text(day.starts_at, "%H:%M"),
+                                 "ends_at": clock.local_text(day.ends_at, "%H:%M"),
                                  "deputies": [names.get(i, "") for i in day.deputy_ids],
                                  "changed": day.status == "changed"} for day in days],
         "issuer": f"{lineage[-1].name}人大主席团",
-        "date": today_in_china().isoformat(),
+        "date": clock.local_date(clock.now()).isoformat(),
     }

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from wangge_common.crypto import FieldCipher
 from wangge_common.errors import Conflict
 
-from .models import Deputy
+from ..models import Deputy
 
 
 def check_external_id(session, model, external_id, own_id: str | None = None) -> None:

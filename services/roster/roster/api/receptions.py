@@ -6,11 +6,14 @@ from flask_smorest import Blueprint
 
 from wangge_common.auth import actor, requires
 from wangge_common.http import runtime
-from wangge_common.schemas import page_of
+from wangge_common.paging import page_of
 
-from . import receptions
-from .schemas import (GenerateIn, ReceptionDayOut, ReceptionDayPatch, ReceptionDayQuery, ReceptionRuleIn,
+from ..commands import receptions as commands
+from ..domain import describe
+from ..queries import receptions as queries
+from ..schemas.receptions import (GenerateIn, ReceptionDayOut, ReceptionDayPatch, ReceptionDayQuery, ReceptionRuleIn,
                       ReceptionRuleOut, ReceptionRulePatch, ScheduleQuery)
+
 
 blp = Blueprint("receptions", __name__, url_prefix="/v1",
                 description="Reception schedules (接待日): monthly fixed days or a weekly rota, published ≥ 3 days ahead")
@@ -19,7 +22,7 @@ blp = Blueprint("receptions", __name__, url_prefix="/v1",
 def _rule_view(rule, published, skipped) -> dict:
     return {**{c: getattr(rule, c) for c in ("id", "grid_id", "station_id", "place", "pattern", "month_days", "weekday",
                                              "start_time", "end_time", "rota", "two_representatives")},
-            "description": receptions.describe(rule), "published": published, "skipped": skipped}
+            "description": describe(rule), "published": published, "skipped": skipped}
 
 
 @blp.route("/reception-schedules")
@@ -30,7 +33,7 @@ class Schedules(MethodView):
     def get(self, query):
         """Reception schedules, by grid or station (without their days)."""
         with runtime().db.reads() as session:
-            found = receptions.list_rules(session, **query)
+            found = queries.list_rules(session, **query)
             return {**found, "items": [_rule_view(r, [], []) for r in found["items"]]}
 
     @requires("roster:admin")
@@ -44,7 +47,7 @@ class Schedules(MethodView):
         """Set up a schedule at a grid or station and publish its days for the next N weeks (reception.scheduled
         for each); each reception lasts ≥ 2 hours with an NPC deputy (and, for 两代表, a party delegate) on duty."""
         with runtime().unit_of_work(actor=actor()) as uow:
-            rule, created, skipped = receptions.create_rule(uow, data)
+            rule, created, skipped = commands.create_rule(uow, data)
             return _rule_view(rule, created, skipped)
 
 
@@ -55,8 +58,8 @@ class ScheduleById(MethodView):
     def get(self, rule_id):
         """A schedule with every day published from it."""
         with runtime().db.reads() as session:
-            rule = receptions.get_rule(session, str(rule_id))
-            return _rule_view(rule, receptions.list_days(session, rule_id=rule.id, page_size=1000)["items"], [])
+            rule = queries.get_rule(session, str(rule_id))
+            return _rule_view(rule, queries.list_days(session, rule_id=rule.id, page_size=1000)["items"], [])
 
     @requires("roster:admin")
     @blp.arguments(ReceptionRulePatch, example={"rota": [["d0000000-0000-4000-8000-000000000007",
@@ -66,7 +69,7 @@ class ScheduleById(MethodView):
         """Change the rota, hours or place used for the days generated from now on (a deputy's term ended, say);
         days already published stay as they are: change them one by one."""
         with runtime().unit_of_work(actor=actor()) as uow:
-            return _rule_view(receptions.change_rule(uow, str(rule_id), changes), [], [])
+            return _rule_view(commands.change_rule(uow, str(rule_id), changes), [], [])
 
 
 @blp.route("/reception-schedules/<uuid:rule_id>/generate")
@@ -77,8 +80,8 @@ class ScheduleGeneration(MethodView):
     def post(self, data, rule_id):
         """Publish the next N weeks of a schedule; days already published are left alone."""
         with runtime().unit_of_work(actor=actor()) as uow:
-            rule = receptions.get_rule(uow.session, str(rule_id))
-            created, skipped = receptions.generate(uow, rule, data["weeks"])
+            rule = queries.get_rule(uow.session, str(rule_id))
+            created, skipped = commands.generate(uow, rule, data["weeks"])
             return _rule_view(rule, created, skipped)
 
 
@@ -90,7 +93,7 @@ class Days(MethodView):
     def get(self, query):
         """Published reception days, by grid, station and date range."""
         with runtime().db.reads() as session:
-            return receptions.list_days(session, **query)
+            return queries.list_days(session, **query)
 
 
 @blp.route("/reception-days/<uuid:reception_id>")
@@ -100,7 +103,7 @@ class DayById(MethodView):
     def get(self, reception_id):
         """One reception day."""
         with runtime().db.reads() as session:
-            return receptions.get_day(session, str(reception_id))
+            return queries.get_day(session, str(reception_id))
 
     @requires("roster:admin")
     @blp.arguments(ReceptionDayPatch, example={"start_time": "14:30", "end_time": "16:30",
@@ -110,4 +113,4 @@ class DayById(MethodView):
         """Change or cancel a day (with a reason); refused with 409 when the day is less than 3 days away
         (emits reception.changed)."""
         with runtime().unit_of_work(actor=actor()) as uow:
-            return receptions.change_day(uow, str(reception_id), changes)
+            return commands.change_day(uow, str(reception_id), changes)

@@ -17,9 +17,10 @@ from flask import current_app
 from wangge_common.errors import DomainError, NotFound
 
 from . import transfer
-from .models import ImportJob
-from .settings import ImportLimits
-from .spreadsheets import TimeLimit, TooLarge
+from ..models import ImportJob
+from ..settings import ImportLimits
+from ..spreadsheets import TimeLimit, TooLarge
+
 
 log = logging.getLogger(__name__)
 ERRORS_KEPT = 1000  # row errors a job keeps (the count of all of them is kept too)

@@ -8,8 +8,6 @@ registered twice). Export writes the same columns, so an export can be edited an
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
@@ -20,13 +18,15 @@ from wangge_common.http import runtime as current_runtime
 from wangge_common.outbox import UnitOfWork
 from wangge_common.problems import field_errors
 
-from . import bulk_writes, handlers
-from .importrules import (DEPUTY_COLUMNS, DEPUTY_IMPORT_ONLY, DEPUTY_VALUES, GRID_COLUMNS, GRID_VALUES, clean,
-                          headings_of, row_error)
-from .models import Deputy, Grid
-from .schemas import DeputyIn, DeputyPatch, GridIn, GridPatch
+from . import bulk_writes
+from .deputies import register_deputy, update_deputy
+from .grids import create_grid, update_grid
+from ..importrules import DEPUTY_COLUMNS, DEPUTY_IMPORT_ONLY, DEPUTY_VALUES, GRID_COLUMNS, GRID_VALUES, clean, row_error
+from ..models import Deputy, Grid
+from ..schemas.deputies import DeputyIn, DeputyPatch
+from ..schemas.grids import GridIn, GridPatch
 
-__all__ = ["headings_of", "PLANNERS", "WRITERS", "import_now", "export_rows", "to_csv", "to_xlsx"]
+
 GRID_IN, GRID_PATCH, DEPUTY_IN, DEPUTY_PATCH = GridIn(), GridPatch(partial=True), DeputyIn(), DeputyPatch(partial=True)
 SAME_PERSON_ZH = {"external_id": "外部编号", "id_number": "身份证号", "mobile": "手机号"}
 
@@ -126,8 +126,8 @@ def write_grids(uow: UnitOfWork, plan: Plan, items: list) -> tuple[int, int, lis
 
             def write(loaded=loaded, existing=existing):
                 if existing:
-                    return handlers.update_grid(uow, existing, loaded), False
-                return handlers.create_grid(uow, loaded), True
+                    return update_grid(uow, existing, loaded), False
+                return create_grid(uow, loaded), True
             try:
                 with session.begin_nested():
                     label = f"{loaded.get('code', '')} {loaded.get('name', '')}".strip()
@@ -179,7 +179,7 @@ class _People:
         self.by = {"external_id": {r.external_id: r.id for r in rows if r.external_id},
                    "id_number": {r.id_number_hash: r.id for r in rows if r.id_number_hash},
                    "mobile": {r.mobile_hash: r.id for r in rows if r.mobile_hash}}
-        self.cipher = handlers.cipher(current_runtime())
+        self.cipher = current_runtime().state.cipher
 
     def keys(self, data: dict) -> list[tuple[str, str]]:
         return [(name, value) for name, value in (
@@ -259,8 +259,8 @@ def write_deputies(uow: UnitOfWork, plan: Plan, items: list) -> tuple[int, int, 
         for number, loaded, deputy_id, matched_by in run:
             def write(loaded=loaded, deputy_id=deputy_id):
                 if deputy_id:
-                    return handlers.update_deputy(uow, deputy_id, dict(loaded)), False
-                return handlers.register_deputy(uow, dict(loaded), matched=True), True
+                    return update_deputy(uow, deputy_id, dict(loaded)), False
+                return register_deputy(uow, dict(loaded), matched=True), True
             try:
                 with session.begin_nested():
                     counts[_counted(uow, plan, number, loaded.get("name") or "", write, matched_by)] += 1
@@ -347,26 +347,3 @@ def _finish(rows, errors, created: int, updated: int, import_valid_rows: bool) -
         raise _refusal(errors, len(rows))
     errors.sort(key=lambda e: e["row"])
     return {"rows": len(rows), "created": created, "updated": updated, "invalid_rows": len(bad), "errors": errors}
-
-
-def export_rows(session, what: str) -> tuple[tuple[str, ...], list[list]]:
-    """The columns and rows of an export, in the import's shape (mobiles only masked: they stay encrypted)."""
-    codes = dict(session.execute(select(Grid.id, Grid.code)).all())
-    if what == "grids":
-        grids = session.scalars(select(Grid).order_by(Grid.level, Grid.code)).all()
-        return GRID_COLUMNS, [[g.code, g.external_id, g.name, g.level, codes.get(g.parent_id), g.kind, g.households,
-                               g.population, g.difficulty, g.leader, "、".join(g.workers or []), g.constituency] for g in grids]
-    deputies = session.scalars(select(Deputy).order_by(Deputy.name, Deputy.id)).all()
-    return DEPUTY_COLUMNS, [[d.id, d.external_id, d.name, d.gender, d.level, d.kind, d.position, None,
-                             d.mobile_masked, d.office_phone, d.phone_display, d.email, d.constituency, codes.get(d.home_grid_id),
-                             codes.get(d.work_grid_id), "、".join(d.specialities or []), d.capability, d.pledge,
-                             d.term_start.isoformat() if d.term_start else None,
-                             d.term_end.isoformat() if d.term_end else None, d.status] for d in deputies]
-
-
-def to_csv(columns, rows) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")

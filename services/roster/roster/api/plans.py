@@ -7,11 +7,14 @@ from flask_smorest import Blueprint
 
 from wangge_common.auth import actor, grid_scope, require_grid, requires
 from wangge_common.http import runtime
-from wangge_common.schemas import page_of
+from wangge_common.paging import page_of
 
-from . import plan_edits, plans
-from .schemas import (AssignmentOut, AssignmentQuery, CoverageQuery, PlanGridChangeOut, PlanGridEdit, PlanIn,
-                      PlanOut, PlanQuery)
+from ..commands import plan_edits
+from ..commands import plans as commands
+from ..queries import plans as queries
+from ..schemas.plans import (AssignmentOut, AssignmentQuery, CoverageQuery, PlanGridChangeOut, PlanGridEdit, PlanIn,
+                             PlanOut, PlanQuery)
+
 
 blp = Blueprint("assignment-plans", __name__, url_prefix="/v1",
                 description="Assignment plans (派驻方案): draft → approved → published; coverage report")
@@ -20,7 +23,7 @@ blp = Blueprint("assignment-plans", __name__, url_prefix="/v1",
 def require_plan_scope(session, plan_id: str) -> None:
     """A person limited to grids acts only on plans of a scope inside them (403 otherwise)."""
     if grid_scope() is not None:
-        require_grid(plans.get_plan(session, plan_id).scope_grid_id, "plan's scope")
+        require_grid(queries.get_plan(session, plan_id).scope_grid_id, "plan's scope")
 
 
 @blp.route("/assignment-plans")
@@ -31,7 +34,7 @@ class Plans(MethodView):
     def get(self, query):
         """List plans, newest first (without their grids)."""
         with runtime().db.reads() as session:
-            return plans.list_plans(session, **query)
+            return queries.list_plans(session, **query)
 
     @requires("roster:admin")
     @blp.arguments(PlanIn, example={"scope_grid_id": "6f1c2d4e-0000-4000-8000-000000000000",
@@ -43,8 +46,8 @@ class Plans(MethodView):
         if grid_scope() is not None:  # a township's person plans their own township only
             require_grid(data.get("scope_grid_id"), "plan's scope")
         with runtime().unit_of_work(actor=actor()) as uow:
-            plan = plans.create_plan(uow, data)
-            return plans.plan_view(uow.session, plan)
+            plan = commands.create_plan(uow, data)
+            return queries.plan_view(uow.session, plan)
 
 
 @blp.route("/assignment-plans/<uuid:plan_id>")
@@ -54,7 +57,7 @@ class PlanById(MethodView):
     def get(self, plan_id):
         """One plan with every grid and its deputies."""
         with runtime().db.reads() as session:
-            return plans.plan_view(session, plans.get_plan(session, str(plan_id)))
+            return queries.plan_view(session, queries.get_plan(session, str(plan_id)))
 
 
 @blp.route("/assignment-plans/<uuid:plan_id>/grids/<uuid:grid_id>")
@@ -76,7 +79,7 @@ class PlanGrid(MethodView):
             require_plan_scope(uow.session, str(plan_id))
             plan, change = plan_edits.edit_plan_grid(uow, str(plan_id), str(grid_id), data["deputy_ids"])
             if not minimal:
-                return plans.plan_view(uow.session, plan)
+                return queries.plan_view(uow.session, plan)
         response = jsonify(PlanGridChangeOut().dump(change))
         response.headers["Preference-Applied"] = "return=minimal"
         return response
@@ -91,7 +94,7 @@ class PlanSubmission(MethodView):
         longer edited by hand."""
         with runtime().unit_of_work(actor=actor()) as uow:
             require_plan_scope(uow.session, str(plan_id))
-            return plans.plan_view(uow.session, plans.submit_plan(uow, str(plan_id)), with_grids=False)
+            return queries.plan_view(uow.session, commands.submit_plan(uow, str(plan_id)), with_grids=False)
 
 
 @blp.route("/assignment-plans/<uuid:plan_id>/approve")
@@ -103,7 +106,7 @@ class PlanApproval(MethodView):
         assignment_plan.approved). A person who drafted or submitted the plan cannot approve it (403)."""
         with runtime().unit_of_work(actor=actor()) as uow:
             require_plan_scope(uow.session, str(plan_id))
-            return plans.plan_view(uow.session, plans.approve_plan(uow, str(plan_id)), with_grids=False)
+            return queries.plan_view(uow.session, commands.approve_plan(uow, str(plan_id)), with_grids=False)
 
 
 @blp.route("/assignment-plans/<uuid:plan_id>/publish")
@@ -114,7 +117,7 @@ class PlanPublication(MethodView):
         """Publish an approved plan: assignment.published for every grid, assignment.ended for each leaver."""
         with runtime().unit_of_work(actor=actor()) as uow:
             require_plan_scope(uow.session, str(plan_id))
-            return plans.plan_view(uow.session, plans.publish_plan(uow, str(plan_id)), with_grids=False)
+            return queries.plan_view(uow.session, commands.publish_plan(uow, str(plan_id)), with_grids=False)
 
 
 @blp.route("/coverage")
@@ -129,10 +132,10 @@ class Coverage(MethodView):
         without a grid or over load, per township."""
         fmt = query.pop("format")
         with runtime().db.reads() as session:
-            report = plans.coverage(session, township_id=str(query["township_id"]) if query.get("township_id")
+            report = queries.coverage(session, township_id=str(query["township_id"]) if query.get("township_id")
                                     else None, max_load=query["max_load"])
         if fmt == "csv":
-            return Response(plans.coverage_csv(report), mimetype="text/csv",
+            return Response(queries.coverage_csv(report), mimetype="text/csv",
                             headers={"Content-Disposition": 'attachment; filename="coverage.csv"'})
         return report
 
@@ -145,4 +148,4 @@ class Assignments(MethodView):
     def get(self, query):
         """Who serves (and served) where: live and ended assignments, by grid or deputy, newest first."""
         with runtime().db.reads() as session:
-            return plans.list_assignments(session, **query)
+            return queries.list_assignments(session, **query)

@@ -15,10 +15,10 @@ from sqlalchemy import delete, func, insert, select
 from wangge_common.errors import Conflict, Invalid
 from wangge_common.outbox import UnitOfWork
 
-from . import planner
-from .models import Assignment, Deputy, Grid, PlanEntry
-from .planner_checks import DEPUTY_RULES, check_deputy, check_grid, check_pairing, check_placement
-from .plans import get_plan
+from .. import planner
+from ..models import Assignment, Deputy, Grid, PlanEntry
+from ..planner_checks import DEPUTY_RULES, check_deputy, check_grid, check_pairing, check_placement
+from ..queries.plans import get_plan
 
 
 class _Grids:

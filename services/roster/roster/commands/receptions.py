@@ -6,30 +6,13 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
-from wangge_common.errors import Conflict, Invalid, NotFound
+from wangge_common import clock
+from wangge_common.errors import Conflict, Invalid
 from wangge_common.outbox import UnitOfWork
-from wangge_common.paging import paginate
 
-from .models import Deputy, Grid, ReceptionDay, ReceptionRule, Station
-
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving: a fixed offset is exact
-LEAD_DAYS = 3  # schedules are posted at least three days ahead (003)
-MIN_HOURS = 2  # each reception lasts at least two hours (000)
-WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-
-
-def today_in_china(now: datetime | None = None) -> date:
-    return (now or datetime.now(timezone.utc)).astimezone(CHINA).date()
-
-
-def _minutes(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def check_hours(start: str, end: str, field: str = "end_time") -> None:
-    if _minutes(end) - _minutes(start) < MIN_HOURS * 60:
-        raise Invalid([(field, f"a reception lasts at least {MIN_HOURS} hours ({start}–{end} is shorter)")])
+from ..domain import LEAD_DAYS, check_hours, describe, missing_days, rule_days
+from ..queries.receptions import get_day, get_rule
+from ..models import Deputy, Grid, ReceptionDay, ReceptionRule, Station
 
 
 def check_team(session, deputy_ids: list[str], *, two_representatives: bool, field: str) -> list[dict]:
@@ -49,35 +32,6 @@ def check_team(session, deputy_ids: list[str], *, two_representatives: bool, fie
     return [{"deputy_id": d, "kind": found[d].kind} for d in ids]
 
 
-def rule_days(rule: ReceptionRule, first: date, last: date) -> list[date]:
-    """The days from `first` to `last` (inclusive) on which the rule holds a reception."""
-    days, day = [], first
-    while day <= last:
-        if (rule.pattern == "weekly" and day.weekday() == rule.weekday) or (
-                rule.pattern == "monthly" and day.day in rule.month_days):
-            days.append(day)
-        day += timedelta(days=1)
-    return days
-
-
-def missing_days(rule: ReceptionRule, first: date, last: date) -> list[dict]:
-    """Days of the month a monthly rule asks for that a month in [first, last] does not have (30 February, 31
-    April): said in `skipped`, as nothing is published for them."""
-    if rule.pattern != "monthly":
-        return []
-    missing, month = [], first.replace(day=1)
-    while month <= last:
-        following = (month + timedelta(days=32)).replace(day=1)
-        month_end = following - timedelta(days=1)
-        if first <= month_end <= last:
-            missing += [{"day": None, "month": month.strftime("%Y-%m"),
-                         "reason": f"{month.strftime('%Y-%m')} has no day {d} (it ends on the {month_end.day}th): "
-                                   f"no reception that month on this day"}
-                        for d in rule.month_days if d > month_end.day]
-        month = following
-    return missing
-
-
 def _same_schedule(session, rule: ReceptionRule) -> ReceptionRule | None:
     """A schedule already set up for the same place, days and hours (its rota aside): the same schedule twice."""
     place = (ReceptionRule.grid_id == rule.grid_id) if rule.grid_id else (ReceptionRule.station_id == rule.station_id)
@@ -87,14 +41,6 @@ def _same_schedule(session, rule: ReceptionRule) -> ReceptionRule | None:
         if other.id != rule.id and other.weekday == rule.weekday and sorted(other.month_days) == rule.month_days:
             return other
     return None
-
-
-def describe(rule: ReceptionRule) -> str:
-    """The rule in Chinese, as the notice prints it: 每月10日、25日 9:00-11:00."""
-    hours = f"{rule.start_time}-{rule.end_time}"
-    if rule.pattern == "weekly":
-        return f"每{WEEKDAYS_ZH[rule.weekday]} {hours}"
-    return "每月" + "、".join(f"{d}日" for d in rule.month_days) + f" {hours}"
 
 
 def create_rule(uow: UnitOfWork, data: dict, *, today: date | None = None) -> tuple[ReceptionRule, list, list]:
@@ -155,7 +101,7 @@ def generate(uow: UnitOfWork, rule: ReceptionRule, weeks: int, *, today: date | 
     """Publish the rule's days for the next `weeks` weeks; days already published stay as they are, days less
     than three days away are skipped (too late to post), and said so."""
     session = uow.session
-    today = today or today_in_china()
+    today = today or clock.local_date(clock.now())
     existing = set(session.scalars(select(ReceptionDay.day).where(ReceptionDay.rule_id == rule.id)))
     taken = len(existing)
     created, skipped = [], missing_days(rule, today, today + timedelta(weeks=weeks))
@@ -190,20 +136,20 @@ def generate(uow: UnitOfWork, rule: ReceptionRule, weeks: int, *, today: date | 
 
 
 def _at(day: date, hhmm: str) -> datetime:
-    return datetime.combine(day, time.fromisoformat(hhmm), CHINA).astimezone(timezone.utc)
+    return datetime.combine(day, time.fromisoformat(hhmm), clock.CHINA).astimezone(timezone.utc)
 
 
 def reception_event(reception: ReceptionDay, deputies: list[dict]) -> dict:
     return {"reception_id": reception.id, "grid_id": reception.grid_id, "station_id": reception.station_id,
-            "place": reception.place, "starts_at": reception.starts_at.isoformat().replace("+00:00", "Z"),
-            "ends_at": reception.ends_at.isoformat().replace("+00:00", "Z"), "deputies": deputies,
+            "place": reception.place, "starts_at": clock.wire_time(reception.starts_at),
+            "ends_at": clock.wire_time(reception.ends_at), "deputies": deputies,
             "status": reception.status, "reason": reception.reason}
 
 
 def change_day(uow: UnitOfWork, reception_id: str, changes: dict, *, today: date | None = None) -> ReceptionDay:
     """Change or cancel a published day; refused when the day (old or new) is less than three days away."""
     session = uow.session
-    today = today or today_in_china()
+    today = today or clock.local_date(clock.now())
     reception = get_day(session, reception_id)
     if reception.status == "cancelled":
         raise Conflict("the reception day was cancelled; publish a new schedule instead")
@@ -214,8 +160,8 @@ def change_day(uow: UnitOfWork, reception_id: str, changes: dict, *, today: date
         _check_lead(day, today, "the new day")
         if session.scalar(select(ReceptionDay.id).where(ReceptionDay.rule_id == rule.id, ReceptionDay.day == day)):
             raise Conflict(f"the schedule already has a reception on {day.isoformat()}; change that day instead")
-    local_start = reception.starts_at.astimezone(CHINA).strftime("%H:%M")
-    local_end = reception.ends_at.astimezone(CHINA).strftime("%H:%M")
+    local_start = clock.local_text(reception.starts_at, "%H:%M")
+    local_end = clock.local_text(reception.ends_at, "%H:%M")
     start, end = changes.get("start_time", local_start), changes.get("end_time", local_end)
     check_hours(start, end)
     deputies = check_team(session, changes.get("deputy_ids", reception.deputy_ids),
@@ -237,51 +183,12 @@ def _check_lead(day: date, today: date, what: str) -> None:
                        f"{LEAD_DAYS} days before the day (公示提前三天), so it can no longer be changed")
 
 
-def get_day(session, reception_id: str) -> ReceptionDay:
-    reception = session.get(ReceptionDay, reception_id)
-    if reception is None:
-        raise NotFound(f"no reception day {reception_id}")
-    return reception
-
-
-def get_rule(session, rule_id: str) -> ReceptionRule:
-    rule = session.get(ReceptionRule, rule_id)
-    if rule is None:
-        raise NotFound(f"no reception schedule {rule_id}")
-    return rule
-
-
-def list_days(session, *, rule_id=None, grid_id=None, station_id=None, start=None, end=None, page=1,
-              page_size=100) -> dict:
-    query = select(ReceptionDay)
-    if rule_id:
-        query = query.where(ReceptionDay.rule_id == rule_id)
-    if grid_id:
-        query = query.where(ReceptionDay.grid_id == str(grid_id))
-    if station_id:
-        query = query.where(ReceptionDay.station_id == str(station_id))
-    if start:
-        query = query.where(ReceptionDay.day >= start)
-    if end:
-        query = query.where(ReceptionDay.day <= end)
-    return paginate(session, query.order_by(ReceptionDay.day, ReceptionDay.id), page, page_size)
-
-
-def list_rules(session, *, grid_id=None, station_id=None, page=1, page_size=100) -> dict:
-    query = select(ReceptionRule)
-    if grid_id:
-        query = query.where(ReceptionRule.grid_id == str(grid_id))
-    if station_id:
-        query = query.where(ReceptionRule.station_id == str(station_id))
-    return paginate(session, query.order_by(ReceptionRule.created_at, ReceptionRule.id), page, page_size)
-
-
 def withdraw_deputy(uow: UnitOfWork, deputy, why: str) -> int:
     """Take a deputy whose term ended off every coming reception day (reception.changed for each); a day left
     without an NPC deputy on duty is cancelled, saying so, so that the board and reminders follow."""
     session = uow.session
     changed = 0
-    for reception in session.scalars(select(ReceptionDay).where(ReceptionDay.day >= today_in_china(),
+    for reception in session.scalars(select(ReceptionDay).where(ReceptionDay.day >= clock.local_date(clock.now()),
                                                                 ReceptionDay.status != "cancelled")):
         if deputy.id not in reception.deputy_ids:
             continue

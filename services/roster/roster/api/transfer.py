@@ -9,9 +9,12 @@ from wangge_common.auth import actor, grid_scope, requires
 from wangge_common.errors import Invalid
 from wangge_common.http import runtime
 
-from . import exports, imports, transfer
-from .schemas import BulkIn, ExportQuery, ImportFile, ImportJobOut, ImportOut, ImportQuery
-from .spreadsheets import TimeLimit, TooLarge, read_rows
+from ..commands import imports, transfer
+from ..importrules import headings_of
+from ..queries import exports
+from ..schemas.transfer import BulkIn, ExportQuery, ImportFile, ImportJobOut, ImportOut, ImportQuery
+from ..spreadsheets import TimeLimit, TooLarge, read_rows
+
 
 blp = Blueprint("import-export", __name__, url_prefix="/v1",
                 description="Bulk import and export of grids and deputies as CSV or XLSX, validated row by row")
@@ -82,7 +85,7 @@ class Import(MethodView):
         姓名, 手机, 外部编号, 身份证号 …) are understood too. A file of more than WANGGE_ROSTER_IMPORT_SYNC_ROWS
         rows runs as a job (202): checked in full first, then written in chunks."""
         upload, limits = files["file"], imports.limits(runtime())
-        clock, headings = TimeLimit(limits), transfer.headings_of(what)
+        clock, headings = TimeLimit(limits), headings_of(what)
         try:
             rows = read_rows(upload.filename, upload.stream, limits, headings, clock)
         finally:
@@ -103,7 +106,7 @@ class Bulk(MethodView):
         """The integrator's form of the import: JSON items in the file's columns, with the same rules (matching,
         the same person once, unknown fields reported, all or nothing unless import_valid_rows, dry_run).
         An item's `row` in errors is its position in `items`, from 1."""
-        headings, limits = transfer.headings_of(what), imports.limits(runtime())
+        headings, limits = headings_of(what), imports.limits(runtime())
         if len(body["items"]) > limits.max_rows:
             raise TooLarge("items", "max_rows", limits.max_rows, f"{len(body['items'])} items")
         names = sorted({key for item in body["items"] for key in item})
@@ -146,6 +149,6 @@ class Export(MethodView):
             if fmt == "xlsx":  # the office's sheet: Chinese headings and values, the grid first (exports.py)
                 body = exports.office_xlsx(what, session)
             else:  # the import's own columns, for systems
-                body = transfer.to_csv(*transfer.export_rows(session, what))
+                body = exports.to_csv(*exports.export_rows(session, what))
         return Response(body, mimetype=MIMETYPES[fmt],
                         headers={"Content-Disposition": f'attachment; filename="{what}.{fmt}"'})

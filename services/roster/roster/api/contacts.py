@@ -7,10 +7,14 @@ from flask_smorest import Blueprint
 from wangge_common.auth import actor, requires
 from wangge_common.http import runtime
 
-from . import contacts
-from .receptions import today_in_china
-from .schemas import (ContactLinkIn, ContactLinkOut, ContactListQuery, ContactReportOut, ContactReportQuery,
+from wangge_common import clock
+
+from .. import domain
+from ..commands import contacts as commands
+from ..queries import contacts as queries
+from ..schemas.contacts import (ContactLinkIn, ContactLinkOut, ContactListQuery, ContactReportOut, ContactReportQuery,
                       ContactUnlinkIn, MeetingIn, MeetingOut)
+
 
 blp = Blueprint("contact-households", __name__, url_prefix="/v1",
                 description="Contact households (双联系): ≥ 3 per deputy, one of each kind, met ≥ twice a year")
@@ -24,7 +28,7 @@ class DeputyLinks(MethodView):
     def get(self, query, deputy_id):
         """A deputy's contact households, with this year's meeting count."""
         with runtime().db.reads() as session:
-            return contacts.links_of(session, str(deputy_id), query.get("year"))
+            return queries.links_of(session, str(deputy_id), query.get("year"))
 
     @requires("roster:admin")
     @blp.arguments(ContactLinkIn, example={"kind": "household_in_difficulty", "household": "王秀英户",
@@ -34,10 +38,10 @@ class DeputyLinks(MethodView):
     def post(self, data, deputy_id):
         """Link a household to a deputy; emits contact_household.linked."""
         with runtime().unit_of_work(actor=actor()) as uow:
-            row = contacts.link(uow, str(deputy_id), data)
+            row = commands.link(uow, str(deputy_id), data)
             columns = ("id", "deputy_id", "kind", "household", "grid_id", "linked_on", "ended_on")
             return {**{c: getattr(row, c) for c in columns}, "meetings_this_year": 0,
-                    "kind_zh": contacts.domain.CONTACT_KIND_NAMES_ZH[row.kind]}
+                    "kind_zh": domain.CONTACT_KIND_NAMES_ZH[row.kind]}
 
 
 @blp.route("/contact-households/<uuid:link_id>/end")
@@ -48,8 +52,8 @@ class LinkEnd(MethodView):
     def post(self, data, link_id):
         """End a contact (the household moved away, say); emits contact_household.unlinked."""
         with runtime().unit_of_work(actor=actor()) as uow:
-            row = contacts.unlink(uow, str(link_id), **data)
-            return next(r for r in contacts.links_of(uow.session, row.deputy_id) if r["id"] == row.id)
+            row = commands.unlink(uow, str(link_id), **data)
+            return next(r for r in queries.links_of(uow.session, row.deputy_id) if r["id"] == row.id)
 
 
 @blp.route("/contact-households/<uuid:link_id>/meetings")
@@ -60,7 +64,7 @@ class Meetings(MethodView):
     def post(self, data, link_id):
         """Record a meeting with a contact household; emits contact_meeting.recorded."""
         with runtime().unit_of_work(actor=actor()) as uow:
-            return contacts.record_meeting(uow, str(link_id), data)
+            return commands.record_meeting(uow, str(link_id), data)
 
 
 @blp.route("/contact-households/report")
@@ -71,5 +75,5 @@ class Report(MethodView):
     def get(self, query):
         """Deputies below 3 links, missing a kind, or with a household met fewer than twice in the year."""
         with runtime().db.reads() as session:
-            return contacts.report(session, year=query.get("year") or today_in_china().year,
+            return queries.report(session, year=query.get("year") or clock.local_date(clock.now()).year,
                                    township_id=str(query["township_id"]) if query.get("township_id") else None)

@@ -1,16 +1,17 @@
 """"1+4+N" liaison stations (代表联络站): one main station for the county, one station per township, and N area
 stations reaching down to villages, communities and groups (seed 002).
 
-`place` checks where a station sits in that structure when it is opened or changed; `network` checks the whole
-county's structure and lists every gap.
+Reads: one station, a list, and `network`, the whole county's structure checked with every gap listed.
 """
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from wangge_common.errors import Conflict, Invalid
+from wangge_common.errors import NotFound
+from wangge_common.paging import paginate
 
-from .models import Grid, Station, StationGrid
+from .grids import _like, subtree_ids
+from ..models import Grid, Station, StationGrid
 
 
 def _townships_of(session, grid_ids: list[str]) -> dict[str, Grid]:
@@ -29,36 +30,6 @@ def _townships_of(session, grid_ids: list[str]) -> dict[str, Grid]:
                 top[grid_id] = grid
         current = following
     return top
-
-
-def place(session, tier: str, grid_ids: list[str], station_id: str | None = None) -> str | None:
-    """Check a station's tier against the grids it serves; the township a township station belongs to.
-
-    A township station serves grids of exactly one township (its township grid, usually) and is the only one of
-    that township; an area station reaches down to villages and groups, not to a township grid itself."""
-    towns = _townships_of(session, grid_ids)
-    if tier == "township":
-        names = {t.id: t for t in towns.values()}
-        if not names:
-            raise Invalid([("grid_ids", "a township station belongs to a township: give its township grid")])
-        if len(names) > 1:
-            listed = "、".join(sorted(f"{t.name} ({t.code})" for t in names.values()))
-            raise Invalid([("grid_ids", f"a township station serves one township; these grids are in {listed}")])
-        township = next(iter(names.values()))
-        query = select(Station).where(Station.tier == "township", Station.township_id == township.id)
-        if station_id:
-            query = query.where(Station.id != station_id)
-        other = session.scalar(query.limit(1))
-        if other is not None:
-            raise Conflict(f"{township.name} already has its township station ({other.name}, {other.id}); "
-                           "\"1+4+N\" allows one per township: open an area station for the villages instead")
-        return township.id
-    if tier == "area":
-        top = [g for g, town in towns.items() if town.id == g]
-        if top:
-            raise Invalid([("grid_ids", f"an area station reaches down to villages, communities and groups; the "
-                                        f"township grid {g} is served by its township station") for g in top])
-    return None
 
 
 def network(session) -> dict:
@@ -94,3 +65,24 @@ def network(session) -> dict:
             "township_stations": len(by_township), "area_stations": len(area), "findings": findings,
             "complete": not findings,
             "formula": f"{len(main)}+{len(by_township)}+{len(area)}"}
+
+
+def get_station(session, station_id: str) -> Station:
+    station = session.get(Station, station_id)
+    if station is None:
+        raise NotFound(f"no station {station_id}")
+    return station
+
+
+def list_stations(session, *, grid_id=None, tier=None, under=None, q=None, page=1, page_size=100) -> dict:
+    query = select(Station)
+    if under is not None:
+        query = query.where(Station.id.in_(select(StationGrid.station_id)
+                                           .where(StationGrid.grid_id.in_(subtree_ids(session, under)))))
+    if q:
+        query = query.where(Station.name.like(_like(q), escape="\\") | (Station.external_id == q))
+    if grid_id:
+        query = query.where(Station.id.in_(select(StationGrid.station_id).where(StationGrid.grid_id == str(grid_id))))
+    if tier:
+        query = query.where(Station.tier == tier)
+    return paginate(session, query.order_by(Station.name, Station.id), page, page_size)

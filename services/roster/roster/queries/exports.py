@@ -6,6 +6,7 @@ and the *_VALUES maps); a heading only an office needs (上级网格名称, 派�
 """
 from __future__ import annotations
 
+import csv
 import io
 from datetime import date
 
@@ -16,7 +17,9 @@ from sqlalchemy import select
 
 from wangge_common.contracts import labels
 
-from .models import Assignment, Deputy, Grid
+from ..importrules import DEPUTY_COLUMNS, GRID_COLUMNS
+from ..models import Assignment, Deputy, Grid
+
 
 # (heading, what it holds) in sheet order; the headings the import knows are its ALIASES
 GRID_SHEET = ("网格编码", "网格名称", "层级", "上级编码", "上级网格名称", "类型", "户数", "人口", "难度", "网格长", "网格员",
@@ -24,11 +27,6 @@ GRID_SHEET = ("网格编码", "网格名称", "层级", "上级编码", "上级�
 DEPUTY_SHEET = ("派驻网格编码", "派驻网格名称", "姓名", "性别", "代表层级", "身份", "职务", "手机", "手机（隐藏中间四位）",
                 "办公电话", "公示电话", "邮箱", "原选区", "居住网格", "工作网格", "专长", "履职能力", "履职承诺",
                 "任期开始", "任期结束", "状态", "代表编号")
-# Headings only an office reads (a name beside a code): the import reports them as ignored, never as unknown
-OFFICE_ONLY = {"grids": {"上级网格名称": "上级网格的名称，方便阅读；导入时按“上级编码”确定上级网格"},
-               "deputies": {"派驻网格编码": "代表派驻的网格，由派驻方案确定，导入时不读取",
-                            "派驻网格名称": "代表派驻的网格，由派驻方案确定，导入时不读取",
-                            "手机（隐藏中间四位）": "导出时的掩码手机号，导入时不读取；要改手机号请填写“手机”列"}}
 # The Chinese each code is written as: the import maps each back to its code (tested by a round trip)
 GRID_LEVEL_NAMES = {1: "乡镇", 2: "村（社区）", 3: "村民小组（小区）"}
 GRID_KIND_NAMES = {"urban_community": "城市社区", "rural_village": "农村", "old_estate": "老旧小区",
@@ -112,3 +110,26 @@ def _display_width(value) -> int:
     if isinstance(value, date):
         return 10
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value))
+
+
+def export_rows(session, what: str) -> tuple[tuple[str, ...], list[list]]:
+    """The columns and rows of an export, in the import's shape (mobiles only masked: they stay encrypted)."""
+    codes = dict(session.execute(select(Grid.id, Grid.code)).all())
+    if what == "grids":
+        grids = session.scalars(select(Grid).order_by(Grid.level, Grid.code)).all()
+        return GRID_COLUMNS, [[g.code, g.external_id, g.name, g.level, codes.get(g.parent_id), g.kind, g.households,
+                               g.population, g.difficulty, g.leader, "、".join(g.workers or []), g.constituency] for g in grids]
+    deputies = session.scalars(select(Deputy).order_by(Deputy.name, Deputy.id)).all()
+    return DEPUTY_COLUMNS, [[d.id, d.external_id, d.name, d.gender, d.level, d.kind, d.position, None,
+                             d.mobile_masked, d.office_phone, d.phone_display, d.email, d.constituency, codes.get(d.home_grid_id),
+                             codes.get(d.work_grid_id), "、".join(d.specialities or []), d.capability, d.pledge,
+                             d.term_start.isoformat() if d.term_start else None,
+                             d.term_end.isoformat() if d.term_end else None, d.status] for d in deputies]
+
+
+def to_csv(columns, rows) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

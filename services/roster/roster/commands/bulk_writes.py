@@ -15,9 +15,11 @@ from sqlalchemy.exc import IntegrityError
 
 from wangge_common.outbox import UnitOfWork
 
-from . import domain, handlers
-from .importrules import row_error
-from .models import Deputy, Grid
+from .. import domain
+from .deputies import deputy_event, seal_personal
+from .grids import grid_event
+from ..importrules import row_error
+from ..models import Deputy, Grid
 
 
 class BatchRefused(Exception):
@@ -53,7 +55,7 @@ def create_grids(uow: UnitOfWork, plan, batch: list) -> tuple[list, list]:
         levels[grid.id] = grid.level
     _insert(session, grids, lambda: [plan.ids.pop(g.code, None) for g in grids])
     for grid in grids:
-        uow.emit("grid.created", grid.id, handlers.grid_event(grid), new_subject=True)
+        uow.emit("grid.created", grid.id, grid_event(grid), new_subject=True)
     return made, errors
 
 
@@ -67,12 +69,12 @@ def register_deputies(uow: UnitOfWork, batch: list) -> list:
         for name in ("home_grid_id", "work_grid_id"):
             if data.get(name) is not None:
                 data[name] = str(data[name])
-        handlers.seal_personal(uow, data)
+        seal_personal(uow, data)
         deputies.append(Deputy(id=str(uuid.uuid4()), **data))
         made.append((number, deputies[-1]))
     _insert(uow.session, deputies, lambda: None)
     for deputy in deputies:
-        uow.emit("deputy.registered", deputy.id, handlers.deputy_event(deputy), new_subject=True)
+        uow.emit("deputy.registered", deputy.id, deputy_event(deputy), new_subject=True)
     return made
 
 

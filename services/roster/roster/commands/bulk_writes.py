@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from wangge_common.outbox import UnitOfWork
 
 from .. import domain
-from .deputies import deputy_event, seal_personal
-from .grids import grid_event
 from ..importrules import row_error
 from ..models import Deputy, Grid
+from .deputies import deputy_event, seal_personal
+from .grids import grid_event
 
 
 class BatchRefused(Exception):

@@ -10,10 +10,10 @@ from wangge_common import clock
 from wangge_common.errors import Conflict, Invalid
 from wangge_common.outbox import UnitOfWork
 
+from ..models import ContactHousehold, ContactMeeting
 from ..queries.contacts import get_link
 from ..queries.deputies import get_deputy
 from ..queries.grids import get_grid
-from ..models import ContactHousehold, ContactMeeting
 
 
 def link(uow: UnitOfWork, deputy_id: str, data: dict) -> ContactHousehold:

@@ -10,10 +10,10 @@ from wangge_common.errors import Conflict, Invalid
 from wangge_common.outbox import UnitOfWork
 
 from .. import domain
+from ..models import Assignment, ContactHousehold, Deputy, Grid, PlanEntry, ReceptionDay, ReceptionRule
 from ..queries.deputies import get_deputy
 from .identity import refuse_same_person
 from .receptions import withdraw_deputy
-from ..models import Assignment, ContactHousehold, Deputy, Grid, PlanEntry, ReceptionDay, ReceptionRule
 
 
 def deputy_event(deputy: Deputy) -> dict:

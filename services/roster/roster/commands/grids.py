@@ -10,9 +10,9 @@ from wangge_common.errors import Conflict, Invalid
 from wangge_common.outbox import UnitOfWork
 
 from .. import domain
+from ..models import Grid
 from ..queries.grids import get_grid
 from .identity import check_external_id
-from ..models import Grid
 
 
 def grid_event(grid: Grid) -> dict:

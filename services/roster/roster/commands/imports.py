@@ -16,10 +16,10 @@ from flask import current_app
 
 from wangge_common.errors import DomainError, NotFound
 
-from . import transfer
 from ..models import ImportJob
 from ..settings import ImportLimits
 from ..spreadsheets import TimeLimit, TooLarge
+from . import transfer
 
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from wangge_common.outbox import UnitOfWork
 from dataclasses import asdict
 
 from .. import planner
-from ..queries.plans import _Scope, get_plan, plan_view
 from ..models import Assignment, AssignmentPlan, Deputy, PlanEntry
+from ..queries.plans import PlanScope, get_plan, plan_view
 
 
 def _rules(plan: AssignmentPlan) -> planner.Rules:
@@ -27,7 +27,7 @@ def create_plan(uow: UnitOfWork, data: dict) -> AssignmentPlan:
     rules = planner.Rules(**data.get("rules", {}))
     if rules.min_per_grid > rules.max_per_grid:
         raise Invalid([("rules.min_per_grid", f"must not exceed max_per_grid ({rules.max_per_grid})")])
-    scope = _Scope(session, scope_grid_id)
+    scope = PlanScope(session, scope_grid_id)
     if not scope.leaves:
         raise Invalid([("scope_grid_id", "the scope holds no grids to assign")])
     proposal = planner.propose(scope.grids, scope.deputies(session), rules)
@@ -42,14 +42,14 @@ def create_plan(uow: UnitOfWork, data: dict) -> AssignmentPlan:
     return plan
 
 
-def _with_codes(violations: list[dict], scope: _Scope) -> list[dict]:
+def _with_codes(violations: list[dict], scope: PlanScope) -> list[dict]:
     for v in violations:
         if "grid_id" in v and v["grid_id"] in scope.all:
             v.setdefault("grid_code", scope.all[v["grid_id"]].code)
     return violations
 
 
-def _revalidate(session, plan: AssignmentPlan, scope: _Scope) -> list[dict]:
+def _revalidate(session, plan: AssignmentPlan, scope: PlanScope) -> list[dict]:
     """The plan's violations against the roster as it is now (its warnings are refreshed too)."""
     entries = [tuple(r) for r in session.execute(select(PlanEntry.grid_id, PlanEntry.deputy_id, PlanEntry.basis)
                                                  .where(PlanEntry.plan_id == plan.id))]
@@ -60,7 +60,7 @@ def _revalidate(session, plan: AssignmentPlan, scope: _Scope) -> list[dict]:
 
 
 def _rules_met(session, plan: AssignmentPlan, what: str) -> None:
-    plan.violations = _revalidate(session, plan, _Scope(session, plan.scope_grid_id))
+    plan.violations = _revalidate(session, plan, PlanScope(session, plan.scope_grid_id))
     if plan.violations:
         raise Invalid([{"field": v.get("grid_code") or v.get("grid_id") or v.get("deputy_id"), "rule": v["rule"],
                         "reason": v["reason"]} for v in plan.violations],
@@ -112,7 +112,7 @@ def publish_plan(uow: UnitOfWork, plan_id: str) -> AssignmentPlan:
     plan = get_plan(session, plan_id)
     if plan.status != "approved":
         raise Conflict(f"the plan is {plan.status}; only an approved plan can be published")
-    scope = _Scope(session, plan.scope_grid_id)
+    scope = PlanScope(session, plan.scope_grid_id)
     plan.violations = _revalidate(session, plan, scope)
     if plan.violations:  # the roster changed since approval (a term ended, say)
         raise Conflict("the roster changed since approval and the plan now breaks hard rules: "

@@ -11,8 +11,8 @@ from wangge_common.errors import Conflict, Invalid
 from wangge_common.outbox import UnitOfWork
 
 from ..domain import LEAD_DAYS, check_hours, describe, missing_days, rule_days
-from ..queries.receptions import get_day, get_rule
 from ..models import Deputy, Grid, ReceptionDay, ReceptionRule, Station
+from ..queries.receptions import get_day, get_rule
 
 
 def check_team(session, deputy_ids: list[str], *, two_representatives: bool, field: str) -> list[dict]:

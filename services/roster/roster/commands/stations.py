@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from wangge_common.errors import Conflict, Invalid
 from wangge_common.outbox import UnitOfWork
 
-from ..queries.stations import _townships_of, get_station
-from .identity import check_external_id
 from ..models import Grid, Station, StationGrid
+from ..queries.stations import get_station, townships_of
+from .identity import check_external_id
 
 
 def create_station(uow: UnitOfWork, data: dict) -> Station:
@@ -89,7 +89,7 @@ def place(session, tier: str, grid_ids: list[str], station_id: str | None = None
 
     A township station serves grids of exactly one township (its township grid, usually) and is the only one of
     that township; an area station reaches down to villages and groups, not to a township grid itself."""
-    towns = _townships_of(session, grid_ids)
+    towns = townships_of(session, grid_ids)
     if tier == "township":
         names = {t.id: t for t in towns.values()}
         if not names:

@@ -18,13 +18,13 @@ from wangge_common.http import runtime as current_runtime
 from wangge_common.outbox import UnitOfWork
 from wangge_common.problems import field_errors
 
-from . import bulk_writes
-from .deputies import register_deputy, update_deputy
-from .grids import create_grid, update_grid
 from ..importrules import DEPUTY_COLUMNS, DEPUTY_IMPORT_ONLY, DEPUTY_VALUES, GRID_COLUMNS, GRID_VALUES, clean, row_error
 from ..models import Deputy, Grid
 from ..schemas.deputies import DeputyIn, DeputyPatch
 from ..schemas.grids import GridIn, GridPatch
+from . import bulk_writes
+from .deputies import register_deputy, update_deputy
+from .grids import create_grid, update_grid
 
 
 GRID_IN, GRID_PATCH, DEPUTY_IN, DEPUTY_PATCH = GridIn(), GridPatch(partial=True), DeputyIn(), DeputyPatch(partial=True)

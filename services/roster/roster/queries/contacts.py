@@ -10,8 +10,8 @@ from wangge_common import clock
 from wangge_common.errors import NotFound
 
 from .. import domain
-from .deputies import get_deputy
 from ..models import ContactHousehold, ContactMeeting, Deputy, Grid
+from .deputies import get_deputy
 
 
 MIN_LINKS, MIN_MEETINGS = 3, 2

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from wangge_common.errors import NotFound
 from wangge_common.paging import paginate
 
-from .grids import _like, subtree_ids
 from ..models import Deputy
+from .grids import contains_pattern, subtree_ids
 
 
 def get_deputy(session, deputy_id: str) -> Deputy:
@@ -24,7 +24,7 @@ def list_deputies(session, *, level=None, kind=None, status=None, grid_id=None, 
         grids = subtree_ids(session, under)
         query = query.where(Deputy.home_grid_id.in_(grids) | Deputy.work_grid_id.in_(grids))
     if q:
-        query = query.where(Deputy.name.like(_like(q), escape="\\") | (Deputy.external_id == q))
+        query = query.where(Deputy.name.like(contains_pattern(q), escape="\\") | (Deputy.external_id == q))
     if kind:
         query = query.where(Deputy.kind == kind)
     if level:

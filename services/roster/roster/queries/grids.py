@@ -29,7 +29,7 @@ def subtree_ids(session, root_id) -> set[str]:
     return found
 
 
-def _like(text: str) -> str:
+def contains_pattern(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
@@ -38,7 +38,7 @@ def list_grids(session, *, level=None, parent_id=None, under=None, q=None, page=
     if under is not None:
         query = query.where(Grid.id.in_(subtree_ids(session, under)))
     if q:
-        query = query.where(Grid.name.like(_like(q), escape="\\") | Grid.code.like(_like(q), escape="\\")
+        query = query.where(Grid.name.like(contains_pattern(q), escape="\\") | Grid.code.like(contains_pattern(q), escape="\\")
                             | (Grid.external_id == q))
     if level is not None:
         query = query.where(Grid.level == level)

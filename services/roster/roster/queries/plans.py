@@ -15,7 +15,7 @@ from .. import planner
 from ..models import Assignment, AssignmentPlan, Deputy, Grid, PlanEntry
 
 
-class _Scope:
+class PlanScope:
     """The grids of a plan's scope (a grid's subtree, or the whole county) and the roster around them."""
 
     def __init__(self, session, scope_grid_id: str | None, field: str = "scope_grid_id"):
@@ -145,7 +145,7 @@ def plan_view(session, plan: AssignmentPlan, *, with_grids: bool = True) -> dict
 
 def coverage(session, *, township_id: str | None = None, max_load: int = 1) -> dict:
     """What is published: grids with no deputy or no township-level deputy, deputies with no grid or over load."""
-    scope = _Scope(session, township_id, "township_id")
+    scope = PlanScope(session, township_id, "township_id")
     township_of = {}
     for grid_id in scope.all:
         line, g = [], grid_id

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from wangge_common.errors import NotFound
 from wangge_common.paging import paginate
 
-from .grids import _like, subtree_ids
 from ..models import Grid, Station, StationGrid
+from .grids import contains_pattern, subtree_ids
 
 
-def _townships_of(session, grid_ids: list[str]) -> dict[str, Grid]:
+def townships_of(session, grid_ids: list[str]) -> dict[str, Grid]:
     """grid id -> its township (the root of its line), walking up level by level (three levels at most)."""
     rows = {g.id: g for g in session.scalars(select(Grid).where(Grid.id.in_(grid_ids)))} if grid_ids else {}
     top = dict.fromkeys(rows, None)
@@ -80,7 +80,7 @@ def list_stations(session, *, grid_id=None, tier=None, under=None, q=None, page=
         query = query.where(Station.id.in_(select(StationGrid.station_id)
                                            .where(StationGrid.grid_id.in_(subtree_ids(session, under)))))
     if q:
-        query = query.where(Station.name.like(_like(q), escape="\\") | (Station.external_id == q))
+        query = query.where(Station.name.like(contains_pattern(q), escape="\\") | (Station.external_id == q))
     if grid_id:
         query = query.where(Station.id.in_(select(StationGrid.station_id).where(StationGrid.grid_id == str(grid_id))))
     if tier:

@@ -10,10 +10,11 @@ import logging
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from flask import current_app
 
+from wangge_common.clock import now
 from wangge_common.errors import DomainError, NotFound
 
 from ..models import ImportJob
@@ -37,7 +38,7 @@ def start(runtime, *, what: str, filename: str, rows: list, import_valid_rows: b
     job = ImportJob(id=str(uuid.uuid4()), what=what, filename=(filename or "")[:200],
                     import_valid_rows=import_valid_rows, actor=actor, status="queued", rows=len(rows),
                     rows_written=0, created=0, updated=0, invalid_rows=0, errors=[], errors_total=0,
-                    created_at=_now())
+                    created_at=now())
     with runtime.db.transaction() as session:
         session.add(job)
     app = current_app._get_current_object()
@@ -52,7 +53,7 @@ def get(session, job_id: str) -> ImportJob:
     if job is None:
         raise NotFound(f"no import job {job_id}")
     if job.status in ("queued", "checking", "writing") and job.heartbeat_at is not None \
-            and _now() - job.heartbeat_at > STALE_AFTER:
+            and now() - job.heartbeat_at > STALE_AFTER:
         job.status = "interrupted"  # shown, not stored: the rows of committed chunks stay imported
         job.detail = (f"the job stopped being refreshed at {job.heartbeat_at.isoformat()} (its process ended); "
                       f"{job.rows_written} of {job.rows} rows were handled; send the file again")
@@ -63,10 +64,6 @@ class _Refused(Exception):
     def __init__(self, errors: list):
         super().__init__("a row was refused while writing")
         self.errors = errors
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _run(app, job_id: str, rows: list, clock: TimeLimit) -> None:
@@ -87,12 +84,12 @@ def _update(runtime, job_id: str, **values) -> ImportJob:
         job = session.get(ImportJob, job_id)
         for name, value in values.items():
             setattr(job, name, value)
-        job.heartbeat_at = _now()
+        job.heartbeat_at = now()
         return job
 
 
 def _finish(runtime, job_id: str, status: str, detail: str | None) -> None:
-    _update(runtime, job_id, status=status, detail=detail, finished_at=_now())
+    _update(runtime, job_id, status=status, detail=detail, finished_at=now())
 
 
 def _keep(errors: list) -> list:
@@ -100,7 +97,7 @@ def _keep(errors: list) -> list:
 
 
 def _work(runtime, job_id: str, rows: list, clock: TimeLimit, job_limits: ImportLimits) -> None:
-    job = _update(runtime, job_id, status="checking", started_at=_now())
+    job = _update(runtime, job_id, status="checking", started_at=now())
     with runtime.db.reads() as session:  # checking reads only: no write lock while every row is validated
         plan = transfer.PLANNERS[job.what](session, rows, clock)
     bad = {e["row"] for e in plan.errors}
@@ -128,7 +125,7 @@ def _work(runtime, job_id: str, rows: list, clock: TimeLimit, job_limits: Import
                 job_row.rows_written, job_row.created, job_row.updated = written, created, updated
                 job_row.errors, job_row.errors_total = _keep(errors), len(errors)
                 job_row.invalid_rows = len({e["row"] for e in errors})
-                job_row.heartbeat_at = _now()
+                job_row.heartbeat_at = now()
         except _Refused as refusal:
             errors += refusal.errors
             _update(runtime, job_id, errors=_keep(errors), errors_total=len(errors),

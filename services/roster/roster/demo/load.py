@@ -41,6 +41,15 @@ def load_demo(roster_url: str, api_key: str, *, seed: int = 2026, session=None) 
             raise RuntimeError(f"POST {path} ({label}) answered {answer.status_code}: {answer.text}")
         return answer.json()
 
+    ids = _load_grids_and_deputies(post, county)
+    extras = _load_stations_plan_and_receptions(post, county, ids)
+    return {"grids": len(county["grids"]), "deputies": len(county["deputies"]),
+            "townships": sum(1 for g in county["grids"] if g["level"] == 1), **extras,
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+def _load_grids_and_deputies(post, county: dict) -> dict[str, str]:
+    """Grids level by level (parents first), then deputies; grid code → the id the roster gave it."""
     ids: dict[str, str] = {}
     for level in (1, 2, 3):
         for grid in (g for g in county["grids"] if g["level"] == level):
@@ -52,10 +61,7 @@ def load_demo(roster_url: str, api_key: str, *, seed: int = 2026, session=None) 
         body["home_grid_id"] = ids[deputy["home_grid_code"]] if deputy["home_grid_code"] else None
         body["work_grid_id"] = ids[deputy["work_grid_code"]] if deputy["work_grid_code"] else None
         post("/v1/deputies", body, deputy["name"])
-    extras = _load_stations_plan_and_receptions(post, county, ids)
-    return {"grids": len(county["grids"]), "deputies": len(county["deputies"]),
-            "townships": sum(1 for g in county["grids"] if g["level"] == 1), **extras,
-            "seconds": round(time.monotonic() - started, 2)}
+    return ids
 
 
 def _load_stations_plan_and_receptions(post, county: dict, ids: dict[str, str]) -> dict:
@@ -64,18 +70,7 @@ def _load_stations_plan_and_receptions(post, county: dict, ids: dict[str, str]) 
     grids = county["grids"]
     townships = [g for g in grids if g["level"] == 1]
     communities = [g for g in grids if g["level"] == 2 and g["kind"] == "urban_community"]
-    post("/v1/stations", {"name": f"{COUNTY}人大代表联络总站", "tier": "main", "address": f"{COUNTY}人大常委会一楼",
-                          "opening_hours": "周一至周五 8:30-17:30", "grid_ids": []}, "main station")
-    township_stations = {}
-    for g in townships:
-        township_stations[g["code"]] = post("/v1/stations", {
-            "name": f"{g['name']}人大代表联络站", "tier": "township", "address": f"{g['name']}人民政府一楼",
-            "opening_hours": "周一至周五 8:30-12:00，14:30-17:30", "grid_ids": [ids[g["code"]]]}, g["name"])["id"]
-    area_stations = {}
-    for g in communities:
-        area_stations[g["code"]] = post("/v1/stations", {
-            "name": f"{g['name']}代表联络点", "tier": "area", "address": f"{g['name']}党群服务中心",
-            "opening_hours": "每周四 14:30-17:30", "grid_ids": [ids[g["code"]]]}, g["name"])["id"]
+    township_stations, area_stations = _open_stations(post, townships, communities, ids)
 
     plan = post("/v1/assignment-plans", {"scope_grid_id": None, "rules": {
         "min_per_grid": 1, "max_per_grid": 3, "max_load": 1, "pair_party_delegates": True}}, "assignment plan")
@@ -85,11 +80,19 @@ def _load_stations_plan_and_receptions(post, county: dict, ids: dict[str, str]) 
     post(f"/v1/assignment-plans/{plan['id']}/publish", {}, "publish plan", status=200)
 
     def team_under(prefix: str) -> tuple[list[str], list[str]]:
+        """The NPC deputies and party delegates the published plan puts in the grids under `prefix`."""
         deputies = [d for g in plan["grids"] if g["code"].startswith(prefix + "-") for d in g["deputies"]]
         npc = [d["deputy_id"] for d in deputies if d["kind"] == "npc_deputy"]
         party = [d["deputy_id"] for d in deputies if d["kind"] == "party_delegate"]
         return npc, party
 
+    schedules = _schedule_receptions(post, team_under, township_stations, area_stations)
+    return {"stations": 1 + len(township_stations) + len(area_stations), "plan_id": plan["id"],
+            "assignments": sum(len(g["deputies"]) for g in plan["grids"]), "reception_schedules": schedules}
+
+
+def _schedule_receptions(post, team_under, township_stations: dict, area_stations: dict) -> int:
+    """The 10th and 25th at each township station, a Thursday-afternoon rota at each area station; how many."""
     schedules = 0
     for code, station_id in township_stations.items():
         npc, party = team_under(code)
@@ -108,5 +111,21 @@ def _load_stations_plan_and_receptions(post, county: dict, ids: dict[str, str]) 
                                          "start_time": "14:30", "end_time": "17:30", "rota": rota,
                                          "two_representatives": bool(party), "weeks": 8}, f"schedule {code}")
         schedules += 1
-    return {"stations": 1 + len(township_stations) + len(area_stations), "plan_id": plan["id"],
-            "assignments": sum(len(g["deputies"]) for g in plan["grids"]), "reception_schedules": schedules}
+    return schedules
+
+
+def _open_stations(post, townships: list[dict], communities: list[dict], ids: dict[str, str]) -> tuple[dict, dict]:
+    """"1+4+N": the main station, one per township, one area station per community; code → station id."""
+    post("/v1/stations", {"name": f"{COUNTY}人大代表联络总站", "tier": "main", "address": f"{COUNTY}人大常委会一楼",
+                          "opening_hours": "周一至周五 8:30-17:30", "grid_ids": []}, "main station")
+    township_stations = {}
+    for g in townships:
+        township_stations[g["code"]] = post("/v1/stations", {
+            "name": f"{g['name']}人大代表联络站", "tier": "township", "address": f"{g['name']}人民政府一楼",
+            "opening_hours": "周一至周五 8:30-12:00，14:30-17:30", "grid_ids": [ids[g["code"]]]}, g["name"])["id"]
+    area_stations = {}
+    for g in communities:
+        area_stations[g["code"]] = post("/v1/stations", {
+            "name": f"{g['name']}代表联络点", "tier": "area", "address": f"{g['name']}党群服务中心",
+            "opening_hours": "每周四 14:30-17:30", "grid_ids": [ids[g["code"]]]}, g["name"])["id"]
+    return township_stations, area_stations

@@ -23,6 +23,44 @@ OFFICE_PHONE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 HOUSEHOLD_RANGES = {"urban_community": (300, 500), "rural_village": (200, 300)}
 
 
+MIN_LINKS, MIN_MEETINGS = 3, 2  # 双联系 (004): ≥ 3 households a deputy, each met ≥ twice a year
+
+
+def contact_shortfall(links: list[tuple[str, str]], meetings) -> dict | None:
+    """How a deputy's contact households (link id, kind) fall short of 双联系, given the meetings per link this
+    year: fewer than 3 links, a kind missing, or a household met fewer than twice; None when they do not."""
+    kinds = {kind for _, kind in links}
+    missing = [k for k in CONTACT_KINDS if k not in kinds]
+    rarely_met = [{"link_id": link_id, "kind": kind, "meetings": meetings[link_id]} for link_id, kind in links
+                  if meetings[link_id] < MIN_MEETINGS]
+    if len(links) >= MIN_LINKS and not missing and not rarely_met:
+        return None
+    return {"links": len(links), "kinds_missing": missing, "meetings": sum(meetings[link_id] for link_id, _ in links),
+            "households_met_fewer_than_twice": rarely_met}
+
+
+def station_network_findings(stations, townships, served: dict) -> list[dict]:
+    """"1+4+N" (seed 002) checked: a main station (总站), a station for every township, every township station
+    placed in a township and every area station serving a grid; each gap a finding with its reason.
+    `stations` and `townships` have the columns of the tables; `served`: station id → the grid ids it serves."""
+    findings = []
+    if not any(s.tier == "main" for s in stations):
+        findings.append({"rule": "no_main_station", "reason": "the county has no main station (总站)"})
+    placed = {s.township_id for s in stations if s.tier == "township" and s.township_id}
+    for town in townships:
+        if town.id not in placed:
+            findings.append({"rule": "township_without_station", "grid_id": town.id, "grid_code": town.code,
+                             "reason": f"{town.name} has no township station (乡镇代表联络站)"})
+    for s in stations:
+        if s.tier == "township" and not s.township_id:
+            findings.append({"rule": "station_without_township", "station_id": s.id,
+                             "reason": f"the township station {s.name} serves no grid of a township"})
+        if s.tier == "area" and not served.get(s.id):
+            findings.append({"rule": "area_station_without_grid", "station_id": s.id,
+                             "reason": f"the area station {s.name} serves no grid"})
+    return findings
+
+
 def check_grid_placement(level: int, parent_level: int | None) -> str | None:
     """Why a grid of `level` cannot sit under a parent of `parent_level`, or None when it can."""
     if level == 1:
@@ -53,10 +91,25 @@ def mask_mobile(mobile: str) -> str:
 PHONE_DISPLAYS = ("office", "station", "masked_mobile")  # masked_mobile: the old name of "station"
 
 
+def deputy_fields_problem(phone_display: str, office_phone: str | None, term_start, term_end) -> tuple | None:
+    """(field, reason) when a deputy's fields disagree: the office number shown but none on file, or a term that
+    ends before it starts."""
+    if phone_display == "office" and not office_phone:
+        return "office_phone", "is required when phone_display is 'office'"
+    if term_start and term_end and term_end < term_start:
+        return "term_end", f"must not be before term_start ({term_start.isoformat()})"
+    return None
+
+
 def public_phone(office_phone: str | None, display: str) -> str | None:
     """A deputy's own number for the public notice: the office number, when they agreed to publish it. Never the
     mobile, not even masked (a masked number cannot be called); otherwise the notice gives the station's number."""
     return office_phone if display == "office" and office_phone else None
+
+
+def notice_period(first_day: date, notice_days: int) -> dict:
+    """公示期: from the day the grid's assignments were published, `notice_days` days."""
+    return {"from": first_day.isoformat(), "to": (first_day + timedelta(days=notice_days)).isoformat()}
 
 
 def place_name(lineage_names: list[str]) -> str:
@@ -105,6 +158,30 @@ def _minutes(hhmm: str) -> int:
 def check_hours(start: str, end: str, field: str = "end_time") -> None:
     if _minutes(end) - _minutes(start) < MIN_HOURS * 60:
         raise Invalid([(field, f"a reception lasts at least {MIN_HOURS} hours ({start}–{end} is shorter)")])
+
+
+def schedule_pattern_problem(pattern: str, weekday: int | None, month_days) -> tuple[str, str] | None:
+    """(field, reason) when a schedule's pattern lacks what it needs: a weekday for a weekly rota, days of the
+    month for monthly receptions."""
+    if pattern == "weekly" and weekday is None:
+        return "weekday", "a weekly rota needs a weekday (0 Monday … 6 Sunday)"
+    if pattern == "monthly" and not month_days:
+        return "month_days", "monthly receptions need their days of the month, e.g. [10, 25]"
+    return None
+
+
+def duty_team_problems(ids: list[str], found: dict, two_representatives: bool) -> list[str]:
+    """Why a duty team cannot hold a reception: a member not on the roster or not serving, no people's-congress
+    deputy, or (两代表) no party delegate. `found`: id → the deputy (name, status, kind) of those on the roster."""
+    problems = [f"no deputy {d}" for d in ids if d not in found]
+    problems += [f"{found[d].name} is {found[d].status}, not serving" for d in ids
+                 if d in found and found[d].status != "serving"]
+    kinds = {found[d].kind for d in ids if d in found}
+    if "npc_deputy" not in kinds:
+        problems.append("at least one people's-congress deputy (人大代表) must be on duty")
+    if two_representatives and "party_delegate" not in kinds:
+        problems.append("the 两代表 scheme needs a party-congress delegate (党代表) on duty too")
+    return problems
 
 
 def rule_days(rule, first: date, last: date) -> list[date]:

@@ -69,35 +69,42 @@ def update_deputy(uow: UnitOfWork, deputy_id: str, changes: dict) -> Deputy:
     deputy = get_deputy(uow.session, deputy_id)
     reason = changes.pop("reason", None)
     _check_grid_refs(uow.session, changes)
-    # Fields given with their current value are no change (a re-imported export, say), even for an ended term.
-    if "mobile" in changes and uow.runtime.state.cipher.decrypt(deputy.mobile_encrypted) == changes["mobile"]:
-        del changes["mobile"]
-    if "id_number" in changes and uow.runtime.state.cipher.lookup_hash(changes["id_number"]) == deputy.id_number_hash:
-        del changes["id_number"]
-    changes = {name: value for name, value in changes.items()
-               if name in ("mobile", "id_number") or getattr(deputy, name) != value}
+    changes = _real_changes(uow.runtime.state.cipher, deputy, changes)
     if not changes:
         return deputy
+    _check_status_change(deputy, changes, reason)
+    refuse_same_person(uow.session, uow.runtime.state.cipher, changes, deputy.id)
+    seal_personal(uow, changes)
+    problem = domain.deputy_fields_problem(
+        changes.get("phone_display", deputy.phone_display), changes.get("office_phone", deputy.office_phone),
+        changes.get("term_start", deputy.term_start), changes.get("term_end", deputy.term_end))
+    if problem:
+        raise Invalid([problem])
+    for name, value in changes.items():
+        setattr(deputy, name, value)
+    uow.session.flush()
+    uow.emit("deputy.updated", deputy.id, {**deputy_event(deputy), **({"reason": reason} if reason else {})})
+    return deputy
+
+
+def _real_changes(cipher, deputy: Deputy, changes: dict) -> dict:
+    """Fields given with their current value are no change (a re-imported export, say), even for an ended term."""
+    if "mobile" in changes and cipher.decrypt(deputy.mobile_encrypted) == changes["mobile"]:
+        del changes["mobile"]
+    if "id_number" in changes and cipher.lookup_hash(changes["id_number"]) == deputy.id_number_hash:
+        del changes["id_number"]
+    return {name: value for name, value in changes.items()
+            if name in ("mobile", "id_number") or getattr(deputy, name) != value}
+
+
+def _check_status_change(deputy: Deputy, changes: dict, reason: str | None) -> None:
+    """An ended term no longer changes; a term ends only through its own command; a status change says why."""
     if deputy.status == "ended":
         raise Conflict("the deputy's term has ended; the record is kept as history and no longer changes")
     if changes.get("status") == "ended":
         raise Invalid([("status", "end a term with POST /v1/deputies/{id}/end, which also ends the assignments")])
     if "status" in changes and not reason:
         raise Invalid([("reason", f"a change of status ({deputy.status} → {changes['status']}) needs a reason")])
-    refuse_same_person(uow.session, uow.runtime.state.cipher, changes, deputy.id)
-    seal_personal(uow, changes)
-    display = changes.get("phone_display", deputy.phone_display)
-    office = changes.get("office_phone", deputy.office_phone)
-    if display == "office" and not office:
-        raise Invalid([("office_phone", "is required when phone_display is 'office'")])
-    start, end = changes.get("term_start", deputy.term_start), changes.get("term_end", deputy.term_end)
-    if start and end and end < start:
-        raise Invalid([("term_end", f"must not be before term_start ({start.isoformat()})")])
-    for name, value in changes.items():
-        setattr(deputy, name, value)
-    uow.session.flush()
-    uow.emit("deputy.updated", deputy.id, {**deputy_event(deputy), **({"reason": reason} if reason else {})})
-    return deputy
 
 
 def end_deputy(uow: UnitOfWork, deputy_id: str, *, reason: str, ended_on) -> Deputy:

@@ -59,25 +59,7 @@ def update_grid(uow: UnitOfWork, grid_id: str, changes: dict) -> Grid:
     if "external_id" in changes:
         check_external_id(session, Grid, changes["external_id"], grid.id)
     if "parent_id" in changes or "level" in changes:
-        raw_parent = changes.get("parent_id", grid.parent_id)
-        parent_id = str(raw_parent) if raw_parent else None
-        level = changes.get("level", grid.level)
-        parent = session.get(Grid, parent_id) if parent_id else None
-        if parent_id and parent is None:
-            raise Invalid([("parent_id", f"no grid {parent_id}")])
-        ancestor = parent
-        while ancestor is not None:  # walking up from the new parent must never reach the grid itself
-            if ancestor.id == grid.id:
-                raise Invalid([("parent_id", "would make the grid its own ancestor (a cycle in the tree)")])
-            ancestor = session.get(Grid, ancestor.parent_id) if ancestor.parent_id else None
-        problem = domain.check_grid_placement(level, parent.level if parent else None)
-        if problem:
-            raise Invalid([("parent_id", problem)])
-        child = session.scalar(select(Grid).where(Grid.parent_id == grid.id).limit(1))
-        if child is not None and child.level != level + 1:
-            raise Invalid([("level", f"the grid has children of level {child.level}; "
-                                     f"it must stay level {child.level - 1}")])
-        changes["parent_id"] = parent_id
+        changes["parent_id"] = _check_move(session, grid, changes)
     changes = {name: value for name, value in changes.items() if getattr(grid, name) != value}
     if not changes:
         return grid  # nothing changed: no event (a re-imported export, say)
@@ -86,3 +68,27 @@ def update_grid(uow: UnitOfWork, grid_id: str, changes: dict) -> Grid:
     session.flush()
     uow.emit("grid.updated", grid.id, grid_event(grid))
     return grid
+
+
+def _check_move(session, grid: Grid, changes: dict) -> str | None:
+    """A grid's new parent or level checked against the tree: the parent exists, is no descendant of the grid,
+    sits one level up, and the grid's children stay one level down; the new parent id."""
+    raw_parent = changes.get("parent_id", grid.parent_id)
+    parent_id = str(raw_parent) if raw_parent else None
+    level = changes.get("level", grid.level)
+    parent = session.get(Grid, parent_id) if parent_id else None
+    if parent_id and parent is None:
+        raise Invalid([("parent_id", f"no grid {parent_id}")])
+    ancestor = parent
+    while ancestor is not None:  # walking up from the new parent must never reach the grid itself
+        if ancestor.id == grid.id:
+            raise Invalid([("parent_id", "would make the grid its own ancestor (a cycle in the tree)")])
+        ancestor = session.get(Grid, ancestor.parent_id) if ancestor.parent_id else None
+    problem = domain.check_grid_placement(level, parent.level if parent else None)
+    if problem:
+        raise Invalid([("parent_id", problem)])
+    child = session.scalar(select(Grid).where(Grid.parent_id == grid.id).limit(1))
+    if child is not None and child.level != level + 1:
+        raise Invalid([("level", f"the grid has children of level {child.level}; "
+                                 f"it must stay level {child.level - 1}")])
+    return parent_id

@@ -10,7 +10,8 @@ from wangge_common import clock
 from wangge_common.errors import Conflict, Invalid
 from wangge_common.outbox import UnitOfWork
 
-from ..domain import LEAD_DAYS, check_hours, describe, missing_days, rule_days
+from ..domain import (LEAD_DAYS, check_hours, describe, duty_team_problems, missing_days, rule_days,
+                      schedule_pattern_problem)
 from ..models import Deputy, Grid, ReceptionDay, ReceptionRule, Station
 from ..queries.receptions import get_day, get_rule
 
@@ -19,16 +20,9 @@ def check_team(session, deputy_ids: list[str], *, two_representatives: bool, fie
     """A duty team: serving deputies, at least one NPC deputy and, in the 两代表 scheme, one party delegate."""
     ids = list(dict.fromkeys(str(d) for d in deputy_ids))
     found = {d.id: d for d in session.scalars(select(Deputy).where(Deputy.id.in_(ids)))} if ids else {}
-    errors = [(field, f"no deputy {d}") for d in ids if d not in found]
-    errors += [(field, f"{found[d].name} is {found[d].status}, not serving") for d in ids
-               if d in found and found[d].status != "serving"]
-    kinds = {found[d].kind for d in ids if d in found}
-    if "npc_deputy" not in kinds:
-        errors.append((field, "at least one people's-congress deputy (人大代表) must be on duty"))
-    if two_representatives and "party_delegate" not in kinds:
-        errors.append((field, "the 两代表 scheme needs a party-congress delegate (党代表) on duty too"))
-    if errors:
-        raise Invalid(errors)
+    problems = duty_team_problems(ids, found, two_representatives)
+    if problems:
+        raise Invalid([(field, problem) for problem in problems])
     return [{"deputy_id": d, "kind": found[d].kind} for d in ids]
 
 
@@ -47,23 +41,13 @@ def create_rule(uow: UnitOfWork, data: dict, *, today: date | None = None) -> tu
     """Set up a schedule and publish its days for the next `weeks` weeks (reception.scheduled for each)."""
     session = uow.session
     weeks = data.pop("weeks")
-    grid_id = str(data["grid_id"]) if data.get("grid_id") else None
-    station_id = str(data["station_id"]) if data.get("station_id") else None
-    if bool(grid_id) == bool(station_id):
-        raise Invalid([("grid_id", "give exactly one of grid_id and station_id")])
-    if grid_id and session.get(Grid, grid_id) is None:
-        raise Invalid([("grid_id", f"no grid {grid_id}")])
-    station = session.get(Station, station_id) if station_id else None
-    if station_id and station is None:
-        raise Invalid([("station_id", f"no station {station_id}")])
-    if data["pattern"] == "weekly" and data.get("weekday") is None:
-        raise Invalid([("weekday", "a weekly rota needs a weekday (0 Monday … 6 Sunday)")])
-    if data["pattern"] == "monthly" and not data.get("month_days"):
-        raise Invalid([("month_days", "monthly receptions need their days of the month, e.g. [10, 25]")])
+    grid_id, station_id, place = _rule_place(session, data)
+    problem = schedule_pattern_problem(data["pattern"], data.get("weekday"), data.get("month_days"))
+    if problem:
+        raise Invalid([problem])
     check_hours(data["start_time"], data["end_time"])
     for i, team in enumerate(data["rota"]):
         check_team(session, team, two_representatives=data["two_representatives"], field=f"rota.{i}")
-    place = data.get("place") or (station.name if station else session.get(Grid, grid_id).name)
     rule = ReceptionRule(id=str(uuid.uuid4()), grid_id=grid_id, station_id=station_id, place=place,
                          pattern=data["pattern"], month_days=sorted(set(data.get("month_days") or [])),
                          weekday=data.get("weekday") if data["pattern"] == "weekly" else None,
@@ -78,6 +62,22 @@ def create_rule(uow: UnitOfWork, data: dict, *, today: date | None = None) -> tu
     session.flush()
     created, skipped = generate(uow, rule, weeks, today=today)
     return rule, created, skipped
+
+
+def _rule_place(session, data: dict) -> tuple[str | None, str | None, str]:
+    """(grid_id, station_id, place): a schedule is held at exactly one grid or station, which exist; the place
+    defaults to its name."""
+    grid_id = str(data["grid_id"]) if data.get("grid_id") else None
+    station_id = str(data["station_id"]) if data.get("station_id") else None
+    if bool(grid_id) == bool(station_id):
+        raise Invalid([("grid_id", "give exactly one of grid_id and station_id")])
+    grid = session.get(Grid, grid_id) if grid_id else None
+    if grid_id and grid is None:
+        raise Invalid([("grid_id", f"no grid {grid_id}")])
+    station = session.get(Station, station_id) if station_id else None
+    if station_id and station is None:
+        raise Invalid([("station_id", f"no station {station_id}")])
+    return grid_id, station_id, data.get("place") or (station.name if station else grid.name)
 
 
 def change_rule(uow: UnitOfWork, rule_id: str, changes: dict) -> ReceptionRule:

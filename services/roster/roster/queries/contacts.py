@@ -10,11 +10,9 @@ from wangge_common import clock
 from wangge_common.errors import NotFound
 
 from .. import domain
-from ..models import ContactHousehold, ContactMeeting, Deputy, Grid
+from ..models import ContactHousehold, ContactMeeting, Deputy
 from .deputies import get_deputy
-
-
-MIN_LINKS, MIN_MEETINGS = 3, 2
+from .grids import subtree_ids
 
 
 def get_link(session, link_id: str) -> ContactHousehold:
@@ -55,28 +53,14 @@ def report(session, *, year: int, township_id: str | None = None) -> dict:
             ContactHousehold.linked_on <= as_of,
             ContactHousehold.ended_on.is_(None) | (ContactHousehold.ended_on > as_of))):
         links[row.deputy_id].append(row)
-    in_scope = None
-    if township_id:
-        grids = session.execute(select(Grid.id, Grid.parent_id)).all()
-        children = defaultdict(list)
-        for g in grids:
-            children[g.parent_id].append(g.id)
-        in_scope, stack = set(), [str(township_id)]
-        while stack:
-            g = stack.pop()
-            in_scope.add(g)
-            stack += children.get(g, [])
+    in_scope = subtree_ids(session, township_id) if township_id else None
     short, checked = [], 0
     for deputy in session.scalars(select(Deputy).where(Deputy.status == "serving").order_by(Deputy.name, Deputy.id)):
         if in_scope is not None and not ({deputy.home_grid_id, deputy.work_grid_id} & in_scope):
             continue
         checked += 1
         mine = links[deputy.id]
-        missing = [k for k in domain.CONTACT_KINDS if k not in {r.kind for r in mine}]
-        rarely_met = [{"link_id": r.id, "kind": r.kind, "meetings": counts[r.id]} for r in mine
-                      if counts[r.id] < MIN_MEETINGS]
-        if len(mine) < MIN_LINKS or missing or rarely_met:
-            short.append({"deputy_id": deputy.id, "name": deputy.name, "level": deputy.level, "links": len(mine),
-                          "kinds_missing": missing, "meetings": sum(counts[r.id] for r in mine),
-                          "households_met_fewer_than_twice": rarely_met})
+        shortfall = domain.contact_shortfall([(r.id, r.kind) for r in mine], counts)
+        if shortfall is not None:
+            short.append({"deputy_id": deputy.id, "name": deputy.name, "level": deputy.level, **shortfall})
     return {"year": year, "as_of": as_of, "deputies_checked": checked, "deputies_short": len(short), "deputies": short}

@@ -1,8 +1,6 @@
 """The public notice (公示) of a grid: who serves it, how to reach them, where and when they receive residents."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import or_, select
 
 from wangge_common import clock
@@ -36,46 +34,62 @@ def notice(session, grid_id: str, *, notice_days: int,
     lineage = [grid]
     while lineage[-1].parent_id:
         lineage.append(session.get(Grid, lineage[-1].parent_id))
-    rows = session.execute(select(Deputy, Assignment.started_at).join(Assignment, Assignment.deputy_id == Deputy.id)
-                           .where(Assignment.grid_id == grid.id, Assignment.ended_at.is_(None))).all()
-    rows.sort(key=lambda r: (r.Deputy.kind != "npc_deputy", LEVEL_ORDER[r.Deputy.level], r.Deputy.name))
-    deputies = [{"deputy_id": d.id, "name": d.name, "kind": d.kind, "kind_zh": KIND_NAMES_ZH[d.kind],
-                 "level": d.level, "level_zh": domain.LEVEL_NAMES_ZH[d.level] if d.kind == "npc_deputy"
-                 else KIND_NAMES_ZH[d.kind], "position": d.position,
-                 "phone": domain.public_phone(d.office_phone, d.phone_display),
-                 "pledge": d.pledge, "since": clock.local_date(started).isoformat()}
-                for d, started in rows]
     ids = [g.id for g in lineage]
     station = _station_phone_for(session, ids)
-    station_phone = station.phone if station else None
-    for deputy in deputies:
-        deputy["phone_source"] = "office" if deputy["phone"] else ("station" if station_phone else None)
-        deputy["phone"] = deputy["phone"] or station_phone
+    deputies, published = _serving(session, grid.id, station.phone if station else None)
     township_station = _station_phone_for(session, ids[::-1], tier="township")
-    supervision = (township_station.phone if township_station and township_station.phone else None) \
-        or supervision_phone
-    published = max((started for _, started in rows), default=None)
-    period = None
-    if published is not None:
-        first = clock.local_date(published)
-        period = {"from": first.isoformat(), "to": (first + timedelta(days=notice_days)).isoformat()}
-    where = [ReceptionRule.grid_id == grid.id] + ([ReceptionRule.station_id == station.id] if station else [])
-    rules = session.scalars(select(ReceptionRule).where(or_(*where)).order_by(ReceptionRule.created_at)).all()
-    day_where = [ReceptionDay.grid_id == grid.id] + ([ReceptionDay.station_id == station.id] if station else [])
-    days = session.scalars(select(ReceptionDay).where(or_(*day_where), ReceptionDay.day >= clock.local_date(clock.now()),
-                                                      ReceptionDay.status != "cancelled")
-                           .order_by(ReceptionDay.starts_at).limit(6)).all()
-    names = {d.id: d.name for d in session.scalars(select(Deputy).where(
-        Deputy.id.in_({i for day in days for i in day.deputy_ids})))} if days else {}
+    today = clock.local_date(clock.now())
     return {
         "grid": {"grid_id": grid.id, "code": grid.code, "name": grid.name,
                  "full_name": domain.place_name([g.name for g in reversed(lineage)]), "leader": grid.leader,
                  "workers": list(grid.workers or []), "households": grid.households, "population": grid.population},
         "deputies": deputies,
-        "station": {"station_id": station.id, "name": station.name, "tier": station.tier,
-                    "tier_zh": STATION_TIER_ZH[station.tier], "address": station.address,
-                    "opening_hours": station.opening_hours, "phone": station.phone} if station else None,
-        "notice_period": period, "supervision_phone": supervision,
+        "station": _station_view(station),
+        "notice_period": domain.notice_period(clock.local_date(published), notice_days) if published else None,
+        "supervision_phone": (township_station.phone if township_station else None) or supervision_phone,
+        **_receptions(session, grid.id, station, today),
+        "issuer": f"{lineage[-1].name}人大主席团",
+        "date": today.isoformat(),
+    }
+
+
+def _serving(session, grid_id: str, station_phone: str | None) -> tuple[list[dict], object]:
+    """The deputies serving the grid, NPC deputies first by level, with the number the notice prints for each;
+    and when the latest of them started (the publication the 公示期 counts from)."""
+    rows = session.execute(select(Deputy, Assignment.started_at).join(Assignment, Assignment.deputy_id == Deputy.id)
+                           .where(Assignment.grid_id == grid_id, Assignment.ended_at.is_(None))).all()
+    rows.sort(key=lambda r: (r.Deputy.kind != "npc_deputy", LEVEL_ORDER[r.Deputy.level], r.Deputy.name))
+    deputies = []
+    for d, started in rows:
+        own = domain.public_phone(d.office_phone, d.phone_display)
+        deputies.append({
+            "deputy_id": d.id, "name": d.name, "kind": d.kind, "kind_zh": KIND_NAMES_ZH[d.kind], "level": d.level,
+            "level_zh": domain.LEVEL_NAMES_ZH[d.level] if d.kind == "npc_deputy" else KIND_NAMES_ZH[d.kind],
+            "position": d.position, "phone": own or station_phone, "pledge": d.pledge,
+            "since": clock.local_date(started).isoformat(),
+            "phone_source": "office" if own else ("station" if station_phone else None)})
+    return deputies, max((started for _, started in rows), default=None)
+
+
+def _station_view(station: Station | None) -> dict | None:
+    if station is None:
+        return None
+    return {"station_id": station.id, "name": station.name, "tier": station.tier,
+            "tier_zh": STATION_TIER_ZH[station.tier], "address": station.address,
+            "opening_hours": station.opening_hours, "phone": station.phone}
+
+
+def _receptions(session, grid_id: str, station: Station | None, today) -> dict:
+    """The reception schedules of the grid and its station, and the next six days still held."""
+    where = [ReceptionRule.grid_id == grid_id] + ([ReceptionRule.station_id == station.id] if station else [])
+    rules = session.scalars(select(ReceptionRule).where(or_(*where)).order_by(ReceptionRule.created_at)).all()
+    day_where = [ReceptionDay.grid_id == grid_id] + ([ReceptionDay.station_id == station.id] if station else [])
+    days = session.scalars(select(ReceptionDay).where(or_(*day_where), ReceptionDay.day >= today,
+                                                      ReceptionDay.status != "cancelled")
+                           .order_by(ReceptionDay.starts_at).limit(6)).all()
+    names = {d.id: d.name for d in session.scalars(select(Deputy).where(
+        Deputy.id.in_({i for day in days for i in day.deputy_ids})))} if days else {}
+    return {
         "reception_rules": [{"place": r.place, "description": describe(r)} for r in rules],
         "upcoming_receptions": [{"day": day.day.isoformat(), "weekday_zh": WEEKDAYS_ZH[day.day.weekday()],
                                  "place": day.place,
@@ -83,6 +97,4 @@ def notice(session, grid_id: str, *, notice_days: int,
                                  "ends_at": clock.local_text(day.ends_at, "%H:%M"),
                                  "deputies": [names.get(i, "") for i in day.deputy_ids],
                                  "changed": day.status == "changed"} for day in days],
-        "issuer": f"{lineage[-1].name}人大主席团",
-        "date": clock.local_date(clock.now()).isoformat(),
     }

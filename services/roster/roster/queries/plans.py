@@ -143,16 +143,30 @@ def plan_view(session, plan: AssignmentPlan, *, with_grids: bool = True) -> dict
     return view
 
 
+COVERAGE_FINDINGS = ("grids_without_deputy", "grids_without_township_deputy", "deputies_without_grid",
+                     "deputies_over_load")
+
+
 def coverage(session, *, township_id: str | None = None, max_load: int = 1) -> dict:
     """What is published: grids with no deputy or no township-level deputy, deputies with no grid or over load."""
     scope = PlanScope(session, township_id, "township_id")
-    township_of = {}
-    for grid_id in scope.all:
-        line, g = [], grid_id
-        while g:
-            line.append(g)
-            g = scope.all[g].parent_id
-        township_of[grid_id] = line[-1]
+    by_grid, load = _live_assignments(session)
+    report = _CoverageReport(scope)
+    for grid_id in sorted(scope.leaves, key=lambda g: scope.all[g].code):
+        report.grid(grid_id, [r for r in by_grid[grid_id] if r.kind == "npc_deputy"])
+    for d in session.execute(select(Deputy.id, Deputy.name, Deputy.level, Deputy.kind, Deputy.home_grid_id,
+                                    Deputy.work_grid_id).where(Deputy.status == "serving")):
+        anchor = d.home_grid_id or d.work_grid_id
+        if not township_id or anchor in scope.scope_ids:
+            report.deputy(d, anchor, load[d.id], max_load)
+    townships = sorted(report.townships.values(), key=lambda t: t["code"] or "~")
+    totals = {"grids": sum(t["grids"] for t in townships),
+              **{k: sum(len(t[k]) for t in townships) for k in COVERAGE_FINDINGS}}
+    return {"max_load": max_load, "totals": totals, "townships": townships}
+
+
+def _live_assignments(session) -> tuple[dict, Counter]:
+    """Live assignments by grid, and each NPC deputy's load (grids served)."""
     live = session.execute(select(Assignment.grid_id, Assignment.deputy_id, Deputy.level, Deputy.kind)
                            .join(Deputy, Deputy.id == Assignment.deputy_id)
                            .where(Assignment.ended_at.is_(None))).all()
@@ -161,40 +175,46 @@ def coverage(session, *, township_id: str | None = None, max_load: int = 1) -> d
         by_grid[row.grid_id].append(row)
         if row.kind == "npc_deputy":
             load[row.deputy_id] += 1
-    report = {}
+    return by_grid, load
 
-    def township(grid_id):
-        t = township_of.get(grid_id)
-        if t not in report:
-            info = scope.all.get(t)
-            report[t] = {"township_id": t, "code": info.code if info else None, "name": info.name if info else None,
-                         "grids": 0, "grids_without_deputy": [], "grids_without_township_deputy": [],
-                         "deputies_without_grid": [], "deputies_over_load": []}
-        return report[t]
 
-    for grid_id in sorted(scope.leaves, key=lambda g: scope.all[g].code):
-        entry, info = township(grid_id), scope.all[grid_id]
+class _CoverageReport:
+    """The coverage findings, township by township."""
+
+    def __init__(self, scope: PlanScope):
+        self.scope, self.townships = scope, {}
+        self.township_of = {}
+        for grid_id in scope.all:
+            line, g = [], grid_id
+            while g:
+                line.append(g)
+                g = scope.all[g].parent_id
+            self.township_of[grid_id] = line[-1]
+
+    def township(self, grid_id) -> dict:
+        t = self.township_of.get(grid_id)
+        if t not in self.townships:
+            info = self.scope.all.get(t)
+            self.townships[t] = {"township_id": t, "code": info.code if info else None,
+                                 "name": info.name if info else None, "grids": 0,
+                                 **{finding: [] for finding in COVERAGE_FINDINGS}}
+        return self.townships[t]
+
+    def grid(self, grid_id: str, npc: list) -> None:
+        entry, info = self.township(grid_id), self.scope.all[grid_id]
         entry["grids"] += 1
-        npc = [r for r in by_grid[grid_id] if r.kind == "npc_deputy"]
         item = {"grid_id": grid_id, "code": info.code, "name": info.name}
         if not npc:
             entry["grids_without_deputy"].append(item)
         elif not any(r.level == "township" for r in npc):
             entry["grids_without_township_deputy"].append(item)
-    for d in session.execute(select(Deputy.id, Deputy.name, Deputy.level, Deputy.kind, Deputy.home_grid_id,
-                                    Deputy.work_grid_id).where(Deputy.status == "serving")):
-        anchor = d.home_grid_id or d.work_grid_id
-        if township_id and anchor not in scope.scope_ids:
-            continue
+
+    def deputy(self, d, anchor: str | None, load: int, max_load: int) -> None:
         item = {"deputy_id": d.id, "name": d.name, "level": d.level}
-        if d.kind == "npc_deputy" and load[d.id] == 0:
-            township(anchor)["deputies_without_grid"].append(item)
-        elif load[d.id] > max_load:
-            township(anchor)["deputies_over_load"].append({**item, "grids": load[d.id]})
-    townships = sorted(report.values(), key=lambda t: t["code"] or "~")
-    keys = ("grids_without_deputy", "grids_without_township_deputy", "deputies_without_grid", "deputies_over_load")
-    totals = {"grids": sum(t["grids"] for t in townships), **{k: sum(len(t[k]) for t in townships) for k in keys}}
-    return {"max_load": max_load, "totals": totals, "townships": townships}
+        if d.kind == "npc_deputy" and load == 0:
+            self.township(anchor)["deputies_without_grid"].append(item)
+        elif load > max_load:
+            self.township(anchor)["deputies_over_load"].append({**item, "grids": load})
 
 
 def coverage_csv(report: dict) -> str:

@@ -11,6 +11,7 @@ from wangge_common.errors import NotFound
 from wangge_common.paging import paginate
 
 from ..models import Grid, Station, StationGrid
+from .. import domain
 from .grids import contains_pattern, subtree_ids
 
 
@@ -42,24 +43,10 @@ def network(session) -> dict:
         served.setdefault(station_id, []).append(grid_id)
     main = [s for s in stations if s.tier == "main"]
     by_township = {s.township_id: s for s in stations if s.tier == "township" and s.township_id}
-    findings = []
-    if not main:
-        findings.append({"rule": "no_main_station", "reason": "the county has no main station (总站)"})
-    rows = []
-    for town in townships:
-        station = by_township.get(town.id)
-        rows.append({"township_id": town.id, "code": town.code, "name": town.name,
-                     "station_id": station.id if station else None, "station_name": station.name if station else None})
-        if station is None:
-            findings.append({"rule": "township_without_station", "grid_id": town.id, "grid_code": town.code,
-                             "reason": f"{town.name} has no township station (乡镇代表联络站)"})
-    for s in stations:
-        if s.tier == "township" and not s.township_id:
-            findings.append({"rule": "station_without_township", "station_id": s.id,
-                             "reason": f"the township station {s.name} serves no grid of a township"})
-        if s.tier == "area" and not served.get(s.id):
-            findings.append({"rule": "area_station_without_grid", "station_id": s.id,
-                             "reason": f"the area station {s.name} serves no grid"})
+    rows = [{"township_id": town.id, "code": town.code, "name": town.name,
+             "station_id": by_township[town.id].id if town.id in by_township else None,
+             "station_name": by_township[town.id].name if town.id in by_township else None} for town in townships]
+    findings = domain.station_network_findings(stations, townships, served)
     area = [s for s in stations if s.tier == "area"]
     return {"main_station_id": main[0].id if main else None, "townships": rows,
             "township_stations": len(by_township), "area_stations": len(area), "findings": findings,

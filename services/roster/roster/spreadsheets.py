@@ -76,23 +76,29 @@ def _rows(table: Iterator[list], limits: ImportLimits, headings_known, clock: Ti
             clock.check("reading the file")
         if physical > 4 * limits.max_rows:  # blank lines count too, or a sheet of empty rows reads forever
             raise TooLarge("file", "max_rows", limits.max_rows, f"the file has more than {4 * limits.max_rows} lines")
-        row = {}
-        for heading, value in zip(headings, values):
-            if not heading:
-                continue
-            value = _text(value)
-            if isinstance(value, str) and len(value) > limits.max_cell_chars:
-                raise Invalid([{"row": number, "field": heading,
-                                "reason": f"the cell is over the limit of {limits.max_cell_chars} characters "
-                                          f"({ImportLimits.variable('max_cell_chars')})"}],
-                              "a cell is too long; nothing was imported")
-            row[heading] = None if value in ("", None) else value
+        row = _row(number, headings, values, limits)
         if any(v is not None for v in row.values()):
             if len(rows) >= limits.max_rows:
                 raise TooLarge("file", "max_rows", limits.max_rows,
                                f"the file has more than {limits.max_rows} rows")
             rows.append((number, row))
     return rows
+
+
+def _row(number: int, headings: list, values: list, limits: ImportLimits) -> dict:
+    """One line's cells under their known headings (empty cells as None); a cell over the limit refuses the file."""
+    row = {}
+    for heading, value in zip(headings, values):
+        if not heading:
+            continue
+        value = _text(value)
+        if isinstance(value, str) and len(value) > limits.max_cell_chars:
+            raise Invalid([{"row": number, "field": heading,
+                            "reason": f"the cell is over the limit of {limits.max_cell_chars} characters "
+                                      f"({ImportLimits.variable('max_cell_chars')})"}],
+                          "a cell is too long; nothing was imported")
+        row[heading] = None if value in ("", None) else value
+    return row
 
 
 def _text(value):

@@ -69,16 +69,8 @@ def edit_plan_grid(uow: UnitOfWork, plan_id: str, grid_id: str, deputy_ids: list
     change lists the grid as it is now and the violations and warnings that appeared or went."""
     session = uow.session
     plan = get_plan(session, plan_id)
-    if plan.status != "draft":
-        raise Conflict(f"the plan is {plan.status}; only a draft can be edited (create a new plan instead)")
     grids = _Grids(session)
-    if not grids.is_plan_leaf(grid_id, plan.scope_grid_id):
-        raise Invalid([("grid_id", "not a bottom-level grid of this plan's scope")])
-    deputy_ids = list(dict.fromkeys(str(d) for d in deputy_ids))
-    known = set(session.scalars(select(Deputy.id).where(Deputy.id.in_(deputy_ids)))) if deputy_ids else set()
-    unknown = [d for d in deputy_ids if d not in known]
-    if unknown:
-        raise Invalid([("deputy_ids", f"no deputy {d}") for d in unknown])
+    deputy_ids = _check_edit(session, plan, grids, grid_id, deputy_ids)
     before = set(session.scalars(select(PlanEntry.deputy_id).where(PlanEntry.plan_id == plan.id,
                                                                      PlanEntry.grid_id == grid_id)))
     session.execute(delete(PlanEntry).where(PlanEntry.plan_id == plan.id, PlanEntry.grid_id == grid_id))
@@ -87,19 +79,38 @@ def edit_plan_grid(uow: UnitOfWork, plan_id: str, grid_id: str, deputy_ids: list
                                              "basis": "manual"} for d in deputy_ids])
     touched = before | set(deputy_ids)
     deputies = _deputies(session, grids, plan, touched)
-    rules = planner.Rules(**plan.rules)
-    fresh, fresh_warnings = _checks(session, grids, plan, grid_id, deputy_ids, deputies, rules)
+    fresh = dict(zip(("violations", "warnings"), _checks(session, grids, plan, grid_id, deputy_ids, deputies,
+                                                          planner.Rules(**plan.rules))))
+    gone = _replace_checked(plan, grid_id, touched, fresh)
+    session.flush()
+    return plan, _change(session, grids, plan, grid_id, deputy_ids, gone, fresh)
 
+
+def _check_edit(session, plan, grids: _Grids, grid_id: str, deputy_ids: list[str]) -> list[str]:
+    """A draft, a bottom-level grid of its scope, deputies on the roster; the deputy ids without repeats."""
+    if plan.status != "draft":
+        raise Conflict(f"the plan is {plan.status}; only a draft can be edited (create a new plan instead)")
+    if not grids.is_plan_leaf(grid_id, plan.scope_grid_id):
+        raise Invalid([("grid_id", "not a bottom-level grid of this plan's scope")])
+    deputy_ids = list(dict.fromkeys(str(d) for d in deputy_ids))
+    known = set(session.scalars(select(Deputy.id).where(Deputy.id.in_(deputy_ids)))) if deputy_ids else set()
+    unknown = [d for d in deputy_ids if d not in known]
+    if unknown:
+        raise Invalid([("deputy_ids", f"no deputy {d}") for d in unknown])
+    return deputy_ids
+
+
+def _replace_checked(plan, grid_id: str, touched: set[str], fresh: dict) -> dict:
+    """The plan's stored violations and warnings of the grid and of the deputies the edit touched give way to the
+    fresh ones; the ones that went."""
     def stale(v: dict) -> bool:
         return v.get("grid_id") == grid_id or (v["rule"] in DEPUTY_RULES and v.get("deputy_id") in touched)
 
     gone = {"violations": [v for v in plan.violations or [] if stale(v)],
             "warnings": [w for w in plan.warnings or [] if stale(w)]}
-    plan.violations = [v for v in plan.violations or [] if not stale(v)] + fresh
-    plan.warnings = [w for w in plan.warnings or [] if not stale(w)] + fresh_warnings
-    session.flush()
-    return plan, _change(session, grids, plan, grid_id, deputy_ids, gone,
-                         {"violations": fresh, "warnings": fresh_warnings})
+    plan.violations = [v for v in plan.violations or [] if not stale(v)] + fresh["violations"]
+    plan.warnings = [w for w in plan.warnings or [] if not stale(w)] + fresh["warnings"]
+    return gone
 
 
 def _deputies(session, grids: _Grids, plan, touched: set[str]) -> dict[str, planner.PlanDeputy]:

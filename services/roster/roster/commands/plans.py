@@ -120,28 +120,9 @@ def publish_plan(uow: UnitOfWork, plan_id: str) -> AssignmentPlan:
                                    for v in plan.violations[:10])
                        + "; nothing was published: create a new plan for the roster as it is")
     now = utcnow()
-    wanted = defaultdict(set)
-    for grid_id, deputy_id in session.execute(select(PlanEntry.grid_id, PlanEntry.deputy_id)
-                                              .where(PlanEntry.plan_id == plan.id)):
-        wanted[grid_id].add(deputy_id)
-    live = defaultdict(dict)  # read whole and filtered here: an IN list of a county's 8,000 grids costs more
-    for row in session.execute(select(Assignment.id, Assignment.grid_id, Assignment.deputy_id)
-                               .where(Assignment.ended_at.is_(None))):
-        if row.grid_id in scope.leaves:
-            live[row.grid_id][row.deputy_id] = row.id
+    wanted, live = _wanted_and_live(session, plan, scope)
     deputies = {d.id: d for d in session.execute(select(Deputy.id, Deputy.kind, Deputy.level))}
-    ended, opened, events = [], [], []
-    reason = f"replaced by plan {plan.id}"
-    for grid_id in sorted(scope.leaves, key=lambda g: scope.all[g].code):
-        for deputy_id, assignment_id in sorted(live[grid_id].items()):
-            if deputy_id not in wanted[grid_id]:
-                ended.append({"id": assignment_id, "ended_at": now, "end_reason": reason})
-                events.append(("assignment.ended", grid_id, {"grid_id": grid_id, "deputy_id": deputy_id,
-                                                             "reason": reason}))
-        opened += [{"id": str(uuid.uuid4()), "grid_id": grid_id, "deputy_id": deputy_id, "plan_id": plan.id,
-                    "started_at": now} for deputy_id in sorted(wanted[grid_id] - set(live[grid_id]))]
-        events.append(("assignment.published", grid_id, {"grid_id": grid_id, "plan_id": plan.id, "deputies": [
-            {"deputy_id": d, "kind": deputies[d].kind, "level": deputies[d].level} for d in sorted(wanted[grid_id])]}))
+    ended, opened, events = _publication(plan.id, scope, wanted, live, deputies, now)
     # Set-wise writes: one executemany each, and the events numbered with one read of their subjects' sequences.
     if ended:
         session.execute(update(Assignment), ended)  # ORM bulk UPDATE by primary key: one executemany
@@ -151,3 +132,35 @@ def publish_plan(uow: UnitOfWork, plan_id: str) -> AssignmentPlan:
     plan.status, plan.published_by, plan.published_at = "published", uow.actor, now
     session.flush()
     return plan
+
+
+def _wanted_and_live(session, plan: AssignmentPlan, scope: PlanScope) -> tuple[dict, dict]:
+    """grid → the deputies the plan wants there; grid → {deputy: live assignment id} of the scope's grids."""
+    wanted = defaultdict(set)
+    for grid_id, deputy_id in session.execute(select(PlanEntry.grid_id, PlanEntry.deputy_id)
+                                              .where(PlanEntry.plan_id == plan.id)):
+        wanted[grid_id].add(deputy_id)
+    live = defaultdict(dict)  # read whole and filtered here: an IN list of a county's 8,000 grids costs more
+    for row in session.execute(select(Assignment.id, Assignment.grid_id, Assignment.deputy_id)
+                               .where(Assignment.ended_at.is_(None))):
+        if row.grid_id in scope.leaves:
+            live[row.grid_id][row.deputy_id] = row.id
+    return wanted, live
+
+
+def _publication(plan_id: str, scope: PlanScope, wanted: dict, live: dict, deputies: dict, now) -> tuple:
+    """(assignments ended, assignments opened, events), grid by grid in code order: a leaver's assignment ends, a
+    newcomer's opens, and every grid's full list is published."""
+    ended, opened, events = [], [], []
+    reason = f"replaced by plan {plan_id}"
+    for grid_id in sorted(scope.leaves, key=lambda g: scope.all[g].code):
+        for deputy_id, assignment_id in sorted(live[grid_id].items()):
+            if deputy_id not in wanted[grid_id]:
+                ended.append({"id": assignment_id, "ended_at": now, "end_reason": reason})
+                events.append(("assignment.ended", grid_id, {"grid_id": grid_id, "deputy_id": deputy_id,
+                                                             "reason": reason}))
+        opened += [{"id": str(uuid.uuid4()), "grid_id": grid_id, "deputy_id": deputy_id, "plan_id": plan_id,
+                    "started_at": now} for deputy_id in sorted(wanted[grid_id] - set(live[grid_id]))]
+        events.append(("assignment.published", grid_id, {"grid_id": grid_id, "plan_id": plan_id, "deputies": [
+            {"deputy_id": d, "kind": deputies[d].kind, "level": deputies[d].level} for d in sorted(wanted[grid_id])]}))
+    return ended, opened, events

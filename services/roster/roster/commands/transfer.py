@@ -63,25 +63,13 @@ def plan_grids(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
             clock.check("checking the rows")
         data = clean(row, GRID_COLUMNS, ("parent_code",), GRID_VALUES)
         code, external = data.get("code"), data.get("external_id")
-        if code is not None and code in seen:
-            plan.errors.append(row_error("grids", number, "code", f"编码“{code}”与第 {seen[code]} 行重复"))
-            continue
-        if external is not None and external in seen_external:
-            plan.errors.append(row_error("grids", number, "external_id",
-                                         f"外部编号“{external}”与第 {seen_external[external]} 行重复"))
+        repeated = _repeated_grid_row(number, code, external, seen, seen_external)
+        if repeated:
+            plan.errors.append(repeated)
             continue
         seen[code], seen_external[external] = number, number
-        problems = []
         parent_code = row.get("parent_code")
-        if parent_code is not None and str(parent_code) not in valid_codes:
-            problems.append(row_error("grids", number, "parent_code",
-                                      f"上级编码“{parent_code}”在名册和本文件的有效行中都找不到"))
-        existing = by_external.get(external) if external is not None else None
-        by_code = plan.ids.get(str(code)) if code is not None else None
-        if existing and by_code and by_code != existing:
-            problems.append(row_error("grids", number, "code", f"外部编号“{external}”对应的网格与编码“{code}”"
-                                                               "对应的网格不是同一个"))
-        existing = existing or by_code
+        existing, problems = _grid_row_target(plan, by_external, valid_codes, number, code, external, parent_code)
         loaded, invalid = _load("grids", number, GRID_PATCH if existing else GRID_IN, data)
         problems += invalid
         if problems:
@@ -90,6 +78,30 @@ def plan_grids(session, rows: list[tuple[int, dict]], clock=None) -> Plan:
         valid_codes.add(loaded.get("code", code))
         plan.items.append((number, loaded, existing, None if parent_code is None else str(parent_code)))
     return plan
+
+
+def _repeated_grid_row(number: int, code, external, seen: dict, seen_external: dict) -> dict | None:
+    """The error of a row whose code or external id an earlier row of the file already has."""
+    if code is not None and code in seen:
+        return row_error("grids", number, "code", f"编码“{code}”与第 {seen[code]} 行重复")
+    if external is not None and external in seen_external:
+        return row_error("grids", number, "external_id", f"外部编号“{external}”与第 {seen_external[external]} 行重复")
+    return None
+
+
+def _grid_row_target(plan: Plan, by_external: dict, valid_codes: set, number: int, code, external,
+                     parent_code) -> tuple[str | None, list]:
+    """(the grid a row updates, or None for a new one; the row's problems with its parent and its keys)."""
+    problems = []
+    if parent_code is not None and str(parent_code) not in valid_codes:
+        problems.append(row_error("grids", number, "parent_code",
+                                  f"上级编码“{parent_code}”在名册和本文件的有效行中都找不到"))
+    existing = by_external.get(external) if external is not None else None
+    by_code = plan.ids.get(str(code)) if code is not None else None
+    if existing and by_code and by_code != existing:
+        problems.append(row_error("grids", number, "code", f"外部编号“{external}”对应的网格与编码“{code}”"
+                                                           "对应的网格不是同一个"))
+    return existing or by_code, problems
 
 
 def _counted(uow: UnitOfWork, plan: Plan, number: int, label: str, write, matched_by: str | None = None) -> str:
@@ -303,21 +315,33 @@ def keep_in_scope(session, plan: Plan, scope: frozenset[str]) -> None:
         select(Deputy.id, Deputy.home_grid_id, Deputy.work_grid_id)))) if plan.what == "deputies" else {}
     kept = []
     for item in plan.items:
-        number, loaded, existing, parent_code = item
         if plan.what == "grids":
-            inside = (existing in scope if existing else parent_code in allowed_codes)
-            if inside and not existing:
-                allowed_codes.add(loaded["code"])
+            inside = _grid_row_inside(item, scope, allowed_codes)
         else:
-            grids = {str(g) for g in (loaded.get("home_grid_id"), loaded.get("work_grid_id")) if g}
-            inside = grids <= scope and (bool(grids) or existing is not None) and (
-                existing is None or bool(anchors.get(existing, set()) & scope))
+            inside = _deputy_row_inside(item, scope, anchors)
         if inside:
             kept.append(item)
         else:
-            plan.errors.append(row_error(plan.what, number, "home_grid_code" if plan.what == "deputies" else
+            plan.errors.append(row_error(plan.what, item[0], "home_grid_code" if plan.what == "deputies" else
                                          "parent_code", "不在您所辖的网格范围内，不能由您导入或修改"))
     plan.items = kept
+
+
+def _grid_row_inside(item: tuple, scope: frozenset[str], allowed_codes: set[str]) -> bool:
+    """A grid row changes a grid of the scope, or adds one under a grid of it (which may then be a parent)."""
+    _, loaded, existing, parent_code = item
+    inside = existing in scope if existing else parent_code in allowed_codes
+    if inside and not existing:
+        allowed_codes.add(loaded["code"])
+    return inside
+
+
+def _deputy_row_inside(item: tuple, scope: frozenset[str], anchors: dict) -> bool:
+    """A deputy row places the deputy in grids of the scope only, and changes only a deputy anchored in it."""
+    _, loaded, existing, _ = item
+    grids = {str(g) for g in (loaded.get("home_grid_id"), loaded.get("work_grid_id")) if g}
+    return grids <= scope and (bool(grids) or existing is not None) and (
+        existing is None or bool(anchors.get(existing, set()) & scope))
 
 
 def import_now(uow: UnitOfWork, what: str, rows: list[tuple[int, dict]], *, import_valid_rows: bool,

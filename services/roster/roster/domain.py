@@ -23,44 +23,7 @@ OFFICE_PHONE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 HOUSEHOLD_RANGES = {"urban_community": (300, 500), "rural_village": (200, 300)}
 
 
-MIN_LINKS, MIN_MEETINGS = 3, 2  # 双联系 (004): ≥ 3 households a deputy, each met ≥ twice a year
-
-
-def contact_shortfall(links: list[tuple[str, str]], meetings) -> dict | None:
-    """How a deputy's contact households (link id, kind) fall short of 双联系, given the meetings per link this
-    year: fewer than 3 links, a kind missing, or a household met fewer than twice; None when they do not."""
-    kinds = {kind for _, kind in links}
-    missing = [k for k in CONTACT_KINDS if k not in kinds]
-    rarely_met = [{"link_id": link_id, "kind": kind, "meetings": meetings[link_id]} for link_id, kind in links
-                  if meetings[link_id] < MIN_MEETINGS]
-    if len(links) >= MIN_LINKS and not missing and not rarely_met:
-        return None
-    return {"links": len(links), "kinds_missing": missing, "meetings": sum(meetings[link_id] for link_id, _ in links),
-            "households_met_fewer_than_twice": rarely_met}
-
-
-def station_network_findings(stations, townships, served: dict) -> list[dict]:
-    """"1+4+N" (seed 002) checked: a main station (总站), a station for every township, every township station
-    placed in a township and every area station serving a grid; each gap a finding with its reason.
-    `stations` and `townships` have the columns of the tables; `served`: station id → the grid ids it serves."""
-    findings = []
-    if not any(s.tier == "main" for s in stations):
-        findings.append({"rule": "no_main_station", "reason": "the county has no main station (总站)"})
-    placed = {s.township_id for s in stations if s.tier == "township" and s.township_id}
-    for town in townships:
-        if town.id not in placed:
-            findings.append({"rule": "township_without_station", "grid_id": town.id, "grid_code": town.code,
-                             "reason": f"{town.name} has no township station (乡镇代表联络站)"})
-    for s in stations:
-        if s.tier == "township" and not s.township_id:
-            findings.append({"rule": "station_without_township", "station_id": s.id,
-                             "reason": f"the township station {s.name} serves no grid of a township"})
-        if s.tier == "area" and not served.get(s.id):
-            findings.append({"rule": "area_station_without_grid", "station_id": s.id,
-                             "reason": f"the area station {s.name} serves no grid"})
-    return findings
-
-
+# --- the grid tree (网格) ---------------------------------------------------------------------------------------------
 def check_grid_placement(level: int, parent_level: int | None) -> str | None:
     """Why a grid of `level` cannot sit under a parent of `parent_level`, or None when it can."""
     if level == 1:
@@ -83,6 +46,19 @@ def household_flags(kind: str, level: int, households: int) -> list[str]:
     return []
 
 
+def place_name(lineage_names: list[str]) -> str:
+    """A grid's full name from the township down, without repeating a name its child already starts with
+    (泉江村 + 泉江村第一村民小组 → 泉江村第一村民小组, not 泉江村泉江村第一村民小组)."""
+    parts: list[str] = []
+    for name in lineage_names:
+        if parts and name.startswith(parts[-1]):
+            parts[-1] = name
+        else:
+            parts.append(name)
+    return "".join(parts)
+
+
+# --- deputies and the public notice (公示) ----------------------------------------------------------------------------
 def mask_mobile(mobile: str) -> str:
     """138****1234: the form in which a mobile number is shown."""
     return mobile[:3] + "****" + mobile[-4:] if len(mobile) >= 7 else "****"
@@ -112,19 +88,7 @@ def notice_period(first_day: date, notice_days: int) -> dict:
     return {"from": first_day.isoformat(), "to": (first_day + timedelta(days=notice_days)).isoformat()}
 
 
-def place_name(lineage_names: list[str]) -> str:
-    """A grid's full name from the township down, without repeating a name its child already starts with
-    (泉江村 + 泉江村第一村民小组 → 泉江村第一村民小组, not 泉江村泉江村第一村民小组)."""
-    parts: list[str] = []
-    for name in lineage_names:
-        if parts and name.startswith(parts[-1]):
-            parts[-1] = name
-        else:
-            parts.append(name)
-    return "".join(parts)
-
-
-# --- a person's identity: the resident ID number (GB 11643) and blank names ----------------------------------------
+# --- a person's identity: the resident ID number (GB 11643) -----------------------------------------------------------
 ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -144,7 +108,30 @@ def mask_id_number(number: str) -> str:
     return number[:4] + "*" * 10 + number[-4:]
 
 
-# Reception schedules (接待日) ------------------------------------------------------------------------------
+# --- liaison stations (代表联络站), "1+4+N" ---------------------------------------------------------------------------
+def station_network_findings(stations, townships, served: dict) -> list[dict]:
+    """"1+4+N" (seed 002) checked: a main station (总站), a station for every township, every township station
+    placed in a township and every area station serving a grid; each gap a finding with its reason.
+    `stations` and `townships` have the columns of the tables; `served`: station id → the grid ids it serves."""
+    findings = []
+    if not any(s.tier == "main" for s in stations):
+        findings.append({"rule": "no_main_station", "reason": "the county has no main station (总站)"})
+    placed = {s.township_id for s in stations if s.tier == "township" and s.township_id}
+    for town in townships:
+        if town.id not in placed:
+            findings.append({"rule": "township_without_station", "grid_id": town.id, "grid_code": town.code,
+                             "reason": f"{town.name} has no township station (乡镇代表联络站)"})
+    for s in stations:
+        if s.tier == "township" and not s.township_id:
+            findings.append({"rule": "station_without_township", "station_id": s.id,
+                             "reason": f"the township station {s.name} serves no grid of a township"})
+        if s.tier == "area" and not served.get(s.id):
+            findings.append({"rule": "area_station_without_grid", "station_id": s.id,
+                             "reason": f"the area station {s.name} serves no grid"})
+    return findings
+
+
+# --- reception schedules (接待日) -------------------------------------------------------------------------------------
 LEAD_DAYS = 3  # schedules are posted at least three days ahead (003)
 MIN_HOURS = 2  # each reception lasts at least two hours (000)
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -219,3 +206,20 @@ def describe(rule) -> str:
     if rule.pattern == "weekly":
         return f"每{WEEKDAYS_ZH[rule.weekday]} {hours}"
     return "每月" + "、".join(f"{d}日" for d in rule.month_days) + f" {hours}"
+
+
+# --- contact households (双联系) --------------------------------------------------------------------------------------
+MIN_LINKS, MIN_MEETINGS = 3, 2  # 双联系 (004): ≥ 3 households a deputy, each met ≥ twice a year
+
+
+def contact_shortfall(links: list[tuple[str, str]], meetings) -> dict | None:
+    """How a deputy's contact households (link id, kind) fall short of 双联系, given the meetings per link this
+    year: fewer than 3 links, a kind missing, or a household met fewer than twice; None when they do not."""
+    kinds = {kind for _, kind in links}
+    missing = [k for k in CONTACT_KINDS if k not in kinds]
+    rarely_met = [{"link_id": link_id, "kind": kind, "meetings": meetings[link_id]} for link_id, kind in links
+                  if meetings[link_id] < MIN_MEETINGS]
+    if len(links) >= MIN_LINKS and not missing and not rarely_met:
+        return None
+    return {"links": len(links), "kinds_missing": missing, "meetings": sum(meetings[link_id] for link_id, _ in links),
+            "households_met_fewer_than_twice": rarely_met}

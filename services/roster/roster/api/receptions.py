@@ -33,8 +33,7 @@ class Schedules(MethodView):
     def get(self, query):
         """Reception schedules, by grid or station (without their days)."""
         with runtime().db.reads() as session:
-            found = queries.list_rules(session, **query)
-            return {**found, "items": [_rule_view(r, [], []) for r in found["items"]]}
+            return queries.list_rules(session, **query, each=lambda rule: _rule_view(rule, [], []))
 
     @requires("roster:admin")
     @blp.arguments(ReceptionRuleIn, example={"grid_id": "9a000000-0000-4000-8000-000000000003", "pattern": "monthly",

@@ -30,6 +30,7 @@ def subtree_ids(session, root_id) -> set[str]:
 
 
 def contains_pattern(text: str) -> str:
+    """A LIKE pattern finding `text` anywhere, its % and _ taken literally (with escape="\\")."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
@@ -38,7 +39,8 @@ def list_grids(session, *, level=None, parent_id=None, under=None, q=None, page=
     if under is not None:
         query = query.where(Grid.id.in_(subtree_ids(session, under)))
     if q:
-        query = query.where(Grid.name.like(contains_pattern(q), escape="\\") | Grid.code.like(contains_pattern(q), escape="\\")
+        pattern = contains_pattern(q)
+        query = query.where(Grid.name.like(pattern, escape="\\") | Grid.code.like(pattern, escape="\\")
                             | (Grid.external_id == q))
     if level is not None:
         query = query.where(Grid.level == level)

@@ -39,10 +39,11 @@ def list_days(session, *, rule_id=None, grid_id=None, station_id=None, start=Non
     return paginate(session, query.order_by(ReceptionDay.day, ReceptionDay.id), page, page_size)
 
 
-def list_rules(session, *, grid_id=None, station_id=None, page=1, page_size=100) -> dict:
+def list_rules(session, *, grid_id=None, station_id=None, page=1, page_size=100, each=None) -> dict:
     query = select(ReceptionRule)
     if grid_id:
         query = query.where(ReceptionRule.grid_id == str(grid_id))
     if station_id:
         query = query.where(ReceptionRule.station_id == str(station_id))
-    return paginate(session, query.order_by(ReceptionRule.created_at, ReceptionRule.id), page, page_size)
+    return paginate(session, query.order_by(ReceptionRule.created_at, ReceptionRule.id), page, page_size,
+                    each=each)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from wangge_common.schemas import PageArgs
+from wangge_common.paging import PageArgs
 
 from .. import domain
 from .fields import PHONE_DISPLAY_DOC, ExternalId, Name, check_id_number, check_mobile, check_office_phone

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from wangge_common.schemas import PageArgs
+from wangge_common.paging import PageArgs
 
 from .. import domain
 from .fields import ExternalId, Name, check_office_phone

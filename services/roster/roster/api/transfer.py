@@ -12,6 +12,7 @@ from wangge_common.http import runtime
 from ..commands import imports, transfer
 from ..importrules import headings_of
 from ..queries import exports
+from ..queries import imports as import_jobs
 from ..schemas.transfer import BulkIn, ExportQuery, ImportFile, ImportJobOut, ImportOut, ImportQuery
 from ..spreadsheets import TimeLimit, TooLarge, read_rows
 
@@ -131,7 +132,7 @@ class ImportJob(MethodView):
     def get(self, job_id):
         """An import job: its status, the rows written so far and the bad rows found."""
         with runtime().db.reads() as session:
-            return imports.get(session, str(job_id))
+            return import_jobs.get_job(session, str(job_id))
 
 
 @blp.route("/exports/<any(grids, deputies):what>")

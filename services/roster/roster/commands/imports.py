@@ -10,12 +10,11 @@ import logging
 import threading
 import time
 import uuid
-from datetime import timedelta
 
 from flask import current_app
 
 from wangge_common.clock import now
-from wangge_common.errors import DomainError, NotFound
+from wangge_common.errors import DomainError
 
 from ..models import ImportJob
 from ..settings import ImportLimits
@@ -25,7 +24,6 @@ from . import transfer
 
 log = logging.getLogger(__name__)
 ERRORS_KEPT = 1000  # row errors a job keeps (the count of all of them is kept too)
-STALE_AFTER = timedelta(minutes=2)  # a running job not refreshed for this long died with its process
 
 
 def limits(runtime) -> ImportLimits:
@@ -47,17 +45,6 @@ def start(runtime, *, what: str, filename: str, rows: list, import_valid_rows: b
     runtime.state.import_threads[job.id] = thread
     return job
 
-
-def get(session, job_id: str) -> ImportJob:
-    job = session.get(ImportJob, job_id)
-    if job is None:
-        raise NotFound(f"no import job {job_id}")
-    if job.status in ("queued", "checking", "writing") and job.heartbeat_at is not None \
-            and now() - job.heartbeat_at > STALE_AFTER:
-        job.status = "interrupted"  # shown, not stored: the rows of committed chunks stay imported
-        job.detail = (f"the job stopped being refreshed at {job.heartbeat_at.isoformat()} (its process ended); "
-                      f"{job.rows_written} of {job.rows} rows were handled; send the file again")
-    return job
 
 
 class _Refused(Exception):

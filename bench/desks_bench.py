@@ -33,7 +33,7 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, insert
 
-from wangge_common.demo import load_demo
+from roster.demo import load_demo
 from wangge_common.settings import SERVICES, Settings
 from wangge_common.testing import free_port
 from wangge_devstack.stack import Stack

@@ -35,7 +35,7 @@ from sqlalchemy import create_engine, delete, insert, select
 sys.path.insert(0, str(Path(__file__).parent))
 
 from reporting_kpis import rows as synthetic_cases  # noqa: E402
-from wangge_common.demo import load_demo  # noqa: E402
+from roster.demo import load_demo  # noqa: E402
 from wangge_common.settings import SERVICES  # noqa: E402
 from wangge_common.testing import free_port  # noqa: E402
 from wangge_devstack.stack import Stack  # noqa: E402

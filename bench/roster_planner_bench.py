@@ -13,7 +13,7 @@ import time
 import uuid
 
 from roster.planner import PlanDeputy, PlanGrid, Rules, propose
-from wangge_common.demo import build_demo_county
+from roster.demo import build_demo_county
 
 
 def shaoshan() -> tuple[list[PlanGrid], list[PlanDeputy]]:

@@ -18,7 +18,8 @@ SCOPES = {
     "roster:admin": "change grids, deputies and assignments",
     "roster:read": "read the roster",
     "projects:fund": "city: decide the funding of micro livelihood projects (民生微实事资金审批)",
-    "duty:record": "deputies: record their own duties (履职登记) in the grids of their token",
+    "duty:record": "deputies: record their duties (履职登记) and meetings with their contact households (双联系), for "
+                   "the deputies of their token's grids",
     "orders:handle": "sign, answer and return work orders",
     "notify:read": "read notifications and deliveries",
     "audit:read": "read the audit log and KPIs",

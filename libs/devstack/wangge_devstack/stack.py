@@ -464,7 +464,7 @@ def run_foreground(load_demo: bool = True) -> int:
               flush=True)
         stack.start()
         if load_demo:
-            from wangge_common.demo import load_demo as load
+            from roster.demo import load_demo as load
 
             summary = load(stack.url("roster"), stack.demo_key)
             print(f"wangge: demo county {'already loaded' if summary.get('skipped') else 'loaded'}: "

@@ -2,23 +2,17 @@
 from wangge_common.http import create_service_app
 from wangge_common.settings import Settings
 
-from . import api_contacts, api_duties, api_plans, api_receptions, api_transfer
-from .api import deputies, grids, internal, stations
+from .api import BLUEPRINTS
 from .service import SPEC
-from .spreadsheets import ImportLimits
 
 
 def create_app(settings: Settings | None = None):
     settings = settings or Settings.from_env(SPEC.name)
-    app = create_service_app(
-        SPEC, settings, title="wangge roster",
-        blueprints=(grids, deputies, stations, api_plans.blp, api_receptions.blp, api_contacts.blp, api_duties.blp,
-                    api_transfer.blp,
-                    internal),
+    return create_service_app(
+        SPEC, settings, title="wangge roster", blueprints=BLUEPRINTS,
         description="Roster (名册): grids (网格), deputies (人大代表) and party delegates (党代表), liaison stations "
                     "(代表联络站), assignment plans (派驻方案) and their coverage, public notices (公示), reception "
-                    "schedules (接待日), contact households (双联系), the duty record (履职登记), CSV/XLSX import and export. "
+                    "schedules (接待日), contact households (双联系), the duty record (履职登记), CSV/XLSX import and "
+                    "export. "
                     "Every change is published on roster.v1.",
     )
-    app.extensions["roster_import_limits"] = ImportLimits.from_settings(settings)
-    return app

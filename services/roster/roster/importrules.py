@@ -10,8 +10,12 @@ import difflib
 import re
 from datetime import date
 
-from .exports import OFFICE_ONLY
 
+# Headings only an office reads (a name beside a code): the import reports them as ignored, never as unknown
+OFFICE_ONLY = {"grids": {"上级网格名称": "上级网格的名称，方便阅读；导入时按“上级编码”确定上级网格"},
+               "deputies": {"派驻网格编码": "代表派驻的网格，由派驻方案确定，导入时不读取",
+                            "派驻网格名称": "代表派驻的网格，由派驻方案确定，导入时不读取",
+                            "手机（隐藏中间四位）": "导出时的掩码手机号，导入时不读取；要改手机号请填写“手机”列"}}
 GRID_COLUMNS = ("code", "external_id", "name", "level", "parent_code", "kind", "households", "population",
                 "difficulty", "leader", "workers", "constituency")
 DEPUTY_COLUMNS = ("id", "external_id", "name", "gender", "level", "kind", "position", "mobile", "mobile_masked",

@@ -10,39 +10,12 @@ import csv
 import io
 import time
 import zipfile
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Iterator
 
 from wangge_common.errors import DomainError, Invalid
 
-
-@dataclass(frozen=True)
-class ImportLimits:
-    """How much one import may read; each is WANGGE_ROSTER_IMPORT_<NAME> in the environment."""
-
-    max_bytes: int = 32 * 1024 * 1024  # a county's spreadsheet (13,000 deputies) is about 5 MB
-    max_rows: int = 50_000  # data rows, headings excluded
-    max_columns: int = 64
-    max_cell_chars: int = 2_000
-    max_seconds: int = 1800  # reading, checking and writing one import (a job writes ~50-100 rows/s)
-    max_xlsx_expanded_bytes: int = 256 * 1024 * 1024  # the workbook's parts once unzipped
-    sync_rows: int = 1_000  # up to this many rows an import answers at once; more run as a job
-    chunk_rows: int = 200  # rows a job writes per transaction (the write lock is released between chunks)
-
-    @classmethod
-    def from_settings(cls, settings) -> "ImportLimits":
-        names = {"max_bytes": "MAX_BYTES", "max_rows": "MAX_ROWS", "max_columns": "MAX_COLUMNS",
-                 "max_cell_chars": "MAX_CELL_CHARS", "max_seconds": "MAX_SECONDS",
-                 "max_xlsx_expanded_bytes": "MAX_XLSX_EXPANDED_BYTES", "sync_rows": "SYNC_ROWS",
-                 "chunk_rows": "CHUNK_ROWS"}
-        defaults = cls()
-        return cls(**{field: settings.count(f"IMPORT_{suffix}", getattr(defaults, field))
-                      for field, suffix in names.items()})
-
-    @staticmethod
-    def variable(field: str) -> str:
-        return f"WANGGE_ROSTER_IMPORT_{field.upper()}"
+from .settings import ImportLimits
 
 
 class TooLarge(DomainError):
@@ -103,23 +76,29 @@ def _rows(table: Iterator[list], limits: ImportLimits, headings_known, clock: Ti
             clock.check("reading the file")
         if physical > 4 * limits.max_rows:  # blank lines count too, or a sheet of empty rows reads forever
             raise TooLarge("file", "max_rows", limits.max_rows, f"the file has more than {4 * limits.max_rows} lines")
-        row = {}
-        for heading, value in zip(headings, values):
-            if not heading:
-                continue
-            value = _text(value)
-            if isinstance(value, str) and len(value) > limits.max_cell_chars:
-                raise Invalid([{"row": number, "field": heading,
-                                "reason": f"the cell is over the limit of {limits.max_cell_chars} characters "
-                                          f"({ImportLimits.variable('max_cell_chars')})"}],
-                              "a cell is too long; nothing was imported")
-            row[heading] = None if value in ("", None) else value
+        row = _row(number, headings, values, limits)
         if any(v is not None for v in row.values()):
             if len(rows) >= limits.max_rows:
                 raise TooLarge("file", "max_rows", limits.max_rows,
                                f"the file has more than {limits.max_rows} rows")
             rows.append((number, row))
     return rows
+
+
+def _row(number: int, headings: list, values: list, limits: ImportLimits) -> dict:
+    """One line's cells under their known headings (empty cells as None); a cell over the limit refuses the file."""
+    row = {}
+    for heading, value in zip(headings, values):
+        if not heading:
+            continue
+        value = _text(value)
+        if isinstance(value, str) and len(value) > limits.max_cell_chars:
+            raise Invalid([{"row": number, "field": heading,
+                            "reason": f"the cell is over the limit of {limits.max_cell_chars} characters "
+                                      f"({ImportLimits.variable('max_cell_chars')})"}],
+                          "a cell is too long; nothing was imported")
+        row[heading] = None if value in ("", None) else value
+    return row
 
 
 def _text(value):

@@ -1,5 +1,8 @@
 """Builders for roster tests: grids and deputies through the API."""
 import itertools
+from datetime import date
+
+from wangge_common import clock
 
 _MOBILES = (f"139{n:08d}" for n in itertools.count(1))  # a person is registered once: each deputy its own mobile
 
@@ -27,3 +30,8 @@ def small_township(svc, groups=3):
     leaves = [make_grid(svc, f"T1-01-{i:02d}", 3, village, households=250, difficulty=1 + i % 5)
               for i in range(1, groups + 1)]
     return town, village, leaves
+
+
+def today_in_china() -> date:
+    """Today on the China calendar, as the roster's rules count days."""
+    return clock.local_date(clock.now())

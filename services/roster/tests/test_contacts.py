@@ -1,9 +1,7 @@
 """Contact households (双联系): links of each kind, meetings, and the report of deputies short of the rule."""
 from datetime import date, timedelta
 
-from roster.receptions import today_in_china
-
-from .helpers import make_deputy, small_township
+from .helpers import make_deputy, small_township, today_in_china
 
 KINDS = ("wealth_leader", "household_in_difficulty", "respected_figure")
 

@@ -4,7 +4,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from roster import transfer
+from roster.commands import transfer
 
 from .helpers import make_deputy, make_grid
 from .test_transfer import upload

@@ -1,5 +1,5 @@
 """The demo county loads into the roster: grids, deputies, stations, a published plan and reception schedules."""
-from wangge_common.demo import load_demo
+from roster.demo import load_demo
 
 
 class _ClientSession:

@@ -1,14 +1,14 @@
 """The duty record (履职登记): suggestions and their replies, inspections, activities; targets; events; scope."""
 from datetime import date, timedelta
 
-from roster import duties_rules as rules
-from roster.receptions import today_in_china
+from roster import domain as rules
+from wangge_common import clock
 
-from .helpers import make_deputy, small_township
+from .helpers import make_deputy, make_grid, small_township
 
 
 def record(svc, deputy, headers=None, **body):
-    body = {"kind": "inspection", "occurred_on": str(today_in_china()), "title": "视察农村饮水安全工程", **body}
+    body = {"kind": "inspection", "occurred_on": str(clock.local_date(clock.now())), "title": "视察农村饮水安全工程", **body}
     return svc.client.post(f"/v1/deputies/{deputy}/duties", json=body, headers=headers or svc.headers())
 
 
@@ -24,7 +24,7 @@ def test_records_replies_and_withdrawals_are_events_and_the_year_counts_what_sta
     record(svc, deputy, kind="survey", title="调研村级养老服务")
     suggestion = record(svc, deputy, kind="suggestion", title="关于硬化组级道路的建议", addressed_to="县交通运输局").json
     replied = svc.client.post(f"/v1/duties/{suggestion['id']}/reply", headers=svc.headers(),
-                              json={"outcome": "adopted", "text": "已列入明年计划", "replied_on": str(today_in_china())})
+                              json={"outcome": "adopted", "text": "已列入明年计划", "replied_on": str(clock.local_date(clock.now()))})
     assert replied.status_code == 200 and replied.json["reply"]["outcome_zh"] == "采纳办理"
     assert svc.outbox()[-1].type == "duty.replied" and svc.outbox()[-1].data["outcome"] == "adopted"
     mistake = record(svc, deputy, kind="forum", title="重复录入").json
@@ -44,7 +44,7 @@ def test_records_replies_and_withdrawals_are_events_and_the_year_counts_what_sta
 
 def test_bad_records_are_refused_with_the_field(svc):
     deputy = make_deputy(svc, "王建国")
-    future = record(svc, deputy, occurred_on=str(today_in_china() + timedelta(days=1)))
+    future = record(svc, deputy, occurred_on=str(clock.local_date(clock.now()) + timedelta(days=1)))
     assert future.status_code == 422 and future.json["errors"][0]["field"] == "occurred_on"
     blank = record(svc, deputy, title="   ")
     assert blank.status_code == 422 and blank.json["errors"][0]["field"] == "title"
@@ -56,11 +56,11 @@ def test_bad_records_are_refused_with_the_field(svc):
     assert stray.status_code == 422 and stray.json["errors"][0]["field"] == "addressed_to"
     inspection = record(svc, deputy).json
     not_a_suggestion = svc.client.post(f"/v1/duties/{inspection['id']}/reply", headers=svc.headers(),
-                                       json={"outcome": "adopted", "text": "好", "replied_on": str(today_in_china())})
+                                       json={"outcome": "adopted", "text": "好", "replied_on": str(clock.local_date(clock.now()))})
     assert not_a_suggestion.status_code == 409
     assert svc.client.get("/v1/deputies/00000000-0000-4000-8000-000000000000/duties",
                           headers=svc.headers()).status_code == 404
-    svc.client.post(f"/v1/deputies/{deputy}/end", json={"reason": "辞职", "ended_on": str(today_in_china())},
+    svc.client.post(f"/v1/deputies/{deputy}/end", json={"reason": "辞职", "ended_on": str(clock.local_date(clock.now()))},
                     headers=svc.headers())
     assert record(svc, deputy).status_code == 409
 
@@ -81,14 +81,51 @@ def test_a_deputy_records_for_the_deputies_of_their_grids_only(svc):
 def test_targets_follow_the_calendar():
     year = 2026
     mid = date(year, 5, 10)
-    none = {t.key: t for t in rules.yearly_targets(year, [], mid)}
+    none = {t.key: t for t in rules.duty_targets(year, [], mid)}
     assert none["suggestions"].met is None and none["inspections"].met is None
     assert none["themed_activities"].met is False  # the first quarter ended without one
     assert none["forums"].met is None  # the first half-year is still running
     full = [("themed_activity", date(year, m, 1)) for m in (2, 5, 8, 11)] + [("forum", date(year, 3, 1)),
                                                                           ("forum", date(year, 9, 1))]
-    done = {t.key: t for t in rules.yearly_targets(year, full + [("survey", mid), ("inspection", mid)],
+    done = {t.key: t for t in rules.duty_targets(year, full + [("survey", mid), ("inspection", mid)],
                                                    date(year + 1, 1, 2))}
     assert done["themed_activities"].met is True and done["themed_activities"].done == "1、1、1、1"
     assert done["forums"].met is True and done["inspections"].met is True and done["suggestions"].met is False
-    assert rules.record_problems("forum", date(1999, 1, 1), mid, addressed_to=None)[0][0] == "occurred_on"
+    assert rules.duty_problems("forum", date(1999, 1, 1), mid, addressed_to=None)[0][0] == "occurred_on"
+
+
+def test_a_deputy_records_meetings_with_their_own_contact_households_only(svc):
+    _, _, leaves = small_township(svc, groups=2)
+    mine = make_deputy(svc, "李红梅", home=leaves[0])
+    other = make_deputy(svc, "王建国", home=leaves[1])
+    links = {d: svc.client.post(f"/v1/deputies/{d}/contact-households", headers=svc.headers(),
+                                json={"kind": "wealth_leader", "household": "户" + d[:4]}).json["id"] for d in (mine, other)}
+    token = svc.person("p-deputy", scopes=("roster:read", "duty:record"), grids=[leaves[0]])
+    day = str(clock.local_date(clock.now()))
+    met = svc.client.post(f"/v1/contact-households/{links[mine]}/meetings", json={"met_on": day}, headers=token)
+    assert met.status_code == 201 and svc.outbox()[-1].actor == "person:p-deputy"
+    assert svc.client.post(f"/v1/contact-households/{links[other]}/meetings", json={"met_on": day},
+                           headers=token).status_code == 403
+    listed = svc.client.get(f"/v1/contact-households/{links[mine]}/meetings", headers=token)
+    assert listed.status_code == 200 and [m["met_on"] for m in listed.json] == [day]
+    assert svc.client.get(f"/v1/contact-households/{links[other]}/meetings", headers=token).status_code == 403
+    assert svc.client.get(f"/v1/deputies/{other}/contact-households", headers=token).status_code == 403
+    assert svc.client.get(f"/v1/deputies/{mine}/contact-households", headers=token).status_code == 200
+
+
+def test_township_staff_change_the_reception_schedules_of_their_township_only(svc):
+    town, _, leaves = small_township(svc, groups=1)
+    deputy = make_deputy(svc, "李红梅", home=leaves[0])
+    elsewhere = make_grid(svc, "T9", 1)
+    far = make_grid(svc, "T9-01", 2, elsewhere)
+    body = {"pattern": "monthly", "month_days": [10], "start_time": "09:00", "end_time": "11:00",
+            "rota": [[deputy]], "weeks": 8}
+    staff = svc.person("p-staff", scopes=("roster:read", "roster:admin"), grids=[town, *leaves])
+    refused = svc.client.post("/v1/reception-schedules", json={**body, "grid_id": far}, headers=staff)
+    assert refused.status_code == 403
+    made = svc.client.post("/v1/reception-schedules", json={**body, "grid_id": far}, headers=svc.headers())
+    assert made.status_code == 201, made.json
+    rule = made.json["id"]
+    assert svc.client.patch(f"/v1/reception-schedules/{rule}", json={"place": "别处"}, headers=staff).status_code == 403
+    assert svc.client.post(f"/v1/reception-schedules/{rule}/generate", json={"weeks": 4},
+                           headers=staff).status_code == 403

@@ -9,15 +9,17 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from roster import api_transfer, spreadsheets
+from roster import spreadsheets
+from roster.api import transfer as api_transfer
 from .test_transfer import upload, wait_for_job
 
 GRID_HEADER = "code,name,level,parent_code,kind,households,population,difficulty,leader,workers\n"
 
 
 def limit(svc, **changes):
-    svc.app.extensions["roster_import_limits"] = dataclasses.replace(
-        svc.app.extensions["roster_import_limits"], **changes)
+    state = svc.runtime.state
+    state.settings = dataclasses.replace(
+        state.settings, import_limits=dataclasses.replace(state.settings.import_limits, **changes))
 
 
 def grids_csv(count: int, start: int = 0) -> bytes:

@@ -2,7 +2,7 @@
 notice, the advice that makes a plan feasible, 两代表 warnings, and a hand edit that answers only what changed."""
 import json
 
-from roster import plans
+from roster.commands import plans
 
 from .helpers import make_deputy, make_grid
 
@@ -113,7 +113,7 @@ def test_a_hand_edit_can_answer_only_what_changed_and_matches_a_full_check(svc):
     stored = svc.client.get(f"/v1/assignment-plans/{body['id']}", headers=svc.headers()).json
     with svc.runtime.db.sessions() as session:
         record = plans.get_plan(session, body["id"])
-        full = plans._revalidate(session, record, plans._Scope(session, record.scope_grid_id))
+        full = plans._revalidate(session, record, plans.PlanScope(session, record.scope_grid_id))
         full_warnings = record.warnings
     assert canonical(stored["violations"]) == canonical(full) and len(full) == 1
     assert canonical(stored["warnings"]) == canonical(full_warnings) and len(full_warnings) == 3
@@ -155,5 +155,5 @@ def test_a_hand_edit_counts_what_a_deputy_serves_outside_the_plan(svc):
     assert "(1 outside this plan)" in change["violations_added"][0]["reason"]
     with svc.runtime.db.sessions() as session:
         record = plans.get_plan(session, body["id"])
-        full = plans._revalidate(session, record, plans._Scope(session, record.scope_grid_id))
+        full = plans._revalidate(session, record, plans.PlanScope(session, record.scope_grid_id))
     assert canonical(full) == canonical(change["violations_added"])

@@ -1,7 +1,7 @@
 """The planner as pure Python: soft rules as preferences, hard rules met or each failure explained."""
 from collections import Counter
 
-from roster.planner import PlanDeputy, PlanGrid, Rules, propose, validate
+from roster.planner import PlanDeputy, PlanGrid, PlanState, Rules, cover_townships, propose, validate
 
 
 def county(villages=2, groups=3, difficulty=lambda v, g: 2):
@@ -205,16 +205,14 @@ def test_paired_party_delegates_leave_warnings_for_the_grids_without_one():
 
 
 def test_a_grid_left_without_a_township_deputy_gets_one_through_a_chain_of_moves():
-    from roster.planner import _Planner
-
     grids = two_townships(groups=1)
     both = PlanDeputy("both", "township", home_grid_id="B0", work_grid_id="A0")  # may serve A or B
     only_b = PlanDeputy("only_b", "township", home_grid_id="BV")
-    planner = _Planner(grids, [both, only_b], Rules(max_load=1))
-    planner.assign("B0", both, "home_or_work")  # as a greedy pass may leave it: A0 has nobody it may have
-    planner.cover_townships()
-    assert sorted(planner.entries) == [("A0", "both", "township"), ("B0", "only_b", "township")]
-    assert planner.load == {"both": 1, "only_b": 1}
+    state = PlanState(grids, [both, only_b], Rules(max_load=1))
+    state.assign("B0", both, "home_or_work")  # as a greedy pass may leave it: A0 has nobody it may have
+    cover_townships(state)
+    assert sorted(state.entries) == [("A0", "both", "township"), ("B0", "only_b", "township")]
+    assert state.load == {"both": 1, "only_b": 1}
 
 
 def test_the_planner_covers_as_many_grids_as_the_township_rule_allows():

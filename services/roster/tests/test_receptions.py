@@ -3,9 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from roster.receptions import today_in_china
-
-from .helpers import make_deputy, small_township
+from .helpers import make_deputy, small_township, today_in_china
 
 
 @pytest.fixture
@@ -79,7 +77,7 @@ def test_bad_schedules_are_refused_with_the_field_and_reason(svc, grid_and_team,
 
 
 def test_changes_less_than_three_days_ahead_are_refused_and_others_emit_reception_changed(svc, grid_and_team):
-    from roster import receptions
+    from roster.commands import receptions
 
     grid, deputy, delegate = grid_and_team
     body = schedule(svc, grid_id=grid, pattern="weekly", weekday=today_in_china().weekday(), start_time="09:00",
@@ -131,7 +129,7 @@ def test_a_deputy_whose_term_ends_leaves_the_coming_reception_days(svc, grid_and
 
 
 def test_a_day_less_than_three_days_away_cannot_be_changed_through_the_api(svc, grid_and_team):
-    from roster import receptions
+    from roster.commands import receptions
 
     grid, deputy, _ = grid_and_team
     today = today_in_china()

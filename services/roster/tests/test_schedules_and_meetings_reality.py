@@ -4,10 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from roster import receptions
-from roster.receptions import today_in_china
-
-from .helpers import make_deputy, small_township
+from roster.commands import receptions
+from .helpers import make_deputy, small_township, today_in_china
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Roster commands: one function per state change, taking the unit of work and emitting its events."""

@@ -30,6 +30,20 @@ class Report:
     months: list[tuple[str, int]]
 
 
+def duty_rows(duties: dict | None, projects_completed: int) -> list[tuple[str, str, str]]:
+    """The duty record's lines (履职登记, seeds 003/004): inspections, suggestions, activities and forums, and the
+    micro livelihood projects completed."""
+    if duties is None:
+        return [("履职登记（视察、建议、主题活动、座谈会）", NO_SOURCE, "—")]
+    seen = duties["inspection"] + duties["survey"]
+    return [
+        ("每年至少参加 2 次视察或调研", f"视察 {duties['inspection']} 次，调研 {duties['survey']} 次", _yes(seen >= 2)),
+        ("每年至少提出 1 条建议", f"{duties['suggestion']} 条", _yes(duties["suggestion"] >= 1)),
+        ("每季度主题活动、每半年座谈会", f"主题活动 {duties['themed_activity']} 次，座谈会 {duties['forum']} 次", "—"),
+        ("民生微实事", f"完成 {projects_completed} 项", "—"),
+    ]
+
+
 def build(p: dict) -> Report:
     """The report's text from one deputy's performance figures (reporting.performance)."""
     level = labels.label("deputy_level", p["level"]) or "人大代表"
@@ -49,6 +63,7 @@ def build(p: dict) -> Report:
         ("接待日", f"{p['reception_days']} 天，{p['reception_hours']} 小时，接待群众 {p['residents_received']} 人次", "—"),
         ("受理与答复", f"受理 {p['cases_received']} 件，答复 {p['cases_answered']} 件，调解纠纷 {p['disputes_mediated']} 起",
          "—"),
+        *duty_rows(p.get("duties"), p.get("projects_completed", 0)),
     ]
     five = [(title, NO_SOURCE if p["five_ones"][key] is None else str(p["five_ones"][key]),
              _yes(None if p["five_ones"][key] is None else p["five_ones"][key] > 0)) for key, title in FIVE_TITLES]

@@ -17,8 +17,8 @@ from .queries import alarms, audit as audit_log, kpis as kpi_queries, performanc
 from .models import PendingEvent
 from .schemas import (AlarmOut, AuditEntryOut, AuditQuery, CaseFactOut, CheckpointOut, ConsistencyOut,
                       ConsistencyQuery, InclusionOut, InclusionQuery, KpiOut, MissQuery, PendingOut, PerformanceOut,
-                      PerformanceQuery, PeriodQuery, ProjectionCheckOut, RankingOut, RankingQuery, ReconcileRunOut,
-                      SliceOut, SliceQuery, VerifyOut, YearQuery)
+                      PerformanceQuery, PeriodQuery, ProjectKpiOut, ProjectKpiQuery, ProjectionCheckOut, RankingOut,
+                      RankingQuery, ReconcileRunOut, SliceOut, SliceQuery, VerifyOut, YearQuery)
 from .queries.tables import download
 
 audit = Blueprint("audit", __name__, url_prefix="/v1/audit",
@@ -144,6 +144,19 @@ class KpiSlices(MethodView):
             # over a few hundred rows, which was most of this endpoint's time
             return jsonify(rows)
         return download(rows, query["format"], f"kpis-by-{query['dimension']}")
+
+
+@kpis.route("/projects")
+class ProjectKpis(MethodView):
+    @requires("audit:read")
+    @kpis.arguments(ProjectKpiQuery, location="query")
+    @kpis.response(200, ProjectKpiOut)
+    def get(self, query):
+        """Micro livelihood projects (民生微实事) of a year: proposed, funded, completed, the money approved and how
+        the residents rated the completed ones; of one township with township_id."""
+        with runtime().db.snapshot() as session:
+            return kpi_queries.projects(session, year=query.get("year") or clock.local_date(clock.now()).year,
+                                        township=query.get("township_id"))
 
 
 @kpis.route("/misses")

@@ -243,8 +243,40 @@ class DeputyCaseCount(Base):
     settled: Mapped[int] = mapped_column(Integer)
 
 
+class DutyFact(Base):
+    """An entry of a deputy's duty record (履职登记) as roster recorded it (kind and day; the title stays in roster);
+    a withdrawn entry stays, marked, and no longer counts (revision 9b4d2f6a8c13)."""
+
+    __tablename__ = "duty_facts"
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deputy_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_on: Mapped[str] = mapped_column(String(10))
+    replied: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProjectFact(Base):
+    """A micro livelihood project (民生微实事) and where it stands: the days it was proposed, funded and completed
+    (China dates), the money, and how the residents rated it."""
+
+    __tablename__ = "project_facts"
+    project_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    deputy_id: Mapped[str] = mapped_column(String(36), index=True)
+    grid_id: Mapped[str] = mapped_column(String(36))
+    township_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    budget_yuan: Mapped[int] = mapped_column(Integer)
+    funded_yuan: Mapped[int | None] = mapped_column(Integer)
+    proposed_on: Mapped[str] = mapped_column(String(10))
+    funded_on: Mapped[str | None] = mapped_column(String(10))
+    completed_on: Mapped[str | None] = mapped_column(String(10))
+    ratings: Mapped[int] = mapped_column(Integer, default=0)
+    pleased: Mapped[int] = mapped_column(Integer, default=0)  # satisfied or basically satisfied
+
+
 PROJECTIONS = (KpiCell, CaseFact, PendingEvent, GridFact, DeputyFact, GridDeputy, VisitFact, ReceptionAttendance,
-               ContactLink, ContactMeeting, DeputyCaseCount)
+               ContactLink, ContactMeeting, DeputyCaseCount, DutyFact, ProjectFact)
 
 
 class ReconcileRun(Base):

@@ -8,11 +8,11 @@ from collections import Counter
 
 from sqlalchemy import delete, select
 
-from wangge_common import held
+from wangge_common import clock, held
 
 from . import domain
-from .models import (CaseFact, ContactLink, ContactMeeting, DeputyCaseCount, DeputyFact, GridDeputy, GridFact, KpiCell,
-                     PendingEvent, PROJECTIONS, ReceptionAttendance, VisitFact)
+from .models import (CaseFact, ContactLink, ContactMeeting, DeputyCaseCount, DeputyFact, DutyFact, GridDeputy, GridFact,
+                     KpiCell, PendingEvent, PROJECTIONS, ProjectFact, ReceptionAttendance, VisitFact)
 
 
 _PRIMARY_KEYS = {model: tuple(c.name for c in model.__table__.primary_key.columns) for model in PROJECTIONS}
@@ -135,6 +135,8 @@ class Projector:
             self._case_event(event_id, event_type, subject, data, time, seq)
         elif event_type in self.ROSTER_EVENTS:
             getattr(self, self.ROSTER_EVENTS[event_type])(data)
+        elif event_type in self.PROJECT_EVENTS:
+            getattr(self, self.PROJECT_EVENTS[event_type])(data, clock.local_date(time).isoformat())
 
     # roster's events -> the method that projects them (anything else changes no projection)
     ROSTER_EVENTS = {
@@ -145,7 +147,57 @@ class Projector:
         "contact_meeting.recorded": "_contact_meeting",
         "assignment.published": "_assignment_published", "assignment.ended": "_assignment_ended",
         "visit.recorded": "_visit", "reception_session.recorded": "_reception",
+        "duty.recorded": "_duty", "duty.replied": "_duty_replied", "duty.withdrawn": "_duty_withdrawn",
     }
+    # micro livelihood projects (民生微实事): the method and the China day the step was taken
+    PROJECT_EVENTS = {
+        "project.proposed": "_project_proposed", "project.reviewed": "_project_reviewed",
+        "project.funding_decided": "_project_funding", "project.progressed": "_project_progressed",
+        "project.completed": "_project_completed", "project.rated": "_project_rated",
+    }
+
+    def _duty(self, data: dict) -> None:
+        self.store.put(DutyFact, {"record_id": data["record_id"], "deputy_id": data["deputy_id"], "kind": data["kind"],
+                                  "occurred_on": data["occurred_on"], "replied": False, "withdrawn": False})
+
+    def _duty_replied(self, data: dict) -> None:
+        self._change(DutyFact, data["record_id"], replied=True)
+
+    def _duty_withdrawn(self, data: dict) -> None:
+        self._change(DutyFact, data["record_id"], withdrawn=True)
+
+    def _change(self, model, key: str, **changes) -> None:
+        row = self.store.get(model, key)
+        if row is not None:
+            self.store.put(model, dict(row, **changes))
+
+    def _project_proposed(self, data: dict, day: str) -> None:
+        self.store.put(ProjectFact, {
+            "project_id": data["project_id"], "deputy_id": data["deputy_id"], "grid_id": data["grid_id"],
+            "township_id": data.get("township_id"), "state": "proposed", "budget_yuan": data["budget_yuan"],
+            "funded_yuan": None, "proposed_on": day, "funded_on": None, "completed_on": None, "ratings": 0,
+            "pleased": 0})
+
+    def _project_reviewed(self, data: dict, day: str) -> None:
+        self._change(ProjectFact, data["project_id"],
+                     state="township_approved" if data["decision"] == "approved" else "refused")
+
+    def _project_funding(self, data: dict, day: str) -> None:
+        funded = data["decision"] == "funded"
+        self._change(ProjectFact, data["project_id"], state="funded" if funded else "refused",
+                     **({"funded_yuan": data["amount_yuan"], "funded_on": day} if funded else {}))
+
+    def _project_progressed(self, data: dict, day: str) -> None:
+        self._change(ProjectFact, data["project_id"], state="in_progress")
+
+    def _project_completed(self, data: dict, day: str) -> None:
+        self._change(ProjectFact, data["project_id"], state="completed", completed_on=day)
+
+    def _project_rated(self, data: dict, day: str) -> None:
+        row = self.store.get(ProjectFact, data["project_id"])
+        if row is not None:
+            self.store.put(ProjectFact, dict(row, ratings=row["ratings"] + 1,
+                                             pleased=row["pleased"] + (data["rating"] != "unsatisfied")))
 
     def _deputy(self, data: dict) -> None:
         self.store.put(DeputyFact, {k: data.get(k) for k in ("deputy_id", "name", "level", "kind", "position",

@@ -193,6 +193,23 @@ class YearQuery(Schema):
     format = FORMAT
 
 
+class ProjectKpiQuery(Schema):
+    year = fields.Integer(validate=validate.Range(2000, 2100), metadata={"description": "default: this year"})
+    township_id = fields.String(metadata={"description": "one township's projects (乡镇网格 id)"})
+
+
+class ProjectKpiOut(Schema):
+    year = fields.Integer()
+    township_id = fields.String(allow_none=True)
+    proposed = fields.Integer(metadata={"description": "projects proposed in the year"})
+    funded = fields.Integer(metadata={"description": "projects whose funding the city approved in the year"})
+    completed = fields.Integer(metadata={"description": "projects completed in the year"})
+    refused = fields.Integer(metadata={"description": "projects proposed in the year and refused"})
+    funded_yuan = fields.Integer(metadata={"description": "the money approved in the year, yuan"})
+    ratings = fields.Integer(metadata={"description": "residents' ratings of the year's completed projects"})
+    satisfaction = fields.Float(allow_none=True, metadata={"description": "satisfied or basically satisfied"})
+
+
 class PerformanceQuery(YearQuery):
     township = fields.String(validate=validate.Length(1, 64), metadata={
         "description": "only the deputies assigned to a grid of this township (乡镇, its grid id): the 代表履职 list "
@@ -236,6 +253,12 @@ class PerformanceOut(Schema):
     contact_meetings_min = fields.Integer()
     contact_meet = fields.Boolean()
     meetings = fields.Integer()
+    duties = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True,
+                         metadata={"description": "the duty record (履职登记) of the year by kind, withdrawn entries "
+                                                  "left out: suggestion, inspection, survey, themed_activity, forum, "
+                                                  "dispute_mediated, household_helped"})
+    projects_completed = fields.Integer(metadata={"description": "micro livelihood projects (民生微实事) the deputy "
+                                                                 "proposed that were completed in the year"})
     five_ones = fields.Dict(metadata={"description": "五个一: null where no event reports it yet"})
     five_ones_done = fields.Integer()
 

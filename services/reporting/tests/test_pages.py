@@ -41,7 +41,8 @@ def test_the_annual_report_renders_and_prints(svc):
     with live_server(svc.app) as url, browser_page() as page:
         page.goto(url + f"/deputies/{P1}/annual-report?year=2026")
         assert missing_glyphs(page) == []
-        assert "李红梅" in page.content() and "五个一" in page.content() and "暂无数据来源" in page.content()
+        assert "李红梅" in page.content() and "五个一" in page.content() and "参加一次视察" in page.content()
+        assert "每年至少参加 2 次视察或调研" in page.content() and "暂无数据来源" not in page.content()
         # one bar per month of 2026 up to today (the report runs to the day it is printed)
         bars = page.locator("svg.chart g.serie-0 rect.rect")
         assert bars.count() == (date.today().month if date.today().year == 2026 else 12)
@@ -93,5 +94,5 @@ def test_the_annual_report_wraps_on_a4_and_downloads_as_word(svc):
     text = "\n".join(p.text for p in document.paragraphs)
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     assert "李红梅 代表 2026 年度进网格履职情况（述职评议）" in text
-    assert "每周至少走访 1 次" in cells and "暂无数据来源" in cells and "推动解决一件民生实事" in cells
+    assert "每周至少走访 1 次" in cells and "每年至少提出 1 条建议" in cells and "推动解决一件民生实事" in cells
     assert svc.client.get(f"/deputies/{uid('x')}/annual-report.docx").status_code == 404

@@ -136,32 +136,41 @@ def contact_households(*, year: int, end: date, links: list[dict], meetings: lis
     }
 
 
-def five_ones(counts: dict) -> dict:
-    """“五个一” from the deputy's case counts (`count_cases`): a good suggestion, a dispute mediated, a household in
-    difficulty helped, a livelihood matter settled (answered and closed satisfied). Inspections (视察) have no event
-    yet: None."""
+DUTY_KINDS = ("suggestion", "inspection", "survey", "themed_activity", "forum", "dispute_mediated",
+              "household_helped")
+
+
+def five_ones(counts: dict, duties: dict | None = None, projects_completed: int = 0) -> dict:
+    """“五个一” from the deputy's case counts (`count_cases`) and duty record (履职登记, counts by kind): a good
+    suggestion (recorded, or a resident's suggestion taken in), an inspection or survey (视察/调研), a dispute mediated
+    (in a case or recorded), a household in difficulty helped (answered, or recorded), a livelihood matter settled
+    (a case answered and closed satisfied, or a micro livelihood project completed). Without a duty record (None)
+    inspections have no source: None, never zero."""
+    duty = duties or {}
     return {
-        "good_suggestion": counts["suggestions"],
-        "inspection": None,  # no event reports inspections (视察) yet: shown as "no data", never as zero
-        "dispute_mediated": counts["mediated"],
-        "household_in_difficulty_helped": counts["special_answered"],
-        "livelihood_matter_settled": counts["settled"],
+        "good_suggestion": counts["suggestions"] + duty.get("suggestion", 0),
+        "inspection": None if duties is None else duty.get("inspection", 0) + duty.get("survey", 0),
+        "dispute_mediated": counts["mediated"] + duty.get("dispute_mediated", 0),
+        "household_in_difficulty_helped": counts["special_answered"] + duty.get("household_helped", 0),
+        "livelihood_matter_settled": counts["settled"] + projects_completed,
     }
 
 
 def deputy_performance(*, year: int, as_of: date, visits: list[dict], sessions: list[dict], cases: list[dict] = (),
                        grid_population: int | None, links: list[dict] = (), meetings: list[dict] = (),
-                       registered: list[dict] = (), case_counts: dict | None = None) -> dict:
+                       registered: list[dict] = (), case_counts: dict | None = None, duties: dict | None = None,
+                       projects_completed: int = 0) -> dict:
     """One deputy's year: visits (≥ 1/week), households (≥ 10/month), residents reached (≥ 5 %/quarter),
     reception days and hours, cases received and answered, disputes mediated, contact households (双联系, see
     `contact_households`: roster's links and meetings) and the "五个一" tally. Periods not yet begun are not
     judged. The cases the deputy replied on come as rows (`cases`) or already counted (`case_counts`, see
-    `count_cases`)."""
+    `count_cases`); the duty record's entries of the year as counts by kind (`duties`, None: no record read) and the
+    micro livelihood projects the deputy completed in the year."""
     end = min(as_of, date(year, 12, 31))
     visits = in_year(visits, year, "visited_on")
     sessions = in_year(sessions, year, "started_at")
     counts = count_cases(cases) if case_counts is None else case_counts
-    five = five_ones(counts)
+    five = five_ones(counts, duties, projects_completed)
     return {
         "year": year, "as_of": end.isoformat(),
         **visit_figures(visits, year, end),
@@ -172,6 +181,8 @@ def deputy_performance(*, year: int, as_of: date, visits: list[dict], sessions: 
         **case_figures(counts),
         **contact_households(year=year, end=end, links=list(links), meetings=list(meetings)),
         "meetings": sum(1 for v in visits if v["kind"] == "meeting"),
+        "duties": None if duties is None else {kind: duties.get(kind, 0) for kind in DUTY_KINDS},
+        "projects_completed": projects_completed,
         "five_ones": five,
         "five_ones_done": sum(1 for v in five.values() if v),
     }

@@ -4,15 +4,15 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from wangge_common import clock
 from wangge_common.errors import NotFound
 
 from .. import domain
 from . import kpis
-from ..models import (CaseFact, ContactLink, ContactMeeting, DeputyCaseCount, DeputyFact, GridDeputy, GridFact,
-                      ReceptionAttendance, VisitFact)
+from ..models import (CaseFact, ContactLink, ContactMeeting, DeputyCaseCount, DeputyFact, DutyFact, GridDeputy, GridFact,
+                      ProjectFact, ReceptionAttendance, VisitFact)
 
 
 def today() -> date:
@@ -97,6 +97,25 @@ def _contacts(session, ids, prefix: str) -> tuple[dict, dict]:
             {deputy: [{"link_id": m.link_id, "met_on": m.met_on} for m in rows] for deputy, rows in meetings.items()})
 
 
+def _duties(session, ids, prefix: str) -> dict[str, dict[str, int]]:
+    """Each deputy's duty record of the year (履职登记), withdrawn entries left out, as counts by kind."""
+    rows = session.execute(select(DutyFact.deputy_id, DutyFact.kind, func.count())
+                           .where(_of(DutyFact.deputy_id, ids), DutyFact.occurred_on.startswith(prefix),
+                                  DutyFact.withdrawn.is_(False))
+                           .group_by(DutyFact.deputy_id, DutyFact.kind))
+    found: dict[str, dict[str, int]] = {}
+    for deputy_id, kind, count in rows:
+        found.setdefault(deputy_id, {})[kind] = count
+    return found
+
+
+def _projects_completed(session, ids, prefix: str) -> dict[str, int]:
+    rows = session.execute(select(ProjectFact.deputy_id, func.count())
+                           .where(_of(ProjectFact.deputy_id, ids), ProjectFact.completed_on.startswith(prefix))
+                           .group_by(ProjectFact.deputy_id))
+    return dict(rows.all())
+
+
 def _grids(session, ids) -> dict[str, list[GridFact]]:
     found: dict[str, list[GridFact]] = {}
     for grid_deputy, grid in session.execute(select(GridDeputy, GridFact).join(
@@ -116,6 +135,7 @@ def deputies_performance(session, *, year: int, as_of: date, deputy_id: str | No
     counts, registered = _case_counts(session, ids, prefix), _registered(session, ids, prefix)
     links, meetings = _contacts(session, ids, prefix)
     grids = _grids(session, ids)
+    duties, projects = _duties(session, ids, prefix), _projects_completed(session, ids, prefix)
     result = []
     for d in deputies:
         own_grids = sorted(grids.get(d.deputy_id, []), key=lambda g: g.code)
@@ -123,7 +143,8 @@ def deputies_performance(session, *, year: int, as_of: date, deputy_id: str | No
             year=year, as_of=as_of, visits=visits.get(d.deputy_id, []), sessions=sessions.get(d.deputy_id, []),
             case_counts=counts.get(d.deputy_id, NO_CASES),
             grid_population=sum(g.population for g in own_grids) or None, links=links.get(d.deputy_id, []),
-            meetings=meetings.get(d.deputy_id, []), registered=registered.get(d.deputy_id, []))
+            meetings=meetings.get(d.deputy_id, []), registered=registered.get(d.deputy_id, []),
+            duties=duties.get(d.deputy_id, {}), projects_completed=projects.get(d.deputy_id, 0))
         result.append({"deputy_id": d.deputy_id, "name": d.name, "level": d.level, "kind": d.kind,
                        "position": d.position, "status": d.status,
                        "grids": [{"grid_id": g.grid_id, "code": g.code, "name": g.name} for g in own_grids],

@@ -40,8 +40,11 @@ def home():
     period, period_error = _period()
     summary = services.get(me, "reporting", "/v1/kpis", period=period)
     townships = services.get(me, "reporting", "/v1/kpis/slices", dimension="township", period=period)
+    year = int(period[:4]) if period else None
+    projects = services.get(me, "reporting", "/v1/kpis/projects", year=year)
     return render_template("supervisor/home.html", summary=summary, townships=townships, period=period,
-                           period_error=period_error, period_typed=request.args.get("period", ""), misses=MISSES)
+                           period_error=period_error, period_typed=request.args.get("period", ""), misses=MISSES,
+                           projects=projects)
 
 
 @supervisor.get("/misses")

@@ -160,3 +160,60 @@ def test_docker_compose_names_the_sms_and_smtp_settings_and_the_provider_choice(
         assert env[name] == "/run/secrets/notify_sms_secret"
     assert "notify_sms_secret" in compose["services"]["notify"]["secrets"]
     assert "WANGGE_NOTIFY_ALIYUN_KEY_SECRET" not in env
+
+
+def test_a_micro_livelihood_project_and_the_duty_record_on_the_real_stack(sink_stack, demo):
+    """Issue 18, items 13 and 14: a deputy's project answers a resident's case from proposal to the resident's
+    rating (the message with the link reaches the sink, the link's page forwards the rating), the grid's board
+    shows it, and reporting counts it and the deputy's recorded inspections in 五个一."""
+    import re
+    from datetime import datetime, timedelta, timezone
+
+    from stackhelpers import publish_group_grid, wait_until_routing_serves
+
+    stack, api = sink_stack, demo
+    roster, routing, notify, reporting = (stack.url(s) for s in ("roster", "routing", "notify", "reporting"))
+    made = publish_group_grid(stack, api, code=f"MS-{uuid.uuid4().hex[:6]}", names=("微实事乡", "微实事村", "一组"),
+                              deputy={"name": "周建华"})
+    grid, deputy = made["group"]["id"], made["deputy"]["id"]
+    wait_until_routing_serves(stack, api, grid, deputy)
+    phone = f"139{uuid.uuid4().int % 10**8:08d}"
+    case = _post(api, stack.url("intake") + "/v1/cases", case_body(
+        grid, topic="lighting", content="一组组道没有路灯，晚上出行不安全。", reporter={"name": "陈桂香", "phone": phone}))
+    eventually(lambda: api.get(routing + f"/v1/cases/{case['id']}").status_code == 200, 120, "routing has the case")
+
+    project = _post(api, routing + "/v1/projects", {
+        "grid_id": grid, "deputy_id": deputy, "title": "一组组道路灯安装", "description": "组道安装太阳能路灯 8 盏",
+        "budget_yuan": 30000, "case_ids": [case["id"]]})
+    pid = project["project_id"]
+    _post(api, routing + f"/v1/projects/{pid}/review", {"decision": "approved", "reason": "群众反映集中"})
+    _post(api, routing + f"/v1/projects/{pid}/funding", {"decision": "funded", "amount_yuan": 28000, "reason": "纳入资金"})
+    _post(api, routing + f"/v1/projects/{pid}/progress", {"percent": 50, "note": "灯杆已立"})
+    _post(api, routing + f"/v1/projects/{pid}/complete", {"result": "安装路灯 8 盏，已通电"})
+
+    (sms,) = eventually(lambda: _sms_to(stack, phone, "民生微实事", "rate-project"), 90, "the reporter is told")
+    link = re.search(r"https?://\S+/rate-project/[A-Za-z0-9_\-.]+", sms["text"]).group(0)
+    token = link.rsplit("/", 1)[1]
+    page = requests.get(notify + f"/rate-project/{token}", timeout=10)
+    assert page.status_code == 200 and "安装路灯 8 盏，已通电" in page.text
+    rated = requests.post(notify + f"/rate-project/{token}", data={"rating": "satisfied"}, timeout=10)
+    assert rated.status_code == 200 and "评价已提交" in rated.text
+    board = eventually(lambda: requests.get(notify + f"/v1/board/grids/{grid}", timeout=5).json().get("projects"),
+                       60, "the board shows the project")
+    assert board[0]["title"] == "一组组道路灯安装"
+
+    today = datetime.now(timezone(timedelta(hours=8))).date()
+    for kind in ("inspection", "survey"):
+        _post(api, roster + f"/v1/deputies/{deputy}/duties", {"kind": kind, "occurred_on": str(today),
+                                                              "title": "视察农村道路建设"})
+
+    def counted():
+        p = api.get(reporting + f"/v1/deputies/{deputy}/performance", params={"year": today.year}).json()
+        done = p.get("projects_completed") == 1 and (p.get("five_ones") or {}).get("inspection") == 2
+        return p if done else None
+
+    performance = eventually(counted, 120, "reporting counts the project and the inspections")
+    assert performance["five_ones"]["livelihood_matter_settled"] >= 1
+    figures = eventually(lambda: (lambda f: f if f["ratings"] >= 1 else None)(
+        api.get(reporting + "/v1/kpis/projects", params={"year": today.year}).json()), 60, "the project figures")
+    assert figures["completed"] >= 1 and figures["funded_yuan"] >= 28000

@@ -21,6 +21,23 @@ def load_spec(service: str):
     return importlib.import_module(f"{service}.service").SPEC
 
 
+def known_scopes() -> dict[str, str]:
+    """Every scope some service declares (its ServiceSpec.scopes), with the shared infrastructure's: what an API key
+    may carry, since one key may call several services. A service not installed here adds nothing."""
+    from .auth import COMMON_SCOPES
+
+    scopes = dict(COMMON_SCOPES)
+    for service in SERVICES:
+        try:
+            spec = load_spec(service)
+        except ModuleNotFoundError as exc:
+            if exc.name not in (service, f"{service}.service"):
+                raise
+            continue
+        scopes.update(spec.scopes)
+    return scopes
+
+
 def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
 
@@ -152,7 +169,11 @@ def cmd_topics(args) -> int:
 def cmd_apikey(args) -> int:
     from .auth import new_key
 
-    raw, entry = new_key(args.name, [s for s in args.scopes.split(",") if s])
+    try:
+        raw, entry = new_key(args.name, [s for s in args.scopes.split(",") if s], known=known_scopes())
+    except ValueError as exc:  # a scope no service declares: a typo, or a service not installed here
+        print(f"wangge apikey: {exc}", file=sys.stderr)
+        return 2
     print(f"key:   {raw}")
     print(f"entry: {json.dumps(entry)}")
     print("Add the entry to the JSON list in WANGGE_API_KEYS or the file named by WANGGE_API_KEYS_FILE; "

@@ -167,5 +167,5 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, t
         FlaskInstrumentor().instrument_app(app, excluded_urls="healthz,readyz,metrics")
     else:  # no span would be exported: carry the trace context only (a fraction of the instrumentation's cost)
         telemetry.propagate_requests(app, excluded=("healthz", "readyz", "metrics"))
-    auth.check_every_view_is_guarded(app)
+    auth.check_every_view_is_guarded(app, auth.service_scopes(spec))
     return app

@@ -122,7 +122,7 @@ class ServiceHarness:
     def __post_init__(self):
         self.database_url, self._drop = create_migrated_database(self.spec, self.tmp_path)
         raw_entries = []
-        for name, scopes in {"all": sorted(auth.SCOPES), "reader": ["cases:read", "roster:read"],
+        for name, scopes in {"all": sorted(auth.service_scopes(self.spec)), "reader": ["cases:read", "roster:read"],
                              "none": []}.items():
             raw, entry = auth.new_key(name, scopes)
             self.keys[name] = raw

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import requests
 from wangge_common import auth, crypto, tokens
+from wangge_common.cli import known_scopes
 from wangge_common.settings import DEFAULT_BROKER_PORT, DEFAULT_PORTS, SERVICES
 
 from .supervision import STOP_ORDER, Program, SupervisionPolicy, Supervisor
@@ -187,8 +188,9 @@ class Stack:
         path = self.var_dir / "api-keys.json"
         stored = json.loads(path.read_text()) if path.exists() else {}
         if "demo" not in stored or "service" not in stored:
-            demo_raw, demo_entry = auth.new_key("demo", sorted(auth.SCOPES))
-            service_raw, service_entry = auth.new_key("services", self.SERVICE_SCOPES)
+            scopes = known_scopes()  # every installed service's: the demo key may do anything anywhere
+            demo_raw, demo_entry = auth.new_key("demo", sorted(scopes), known=scopes)
+            service_raw, service_entry = auth.new_key("services", self.SERVICE_SCOPES, known=scopes)
             stored = {"demo": demo_raw, "service": service_raw, "entries": [demo_entry, service_entry]}
             path.write_text(json.dumps(stored))
             path.chmod(0o600)

@@ -11,6 +11,8 @@ from .projection_check import ProjectionCheckCollector, projection_check_job
 from .reconcile import ReconcileCollector, reconcile_job
 
 SPEC = ServiceSpec(name="reporting", metadata=Base.metadata, tables=INFRA,
+                   scopes={"audit:read": "read the audit log and KPIs",
+                           "cases:read": "read cases, work orders and status"},
                    migrations=str(Path(__file__).parent / "migrations"), consumes=tuple(TOPICS),
                    handlers=HANDLERS, collectors=(ReconcileCollector, ProjectionCheckCollector),
                    # the reconcile job looks every 10 s but reconciles only when its interval has passed

@@ -6,7 +6,6 @@ import argparse
 import importlib
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -64,8 +63,8 @@ def _serve_metrics(settings: Settings, role: str) -> None:
 def cmd_migrate(args) -> int:
     from . import migrations, telemetry
 
-    telemetry.configure(args.service, "migrate")
     spec, settings = load_spec(args.service), Settings.from_env(args.service)
+    telemetry.configure(args.service, "migrate", settings)
     migrations.upgrade(spec, settings)
     log.info("database at head", extra={"service": args.service})
     return 0
@@ -84,8 +83,8 @@ def _run_process(service: str, role: str, spec, loop) -> int:
     from . import telemetry
     from .runtime import Runtime
 
-    telemetry.configure(service, role)
     settings = Settings.from_env(service)
+    telemetry.configure(service, role, settings)
     stop = _stop_on_signals()
     _serve_metrics(settings, role)
     loop(Runtime(spec, settings)).run(stop)
@@ -120,11 +119,12 @@ def republish(service: str, spec, since) -> int:
     from .relay import oldest_published, republish_since, retention_cutoff
     from .runtime import Runtime
 
-    telemetry.configure(service, "relay")
+    settings = Settings.from_env(service)
+    telemetry.configure(service, "relay", settings)
     if not spec.publishes:
         print(f"{service} publishes no topic: nothing to re-publish", file=sys.stderr)
         return 2
-    runtime = Runtime(spec, Settings.from_env(service))
+    runtime = Runtime(spec, settings)
     try:
         oldest, cutoff = oldest_published(runtime), retention_cutoff(runtime)
         count = republish_since(runtime, since, "operator")

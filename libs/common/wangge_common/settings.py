@@ -1,4 +1,17 @@
-"""Settings read from the environment once and passed down; nothing here connects anywhere."""
+"""Settings read from the environment once and passed down; nothing here connects anywhere.
+
+Every WANGGE_* variable a service reads goes through `Settings.from_env` (service-specific ones, WANGGE_<SERVICE>_*,
+reach the service's own settings class through `Settings.extra` and `Settings.count`). Variables deliberately read
+elsewhere, each by the program or library that defines it:
+- OTEL_* (OTEL_TRACES_EXPORTER, OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_*): the OpenTelemetry SDK's standard variables,
+  read by the SDK itself (telemetry.py only picks the exporter by OTEL_TRACES_EXPORTER, as the SDK's own
+  auto-configuration would, and sets OTEL_SERVICE_NAME's default for the SDK's resource);
+- PROMETHEUS_MULTIPROC_DIR: prometheus_client's, read by the client library (metrics.py only asks whether it is set);
+- GUNICORN_*: gunicorn's configuration file (gunicorn_conf.py), read before any service exists;
+- TEST_DATABASE_URL, WANGGE_REQUIRE_BROWSER, WANGGE_CHROMIUM: the test harness's and the developer's machine, not a
+  service's (testing.py, browser.py);
+- a secret for a data migration run by hand with `alembic` (migrations.migration_secret), where no Settings exist.
+"""
 from __future__ import annotations
 
 import os
@@ -41,6 +54,12 @@ def with_database_password(env, component: str, url: str) -> str:
             raise ValueError(f"{name} is set but the database is SQLite, which takes no password")
         return parsed.set(password=password).render_as_string(hide_password=False)
     return url
+
+
+def log_level(env=None) -> str:
+    """WANGGE_LOG_LEVEL (INFO by default), upper-cased: for Settings, and for a process without them (the portal)."""
+    env = os.environ if env is None else env
+    return (env.get("WANGGE_LOG_LEVEL") or "INFO").strip().upper()
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -104,6 +123,7 @@ class Settings:
     trusted_proxies: str = ""
     trusted_proxy_hops: int = 1
     ratelimits: dict = field(default_factory=dict)
+    log_level: str = "INFO"  # WANGGE_LOG_LEVEL: the root logger's level (telemetry.configure)
 
     @classmethod
     def from_env(cls, service: str, env: dict | None = None) -> "Settings":
@@ -165,6 +185,7 @@ class Settings:
             trusted_proxy_hops=_int(env, "WANGGE_TRUSTED_PROXY_HOPS", 1),
             ratelimits={k.removeprefix("WANGGE_RATELIMIT_"): v for k, v in env.items()
                         if k.startswith("WANGGE_RATELIMIT_") and k != "WANGGE_RATELIMIT_STORAGE_URI" and v},
+            log_level=log_level(env),
         )
 
     def count(self, suffix: str, default: int) -> int:

@@ -72,6 +72,36 @@ def _int(env: dict, name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _kafka_settings(env, upper: str) -> dict:
+    """The broker's address, timeouts and this service's credentials."""
+    session_timeout = _int(env, "WANGGE_KAFKA_SESSION_TIMEOUT_MS", 10000)
+    return dict(
+        kafka_bootstrap=env.get("WANGGE_KAFKA_BOOTSTRAP", f"127.0.0.1:{DEFAULT_BROKER_PORT}"),
+        kafka_session_timeout_ms=session_timeout,
+        # Kafka wants heartbeats at most a third of the session timeout.
+        kafka_heartbeat_interval_ms=_int(env, "WANGGE_KAFKA_HEARTBEAT_INTERVAL_MS", max(300, session_timeout // 3)),
+        kafka_request_timeout_ms=_int(env, "WANGGE_KAFKA_REQUEST_TIMEOUT_MS", 30000),
+        kafka_security_protocol=(env.get("WANGGE_KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT").upper(),
+        kafka_sasl_mechanism=(env.get("WANGGE_KAFKA_SASL_MECHANISM") or "").upper() or None,
+        # the per-service principal (WANGGE_INTAKE_KAFKA_SASL_USERNAME) wins over a shared one
+        kafka_sasl_username=env.get(f"WANGGE_{upper}_KAFKA_SASL_USERNAME") or env.get("WANGGE_KAFKA_SASL_USERNAME"),
+        kafka_sasl_password_file=(env.get(f"WANGGE_{upper}_KAFKA_SASL_PASSWORD_FILE")
+                                  or env.get("WANGGE_KAFKA_SASL_PASSWORD_FILE")),
+        kafka_ssl_cafile=env.get("WANGGE_KAFKA_SSL_CAFILE") or None,
+    )
+
+
+def _public_endpoint_settings(env) -> dict:
+    """Rate limits of the public endpoints and the proxies whose X-Forwarded-For is believed."""
+    return dict(
+        ratelimit_storage_uri=env.get("WANGGE_RATELIMIT_STORAGE_URI") or "memory://",
+        trusted_proxies=env.get("WANGGE_TRUSTED_PROXIES", ""),
+        trusted_proxy_hops=_int(env, "WANGGE_TRUSTED_PROXY_HOPS", 1),
+        ratelimits={k.removeprefix("WANGGE_RATELIMIT_"): v for k, v in env.items()
+                    if k.startswith("WANGGE_RATELIMIT_") and k != "WANGGE_RATELIMIT_STORAGE_URI" and v},
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a service process needs to know about its surroundings."""
@@ -140,16 +170,11 @@ class Settings:
             or f"sqlite:///{var_dir / (service + '.db')}"
         )
         database_url = with_database_password(env, service, database_url)
-        session_timeout = _int(env, "WANGGE_KAFKA_SESSION_TIMEOUT_MS", 10000)
         return cls(
             service=service,
             database_url=database_url,
-            kafka_bootstrap=env.get("WANGGE_KAFKA_BOOTSTRAP", f"127.0.0.1:{DEFAULT_BROKER_PORT}"),
             var_dir=var_dir,
-            kafka_session_timeout_ms=session_timeout,
-            # Kafka wants heartbeats at most a third of the session timeout.
-            kafka_heartbeat_interval_ms=_int(env, "WANGGE_KAFKA_HEARTBEAT_INTERVAL_MS", max(300, session_timeout // 3)),
-            kafka_request_timeout_ms=_int(env, "WANGGE_KAFKA_REQUEST_TIMEOUT_MS", 30000),
+            **_kafka_settings(env, upper),
             relay_poll_interval_s=_int(env, "WANGGE_RELAY_POLL_MS", 200) / 1000,
             relay_batch_size=_int(env, "WANGGE_RELAY_BATCH_SIZE", 500),
             relay_drain_s=_int(env, "WANGGE_RELAY_DRAIN_MS", 10000) / 1000,
@@ -173,18 +198,7 @@ class Settings:
             token_jwks=env.get("WANGGE_TOKEN_JWKS") or None,
             token_audience=env.get("WANGGE_TOKEN_AUDIENCE") or "wangge",
             extra={k: v for k, v in env.items() if k.startswith(f"WANGGE_{upper}_")},
-            kafka_security_protocol=(env.get("WANGGE_KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT").upper(),
-            kafka_sasl_mechanism=(env.get("WANGGE_KAFKA_SASL_MECHANISM") or "").upper() or None,
-            # the per-service principal (WANGGE_INTAKE_KAFKA_SASL_USERNAME) wins over a shared one
-            kafka_sasl_username=env.get(f"WANGGE_{upper}_KAFKA_SASL_USERNAME") or env.get("WANGGE_KAFKA_SASL_USERNAME"),
-            kafka_sasl_password_file=(env.get(f"WANGGE_{upper}_KAFKA_SASL_PASSWORD_FILE")
-                                      or env.get("WANGGE_KAFKA_SASL_PASSWORD_FILE")),
-            kafka_ssl_cafile=env.get("WANGGE_KAFKA_SSL_CAFILE") or None,
-            ratelimit_storage_uri=env.get("WANGGE_RATELIMIT_STORAGE_URI") or "memory://",
-            trusted_proxies=env.get("WANGGE_TRUSTED_PROXIES", ""),
-            trusted_proxy_hops=_int(env, "WANGGE_TRUSTED_PROXY_HOPS", 1),
-            ratelimits={k.removeprefix("WANGGE_RATELIMIT_"): v for k, v in env.items()
-                        if k.startswith("WANGGE_RATELIMIT_") and k != "WANGGE_RATELIMIT_STORAGE_URI" and v},
+            **_public_endpoint_settings(env),
             log_level=log_level(env),
         )
 

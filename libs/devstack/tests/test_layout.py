@@ -194,39 +194,49 @@ def _imported(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
 
 
 def import_cycles() -> set[str]:
-    """Every set of a service's modules that import each other in a ring (Tarjan's strongly connected components)."""
-    found = set()
-    for service_dir in SERVICE_DIRS:
-        modules = _modules(service_dir / service_dir.name)
-        graph = {m: _imported(m, p, modules) for m, p in modules.items()}
-        index, low, stack, on_stack, counter = {}, {}, [], set(), [0]
+    """Every set of a service's modules that import each other in a ring."""
+    return set().union(*(cycles_in(d / d.name) for d in SERVICE_DIRS))
 
-        def visit(node):
-            index[node] = low[node] = counter[0]
-            counter[0] += 1
-            stack.append(node)
-            on_stack.add(node)
-            for nxt in graph[node]:
-                if nxt not in index:
-                    visit(nxt)
-                    low[node] = min(low[node], low[nxt])
-                elif nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-            if low[node] == index[node]:
-                ring = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    ring.append(member)
-                    if member == node:
-                        break
-                if len(ring) > 1:
-                    found.add(" <-> ".join(sorted(ring)))
 
-        for node in graph:
-            if node not in index:
-                visit(node)
+def cycles_in(package: Path) -> set[str]:
+    """The rings among a package's modules (Tarjan's strongly connected components of its import graph)."""
+    found, modules = set(), _modules(package)
+    graph = {m: _imported(m, p, modules) for m, p in modules.items()}
+    index, low, stack, on_stack = {}, {}, [], set()
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            ring = []
+            while not ring or ring[-1] != node:
+                ring.append(stack.pop())
+                on_stack.discard(ring[-1])
+            if len(ring) > 1:
+                found.add(" <-> ".join(sorted(ring)))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
     return found
+
+
+def test_a_cycle_hidden_in_a_function_is_found(tmp_path):
+    package = tmp_path / "svc"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from .sub import b\n")
+    (package / "sub" / "__init__.py").write_text("")
+    (package / "sub" / "b.py").write_text("def later():\n    from ..a import x\n")
+    (package / "c.py").write_text("from . import a\n")
+    assert cycles_in(package) == {"svc.a <-> svc.sub.b"}
 
 
 def _source_files():

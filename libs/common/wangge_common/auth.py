@@ -6,33 +6,26 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, g, request
 
-SCOPES = {
-    "cases:write": "register and change cases",
-    "cases:read": "read cases, work orders and status",
-    "roster:admin": "change grids, deputies and assignments",
-    "roster:read": "read the roster",
-    "projects:fund": "city: decide the funding of micro livelihood projects (民生微实事资金审批)",
-    "duty:record": "deputies: record their duties (履职登记) and meetings with their contact households (双联系), for "
-                   "the deputies of their token's grids",
-    "orders:handle": "sign, answer and return work orders",
-    "notify:read": "read notifications and deliveries",
-    "audit:read": "read the audit log and KPIs",
-    "roster:approve": "approve and publish assignment plans",
-    "routing:admin": "edit the dispatch catalogue, deadline rules and the holiday calendar",
-    "cases:supervise": "township congress staff: approve extensions, supervise and escalate cases",
-    "cases:evaluate": "record a resident's rating at a station or on a return visit",
-    "contacts:read": "service-to-service: read a reporter's or deputy's contact details (phone, email) in clear",
-    "notify:admin": "edit message templates and webhook subscriptions",
-    "cases:read_personal": "staff: read what redaction masked in a case (its text as written, the reporter's contact)",
-    "personal:erase": "erase a person's personal data (crypto-shredding) on their request",
+# Scopes are declared by the service whose routes need them (`ServiceSpec.scopes` in each <svc>/service.py); these
+# few belong to the shared infrastructure every service serves (e.g. /v1/internal/outbox/republish in http.py).
+COMMON_SCOPES = {
     "outbox:republish": "operators: have a service publish events of its outbox again (wangge reconcile --republish)",
 }
+SCOPE_FORM = re.compile(r"[a-z_]+:[a-z_]+")
+
+
+def service_scopes(spec) -> dict[str, str]:
+    """Every scope a service's routes may require: its own (ServiceSpec.scopes) and the shared infrastructure's."""
+    return {**COMMON_SCOPES, **spec.scopes}
+
+
 KEY_PREFIX = "wg_"
 
 
@@ -54,16 +47,21 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def new_key(name: str, scopes: list[str]) -> tuple[str, dict]:
-    """A fresh key and the entry (with only its hash) to put into WANGGE_API_KEYS / the keys file."""
-    unknown = sorted(set(scopes) - set(SCOPES))
+def new_key(name: str, scopes: list[str], known=None) -> tuple[str, dict]:
+    """A fresh key and the entry (with only its hash) to put into WANGGE_API_KEYS / the keys file. A key may carry
+    the scopes of several services (keys are shared across services); `known` (every installed service's scopes, as
+    `wangge apikey new` gathers them) refuses a scope no service declares."""
+    unknown = sorted(s for s in scopes if not SCOPE_FORM.fullmatch(s) or (known is not None and s not in known))
     if unknown:
-        raise ValueError(f"unknown scopes: {', '.join(unknown)}; known: {', '.join(sorted(SCOPES))}")
+        listed = f"; known: {', '.join(sorted(known))}" if known is not None else " (a scope is <area>:<verb>)"
+        raise ValueError(f"unknown scopes: {', '.join(unknown)}{listed}")
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     return raw, {"name": name, "sha256": hash_key(raw), "scopes": sorted(scopes)}
 
 
 def load_keys(api_keys_json: str | None, api_keys_file: str | None) -> dict[str, ApiKey]:
+    """The keys a service accepts. A key's scopes may name other services' scopes (the same keys file serves every
+    service); they are checked against all services where the key is made (`new_key`), here only for their form."""
     entries = []
     if api_keys_file:
         entries += json.loads(Path(api_keys_file).read_text(encoding="utf-8"))
@@ -71,9 +69,9 @@ def load_keys(api_keys_json: str | None, api_keys_file: str | None) -> dict[str,
         entries += json.loads(api_keys_json)
     keys = {}
     for entry in entries:
-        unknown = set(entry["scopes"]) - set(SCOPES)
-        if unknown:
-            raise ValueError(f"API key {entry['name']!r} has unknown scopes {sorted(unknown)}")
+        malformed = [s for s in entry["scopes"] if not isinstance(s, str) or not SCOPE_FORM.fullmatch(s)]
+        if malformed:
+            raise ValueError(f"API key {entry['name']!r} has malformed scopes {sorted(map(str, malformed))}")
         keys[entry["sha256"]] = ApiKey(entry["name"], entry["sha256"], frozenset(entry["scopes"]))
     return keys
 
@@ -85,13 +83,15 @@ def public(view):
 
 
 def requires(scope: str, *alternatives: str):
-    """Require a key carrying `scope` (or one of `alternatives`) for this view."""
+    """Require a key carrying `scope` (or one of `alternatives`) for this view. The running service must declare
+    every one of them (ServiceSpec.scopes): `check_every_view_is_guarded` refuses to start otherwise."""
     for needed in (scope, *alternatives):
-        if needed not in SCOPES:
-            raise ValueError(f"unknown scope {needed}")
+        if not SCOPE_FORM.fullmatch(needed):
+            raise ValueError(f"malformed scope {needed!r} (a scope is <area>:<verb>)")
 
     def decorate(view):
         view._wangge_scope = scope
+        view._wangge_scopes = (scope, *alternatives)
 
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
@@ -106,6 +106,7 @@ def requires(scope: str, *alternatives: str):
             return view(*args, **kwargs)
 
         wrapper._wangge_scope = scope
+        wrapper._wangge_scopes = (scope, *alternatives)
         return wrapper
 
     return decorate
@@ -122,8 +123,11 @@ def authorize(scope: str):
 def authorize_credential(credential: str, scope: str):
     """The caller holding this key or token if it carries `scope` (an AuthError otherwise); for the one API whose
     standard sends the key as a parameter (Open311's api_key), the Authorization header being the rule elsewhere."""
+    declared = _declared_scopes()
+    if declared is not None and scope not in declared:  # a programming error, not the caller's: a 500
+        raise RuntimeError(f"{current_app.name} checks the scope {scope!r} it does not declare in its ServiceSpec")
     if credential.count(".") == 2 and not credential.startswith(KEY_PREFIX):
-        found = _verify_token(credential)
+        found = _verify_token(credential, declared)
         if scope not in found.scopes:
             raise AuthError(403, f"the access token of {found.actor} lacks the scope {scope!r}")
     else:
@@ -193,7 +197,8 @@ class TokenVerifier:
                 return key.key
         raise jwt.InvalidTokenError(f"no key {kid!r} in the issuer's key set")
 
-    def verify(self, token: str) -> Principal:
+    def verify(self, token: str, known=None) -> Principal:
+        """The token's person; their scopes are those of the token that `known` holds (the running service's)."""
         import jwt
 
         try:
@@ -207,14 +212,18 @@ class TokenVerifier:
             raise AuthError(401, "the access token has expired") from None
         except jwt.PyJWTError as exc:
             raise AuthError(401, f"the access token is not valid: {exc}") from None
-        return principal_from_claims(claims)
+        return principal_from_claims(claims, known)
 
 
-def principal_from_claims(claims: dict) -> Principal:
+def principal_from_claims(claims: dict, known=None) -> Principal:
+    """The person a token's claims describe. Their scopes keep only those `known` holds (a service passes the scopes
+    it declares: a token's scope no service knows means nothing anywhere), never `contacts:read`."""
     kind = claims.get("wangge_actor", "person")
     if kind not in ACTOR_KINDS:
         raise AuthError(401, f"the access token names an unknown actor kind {kind!r}")
-    scopes = frozenset(str(claims.get("scope", "")).split()) & set(SCOPES)
+    scopes = frozenset(str(claims.get("scope", "")).split())
+    if known is not None:
+        scopes &= frozenset(known)
     scopes -= {"contacts:read"}  # clear phone numbers stay service-to-service, whatever a token says
     grids, departments = claims.get("wangge_grids"), claims.get("wangge_departments")
     return Principal(name=f"{kind}:{claims['sub']}", scopes=scopes, actor=f"{kind}:{claims['sub']}",
@@ -231,11 +240,17 @@ def load_token_verifier(issuer: str | None, jwks: str | None, audience: str | No
     return TokenVerifier(issuer, jwks, audience or "wangge")
 
 
-def _verify_token(token: str) -> Principal:
+def _verify_token(token: str, known=None) -> Principal:
     verifier = current_app.extensions.get("wangge_token_verifier")
     if verifier is None:
         raise AuthError(401, "this service trusts no token issuer: send an API key")
-    return verifier.verify(token)
+    return verifier.verify(token, known)
+
+
+def _declared_scopes() -> dict[str, str] | None:
+    """The scopes the running service declares; None outside a service's app (no wangge runtime)."""
+    runtime = current_app.extensions.get("wangge_runtime")
+    return service_scopes(runtime.spec) if runtime is not None else None
 
 
 # --- data scope: the grids and departments a person's token is limited to -------------------------------------
@@ -267,8 +282,9 @@ def require_department(code, what: str = "work order") -> None:
         raise AuthError(403, f"the {what} belongs to another department than {caller().actor}'s")
 
 
-def check_every_view_is_guarded(app) -> None:
-    """Fail at start-up if a view is neither public nor scoped: private by default, never by accident."""
+def check_every_view_is_guarded(app, declared=None) -> None:
+    """Fail at start-up if a view is neither public nor scoped (private by default, never by accident), or requires a
+    scope the service does not declare in `declared` (its ServiceSpec.scopes with the common ones)."""
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         if rule.endpoint == "static" or rule.endpoint.startswith("api-docs."):
@@ -280,3 +296,7 @@ def check_every_view_is_guarded(app) -> None:
         for target in targets:
             if not (getattr(target, "_wangge_public", False) or getattr(target, "_wangge_scope", None)):
                 raise RuntimeError(f"view {rule.endpoint} ({rule.rule}) is neither @public nor @requires(scope)")
+            undeclared = sorted(set(getattr(target, "_wangge_scopes", ())) - set(declared or ()))
+            if declared is not None and undeclared:
+                raise RuntimeError(f"view {rule.endpoint} ({rule.rule}) requires {', '.join(undeclared)}, which "
+                                   f"{app.name} does not declare: add it to ServiceSpec.scopes in its service.py")

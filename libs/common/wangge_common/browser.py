@@ -46,6 +46,7 @@ _MISSING_GLYPHS_JS = r"""
 
 def chromium_path() -> str | None:
     """The Chromium binary to drive, or None when the machine has none."""
+    # the developer's machine, not a service's setting (see settings.py)
     candidate = os.environ.get("WANGGE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     return candidate if Path(candidate).exists() else None
 

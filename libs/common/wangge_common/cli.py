@@ -6,7 +6,6 @@ import argparse
 import importlib
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -19,6 +18,23 @@ log = logging.getLogger("wangge")
 def load_spec(service: str):
     """The ServiceSpec a service declares in <service>/service.py."""
     return importlib.import_module(f"{service}.service").SPEC
+
+
+def known_scopes() -> dict[str, str]:
+    """Every scope some service declares (its ServiceSpec.scopes), with the shared infrastructure's: what an API key
+    may carry, since one key may call several services. A service not installed here adds nothing."""
+    from .auth import COMMON_SCOPES
+
+    scopes = dict(COMMON_SCOPES)
+    for service in SERVICES:
+        try:
+            spec = load_spec(service)
+        except ModuleNotFoundError as exc:
+            if exc.name not in (service, f"{service}.service"):
+                raise
+            continue
+        scopes.update(spec.scopes)
+    return scopes
 
 
 def _stop_on_signals() -> threading.Event:
@@ -47,8 +63,8 @@ def _serve_metrics(settings: Settings, role: str) -> None:
 def cmd_migrate(args) -> int:
     from . import migrations, telemetry
 
-    telemetry.configure(args.service, "migrate")
     spec, settings = load_spec(args.service), Settings.from_env(args.service)
+    telemetry.configure(args.service, "migrate", settings)
     migrations.upgrade(spec, settings)
     log.info("database at head", extra={"service": args.service})
     return 0
@@ -67,8 +83,8 @@ def _run_process(service: str, role: str, spec, loop) -> int:
     from . import telemetry
     from .runtime import Runtime
 
-    telemetry.configure(service, role)
     settings = Settings.from_env(service)
+    telemetry.configure(service, role, settings)
     stop = _stop_on_signals()
     _serve_metrics(settings, role)
     loop(Runtime(spec, settings)).run(stop)
@@ -103,11 +119,12 @@ def republish(service: str, spec, since) -> int:
     from .relay import oldest_published, republish_since, retention_cutoff
     from .runtime import Runtime
 
-    telemetry.configure(service, "relay")
+    settings = Settings.from_env(service)
+    telemetry.configure(service, "relay", settings)
     if not spec.publishes:
         print(f"{service} publishes no topic: nothing to re-publish", file=sys.stderr)
         return 2
-    runtime = Runtime(spec, Settings.from_env(service))
+    runtime = Runtime(spec, settings)
     try:
         oldest, cutoff = oldest_published(runtime), retention_cutoff(runtime)
         count = republish_since(runtime, since, "operator")
@@ -152,7 +169,11 @@ def cmd_topics(args) -> int:
 def cmd_apikey(args) -> int:
     from .auth import new_key
 
-    raw, entry = new_key(args.name, [s for s in args.scopes.split(",") if s])
+    try:
+        raw, entry = new_key(args.name, [s for s in args.scopes.split(",") if s], known=known_scopes())
+    except ValueError as exc:  # a scope no service declares: a typo, or a service not installed here
+        print(f"wangge apikey: {exc}", file=sys.stderr)
+        return 2
     print(f"key:   {raw}")
     print(f"entry: {json.dumps(entry)}")
     print("Add the entry to the JSON list in WANGGE_API_KEYS or the file named by WANGGE_API_KEYS_FILE; "

@@ -17,25 +17,23 @@ from dataclasses import dataclass
 
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind
-from prometheus_client import Counter, Histogram
-from sqlalchemy import bindparam, insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from prometheus_client import Counter
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from . import contracts
 from . import kafka as wk
 from .envelope import EnvelopeError, Event
+from .processing import (HANDLE_SECONDS, Delivery, EventProcessor, TransientError,  # noqa: F401 - importable here
+                         _is_transient, _span, tracer)
 from .progress import LAG, ProgressTracker  # noqa: F401 - LAG was defined here before
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 100
-tracer = trace.get_tracer("wangge.consumer")
 
 EVENTS = Counter("consumer_events_total", "Records seen by a consumer, by outcome",
                  ["service", "topic", "outcome"])
-HANDLE_SECONDS = Histogram("consumer_handle_seconds", "Time to handle one event", ["service", "type"])
 BATCHES = Counter("consumer_batches_total", "Batches of records applied in one transaction, by outcome "
                   "(committed, or fallback: rolled back and applied one by one)", ["service", "outcome"])
 DEAD_LETTERS = Counter("consumer_dead_letters_total", "Records sent to the dead-letter topic, by consumer group, "
@@ -48,113 +46,12 @@ COMMIT_FAILURES = Counter("consumer_commit_failures_total", "Offset commits that
 DLT_MAX_VALUE_BYTES = 512 * 1024
 
 
-class TransientError(Exception):
-    """A failure of the surroundings (database or broker down): retry the same record, never dead-letter it."""
-
-
 @dataclass(frozen=True)
 class Unreadable:
     """A record whose decoding raised something unexpected on every attempt: dead-letter it with the error."""
 
     error: BaseException
     attempts: int
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """Where a record came from."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: str | None
-    timestamp_ms: int | None
-
-
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, (OperationalError, TransientError, KafkaError, ConnectionError)):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
-
-
-def _span(event: Event, topic: str, context=None):
-    """The consumer span of one event, child of the producer's trace context carried in the record headers."""
-    return tracer.start_as_current_span(f"{topic} process", context=context, kind=SpanKind.CONSUMER,
-                                        attributes={"messaging.system": "kafka",
-                                                    "messaging.destination.name": topic,
-                                                    "messaging.message.id": event.id,
-                                                    "cloudevents.event_type": event.type})
-
-
-class EventProcessor:
-    """Applies records to the service's database exactly once; knows nothing of the Kafka loop."""
-
-    def __init__(self, runtime: Runtime, group_id: str):
-        self.runtime = runtime
-        self.group_id = group_id
-        self.handlers = runtime.spec.handlers
-        processed = runtime.tables.processed
-        # Built once: constructing a statement costs more than running it on SQLite.
-        self._seen = select(processed.c.event_id).where(processed.c.consumer == group_id,
-                                                        processed.c.event_id == bindparam("event_id"))
-        self._seen_many = select(processed.c.event_id).where(
-            processed.c.consumer == group_id, processed.c.event_id.in_(bindparam("event_ids", expanding=True)))
-        self._record = insert(processed)
-
-    def handler_for(self, event: Event):
-        return self.handlers.get(event.type) or self.handlers.get("*")
-
-    def process(self, event: Event, delivery: Delivery) -> str:
-        """Run the handler and record the event id in one transaction; return the outcome."""
-        handler = self.handler_for(event)
-        if handler is None:
-            return "ignored"
-        with self.runtime.unit_of_work(actor=f"service:{self.runtime.service}", causation=event,
-                                       delivery=delivery) as uow:
-            if uow.session.execute(self._seen, {"event_id": event.id}).first():
-                return "duplicate"
-            with HANDLE_SECONDS.labels(self.runtime.service, event.type).time():
-                handler(uow, event)
-            uow.session.execute(self._record, [self._row(event)])
-        return "processed"
-
-    def process_batch(self, items: list[tuple[Event, Delivery, object]]) -> list[str]:
-        """Run the handlers of several events, in order, in one transaction, each event recorded as processed in
-        it; all or nothing (any exception rolls every event back and propagates). Returns one outcome per item.
-
-        `items` are (event, delivery, trace context). Each handler sees the unit of work as if the event were
-        alone: its own causation, correlation and delivery, and a session holding nothing of the previous events
-        (flushed, then expunged), so no handler decides on an object another event's handler loaded earlier.
-        """
-        outcomes: list[str] = []
-        first_event, first_delivery, _ = items[0]
-        with self.runtime.unit_of_work(actor=f"service:{self.runtime.service}", causation=first_event,
-                                       delivery=first_delivery) as uow:
-            seen = set(uow.session.scalars(self._seen_many, {"event_ids": [e.id for e, _, _ in items]}))
-            rows = []
-            for event, delivery, context in items:
-                handler = self.handler_for(event)
-                if handler is None:
-                    outcomes.append("ignored")
-                    continue
-                if event.id in seen:
-                    outcomes.append("duplicate")
-                    continue
-                seen.add(event.id)
-                uow.causation, uow.correlation_id, uow.delivery = event, event.correlationid, delivery
-                with _span(event, delivery.topic, context), \
-                        HANDLE_SECONDS.labels(self.runtime.service, event.type).time():
-                    handler(uow, event)
-                    uow.session.flush()
-                uow.session.expunge_all()
-                rows.append(self._row(event))
-                outcomes.append("processed")
-            if rows:
-                uow.session.execute(self._record, rows)
-        return outcomes
-
-    def _row(self, event: Event) -> dict:
-        return {"consumer": self.group_id, "event_id": event.id, "event_type": event.type}
 
 
 def default_group_id(service: str) -> str:

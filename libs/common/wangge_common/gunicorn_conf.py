@@ -7,6 +7,8 @@ from prometheus_client import multiprocess
 
 from wangge_common.problems import write_gunicorn_error
 
+# GUNICORN_* are read here, not through Settings: this file is gunicorn's configuration, run before any service
+# exists (see settings.py for the variables read outside Settings).
 control_socket_disable = True  # gunicorn 27's shared control socket would collide between services
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))

@@ -124,7 +124,7 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, t
                        blueprints=(), extra_blueprints=(), version: str = "1.0.0") -> Flask:
     """Build a service's Flask app; connects to nothing until a request needs it."""
     settings = settings or Settings.from_env(spec.name)
-    telemetry.configure(spec.name, "web")
+    telemetry.configure(spec.name, "web", settings)
     rt = Runtime(spec, settings)
     app = Flask(spec.name)
     app.config.update(
@@ -167,5 +167,5 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, t
         FlaskInstrumentor().instrument_app(app, excluded_urls="healthz,readyz,metrics")
     else:  # no span would be exported: carry the trace context only (a fraction of the instrumentation's cost)
         telemetry.propagate_requests(app, excluded=("healthz", "readyz", "metrics"))
-    auth.check_every_view_is_guarded(app)
+    auth.check_every_view_is_guarded(app, auth.service_scopes(spec))
     return app

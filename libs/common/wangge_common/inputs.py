@@ -67,21 +67,29 @@ def check_document(document, *, surrogates: bool = True) -> None:
             raise MalformedBody(f"the body is nested deeper than {MAX_JSON_DEPTH} levels",
                                 errors=[{"field": path, "reason": f"nested deeper than {MAX_JSON_DEPTH} levels",
                                          "in": "json"}])
-        if isinstance(value, dict):
-            for key, item in value.items():
-                child = f"{path}.{key}" if path else str(key)
-                if surrogates and _SURROGATE.search(key):
-                    errors.append({"field": _printable(child), "reason": "the name " + _why(key), "in": "json"})
-                stack.append((item, child, depth + 1))
-        elif isinstance(value, list):
-            stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))
-        elif isinstance(value, str):
-            if surrogates and _SURROGATE.search(value):
-                errors.append({"field": _printable(path), "reason": _why(value), "in": "json"})
-        elif isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
-            errors.append({"field": _printable(path), "reason": "integer out of range (64-bit signed)", "in": "json"})
+        stack.extend(_children(value, path, depth, surrogates, errors))
     if errors:
         raise Invalid(sorted(errors, key=lambda e: e["field"]), "the body has values no field accepts; see errors")
+
+
+def _children(value, path: str, depth: int, surrogates: bool, errors: list) -> list:
+    """The values nested in `value`, to check next; what is wrong with `value` itself goes to `errors`."""
+    if isinstance(value, dict):
+        children = []
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            if surrogates and _SURROGATE.search(key):
+                errors.append({"field": _printable(child), "reason": "the name " + _why(key), "in": "json"})
+            children.append((item, child, depth + 1))
+        return children
+    if isinstance(value, list):
+        return [(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
+    if isinstance(value, str):
+        if surrogates and _SURROGATE.search(value):
+            errors.append({"field": _printable(path), "reason": _why(value), "in": "json"})
+    elif isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
+        errors.append({"field": _printable(path), "reason": "integer out of range (64-bit signed)", "in": "json"})
+    return []
 
 
 def _why(text: str) -> str:

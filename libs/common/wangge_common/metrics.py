@@ -55,7 +55,7 @@ class _ProcessMetrics:
 def registry_for(runtime) -> CollectorRegistry:
     """A registry per app: all workers' metrics under gunicorn (PROMETHEUS_MULTIPROC_DIR), plus outbox_pending."""
     registry = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # prometheus_client's own variable (see settings.py)
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(_ProcessMetrics())

@@ -97,6 +97,36 @@ def _document_conditions(path: str, method: str, operation: dict) -> None:
         responses.setdefault("412", "PRECONDITION_FAILED")
 
 
+def _document_security(view, operation: dict) -> None:
+    """A public view needs nothing; a scoped one the bearer key and its scope (x-scope and a sentence)."""
+    scope = getattr(view, "_wangge_scope", None)
+    if getattr(view, "_wangge_public", False):
+        operation["security"] = []
+    elif scope:
+        operation.setdefault("security", [{"bearer": []}])
+        operation.setdefault("x-scope", scope)
+        note = f"Needs an API key with the scope `{scope}`."
+        if note not in operation.get("description", ""):
+            operation["description"] = (operation.get("description", "") + "\n\n" + note).strip()
+
+
+def _document_responses(responses: dict, own: dict | None) -> None:
+    """A default error, a description on every response, and problem+json (or the blueprint's own error
+    document) on every error response."""
+    responses.setdefault("default", "DEFAULT_ERROR")
+    for status, response in list(responses.items()):
+        if isinstance(response, dict) and "$ref" not in response and not response.get("description"):
+            response["description"] = _phrase(status)  # OpenAPI requires one on every response
+        if not _is_error(status):
+            continue
+        if own is not None and str(status) != "429":  # the rate limiter answers problem+json everywhere
+            description = response.get("description") if isinstance(response, dict) else None
+            responses[status] = {"description": description or own["description"], "content": own["content"]}
+        elif isinstance(response, dict) and not response.get("content"):
+            response["content"] = {PROBLEM: {"schema": PROBLEM_REF}}
+            response.setdefault("description", "Error: application/problem+json (RFC 9457)")
+
+
 class ServicePlugin(BasePlugin):
     """Rewrites each operation as it is added to the document (see the module docstring)."""
 
@@ -118,27 +148,6 @@ class ServicePlugin(BasePlugin):
             view_class = getattr(view, "view_class", None)
             if view_class is not None:
                 target = getattr(view_class, method, view)
-            scope = getattr(target, "_wangge_scope", None)
-            if getattr(target, "_wangge_public", False):
-                operation["security"] = []
-            elif scope:
-                operation.setdefault("security", [{"bearer": []}])
-                operation.setdefault("x-scope", scope)
-                note = f"Needs an API key with the scope `{scope}`."
-                if note not in operation.get("description", ""):
-                    operation["description"] = (operation.get("description", "") + "\n\n" + note).strip()
+            _document_security(target, operation)
             _document_conditions(path, method, operation)
-            own = self.error_docs.get(blueprint)
-            responses = operation.setdefault("responses", {})
-            responses.setdefault("default", "DEFAULT_ERROR")
-            for status, response in list(responses.items()):
-                if isinstance(response, dict) and "$ref" not in response and not response.get("description"):
-                    response["description"] = _phrase(status)  # OpenAPI requires one on every response
-                if not _is_error(status):
-                    continue
-                if own is not None and str(status) != "429":  # the rate limiter answers problem+json everywhere
-                    description = response.get("description") if isinstance(response, dict) else None
-                    responses[status] = {"description": description or own["description"], "content": own["content"]}
-                elif isinstance(response, dict) and not response.get("content"):
-                    response["content"] = {PROBLEM: {"schema": PROBLEM_REF}}
-                    response.setdefault("description", "Error: application/problem+json (RFC 9457)")
+            _document_responses(operation.setdefault("responses", {}), self.error_docs.get(blueprint))

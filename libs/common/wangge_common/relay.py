@@ -9,26 +9,24 @@ broker still holds it, and when it does not, puts every published row still reta
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import random
 import threading
 import time
 import uuid
-import zlib
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from kafka import KafkaConsumer
 from kafka.errors import KafkaError
 from kafka.structs import TopicPartition
 from prometheus_client import Counter, Gauge
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import kafka as wk
 from .contracts import RELAY_MARKERS_TOPIC
+from .leader import RelayLock
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -170,61 +168,6 @@ def _marker_id(value: bytes | None) -> str | None:
         return None
 
 
-class RelayLock:
-    """Only one relay of a service publishes at a time, so per-aggregate order holds across replicas.
-    With another `purpose` ("scheduler") the same lock elects one leader for other singleton work."""
-
-    def __init__(self, runtime: Runtime, purpose: str = "relay"):
-        self.runtime = runtime
-        self.purpose = purpose
-        self._key = zlib.crc32(f"wangge-{purpose}-{runtime.service}".encode())
-        self._file = None
-        self._conn = None
-
-    def acquire(self) -> bool:
-        if self.runtime.db.dialect == "sqlite":
-            path = Path(self.runtime.settings.database_url.split("sqlite:///", 1)[-1] + f".{self.purpose}.lock")
-            handle = open(path, "a+")
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                handle.close()
-                return False
-            self._file = handle
-            return True
-        conn = self.runtime.db.engine.connect()
-        if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key}).scalar():
-            conn.commit()
-            self._conn = conn
-            return True
-        conn.close()
-        return False
-
-    def still_held(self) -> bool:
-        if self._file is not None:
-            return True
-        try:
-            self._conn.execute(text("SELECT 1"))
-            return True
-        except SQLAlchemyError:
-            return False
-
-    def release(self) -> None:
-        if self._file is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
-        if self._conn is not None:
-            # The lock belongs to the database session, which a pooled connection outlives: unlock explicitly.
-            with contextlib.suppress(SQLAlchemyError):
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
-                self._conn.commit()
-            with contextlib.suppress(SQLAlchemyError):
-                self._conn.close()
-            self._conn = None
-
-
 class OutboxRelay:
     """Reads unpublished outbox rows oldest first and publishes them with the idempotent producer."""
 
@@ -251,6 +194,15 @@ class OutboxRelay:
             ).all()
         if not rows:
             return 0
+        done, error = self._send(rows)
+        self._mark(rows, done, error)
+        if error is not None:
+            raise error if isinstance(error, Exception) else KafkaError(str(error))
+        return len(done)
+
+    def _send(self, rows) -> tuple[list, BaseException | None]:
+        """Send the rows and wait for the broker: the rows acknowledged in order, and the first failure (after which
+        nothing counts as sent: marking later rows published could let them overtake it)."""
         if self._producer is None:
             self._producer = self._producer_factory()
         futures = [
@@ -263,13 +215,16 @@ class OutboxRelay:
             self._producer.flush(timeout=wk.delivery_timeout_s(self._producer) + 1)
         except KafkaError:
             pass  # rows not acknowledged stay pending below and are sent again; consumers dedupe by event id
-        done, error = [], None
+        done = []
         for row, future in futures:
-            # Stop at the first failure: marking later rows published could let them overtake it.
             if not future.is_done or future.failed():
-                error = future.exception if future.is_done else KafkaError("not acknowledged before flush timeout")
-                break
+                return done, future.exception if future.is_done else KafkaError("not acknowledged before flush timeout")
             done.append(row)
+        return done, None
+
+    def _mark(self, rows, done: list, error) -> None:
+        """Mark the acknowledged rows published and count the failed one's attempt, in one transaction."""
+        outbox = self.runtime.tables.outbox
         now = datetime.now(timezone.utc)
         with self.runtime.db.transaction() as session:
             if done:
@@ -283,9 +238,6 @@ class OutboxRelay:
             PUBLISHED.labels(self.runtime.service, row.topic).inc()
             if row.republish_reason:
                 REPUBLISHED.labels(self.runtime.service, row.republish_reason).inc()
-        if error is not None:
-            raise error if isinstance(error, Exception) else KafkaError(str(error))
-        return len(done)
 
     def close(self) -> None:
         if self._producer is not None:

@@ -39,6 +39,10 @@ class ServiceSpec:
     # state(runtime) -> the service's own typed state (its settings object, cipher, caches), built once per process
     # and kept as `runtime.state`: services read attributes, never string keys (see docs/architecture.md).
     state: Callable | None = None
+    # scope -> what it allows: every scope the service's routes require (auth.requires checks this list at start-up;
+    # the shared infrastructure's own, e.g. outbox:republish, are added from auth.COMMON_SCOPES). Keys may carry
+    # other services' scopes too; `wangge apikey new` accepts any scope some service declares.
+    scopes: dict[str, str] = field(default_factory=dict)
 
 
 class Runtime:
@@ -50,7 +54,6 @@ class Runtime:
         self.service = spec.name
         self.tables = spec.tables
         self.db = Database(settings.database_url)
-        self.memo: dict = {}  # facts about this service's database that never change once true (per process)
         self.state = spec.state(self) if spec.state else None
 
     def unit_of_work(self, **kwargs) -> UnitOfWork:

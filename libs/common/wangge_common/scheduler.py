@@ -14,7 +14,7 @@ import time
 from prometheus_client import Counter
 
 from .db import utcnow
-from .relay import RelayLock
+from .leader import RelayLock
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,17 @@
-"""Settings read from the environment once and passed down; nothing here connects anywhere."""
+"""Settings read from the environment once and passed down; nothing here connects anywhere.
+
+Every WANGGE_* variable a service reads goes through `Settings.from_env` (service-specific ones, WANGGE_<SERVICE>_*,
+reach the service's own settings class through `Settings.extra` and `Settings.count`). Variables deliberately read
+elsewhere, each by the program or library that defines it:
+- OTEL_* (OTEL_TRACES_EXPORTER, OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_*): the OpenTelemetry SDK's standard variables,
+  read by the SDK itself (telemetry.py only picks the exporter by OTEL_TRACES_EXPORTER, as the SDK's own
+  auto-configuration would, and sets OTEL_SERVICE_NAME's default for the SDK's resource);
+- PROMETHEUS_MULTIPROC_DIR: prometheus_client's, read by the client library (metrics.py only asks whether it is set);
+- GUNICORN_*: gunicorn's configuration file (gunicorn_conf.py), read before any service exists;
+- TEST_DATABASE_URL, WANGGE_REQUIRE_BROWSER, WANGGE_CHROMIUM: the test harness's and the developer's machine, not a
+  service's (testing.py, browser.py);
+- a secret for a data migration run by hand with `alembic` (migrations.migration_secret), where no Settings exist.
+"""
 from __future__ import annotations
 
 import os
@@ -43,6 +56,12 @@ def with_database_password(env, component: str, url: str) -> str:
     return url
 
 
+def log_level(env=None) -> str:
+    """WANGGE_LOG_LEVEL (INFO by default), upper-cased: for Settings, and for a process without them (the portal)."""
+    env = os.environ if env is None else env
+    return (env.get("WANGGE_LOG_LEVEL") or "INFO").strip().upper()
+
+
 def _int(env: dict, name: str, default: int) -> int:
     raw = env.get(name)
     if raw in (None, ""):
@@ -51,6 +70,36 @@ def _int(env: dict, name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _kafka_settings(env, upper: str) -> dict:
+    """The broker's address, timeouts and this service's credentials."""
+    session_timeout = _int(env, "WANGGE_KAFKA_SESSION_TIMEOUT_MS", 10000)
+    return dict(
+        kafka_bootstrap=env.get("WANGGE_KAFKA_BOOTSTRAP", f"127.0.0.1:{DEFAULT_BROKER_PORT}"),
+        kafka_session_timeout_ms=session_timeout,
+        # Kafka wants heartbeats at most a third of the session timeout.
+        kafka_heartbeat_interval_ms=_int(env, "WANGGE_KAFKA_HEARTBEAT_INTERVAL_MS", max(300, session_timeout // 3)),
+        kafka_request_timeout_ms=_int(env, "WANGGE_KAFKA_REQUEST_TIMEOUT_MS", 30000),
+        kafka_security_protocol=(env.get("WANGGE_KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT").upper(),
+        kafka_sasl_mechanism=(env.get("WANGGE_KAFKA_SASL_MECHANISM") or "").upper() or None,
+        # the per-service principal (WANGGE_INTAKE_KAFKA_SASL_USERNAME) wins over a shared one
+        kafka_sasl_username=env.get(f"WANGGE_{upper}_KAFKA_SASL_USERNAME") or env.get("WANGGE_KAFKA_SASL_USERNAME"),
+        kafka_sasl_password_file=(env.get(f"WANGGE_{upper}_KAFKA_SASL_PASSWORD_FILE")
+                                  or env.get("WANGGE_KAFKA_SASL_PASSWORD_FILE")),
+        kafka_ssl_cafile=env.get("WANGGE_KAFKA_SSL_CAFILE") or None,
+    )
+
+
+def _public_endpoint_settings(env) -> dict:
+    """Rate limits of the public endpoints and the proxies whose X-Forwarded-For is believed."""
+    return dict(
+        ratelimit_storage_uri=env.get("WANGGE_RATELIMIT_STORAGE_URI") or "memory://",
+        trusted_proxies=env.get("WANGGE_TRUSTED_PROXIES", ""),
+        trusted_proxy_hops=_int(env, "WANGGE_TRUSTED_PROXY_HOPS", 1),
+        ratelimits={k.removeprefix("WANGGE_RATELIMIT_"): v for k, v in env.items()
+                    if k.startswith("WANGGE_RATELIMIT_") and k != "WANGGE_RATELIMIT_STORAGE_URI" and v},
+    )
 
 
 @dataclass(frozen=True)
@@ -104,6 +153,7 @@ class Settings:
     trusted_proxies: str = ""
     trusted_proxy_hops: int = 1
     ratelimits: dict = field(default_factory=dict)
+    log_level: str = "INFO"  # WANGGE_LOG_LEVEL: the root logger's level (telemetry.configure)
 
     @classmethod
     def from_env(cls, service: str, env: dict | None = None) -> "Settings":
@@ -120,16 +170,11 @@ class Settings:
             or f"sqlite:///{var_dir / (service + '.db')}"
         )
         database_url = with_database_password(env, service, database_url)
-        session_timeout = _int(env, "WANGGE_KAFKA_SESSION_TIMEOUT_MS", 10000)
         return cls(
             service=service,
             database_url=database_url,
-            kafka_bootstrap=env.get("WANGGE_KAFKA_BOOTSTRAP", f"127.0.0.1:{DEFAULT_BROKER_PORT}"),
             var_dir=var_dir,
-            kafka_session_timeout_ms=session_timeout,
-            # Kafka wants heartbeats at most a third of the session timeout.
-            kafka_heartbeat_interval_ms=_int(env, "WANGGE_KAFKA_HEARTBEAT_INTERVAL_MS", max(300, session_timeout // 3)),
-            kafka_request_timeout_ms=_int(env, "WANGGE_KAFKA_REQUEST_TIMEOUT_MS", 30000),
+            **_kafka_settings(env, upper),
             relay_poll_interval_s=_int(env, "WANGGE_RELAY_POLL_MS", 200) / 1000,
             relay_batch_size=_int(env, "WANGGE_RELAY_BATCH_SIZE", 500),
             relay_drain_s=_int(env, "WANGGE_RELAY_DRAIN_MS", 10000) / 1000,
@@ -153,18 +198,8 @@ class Settings:
             token_jwks=env.get("WANGGE_TOKEN_JWKS") or None,
             token_audience=env.get("WANGGE_TOKEN_AUDIENCE") or "wangge",
             extra={k: v for k, v in env.items() if k.startswith(f"WANGGE_{upper}_")},
-            kafka_security_protocol=(env.get("WANGGE_KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT").upper(),
-            kafka_sasl_mechanism=(env.get("WANGGE_KAFKA_SASL_MECHANISM") or "").upper() or None,
-            # the per-service principal (WANGGE_INTAKE_KAFKA_SASL_USERNAME) wins over a shared one
-            kafka_sasl_username=env.get(f"WANGGE_{upper}_KAFKA_SASL_USERNAME") or env.get("WANGGE_KAFKA_SASL_USERNAME"),
-            kafka_sasl_password_file=(env.get(f"WANGGE_{upper}_KAFKA_SASL_PASSWORD_FILE")
-                                      or env.get("WANGGE_KAFKA_SASL_PASSWORD_FILE")),
-            kafka_ssl_cafile=env.get("WANGGE_KAFKA_SSL_CAFILE") or None,
-            ratelimit_storage_uri=env.get("WANGGE_RATELIMIT_STORAGE_URI") or "memory://",
-            trusted_proxies=env.get("WANGGE_TRUSTED_PROXIES", ""),
-            trusted_proxy_hops=_int(env, "WANGGE_TRUSTED_PROXY_HOPS", 1),
-            ratelimits={k.removeprefix("WANGGE_RATELIMIT_"): v for k, v in env.items()
-                        if k.startswith("WANGGE_RATELIMIT_") and k != "WANGGE_RATELIMIT_STORAGE_URI" and v},
+            **_public_endpoint_settings(env),
+            log_level=log_level(env),
         )
 
     def count(self, suffix: str, default: int) -> int:

@@ -1,4 +1,7 @@
-"""JSON log lines carrying the trace id, and OpenTelemetry configured from the standard OTEL_* variables."""
+"""JSON log lines carrying the trace id, and OpenTelemetry configured from the standard OTEL_* variables.
+
+The log level comes from the settings (WANGGE_LOG_LEVEL); OTEL_* are the OpenTelemetry SDK's own variables, read
+where the SDK reads them (the exporter, the resource), so they are not copied into Settings."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +14,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 from pythonjsonlogger.json import JsonFormatter
+
+from .settings import log_level
 
 _configured = False
 _exporting = False
@@ -27,8 +32,9 @@ class TraceContextFilter(logging.Filter):
         return True
 
 
-def configure(service: str, process: str) -> None:
-    """Set up logging and tracing once per process."""
+def configure(service: str, process: str, settings=None) -> None:
+    """Set up logging and tracing once per process; `settings` (a Settings, or any object with `log_level`) gives
+    the log level, else WANGGE_LOG_LEVEL as settings.log_level reads it (a process without wangge Settings)."""
     global _configured, _exporting
     if _configured:
         return
@@ -42,11 +48,13 @@ def configure(service: str, process: str) -> None:
     handler.addFilter(TraceContextFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(os.environ.get("WANGGE_LOG_LEVEL", "INFO").upper())
+    root.setLevel(settings.log_level if settings is not None else log_level())
     logging.getLogger("kafka").setLevel(logging.WARNING)
 
+    # The SDK's Resource reads OTEL_SERVICE_NAME (and OTEL_RESOURCE_ATTRIBUTES) itself: give it a default there.
     os.environ.setdefault("OTEL_SERVICE_NAME", f"wangge-{service}")
     provider = TracerProvider(resource=Resource.create({"service.namespace": "wangge", "wangge.process": process}))
+    # OTEL_TRACES_EXPORTER is the SDK's standard variable (its auto-configuration reads it the same way)
     exporter_name = os.environ.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
     if exporter_name == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 def cmd_run(args) -> int:
-    from .stack import run_foreground
+    from .foreground import run_foreground
 
     return run_foreground(load_demo=not args.no_demo)
 

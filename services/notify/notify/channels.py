@@ -9,22 +9,11 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from typing import TYPE_CHECKING
-
 import requests
 
 from . import domain, egress
-
-if TYPE_CHECKING:  # settings imports the SMS providers, which raise this module's Retry and Permanent
-    from .settings import NotifySettings
-
-
-class Retry(Exception):
-    """The attempt failed for a reason that may pass (network, 5xx): try again later."""
-
-
-class Permanent(Exception):
-    """The message can never go (no phone number, rejected address): give up now."""
+from .domain import Permanent, Retry  # noqa: F401 - the senders catch them here, the providers raise them
+from .settings import NotifySettings
 
 
 def _get(url: str, *, token: str | None, timeout: float) -> requests.Response:

@@ -274,6 +274,14 @@ def matches(patterns: list[str], event_type: str) -> bool:
                for p in patterns)
 
 
+
+class Retry(Exception):
+    """A send failed for a reason that may pass (network, 5xx): try again later."""
+
+
+class Permanent(Exception):
+    """The message can never go (no phone number, rejected address): give up now."""
+
 # --- what a message means, whatever the id of the event that caused it -----------------------------------------
 # A producer that re-emits an event (a replayed registration, a re-run job) gives it a new id; the event-id key then
 # lets a resident get "受理" twice. Each kind below names the fact a message tells: a second event of the same kind

@@ -26,7 +26,7 @@ import requests
 
 from wangge_common import clock
 
-from .channels import Permanent, Retry
+from .domain import Permanent, Retry
 
 PROVIDERS = ("gateway", "aliyun", "tencent")
 ALIYUN_ENDPOINT = "https://dysmsapi.aliyuncs.com/"

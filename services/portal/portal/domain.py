@@ -11,7 +11,8 @@ ROLE_LABELS = {"deputy": "人大代表", "call_taker": "热线话务员", "towns
                "township_approver": "乡镇人大主席（方案审定）",
                "department": "职能部门经办人", "supervisor": "人大常委会督查",
                "city_funder": "市级民生微实事资金审批", "auditor": "审计员", "admin": "系统管理员"}
-# What each role's access token may do at the services (scopes of wangge_common.auth.SCOPES).
+# What each role's access token may do at the services (scopes each service declares in its ServiceSpec.scopes;
+# a service keeps only the scopes it declares).
 ROLE_SCOPES = {
     "deputy": ("cases:read", "cases:write", "cases:evaluate", "roster:read", "duty:record"),
     "call_taker": ("cases:read", "cases:write", "roster:read"),

@@ -25,6 +25,8 @@ class ReportingState:
 
 
 SPEC = ServiceSpec(name="reporting", metadata=Base.metadata, tables=INFRA,
+                   scopes={"audit:read": "read the audit log and KPIs",
+                           "cases:read": "read cases, work orders and status"},
                    migrations=MIGRATIONS, consumes=tuple(TOPICS),
                    handlers=HANDLERS, collectors=(ReconcileCollector, ProjectionCheckCollector),
                    # the reconcile job looks every 10 s but reconciles only when its interval has passed

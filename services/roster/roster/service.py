@@ -33,4 +33,11 @@ class RosterState:
 
 
 SPEC = ServiceSpec(name="roster", metadata=Base.metadata, tables=INFRA, publishes=("roster.v1",),
+                   scopes={"roster:read": "read the roster",
+                           "roster:admin": "change grids, deputies and assignments",
+                           "roster:approve": "approve and publish assignment plans",
+                           "duty:record": "deputies: record their duties (履职登记) and meetings with their contact "
+                                          "households (双联系), for the deputies of their token's grids",
+                           "contacts:read":
+                           "service-to-service: read a reporter's or deputy's contact details (phone, email) in clear"},
                    migrations=str(Path(__file__).parent / "migrations"), state=RosterState.build)

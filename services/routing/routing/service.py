@@ -72,6 +72,15 @@ class RoutingState:
 
 
 SPEC = ServiceSpec(name="routing", metadata=Base.metadata, tables=INFRA,
+                   scopes={"cases:write": "register and change cases",
+                           "cases:read": "read cases, work orders and status",
+                           "orders:handle": "sign, answer and return work orders",
+                           "routing:admin": "edit the dispatch catalogue, deadline rules and the holiday calendar",
+                           "cases:supervise":
+                           "township congress staff: approve extensions, supervise and escalate cases",
+                           "cases:evaluate": "record a resident's rating at a station or on a return visit",
+                           "projects:fund":
+                           "city: decide the funding of micro livelihood projects (民生微实事资金审批)"},
                    migrations=str(Path(__file__).parent / "migrations"), consumes=("cases.v1", "roster.v1"),
                    handlers=HANDLERS, publishes=("cases.v1",),
                    periodic=(Periodic("work-order-deadlines", 30, jobs.scan_work_orders),

@@ -5,7 +5,8 @@ from .cases import (CASE_CHANGES, CASE_EVENT_PREFIXES, RATINGS, STATE_FOLLOWING_
                     seconds_between)
 from .chain import (GENESIS, Walk, canonical_entry, checkpoint_message, entry_bytes, entry_hash, walk_log)
 from .kpis import (CELL_DIMENSIONS, COUNTERS, DIMENSIONS, KPIS, NO_KEY, add_counts, add_hour, case_cells,
-                   case_contribution, case_keys, case_vector, cell_periods, kpi_row, p90_of, percentile_hours, rate)
+                   case_contribution, case_keys, case_vector, cell_periods, kpi_row, p90_of, percentile_hours,
+                   project_figures, rate)
 from .performance import (CASE_COUNTS, CONTACT_KINDS, SETTLED_OUTCOMES, case_figures, cases_received,
                           contact_households, count_cases, deputy_performance, deputy_year, five_ones,
                           households_by_month, meetings_per_link, reach_by_quarter, reception_figures, visit_figures)
@@ -18,5 +19,6 @@ __all__ = ["CASE_CHANGES", "CASE_COUNTS", "CASE_EVENT_PREFIXES", "CELL_DIMENSION
            "case_keys", "case_vector", "cases_received", "cell_periods", "checkpoint_message", "contact_households",
            "count_cases", "deputy_performance", "deputy_year", "entry_bytes", "entry_hash", "five_ones",
            "households_by_month", "kpi_row", "meetings_per_link", "new_case", "p90_of", "percentile_hours",
+           "project_figures",
            "rank_grids", "rate", "reach_by_quarter", "reception_figures", "seconds_between", "visit_figures",
            "walk_log"]

@@ -121,3 +121,17 @@ def add_hour(hours: dict, hour: int | None, sign: int = 1) -> None:
     hours[key] = hours.get(key, 0) + sign
     if hours[key] == 0:
         del hours[key]
+
+
+def project_figures(rows: list[dict], year: str) -> dict:
+    """The year's micro livelihood projects (民生微实事) from their facts: proposed, funded and completed in the year,
+    refused (of those proposed), the money approved, and the residents' ratings of the completed ones."""
+    def within(key: str) -> list[dict]:
+        return [r for r in rows if (r[key] or "").startswith(year)]
+
+    proposed, funded, completed = within("proposed_on"), within("funded_on"), within("completed_on")
+    ratings = sum(r["ratings"] for r in completed)
+    return {"proposed": len(proposed), "funded": len(funded), "completed": len(completed),
+            "refused": sum(r["state"] == "refused" for r in proposed),
+            "funded_yuan": sum(r["funded_yuan"] or 0 for r in funded),
+            "ratings": ratings, "satisfaction": rate(sum(r["pleased"] for r in completed), ratings)}

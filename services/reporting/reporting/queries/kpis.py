@@ -194,18 +194,10 @@ def projects(session, *, year: int, township: str | None = None) -> dict:
     """Micro livelihood projects (民生微实事) of a year: how many were proposed, funded and completed in it, with the
     money and how the residents rated the completed ones (of one township, when given)."""
     prefix = f"{year:04d}"
-    query = select(ProjectFact)
+    query = select(ProjectFact).where(or_(ProjectFact.proposed_on.startswith(prefix),
+                                          ProjectFact.funded_on.startswith(prefix),
+                                          ProjectFact.completed_on.startswith(prefix)))
     if township:
         query = query.where(ProjectFact.township_id == str(township))
-    rows = session.scalars(query.where(or_(ProjectFact.proposed_on.startswith(prefix),
-                                           ProjectFact.funded_on.startswith(prefix),
-                                           ProjectFact.completed_on.startswith(prefix)))).all()
-    funded = [r for r in rows if (r.funded_on or "").startswith(prefix)]
-    completed = [r for r in rows if (r.completed_on or "").startswith(prefix)]
-    ratings, pleased = sum(r.ratings for r in completed), sum(r.pleased for r in completed)
-    return {"year": year, "township_id": township,
-            "proposed": sum(1 for r in rows if r.proposed_on.startswith(prefix)),
-            "funded": len(funded), "completed": len(completed),
-            "refused": sum(1 for r in rows if r.state == "refused" and r.proposed_on.startswith(prefix)),
-            "funded_yuan": sum(r.funded_yuan or 0 for r in funded),
-            "ratings": ratings, "satisfaction": domain.rate(pleased, ratings) if ratings else None}
+    rows = [{c.name: getattr(r, c.name) for c in ProjectFact.__table__.columns} for r in session.scalars(query)]
+    return {"year": year, "township_id": township, **domain.project_figures(rows, prefix)}

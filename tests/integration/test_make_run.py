@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import sqlite3
@@ -77,10 +78,14 @@ def one_machine(tmp_path_factory):
 
 
 def free_block(size: int) -> int:
-    """The first of `size` consecutive ports nothing listens on (relays, consumers and schedulers get one each)."""
+    """The first of `size` consecutive ports nothing listens on (relays, consumers and schedulers get one each),
+    below the kernel's ephemeral range: a port picked inside it can be taken by any outgoing connection (the tests'
+    own HTTP clients) before the process meant to listen on it starts, and that process then cannot bind."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]) \
+        if Path("/proc/sys/net/ipv4/ip_local_port_range").exists() else 32768
     for _ in range(200):
-        base = free_port()
-        if base + size < 65000 and not any(port_open(p) for p in range(base, base + size)):
+        base = random.randrange(20000, max(20001, low - size))
+        if not any(port_open(p) for p in range(base, base + size)):
             return base
     raise RuntimeError(f"no {size} consecutive free ports")
 

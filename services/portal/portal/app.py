@@ -38,7 +38,7 @@ MAX_UPLOAD = 3 * 5 * 1024 * 1024 + 256 * 1024  # three 5 MB photos and the form 
 
 def create_app(settings: PortalSettings | None = None) -> Flask:
     settings = settings or PortalSettings.from_env()
-    telemetry.configure("portal", "web")
+    telemetry.configure("portal", "web", settings)
     app = Flask("portal")
     app.config.update(
         SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_UPLOAD,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wangge_common.settings import DEFAULT_PORTS, secret, with_database_password
+from wangge_common.settings import log_level as read_log_level
 
 DEFAULT_PORT = 8100
 
@@ -42,6 +43,7 @@ class PortalSettings:
     service_timeout_s: float = 10.0
     public_url: str | None = None  # what residents' phones reach (QR posters); default: the request's own host
     argon2_profile: str = "default"  # "cheapest" only in tests: a sign-in then costs microseconds, not ~0.5 s
+    log_level: str = "INFO"  # WANGGE_LOG_LEVEL, as the services read it: the root logger's level (telemetry.configure)
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "PortalSettings":
@@ -75,4 +77,5 @@ class PortalSettings:
             track_limit=env.get("WANGGE_PORTAL_TRACK_LIMIT", "30 per minute"),
             public_url=(env.get("WANGGE_PORTAL_PUBLIC_URL") or "").rstrip("/") or None,
             argon2_profile=env.get("WANGGE_PORTAL_ARGON2_PROFILE", "default"),
+            log_level=read_log_level(env),
         )

@@ -205,5 +205,8 @@ def test_settings_take_secrets_from_files_and_refuse_to_start_without_them(tmp_p
                                         "WANGGE_DATABASE_PASSWORD": "pw"})
     assert settings.secret_key == "session-secret" and settings.signing_key == "22" * 32
     assert settings.database_url == "postgresql://wangge:pw@db:5432/portal"
+    assert settings.log_level == "INFO"
+    assert PortalSettings.from_env({"WANGGE_PORTAL_SECRET_KEY": "s", "WANGGE_PORTAL_SIGNING_KEY": "22" * 32,
+                                    "WANGGE_LOG_LEVEL": " debug"}).log_level == "DEBUG"
     with pytest.raises(ValueError, match="WANGGE_PORTAL_SECRET_KEY"):
         PortalSettings.from_env({"WANGGE_PORTAL_SIGNING_KEY": "22" * 32})

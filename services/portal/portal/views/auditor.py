@@ -92,28 +92,42 @@ def verify():
 @signed_in("auditor")
 def events():
     """A case's events (by tracking code or case id), or the log by event type, with the actors named."""
-    services, me = runtime().services, caller()
-    code, subject = (request.args.get("code") or "").strip().upper(), (request.args.get("subject") or "").strip()
-    event_type = (request.args.get("type") or "").strip() or None
+    code, subject, event_type = _arg("code").upper(), _arg("subject"), _arg("type") or None
     problems, found, case = {}, None, None
     if code and not subject:
-        matches = services.get(me, "intake", "/v1/cases", tracking_code=code, page_size=1)["items"]
-        if matches:
-            case, subject = matches[0], matches[0]["id"]
+        case = _case_with_code(code)
+        if case:
+            subject = case["id"]
         else:
             problems["code"] = "没有这个查询码的诉求"
     if not problems and (subject or event_type or request.args.get("all")):
-        try:
-            found = services.get(me, "reporting", "/v1/audit/events", subject=subject or None, type=event_type,
-                                 page=page_number(), page_size=50)
-        except ServiceError as exc:
-            if exc.status != 422:
-                raise
-            problems.update({e.get("field", "subject"): "填写有误，请检查" for e in exc.errors})
+        found = _logged_events(subject, event_type, problems)
     entries = [_entry(e) for e in found["items"]] if found else []
     _name_actors(entries)
     return render_template("auditor/events.html", found=found, entries=entries, code=code, subject=subject,
                            event_type=event_type or "", case=case, problems=problems), 422 if problems else 200
+
+
+def _arg(name: str) -> str:
+    return (request.args.get(name) or "").strip()
+
+
+def _case_with_code(code: str) -> dict | None:
+    """intake's case with this tracking code (查询码), if there is one."""
+    matches = runtime().services.get(caller(), "intake", "/v1/cases", tracking_code=code, page_size=1)["items"]
+    return matches[0] if matches else None
+
+
+def _logged_events(subject: str, event_type: str | None, problems: dict) -> dict | None:
+    """A page of reporting's audit events of the subject or type; what it refuses goes beside the field it names."""
+    try:
+        return runtime().services.get(caller(), "reporting", "/v1/audit/events", subject=subject or None,
+                                      type=event_type, page=page_number(), page_size=50)
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        problems.update({e.get("field", "subject"): "填写有误，请检查" for e in exc.errors})
+        return None
 
 
 def _entry(entry: dict) -> dict:

@@ -1,6 +1,7 @@
 """The deputies' workbench (代表工作台), on a phone: 我的网格, 接待日, 走访, 待我答复."""
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -204,31 +205,41 @@ def today() -> date:
 @signed_in("deputy")
 def visits():
     """走访: record a household visit (intake's visit); a matter raised becomes a case on the visit channel."""
-    import uuid
-
     services, me = runtime().services, caller()
     form = VisitForm()
     grids = _grid_choices()
     form.grid_id.choices = options(grids)
     if request.method == "GET":
-        form.visited_on.data = today().isoformat()
-        form.residents_reached.data = "1"
-        form.nonce.data = uuid.uuid4().hex
-    households = []
-    if (form.household_query.data or "").strip():
-        households = services.get(me, "intake", "/v1/households", address=form.household_query.data.strip(),
-                                  grid_id=form.grid_id.data or None, page_size=20)["items"]
-    chosen = list(form.household_ids.data or [])
-    form.household_ids.choices = options([(h["id"], h["address"]) for h in households]
-                                         + [(h, "已选户档案") for h in chosen if h not in {x["id"] for x in households}])
-    if request.method == "POST" and "lookup" not in request.form and form.validate_on_submit():
+        _start_visit(form)
+    _offer_households(form, services, me)
+    submitted = request.method == "POST" and "lookup" not in request.form
+    if submitted and form.validate_on_submit():
         done = _record_visit(form, services, me)
         if done:
             flash(done)
             return redirect(url_for("deputy.visits"))
     log = services.get(me, "intake", "/v1/visits", deputy_id=g.person.deputy_id, page_size=20)["items"]
-    status = 422 if request.method == "POST" and "lookup" not in request.form and form.errors else 200
+    status = 422 if submitted and form.errors else 200
     return render_template("deputy/visits.html", form=form, log=log, grid_names=dict(grids)), status
+
+
+def _start_visit(form: VisitForm) -> None:
+    """A new visit: today, one resident reached, and the nonce that makes a double tap record it once."""
+    form.visited_on.data = today().isoformat()
+    form.residents_reached.data = "1"
+    form.nonce.data = uuid.uuid4().hex
+
+
+def _offer_households(form: VisitForm, services, me) -> None:
+    """The households found by the address typed (in the grid chosen), beside those already chosen."""
+    households = []
+    if (form.household_query.data or "").strip():
+        households = services.get(me, "intake", "/v1/households", address=form.household_query.data.strip(),
+                                  grid_id=form.grid_id.data or None, page_size=20)["items"]
+    chosen = list(form.household_ids.data or [])
+    found = {h["id"] for h in households}
+    form.household_ids.choices = options([(h["id"], h["address"]) for h in households]
+                                         + [(h, "已选户档案") for h in chosen if h not in found])
 
 
 def _record_visit(form, services, me) -> str | None:

@@ -116,6 +116,7 @@ def _form_context(form: OnlineForm, fixed_grid: str | None, township: str | None
 @station.route("/online/form", methods=["GET", "POST"])
 @limiter.limit(online_limit, methods=["POST"])
 def online_form():
+    """The resident's form, for one grid (a poster's QR code) or a township's grids (chosen on the start page)."""
     fixed_grid = request.values.get("grid") or None
     township = request.values.get("township") or None
     if fixed_grid and grid(fixed_grid) is None:
@@ -125,22 +126,37 @@ def online_form():
     form = OnlineForm()
     if request.method == "GET":
         form.nonce.data = uuid.uuid4().hex
-    if form.validate_on_submit():
-        grid_id = fixed_grid or form.grid_choice.data
-        photos = _checked_photos(form)
-        if not grid_id or grid(grid_id) is None:
-            form.grid_choice.errors = ["请选择所在的村（社区）和组"]
-        elif fixed_grid is None and township and grid_id not in _township_grids(township):
-            form.grid_choice.errors = ["请选择本乡镇的村（社区）和组"]
-        topics = dict(topics_by_category().get(form.category.data, []))
-        if form.topic.data and form.topic.data not in topics:
-            form.topic.errors = [f"“{labels('topic').get(form.topic.data, '该事项')}”不属于所选类别，请重新选择"]
-        if not (form.grid_choice.errors or form.photos.errors or form.topic.errors):
-            done = _submit(form, grid_id, photos)
-            if done:
-                return redirect(url_for("station.online_done", code=done))
+    code = _accepted(form, fixed_grid, township) if form.validate_on_submit() else None
+    if code:
+        return redirect(url_for("station.online_done", code=code))
     status = 422 if request.method == "POST" else 200
     return render_template("station/form.html", **_form_context(form, fixed_grid, township)), status
+
+
+def _accepted(form: OnlineForm, fixed_grid: str | None, township: str | None) -> str | None:
+    """The tracking code of the case a valid form became, or None with the reasons beside the fields."""
+    grid_id = fixed_grid or form.grid_choice.data
+    photos = _checked_photos(form)
+    _check_grid(form, grid_id, fixed_grid, township)
+    _check_topic(form)
+    if form.grid_choice.errors or form.photos.errors or form.topic.errors:
+        return None
+    return _submit(form, grid_id, photos)
+
+
+def _check_grid(form: OnlineForm, grid_id: str | None, fixed_grid: str | None, township: str | None) -> None:
+    """The grid must exist, and be of the township the form was opened for."""
+    if not grid_id or grid(grid_id) is None:
+        form.grid_choice.errors = ["请选择所在的村（社区）和组"]
+    elif fixed_grid is None and township and grid_id not in _township_grids(township):
+        form.grid_choice.errors = ["请选择本乡镇的村（社区）和组"]
+
+
+def _check_topic(form: OnlineForm) -> None:
+    """A topic chosen must be one the dispatch catalogue routes under the category chosen."""
+    topics = dict(topics_by_category().get(form.category.data, []))
+    if form.topic.data and form.topic.data not in topics:
+        form.topic.errors = [f"“{labels('topic').get(form.topic.data, '该事项')}”不属于所选类别，请重新选择"]
 
 
 def _township_grids(township: str) -> set[str]:

@@ -25,6 +25,7 @@ NAME_TTL_S = 300
 _names: dict[tuple, tuple[float, object]] = {}
 _lock = threading.Lock()
 
+OPEN_ORDER = ("dispatched", "signed", "in_progress")  # a work order still being handled
 MIRRORED = ("case.signed", "case.started", "case.answered", "case.returned")
 # Where a service's field name shows up in our forms, and what a refusal means in Chinese.
 REFUSALS = {409: "当前状态下不能这样办理（可能已被他人办理），请查看办理记录后再试。",
@@ -98,9 +99,15 @@ def _chinese(text: str) -> bool:
 def reason_text(reason: str, details: dict) -> str:
     """The reason as a person reads it: what a person wrote (routing keeps it after its own English words, e.g.
     "re-triaged by hand: 经核实…"), else a Chinese account built from the event's codes, never English."""
-    written = [part for part in reason.split(": ") if _chinese(part)]
-    if written and not any("a" <= ch.lower() <= "z" for ch in written[-1]):
-        return written[-1]
+    written = next((part for part in reversed(reason.split(": ")) if _chinese(part)), "")
+    if written and not any("a" <= ch.lower() <= "z" for ch in written):
+        return written
+    return "；".join(_reason_from_codes(details)) or written
+
+
+def _reason_from_codes(details: dict) -> list[str]:
+    """What the event's codes say, in Chinese: the triage path, the escalation's trigger and target, the rating's
+    way, the reply's channel, the answer's summary, the deadline set or asked for."""
     said = []
     if details.get("path"):
         said.append(f"分办方式：{label('triage_path', details['path'])}")
@@ -118,7 +125,7 @@ def reason_text(reason: str, details: dict) -> str:
         said.append(f"办理期限 {_local(details['due_at'])}")
     if details.get("requested_due_at"):
         said.append(f"申请延期至 {_local(details['requested_due_at'])}")
-    return "；".join(said) or (written[-1] if written else "")
+    return said
 
 
 def _local(value: str) -> str:
@@ -213,34 +220,53 @@ def grid_deputies(grid_id: str) -> list[dict]:
 
 def order_context(order_id: str, forms: dict | None = None) -> dict:
     """One work order with its history, its case as the person may see it, and the actions open to them."""
-    services, me, role = runtime().services, caller(), g.person.role
+    services, me = runtime().services, caller()
     order = services.get(me, "routing", f"/v1/work-orders/{order_id}")
     history = services.get(me, "routing", f"/v1/work-orders/{order_id}/history")
     routed = services.get(me, "routing", f"/v1/cases/{order['case_id']}")
     registered = services.get(me, "intake", f"/v1/cases/{order['case_id']}")
-    forms = dict(forms or {})
-    open_ = order["state"] in ("dispatched", "signed", "in_progress")
-    if role == "department" and open_:
-        if order["state"] == "dispatched":
-            forms.setdefault("sign", ReasonForm(prefix="sign"))
-        if order["state"] == "signed":
-            forms.setdefault("start", ReasonForm(prefix="start"))
-        if order["state"] in ("signed", "in_progress"):
-            forms.setdefault("answer", AnswerForm(prefix="answer"))
-            if not order.get("extension_requested_due_at"):
-                forms.setdefault("extension", ExtensionForm(prefix="extension"))
-        forms.setdefault("return", ReturnForm(prefix="return"))
-    if role == "department" and order.get("awaiting_forward"):
-        forms = {}  # still with the township congress (待转办): the department acts once it is forwarded
-    if role == "township_staff" and order.get("awaiting_forward"):
+    return {"order": order, "history": history_rows(history), "case": routed, "registered": registered,
+            "grid": grid_name(routed["grid_id"]), "forms": _order_forms(order, g.person.role, dict(forms or {})),
+            "overdue_now": overdue(order.get("due_at")),
+            "leads_mediation": routed.get("path") == "joint_mediation" and order["role"] == "lead"}
+
+
+def _order_forms(order: dict, role: str, forms: dict) -> dict:
+    """The forms of the actions open to the role on the order (the forms given, carrying a refusal, stay)."""
+    if role == "department":
+        # still with the township congress (待转办): the department acts once it is forwarded
+        return {} if order.get("awaiting_forward") else _department_forms(order, forms)
+    if role == "township_staff":
+        return _township_forms(order, forms)
+    return forms
+
+
+def _department_forms(order: dict, forms: dict) -> dict:
+    """签收 a dispatched order, 开始办理 a signed one, 办复 or ask for more time (延期) while it is handled, 退单 while
+    it is open."""
+    if order["state"] not in OPEN_ORDER:
+        return forms
+    if order["state"] == "dispatched":
+        forms.setdefault("sign", ReasonForm(prefix="sign"))
+    if order["state"] == "signed":
+        forms.setdefault("start", ReasonForm(prefix="start"))
+    if order["state"] in ("signed", "in_progress"):
+        forms.setdefault("answer", AnswerForm(prefix="answer"))
+        if not order.get("extension_requested_due_at"):
+            forms.setdefault("extension", ExtensionForm(prefix="extension"))
+    forms.setdefault("return", ReturnForm(prefix="return"))
+    return forms
+
+
+def _township_forms(order: dict, forms: dict) -> dict:
+    """转办 an order awaiting it; 督办 an open one, and decide the extension it asks for."""
+    if order.get("awaiting_forward"):
         forms.setdefault("forward", ForwardForm(prefix="forward"))
-    if role == "township_staff" and open_:
+    if order["state"] in OPEN_ORDER:
         forms.setdefault("supervise", SuperviseForm(prefix="supervise"))
         if order.get("extension_requested_due_at"):
             forms.setdefault("decide", ExtensionDecisionForm(prefix="decide"))
-    return {"order": order, "history": history_rows(history), "case": routed, "registered": registered,
-            "grid": grid_name(routed["grid_id"]), "forms": forms, "overdue_now": overdue(order.get("due_at")),
-            "leads_mediation": routed.get("path") == "joint_mediation" and order["role"] == "lead"}
+    return forms
 
 
 @worklist.get("/cases/<uuid:case_id>")

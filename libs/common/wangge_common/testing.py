@@ -66,12 +66,12 @@ def _template_settings(spec: ServiceSpec, url: str) -> Settings:
                                          "WANGGE_PII_KEY": crypto.new_key(), "WANGGE_VAR_DIR": tempfile.gettempdir()})
 
 
-def _sqlite_template(spec: ServiceSpec) -> str:
+def _sqlite_template(name: str, migrate) -> str:
     if not _TEMPLATE_DIR:
         _TEMPLATE_DIR.append(Path(tempfile.mkdtemp(prefix="wgt-templates-")))
         atexit.register(shutil.rmtree, _TEMPLATE_DIR[0], True)
-    path = _TEMPLATE_DIR[0] / f"{spec.name}-{len(_TEMPLATES)}.db"
-    migrations.upgrade(spec, _template_settings(spec, f"sqlite:///{path}"))
+    path = _TEMPLATE_DIR[0] / f"{name}-{len(_TEMPLATES)}.db"
+    migrate(f"sqlite:///{path}")
     # Fold the write-ahead log into the file and leave WAL mode, so the file alone is the whole database: a copy
     # carries no -wal/-shm state (a copy's first connection turns WAL back on, as make_engine does everywhere).
     with sqlite3.connect(path) as conn:
@@ -81,32 +81,37 @@ def _sqlite_template(spec: ServiceSpec) -> str:
     return str(path)
 
 
-def _postgres_template(spec: ServiceSpec, base: str) -> str:
-    # One template per service and process (pytest-xdist workers, parallel runs): named by pid, dropped at exit.
-    name = f"wgt_tpl_{spec.name}_{os.getpid()}"
-    url, drop = _create_postgres_database(base, name)
+def _postgres_template(name: str, migrate, base: str) -> str:
+    # One template per database and process (pytest-xdist workers, parallel runs): named by pid, dropped at exit.
+    template = f"wgt_tpl_{name}_{os.getpid()}"
+    url, drop = _create_postgres_database(base, template)
     atexit.register(drop)
-    settings = _template_settings(spec, url)
-    migrations.upgrade(spec, settings)  # its engine is disposed when it ends: nobody stays connected to the
-    # template, which PostgreSQL requires of CREATE DATABASE ... TEMPLATE
-    return name
+    migrate(url)  # its engine must be disposed when it ends: nobody may stay connected to the template, which
+    # PostgreSQL requires of CREATE DATABASE ... TEMPLATE
+    return template
+
+
+def create_migrated_copy(name: str, key: str, migrate, tmp_path: Path) -> tuple[str, callable]:
+    """A fresh database at its newest migration, and its cleanup: a copy of a template that `migrate(url)` brought
+    up once per process and `key` (SQLite: the template's file copied; PostgreSQL: CREATE DATABASE ... TEMPLATE).
+    For the services (`create_migrated_database`) and for the portal, which has no ServiceSpec."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        if (name, key) not in _TEMPLATES:
+            _TEMPLATES[(name, key)] = _sqlite_template(name, migrate)
+        path = tmp_path / f"{name}.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_TEMPLATES[(name, key)], path)
+        return f"sqlite:///{path}", lambda: None
+    if (name, key) not in _TEMPLATES:
+        _TEMPLATES[(name, key)] = _postgres_template(name, migrate, base)
+    return _create_postgres_database(base, f"wgt_{name}_{uuid.uuid4().hex[:10]}", _TEMPLATES[(name, key)])
 
 
 def create_migrated_database(spec: ServiceSpec, tmp_path: Path) -> tuple[str, callable]:
-    """A fresh database for one service at its newest migration, and its cleanup: a copy of a template migrated
-    once per process (SQLite: the template's file copied; PostgreSQL: CREATE DATABASE ... TEMPLATE)."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    key = (spec.name, str(spec.migrations))
-    if not base:
-        if key not in _TEMPLATES:
-            _TEMPLATES[key] = _sqlite_template(spec)
-        path = tmp_path / f"{spec.name}.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(_TEMPLATES[key], path)
-        return f"sqlite:///{path}", lambda: None
-    if key not in _TEMPLATES:
-        _TEMPLATES[key] = _postgres_template(spec, base)
-    return _create_postgres_database(base, f"wgt_{spec.name}_{uuid.uuid4().hex[:10]}", _TEMPLATES[key])
+    """A fresh database for one service at its newest migration, and its cleanup (see create_migrated_copy)."""
+    return create_migrated_copy(spec.name, str(spec.migrations),
+                                lambda url: migrations.upgrade(spec, _template_settings(spec, url)), tmp_path)
 
 
 @dataclass

@@ -1,19 +1,10 @@
 """Shared helpers of the portal's tests: a migrated portal with the five services replaced by a recording fake (the
 real stack is in tests/integration): these tests are about the portal's own rules, forms and failure paths."""
-import atexit
-import os
 import re
-import shutil
-import sqlite3
-import tempfile
 import uuid
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
-# The library's CREATE DATABASE ... TEMPLATE; its create_migrated_database takes a ServiceSpec, which the portal has
-# not (it migrates with portal.migrate), so the per-process template below is the portal's own until it takes one.
-from wangge_common.testing import _create_postgres_database, create_test_database
+from wangge_common.testing import create_migrated_copy
 
 from portal import commands, migrate
 from portal.app import create_app
@@ -25,40 +16,10 @@ DEPUTY = str(uuid.UUID(int=99))
 PASSWORD = "correct-horse-9"
 
 
-# This process's portal database at its newest migration (a SQLite file, or a PostgreSQL database's name): a test
-# gets a copy instead of running every migration again, as the services' tests do (create_migrated_database).
-_TEMPLATE: list[str] = []
-
-
 def create_migrated_database(tmp_path: Path) -> tuple[str, callable]:
     """A fresh portal database at its newest migration, and its cleanup: a copy of a template migrated once per
-    process (SQLite: the template's file copied; PostgreSQL: CREATE DATABASE ... TEMPLATE)."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not _TEMPLATE:
-        _TEMPLATE.append(_migrated_template(base))
-    if base:
-        return _create_postgres_database(base, f"wgt_portal_{uuid.uuid4().hex[:10]}", _TEMPLATE[0])
-    path = tmp_path / "portal.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(_TEMPLATE[0], path)
-    return f"sqlite:///{path}", lambda: None
-
-
-def _migrated_template(base: str | None) -> str:
-    directory = Path(tempfile.mkdtemp(prefix="wgt-portal-template-"))
-    atexit.register(shutil.rmtree, directory, True)
-    url, drop = create_test_database("portal", directory)
-    atexit.register(drop)
-    migrate.upgrade(url)  # its engine is disposed when it ends: nobody stays connected to a PostgreSQL template
-    if base:
-        return make_url(url).database
-    # The file alone must be the whole database: fold the write-ahead log in and leave WAL mode (a copy's first
-    # connection turns it back on), as the library's SQLite templates do.
-    with sqlite3.connect(make_url(url).database) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("PRAGMA journal_mode=DELETE")
-    conn.close()
-    return make_url(url).database
+    process, as the services' tests get (wangge_common.testing.create_migrated_copy)."""
+    return create_migrated_copy("portal", "portal", migrate.upgrade, tmp_path)
 
 
 class FakeServices:

@@ -1,16 +1,13 @@
 """A migrated routing service for each test (SQLite, or PostgreSQL with TEST_DATABASE_URL), and helpers that
 drive a case through it the way intake, departments, deputies and the scheduler do."""
 import copy
-import os
-import shutil
 import uuid
 from datetime import datetime, timezone
 
 import pytest
 
-from wangge_common import contracts, migrations
+from wangge_common import contracts
 from wangge_common.crypto import FieldCipher
-from wangge_common.settings import Settings
 from wangge_common.testing import ServiceHarness, event
 from routing import jobs
 from routing.app import create_app
@@ -77,22 +74,8 @@ class Routing(ServiceHarness):
 GRID_DEPUTY = "d0000000-0000-4000-8000-000000000007"  # the township deputy of the example's grid
 
 
-@pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory):
-    """Routing's SQLite database migrated once per session: each test starts from a copy (the harness's upgrade is
-    then a no-op), instead of running every migration again. None on PostgreSQL (TEST_DATABASE_URL)."""
-    if os.environ.get("TEST_DATABASE_URL"):
-        return None
-    folder = tmp_path_factory.mktemp("routing-template")
-    migrations.upgrade(SPEC, Settings.from_env(SPEC.name, {
-        "WANGGE_VAR_DIR": str(folder), "WANGGE_ROUTING_DATABASE_URL": f"sqlite:///{folder / 'routing.db'}"}))
-    return folder / "routing.db"
-
-
 @pytest.fixture
-def svc(tmp_path, migrated_sqlite):
-    if migrated_sqlite is not None:  # where the harness puts the service's SQLite database
-        shutil.copy(migrated_sqlite, tmp_path / f"{SPEC.name}.db")
+def svc(tmp_path):
     harness = Routing(SPEC, create_app, tmp_path)
     # the example grid has its township deputy, who becomes the first receiver of cases taken by a call taker
     harness.deliver(event("assignment.published", EXAMPLE["grid_id"], {

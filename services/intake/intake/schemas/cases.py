@@ -146,7 +146,8 @@ class CaseOut(Schema):
     reporter = fields.Method("_reporter")
     reporter_phone_masked = fields.String(allow_none=True)
     received_by = fields.Method("_received_by")
-    first_receiver_id = fields.String(allow_none=True, metadata={"description": "the receiving deputy (首问责任人)"})
+    first_receiver_id = fields.String(allow_none=True, metadata={
+        "description": "the first receiver (首问责任人), as routing named it on case.triaged; null until triaged"})
     received_at = fields.DateTime()
     external_ref = fields.Method("_external_ref")
 

@@ -66,4 +66,4 @@ def test_log_lines_are_json_with_the_trace_id(svc, capsys):
     handler = logging.getLogger().handlers[0]
     line = json.loads(handler.format(record))
     # logging is configured once per process: by whichever service started first in this test run
-    assert line["message"] == "hello" and line["trace_id"] == record.trace_id and line["service"] in SERVICES
+    assert line["message"] == "hello" and line["trace_id"] == record.trace_id and line["service"] in (*SERVICES, "portal")

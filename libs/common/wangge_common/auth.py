@@ -165,6 +165,7 @@ class Principal:
     display_name: str | None = None
     grids: frozenset[str] | None = None  # None: not limited to grids
     departments: frozenset[str] | None = None  # None: not limited to departments
+    deputy: str | None = None  # the roster deputy this person is (a deputy's account), else None
 
 
 @dataclass
@@ -229,7 +230,8 @@ def principal_from_claims(claims: dict, known=None) -> Principal:
     return Principal(name=f"{kind}:{claims['sub']}", scopes=scopes, actor=f"{kind}:{claims['sub']}",
                      display_name=claims.get("name"),
                      grids=None if grids is None else frozenset(map(str, grids)),
-                     departments=None if departments is None else frozenset(map(str, departments)))
+                     departments=None if departments is None else frozenset(map(str, departments)),
+                     deputy=str(claims["wangge_deputy"]) if claims.get("wangge_deputy") else None)
 
 
 def load_token_verifier(issuer: str | None, jwks: str | None, audience: str | None = None) -> TokenVerifier | None:
@@ -262,6 +264,12 @@ def grid_scope() -> frozenset[str] | None:
     """The grids the caller may see, or None when it is not limited to grids (an API key, a supervisor)."""
     who = caller()
     return who.grids if isinstance(who, Principal) else None
+
+
+def own_deputy() -> str | None:
+    """The roster deputy the caller is (a deputy's token), or None (API keys, staff, tokens that name none)."""
+    who = caller()
+    return who.deputy if isinstance(who, Principal) else None
 
 
 def department_scope() -> frozenset[str] | None:

@@ -151,9 +151,10 @@ class ServiceHarness:
         return {"Authorization": f"Bearer {self.keys[key]}", **extra}
 
     def person(self, person_id: str = "p-1", *, scopes=("cases:read", "cases:write"), grids=None, departments=None,
-               **extra) -> dict:
+               deputy=None, **extra) -> dict:
         """Headers carrying a person's access token, as the portal sends them."""
-        token = self.token_issuer.mint(person_id, scopes=scopes, name="测试人员", grids=grids, departments=departments)
+        token = self.token_issuer.mint(person_id, scopes=scopes, name="测试人员", grids=grids, departments=departments,
+                                       deputy=deputy)
         return {"Authorization": f"Bearer {token}", **extra}
 
     def deliver(self, event: Event, topic: str, group: str = "test") -> str:

@@ -43,7 +43,7 @@ class TokenIssuer:
         return path
 
     def mint(self, subject: str, *, scopes, name: str | None = None, grids=None, departments=None,
-             actor_kind: str = "person", ttl_s: int | None = None) -> str:
+             actor_kind: str = "person", ttl_s: int | None = None, deputy: str | None = None) -> str:
         now = int(time.time())
         claims = {"iss": self.issuer, "sub": subject, "aud": self.audience, "client_id": self.client_id,
                   "iat": now, "exp": now + (ttl_s if ttl_s is not None else self.ttl_s), "jti": uuid.uuid4().hex,
@@ -54,6 +54,8 @@ class TokenIssuer:
             claims["wangge_grids"] = sorted(grids)
         if departments is not None:
             claims["wangge_departments"] = sorted(departments)
+        if deputy:  # the roster deputy this person is: what they record as their own duties
+            claims["wangge_deputy"] = str(deputy)
         return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"typ": TOKEN_TYPE, "kid": self.kid})
 
 

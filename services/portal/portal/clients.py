@@ -29,6 +29,7 @@ class Caller:
     grids: tuple[str, ...] | None = None
     departments: tuple[str, ...] | None = None
     actor_kind: str = "person"
+    deputy: str | None = None  # a deputy's account: the roster deputy they are (their own duties)
 
 
 class Services:
@@ -42,12 +43,12 @@ class Services:
     def token(self, caller: Caller) -> str:
         import time
 
-        key = (caller.subject, caller.scopes, caller.grids, caller.departments, caller.actor_kind)
+        key = (caller.subject, caller.scopes, caller.grids, caller.departments, caller.actor_kind, caller.deputy)
         cached = self._tokens.get(key)
         if cached and cached[1] > time.time() + 30:
             return cached[0]
         token = self.issuer.mint(caller.subject, scopes=caller.scopes, name=caller.name, grids=caller.grids,
-                                 departments=caller.departments, actor_kind=caller.actor_kind)
+                                 departments=caller.departments, actor_kind=caller.actor_kind, deputy=caller.deputy)
         if len(self._tokens) > 5000:
             self._tokens.clear()
         self._tokens[key] = (token, time.time() + self.issuer.ttl_s)

@@ -129,3 +129,19 @@ def test_township_staff_change_the_reception_schedules_of_their_township_only(sv
     assert svc.client.patch(f"/v1/reception-schedules/{rule}", json={"place": "别处"}, headers=staff).status_code == 403
     assert svc.client.post(f"/v1/reception-schedules/{rule}/generate", json={"weeks": 4},
                            headers=staff).status_code == 403
+
+
+def test_a_token_that_names_its_deputy_records_for_that_deputy_alone(svc):
+    _, _, leaves = small_township(svc, groups=1)
+    me = make_deputy(svc, "李红梅", home=leaves[0])
+    colleague = make_deputy(svc, "王建国", home=leaves[0])  # same grid
+    token = svc.person("p-me", scopes=("roster:read", "duty:record"), grids=[leaves[0]], deputy=me)
+    assert record(svc, me, headers=token).status_code == 201
+    assert record(svc, colleague, headers=token).status_code == 403
+    assert svc.client.get(f"/v1/deputies/{colleague}/duties", headers=token).status_code == 403
+    link = svc.client.post(f"/v1/deputies/{colleague}/contact-households", headers=svc.headers(),
+                           json={"kind": "wealth_leader", "household": "赵家"}).json["id"]
+    assert svc.client.post(f"/v1/contact-households/{link}/meetings", headers=token,
+                           json={"met_on": str(clock.local_date(clock.now()))}).status_code == 403
+    staff = svc.person("p-staff", scopes=("roster:read", "roster:admin"), grids=[leaves[0]])
+    assert record(svc, colleague, headers=staff).status_code == 201  # township staff record for any of theirs

@@ -93,7 +93,8 @@ def caller() -> Caller:
     if person.role in ("deputy", *domain.TOWNSHIP_ROLES):
         grids = rt.cached_grids(person.id, lambda: resolve_grids(person))
     departments = (person.department,) if person.role == "department" else None
-    return Caller(person.id, person.display_name, domain.ROLE_SCOPES[person.role], grids, departments)
+    return Caller(person.id, person.display_name, domain.ROLE_SCOPES[person.role], grids, departments,
+                  deputy=person.deputy_id if person.role == "deputy" else None)
 
 
 def resolve_grids(person) -> set[str]:

@@ -3,27 +3,17 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from wangge_common.auth import actor, grid_scope, require_grid, requires
+from wangge_common.auth import actor, requires
 from wangge_common.http import runtime
 
 from ..commands import duties as commands
 from ..queries import duties
-from ..queries.deputies import get_deputy
 from ..schemas.duties import DutyIn, DutyOut, DutyYearOut, ReplyIn, WithdrawIn, YearQuery
+from .scope import deputy_of_grids
 
 blp = Blueprint("duty-record", __name__, url_prefix="/v1",
                 description="Duty record (履职登记): suggestions (建议) and their replies, inspections (视察) and "
                             "surveys (调研), themed activities, forums (座谈会), disputes mediated, households helped")
-
-
-def _deputy_in_scope(session, deputy_id: str) -> None:
-    """A person limited to grids (a deputy, township staff) reads and records the duties of deputies of their grids
-    only (403 otherwise)."""
-    grids = grid_scope()
-    if grids is None:
-        return
-    if not (duties.deputy_grids(session, get_deputy(session, deputy_id)) & set(grids)):
-        require_grid(None, "deputy")
 
 
 @blp.route("/deputies/<uuid:deputy_id>/duties")
@@ -34,7 +24,7 @@ class DeputyDuties(MethodView):
     def get(self, query, deputy_id):
         """A deputy's duty record of one year (this year by default) and the seeds' targets it meets."""
         with runtime().db.reads() as session:
-            _deputy_in_scope(session, str(deputy_id))
+            deputy_of_grids(session, str(deputy_id))
             return duties.year_of(session, str(deputy_id), query.get("year"), query.get("kind"))
 
     @requires("roster:admin", "duty:record")
@@ -44,7 +34,7 @@ class DeputyDuties(MethodView):
     def post(self, data, deputy_id):
         """Record a duty; emits duty.recorded."""
         with runtime().unit_of_work(actor=actor()) as uow:
-            _deputy_in_scope(uow.session, str(deputy_id))
+            deputy_of_grids(uow.session, str(deputy_id))
             return duties.out(commands.record(uow, str(deputy_id), data))
 
 
@@ -56,7 +46,7 @@ class DutyReply(MethodView):
     def post(self, data, record_id):
         """Record the department's reply to a suggestion; emits duty.replied."""
         with runtime().unit_of_work(actor=actor()) as uow:
-            _deputy_in_scope(uow.session, duties.get(uow.session, str(record_id)).deputy_id)
+            deputy_of_grids(uow.session, duties.get(uow.session, str(record_id)).deputy_id)
             return duties.out(commands.reply(uow, str(record_id), data))
 
 
@@ -68,5 +58,5 @@ class DutyWithdraw(MethodView):
     def post(self, data, record_id):
         """Withdraw a record entered by mistake (it stays, marked, with who and why); emits duty.withdrawn."""
         with runtime().unit_of_work(actor=actor()) as uow:
-            _deputy_in_scope(uow.session, duties.get(uow.session, str(record_id)).deputy_id)
+            deputy_of_grids(uow.session, duties.get(uow.session, str(record_id)).deputy_id)
             return duties.out(commands.withdraw(uow, str(record_id), data["reason"]))

@@ -1,7 +1,7 @@
 """Data scope: a person limited to grids (township staff) changes the roster of their own grids only."""
 from __future__ import annotations
 
-from wangge_common.auth import grid_scope, require_grid
+from wangge_common.auth import caller, grid_scope, own_deputy, require_grid
 from wangge_common.http import runtime
 
 from ..models import Station
@@ -34,11 +34,20 @@ def deputy_in_scope(deputy_id: str, changes: dict | None = None) -> None:
 
 def deputy_of_grids(session, deputy_id: str, what: str = "deputy") -> None:
     """A person limited to grids (a deputy, township staff) acts for the deputies who live, work or serve in those
-    grids only (403 otherwise)."""
+    grids only; a deputy's token that names its deputy acts for that deputy alone, unless it also carries
+    roster:admin (403 otherwise)."""
+    mine = own_deputy()
+    if mine is not None and str(deputy_id) != mine and not has_scope("roster:admin"):
+        require_grid(None, what)  # 403: another deputy's duties are not this person's to record or read
     if grid_scope() is None:
         return
     if not (deputy_grids(session, get_deputy(session, deputy_id)) & set(grid_scope())):
         require_grid(None, what)
+
+
+def has_scope(scope: str) -> bool:
+    who = caller()
+    return who is not None and scope in who.scopes
 
 
 def place_in_scope(session, grid_id: str | None, station_id: str | None, what: str = "reception") -> None:

@@ -22,6 +22,7 @@ from .views.auditor import auditor
 from .views.department import department
 from .views.duties import duties
 from .views.projects import projects
+from .views.suggestions import suggestions
 from .views.desks import desks
 from .views.entities import entities
 from .views.hotline import hotline
@@ -53,7 +54,8 @@ def create_app(settings: PortalSettings | None = None) -> Flask:
     limiter.init_app(app)
     app.before_request(load_person)
     for blueprint in (auth, admin, station, deputy, contacts, hotline, desks, township, department, worklist,
-                      roster_desk, reception_desk, roster_plans, supervisor, auditor, entities, duties, projects):
+                      roster_desk, reception_desk, roster_plans, supervisor, auditor, entities, duties, projects,
+                      suggestions):
         app.register_blueprint(blueprint)
     app.jinja_env.filters["label"] = lambda code, kind, default="其他": label(kind, code) or default
     app.jinja_env.filters["local"] = _local

@@ -43,6 +43,27 @@ class DutyForm(FlaskForm):
         return ok
 
 
+class SuggestionReplyForm(FlaskForm):
+    """The department's reply to a deputy's suggestion, as the township congress office received it."""
+
+    record_id = HiddenField(validators=[DataRequired()])
+    outcome = SelectField("答复意见", choices=_choices("duty_reply_outcome"), validators=[DataRequired(REQUIRED)])
+    text = TextAreaField("答复内容", validators=[DataRequired("请填写答复内容"), Length(max=4000, message="不超过 4000 字")])
+    replied_on = StringField("答复日期", validators=[DataRequired(REQUIRED), DATE])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.replied_on.data and not self.replied_on.errors:
+            try:
+                day = date.fromisoformat(self.replied_on.data)
+            except ValueError:
+                self.replied_on.errors, ok = ["不是有效的日期"], False
+            else:
+                if day > datetime.now(CHINA).date():
+                    self.replied_on.errors, ok = ["日期不能晚于今天"], False
+        return ok
+
+
 class WithdrawDutyForm(FlaskForm):
     record_id = HiddenField(validators=[DataRequired()])
     reason = StringField("撤回原因", validators=[DataRequired("请写明撤回原因"), Length(max=500, message="不超过 500 字")])
@@ -51,4 +72,5 @@ class WithdrawDutyForm(FlaskForm):
 # roster's field names → what a person reads beside the field when roster refuses it
 SERVICE_REASONS = {"occurred_on": "日期不符合要求（不能晚于今天，也不能早于 2000 年）",
                    "addressed_to": "建议须写明提交部门；其他事项不填", "title": "请填写标题",
-                   "kind": "请选择事项", "grid_id": "网格不存在"}
+                   "kind": "请选择事项", "grid_id": "网格不存在",
+                   "replied_on": "答复日期不能早于提出建议的日期，也不能晚于今天", "text": "请填写答复内容"}

@@ -145,3 +145,21 @@ def test_a_token_that_names_its_deputy_records_for_that_deputy_alone(svc):
                            json={"met_on": str(clock.local_date(clock.now()))}).status_code == 403
     staff = svc.person("p-staff", scopes=("roster:read", "roster:admin"), grids=[leaves[0]])
     assert record(svc, colleague, headers=staff).status_code == 201  # township staff record for any of theirs
+
+
+def test_the_township_lists_its_deputies_suggestions_waiting_for_a_reply(svc):
+    town, _, leaves = small_township(svc, groups=1)
+    deputy = make_deputy(svc, "李红梅", home=leaves[0])
+    far_town = make_grid(svc, "T9", 1)
+    far = make_deputy(svc, "王建国", home=make_grid(svc, "T9-01", 2, far_town))
+    waiting = record(svc, deputy, kind="suggestion", title="关于路灯的建议", addressed_to="县住建局").json
+    answered = record(svc, deputy, kind="suggestion", title="关于水渠的建议", addressed_to="县水利局").json
+    svc.client.post(f"/v1/duties/{answered['id']}/reply", headers=svc.headers(),
+                    json={"outcome": "adopted", "text": "已安排", "replied_on": str(clock.local_date(clock.now()))})
+    record(svc, far, kind="suggestion", title="外乡的建议", addressed_to="县交通局")
+    record(svc, deputy)  # an inspection
+    listed = svc.client.get(f"/v1/duties?kind=suggestion&replied=false&township_id={town}", headers=svc.headers()).json
+    assert [(i["id"], i["deputy_name"]) for i in listed["items"]] == [(waiting["id"], "李红梅")]
+    staff = svc.person("p-staff", scopes=("roster:read", "roster:admin"), grids=[town, *leaves])
+    mine = svc.client.get("/v1/duties?kind=suggestion", headers=staff).json
+    assert {i["title"] for i in mine["items"]} == {"关于路灯的建议", "关于水渠的建议"}

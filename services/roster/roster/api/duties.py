@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from wangge_common.auth import actor, requires
+from wangge_common.auth import actor, grid_scope, requires
 from wangge_common.http import runtime
+from wangge_common.paging import page_of, paged, paginate
 
 from ..commands import duties as commands
 from ..queries import duties
-from ..schemas.duties import DutyIn, DutyOut, DutyYearOut, ReplyIn, WithdrawIn, YearQuery
+from ..queries.grids import subtree_ids
+from ..schemas.duties import (DutyIn, DutyListedOut, DutyListQuery, DutyOut, DutyYearOut, ReplyIn, WithdrawIn,
+                              YearQuery)
 from .scope import deputy_of_grids
 
 blp = Blueprint("duty-record", __name__, url_prefix="/v1",
@@ -36,6 +39,23 @@ class DeputyDuties(MethodView):
         with runtime().unit_of_work(actor=actor()) as uow:
             deputy_of_grids(uow.session, str(deputy_id))
             return duties.out(commands.record(uow, str(deputy_id), data))
+
+
+@blp.route("/duties")
+class Duties(MethodView):
+    @requires("roster:read")
+    @blp.arguments(DutyListQuery, location="query")
+    @blp.response(200, page_of(DutyListedOut))
+    def get(self, query):
+        """Duty records that stand, newest first: e.g. the suggestions of a township's deputies waiting for the
+        department's reply (kind=suggestion, replied=false, township_id=); a person limited to grids sees the
+        deputies of those grids only."""
+        with runtime().db.reads() as session:
+            grids = subtree_ids(session, query["township_id"]) if query.get("township_id") else None
+            if grid_scope() is not None:
+                grids = set(grid_scope()) if grids is None else grids & set(grid_scope())
+            select_ = duties.records_query(kind=query.get("kind"), replied=query.get("replied"), grid_ids=grids)
+            return paginate(session, select_, **paged(query), each=lambda row: duties.listed(session, row))
 
 
 @blp.route("/duties/<uuid:record_id>/reply")

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import extract, select
+from sqlalchemy import extract, or_, select
 
 from wangge_common import clock
 from wangge_common.errors import NotFound
 
 from .. import domain
-from ..models import Assignment, DutyRecord
+from ..models import Assignment, Deputy, DutyRecord
 from .deputies import get_deputy
 
 
@@ -54,3 +54,24 @@ def year_of(session, deputy_id: str, year: int | None = None, kind: str | None =
     return {"deputy_id": deputy.id, "name": deputy.name, "year": year,
             "counts": counts, "targets": [t.__dict__ for t in targets],
             "items": [out(r) for r in rows if kind is None or r.kind == kind]}
+
+
+def records_query(*, kind: str | None = None, replied: bool | None = None, grid_ids: set[str] | None = None):
+    """Records, newest first, that stand (not withdrawn), of one kind, answered or not, of the deputies who live,
+    work or serve in `grid_ids` (None: every deputy)."""
+    query = (select(DutyRecord).where(DutyRecord.withdrawn_reason.is_(None))
+             .order_by(DutyRecord.occurred_on.desc(), DutyRecord.id))
+    if kind:
+        query = query.where(DutyRecord.kind == kind)
+    if replied is not None:
+        query = query.where(DutyRecord.reply_outcome.is_not(None) if replied else DutyRecord.reply_outcome.is_(None))
+    if grid_ids is not None:
+        serving = select(Assignment.deputy_id).where(Assignment.grid_id.in_(grid_ids), Assignment.ended_at.is_(None))
+        living = select(Deputy.id).where(or_(Deputy.home_grid_id.in_(grid_ids), Deputy.work_grid_id.in_(grid_ids)))
+        query = query.where(or_(DutyRecord.deputy_id.in_(serving), DutyRecord.deputy_id.in_(living)))
+    return query
+
+
+def listed(session, row: DutyRecord) -> dict:
+    deputy = session.get(Deputy, row.deputy_id)
+    return {**out(row), "deputy_name": deputy.name if deputy else None}

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from wangge_common.paging import PageArgs
+
 from .. import domain
 
 
@@ -77,3 +79,13 @@ class DutyYearOut(Schema):
                          metadata={"description": "records of each kind, withdrawn ones not counted"})
     targets = fields.List(fields.Nested(TargetOut))
     items = fields.List(fields.Nested(DutyOut))
+
+
+class DutyListQuery(PageArgs):
+    kind = fields.String(validate=validate.OneOf(domain.DUTY_KINDS))
+    replied = fields.Boolean(metadata={"description": "suggestions answered (true) or waiting for a reply (false)"})
+    township_id = fields.UUID(metadata={"description": "deputies who live, work or serve in this township's grids"})
+
+
+class DutyListedOut(DutyOut):
+    deputy_name = fields.String(allow_none=True)

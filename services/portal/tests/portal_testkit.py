@@ -22,6 +22,16 @@ def create_migrated_database(tmp_path: Path) -> tuple[str, callable]:
     return create_migrated_copy("portal", "portal", migrate.upgrade, tmp_path)
 
 
+def csrf_of(html: str) -> str:
+    """The CSRF token of a page (a form's hidden field, or the sign-out form's)."""
+    return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html).group(1)
+
+
+def field_errors(answer) -> dict:
+    """{field id: the reason shown beside it} of a page."""
+    return dict(re.findall(r'<p class="error" id="([\w-]+)-error">([^<]+)</p>', answer.get_data(as_text=True)))
+
+
 class FakeServices:
     """The services' answers the pages need, and every write the portal sends, with Idempotency-Keys honoured."""
 
@@ -30,12 +40,18 @@ class FakeServices:
         self.posts, self.cases, self.uploads = [], {}, []
         self.refuse = None  # (status, errors) the next case registration answers with
         self.similar = []
+        # what a test makes a service answer: GET path -> body (the parameters asked are kept in `asked`), and
+        # POST path prefix -> body, or -> (status, errors) refusal in `refusals`
+        self.answers, self.asked, self.post_answers, self.refusals = {}, {}, {}, {}
         self.grids = {TOWNSHIP: {"id": TOWNSHIP, "code": "T1", "name": "清溪镇", "level": 1, "parent_id": None},
                       VILLAGE: {"id": VILLAGE, "code": "T1-01", "name": "泉江村", "level": 2, "parent_id": TOWNSHIP},
                       GROUP: {"id": GROUP, "code": "T1-01-01", "name": "第一村民小组", "level": 3, "parent_id": VILLAGE},
                       OTHER: {"id": OTHER, "code": "T1-01-02", "name": "第二村民小组", "level": 3, "parent_id": VILLAGE}}
 
     def get(self, caller, service, path, **params):
+        if path in self.answers:
+            self.asked[path] = params
+            return self.answers[path]
         if path == "/v1/grids":
             found = [g for g in self.grids.values() if ("level" not in params or g["level"] == params["level"])
                      and ("parent_id" not in params or g["parent_id"] == params["parent_id"])]
@@ -67,6 +83,12 @@ class FakeServices:
 
     def post(self, caller, service, path, body, *, idempotency_key=None):
         self.posts.append((caller, service, path, body, idempotency_key))
+        for prefix, (status, errors) in self.refusals.items():
+            if path.startswith(prefix):
+                raise ServiceError(service, status, "refused", errors)
+        for prefix, answer in self.post_answers.items():
+            if path.startswith(prefix):
+                return answer
         if path == "/v1/cases":
             if self.refuse:
                 status, errors = self.refuse

@@ -1,9 +1,7 @@
 """履职登记 on the deputy's phone: the year's targets, recording an entry, errors beside the field, withdrawing."""
-import re
 import uuid
 
-from portal.clients import ServiceError
-from portal_testkit import DEPUTY
+from portal_testkit import DEPUTY, csrf_of as _csrf, field_errors as _errors
 
 YEAR = {"deputy_id": DEPUTY, "name": "欧林俊", "year": 2026,
         "counts": {"suggestion": 1, "inspection": 1, "survey": 0, "themed_activity": 0, "forum": 0,
@@ -19,29 +17,10 @@ YEAR = {"deputy_id": DEPUTY, "name": "欧林俊", "year": 2026,
 
 
 def _wire(portal, refuse=None):
-    fake = portal.services
-    base_get, base_post = fake.get, fake.post
-
-    def get(caller, service, path, **params):
-        if path == f"/v1/deputies/{DEPUTY}/duties":
-            return YEAR
-        return base_get(caller, service, path, **params)
-
-    def post(caller, service, path, body, **kw):
-        if refuse and path.endswith("/duties"):
-            fake.posts.append((caller, service, path, body, None))
-            raise ServiceError(service, *refuse)
-        return base_post(caller, service, path, body, **kw)
-
-    fake.get, fake.post = get, post
-
-
-def _csrf(html):
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-def _errors(answer):
-    return dict(re.findall(r'<p class="error" id="([\w-]+)-error">([^<]+)</p>', answer.get_data(as_text=True)))
+    portal.services.answers[f"/v1/deputies/{DEPUTY}/duties"] = YEAR
+    portal.services.post_answers["/v1/duties/"] = {}
+    if refuse:
+        portal.services.refusals[f"/v1/deputies/{DEPUTY}/duties"] = refuse
 
 
 def test_the_deputy_sees_the_targets_and_records_an_inspection(portal):
@@ -77,7 +56,7 @@ def test_mistakes_are_explained_beside_the_field_and_nothing_typed_is_lost(porta
 
 
 def test_a_refusal_by_roster_lands_beside_its_field_in_chinese(portal):
-    _wire(portal, refuse=(422, "invalid", [{"field": "occurred_on", "reason": "must not be before 2000-01-01"}]))
+    _wire(portal, refuse=(422, [{"field": "occurred_on", "reason": "must not be before 2000-01-01"}]))
     portal.account("dep", "deputy", deputy_id=DEPUTY)
     portal.sign_in("dep")
     csrf = _csrf(portal.client.get("/deputy/duties").get_data(as_text=True))

@@ -1,10 +1,8 @@
 """民生微实事 in the portal: a deputy proposes from their cases, the township reviews, the city funds; refusals land
 beside their fields in Chinese; each role sees only its own forms."""
-import re
 import uuid
 
-from portal.clients import ServiceError
-from portal_testkit import DEPUTY, GROUP, TOWNSHIP
+from portal_testkit import DEPUTY, GROUP, TOWNSHIP, csrf_of as _csrf, field_errors as _errors
 
 PID = str(uuid.UUID(int=501))
 CASE = str(uuid.UUID(int=601))
@@ -22,38 +20,14 @@ def _project(state="proposed", **extra):
 
 def _wire(portal, state="proposed", refuse=None):
     fake = portal.services
-    base_get, base_post = fake.get, fake.post
-
-    def get(caller, service, path, **params):
-        if path == "/v1/projects":
-            fake.listed = params
-            return {"items": [_project(state)], "total": 1, "page": 1, "page_size": 100}
-        if path == f"/v1/projects/{PID}":
-            return _project(state)
-        if path == "/v1/cases" and params.get("first_receiver"):
-            return {"items": [{"case_id": CASE, "tracking_code": "WGAB12CD34", "grid_id": GROUP, "category": "request",
-                               "topic": "lighting", "state": "closed"}], "total": 1}
-        if path.startswith("/v1/grids/"):
-            return {"id": GROUP, "name": "第一村民小组"}
-        return base_get(caller, service, path, **params)
-
-    def post(caller, service, path, body, **kw):
-        if path.startswith("/v1/projects"):
-            fake.posts.append((caller, service, path, body, None))
-            if refuse:
-                raise ServiceError(service, *refuse)
-            return _project()
-        return base_post(caller, service, path, body, **kw)
-
-    fake.get, fake.post = get, post
-
-
-def _csrf(html):
-    return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html).group(1)
-
-
-def _errors(answer):
-    return dict(re.findall(r'<p class="error" id="([\w-]+)-error">([^<]+)</p>', answer.get_data(as_text=True)))
+    fake.answers.update({"/v1/projects": {"items": [_project(state)], "total": 1, "page": 1, "page_size": 100},
+                         f"/v1/projects/{PID}": _project(state), f"/v1/grids/{GROUP}": {"id": GROUP, "name": "第一村民小组"},
+                         "/v1/cases": {"items": [{"case_id": CASE, "tracking_code": "WGAB12CD34", "grid_id": GROUP,
+                                                  "category": "request", "topic": "lighting", "state": "closed"}],
+                                       "total": 1}})
+    fake.post_answers["/v1/projects"] = _project()
+    if refuse:
+        fake.refusals["/v1/projects"] = refuse
 
 
 def test_a_deputy_proposes_from_the_cases_they_received(portal):
@@ -76,13 +50,13 @@ def test_a_deputy_proposes_from_the_cases_they_received(portal):
     assert body == {"grid_id": GROUP, "deputy_id": DEPUTY, "title": "组道路灯安装", "description": "安装太阳能路灯 12 盏",
                     "budget_yuan": 48000, "case_ids": [CASE]}
     listed = portal.client.get("/projects").get_data(as_text=True)
-    assert "组道路灯安装" in listed and "已提出" in listed and portal.services.listed["deputy_id"] == DEPUTY
+    assert "组道路灯安装" in listed and "已提出" in listed and portal.services.asked["/v1/projects"]["deputy_id"] == DEPUTY
     shown = portal.client.get(f"/projects/{PID}").get_data(as_text=True)
     assert "乡镇人大审核" not in shown  # a deputy has no review form
 
 
 def test_the_township_reviews_and_a_refusal_names_the_field(portal):
-    _wire(portal, refuse=(422, "invalid", [{"field": "percent", "reason": "progress does not go back"}]))
+    _wire(portal, refuse=(422, [{"field": "percent", "reason": "progress does not go back"}]))
     portal.account("town", "township_staff", grid_id=TOWNSHIP)
     portal.sign_in("town")
     shown = portal.client.get(f"/projects/{PID}").get_data(as_text=True)
@@ -103,7 +77,7 @@ def test_the_city_funds_and_others_cannot(portal):
     portal.sign_in("city1")
     assert portal.client.get("/").headers["Location"].endswith("/projects")
     listed = portal.client.get("/projects").get_data(as_text=True)
-    assert portal.services.listed["state"] == "township_approved" and "乡镇已审核" in listed
+    assert portal.services.asked["/v1/projects"]["state"] == "township_approved" and "乡镇已审核" in listed
     shown = portal.client.get(f"/projects/{PID}").get_data(as_text=True)
     no_amount = portal.client.post(f"/projects/{PID}/funding", data={"csrf_token": _csrf(shown), "decision": "funded",
                                                                     "reason": "纳入年度资金"})

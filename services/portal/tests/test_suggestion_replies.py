@@ -1,10 +1,8 @@
 """建议答复 on the township desk: the township's suggestions waiting for a reply, recorded with reasons beside the
 fields when something is wrong."""
-import re
 import uuid
 
-from portal.clients import ServiceError
-from portal_testkit import TOWNSHIP
+from portal_testkit import TOWNSHIP, csrf_of as _csrf, field_errors as _errors
 
 RECORD = str(uuid.UUID(int=901))
 WAITING = {"items": [{"id": RECORD, "deputy_id": str(uuid.UUID(int=99)), "deputy_name": "欧林俊", "kind": "suggestion",
@@ -15,32 +13,10 @@ WAITING = {"items": [{"id": RECORD, "deputy_id": str(uuid.UUID(int=99)), "deputy
 
 
 def _wire(portal, refuse=None):
-    fake = portal.services
-    base_get, base_post = fake.get, fake.post
-
-    def get(caller, service, path, **params):
-        if path == "/v1/duties":
-            fake.listed = params
-            return WAITING
-        return base_get(caller, service, path, **params)
-
-    def post(caller, service, path, body, **kw):
-        if path.startswith("/v1/duties/"):
-            fake.posts.append((caller, service, path, body, None))
-            if refuse:
-                raise ServiceError(service, *refuse)
-            return {}
-        return base_post(caller, service, path, body, **kw)
-
-    fake.get, fake.post = get, post
-
-
-def _csrf(html):
-    return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html).group(1)
-
-
-def _errors(answer):
-    return dict(re.findall(r'<p class="error" id="([\w-]+)-error">([^<]+)</p>', answer.get_data(as_text=True)))
+    portal.services.answers["/v1/duties"] = WAITING
+    portal.services.post_answers["/v1/duties/"] = {}
+    if refuse:
+        portal.services.refusals["/v1/duties/"] = refuse
 
 
 def test_staff_record_the_departments_reply_to_a_suggestion(portal):
@@ -49,7 +25,7 @@ def test_staff_record_the_departments_reply_to_a_suggestion(portal):
     portal.sign_in("town")
     page = portal.client.get("/desk/township/suggestions").get_data(as_text=True)
     assert "关于组道路灯的建议" in page and "欧林俊代表" in page and "县住建局" in page and "采纳办理" in page
-    assert portal.services.listed == {"kind": "suggestion", "replied": "false", "township_id": TOWNSHIP,
+    assert portal.services.asked["/v1/duties"] == {"kind": "suggestion", "replied": "false", "township_id": TOWNSHIP,
                                       "page_size": 200}
     missing = portal.client.post("/desk/township/suggestions", data={
         "csrf_token": _csrf(page), "record_id": RECORD, "outcome": "adopted", "text": "", "replied_on": "2999-01-01"})
@@ -64,7 +40,7 @@ def test_staff_record_the_departments_reply_to_a_suggestion(portal):
 
 
 def test_a_refused_reply_keeps_what_was_typed_beside_the_reason(portal):
-    _wire(portal, refuse=(422, "invalid", [{"field": "replied_on", "reason": "must not be before the suggestion"}]))
+    _wire(portal, refuse=(422, [{"field": "replied_on", "reason": "must not be before the suggestion"}]))
     portal.account("town", "township_staff", grid_id=TOWNSHIP)
     portal.sign_in("town")
     page = portal.client.get("/desk/township/suggestions").get_data(as_text=True)

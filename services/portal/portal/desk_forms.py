@@ -174,12 +174,17 @@ class ScheduleChangeForm(FlaskForm):
         return [[d] for d in chosen] if self.rotation.data == "rotate" else [chosen]
 
     def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        if not (self.start_time.errors or self.end_time.errors) and self.start_time.data and self.end_time.data \
-                and _minutes(self.end_time.data) - _minutes(self.start_time.data) < MIN_RECEPTION_MINUTES:
-            self.end_time.errors = [*self.end_time.errors, "每次接待至少 2 小时，结束时间须比开始时间晚 2 小时以上"]
-            ok = False
-        return ok
+        return super().validate(extra_validators) & lasts_two_hours(self)
+
+
+def lasts_two_hours(form) -> bool:
+    """A reception lasts at least 2 hours (000): else the reason beside the end time, and False."""
+    if form.start_time.errors or form.end_time.errors or not (form.start_time.data and form.end_time.data):
+        return True
+    if _minutes(form.end_time.data) - _minutes(form.start_time.data) >= MIN_RECEPTION_MINUTES:
+        return True
+    form.end_time.errors = [*form.end_time.errors, "每次接待至少 2 小时，结束时间须比开始时间晚 2 小时以上"]
+    return False
 
 
 class ScheduleForm(ScheduleChangeForm):
@@ -231,9 +236,4 @@ class DayChangeForm(FlaskForm):
     reason = TextAreaField("调整原因（公示中会写明）", validators=REASON)
 
     def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        if not (self.start_time.errors or self.end_time.errors) and self.start_time.data and self.end_time.data \
-                and _minutes(self.end_time.data) - _minutes(self.start_time.data) < MIN_RECEPTION_MINUTES:
-            self.end_time.errors = [*self.end_time.errors, "每次接待至少 2 小时，结束时间须比开始时间晚 2 小时以上"]
-            ok = False
-        return ok
+        return super().validate(extra_validators) & lasts_two_hours(self)

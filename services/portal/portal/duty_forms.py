@@ -13,6 +13,21 @@ from .schemas import REQUIRED, _choices
 DATE = Regexp(r"^\d{4}-\d{2}-\d{2}$", message="日期格式如 2026-12-05")
 
 
+def not_after_today(field) -> bool:
+    """A date typed as 2026-12-05 that is a real day, today or before (China time); else its reason beside it."""
+    if not field.data or field.errors:
+        return True
+    try:
+        day = date.fromisoformat(field.data)
+    except ValueError:
+        field.errors = ["不是有效的日期"]
+        return False
+    if day > datetime.now(CHINA).date():
+        field.errors = ["日期不能晚于今天"]
+        return False
+    return True
+
+
 class DutyForm(FlaskForm):
     """One entry of the duty record: what was done, when, and for a suggestion the department it went to."""
 
@@ -27,14 +42,7 @@ class DutyForm(FlaskForm):
         if not (self.title.data or "").strip() and not self.title.errors:
             self.title.errors = [*self.title.errors, "请填写标题"]
             ok = False
-        if self.occurred_on.data and not self.occurred_on.errors:
-            try:
-                day = date.fromisoformat(self.occurred_on.data)
-            except ValueError:
-                self.occurred_on.errors, ok = ["不是有效的日期"], False
-            else:
-                if day > datetime.now(CHINA).date():
-                    self.occurred_on.errors, ok = ["日期不能晚于今天"], False
+        ok = not_after_today(self.occurred_on) and ok
         addressed = (self.addressed_to.data or "").strip()
         if self.kind.data == "suggestion" and not addressed:
             self.addressed_to.errors, ok = ["建议须写明提交的部门或单位"], False
@@ -52,16 +60,7 @@ class SuggestionReplyForm(FlaskForm):
     replied_on = StringField("答复日期", validators=[DataRequired(REQUIRED), DATE])
 
     def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        if self.replied_on.data and not self.replied_on.errors:
-            try:
-                day = date.fromisoformat(self.replied_on.data)
-            except ValueError:
-                self.replied_on.errors, ok = ["不是有效的日期"], False
-            else:
-                if day > datetime.now(CHINA).date():
-                    self.replied_on.errors, ok = ["日期不能晚于今天"], False
-        return ok
+        return super().validate(extra_validators) & not_after_today(self.replied_on)
 
 
 class WithdrawDutyForm(FlaskForm):

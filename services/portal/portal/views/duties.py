@@ -6,6 +6,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from ..clients import ServiceError
 from ..duty_forms import SERVICE_REASONS, DutyForm, WithdrawDutyForm
 from . import caller, runtime, signed_in
+from .deputy import today
 
 duties = Blueprint("duties", __name__, url_prefix="/deputy/duties")
 
@@ -32,8 +33,6 @@ def record():
     """The year's record with its targets, and the form to add an entry."""
     form = DutyForm()
     if request.method == "GET":
-        from .deputy import today
-
         form.occurred_on.data = today().isoformat()
     elif form.validate_on_submit():
         body = {"kind": form.kind.data, "occurred_on": form.occurred_on.data, "title": form.title.data.strip(),

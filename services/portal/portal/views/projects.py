@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from wangge_common.contracts.labels import label
+
 from ..clients import ServiceError
 from ..project_forms import SERVICE_REASONS, CompleteForm, FundingForm, ProgressForm, ProposeForm, ReviewForm
 from ..schemas import options
 from . import caller, runtime, signed_in
+from .deputy import _grid_choices
 from .roster_plans import people
 from .worklist import grid_name
 
@@ -59,8 +62,6 @@ def _case_choices() -> list[tuple[str, str]]:
     """The cases this deputy received or answers for (首问责任), newest first."""
     found = runtime().services.get(caller(), "routing", "/v1/cases", first_receiver=g.person.deputy_id,
                                    page_size=200)
-    from wangge_common.contracts.labels import label
-
     return [(c["case_id"], " · ".join((c.get("tracking_code") or "—",
                                        label("topic", c.get("topic")) or label("category", c["category"]),
                                        grid_name(c["grid_id"]), label("case_state", c["state"]))))
@@ -70,8 +71,6 @@ def _case_choices() -> list[tuple[str, str]]:
 @projects.route("/new", methods=["GET", "POST"])
 @signed_in("deputy")
 def propose():
-    from .deputy import _grid_choices
-
     form = ProposeForm()
     form.grid_id.choices = options(_grid_choices())
     form.case_ids.choices = options(_case_choices())

@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from ..clients import ServiceError
 from ..duty_forms import SERVICE_REASONS, SuggestionReplyForm
 from . import caller, runtime, signed_in
+from .deputy import today
 from .roster_desk import township_id
 
 suggestions = Blueprint("suggestions", __name__, url_prefix="/desk/township/suggestions")
@@ -27,8 +28,6 @@ def waiting():
             flash("已记录部门答复。")
             return redirect(url_for("suggestions.waiting"))
         status = 422
-    from .deputy import today
-
     return render_template("township/suggestions.html", found=_waiting(), form=form,
                            today=today().isoformat()), status
 

@@ -69,11 +69,17 @@ def propose(uow: UnitOfWork, data: dict) -> Project:
             GridDeputy.deputy_id == deputy_id, GridDeputy.grid_id.in_(_ancestors(session, grid_id)))):
         problems.append(("deputy_id", "the deputy does not serve this grid or a grid above it"))
     case_ids = list(dict.fromkeys(str(c) for c in data["case_ids"]))
+    chains: dict[str, list[str]] = {}  # a grid's walk up the tree, once per grid however many of its cases
+
+    def above(case_grid: str) -> list[str]:
+        if case_grid not in chains:
+            chains[case_grid] = _ancestors(session, case_grid)
+        return chains[case_grid]
     for i, case_id in enumerate(case_ids):
         case = session.get(RoutedCase, case_id)
         if case is None:
             problems.append((f"case_ids.{i}", "no such case"))
-        elif grid_id not in _ancestors(session, case.grid_id):
+        elif grid_id not in above(case.grid_id):
             problems.append((f"case_ids.{i}", "the case is not in the project's grid or a grid under it"))
         elif session.scalar(select(Project.code).join(ProjectCase, ProjectCase.project_id == Project.project_id)
                             .where(ProjectCase.case_id == case_id, Project.state != "refused")):

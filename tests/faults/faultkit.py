@@ -324,6 +324,12 @@ def gauges(stack) -> dict:
     return found
 
 
+def reconcile_runs(stack) -> float:
+    """How many scheduled reconciliations reporting has completed (reconcile_runs_total, every outcome)."""
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics_text(stack).splitlines()
+               if line.startswith("reconcile_runs_total{"))
+
+
 def eventually(check, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

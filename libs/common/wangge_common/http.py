@@ -6,12 +6,14 @@ import socket
 
 import flask_swagger_ui
 from flask import Blueprint, Flask, current_app, jsonify, request, send_from_directory
-from flask_smorest import Api
+from flask.views import MethodView
+from flask_smorest import Blueprint as ApiBlueprint
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
 from . import auth, conditional, contracts, inputs, metrics, problems, progress, telemetry
 from .openapi import Api, ServicePlugin
 from .runtime import Runtime, ServiceSpec
+from .schemas import ReconcileCasesIn, ReconcileCasesOut
 from .settings import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -169,3 +171,24 @@ def create_service_app(spec: ServiceSpec, settings: Settings | None = None, *, t
         telemetry.propagate_requests(app, excluded=("healthz", "readyz", "metrics"))
     auth.check_every_view_is_guarded(app, auth.service_scopes(spec))
     return app
+
+
+def reconcile_blueprint(service: str, held, *, summary: str, description: str = "", reads: str = "sessions"):
+    """`POST /v1/internal/reconcile/cases` (scope cases:read), which `wangge reconcile` asks every downstream service:
+    of these case ids, the ones `service` holds, as `held(session, case_ids) -> {case_id: counts}`, read in
+    `runtime().db.<reads>()` (a snapshot where the answer spans tables a consumer writes). `summary` and
+    `description` document the operation in the OpenAPI document."""
+    internal = ApiBlueprint(f"{service}_internal", __name__, url_prefix="/v1/internal",
+                            description="Service-to-service reads: reconciliation (cases:read)")
+
+    @internal.route("/reconcile/cases")
+    class ReconcileCases(MethodView):
+        @auth.requires("cases:read")
+        @internal.arguments(ReconcileCasesIn)
+        @internal.response(200, ReconcileCasesOut)
+        @internal.doc(summary=summary, **({"description": description} if description else {}))
+        def post(self, body):
+            with getattr(runtime().db, reads)() as session:
+                return {"cases": held(session, body["case_ids"])}
+
+    return internal

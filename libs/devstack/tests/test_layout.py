@@ -67,6 +67,30 @@ KNOWN_EXCEPTIONS = {
     "long_files": set(),
     # functions (path::qualified name) over cyclomatic complexity MAX_COMPLEXITY, as radon counts it
     "complex_functions": set(),
+    # "<module> -> <module>" imports across layers that LAYERS does not allow. Roster's imports parse each row of a
+    # file with the API's own request schemas: a row is the same request as a POST body and is refused for the same
+    # reasons (docs/architecture.md, "Where a service departs").
+    "layers": {"roster.commands.transfer -> roster.schemas.deputies",
+               "roster.commands.transfer -> roster.schemas.grids"},
+}
+
+# What each layer of a service may import of the service's other layers (the table in docs/architecture.md; a
+# layer always imports itself). `None`: anything. Modules outside the table (roster's planner, reporting's merkle,
+# notify's channel adapters …) are helpers, not layers: anyone may import them, and they are not checked here.
+LAYERS = {
+    "app": None, "service": None, "wsgi": None,
+    "settings": {"domain"},
+    "models": set(),
+    "domain": set(),
+    "schemas": {"domain"},
+    "api": {"schemas", "commands", "queries", "domain"},
+    "commands": {"domain", "models", "queries", "settings"},
+    "queries": {"domain", "models"},
+    "consumers": {"commands", "queries", "domain", "models"},
+    "jobs": {"commands", "queries", "domain", "models", "settings"},
+    "pages": {"queries", "domain"},
+    "views": {"schemas", "commands", "queries", "domain", "settings"},  # the portal's pages: its api
+    "cli": {"commands", "queries", "domain", "models", "settings"},
 }
 
 
@@ -166,6 +190,34 @@ def cycles_in(package: Path) -> set[str]:
     return found
 
 
+def layer_crossings() -> set[str]:
+    """Every import of one of a service's layers into another that LAYERS does not allow."""
+    return set().union(*(crossings_in(d / d.name) for d in SERVICE_DIRS))
+
+
+def crossings_in(package: Path) -> set[str]:
+    found, modules = set(), _modules(package)
+    layer = {m: m.split(".")[1] if "." in m else None for m in modules}
+    for module, path in modules.items():
+        allowed = LAYERS.get(layer[module], None)
+        if allowed is None:
+            continue
+        for target in _imported(module, path, modules):
+            if layer[target] in LAYERS and layer[target] not in allowed | {layer[module]}:
+                found.add(f"{module} -> {target}")
+    return found
+
+
+def test_an_import_across_layers_is_found(tmp_path):
+    package = tmp_path / "svc"
+    (package / "queries").mkdir(parents=True)
+    for name in ("__init__.py", "queries/__init__.py", "commands.py", "models.py", "planner.py"):
+        (package / name).write_text("")
+    (package / "queries" / "cases.py").write_text(
+        "from .. import models, planner\n\ndef f():\n    from ..commands import x\n")
+    assert crossings_in(package) == {"svc.queries.cases -> svc.commands"}
+
+
 def test_a_cycle_hidden_in_a_function_is_found(tmp_path):
     package = tmp_path / "svc"
     (package / "sub").mkdir(parents=True)
@@ -211,7 +263,8 @@ def complex_functions() -> set[str]:
 
 
 @pytest.mark.parametrize("kind, measure", [("missing", missing_modules), ("cycles", import_cycles),
-                                           ("long_files", long_files), ("complex_functions", complex_functions)])
+                                           ("long_files", long_files), ("complex_functions", complex_functions),
+                                           ("layers", layer_crossings)])
 def test_the_shape_holds_and_its_known_exceptions_only_shrink(kind, measure):
     found, known = measure(), KNOWN_EXCEPTIONS[kind]
     assert sorted(found - known) == [], f"new {kind}: fix them (docs/architecture.md), do not list them"

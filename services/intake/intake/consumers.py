@@ -11,7 +11,7 @@ from wangge_common.envelope import Event
 from wangge_common.outbox import UnitOfWork
 
 from . import domain
-from .commands import reality
+from .queries import reality
 from .models import Case, CaseEntry, CaseOrder, KnownDeputy, KnownGrid, KnownGridDeputy, KnownTopic
 
 

@@ -6,9 +6,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from wangge_common.auth import public
 from wangge_common.contracts import labels
 from wangge_common.errors import NotFound
+from wangge_common.http import runtime
 
 from . import domain, queries
-from .api.common import reads
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 
@@ -28,7 +28,7 @@ def track_form():
 def track_page(tracking_code):
     """The steps of one case, as the resident sees them."""
     try:
-        with reads() as session:
+        with runtime().state.reads() as session:  # no write lock: a reader never queues behind writers
             case = queries.track(session, tracking_code)
     except NotFound:
         return render_template("track.html", case=None, code=tracking_code, missing=True), 404

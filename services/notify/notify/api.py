@@ -4,8 +4,8 @@ from flask_smorest import Blueprint
 
 from wangge_common.auth import actor, public, requires
 from wangge_common.errors import Invalid
-from wangge_common.http import runtime
-from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut, page_of
+from wangge_common.http import reconcile_blueprint, runtime
+from wangge_common.schemas import page_of
 
 from . import egress, queries
 from .commands import configuration
@@ -30,8 +30,11 @@ webhooks = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks",
                      description="Webhook subscriptions for integrators, signed with HMAC-SHA256")
 board = Blueprint("board", __name__, url_prefix="/v1/board",
                   description="Public board (公示栏): reception schedules and publicised results; no key needed")
-internal = Blueprint("notify_internal", __name__, url_prefix="/v1/internal",
-                     description="Service-to-service reads: reconciliation (cases:read)")
+internal = reconcile_blueprint(
+    "notify", queries.reconcile_cases,
+    summary="Of these case ids, the ones whose registration notify handled, with their messages counted (for "
+            "`wangge reconcile`)",
+    description="`doubled` lists a once-per-case message given twice to one recipient on one channel.")
 BLUEPRINTS = (notifications, deliveries, templates, recipients, webhooks, board, internal)
 
 
@@ -194,15 +197,3 @@ class StationBoard(MethodView):
         """A liaison station's upcoming reception days and its grids' publicised results."""
         with runtime().db.sessions() as session:
             return queries.board(session, scope="station", board_id=station_id)
-
-
-@internal.route("/reconcile/cases")
-class ReconcileCases(MethodView):
-    @requires("cases:read")
-    @internal.arguments(ReconcileCasesIn)
-    @internal.response(200, ReconcileCasesOut)
-    def post(self, body):
-        """Of these case ids, the ones whose registration notify handled, with their messages counted (for
-        `wangge reconcile`); `doubled` lists a once-per-case message given twice to one recipient on one channel."""
-        with runtime().db.sessions() as session:
-            return {"cases": queries.reconcile_cases(session, body["case_ids"])}

@@ -4,17 +4,14 @@ from __future__ import annotations
 from flask import Response, jsonify, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from wangge_common import clock
 from wangge_common.auth import requires
-from wangge_common.http import runtime
-from wangge_common.schemas import ReconcileCasesIn, ReconcileCasesOut
+from wangge_common.http import reconcile_blueprint, runtime
 from wangge_common.paging import PageArgs, page_of, paged, paginate
 
 from . import replay
 from .queries import alarms, audit as audit_log, kpis as kpi_queries, performance, runs
-from .models import PendingEvent
 from .schemas import (AlarmOut, AuditEntryOut, AuditQuery, CaseFactOut, CheckpointOut, ConsistencyOut,
                       ConsistencyQuery, InclusionOut, InclusionQuery, KpiOut, MissQuery, PendingOut, PerformanceOut,
                       PerformanceQuery, PeriodQuery, ProjectKpiOut, ProjectKpiQuery, ProjectionCheckOut, RankingOut,
@@ -26,8 +23,9 @@ audit = Blueprint("audit", __name__, url_prefix="/v1/audit",
 kpis = Blueprint("kpis", __name__, url_prefix="/v1/kpis", description="Key figures (办结率, 满意率 ...) and their slices")
 deputies = Blueprint("deputies", __name__, url_prefix="/v1/deputies", description="Deputy performance (履职)")
 grids = Blueprint("grids", __name__, url_prefix="/v1/grids", description="Excellent grids (优秀代表网格)")
-internal = Blueprint("reporting_internal", __name__, url_prefix="/v1/internal",
-                     description="Service-to-service reads: reconciliation (cases:read)")
+internal = reconcile_blueprint(
+    "reporting", audit_log.audit_entries_by_case, reads="snapshot",
+    summary="Of these case ids, the ones the audit log holds events about, with its entries counted by event type.")
 
 
 def _table_doc(schema) -> dict:
@@ -184,7 +182,7 @@ class PendingEvents(MethodView):
     def get(self, query):
         """Events about cases not registered here yet: kept, and applied when the registration arrives."""
         with runtime().db.snapshot() as session:
-            return paginate(session, select(PendingEvent).order_by(PendingEvent.seq), **paged(query))
+            return runs.pending_events(session, **paged(query))
 
 
 @deputies.route("/performance")
@@ -231,17 +229,6 @@ class ExcellentGrids(MethodView):
             return download([{k: v for k, v in g.items()} for g in result["grids"]], query["format"],
                             f"excellent-grids-{year}")
         return result
-
-
-@internal.route("/reconcile/cases")
-class ReconcileCases(MethodView):
-    @requires("cases:read")
-    @internal.arguments(ReconcileCasesIn)
-    @internal.response(200, ReconcileCasesOut)
-    def post(self, body):
-        """Of these case ids, the ones the audit log holds events about, with its entries counted by event type."""
-        with runtime().db.snapshot() as session:
-            return {"cases": audit_log.audit_entries_by_case(session, body["case_ids"])}
 
 
 @audit.route("/reconciliations")

@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import Response, render_template, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import ValidationError
 
 from wangge_common.auth import public
 from wangge_common.contracts import labels
@@ -16,7 +15,6 @@ from wangge_common.http import runtime
 
 from . import annual_report, charts, domain
 from .queries import kpis as kpi_queries, performance
-from .schemas import PERIOD
 from .queries.tables import download, local_time
 
 pages = Blueprint("pages", __name__, description="Pages (Chinese, printable, readable on a phone)",
@@ -30,11 +28,8 @@ TABLES.update({"excellent-grids": "优秀网格", "deputies": "代表履职"})
 
 def _period() -> str | None:
     period = request.args.get("period") or None
-    if period:
-        try:
-            PERIOD(period)
-        except ValidationError as exc:
-            raise Invalid([("period", "must be YYYY or YYYY-MM")]) from exc
+    if period and not domain.is_period(period):
+        raise Invalid([("period", "must be YYYY or YYYY-MM")])
     return period
 
 

@@ -8,7 +8,7 @@ from wangge_common.paging import PageArgs
 
 from . import domain
 
-PERIOD = validate.Regexp(r"^\d{4}(-(0[1-9]|1[0-2]))?$", error="must be YYYY or YYYY-MM")
+PERIOD = validate.Regexp(domain.PERIOD, error="must be YYYY or YYYY-MM")
 HEX = validate.Regexp(r"^[0-9a-f]*$")
 FORMAT = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]),
                        metadata={"description": "json (default), csv or xlsx: every table can be downloaded"})

@@ -15,7 +15,6 @@ from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from wangge_common import clock
@@ -26,9 +25,9 @@ from wangge_common.problems import field_errors
 
 from .. import domain
 from .common import CASE_IN, IDEMPOTENCY_DOC, idempotent, reads, registration
-from ..models import Case
+from ..queries import open311 as open311_queries
 from .open311_format import documented, errors, render
-from .open311_requests import CLOSED_STATES, Open311Error, as_requests, case_body, open311_name
+from .open311_requests import Open311Error, case_body, open311_name
 
 FMT = "<any(json, xml):fmt>"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -111,7 +110,7 @@ def _key_required(scope: str):
     return decorate
 
 
-def _reader_may_see(case: Case) -> bool:
+def _reader_may_see(case) -> bool:
     """Whether the caller of a GET may see the private fields of this case (a key with cases:read, in its grids)."""
     if not getattr(g, "open311_reader", False):
         return False
@@ -317,27 +316,22 @@ class Requests(MethodView):
         """Requests by id, service, date range and status; at most 1000, newest first. No key needed."""
         _identify_reader()
         args = request.args
-        query = select(Case)
         if args.get("service_request_id"):
-            query = query.where(Case.id.in_([i.strip() for i in args["service_request_id"].split(",")][:MAX_REQUESTS]))
+            ids = [i.strip() for i in args["service_request_id"].split(",")]
+            criteria = {"ids": ids}
         else:
             end = _date(args, "end_date") or clock.now()
             start = _date(args, "start_date") or end - MAX_SPAN
             if end - start > MAX_SPAN:
                 raise Open311Error(400, ["start_date: may not be more than 90 days before end_date"])
-            query = query.where(Case.received_at >= start, Case.received_at <= end)
-            if args.get("service_code"):
-                query = query.where(Case.category.in_(args["service_code"].split(",")))
             wanted = set((args.get("status") or "open,closed").split(","))
             if not wanted <= {"open", "closed"}:
                 raise Open311Error(400, ["status: open, closed or both"])
-            if wanted == {"open"}:
-                query = query.where(Case.status.not_in(CLOSED_STATES))
-            elif wanted == {"closed"}:
-                query = query.where(Case.status.in_(CLOSED_STATES))
+            criteria = {"start": start, "end": end, "status": wanted,
+                        "categories": args["service_code"].split(",") if args.get("service_code") else None}
         with reads() as session:
-            found = session.scalars(query.order_by(Case.received_at.desc(), Case.id).limit(MAX_REQUESTS)).all()
-            return render("service_requests", as_requests(session, found, _reader_may_see))
+            found = open311_queries.find_requests(session, limit=MAX_REQUESTS, **criteria)
+            return render("service_requests", open311_queries.as_requests(session, found, _reader_may_see))
 
 
 def _date(args, name: str) -> datetime | None:
@@ -358,8 +352,7 @@ class RequestById(MethodView):
         """One service request (a one-element list, as GeoReport v2 answers), by id or tracking code; no key needed."""
         _identify_reader()
         with reads() as session:
-            case = session.get(Case, request_id) or session.scalars(
-                select(Case).where(Case.tracking_code == request_id.upper())).first()
+            case = open311_queries.case_by_id_or_code(session, request_id)
             if case is None:
                 raise Open311Error(404, [f"no service request {request_id}"])
-            return render("service_requests", as_requests(session, [case], _reader_may_see))
+            return render("service_requests", open311_queries.as_requests(session, [case], _reader_may_see))

@@ -13,7 +13,8 @@ from wangge_common.outbox import UnitOfWork
 from .. import domain
 from ..queries.households import shown
 from ..models import Case, DataKey, Household, HouseholdChange, ReceptionSession, Visit, VisitHousehold
-from . import personal, reality
+from . import personal
+from ..queries import reality
 from .registration import grid_is_known
 
 

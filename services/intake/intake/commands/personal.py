@@ -9,20 +9,17 @@ from sqlalchemy import delete, insert, or_, select, update
 from wangge_common import clock
 from wangge_common.crypto import DataKey as Key
 from wangge_common.crypto import FieldCipher
-from wangge_common.errors import DomainError, Invalid, NotFound
+from wangge_common.errors import Invalid, NotFound
 from wangge_common.outbox import UnitOfWork
 
 from .. import domain
 from ..models import Case, DataKey, Household, IdempotencyRecord
+from ..queries.keys import Erased, cipher_of, household_names
+
+__all__ = ["Erased", "cipher_of", "erase", "household_names", "insert_key", "new_key_row"]
 
 ERASED = "已删除"  # shown where an erased person's name was
 INSERT_KEY = insert(DataKey.__table__)
-
-
-class Erased(DomainError):
-    """The person's data keys were destroyed: the data is gone for good."""
-
-    status, title = 410, "Gone"
 
 
 def new_key_row(master: FieldCipher, kind: str, subject_ref: str, phone: str | None = None) -> tuple[Key, dict]:
@@ -37,28 +34,6 @@ def new_key_row(master: FieldCipher, kind: str, subject_ref: str, phone: str | N
 
 def insert_key(session, row: dict) -> None:
     session.connection().execute(INSERT_KEY, row)
-
-
-def cipher_of(session, data_key_id: str | None, master: FieldCipher) -> FieldCipher:
-    """The cipher a record's personal fields are encrypted with: its data key, or the service's key for records
-    from before data keys. Raises Erased when the key was destroyed."""
-    if data_key_id is None:
-        return master
-    row = session.get(DataKey, data_key_id)
-    if row is None or row.wrapped is None:
-        erased = row.erased_at.isoformat() if row is not None and row.erased_at else "earlier"
-        raise Erased(f"this person's personal data was erased ({erased}); it cannot be read any more")
-    return Key.unwrap(row.wrapped, master).cipher
-
-
-def household_names(session, household: Household | None, master: FieldCipher) -> list[str]:
-    """The household contact's name, to redact from a case's text (none when erased or not given)."""
-    if household is None or household.contact_name_enc is None:
-        return []
-    try:
-        return [cipher_of(session, household.data_key_id, master).decrypt(household.contact_name_enc)]
-    except Erased:
-        return []
 
 
 def erase(uow: UnitOfWork, data: dict, master: FieldCipher) -> dict:

@@ -23,7 +23,8 @@ from wangge_common.errors import Conflict, Invalid
 from wangge_common.outbox import PreparedEvent, UnitOfWork
 
 from .. import domain
-from . import personal, reality
+from . import personal
+from ..queries import reality
 from .links import LINK_REASONS, link_event_data
 from ..queries import duplicates
 from ..queries.duplicates import EXTERNAL_CASE

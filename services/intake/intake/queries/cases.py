@@ -12,8 +12,8 @@ from wangge_common.errors import NotFound
 from wangge_common.paging import changed_since, paged, paginate
 
 from .. import domain
-from ..commands import reality
-from ..commands.personal import cipher_of
+from . import reality
+from .keys import cipher_of
 from . import duplicates
 from .duplicates import EXTERNAL_CASE
 from ..models import Attachment, Case, CaseEntry, CaseLink, CaseOrder

@@ -9,7 +9,7 @@ from wangge_common.paging import page, paged, paginate
 
 from .. import domain
 from ..models import Case, Household, HouseholdChange, ReceptionSession, Visit, VisitHousehold
-from ..commands import personal
+from . import keys as personal
 
 
 def address_keys(address: str, master: FieldCipher) -> list[str]:

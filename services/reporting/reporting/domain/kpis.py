@@ -3,9 +3,17 @@ its counters. Pure."""
 from __future__ import annotations
 
 import math
+import re
 
 # name -> (Chinese, target or None, higher is better). Closure 95 % and satisfaction 90 % are the seeds' targets
 # (000); on-time closure and answer-to-reporter take the closure target ("件件有答复"): one stated assumption.
+PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")  # a KPI period: a year (2026) or a month (2026-11)
+
+
+def is_period(text: str) -> bool:
+    return PERIOD.match(text) is not None
+
+
 KPIS = {
     "closure_rate": ("办结率", 0.95, True),
     "on_time_closure_rate": ("按时办结率", 0.95, True),

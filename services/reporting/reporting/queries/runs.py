@@ -1,9 +1,12 @@
-"""What the metrics of a scheduled job read from its recorded runs (reconciliations, projection checks)."""
+"""What the metrics of a scheduled job read from its recorded runs (reconciliations, projection checks), and the
+events held for cases reporting has not seen registered yet."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..models import ProjectionCheck, ReconcileRun
+from wangge_common.paging import paginate
+
+from ..models import PendingEvent, ProjectionCheck, ReconcileRun
 
 
 def last_and_counts(session, model):
@@ -20,3 +23,8 @@ def recent_runs(session, limit: int = 20) -> list[ReconcileRun]:
 
 def recent_checks(session, limit: int = 20) -> list[ProjectionCheck]:
     return session.scalars(select(ProjectionCheck).order_by(ProjectionCheck.started_at.desc()).limit(limit)).all()
+
+
+def pending_events(session, **page) -> dict:
+    """Events about cases not registered here yet (kept, applied when the registration arrives), oldest first."""
+    return paginate(session, select(PendingEvent).order_by(PendingEvent.seq), **page)

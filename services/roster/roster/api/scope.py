@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from wangge_common.auth import caller, grid_scope, own_deputy, require_grid
+from wangge_common.errors import NotFound
 from wangge_common.http import runtime
 
-from ..models import Station
 from ..queries.deputies import get_deputy
 from ..queries.duties import deputy_grids
+from ..queries.stations import get_station
 
 
 def in_scope(*grid_ids, what: str = "grid") -> None:
@@ -57,5 +58,8 @@ def place_in_scope(session, grid_id: str | None, station_id: str | None, what: s
     if grid_id:
         require_grid(grid_id, what)
         return
-    station = session.get(Station, station_id) if station_id else None
-    require_grid(station.township_id if station is not None else None, what)
+    try:
+        township_id = get_station(session, station_id).township_id if station_id else None
+    except NotFound:
+        township_id = None  # an unknown station is no place of theirs: 403, as for another township's
+    require_grid(township_id, what)

@@ -22,7 +22,7 @@ from flask import Flask
 
 from notify.app import create_app
 from notify.fakegateway import create_gateway
-from notify.sender import send_due
+from notify.jobs import send_due
 from notify.service import SPEC
 from wangge_common import contracts
 from wangge_common.db import utcnow

@@ -9,7 +9,7 @@ from wangge_common.runtime import Periodic, ServiceSpec
 
 from .consumers import HANDLERS
 from .models import INFRA, Base
-from .sender import remind_receptions, send_due
+from .jobs import remind_receptions, send_due
 from .settings import NotifySettings
 
 

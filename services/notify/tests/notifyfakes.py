@@ -18,7 +18,7 @@ from wangge_common.testing import ServiceHarness, event, live_server
 from notify import domain
 from notify.app import create_app
 from notify.fakegateway import create_gateway
-from notify.sender import send_due
+from notify.jobs import send_due
 from notify.service import SPEC
 
 # 10:00 in Beijing tomorrow: outside quiet hours, and after every delivery a test creates (they are due at once,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from flask import Flask, jsonify, request
 
 from notifyfakes import D1, D2, DAYTIME, G1, case_event, configure, registered
-from notify.sender import remind_receptions
+from notify.jobs import remind_receptions
 from wangge_common import contracts
 from wangge_common.browser import missing_glyphs
 from wangge_common.crypto import FieldCipher

@@ -9,7 +9,8 @@ from wangge_common import clock, contracts
 from wangge_common.testing import event
 
 from notifyfakes import D1, D2, DAYTIME, G1, case_event, registered, triaged
-from notify import consumers, sender
+from notify import consumers
+from notify import jobs as sender  # the scheduled sending
 from notify.settings import NotifySettings
 
 

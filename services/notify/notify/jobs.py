@@ -1,4 +1,5 @@
-"""The sender (a periodic job): claims due deliveries with a lease, sends them, records the outcome.
+"""Notify's scheduled work (the `Periodic` entries of its spec): the sender claims due deliveries with a lease,
+sends them and records the outcome; reception reminders go out the day before.
 
 A sender that dies after claiming leaves a lease that expires; one that dies after sending but before recording
 sends again with the same idempotency key / Message-ID, which the receiver uses to drop the copy.

@@ -7,6 +7,8 @@ from datetime import datetime
 from prometheus_client import Gauge
 from sqlalchemy import func, select
 
+from wangge_common import clock
+
 from . import domain
 from .commands import holidays
 from .commands.dispatch import deadline_from_dispatch, escalate_order
@@ -43,7 +45,7 @@ def _check_signing(uow, order: WorkOrder, now: datetime) -> None:
             and now >= order.sign_due_at:
         order.sign_overdue_marked = True
         order_event(uow, order, "work_order.signing_overdue", None, "not signed within the signing limit",
-                    sign_due_at=order.sign_due_at.isoformat(), due_at=order.due_at.isoformat())
+                    sign_due_at=clock.wire_time(order.sign_due_at), due_at=clock.wire_time(order.due_at))
 
 
 def _check_forwarding(uow, order: WorkOrder, now: datetime) -> None:
@@ -52,7 +54,7 @@ def _check_forwarding(uow, order: WorkOrder, now: datetime) -> None:
     if awaiting_forward(order) and not order.forward_overdue_marked and now >= order.forward_due_at:
         order.forward_overdue_marked = True
         order_event(uow, order, "work_order.forward_overdue", None, "not forwarded within the forwarding limit",
-                    via=TOWNSHIP_CONGRESS, forward_due_at=order.forward_due_at.isoformat())
+                    via=TOWNSHIP_CONGRESS, forward_due_at=clock.wire_time(order.forward_due_at))
 
 
 def _check_order(uow, order: WorkOrder, now: datetime) -> None:
@@ -78,11 +80,11 @@ def _check_deadline(uow, order: WorkOrder, now: datetime) -> None:
         order.due_soon_marked = True
         if now < order.due_at:  # past the deadline already (the scheduler was down): overdue says it all
             order_event(uow, order, "work_order.due_soon", None, "deadline approaching",
-                        due_at=order.due_at.isoformat())
+                        due_at=clock.wire_time(order.due_at))
     if not order.overdue_marked and now >= order.due_at:
         order.overdue_marked = True
-        order_event(uow, order, "work_order.overdue", None, f"deadline {order.due_at.isoformat()} passed",
-                    due_at=order.due_at.isoformat())
+        order_event(uow, order, "work_order.overdue", None, f"deadline {clock.wire_time(order.due_at)} passed",
+                    due_at=clock.wire_time(order.due_at))
 
 
 def _climb_ladder(uow, order: WorkOrder, now: datetime, rules: domain.Policy) -> None:
@@ -130,7 +132,7 @@ def _check_reply(uow, case: RoutedCase, now: datetime) -> None:
     else:
         return
     case_event(uow, case, "case.reply_overdue", None, reason, deputy_id=case.first_receiver_deputy_id,
-               due_at=case.reply_due_at.isoformat())
+               due_at=clock.wire_time(case.reply_due_at))
 
 
 def scan_replies(runtime, now: datetime) -> int:
@@ -146,7 +148,7 @@ def _check_evaluation(uow, case: RoutedCase, now: datetime) -> None:
         due = now + uow.runtime.state.policy.return_visit_window
         case.evaluation_stage, case.evaluation_check_at = "return_visit", due
         case_event(uow, case, "case.return_visit_due", None, "no rating through the link in time: return visit (回访)",
-                   round=case.evaluation_round, due_at=due.isoformat())
+                   round=case.evaluation_round, due_at=clock.wire_time(due))
     else:
         finish(uow, case, "close", outcome="not_rated", reason="no rating after the return visit: closed not rated")
 

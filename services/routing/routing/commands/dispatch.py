@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from wangge_common import clock
 from wangge_common.db import utcnow
 from wangge_common.outbox import UnitOfWork
 
@@ -80,10 +81,10 @@ def dispatch(uow: UnitOfWork, case: RoutedCase, *, path: str, departments: list[
         else:
             collect.append(order)
         orders.append(order)
-    relay = {"forward_via": TOWNSHIP_CONGRESS, "forward_due_at": forward_due.isoformat()} if forward_due else {}
+    relay = {"forward_via": TOWNSHIP_CONGRESS, "forward_due_at": clock.wire_time(forward_due)} if forward_due else {}
     for order in orders:
         order_event(uow, order, "work_order.dispatched", None, reason, role=order.role, deadline_rule=rule.name,
-                    due_at=order.due_at.isoformat(), sign_due_at=order.sign_due_at.isoformat(), **relay)
+                    due_at=clock.wire_time(order.due_at), sign_due_at=clock.wire_time(order.sign_due_at), **relay)
     case.path = path
     if action == "assign":
         case_event(uow, case, "case.assigned", "assign", reason, path=path, work_orders=[

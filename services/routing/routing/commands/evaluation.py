@@ -5,6 +5,7 @@ import uuid
 
 from sqlalchemy import select
 
+from wangge_common import clock
 from wangge_common.db import utcnow
 from wangge_common.errors import Conflict, DomainError
 from wangge_common.outbox import UnitOfWork
@@ -31,7 +32,7 @@ def request_evaluation(uow: UnitOfWork, case: RoutedCase, secret: str) -> str:
     case.evaluation_stage, case.evaluation_check_at = "rating", evaluation.expires_at
     case_event(uow, case, "case.evaluation_requested", None, "answer given; asking the reporter for a rating",
                round=case.evaluation_round, token_encrypted=uow.runtime.state.cipher.encrypt(token),
-               expires_at=evaluation.expires_at.isoformat())
+               expires_at=clock.wire_time(evaluation.expires_at))
     return token
 
 

@@ -102,7 +102,7 @@ def finish(uow: UnitOfWork, case: RoutedCase, action: str, *, outcome: str, reas
     case.outcome, case.closed_at = outcome, utcnow()
     case.reply_check_at = case.evaluation_check_at = None
     case_event(uow, case, "case.closed", action, reason, outcome=outcome, on_time=case.on_time,
-               reopen_count=case.reopen_count, registered_at=case.registered_at.isoformat())
+               reopen_count=case.reopen_count, registered_at=clock.wire_time(case.registered_at))
 
 
 def open_orders(session, case_id: str) -> list[WorkOrder]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from wangge_common import clock
 from wangge_common.db import utcnow
 from wangge_common.errors import Conflict, Invalid
 from wangge_common.outbox import UnitOfWork
@@ -30,14 +31,14 @@ def sign(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
         domain.next_state(case.state, "sign")
     order.signed_at = now
     deadline_from_dispatch(uow, order)
-    order_event(uow, order, "work_order.signed", "sign", data["reason"], due_at=order.due_at.isoformat(),
+    order_event(uow, order, "work_order.signed", "sign", data["reason"], due_at=clock.wire_time(order.due_at),
                 working_days=(order.deadline_unit or "working_days") == "working_days")
     order.next_check_at = domain.next_check(order.due_at, order.due_soon_at, due_soon_marked=order.due_soon_marked,
                                             overdue_marked=order.overdue_marked, step=order.escalation_step,
                                             policy=uow.runtime.state.policy)
     if _leads(order):
         case_event(uow, case, "case.signed", "sign", data["reason"], work_order_id=order.id,
-                   department=department(order), due_at=order.due_at.isoformat())
+                   department=department(order), due_at=clock.wire_time(order.due_at))
     return order
 
 
@@ -55,7 +56,8 @@ def forward(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
     order, _ = lock_order(session, order_id)
     if not awaiting_forward(order):
         why = ("it went to its department directly" if order.forward_due_at is None else
-               f"it was forwarded at {order.forwarded_at.isoformat()}" if order.forwarded_at else f"it is {order.state}")
+               f"it was forwarded at {clock.wire_time(order.forwarded_at)}" if order.forwarded_at
+               else f"it is {order.state}")
         raise Conflict(f"work order {order.id} is not waiting for the township congress to forward it: {why}",
                        errors=[{"field": "state", "reason": why}])
     rule = domain.recorded_deadline(order.deadline_amount, order.deadline_unit)
@@ -64,8 +66,8 @@ def forward(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
     order.due_soon_marked = order.overdue_marked = False  # the department's clock starts now
     order.next_check_at = min(order.due_soon_at, order.sign_due_at)
     order_event(uow, order, "work_order.forwarded", None, data["reason"], via=TOWNSHIP_CONGRESS,
-                forward_due_at=order.forward_due_at.isoformat(), on_time=now <= order.forward_due_at,
-                due_at=order.due_at.isoformat(), sign_due_at=order.sign_due_at.isoformat())
+                forward_due_at=clock.wire_time(order.forward_due_at), on_time=now <= order.forward_due_at,
+                due_at=clock.wire_time(order.due_at), sign_due_at=clock.wire_time(order.sign_due_at))
     return order
 
 
@@ -181,10 +183,11 @@ def request_extension(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
                        errors=[{"field": "requested_due_at", "reason": "one request at a time"}])
     wanted = data["requested_due_at"]
     if wanted <= order.due_at:
-        raise Invalid([("requested_due_at", f"must be later than the current deadline {order.due_at.isoformat()}")])
+        raise Invalid([("requested_due_at",
+                        f"must be later than the current deadline {clock.wire_time(order.due_at)}")])
     order.extension_requested_due_at, order.extension_reason = wanted, data["reason"]
     order_event(uow, order, "work_order.extension_requested", None, data["reason"],
-                requested_due_at=wanted.isoformat())
+                requested_due_at=clock.wire_time(wanted))
     return order
 
 
@@ -205,7 +208,7 @@ def decide_extension(uow: UnitOfWork, order_id: str, data: dict) -> WorkOrder:
         order.next_check_at = order.due_soon_at
     order.extension_requested_due_at = order.extension_reason = None
     order_event(uow, order, "work_order.extension_decided", None, data["reason"], approved=data["approved"],
-                due_at=order.due_at.isoformat())
+                due_at=clock.wire_time(order.due_at))
     return order
 
 

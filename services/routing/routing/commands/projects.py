@@ -12,6 +12,7 @@ import uuid
 
 from sqlalchemy import func, select
 
+from wangge_common import clock
 from wangge_common.db import utcnow
 from wangge_common.errors import Conflict, Invalid
 from wangge_common.outbox import UnitOfWork
@@ -170,11 +171,12 @@ def complete(uow: UnitOfWork, project_id: str, data: dict, secret: str) -> Proje
         rating = ProjectRating(id=str(uuid.uuid4()), project_id=project.project_id, case_id=case_id, issued_at=now,
                                expires_at=expires)
         session.add(rating)
-        links.append({"case_id": case_id, "token_encrypted": cipher.encrypt(rating_serializer(secret).dumps({"r": rating.id}))})
+        token = rating_serializer(secret).dumps({"r": rating.id})
+        links.append({"case_id": case_id, "token_encrypted": cipher.encrypt(token)})
     uow.emit("project.completed", project.project_id, {
         "project_id": project.project_id, "code": project.code, "grid_id": project.grid_id, "title": project.title,
         "result": project.result, "funded_yuan": project.funded_yuan, "case_ids": [l["case_id"] for l in links],
-        "rating_links": links, "expires_at": expires.isoformat()})
+        "rating_links": links, "expires_at": clock.wire_time(expires)})
     return project
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 import fastjsonschema
@@ -86,12 +86,24 @@ class UnknownEventType(KeyError):
 
 @dataclass(frozen=True)
 class Contract:
+    """One event type's schema at one version. Its validators are built on first use: a process pays for the
+    contracts it checks (a service emits a handful of its ~70 types), not for all of them at start."""
+
     type: str
     version: int
     topic: str
     schema: dict
-    validator: Draft202012Validator
-    accepts: Callable[[dict], bool] | None = None  # the compiled fast check, where it can be trusted
+
+    @cached_property
+    def validator(self) -> Draft202012Validator:
+        """jsonschema's validator, which has the last word and lists the problems (the schema is checked first)."""
+        Draft202012Validator.check_schema(self.schema)
+        return Draft202012Validator(self.schema, format_checker=FormatChecker())
+
+    @cached_property
+    def accepts(self) -> Callable[[dict], bool] | None:
+        """The compiled fast check, where it can be trusted (None outside the subset both drafts read alike)."""
+        return _compiled(self.schema, self.validator.format_checker)
 
 
 # Keywords that mean the same in draft 7 (what fastjsonschema compiles) and in draft 2020-12 (what the schemas
@@ -155,14 +167,9 @@ def registry() -> dict[tuple[str, int], Contract]:
         schema = json.loads(entry.read_text(encoding="utf-8"))
         stem = entry.name[: -len(".json")]
         event_type, _, version = stem.rpartition(".v")
-        Draft202012Validator.check_schema(schema)
         if schema["$id"] != schema_uri(event_type, int(version)) or schema["x-topic"] not in TOPICS:
             raise RuntimeError(f"schema file {entry.name} disagrees with its $id or topic")
-        checker = FormatChecker()
-        found[(event_type, int(version))] = Contract(
-            event_type, int(version), schema["x-topic"], schema,
-            Draft202012Validator(schema, format_checker=checker), _compiled(schema, checker),
-        )
+        found[(event_type, int(version))] = Contract(event_type, int(version), schema["x-topic"], schema)
     return found
 
 

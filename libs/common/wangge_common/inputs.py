@@ -142,3 +142,17 @@ def install(app) -> None:
     """Bounded integer ids in every `<int:...>` route, and the body check before every request."""
     app.url_map.converters["int"] = IdConverter
     app.before_request(lambda: check_request_body(request))
+
+
+# --- photos: what intake keeps and the portal's form takes (JPEG or PNG, judged by content) ----------------------
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+_PHOTO_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+
+
+def photo_media_type(head: bytes) -> str | None:
+    """JPEG or PNG by the file's first bytes (its content), whatever name or Content-Type came with it; None for
+    anything else."""
+    for magic, media_type in _PHOTO_MAGIC:
+        if head.startswith(magic):
+            return media_type
+    return None

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from itertools import repeat
 
 from wangge_common import redaction
+from wangge_common.inputs import PHOTO_MAX_BYTES, photo_media_type  # noqa: F401 - intake's photo rules, named here
 from wangge_common.contracts import labels
 
 CHANNELS = ("hotline", "station", "online", "visit", "meeting", "integration")
@@ -262,16 +263,7 @@ def phone_digits(phone: str | None) -> str | None:
 
 
 # --- attachments (photos) ---------------------------------------------------------------------------------------
-ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
-_PHOTO_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
-
-
-def photo_media_type(body: bytes) -> str | None:
-    """JPEG or PNG by the file's first bytes (its content), whatever name or Content-Type came with it."""
-    for magic, media_type in _PHOTO_MAGIC:
-        if body.startswith(magic):
-            return media_type
-    return None
+ATTACHMENT_MAX_BYTES = PHOTO_MAX_BYTES  # a photo is judged by content: photo_media_type (wangge_common.inputs)
 
 
 GRID_RADIUS_KM = 5.0  # a located request is placed in a grid whose centre is at most this far away

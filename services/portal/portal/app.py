@@ -6,11 +6,11 @@ from datetime import timedelta
 from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from wangge_common import telemetry
+from wangge_common import clock, telemetry
 from wangge_common.contracts.labels import label, labels
 
 from .clients import ServiceError
-from .domain import CHINA, ROLE_LABELS
+from .domain import ROLE_LABELS
 from .runtime import PortalRuntime
 from .settings import PortalSettings
 from .views import limiter, load_person
@@ -76,13 +76,7 @@ def create_app(settings: PortalSettings | None = None) -> Flask:
 
 
 def _local(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    from datetime import datetime
-
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value.astimezone(CHINA).strftime(fmt)
+    return clock.local_text(value or None, fmt)
 
 
 def _errors(app: Flask) -> None:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+
+from wangge_common import clock
+from wangge_common.inputs import PHOTO_MAX_BYTES, photo_media_type  # noqa: F401 - the form's photo rules, named here
 
 ROLES = ("deputy", "call_taker", "township_staff", "township_approver", "department", "supervisor", "city_funder",
          "auditor", "admin")
@@ -39,7 +41,7 @@ HOME = {"deputy": "deputy.home", "city_funder": "projects.index", "call_taker": 
         "township_approver": "roster_plans.plans"}
 
 MIN_PASSWORD = 10
-CHINA = ZoneInfo("Asia/Shanghai")  # pages show local time; China keeps one zone
+CHINA = clock.CHINA  # pages show local time (wangge_common.clock: China keeps one zone)
 
 
 def binding_problems(role: str, deputy_id: str | None, grid_id: str | None, department: str | None) -> list[tuple]:
@@ -100,16 +102,7 @@ def session_expired(signed_in_at: float, last_seen: float, now: float, *, idle_m
 
 # --- the online form's photos ---------------------------------------------------------------------------------
 MAX_PHOTOS = 3
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
-
-
-def photo_type(head: bytes) -> str | None:
-    """The photo's real type from its first bytes (JPEG or PNG), whatever its name or declared type says."""
-    for magic, media_type in _MAGIC:
-        if head.startswith(magic):
-            return media_type
-    return None
+MAX_PHOTO_BYTES = PHOTO_MAX_BYTES  # intake's own limit; a photo is judged by content (photo_media_type)
 
 
 def mobile_ok(phone: str) -> bool:

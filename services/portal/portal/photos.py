@@ -19,7 +19,7 @@ def checked(uploads) -> tuple[list[tuple[str, bytes, str]], str | None]:
         name = (upload.filename or "photo")[-100:]
         if len(body) > domain.MAX_PHOTO_BYTES:
             return [], f"照片“{name}”超过 5 MB，请压缩后重新选择"
-        media_type = domain.photo_type(body[:16])
+        media_type = domain.photo_media_type(body[:16])
         if media_type is None:
             return [], f"“{name}”不是 JPG 或 PNG 照片，请重新选择"
         photos.append((name, body, media_type))

@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from wangge_common import clock
+
 from .. import commands, queries
 from ..clients import ServiceError
 from ..domain import CHINA
@@ -179,7 +181,7 @@ def replies():
     for case in _replies_due():
         detail = services.get(me, "routing", f"/v1/cases/{case['case_id']}")
         answers = [o for o in detail["work_orders"] if o.get("summary")]
-        due_at = datetime.fromisoformat(case["reply_due_at"]) if case.get("reply_due_at") else None
+        due_at = clock.parse_time(case["reply_due_at"]) if case.get("reply_due_at") else None
         due.append({**case, "answers": answers, "overdue": bool(due_at and due_at < now)})
     return render_template("deputy/replies.html", due=due, form=ReplyForm())
 

@@ -3,14 +3,13 @@ place, hours and duty rota for the days it publishes from now on), through roste
 staff member's token. Roster's refusals are put beside the fields they name, in Chinese; nothing typed is lost."""
 from __future__ import annotations
 
-from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from wangge_common import clock
 from wangge_common.contracts.labels import label
 
 from ..clients import ServiceError
-from ..domain import CHINA
 from ..desk_forms import DayChangeForm, ScheduleChangeForm, ScheduleForm
 from ..schemas import options
 from . import caller, runtime, signed_in
@@ -197,8 +196,7 @@ def day(reception_id):
 
 
 def _day_now(found: dict) -> dict:
-    starts = datetime.fromisoformat(str(found["starts_at"]).replace("Z", "+00:00")).astimezone(CHINA)
-    ends = datetime.fromisoformat(str(found["ends_at"]).replace("Z", "+00:00")).astimezone(CHINA)
+    starts, ends = clock.local(found["starts_at"]), clock.local(found["ends_at"])
     return {"day": str(found["day"]), "start_time": starts.strftime("%H:%M"), "end_time": ends.strftime("%H:%M")}
 
 

@@ -89,14 +89,19 @@ def online_start():
     return render_template("station/start.html", townships=sorted(_grids(level=1), key=lambda g: g["code"]))
 
 
-def _from_station(station_id: str):
+def _station(station_id: str) -> dict:
+    """A liaison station as the public pages may show it (404 for an unknown id)."""
     rt = runtime()
     try:
-        found = rt.services.get(rt.online_station(), "roster", f"/v1/stations/{station_id}")
+        return rt.services.get(rt.online_station(), "roster", f"/v1/stations/{station_id}")
     except ServiceError as exc:
         if exc.status in (404, 422):
             abort(404)
         raise
+
+
+def _from_station(station_id: str):
+    found = _station(station_id)
     if len(found.get("grid_ids", [])) == 1:
         return redirect(url_for("station.online_form", grid=found["grid_ids"][0]))
     choices = [(g, full_name(g)) for g in found.get("grid_ids", [])]
@@ -248,12 +253,6 @@ def grid_poster(grid_id):
 
 @station.get("/stations/<station_id>/poster")
 def station_poster(station_id):
-    rt = runtime()
-    try:
-        found = rt.services.get(rt.online_station(), "roster", f"/v1/stations/{station_id}")
-    except ServiceError as exc:
-        if exc.status in (404, 422):
-            abort(404)
-        raise
+    found = _station(station_id)
     url = _public(url_for("station.online_start", station=station_id))
     return render_template("station/poster.html", title=found["name"], url=url, qr=_qr_svg(url))

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
 
+from wangge_common import clock
 from wangge_common.contracts.labels import label
 
 from ..clients import ServiceError
 from ..desk_forms import (AnswerForm, ExtensionDecisionForm, ExtensionForm, ForwardForm, ReasonForm, ReturnForm,
                           ReturnVisitForm, SuperviseForm, TriageForm)
-from ..domain import photo_type
+from ..domain import photo_media_type
 from . import caller, runtime, signed_in
 
 worklist = Blueprint("worklist", __name__, url_prefix="/desk")
@@ -129,8 +129,7 @@ def _reason_from_codes(details: dict) -> list[str]:
 
 
 def _local(value: str) -> str:
-    from ..domain import CHINA
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return clock.local_text(value)
 
 
 def actor_name(actor: str | None) -> str:
@@ -163,7 +162,7 @@ def refusal(exc: ServiceError, form, fields: dict[str, str]) -> None:
 
 
 def overdue(value: str | None) -> bool:
-    return bool(value) and datetime.fromisoformat(value.replace("Z", "+00:00")) < datetime.now(timezone.utc)
+    return bool(value) and clock.parse_time(value) < clock.now()
 
 
 def case_context(case_id: str, forms: dict | None = None) -> dict:
@@ -288,7 +287,7 @@ def order_page(order_id):
 def attachment(attachment_id):
     """A photo kept by intake, fetched with the person's token (so only within their data scope)."""
     body = runtime().services.call(caller(), "GET", "intake", f"/v1/attachments/{attachment_id}")
-    media_type = photo_type(body[:8]) if isinstance(body, bytes) else None
+    media_type = photo_media_type(body[:8]) if isinstance(body, bytes) else None
     if media_type is None:
         abort(404)
     return Response(body, mimetype=media_type, headers={"Cache-Control": "private, no-store",

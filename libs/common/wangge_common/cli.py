@@ -93,13 +93,12 @@ def _run_process(service: str, role: str, spec, loop) -> int:
 
 def _utc_time(raw: str):
     """An ISO 8601 time for --republish-since; without a zone it is UTC."""
-    from datetime import datetime, timezone
+    from .clock import parse_time
 
     try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_time(raw)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {raw!r} (e.g. 2026-12-01T08:00:00Z)") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def cmd_relay(args) -> int:

@@ -17,15 +17,12 @@ import os
 import signal
 import email.policy
 import threading
-from datetime import datetime, timedelta, timezone
 
 from aiosmtpd.controller import Controller
 from flask import jsonify, render_template_string
 from notify.fakegateway import create_gateway
+from wangge_common import clock
 from werkzeug.serving import make_server
-
-CHINA = timezone(timedelta(hours=8))
-
 
 class Mailbox:
     """aiosmtpd handler keeping every message it was given, decoded for reading."""
@@ -45,11 +42,11 @@ class Mailbox:
 
 
 def _now() -> str:
-    return datetime.now(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    return clock.local_text(clock.now(), "%Y-%m-%d %H:%M:%S")
 
 
 def _local(moment: str) -> str:
-    return datetime.fromisoformat(moment).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    return clock.local_text(moment, "%Y-%m-%d %H:%M:%S")
 
 
 PAGE = """<!doctype html>

@@ -42,8 +42,17 @@ class PortalSettings:
     track_limit: str = "30 per minute"
     service_timeout_s: float = 10.0
     public_url: str | None = None  # what residents' phones reach (QR posters); default: the request's own host
+    # where people's browsers reach the services' public pages (a grid's notice, reception boards): behind the
+    # proxy, the public address; default (make run) each service's own URL, which only the servers may reach in
+    # production
+    pages_url: str | None = None
     argon2_profile: str = "default"  # "cheapest" only in tests: a sign-in then costs microseconds, not ~0.5 s
     log_level: str = "INFO"  # WANGGE_LOG_LEVEL, as the services read it: the root logger's level (telemetry.configure)
+
+    def page_url(self, service: str, path: str) -> str:
+        """The address of a service's public page (`/v1/grids/<id>/notice` of roster, say) as a person's browser
+        reaches it."""
+        return (self.pages_url or self.service_urls[service]) + path
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "PortalSettings":
@@ -76,6 +85,7 @@ class PortalSettings:
             online_limit=env.get("WANGGE_PORTAL_ONLINE_LIMIT", "5 per minute;30 per hour"),
             track_limit=env.get("WANGGE_PORTAL_TRACK_LIMIT", "30 per minute"),
             public_url=(env.get("WANGGE_PORTAL_PUBLIC_URL") or "").rstrip("/") or None,
+            pages_url=(env.get("WANGGE_PORTAL_PAGES_URL") or "").rstrip("/") or None,
             argon2_profile=env.get("WANGGE_PORTAL_ARGON2_PROFILE", "default"),
             log_level=read_log_level(env),
         )

@@ -11,6 +11,7 @@ from wangge_common.testing import browser_page, live_server
 
 SHOTS = Path(__file__).resolve().parents[3] / "tests" / "integration" / ".screenshots"
 RULE, FAR_RULE, DAY = str(uuid.UUID(int=801)), str(uuid.UUID(int=802)), str(uuid.UUID(int=803))
+STATION, STATION_RULE = str(uuid.UUID(int=804)), str(uuid.UUID(int=805))
 NPC, PARTY, FAR_GRID = str(uuid.UUID(int=811)), str(uuid.UUID(int=812)), str(uuid.UUID(int=899))
 
 
@@ -25,7 +26,11 @@ class FakeRoster(FakeServices):
                       FAR_RULE: {"id": FAR_RULE, "grid_id": FAR_GRID, "station_id": None, "place": "外乡",
                                  "pattern": "weekly", "month_days": [], "weekday": 2, "start_time": "09:00",
                                  "end_time": "11:00", "rota": [[NPC]], "two_representatives": False,
-                                 "description": "每周三 09:00-11:00", "published": [], "skipped": []}}
+                                 "description": "每周三 09:00-11:00", "published": [], "skipped": []},
+                      STATION_RULE: {"id": STATION_RULE, "grid_id": None, "station_id": STATION, "place": "社区联络点",
+                                     "pattern": "weekly", "month_days": [], "weekday": 4, "start_time": "14:00",
+                                     "end_time": "16:00", "rota": [[NPC]], "two_representatives": False,
+                                     "description": "每周五 14:00-16:00", "published": [], "skipped": []}}
         self.day = {"id": DAY, "rule_id": RULE, "day": "2099-01-10", "grid_id": GROUP, "station_id": None,
                     "place": "第一村民小组活动室", "starts_at": "2099-01-10T01:00:00Z", "ends_at": "2099-01-10T03:00:00Z",
                     "deputy_ids": [NPC], "status": "scheduled", "reason": None}
@@ -39,8 +44,12 @@ class FakeRoster(FakeServices):
                               {"id": "gone", "name": "张退休", "kind": "npc_deputy", "status": "ended"}], "total": 3}
         if path == f"/v1/deputies/{NPC}":
             return {"id": NPC, "name": "欧阳红", "kind": "npc_deputy", "status": "serving"}
-        if path == "/v1/reception-schedules":
-            return {"items": list(self.rules.values()), "total": len(self.rules)}
+        if path == "/v1/stations":  # roster's stations serving the township's grids (under=)
+            return {"items": [{"id": STATION, "name": "银杏社区代表联络点"}], "total": 1}
+        if path == "/v1/reception-schedules":  # roster keeps to the township (under=): grids and their stations
+            held = [r for r in self.rules.values() if r["grid_id"] in self.grids or r["station_id"] == STATION]
+            return {"items": held if params.get("under") == TOWNSHIP else list(self.rules.values()),
+                    "total": len(held)}
         if path.startswith("/v1/reception-schedules/"):
             return self.rules[path.rsplit("/", 1)[1]]
         if path == "/v1/reception-days":
@@ -96,6 +105,10 @@ def test_the_list_links_to_new_and_edit_and_only_the_townships_schedules(portal)
     assert 'href="/desk/township/receptions/new"' in page and f'href="/desk/township/receptions/{RULE}"' in page
     assert FAR_RULE not in page
     assert portal.client.get(f"/desk/township/receptions/{FAR_RULE}").status_code == 403
+    # a schedule at a liaison station serving the township is listed under the station's name, and opens
+    assert f'href="/desk/township/receptions/{STATION_RULE}"' in page and "银杏社区代表联络点" in page
+    station_rule = portal.client.get(f"/desk/township/receptions/{STATION_RULE}")
+    assert station_rule.status_code == 200 and "银杏社区代表联络点" in station_rule.get_data(as_text=True)
 
 
 def test_a_schedule_is_set_up_with_roster(portal):

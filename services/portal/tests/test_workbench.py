@@ -149,3 +149,18 @@ def test_a_visit_is_recorded_with_the_matter_raised_in_it(portal):
     assert visit[3]["case_ids"] == [portal.services.cases[case[4]]["id"]] and visit[3]["residents_reached"] == 3
     assert visit[4] == f"visit-{nonce}" and case[4] == f"visit-case-{nonce}"
     assert "入户走访" in portal.client.get("/deputy/visits").get_data(as_text=True)
+
+
+def test_the_deputy_sees_the_reception_days_they_are_on_duty_for_wherever_held(portal):
+    """接待日: the days roster lists for this deputy (at a grid or a liaison station), on the home page and above the
+    form that starts a session."""
+    portal.services.answers["/v1/reception-days"] = {"items": [
+        {"id": "d1", "day": "2099-01-08", "grid_id": None, "station_id": "s1", "place": "银杏社区代表联络点",
+         "starts_at": "2099-01-08T01:00:00Z", "ends_at": "2099-01-08T03:00:00Z", "deputy_ids": [DEPUTY],
+         "status": "changed", "reason": "改在社区二楼"}], "total": 1}
+    _deputy(portal)
+    for path in ("/deputy", "/deputy/reception"):
+        page = portal.client.get(path).get_data(as_text=True)
+        assert "我值班的接待日" in page and "01月08日 09:00–11:00 银杏社区代表联络点" in page, path
+        assert "已调整" in page and "改在社区二楼" in page
+        assert portal.services.asked["/v1/reception-days"]["deputy_id"] == DEPUTY

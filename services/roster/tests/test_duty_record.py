@@ -131,6 +131,27 @@ def test_township_staff_change_the_reception_schedules_of_their_township_only(sv
                            headers=staff).status_code == 403
 
 
+def test_township_staff_keep_the_schedules_of_the_stations_serving_their_township(svc):
+    """A community's 联络点 (tier area) names no township, but serves the township's grids: its schedules are the
+    township's to change; a station serving another township's grids is not."""
+    town, village, leaves = small_township(svc, groups=1)
+    deputy = make_deputy(svc, "李红梅", home=leaves[0])
+    far = make_grid(svc, "T9-01", 2, make_grid(svc, "T9", 1))
+    station = {"tier": "area", "address": "社区服务中心", "opening_hours": "周一至周五 8:30-17:30"}
+    ours, theirs = (svc.client.post("/v1/stations", headers=svc.headers(),
+                                    json={**station, "name": name, "grid_ids": [grid]}).json["id"]
+                    for name, grid in (("本社区联络点", village), ("外乡联络点", far)))
+    body = {"pattern": "monthly", "month_days": [10], "start_time": "09:00", "end_time": "11:00",
+            "rota": [[deputy]], "weeks": 8}
+    staff = svc.person("p-staff", scopes=("roster:read", "roster:admin"), grids=[town, village, *leaves])
+    made = svc.client.post("/v1/reception-schedules", json={**body, "station_id": ours}, headers=staff)
+    assert made.status_code == 201, made.json
+    assert svc.client.patch(f"/v1/reception-schedules/{made.json['id']}", json={"place": "社区二楼"},
+                            headers=staff).status_code == 200
+    assert svc.client.post("/v1/reception-schedules", json={**body, "station_id": theirs},
+                           headers=staff).status_code == 403
+
+
 def test_a_token_that_names_its_deputy_records_for_that_deputy_alone(svc):
     _, _, leaves = small_township(svc, groups=1)
     me = make_deputy(svc, "李红梅", home=leaves[0])

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from .helpers import make_deputy, small_township, today_in_china
+from .helpers import make_deputy, make_grid, small_township, today_in_china
 
 
 @pytest.fixture
@@ -196,3 +196,33 @@ def test_a_deputy_on_a_reception_rota_cannot_be_deleted(svc, grid_and_team):
         refused = svc.client.delete(f"/v1/deputies/{on_duty}", headers=svc.headers())
         assert refused.status_code == 409 and "reception history" in refused.json["detail"]
     assert svc.client.delete(f"/v1/deputies/{spare}", headers=svc.headers()).status_code == 204
+
+
+def test_schedules_and_days_held_under_a_township_include_its_stations_and_a_deputy_finds_their_days(svc):
+    """A township office lists everything held in its township (at its grids and at the stations serving them); a
+    deputy lists the days they are on duty, wherever they are held."""
+    town, village, leaves = small_township(svc, groups=1)
+    deputy = make_deputy(svc, "李红梅", home=leaves[0])
+    other_town = make_grid(svc, "T9", 1)
+    station, elsewhere = (svc.client.post("/v1/stations", headers=svc.headers(), json={
+        "name": name, "tier": "township", "address": "镇政府一楼", "opening_hours": "周一至周五 8:30-17:30",
+        "grid_ids": [grid]}).json for name, grid in (("清溪镇人大代表联络站", town), ("别镇联络站", other_town)))
+    station, elsewhere = station["id"], elsewhere["id"]
+    at_station = schedule(svc, station_id=station, pattern="weekly", weekday=2, start_time="09:00",
+                          end_time="11:00", rota=[[deputy]], weeks=3).json
+    at_grid = schedule(svc, grid_id=leaves[0], pattern="weekly", weekday=4, start_time="14:00",
+                       end_time="16:00", rota=[[deputy]], weeks=3).json
+    schedule(svc, station_id=elsewhere, pattern="weekly", weekday=1, start_time="09:00", end_time="11:00",
+             rota=[[make_deputy(svc, "王代表", mobile="13900001111", home=other_town)]], weeks=3)
+    reader = svc.headers("reader")
+    held = svc.client.get(f"/v1/reception-schedules?under={town}", headers=reader).json
+    assert {s["id"] for s in held["items"]} == {at_station["id"], at_grid["id"]}
+    days = svc.client.get(f"/v1/reception-days?under={town}&page_size=100", headers=reader).json["items"]
+    assert {d["rule_id"] for d in days} == {at_station["id"], at_grid["id"]}
+    assert svc.client.get(f"/v1/reception-days?under={village}", headers=reader).json["total"] == \
+        len(at_grid["published"])  # the village's subtree holds the group grid, not the township's station
+    mine = svc.client.get(f"/v1/reception-days?deputy_id={deputy}&page_size=100", headers=reader).json["items"]
+    assert len(mine) == len(at_station["published"]) + len(at_grid["published"]) and \
+        all(deputy in d["deputy_ids"] for d in mine)
+    bad = svc.client.get("/v1/reception-days?deputy_id=nope", headers=reader)
+    assert bad.status_code == 422

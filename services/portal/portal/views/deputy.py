@@ -52,9 +52,20 @@ def home():
         grids.append({"id": gid, "name": assignment["grid_name"], "code": assignment["grid_code"],
                       "households": households, "open_cases": open_cases[:10], "open_total": len(open_cases),
                       "days": days["items"] if isinstance(days, dict) else days,
-                      "notice": services.urls["roster"] + f"/v1/grids/{gid}/notice"})
+                      "notice": runtime().settings.page_url("roster", f"/v1/grids/{gid}/notice")})
     due = _replies_due()
-    return render_template("deputy/home.html", grids=grids, due=due)
+    return render_template("deputy/home.html", grids=grids, due=due, duty_days=_duty_days())
+
+
+def _duty_days(days: int = 60) -> list[dict]:
+    """The published reception days this deputy is on duty for, wherever held (a grid or a liaison station), from
+    today on."""
+    if not g.person.deputy_id:
+        return []
+    today = datetime.now(CHINA).date()
+    return runtime().services.get(caller(), "roster", "/v1/reception-days", deputy_id=g.person.deputy_id,
+                                  page_size=50, **{"from": today.isoformat(),
+                                                   "to": (today + timedelta(days=days)).isoformat()})["items"]
 
 
 @deputy.get("/reception")
@@ -70,7 +81,7 @@ def reception():
     start.grid_id.choices = options(served)
     end = EndReceptionForm(residents_received=str(len(matters)) if draft else None)
     return render_template("deputy/reception.html", draft=draft, matters=matters, start=start, end=end,
-                           grid_names=dict(served))
+                           grid_names=dict(served), duty_days=[] if draft else _duty_days())
 
 
 @deputy.post("/reception/start")

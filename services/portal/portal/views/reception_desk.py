@@ -129,8 +129,7 @@ def edit(rule_id):
     as they are (roster's rule)."""
     services, me = runtime().services, caller()
     rule = services.get(me, "roster", f"/v1/reception-schedules/{rule_id}")
-    if rule.get("grid_id") not in set(me.grids or ()):
-        abort(403)
+    place = _place_name(rule)  # 403 for a place outside the township
     deputies = _deputy_choices()
     form = ScheduleChangeForm()
     on_rota = list(dict.fromkeys(d for team in rule["rota"] for d in team))
@@ -140,8 +139,20 @@ def edit(rule_id):
         _fill(form, rule, on_rota)
     if request.method == "POST" and form.validate_on_submit() and _changed(form, rule):
         return redirect(url_for("township.receptions"))
-    grid = next((x["name"] for x in township_grids() if x["id"] == rule["grid_id"]), "")
-    return _page(form, "修改接待制度", rule, deputies, grid)
+    return _page(form, "修改接待制度", rule, deputies, place)
+
+
+def _place_name(held: dict) -> str:
+    """The name of the grid or liaison station a schedule or day is held at; 403 unless it is in the township (one
+    of its grids, or a station serving them: roster checks the same on every change)."""
+    if held.get("grid_id"):
+        name = next((x["name"] for x in township_grids() if x["id"] == held["grid_id"]), None)
+    else:
+        stations = runtime().services.get(caller(), "roster", "/v1/stations", under=township_id(), page_size=1000)
+        name = next((s["name"] for s in stations["items"] if s["id"] == held.get("station_id")), None)
+    if name is None:
+        abort(403)
+    return name
 
 
 def _fill(form: ScheduleChangeForm, rule: dict, on_rota: list[str]) -> None:
@@ -176,8 +187,7 @@ def day(reception_id):
     """Change or cancel one published reception day (at least three days ahead), with the reason the notice shows."""
     services, me = runtime().services, caller()
     found = services.get(me, "roster", f"/v1/reception-days/{reception_id}")
-    if found.get("grid_id") not in set(me.grids or ()):
-        abort(403)
+    place = _place_name(found)  # 403 for a place outside the township
     deputies = _deputy_choices()
     names = dict(deputies)
     form = DayChangeForm()
@@ -189,9 +199,8 @@ def day(reception_id):
         form.place.data, form.deputies.data = found["place"], list(found["deputy_ids"])
     if request.method == "POST" and form.validate_on_submit() and _day_changed(form, found, current):
         return redirect(url_for("township.receptions"))
-    grid = next((x["name"] for x in township_grids() if x["id"] == found["grid_id"]), "")
     status = 422 if request.method == "POST" else 200
-    return render_template("township/day.html", form=form, reception=found, current=current, grid=grid,
+    return render_template("township/day.html", form=form, reception=found, current=current, grid=place,
                            deputies=deputies), status
 
 

@@ -11,6 +11,7 @@ from ..clients import ServiceError
 from ..desk_forms import ExtensionDecisionForm, ForwardForm, ReturnVisitForm, SuperviseForm, TriageForm
 from ..domain import CHINA
 from . import caller, runtime, signed_in
+from .roster_desk import township_id
 from .worklist import case_context, grid_name, order_action, refusal, with_choices
 
 township = Blueprint("township", __name__, url_prefix="/desk/township")
@@ -150,17 +151,21 @@ def rate(case_id):
 def receptions():
     """接待安排: the township's reception schedules and the days they publish (the next eight weeks), each grid
     with its public notice (公示) that shows them."""
-    services, me = runtime().services, caller()
-    mine = set(me.grids or ())
-    schedules = [s for s in services.get(me, "roster", "/v1/reception-schedules", page_size=1000)["items"]
-                 if s.get("grid_id") in mine]
+    services, me, settings = runtime().services, caller(), runtime().settings
+    township = township_id()
+    schedules = services.get(me, "roster", "/v1/reception-schedules", under=township, page_size=1000)["items"]
     today = datetime.now(CHINA).date()
-    days = services.get(me, "roster", "/v1/reception-days", page_size=1000, **{
+    days = services.get(me, "roster", "/v1/reception-days", under=township, page_size=1000, **{
         "from": today.isoformat(), "to": (today + timedelta(weeks=8)).isoformat()})["items"]
-    days = [d for d in days if d.get("grid_id") in mine]
-    names = {gid: grid_name(gid) for gid in {s["grid_id"] for s in schedules} | {d["grid_id"] for d in days}}
+    stations = {s["id"]: s["name"] for s in services.get(me, "roster", "/v1/stations", under=township,
+                                                         page_size=1000)["items"]}
+    names = {x["grid_id"]: grid_name(x["grid_id"]) for x in schedules + days if x.get("grid_id")}
+    names.update({x["station_id"]: stations.get(x["station_id"], "联络站") for x in schedules + days
+                  if x.get("station_id")})
     deputies = _deputy_names({d for day in days for d in day["deputy_ids"]})
-    notices = {gid: services.urls["roster"] + f"/v1/grids/{gid}/notice" for gid in names}
+    # a grid's notice (roster) lists its reception days; a station's board (notify) lists the station's
+    notices = {place: settings.page_url("notify", f"/board/stations/{place}") if place in stations
+               else settings.page_url("roster", f"/v1/grids/{place}/notice") for place in names}
     return render_template("township/receptions.html", schedules=schedules, days=days, names=names,
                            deputies=deputies, notices=notices, person=g.person)
 

@@ -32,7 +32,7 @@ class Schedules(MethodView):
     @blp.arguments(ScheduleQuery, location="query")
     @blp.response(200, page_of(ReceptionRuleOut))
     def get(self, query):
-        """Reception schedules, by grid or station (without their days)."""
+        """Reception schedules, by grid, station or everything held under a grid (without their days)."""
         with runtime().db.reads() as session:
             return queries.list_rules(session, **query, each=lambda rule: _rule_view(rule, [], []))
 
@@ -96,7 +96,8 @@ class Days(MethodView):
     @blp.arguments(ReceptionDayQuery, location="query")
     @blp.response(200, page_of(ReceptionDayOut))
     def get(self, query):
-        """Published reception days, by grid, station and date range."""
+        """Published reception days, by grid, station, everything held under a grid, deputy on duty and date
+        range."""
         with runtime().db.reads() as session:
             return queries.list_days(session, **query)
 

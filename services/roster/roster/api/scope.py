@@ -52,14 +52,16 @@ def has_scope(scope: str) -> bool:
 
 
 def place_in_scope(session, grid_id: str | None, station_id: str | None, what: str = "reception") -> None:
-    """A reception at a grid is in scope with its grid; at a station, with the station's township."""
+    """A reception at a grid is in scope with its grid; at a station, with the station's township or a grid the
+    station serves (a community's 联络点 belongs to no township by tier, but serves the township's grids)."""
     if grid_scope() is None:
         return
     if grid_id:
         require_grid(grid_id, what)
         return
     try:
-        township_id = get_station(session, station_id).township_id if station_id else None
+        station = get_station(session, station_id) if station_id else None
     except NotFound:
-        township_id = None  # an unknown station is no place of theirs: 403, as for another township's
-    require_grid(township_id, what)
+        station = None  # an unknown station is no place of theirs: 403, as for another township's
+    places = [station.township_id, *(station.grid_ids or ())] if station is not None else []
+    require_grid(next((p for p in places if p and p in set(grid_scope())), None), what)

@@ -92,6 +92,9 @@ class ReceptionDayPatch(Schema):
 class ReceptionDayQuery(PageArgs):
     grid_id = fields.UUID()
     station_id = fields.UUID()
+    deputy_id = fields.UUID(metadata={"description": "days this deputy is on duty"})
+    under = fields.UUID(metadata={"description": "held in this grid's subtree (a township, say): at one of its "
+                                                "grids or at a station serving one"})
     start = fields.Date(data_key="from")
     end = fields.Date(data_key="to")
 
@@ -99,3 +102,5 @@ class ReceptionDayQuery(PageArgs):
 class ScheduleQuery(PageArgs):
     grid_id = fields.UUID()
     station_id = fields.UUID()
+    under = fields.UUID(metadata={"description": "held in this grid's subtree (a township, say): at one of its "
+                                                "grids or at a station serving one"})

@@ -158,7 +158,7 @@ def _minutes(hhmm: str) -> int:
 class ScheduleChangeForm(FlaskForm):
     """What a schedule uses for the days it publishes from now on (roster's PATCH): place, hours, the duty rota."""
 
-    place = StringField("接待地点", description="可不填：默认用网格名称",
+    place = StringField("接待地点", description="可不填：默认用网格或联络站的名称",
                         validators=[Optional(), Length(max=200, message="不超过 200 字")])
     start_time = StringField("开始时间", validators=[DataRequired(REQUIRED), HHMM])
     end_time = StringField("结束时间", description="每次接待至少 2 小时", validators=[DataRequired(REQUIRED), HHMM])
@@ -188,9 +188,10 @@ def lasts_two_hours(form) -> bool:
 
 
 class ScheduleForm(ScheduleChangeForm):
-    """A new schedule at one of the township's grids; roster publishes its days for the weeks chosen."""
+    """A new schedule at one of the township's grids or liaison stations (`station:<id>`); roster publishes its days
+    for the weeks chosen."""
 
-    grid_id = SelectField("网格", validate_choice=False, validators=[DataRequired("请选择网格")])
+    grid_id = SelectField("网格或联络站", validate_choice=False, validators=[DataRequired("请选择网格或联络站")])
     pattern = RadioField("接待周期", choices=options((("monthly", "每月固定日期"), ("weekly", "每周固定一天"))),
                          default="monthly", validators=[InputRequired("请选择接待周期")])
     month_days = StringField("每月几日", description="用顿号或逗号分开，最多 4 个，如：10、25",

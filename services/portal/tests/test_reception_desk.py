@@ -123,6 +123,20 @@ def test_a_schedule_is_set_up_with_roster(portal):
         "grid_id": GROUP, "place": None, "pattern": "monthly", "month_days": [5, 20], "start_time": "14:00",
         "end_time": "16:30", "rota": [[NPC, PARTY]], "two_representatives": True, "weeks": 8})
     assert "已公布 2 个接待日" in portal.client.get("/desk/township/receptions").get_data(as_text=True)
+
+
+def test_a_schedule_is_set_up_at_a_liaison_station_of_the_township(portal):
+    services = _staff(portal)
+    form = portal.client.get("/desk/township/receptions/new").get_data(as_text=True)
+    assert f'value="station:{STATION}"' in form and "联络站 · 银杏社区代表联络点" in form
+    answer = portal.client.post("/desk/township/receptions/new",
+                                data={**NEW, "grid_id": f"station:{STATION}", "csrf_token": _csrf(form)})
+    assert answer.status_code == 302, _errors(answer)
+    assert services.calls[-1][2]["station_id"] == STATION and "grid_id" not in services.calls[-1][2]
+    form = portal.client.get("/desk/township/receptions/new").get_data(as_text=True)
+    elsewhere = portal.client.post("/desk/township/receptions/new",
+                                   data={**NEW, "grid_id": f"station:{FAR_GRID}", "csrf_token": _csrf(form)})
+    assert elsewhere.status_code == 422 and _errors(elsewhere) == {"grid_id": "请选择本乡镇的网格或联络站"}
     answer = portal.client.post("/desk/township/receptions/new", data={
         **NEW, "pattern": "weekly", "weekday": "2", "month_days": "", "deputies": [NPC, PARTY], "rotation": "rotate",
         "csrf_token": _csrf(form)})
@@ -144,7 +158,7 @@ def test_mistakes_are_explained_beside_the_fields_and_nothing_typed_is_lost(port
         **NEW, "pattern": "weekly", "month_days": "", "csrf_token": csrf})
     assert _errors(answer) == {"weekday": "每周接待请选择星期几"}
     answer = portal.client.post("/desk/township/receptions/new", data={**NEW, "grid_id": FAR_GRID, "csrf_token": csrf})
-    assert _errors(answer) == {"grid_id": "请选择本乡镇的网格"}
+    assert _errors(answer) == {"grid_id": "请选择本乡镇的网格或联络站"}
     assert not services.calls  # nothing reached roster
     services.refuse = (422, "the request breaks a rule", [
         {"field": "rota.0", "reason": "the 两代表 scheme needs a party-congress delegate (党代表) on duty too"}])

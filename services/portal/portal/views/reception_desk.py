@@ -47,7 +47,7 @@ def _reason(field: str, reason: str) -> str:
             "start_time": "时间格式如 09:00",
             "weekday": "每周接待请选择星期几",
             "month_days": "请填写 1 至 31 之间的日期，最多 4 个，如：10、25",
-            "grid_id": "请选择本乡镇的网格",
+            "grid_id": "请选择本乡镇的网格或联络站",
             "day": "日期格式如 2026-12-05",
             "reason": "请写明调整原因（2 至 500 字）",
             "place": "接待地点不超过 200 字"}.get(field, "名册服务未接受此项，请检查填写的内容")
@@ -86,17 +86,19 @@ def _page(form, title: str, rule: dict | None, deputies: list[tuple[str, str]], 
 @reception_desk.route("/new", methods=["GET", "POST"])
 @signed_in("township_staff")
 def new():
-    """Set up a schedule at a grid of the township; roster publishes its days for the weeks chosen."""
+    """Set up a schedule at a grid or a liaison station of the township; roster publishes its days for the weeks
+    chosen."""
     form = ScheduleForm()
-    grids = township_grids()
-    form.grid_id.choices = options([("", "请选择")] + [(x["id"], x["name"]) for x in grids])
+    places = [(x["id"], x["name"]) for x in township_grids()] + [
+        (f"station:{s['id']}", f"联络站 · {s['name']}") for s in _township_stations()]
+    form.grid_id.choices = options([("", "请选择")] + places)
     deputies = _deputy_choices()
     form.deputies.choices = options(deputies)
-    if request.method == "GET" and request.args.get("grid") in {x["id"] for x in grids}:
+    if request.method == "GET" and request.args.get("grid") in dict(places):
         form.grid_id.data = request.args["grid"]
     if request.method == "POST" and form.validate_on_submit():
-        if form.grid_id.data not in set(caller().grids or ()):
-            form.grid_id.errors = ["请选择本乡镇的网格"]
+        if form.grid_id.data not in dict(places):
+            form.grid_id.errors = ["请选择本乡镇的网格或联络站"]
         elif _created(form):
             return redirect(url_for("township.receptions"))
     return _page(form, "新建接待制度", None, deputies)
@@ -104,7 +106,9 @@ def new():
 
 def _created(form: ScheduleForm) -> bool:
     """Roster sets the schedule up and publishes its days; False with roster's reasons on the form if it refuses."""
-    body = {"grid_id": form.grid_id.data, "place": (form.place.data or "").strip() or None,
+    grid, _, station = form.grid_id.data.partition("station:")  # "station:<id>" or a grid id
+    body = {"station_id": station} if station else {"grid_id": grid}
+    body |= {"place": (form.place.data or "").strip() or None,
             "pattern": form.pattern.data, "start_time": form.start_time.data, "end_time": form.end_time.data,
             "rota": form.rota(), "two_representatives": bool(form.two_representatives.data),
             "weeks": int(form.weeks.data)}
@@ -142,14 +146,19 @@ def edit(rule_id):
     return _page(form, "修改接待制度", rule, deputies, place)
 
 
+def _township_stations() -> list[dict]:
+    """The liaison stations serving the township's grids: its 联络站 and its communities' 联络点."""
+    found = runtime().services.get(caller(), "roster", "/v1/stations", under=township_id(), page_size=1000)["items"]
+    return sorted(found, key=lambda s: s["name"])
+
+
 def _place_name(held: dict) -> str:
     """The name of the grid or liaison station a schedule or day is held at; 403 unless it is in the township (one
     of its grids, or a station serving them: roster checks the same on every change)."""
     if held.get("grid_id"):
         name = next((x["name"] for x in township_grids() if x["id"] == held["grid_id"]), None)
     else:
-        stations = runtime().services.get(caller(), "roster", "/v1/stations", under=township_id(), page_size=1000)
-        name = next((s["name"] for s in stations["items"] if s["id"] == held.get("station_id")), None)
+        name = next((s["name"] for s in _township_stations() if s["id"] == held.get("station_id")), None)
     if name is None:
         abort(403)
     return name

@@ -249,11 +249,18 @@ class OutboxRelay:
 
     def check_broker(self) -> str:
         """Is the broker still the one this relay published to? If it forgot, put every retained published row
-        back to be published again (before anything newer goes out); write a marker where there is none.
+        back to be published again (before anything newer goes out) through a new producer; write a marker where
+        there is none.
         Raises KafkaError when the broker cannot be reached."""
         result = self.marker.verify()
         BROKER_CHECKS.labels(self.runtime.service, result).inc()
         if result == BrokerMarker.FORGOT:
+            # A broker without its data numbers producer ids from the start again and may give this producer's id
+            # to another service's; an idempotent producer from the old broker would then have its records taken
+            # for the other's duplicates, acknowledged and dropped. Everything from here on goes through a new one.
+            if self._producer is not None:
+                wk.close_producer(self._producer)
+                self._producer = None
             count = republish_since(self.runtime, retention_cutoff(self.runtime), "broker_forgot")
             log.error("the broker no longer holds this relay's marker (restarted without its data, or replaced): "
                       "%d published events put back to be published again", count,

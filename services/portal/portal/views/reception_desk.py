@@ -13,7 +13,7 @@ from ..clients import ServiceError
 from ..desk_forms import DayChangeForm, ScheduleChangeForm, ScheduleForm
 from ..schemas import options
 from . import caller, runtime, signed_in
-from .roster_desk import township_grids, township_id
+from .roster_desk import township_grids, township_id, township_stations
 
 reception_desk = Blueprint("reception_desk", __name__, url_prefix="/desk/township/receptions")
 
@@ -90,7 +90,7 @@ def new():
     chosen."""
     form = ScheduleForm()
     places = [(x["id"], x["name"]) for x in township_grids()] + [
-        (f"station:{s['id']}", f"联络站 · {s['name']}") for s in _township_stations()]
+        (f"station:{s['id']}", f"联络站 · {s['name']}") for s in township_stations()]
     form.grid_id.choices = options([("", "请选择")] + places)
     deputies = _deputy_choices()
     form.deputies.choices = options(deputies)
@@ -146,19 +146,13 @@ def edit(rule_id):
     return _page(form, "修改接待制度", rule, deputies, place)
 
 
-def _township_stations() -> list[dict]:
-    """The liaison stations serving the township's grids: its 联络站 and its communities' 联络点."""
-    found = runtime().services.get(caller(), "roster", "/v1/stations", under=township_id(), page_size=1000)["items"]
-    return sorted(found, key=lambda s: s["name"])
-
-
 def _place_name(held: dict) -> str:
     """The name of the grid or liaison station a schedule or day is held at; 403 unless it is in the township (one
     of its grids, or a station serving them: roster checks the same on every change)."""
     if held.get("grid_id"):
         name = next((x["name"] for x in township_grids() if x["id"] == held["grid_id"]), None)
     else:
-        name = next((s["name"] for s in _township_stations() if s["id"] == held.get("station_id")), None)
+        name = next((s["name"] for s in township_stations() if s["id"] == held.get("station_id")), None)
     if name is None:
         abort(403)
     return name

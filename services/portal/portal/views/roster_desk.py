@@ -32,6 +32,11 @@ def _roster(path: str, **params):
     return runtime().services.get(caller(), "roster", path, **params)
 
 
+def township_stations() -> list[dict]:
+    """The liaison stations serving the township's grids (its 联络站 and its communities' 联络点), by name."""
+    return sorted(_roster("/v1/stations", under=township_id(), page_size=1000)["items"], key=lambda s: s["name"])
+
+
 def township_grids() -> list[dict]:
     """Every grid of the township (the township, its villages, their groups), sorted by code."""
     return sorted(_roster("/v1/grids", under=township_id(), page_size=1000)["items"], key=lambda x: x["code"])

@@ -11,7 +11,7 @@ from ..clients import ServiceError
 from ..desk_forms import ExtensionDecisionForm, ForwardForm, ReturnVisitForm, SuperviseForm, TriageForm
 from ..domain import CHINA
 from . import caller, runtime, signed_in
-from .roster_desk import township_id
+from .roster_desk import township_id, township_stations
 from .worklist import case_context, grid_name, order_action, refusal, with_choices
 
 township = Blueprint("township", __name__, url_prefix="/desk/township")
@@ -157,8 +157,7 @@ def receptions():
     today = datetime.now(CHINA).date()
     days = services.get(me, "roster", "/v1/reception-days", under=township, page_size=1000, **{
         "from": today.isoformat(), "to": (today + timedelta(weeks=8)).isoformat()})["items"]
-    stations = {s["id"]: s["name"] for s in services.get(me, "roster", "/v1/stations", under=township,
-                                                         page_size=1000)["items"]}
+    stations = {s["id"]: s["name"] for s in township_stations()}
     names = {x["grid_id"]: grid_name(x["grid_id"]) for x in schedules + days if x.get("grid_id")}
     names.update({x["station_id"]: stations.get(x["station_id"], "联络站") for x in schedules + days
                   if x.get("station_id")})

@@ -89,18 +89,16 @@ class ReceptionDayPatch(Schema):
     reason = fields.String(required=True, validate=validate.Length(1, 500), metadata={"example": "代表参加县人代会"})
 
 
-class ReceptionDayQuery(PageArgs):
-    grid_id = fields.UUID()
-    station_id = fields.UUID()
-    deputy_id = fields.UUID(metadata={"description": "days this deputy is on duty"})
-    under = fields.UUID(metadata={"description": "held in this grid's subtree (a township, say): at one of its "
-                                                "grids or at a station serving one"})
-    start = fields.Date(data_key="from")
-    end = fields.Date(data_key="to")
-
-
 class ScheduleQuery(PageArgs):
     grid_id = fields.UUID()
     station_id = fields.UUID()
     under = fields.UUID(metadata={"description": "held in this grid's subtree (a township, say): at one of its "
                                                 "grids or at a station serving one"})
+
+
+class ReceptionDayQuery(ScheduleQuery):
+    """Days by the place they are held at, as schedules are found, and by deputy on duty and date."""
+
+    deputy_id = fields.UUID(metadata={"description": "days this deputy is on duty"})
+    start = fields.Date(data_key="from")
+    end = fields.Date(data_key="to")
